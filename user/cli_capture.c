@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cli_capture.h"
+#include "log.h"
+#include "vpncap/abi.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char capture_usage[] =
+	"usage: vpncap capture -i IFACE [-i IFACE...] -w FILE [options]\n"
+	"\n"
+	"Capture IKEv2 (UDP 500), NAT-T (UDP 4500) and SSTP (TCP 443) frames at the\n"
+	"XDP hook into a PCAPNG file.\n"
+	"\n"
+	"  -i, --interface IFACE   interface to capture on (repeatable)\n"
+	"  -w, --write FILE        PCAPNG file to write\n"
+	"  -s, --snaplen N         bytes kept per frame (default 262144)\n"
+	"      --duration SECS     stop after SECS seconds\n"
+	"  -c, --count N           stop after N frames written\n"
+	"      --mode bypass       take matched frames away from the host stack (needed\n"
+	"                          when the interface has IP addresses)\n"
+	"      --unmatched pass|drop  what happens to frames that match no rule\n"
+	"      --xdp-mode auto|native|skb  XDP attach mode (auto: native, then skb)\n"
+	"  -q, --queue N           capture RX queue N only (repeatable; default all)\n"
+	"      --copy              force AF_XDP copy mode\n"
+	"      --zero-copy         force AF_XDP zero-copy mode\n"
+	"  -v, --verbose           show library diagnostics\n"
+	"  -h, --help              this text\n";
+
+enum long_only_opt {
+	OPT_DURATION = 256,
+	OPT_MODE,
+	OPT_UNMATCHED,
+	OPT_XDP_MODE,
+	OPT_COPY,
+	OPT_ZEROCOPY,
+};
+
+static const struct option long_opts[] = {
+	{ "interface", required_argument, NULL, 'i' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "count", required_argument, NULL, 'c' },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "unmatched", required_argument, NULL, OPT_UNMATCHED },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+	{ "queue", required_argument, NULL, 'q' },
+	{ "copy", no_argument, NULL, OPT_COPY },
+	{ "zero-copy", no_argument, NULL, OPT_ZEROCOPY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Whole decimal number in [min, max]; no sign, no trailing junk. */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Seconds, whole or with up to millisecond fraction: "10", "0.5". */
+static int parse_seconds(const char *s, uint64_t *ms)
+{
+	uint64_t whole, frac = 0, scale = 100;
+	const char *dot = strchr(s, '.');
+	char buf[32];
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, strlen(s) + 1);
+	if (dot) {
+		const char *p;
+
+		buf[dot - s] = '\0';
+		if (!dot[1] || strlen(dot + 1) > 3)
+			return -1;
+		for (p = dot + 1; *p; p++, scale /= 10) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (parse_uint(buf, 0, 31536000, &whole)) /* at most a year */
+		return -1;
+	*ms = whole * 1000 + frac;
+	return *ms ? 0 : -1;
+}
+
+static void set_defaults(struct capture_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->snaplen = CAPTURE_DEFAULT_SNAPLEN;
+	o->unmatched = VPNCAP_UNMATCHED_PASS;
+}
+
+static int add_iface(struct capture_opts *o, const char *name, char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (!*name || strlen(name) >= 16 || strpbrk(name, "/ \t\n")) {
+		err_set(err, errlen, "-i: '%s' is not a valid interface name", name);
+		return -1;
+	}
+	for (i = 0; i < o->n_ifaces; i++) {
+		if (!strcmp(o->ifaces[i], name)) {
+			err_set(err, errlen, "-i: interface '%s' given twice", name);
+			return -1;
+		}
+	}
+	if (o->n_ifaces >= CAPTURE_MAX_IFACES) {
+		err_set(err, errlen, "-i: at most %d interfaces", CAPTURE_MAX_IFACES);
+		return -1;
+	}
+	o->ifaces[o->n_ifaces++] = name;
+	return 0;
+}
+
+static int add_queue(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t q;
+	unsigned int i;
+
+	if (parse_uint(arg, 0, VPNCAP_MAX_QUEUES - 1, &q)) {
+		err_set(err, errlen, "-q: '%s' is not a queue number (0..%d)", arg,
+			VPNCAP_MAX_QUEUES - 1);
+		return -1;
+	}
+	for (i = 0; i < o->n_queues; i++)
+		if (o->queues[i] == q)
+			return 0; /* -q 0 -q 0 means queue 0 */
+	if (o->n_queues >= CAPTURE_MAX_QUEUES) {
+		err_set(err, errlen, "-q: at most %d queues", CAPTURE_MAX_QUEUES);
+		return -1;
+	}
+	o->queues[o->n_queues++] = (uint32_t)q;
+	return 0;
+}
+
+static int parse_choice(const char *opt, const char *arg, const char *const *words,
+			int n, int *out, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(arg, words[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	err_set(err, errlen, "%s: '%s' is not one of %s%s%s%s%s", opt, arg, words[0],
+		n > 1 ? ", " : "", n > 1 ? words[1] : "", n > 2 ? ", " : "",
+		n > 2 ? words[2] : "");
+	return -1;
+}
+
+static int apply_option(struct capture_opts *o, int c, const char *arg,
+			char *err, size_t errlen)
+{
+	static const char *const modes[] = { "bypass" };
+	static const char *const unmatched[] = { "pass", "drop" };
+	static const char *const xdp_modes[] = { "auto", "native", "skb" };
+	uint64_t v;
+	int choice;
+
+	switch (c) {
+	case 'i':
+		return add_iface(o, arg, err, errlen);
+	case 'w':
+		if (!*arg) {
+			err_set(err, errlen, "-w: empty file name");
+			return -1;
+		}
+		o->output = arg;
+		return 0;
+	case 's':
+		if (parse_uint(arg, CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN, &v)) {
+			err_set(err, errlen, "--snaplen: '%s' is not a number from %u to %u",
+				arg, CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN);
+			return -1;
+		}
+		o->snaplen = (uint32_t)v;
+		return 0;
+	case OPT_DURATION:
+		if (parse_seconds(arg, &o->duration_ms)) {
+			err_set(err, errlen, "--duration: '%s' is not a positive number of seconds",
+				arg);
+			return -1;
+		}
+		return 0;
+	case 'c':
+		if (parse_uint(arg, 1, UINT64_MAX - 1, &o->count)) {
+			err_set(err, errlen, "--count: '%s' is not a positive number", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_MODE:
+		if (!strcmp(arg, "inline")) {
+			err_set(err, errlen, "--mode: 'inline' is not available in this version (only bypass)");
+			return -1;
+		}
+		if (parse_choice("--mode", arg, modes, 1, &choice, err, errlen))
+			return -1;
+		o->mode = CAPTURE_MODE_BYPASS;
+		return 0;
+	case OPT_UNMATCHED:
+		if (parse_choice("--unmatched", arg, unmatched, 2, &choice, err, errlen))
+			return -1;
+		o->unmatched = choice ? VPNCAP_UNMATCHED_DROP : VPNCAP_UNMATCHED_PASS;
+		return 0;
+	case OPT_XDP_MODE:
+		if (parse_choice("--xdp-mode", arg, xdp_modes, 3, &choice, err, errlen))
+			return -1;
+		o->xdp_mode = (enum xdp_mode_choice)choice;
+		return 0;
+	case 'q':
+		return add_queue(o, arg, err, errlen);
+	case OPT_COPY:
+	case OPT_ZEROCOPY:
+		if (o->copy != COPY_CHOICE_AUTO) {
+			err_set(err, errlen, "--copy and --zero-copy exclude each other");
+			return -1;
+		}
+		o->copy = c == OPT_COPY ? COPY_CHOICE_COPY : COPY_CHOICE_ZEROCOPY;
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case 'h':
+		o->help = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static int check_complete(const struct capture_opts *o, char *err, size_t errlen)
+{
+	if (o->help)
+		return 0;
+	if (!o->n_ifaces) {
+		err_set(err, errlen, "capture: no interface given (-i IFACE)");
+		return -1;
+	}
+	if (!o->output) {
+		err_set(err, errlen, "capture: no output file given (-w FILE)");
+		return -1;
+	}
+	return 0;
+}
+
+int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
+		       char *err, size_t errlen)
+{
+	int c, idx;
+
+	set_defaults(o);
+	optind = 0; /* full re-initialisation of GNU getopt: parse can run again */
+	opterr = 0; /* we report errors ourselves, as one line */
+	while ((c = getopt_long(argc, argv, "+:i:w:s:c:q:vh", long_opts, &idx)) != -1) {
+		if (c == '?') {
+			if (optopt)
+				err_set(err, errlen, "capture: unknown option '-%c'", optopt);
+			else
+				err_set(err, errlen, "capture: unknown option '%s'",
+					argv[optind - 1]);
+			return -1;
+		}
+		if (c == ':') {
+			err_set(err, errlen, "capture: option '%s' needs a value",
+				argv[optind - 1]);
+			return -1;
+		}
+		if (apply_option(o, c, optarg, err, errlen))
+			return -1;
+	}
+	if (optind < argc) {
+		err_set(err, errlen, "capture: unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return check_complete(o, err, errlen);
+}

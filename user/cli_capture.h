@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * `vpncap capture` options: a pure parser (no I/O, no exit) so unit tests and
+ * the fuzzer call it directly. Errors come back as one line in err.
+ */
+#ifndef VPNCAP_CLI_CAPTURE_H
+#define VPNCAP_CLI_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAPTURE_MAX_IFACES 16
+#define CAPTURE_MAX_QUEUES 64
+#define CAPTURE_DEFAULT_SNAPLEN 262144u
+#define CAPTURE_MIN_SNAPLEN 64u
+
+enum xdp_mode_choice { XDP_MODE_CHOICE_AUTO, XDP_MODE_CHOICE_NATIVE, XDP_MODE_CHOICE_SKB };
+enum copy_choice { COPY_CHOICE_AUTO, COPY_CHOICE_COPY, COPY_CHOICE_ZEROCOPY };
+enum capture_mode { CAPTURE_MODE_DEFAULT, CAPTURE_MODE_BYPASS };
+
+struct capture_opts {
+	const char *ifaces[CAPTURE_MAX_IFACES];
+	unsigned int n_ifaces;
+	const char *output;             /* -w FILE */
+	uint32_t snaplen;
+	uint64_t duration_ms;           /* 0 = until signalled */
+	uint64_t count;                 /* 0 = unlimited */
+	enum capture_mode mode;
+	uint32_t unmatched;             /* enum vpncap_unmatched */
+	enum xdp_mode_choice xdp_mode;
+	enum copy_choice copy;
+	uint32_t queues[CAPTURE_MAX_QUEUES]; /* -q N; none = all queues */
+	unsigned int n_queues;
+	int verbose;
+	int help;                       /* -h: print usage, nothing else */
+};
+
+/* argv[0] is "capture". Returns 0, or -1 with a one-line reason in err. */
+int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
+		       char *err, size_t errlen);
+
+/* Usage text of `vpncap capture`. */
+extern const char capture_usage[];
+
+#endif /* VPNCAP_CLI_CAPTURE_H */

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Interface facts the capture needs before it touches anything: index,
+ * driver, RX queue count, and whether the host uses the interface for IP
+ * (then redirecting frames away from the stack would cut it off).
+ */
+#ifndef VPNCAP_IFACE_H
+#define VPNCAP_IFACE_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stddef.h>
+
+struct iface_info {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	char driver[32];
+	unsigned int rx_queues;
+	/* First IPv4 or non-link-local IPv6 address, "" if none. */
+	char ip_addr[INET6_ADDRSTRLEN];
+};
+
+/* 0 on success; -ENODEV with a message when there is no such interface. */
+int iface_lookup(const char *name, struct iface_info *out, char *err, size_t errlen);
+
+/* True when the host uses this interface for IP traffic. */
+static inline int iface_has_ip(const struct iface_info *i)
+{
+	return i->ip_addr[0] != '\0';
+}
+
+#endif /* VPNCAP_IFACE_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One error style for the whole program: every message is one line on stderr,
+ * prefixed "vpncap: ", naming the object and the reason.
+ */
+#ifndef VPNCAP_LOG_H
+#define VPNCAP_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_ERROR = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Route libbpf's and libxdp's own prints through our level (debug only). */
+void log_hook_libraries(void);
+
+/* snprintf into an error buffer, for functions that report rather than print. */
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* VPNCAP_LOG_H */

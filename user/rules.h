@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Rules: the rule table the XDP classifier matches against (pure logic).
+ * Issue-level filters (named filters, CIDR, VLAN) grow here; the classifier
+ * only ever sees struct vpncap_ruleset.
+ */
+#ifndef VPNCAP_RULES_H
+#define VPNCAP_RULES_H
+
+#include <stddef.h>
+#include "vpncap/abi.h"
+
+/* The VPN default: IKEv2 (UDP 500), NAT-T (UDP 4500), SSTP (TCP 443). */
+void rules_default(struct vpncap_ruleset *set);
+
+/* Append one rule; -1 when the table is full. */
+int rules_add(struct vpncap_ruleset *set, __u8 l4_proto, __u16 port);
+
+/*
+ * The rule set in words for the IDB's if_filter and for messages, e.g.
+ * "udp port 500 or udp port 4500 or tcp port 443". Returns the length that
+ * was needed (like snprintf).
+ */
+int rules_describe(const struct vpncap_ruleset *set, char *buf, size_t len);
+
+#endif /* VPNCAP_RULES_H */

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "xdp_attach.h"
+#include "log.h"
+#include "vpncap_classifier.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define BPFFS_PATH "/sys/fs/bpf"
+
+int bpffs_ensure_mounted(char *err, size_t errlen)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS_PATH, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	/* `ip netns exec` remounts /sys and hides the host's bpffs. */
+	mkdir(BPFFS_PATH, 0700);
+	if (mount("bpf", BPFFS_PATH, "bpf", 0, "mode=0700")) {
+		int e = errno;
+
+		err_set(err, errlen, "%s: cannot mount bpffs: %s", BPFFS_PATH, strerror(e));
+		return -e;
+	}
+	log_debug("mounted bpffs on %s", BPFFS_PATH);
+	return 0;
+}
+
+/*
+ * Create a map like the object's definition and make the object use it, so
+ * it can be filled before libxdp loads and attaches the program.
+ */
+static int precreate_map(struct bpf_map *map)
+{
+	int fd, err;
+
+	fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map),
+			    bpf_map__key_size(map), bpf_map__value_size(map),
+			    bpf_map__max_entries(map), NULL);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map__reuse_fd(map, fd);
+	close(fd); /* reuse_fd keeps its own duplicate */
+	return err;
+}
+
+int classifier_open(struct classifier *c, const char *ifname, int ifindex,
+		    char *err, size_t errlen)
+{
+	struct bpf_map *map;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->ifindex = ifindex;
+	c->mode = XDP_MODE_UNSPEC;
+	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+
+	c->skel = vpncap_classifier__open();
+	if (!c->skel) {
+		ret = -errno;
+		err_set(err, errlen, "%s: cannot open the XDP classifier: %s", ifname,
+			strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_map(map, c->skel->obj) {
+		ret = precreate_map(map);
+		if (ret) {
+			err_set(err, errlen, "%s: cannot create BPF map %s: %s%s", ifname,
+				bpf_map__name(map), strerror(-ret),
+				ret == -EPERM ? " (run as root or with CAP_BPF)" : "");
+			classifier_close(c);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int update_key0(struct bpf_map *map, const void *value)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(bpf_map__fd(map), &key, value, BPF_ANY) ? -errno : 0;
+}
+
+int classifier_set_rules(struct classifier *c, const struct vpncap_ruleset *set)
+{
+	return update_key0(c->skel->maps.rules_map, set);
+}
+
+int classifier_set_settings(struct classifier *c, const struct vpncap_settings *s)
+{
+	return update_key0(c->skel->maps.settings_map, s);
+}
+
+int classifier_xsks_map_fd(const struct classifier *c)
+{
+	return bpf_map__fd(c->skel->maps.xsks_map);
+}
+
+const char *xdp_mode_name(enum xdp_attach_mode mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "none";
+	}
+}
+
+static const char *attach_hint(int err)
+{
+	switch (-err) {
+	case EBUSY:
+	case EEXIST:
+		return " (another XDP program attached without libxdp?)";
+	case EPERM:
+	case EACCES:
+		return " (not permitted: run as root or with CAP_NET_ADMIN and CAP_BPF)";
+	case EOPNOTSUPP:
+		return " (driver does not support this XDP mode; try --xdp-mode skb)";
+	default:
+		return "";
+	}
+}
+
+static int try_attach(struct classifier *c, enum xdp_attach_mode mode)
+{
+	int ret = xdp_program__attach(c->prog, c->ifindex, mode, 0);
+
+	if (ret == 0)
+		c->mode = mode;
+	return ret;
+}
+
+int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
+		      char *err, size_t errlen)
+{
+	char msg[128];
+	int ret;
+
+	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp");
+	ret = (int)libxdp_get_error(c->prog);
+	if (ret) {
+		c->prog = NULL;
+		err_set(err, errlen, "%s: cannot prepare the XDP program: %s", c->ifname,
+			strerror(-ret));
+		return ret;
+	}
+	if (want == XDP_MODE_CHOICE_SKB)
+		ret = try_attach(c, XDP_MODE_SKB);
+	else
+		ret = try_attach(c, XDP_MODE_NATIVE);
+	if (ret && want == XDP_MODE_CHOICE_AUTO) {
+		log_debug("%s: native XDP refused (%d), trying skb mode", c->ifname, ret);
+		ret = try_attach(c, XDP_MODE_SKB);
+	}
+	if (ret) {
+		libxdp_strerror(ret, msg, sizeof(msg));
+		err_set(err, errlen, "%s: XDP attach refused: %s%s", c->ifname, msg,
+			attach_hint(ret));
+	}
+	return ret;
+}
+
+int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct vpncap_counters *per_cpu;
+	__u32 key = 0;
+	int i, ret = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return -EINVAL;
+	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.counters_map), &key, per_cpu)) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpu; i++) {
+		sum->seen += per_cpu[i].seen;
+		sum->matched += per_cpu[i].matched;
+		sum->redirected += per_cpu[i].redirected;
+		sum->redirect_fail += per_cpu[i].redirect_fail;
+		sum->passed += per_cpu[i].passed;
+		sum->dropped += per_cpu[i].dropped;
+	}
+out:
+	free(per_cpu);
+	return ret;
+}
+
+void classifier_close(struct classifier *c)
+{
+	if (c->prog && c->mode != XDP_MODE_UNSPEC) {
+		int ret = xdp_program__detach(c->prog, c->ifindex, c->mode, 0);
+
+		if (ret)
+			log_error("%s: XDP detach failed: %s (remove with: xdp-loader unload %s --all)",
+				  c->ifname, strerror(-ret), c->ifname);
+		c->mode = XDP_MODE_UNSPEC;
+	}
+	if (c->prog) {
+		xdp_program__close(c->prog);
+		c->prog = NULL;
+	}
+	if (c->skel) {
+		vpncap_classifier__destroy(c->skel);
+		c->skel = NULL;
+	}
+}

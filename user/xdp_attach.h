@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Loading and attaching the classifier through libxdp (dispatcher, so other
+ * XDP programs can share the hook), and detaching it on every exit path.
+ *
+ * Order matters: the maps are created and filled (rules, settings, AF_XDP
+ * sockets) before the program is attached, so the first frame that reaches
+ * the hook already sees the complete configuration.
+ */
+#ifndef VPNCAP_XDP_ATTACH_H
+#define VPNCAP_XDP_ATTACH_H
+
+#include <stddef.h>
+#include <xdp/libxdp.h>
+
+#include "cli_capture.h"
+#include "vpncap/abi.h"
+
+struct vpncap_classifier;
+
+struct classifier {
+	struct vpncap_classifier *skel;
+	struct xdp_program *prog;
+	int ifindex;
+	char ifname[16];
+	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
+};
+
+/* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
+int bpffs_ensure_mounted(char *err, size_t errlen);
+
+/* Open the object and create its maps; nothing touches the interface yet. */
+int classifier_open(struct classifier *c, const char *ifname, int ifindex,
+		    char *err, size_t errlen);
+
+int classifier_set_rules(struct classifier *c, const struct vpncap_ruleset *set);
+int classifier_set_settings(struct classifier *c, const struct vpncap_settings *s);
+int classifier_xsks_map_fd(const struct classifier *c);
+
+/* Attach: native first with AUTO, then SKB. */
+int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
+		      char *err, size_t errlen);
+
+/* Sum of the per-CPU counters. */
+int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum);
+
+/* Detach (if attached) and free everything; safe to call twice. */
+void classifier_close(struct classifier *c);
+
+const char *xdp_mode_name(enum xdp_attach_mode mode);
+
+#endif /* VPNCAP_XDP_ATTACH_H */
