@@ -159,9 +159,10 @@ static void describe_iface(const struct capture_iface *ci, char *buf, size_t len
 					 ci->queues[i].queue_id);
 	if (used < len)
 		snprintf(buf + used, len - used,
-			 " of %u; xdp %s; af_xdp %s; timestamps at the xdp hook", ci->info.rx_queues,
-			 xdp_mode_name(ci->cls.mode), ci->n_queues && ci->queues[0].zero_copy ?
-			 "zero-copy" : "copy");
+			 " of %u; xdp %s (%s); af_xdp %s; timestamps at the xdp hook",
+			 ci->info.rx_queues, xdp_mode_name(ci->cls.mode),
+			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program",
+			 ci->n_queues && ci->queues[0].zero_copy ? "zero-copy" : "copy");
 }
 
 static void read_hardware(char *buf, size_t len)

@@ -135,12 +135,31 @@ static const char *attach_hint(int err)
 	}
 }
 
+/*
+ * libxdp falls back to attaching the program alone when the kernel refuses
+ * its dispatcher (freplace); say so, since other XDP tools then cannot share
+ * the hook with us.
+ */
+static void note_dispatcher(struct classifier *c)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(c->ifindex);
+
+	c->shared_hook = !libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp);
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	if (!c->shared_hook)
+		log_info("%s: libxdp dispatcher unavailable on this kernel; attached as the only XDP program",
+			 c->ifname);
+}
+
 static int try_attach(struct classifier *c, enum xdp_attach_mode mode)
 {
 	int ret = xdp_program__attach(c->prog, c->ifindex, mode, 0);
 
-	if (ret == 0)
+	if (ret == 0) {
 		c->mode = mode;
+		note_dispatcher(c);
+	}
 	return ret;
 }
 

@@ -24,6 +24,7 @@ struct classifier {
 	int ifindex;
 	char ifname[16];
 	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
+	int shared_hook;             /* attached through libxdp's dispatcher */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */

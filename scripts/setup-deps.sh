@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install every Debian 12 package that building vpncap, its lab and its tests
+# need. Idempotent: installs only what is missing, and runs `apt-get update`
+# only when something must be installed.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	gcc make cmake pkg-config clang llvm bpftool
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev
+	# tests: unit tests, sanitizers and libFuzzer (clang's runtime)
+	libcmocka-dev libclang-rt-14-dev
+	# lab and end-to-end tests
+	iproute2 procps python3 python3-scapy tshark xdp-tools
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup-deps: run as root (it installs packages)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup-deps: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+echo "setup-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture: they may not.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# End-to-end capture tests on a real veth pair between two namespaces.
+# usage: capture.sh PATH/TO/vpncap PATH/TO/pcapng_dump
+#
+# Each case sends a known mix of frames with scripts/lab_traffic.py, captures
+# with vpncap, and checks the file with tshark (frame count and every byte),
+# and with pcapng_dump (ISB counters, EPB options). It also checks that no XDP
+# program is left on the interface after a normal end, SIGINT, SIGTERM and a
+# failed start. Everything created is removed on exit.
+set -u
+VPNCAP=$(readlink -f "$1")
+DUMP=$(readlink -f "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../scripts/lab.sh
+. "$HERE/../../scripts/lab.sh"
+
+WORK=$(mktemp -d /tmp/vpncap-e2e.XXXXXX)
+PASSED=0
+FAILED=0
+VPNCAP_PID=
+
+cleanup() {
+	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
+	lab_down
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# Frames (hex) of a capture file, one per line, as tshark reads them.
+frames_hex() {
+	tshark -r "$1" -T json -x 2>/dev/null |
+		sed -n '/"frame_raw": \[/{n;s/^ *"\([0-9a-f]*\)",*$/\1/p}'
+}
+
+no_xdp_left() {
+	! ip -n "$LAB_CAP" link show "$LAB_CAP_IF" | grep -q 'xdp'
+}
+
+# start_capture LOG ARGS...: vpncap in the background, wait until it is capturing.
+start_capture() {
+	local log=$1 i; shift
+	# `ip netns exec` execs vpncap, so $! is vpncap itself and gets the signals.
+	ip netns exec "$LAB_CAP" "$VPNCAP" capture "$@" >"$log" 2>&1 &
+	VPNCAP_PID=$!
+	for i in $(seq 1 100); do
+		grep -q 'capturing on' "$log" && return 0
+		kill -0 "$VPNCAP_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_capture SIGNAL: signal vpncap and return its exit status.
+stop_capture() {
+	local rc
+	kill -s "$1" "$VPNCAP_PID"
+	wait "$VPNCAP_PID"; rc=$?
+	VPNCAP_PID=
+	return $rc
+}
+
+isb_field() { # isb_field FILE FIELD -> value from the first ISB
+	"$DUMP" "$1" | sed -n "/^ISB/{s/.* $2=\([0-9]*\).*/\1/p;q}"
+}
+
+# ---- cases -----------------------------------------------------------------
+
+# Every class of frame, stopped with SIGINT: exactly the matching frames,
+# byte for byte, in order; ISB agrees; program gone.
+case_all_classes_sigint() {
+	local out=$WORK/all.pcapng sent=$WORK/sent.pcap log=$WORK/all.log rc
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "all classes: vpncap did not start: $(cat "$log")"; return; }
+	lab_send --per-class 20 --save-matching "$sent" >"$WORK/sent.json" || { fail "all classes: traffic generator failed"; return; }
+	sleep 0.5
+	stop_capture INT; rc=$?
+	check "SIGINT: exit status 0" [ "$rc" -eq 0 ]
+	check "SIGINT: one summary line" grep -q '^vpncap: summary: seen 280, matched 220, written 220, dropped 0' "$log"
+	check "tshark opens the file" tshark -r "$out" -c 1 >/dev/null 2>&1
+	check "capinfos: 220 packets" sh -c "capinfos -c -M '$out' | grep -q 'Number of packets: *220$'"
+	frames_hex "$sent" >"$WORK/sent.hex"
+	frames_hex "$out" >"$WORK/got.hex"
+	check "matching frames captured byte for byte, in order" cmp -s "$WORK/sent.hex" "$WORK/got.hex"
+	check "220 frames compared" [ "$(wc -l <"$WORK/got.hex")" -eq 220 ]
+	check "tshark decodes IKEv2 on 500 and 4500" sh -c "[ \$(tshark -r '$out' -Y isakmp 2>/dev/null | wc -l) -eq 160 ]"
+	check "tshark decodes TCP 443 both directions" sh -c "[ \$(tshark -r '$out' -Y 'tcp.dstport==443' 2>/dev/null | wc -l) -eq 20 ] && [ \$(tshark -r '$out' -Y 'tcp.srcport==443' 2>/dev/null | wc -l) -eq 20 ]"
+	check "VLAN and QinQ frames captured" sh -c "[ \$(tshark -r '$out' -Y 'vlan.id==100' 2>/dev/null | wc -l) -eq 40 ] && [ \$(tshark -r '$out' -Y 'ieee8021ad.id==200' 2>/dev/null | wc -l) -eq 20 ]"
+	check "no DNS, HTTP or ICMP captured" sh -c "[ \$(tshark -r '$out' -Y 'dns or tcp.port==80 or icmp' 2>/dev/null | wc -l) -eq 0 ]"
+	check "ISB ifrecv = frames sent" [ "$(isb_field "$out" ifrecv)" = 280 ]
+	check "ISB filteraccept = matching frames" [ "$(isb_field "$out" filteraccept)" = 220 ]
+	check "ISB usrdeliv = frames in file" [ "$(isb_field "$out" usrdeliv)" = 220 ]
+	check "ISB ifdrop and osdrop are 0" sh -c "[ '$(isb_field "$out" ifdrop)' = 0 ] && [ '$(isb_field "$out" osdrop)' = 0 ]"
+	check "ISB start <= end" sh -c "[ '$(isb_field "$out" starttime)' -le '$(isb_field "$out" endtime)' ]"
+	check "EPB: inbound flag, queue 0, XDP_REDIRECT verdict" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB .*flags=0x1 queue=0 verdict_type=2 verdict=4') -eq 220 ]"
+	check "IDB: name, driver, mode, nanoseconds, filter" sh -c "'$DUMP' '$out' | grep '^IDB' | grep 'name=$LAB_CAP_IF' | grep 'driver veth' | grep 'xdp native' | grep 'af_xdp copy' | grep 'tsresol=9' | grep -q 'filter=\"udp port 500 or udp port 4500 or tcp port 443'"
+	check "timestamps taken at the hook" sh -c "'$DUMP' '$out' | grep -q 'timestamps of 220 frames taken at the XDP hook, 0 per batch'"
+	check "timestamps within the capture window" sh -c "tshark -r '$out' -T fields -e frame.time_epoch 2>/dev/null | awk -v s=\$(( $(isb_field "$out" starttime) / 1000000000 )) -v e=\$(( $(isb_field "$out" endtime) / 1000000000 + 1 )) '\$1 < s || \$1 > e {bad=1} END {exit bad}'"
+	check "SIGINT: no XDP program left" no_xdp_left
+}
+
+case_sigterm() {
+	local out=$WORK/term.pcapng log=$WORK/term.log rc
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "SIGTERM: vpncap did not start"; return; }
+	lab_send --per-class 5 --classes ike-v4,natt-v6,dns >/dev/null
+	sleep 0.5
+	stop_capture TERM; rc=$?
+	check "SIGTERM: exit status 0" [ "$rc" -eq 0 ]
+	check "SIGTERM: all 10 matching frames in the file" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 10 ]"
+	check "SIGTERM: no XDP program left" no_xdp_left
+}
+
+case_count_and_skb() {
+	local out=$WORK/count.pcapng log=$WORK/count.log rc
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --count 7 --xdp-mode skb --duration 20 ||
+		{ fail "--count: vpncap did not start: $(cat "$log")"; return; }
+	lab_send --per-class 10 --classes ike-v4 >/dev/null
+	wait "$VPNCAP_PID"; rc=$?; VPNCAP_PID=
+	check "--count 7: ends by itself with status 0" [ "$rc" -eq 0 ]
+	check "--count 7: exactly 7 frames" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 7 ]"
+	check "--xdp-mode skb: IDB says skb" sh -c "'$DUMP' '$out' | grep -q 'xdp skb'"
+	check "--count: no XDP program left" no_xdp_left
+}
+
+case_duration_unmatched_drop() {
+	local out=$WORK/dur.pcapng log=$WORK/dur.log rc
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --duration 3 --unmatched drop -q 0 ||
+		{ fail "--duration: vpncap did not start: $(cat "$log")"; return; }
+	lab_send --per-class 3 --classes dns,sstp-to-server >/dev/null
+	wait "$VPNCAP_PID"; rc=$?; VPNCAP_PID=
+	check "--duration 3: ends by itself with status 0" [ "$rc" -eq 0 ]
+	check "--unmatched drop: SSTP frames still captured" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 3 ]"
+	check "--unmatched drop: named in if_filter" sh -c "'$DUMP' '$out' | grep -q 'unmatched frames dropped'"
+}
+
+# Failed starts: one error line, the right status, nothing left behind.
+case_failed_starts() {
+	local out=$WORK/fail.pcapng err rc
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$out" --zero-copy 2>&1); rc=$?
+	check "--zero-copy on veth: exit 1" [ "$rc" -eq 1 ]
+	check "--zero-copy on veth: one line naming zero-copy" sh -c "[ \$(printf '%s\n' \"\$0\" | wc -l) -eq 1 ] && printf '%s' \"\$0\" | grep -q 'zero-copy'" "$err"
+	check "--zero-copy failure: no XDP program left" no_xdp_left
+	check "--zero-copy failure: no output file left" [ ! -e "$out" ]
+
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w /nonexistent-dir/x.pcapng 2>&1); rc=$?
+	check "unwritable output: exit 1, one line" sh -c "[ $rc -eq 1 ] && [ \$(printf '%s\n' \"\$0\" | wc -l) -eq 1 ] && printf '%s' \"\$0\" | grep -q 'output not writable'" "$err"
+	check "unwritable output: no XDP program left" no_xdp_left
+
+	err=$(lab_in_cap "$VPNCAP" capture -i nosuchif0 -w "$out" 2>&1); rc=$?
+	check "no such interface: exit 2 and says so" sh -c "[ $rc -eq 2 ] && printf '%s' \"\$0\" | grep -q 'nosuchif0: no such interface'" "$err"
+
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$out" -q 3 2>&1); rc=$?
+	check "-q 3 on a 1-queue veth: exit 2" sh -c "[ $rc -eq 2 ] && printf '%s' \"\$0\" | grep -q 'queue 3 does not exist'" "$err"
+
+	echo keep >"$WORK/existing.pcapng"
+	lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/existing.pcapng" --zero-copy 2>/dev/null
+	check "failed start leaves an existing file untouched" grep -qx keep "$WORK/existing.pcapng"
+
+	ln -s "$WORK/existing.pcapng" "$WORK/link.pcapng"
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/link.pcapng" 2>&1); rc=$?
+	check "output through a symlink is refused" sh -c "[ $rc -eq 1 ] && printf '%s' \"\$0\" | grep -q 'symbolic link'" "$err"
+	check "refused symlink: target untouched" grep -qx keep "$WORK/existing.pcapng"
+}
+
+# An interface the host uses for IP: refused unless --mode bypass.
+case_ip_interface() {
+	local out=$WORK/ip.pcapng log=$WORK/ip.log err rc
+	ip -n "$LAB_CAP" addr add 198.19.0.1/24 dev "$LAB_CAP_IF"
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$out" 2>&1); rc=$?
+	check "interface with IP: refused with exit 2" [ "$rc" -eq 2 ]
+	check "interface with IP: explains and names --mode bypass" sh -c "printf '%s' \"\$0\" | grep -q '198.19.0.1.*--mode bypass'" "$err"
+	check "interface with IP: no XDP program attached" no_xdp_left
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass || { fail "--mode bypass: did not start: $(cat "$log")"; return; }
+	lab_send --per-class 4 --classes ike-v4 >/dev/null
+	sleep 0.3
+	stop_capture INT
+	check "--mode bypass: captures on an interface with IP" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 4 ]"
+	ip -n "$LAB_CAP" addr flush dev "$LAB_CAP_IF"
+}
+
+# Two interfaces: one IDB each, frames attributed to the right one.
+case_two_interfaces() {
+	local out=$WORK/two.pcapng log=$WORK/two.log gen2=vg2$$ cap2=vc2$$ mac2
+	ip -n "$LAB_GEN" link add "$gen2" type veth peer name "$cap2" netns "$LAB_CAP"
+	ip -n "$LAB_GEN" link set "$gen2" up
+	ip -n "$LAB_CAP" link set "$cap2" up
+	mac2=$(ip -n "$LAB_CAP" -o link show "$cap2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	start_capture "$log" -i "$LAB_CAP_IF" -i "$cap2" -w "$out" || { fail "two interfaces: did not start: $(cat "$log")"; return; }
+	lab_send --per-class 3 --classes ike-v4 >/dev/null
+	ip netns exec "$LAB_GEN" "$LAB_PY" "$HERE/../../scripts/lab_traffic.py" --iface "$gen2" \
+		--dst-mac "$mac2" --per-class 5 --classes natt-v4 >/dev/null
+	sleep 0.3
+	stop_capture INT
+	check "two interfaces: two IDBs" sh -c "[ \$('$DUMP' '$out' | grep -c '^IDB') -eq 2 ]"
+	check "two interfaces: 3 frames on the first" sh -c "[ \$(tshark -r '$out' -Y 'frame.interface_id==0' 2>/dev/null | wc -l) -eq 3 ]"
+	check "two interfaces: 5 frames on the second" sh -c "[ \$(tshark -r '$out' -Y 'frame.interface_id==1 and udp.port==4500' 2>/dev/null | wc -l) -eq 5 ]"
+	check "two interfaces: no XDP program left on either" sh -c "! ip -n '$LAB_CAP' link show | grep -q xdp"
+	ip -n "$LAB_GEN" link del "$gen2"
+}
+
+lab_up || { echo "not ok - could not build the lab"; exit 1; }
+case_all_classes_sigint
+case_sigterm
+case_count_and_skb
+case_duration_unmatched_drop
+case_failed_starts
+case_ip_interface
+case_two_interfaces
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
