@@ -97,7 +97,7 @@ static int parse_seconds(const char *s, uint64_t *ms)
 	if (parse_uint(buf, 0, 31536000, &whole)) /* at most a year */
 		return -1;
 	*ms = whole * 1000 + frac;
-	return *ms ? 0 : -1;
+	return *ms && *ms <= 31536000ull * 1000 ? 0 : -1;
 }
 
 static void set_defaults(struct capture_opts *o)
@@ -261,8 +261,28 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 	return 0;
 }
 
-int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
-		       char *err, size_t errlen)
+/*
+ * After '?', getopt_long leaves optopt 0 (unknown or ambiguous long option)
+ * or the val of a long flag given "=value"; only an unknown short option
+ * leaves a character that is not one of ours.
+ */
+static int is_short_optopt(int opt)
+{
+	return opt && opt < OPT_DURATION && !strchr("iwscqvh", opt);
+}
+
+/* Arguments are echoed in messages: keep them one line, whatever they hold. */
+static void one_line(char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; err && i < errlen && err[i]; i++)
+		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+			err[i] = '?';
+}
+
+static int parse_argv(int argc, char **argv, struct capture_opts *o,
+		      char *err, size_t errlen)
 {
 	int c, idx;
 
@@ -271,7 +291,7 @@ int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 	opterr = 0; /* we report errors ourselves, as one line */
 	while ((c = getopt_long(argc, argv, "+:i:w:s:c:q:vh", long_opts, &idx)) != -1) {
 		if (c == '?') {
-			if (optopt)
+			if (is_short_optopt(optopt))
 				err_set(err, errlen, "capture: unknown option '-%c'", optopt);
 			else
 				err_set(err, errlen, "capture: unknown option '%s'",
@@ -291,4 +311,14 @@ int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 		return -1;
 	}
 	return check_complete(o, err, errlen);
+}
+
+int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
+		       char *err, size_t errlen)
+{
+	if (parse_argv(argc, argv, o, err, errlen)) {
+		one_line(err, errlen);
+		return -1;
+	}
+	return 0;
 }

@@ -58,11 +58,12 @@ int rules_describe(const struct vpncap_ruleset *set, char *buf, size_t len)
 		char tmp[24];
 		int n;
 
-		n = snprintf(buf + (used < len ? used : len), used < len ? len - used : 0,
+		/* Past the end: size 0 and no pointer (buf may be NULL, len 0). */
+		n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
 			     "%s%s", i ? " or " : "", proto_word(r->l4_proto, tmp, sizeof(tmp)));
 		used += n;
 		if (r->port) {
-			n = snprintf(buf + (used < len ? used : len),
+			n = snprintf(used < len ? buf + used : NULL,
 				     used < len ? len - used : 0, " port %u", r->port);
 			used += n;
 		}
