@@ -25,6 +25,8 @@ struct capture_iface {
 	struct xsk_rx queues[CAPTURE_MAX_QUEUES];
 	unsigned int n_queues;
 	uint64_t written;
+	uint64_t ts_from_hook;          /* frames stamped at the XDP hook */
+	uint64_t ts_from_batch;         /* frames stamped once per batch (no metadata) */
 };
 
 struct capture_session {
@@ -39,8 +41,6 @@ struct capture_session {
 	uint64_t written;
 	uint64_t write_failed;          /* frames lost to write errors */
 	uint64_t after_count;           /* frames not written because --count was reached */
-	uint64_t ts_from_hook;
-	uint64_t ts_from_batch;
 	int write_error;                /* -errno of the first write failure */
 	int done;
 };
@@ -244,13 +244,10 @@ static void read_socket_totals(const struct capture_iface *ci, struct iface_tota
 static int write_statistics(struct capture_session *s, const struct iface_totals *t,
 			    uint64_t end_wall_ns)
 {
-	char comment[256];
+	char comment[512];
 	unsigned int i;
 	int ret = 0;
 
-	snprintf(comment, sizeof(comment),
-		 "vpncap: timestamps of %llu frames taken at the XDP hook, %llu per batch (no metadata)",
-		 (unsigned long long)s->ts_from_hook, (unsigned long long)s->ts_from_batch);
 	for (i = 0; i < s->n_ifaces && !ret; i++) {
 		struct pcapng_isb_info isb = {
 			.if_id = i,
@@ -265,6 +262,20 @@ static int write_statistics(struct capture_session *s, const struct iface_totals
 			.comment = comment,
 		};
 
+		snprintf(comment, sizeof(comment),
+			 "vpncap: hook: seen %llu, matched %llu, redirected %llu, no socket on queue %llu, "
+			 "passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
+			 "fill_ring_empty %llu; timestamps of %llu frames taken at the XDP hook, "
+			 "%llu per batch (no metadata)",
+			 (unsigned long long)t[i].hook.seen, (unsigned long long)t[i].hook.matched,
+			 (unsigned long long)t[i].hook.redirected,
+			 (unsigned long long)t[i].hook.redirect_fail,
+			 (unsigned long long)t[i].hook.passed, (unsigned long long)t[i].hook.dropped,
+			 (unsigned long long)t[i].sock_dropped,
+			 (unsigned long long)t[i].sock_ring_full,
+			 (unsigned long long)t[i].fill_empty,
+			 (unsigned long long)s->ifaces[i].ts_from_hook,
+			 (unsigned long long)s->ifaces[i].ts_from_batch);
 		ret = capture_file_add_isb(&s->out, &isb);
 	}
 	return ret;
@@ -286,6 +297,7 @@ static void write_frame(struct capture_session *s, unsigned int if_id,
 		.has_verdict = 1,
 		.verdict = XDP_REDIRECT,
 	};
+	struct capture_iface *ci = &s->ifaces[if_id];
 	int ret;
 
 	if (s->opts->count && s->written >= s->opts->count) {
@@ -294,12 +306,12 @@ static void write_frame(struct capture_session *s, unsigned int if_id,
 	}
 	if (fr->meta) {
 		epb.ts_ns = clock_hook_to_wall(&s->clock, fr->meta->hook_ns);
-		s->ts_from_hook++;
+		ci->ts_from_hook++;
 	} else {
 		if (!*batch_ns)
 			*batch_ns = clock_real_ns(); /* one reading for the whole batch */
 		epb.ts_ns = *batch_ns;
-		s->ts_from_batch++;
+		ci->ts_from_batch++;
 	}
 	ret = capture_file_add_epb(&s->out, &epb, fr->data);
 	if (ret) {
@@ -310,7 +322,7 @@ static void write_frame(struct capture_session *s, unsigned int if_id,
 		return;
 	}
 	s->written++;
-	s->ifaces[if_id].written++;
+	ci->written++;
 }
 
 /* One batch from one queue; returns the number of frames taken. */
@@ -321,6 +333,11 @@ static uint32_t drain_batch(struct capture_session *s, unsigned int if_id, struc
 	uint32_t idx, n, i;
 
 	n = xsk_rx_peek(q, frames, XSK_RX_BATCH, &idx);
+	if (!n) {
+		/* Per idle queue, not per frame: a busy neighbour must not starve it. */
+		xsk_rx_wakeup_if_needed(q);
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		write_frame(s, if_id, q, &frames[i], &batch_ns);
 	xsk_rx_release(q, idx, n);

@@ -27,7 +27,8 @@ int bpffs_ensure_mounted(char *err, size_t errlen)
 	if (mount("bpf", BPFFS_PATH, "bpf", 0, "mode=0700")) {
 		int e = errno;
 
-		err_set(err, errlen, "%s: cannot mount bpffs: %s", BPFFS_PATH, strerror(e));
+		err_set(err, errlen, "%s: cannot mount bpffs: %s%s", BPFFS_PATH, strerror(e),
+			e == EPERM ? " (not permitted: vpncap needs root, or CAP_SYS_ADMIN, CAP_BPF and CAP_NET_ADMIN)" : "");
 		return -e;
 	}
 	log_debug("mounted bpffs on %s", BPFFS_PATH);

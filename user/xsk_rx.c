@@ -193,7 +193,8 @@ int xsk_rx_stats(const struct xsk_rx *q, struct xdp_statistics *st)
 	return 0;
 }
 
-int xsk_rx_needs_wakeup(const struct xsk_rx *q)
+void xsk_rx_wakeup_if_needed(struct xsk_rx *q)
 {
-	return xsk_ring_prod__needs_wakeup(&q->fill);
+	if (xsk_ring_prod__needs_wakeup(&q->fill))
+		recvfrom(xsk_rx_fd(q), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }

@@ -61,7 +61,10 @@ void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n);
 /* Kernel counters of the socket (XDP_STATISTICS). */
 int xsk_rx_stats(const struct xsk_rx *q, struct xdp_statistics *st);
 
-/* Whether the kernel asks for a wakeup to refill (need_wakeup). */
-int xsk_rx_needs_wakeup(const struct xsk_rx *q);
+/*
+ * need_wakeup: when the kernel has run out of fill buffers it stops looking
+ * at the fill ring until told; kick it, without blocking, if it asked.
+ */
+void xsk_rx_wakeup_if_needed(struct xsk_rx *q);
 
 #endif /* VPNCAP_XSK_RX_H */
