@@ -45,6 +45,14 @@ static int fill_all(struct xsk_rx *q)
 	return 0;
 }
 
+/*
+ * The kernel releases a closed socket's hold on its queue asynchronously, so
+ * a capture restarted right after the previous one ended can briefly see
+ * EBUSY. Retry for a short while before calling the queue taken.
+ */
+#define BIND_BUSY_RETRIES 100
+#define BIND_BUSY_WAIT_US 20000
+
 static int socket_create(struct xsk_rx *q, const char *ifname, __u16 bind_flags)
 {
 	struct xsk_socket_config cfg = {
@@ -53,8 +61,13 @@ static int socket_create(struct xsk_rx *q, const char *ifname, __u16 bind_flags)
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.bind_flags = bind_flags | XDP_USE_NEED_WAKEUP,
 	};
+	int tries = BIND_BUSY_RETRIES, ret;
 
-	return xsk_socket__create(&q->xsk, ifname, q->queue_id, q->umem, &q->rx, NULL, &cfg);
+	do {
+		ret = xsk_socket__create(&q->xsk, ifname, q->queue_id, q->umem, &q->rx, NULL,
+					 &cfg);
+	} while (ret == -EBUSY && --tries && !usleep(BIND_BUSY_WAIT_US));
+	return ret;
 }
 
 /* Zero-copy first (unless told otherwise), copy mode as the fallback. */
@@ -81,7 +94,8 @@ static int bind_socket(struct xsk_rx *q, const char *ifname, enum copy_choice co
 	if (ret)
 		err_set(err, errlen, "%s queue %u: cannot bind AF_XDP socket: %s%s", ifname,
 			q->queue_id, strerror(-ret),
-			ret == -EINVAL ? " (no such queue?)" : "");
+			ret == -EINVAL ? " (no such queue?)" :
+			ret == -EBUSY ? " (queue in use by another AF_XDP program?)" : "");
 	return ret;
 }
 

@@ -212,6 +212,54 @@ case_two_interfaces() {
 	ip -n "$LAB_GEN" link del "$gen2"
 }
 
+# The loopback of our capture namespace has no native XDP: auto falls back to skb.
+case_native_fallback() {
+	local out=$WORK/lo.pcapng err rc
+	ip -n "$LAB_CAP" link set lo up
+	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$out" --mode bypass --duration 0.5 2>&1); rc=$?
+	check "auto on lo: falls back to skb and runs" sh -c "[ $rc -eq 0 ] && '$DUMP' '$out' | grep -q 'xdp skb'"
+	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$out" --mode bypass --xdp-mode native 2>&1); rc=$?
+	check "--xdp-mode native on lo: exit 1, one line 'XDP attach refused'" sh -c "[ $rc -eq 1 ] && [ \$(printf '%s\n' \"\$0\" | wc -l) -eq 1 ] && printf '%s' \"\$0\" | grep -q 'lo: XDP attach refused'" "$err"
+	check "lo: no XDP program left" sh -c "! ip -n '$LAB_CAP' link show lo | grep -q xdp"
+}
+
+# Two RX queues: one socket per queue by default, -q restricts. veth receives
+# on the queue number the peer transmitted on, and XPS ties the transmit
+# queue to the sending CPU, so pinning the sender picks the queue.
+case_two_queues() {
+	local out=$WORK/mq.pcapng log=$WORK/mq.log g=vgq$$ c=vcq$$ mac
+	if [ "$(nproc)" -lt 2 ]; then
+		echo "ok - two queues # SKIP needs 2 CPUs"; return
+	fi
+	ip -n "$LAB_GEN" link add "$g" numtxqueues 2 numrxqueues 2 type veth peer name "$c" \
+		numtxqueues 2 numrxqueues 2 netns "$LAB_CAP"
+	# XPS: CPU 0 transmits on queue 0, CPU 1 on queue 1.
+	ip netns exec "$LAB_GEN" sh -c "echo 1 >/sys/class/net/$g/queues/tx-0/xps_cpus && echo 2 >/sys/class/net/$g/queues/tx-1/xps_cpus"
+	ip -n "$LAB_GEN" link set "$g" up
+	ip -n "$LAB_CAP" link set "$c" up
+	mac=$(ip -n "$LAB_CAP" -o link show "$c" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	send_on_cpu() { # send_on_cpu CPU COUNT
+		ip netns exec "$LAB_GEN" taskset -c "$1" "$LAB_PY" "$HERE/../../scripts/lab_traffic.py" \
+			--iface "$g" --dst-mac "$mac" --per-class "$2" --classes ike-v4 >/dev/null
+	}
+	start_capture "$log" -i "$c" -w "$out" || { fail "two queues: did not start: $(cat "$log")"; return; }
+	send_on_cpu 0 4; send_on_cpu 1 6
+	sleep 0.3
+	stop_capture INT
+	check "two queues: IDB lists queues 0,1 of 2" sh -c "'$DUMP' '$out' | grep -q 'rx queues 0,1 of 2'"
+	check "two queues: 4 frames from queue 0, 6 from queue 1" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB.* queue=0 ') -eq 4 ] && [ \$('$DUMP' '$out' | grep -c '^EPB.* queue=1 ') -eq 6 ]"
+
+	start_capture "$log" -i "$c" -w "$out" -q 1 || { fail "-q 1: did not start: $(cat "$log")"; return; }
+	send_on_cpu 0 4; send_on_cpu 1 6
+	sleep 0.3
+	stop_capture INT
+	check "-q 1: only queue 1 captured" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB.* queue=1 ') -eq 6 ] && [ \$('$DUMP' '$out' | grep -c '^EPB') -eq 6 ]"
+	check "-q 1: queue 0's matches counted as 'no socket on queue', passed to the stack" \
+		sh -c "'$DUMP' '$out' | grep -q 'matched 10, redirected 6, no socket on queue 4, passed 4'"
+	check "-q 1: summary counts them as not captured" grep -q 'matched 10, written 6, dropped 4' "$log"
+	ip -n "$LAB_GEN" link del "$g"
+}
+
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_all_classes_sigint
 case_sigterm
@@ -220,6 +268,8 @@ case_duration_unmatched_drop
 case_failed_starts
 case_ip_interface
 case_two_interfaces
+case_native_fallback
+case_two_queues
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
