@@ -298,21 +298,18 @@ static void write_frame(struct capture_session *s, unsigned int if_id,
 		.verdict = XDP_REDIRECT,
 	};
 	struct capture_iface *ci = &s->ifaces[if_id];
+	uint64_t hook_ns;
 	int ret;
 
 	if (s->opts->count && s->written >= s->opts->count) {
 		s->after_count++;
 		return;
 	}
-	if (fr->meta) {
-		epb.ts_ns = clock_hook_to_wall(&s->clock, fr->meta->hook_ns);
+	hook_ns = fr->meta ? fr->meta->hook_ns : 0;
+	if (clock_frame_ns(&s->clock, fr->meta ? &hook_ns : NULL, batch_ns, &epb.ts_ns))
 		ci->ts_from_hook++;
-	} else {
-		if (!*batch_ns)
-			*batch_ns = clock_real_ns(); /* one reading for the whole batch */
-		epb.ts_ns = *batch_ns;
+	else
 		ci->ts_from_batch++;
-	}
 	ret = capture_file_add_epb(&s->out, &epb, fr->data);
 	if (ret) {
 		if (!s->write_error)

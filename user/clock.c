@@ -56,3 +56,16 @@ uint64_t clock_hook_to_wall(const struct vc_clock *c, uint64_t mono_ns)
 {
 	return (uint64_t)((int64_t)mono_ns + c->mono_to_real_ns);
 }
+
+int clock_frame_ns(const struct vc_clock *c, const uint64_t *hook_ns, uint64_t *batch_ns,
+		   uint64_t *out_ns)
+{
+	if (hook_ns) {
+		*out_ns = clock_hook_to_wall(c, *hook_ns);
+		return 1;
+	}
+	if (!*batch_ns)
+		*batch_ns = clock_real_ns();
+	*out_ns = *batch_ns;
+	return 0;
+}

@@ -27,4 +27,13 @@ void clock_maybe_resync(struct vc_clock *c, uint64_t interval_ns);
 /* Wall-clock ns for a CLOCK_MONOTONIC stamp taken at the hook. */
 uint64_t clock_hook_to_wall(const struct vc_clock *c, uint64_t mono_ns);
 
+/*
+ * Timestamp of one frame: the hook's stamp when the frame has one (hook_ns
+ * not NULL), else one wall-clock reading shared by its whole batch
+ * (*batch_ns is 0 until the first frame of the batch needs it).
+ * Returns 1 when the hook's stamp was used, 0 for the batch reading.
+ */
+int clock_frame_ns(const struct vc_clock *c, const uint64_t *hook_ns, uint64_t *batch_ns,
+		   uint64_t *out_ns);
+
 #endif /* VPNCAP_CLOCK_H */

@@ -147,18 +147,6 @@ int xsk_rx_fd(const struct xsk_rx *q)
 	return xsk_socket__fd(q->xsk);
 }
 
-/*
- * The metadata area is only trusted when it carries our magic; the magic is
- * cleared on release, so a chunk reused by a frame without metadata can never
- * show a stale timestamp.
- */
-static const struct vpncap_meta *frame_meta(const uint8_t *data)
-{
-	const struct vpncap_meta *meta = (const void *)(data - sizeof(*meta));
-
-	return meta->magic == VPNCAP_META_MAGIC ? meta : NULL;
-}
-
 uint32_t xsk_rx_peek(struct xsk_rx *q, struct xsk_frame *frames, uint32_t max,
 		     uint32_t *first_idx)
 {
@@ -170,7 +158,7 @@ uint32_t xsk_rx_peek(struct xsk_rx *q, struct xsk_frame *frames, uint32_t max,
 
 		frames[i].data = data;
 		frames[i].len = d->len;
-		frames[i].meta = frame_meta(data);
+		frames[i].meta = xsk_frame_meta(data);
 	}
 	return n;
 }
@@ -186,10 +174,8 @@ void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n)
 		;
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, first_idx + i);
-		uint8_t *data = xsk_umem__get_data(q->area, d->addr);
-		struct vpncap_meta *meta = (void *)(data - sizeof(*meta));
 
-		meta->magic = 0;
+		xsk_frame_meta_clear(xsk_umem__get_data(q->area, d->addr));
 		*xsk_ring_prod__fill_addr(&q->fill, fill_idx + i) =
 			xsk_umem__extract_addr(d->addr);
 	}

@@ -42,6 +42,23 @@ struct xsk_frame {
 };
 
 /*
+ * The metadata in front of a frame is trusted only when it carries the
+ * classifier's magic; the magic is cleared before the buffer goes back to the
+ * kernel, so a buffer later filled without metadata never shows a stale stamp.
+ */
+static inline const struct vpncap_meta *xsk_frame_meta(const uint8_t *data)
+{
+	const struct vpncap_meta *meta = (const void *)(data - sizeof(*meta));
+
+	return meta->magic == VPNCAP_META_MAGIC ? meta : NULL;
+}
+
+static inline void xsk_frame_meta_clear(uint8_t *data)
+{
+	((struct vpncap_meta *)(void *)(data - sizeof(struct vpncap_meta)))->magic = 0;
+}
+
+/*
  * Create socket and UMEM for one queue and put the socket in the classifier's
  * XSKMAP. copy chooses zero-copy, copy, or zero-copy with fallback.
  */

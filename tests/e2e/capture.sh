@@ -119,13 +119,14 @@ case_sigterm() {
 
 case_count_and_skb() {
 	local out=$WORK/count.pcapng log=$WORK/count.log rc
-	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --count 7 --xdp-mode skb --duration 20 ||
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --count 7 --xdp-mode skb --duration 20 --snaplen 64 ||
 		{ fail "--count: vpncap did not start: $(cat "$log")"; return; }
 	lab_send --per-class 10 --classes ike-v4 >/dev/null
 	wait "$VPNCAP_PID"; rc=$?; VPNCAP_PID=
 	check "--count 7: ends by itself with status 0" [ "$rc" -eq 0 ]
 	check "--count 7: exactly 7 frames" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 7 ]"
 	check "--xdp-mode skb: IDB says skb" sh -c "'$DUMP' '$out' | grep -q 'xdp skb'"
+	check "--snaplen 64: IDB snaplen 64, frames cut to 64 with their original length" sh -c "'$DUMP' '$out' | grep -q '^IDB linktype=1 snaplen=64 ' && [ \$(tshark -r '$out' -Y 'frame.cap_len==64 and frame.len==102' 2>/dev/null | wc -l) -eq 7 ]"
 	check "--count: no XDP program left" no_xdp_left
 }
 
