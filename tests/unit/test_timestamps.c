@@ -13,11 +13,22 @@
 #include "clock.h"
 #include "xsk_rx.h"
 
-/* A UMEM-like chunk: headroom for the metadata, then the frame. */
+#define HEADROOM 256
+
+/* A UMEM-like chunk: one buffer, headroom for the metadata, then the frame. */
 struct chunk {
-	uint8_t headroom[256];
-	uint8_t frame[64];
-} __attribute__((aligned(8)));
+	uint8_t *frame;
+};
+
+static struct chunk new_chunk(void)
+{
+	static uint8_t storage[HEADROOM + 64] __attribute__((aligned(8)));
+	struct chunk c;
+
+	memset(storage, 0, sizeof(storage));
+	c.frame = storage + HEADROOM;
+	return c;
+}
 
 static void put_meta(struct chunk *c, uint64_t hook_ns, uint16_t rule, uint16_t magic)
 {
@@ -28,7 +39,7 @@ static void put_meta(struct chunk *c, uint64_t hook_ns, uint16_t rule, uint16_t 
 
 static void test_meta_with_magic_is_used(void **state)
 {
-	struct chunk c = { 0 };
+	struct chunk c = new_chunk();
 	const struct vpncap_meta *m;
 
 	(void)state;
@@ -42,7 +53,7 @@ static void test_meta_with_magic_is_used(void **state)
 
 static void test_meta_without_magic_is_ignored(void **state)
 {
-	struct chunk c = { 0 };
+	struct chunk c = new_chunk();
 
 	(void)state;
 	assert_null(xsk_frame_meta(c.frame));
@@ -53,7 +64,7 @@ static void test_meta_without_magic_is_ignored(void **state)
 /* A buffer returned to the kernel must not keep a valid-looking stamp. */
 static void test_meta_cleared_on_release(void **state)
 {
-	struct chunk c = { 0 };
+	struct chunk c = new_chunk();
 
 	(void)state;
 	put_meta(&c, 42, 0, VPNCAP_META_MAGIC);
