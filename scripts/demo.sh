@@ -23,7 +23,7 @@ fi
 
 bash "$top/scripts/setup-deps.sh" >/dev/null
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" --target vpncap >/dev/null
+cmake --build "$build" -j "$(nproc)" >/dev/null
 vpncap=$build/vpncap
 
 show() {

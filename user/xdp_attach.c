@@ -194,12 +194,28 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 	return ret;
 }
 
+void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
+		  struct vpncap_counters *sum)
+{
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < ncpu; i++) {
+		sum->seen += per_cpu[i].seen;
+		sum->matched += per_cpu[i].matched;
+		sum->redirected += per_cpu[i].redirected;
+		sum->redirect_fail += per_cpu[i].redirect_fail;
+		sum->passed += per_cpu[i].passed;
+		sum->dropped += per_cpu[i].dropped;
+	}
+}
+
 int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct vpncap_counters *per_cpu;
 	__u32 key = 0;
-	int i, ret = 0;
+	int ret = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	if (ncpu <= 0)
@@ -211,14 +227,7 @@ int classifier_read_counters(const struct classifier *c, struct vpncap_counters 
 		ret = -errno;
 		goto out;
 	}
-	for (i = 0; i < ncpu; i++) {
-		sum->seen += per_cpu[i].seen;
-		sum->matched += per_cpu[i].matched;
-		sum->redirected += per_cpu[i].redirected;
-		sum->redirect_fail += per_cpu[i].redirect_fail;
-		sum->passed += per_cpu[i].passed;
-		sum->dropped += per_cpu[i].dropped;
-	}
+	counters_sum(per_cpu, ncpu, sum);
 out:
 	free(per_cpu);
 	return ret;

@@ -45,6 +45,10 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 /* Sum of the per-CPU counters. */
 int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum);
 
+/* Add up ncpu per-CPU values of counters_map, as a lookup returns them. */
+void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
+		  struct vpncap_counters *sum);
+
 /* Detach (if attached) and free everything; safe to call twice. */
 void classifier_close(struct classifier *c);
 

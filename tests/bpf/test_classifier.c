@@ -44,6 +44,7 @@
 
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
+#include "xdp_attach.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -404,19 +405,10 @@ static void read_counters(struct vpncap_counters *sum)
 {
 	struct vpncap_counters *v = calloc(ncpus, sizeof(*v));
 	__u32 key = 0;
-	int i;
 
 	assert_non_null(v);
 	assert_int_equal(bpf_map_lookup_elem(counters_fd, &key, v), 0);
-	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < ncpus; i++) {
-		sum->seen += v[i].seen;
-		sum->matched += v[i].matched;
-		sum->redirected += v[i].redirected;
-		sum->redirect_fail += v[i].redirect_fail;
-		sum->passed += v[i].passed;
-		sum->dropped += v[i].dropped;
-	}
+	counters_sum(v, ncpus, sum);
 	free(v);
 }
 

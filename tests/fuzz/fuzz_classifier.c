@@ -36,6 +36,7 @@
 
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
+#include "xdp_attach.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -66,19 +67,10 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 static void read_totals(struct vpncap_counters *sum)
 {
 	__u32 key = 0;
-	int i;
 
 	if (bpf_map_lookup_elem(counters_fd, &key, percpu))
 		DIE("counters lookup: %s", strerror(errno));
-	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < ncpus; i++) {
-		sum->seen += percpu[i].seen;
-		sum->matched += percpu[i].matched;
-		sum->redirected += percpu[i].redirected;
-		sum->redirect_fail += percpu[i].redirect_fail;
-		sum->passed += percpu[i].passed;
-		sum->dropped += percpu[i].dropped;
-	}
+	counters_sum(percpu, ncpus, sum);
 }
 
 static void check_identities(const struct vpncap_counters *c)
