@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	gcc make cmake pkg-config clang llvm bpftool
-	libbpf-dev libxdp-dev libelf-dev zlib1g-dev linux-libc-dev
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
 	# tests: unit tests, sanitizers and libFuzzer (clang's runtime)
 	libcmocka-dev libclang-rt-14-dev
 	# lab and end-to-end tests

@@ -1,48 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "capture.h"
-#include "capture_file.h"
 #include "clock.h"
+#include "fileset.h"
+#include "frame_queue.h"
 #include "iface.h"
 #include "log.h"
 #include "rules.h"
+#include "writer.h"
 #include "xdp_attach.h"
 #include "xsk_rx.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #define POLL_TIMEOUT_MS 100
-#define HOUSEKEEPING_NS 1000000000ull /* flush the file and resync the clock */
-#define ERRLEN 256
+#define HOUSEKEEPING_NS 1000000000ull /* counters snapshot and clock resync */
+#define ERRLEN 512
+
+/* What the hook and the sockets counted for one interface. */
+struct iface_totals {
+	struct vpncap_counters hook;
+	uint64_t sock_dropped;     /* XDP_STATISTICS rx_dropped */
+	uint64_t sock_ring_full;   /* XDP_STATISTICS rx_ring_full */
+	uint64_t fill_empty;       /* XDP_STATISTICS rx_fill_ring_empty_descs */
+	uint64_t queue_full;       /* frames the writer queue had no room for */
+	uint64_t ts_from_hook;     /* frames stamped at the XDP hook */
+	uint64_t ts_from_batch;    /* frames stamped once per batch (no metadata) */
+};
 
 struct capture_iface {
 	struct iface_info info;
 	struct classifier cls;
 	struct xsk_rx queues[CAPTURE_MAX_QUEUES];
 	unsigned int n_queues;
-	uint64_t written;
-	uint64_t ts_from_hook;          /* frames stamped at the XDP hook */
-	uint64_t ts_from_batch;         /* frames stamped once per batch (no metadata) */
+	struct iface_totals live;       /* the producer's own counts (queue_full, ts_*) */
+	char description[512];
 };
 
 struct capture_session {
 	const struct capture_opts *opts;
 	struct capture_iface *ifaces;
 	unsigned int n_ifaces;
-	struct capture_file out;
+	struct fileset fs;
+	struct frame_queue queue;
+	struct writer writer;
 	struct vc_clock clock;
 	struct vpncap_ruleset rules;
 	uint64_t start_wall_ns;
 	uint64_t deadline_mono_ns;      /* 0 = none */
-	uint64_t written;
-	uint64_t write_failed;          /* frames lost to write errors */
+	uint64_t queued;                /* frames handed to the writer */
 	uint64_t after_count;           /* frames not written because --count was reached */
-	int write_error;                /* -errno of the first write failure */
-	int done;
+	/* Read by the writer thread for the ISBs, written by the capture thread. */
+	pthread_mutex_t totals_lock;
+	struct iface_totals totals[CAPTURE_MAX_IFACES];
+	/* File headers, stable for the whole capture. */
+	char hw[300], os[200], filter[2048], tag[FILESET_TAG_MAX];
+	struct pcapng_shb_info shb;
+	struct pcapng_idb_info idbs[CAPTURE_MAX_IFACES];
 };
 
 /* ---- setup ------------------------------------------------------------ */
@@ -89,6 +109,31 @@ static int check_iface(struct capture_iface *ci, const char *name,
 		return -EADDRINUSE;
 	}
 	return choose_queues(ci, o, err, errlen);
+}
+
+static int output_is_dir(const char *path)
+{
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n && path[n - 1] == '/')
+		return 1;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Set options make no sense for one file: say so before touching anything. */
+static int check_output(const struct capture_opts *o, int is_dir, char *err, size_t errlen)
+{
+	const char *opt = o->rotate_size ? "--rotate-size" : o->rotate_time_ms ? "--rotate-time" :
+			  o->max_files ? "--max-files" : o->max_bytes ? "--max-bytes" :
+			  o->min_free ? "--min-free" : o->on_rotate ? "--on-rotate" :
+			  o->compress ? "--compress" : NULL;
+
+	if (is_dir || !opt)
+		return 0;
+	err_set(err, errlen, "%s needs -w DIR (a directory, or a path ending in '/'); %s is a file",
+		opt, o->output);
+	return -EINVAL;
 }
 
 static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
@@ -147,9 +192,10 @@ static void stop_iface(struct capture_iface *ci)
 
 /* ---- file headers and statistics --------------------------------------- */
 
-static void describe_iface(const struct capture_iface *ci, char *buf, size_t len)
+static void describe_iface(struct capture_iface *ci)
 {
-	size_t used;
+	char *buf = ci->description;
+	size_t len = sizeof(ci->description), used;
 	unsigned int i;
 
 	used = (size_t)snprintf(buf, len, "driver %s; rx queue%s", ci->info.driver,
@@ -187,44 +233,30 @@ static void read_hardware(char *buf, size_t len)
 	fclose(f);
 }
 
-static int write_headers(struct capture_session *s)
+/* SHB and IDB contents; the IDBs are completed once the interfaces are attached. */
+static void prepare_headers(struct capture_session *s)
 {
-	char hw[300], os[200], filter[2048], desc[512];
-	struct pcapng_shb_info shb = { hw, os, "vpncap " VPNCAP_VERSION };
 	struct utsname u;
 	unsigned int i;
-	int ret, n;
+	int n;
 
-	read_hardware(hw, sizeof(hw));
+	read_hardware(s->hw, sizeof(s->hw));
 	uname(&u);
-	snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.version);
-	n = rules_describe(&s->rules, filter, sizeof(filter));
-	snprintf(filter + n, sizeof(filter) - (size_t)n, "; unmatched frames %s",
+	snprintf(s->os, sizeof(s->os), "%s %s %s", u.sysname, u.release, u.version);
+	s->shb = (struct pcapng_shb_info){ s->hw, s->os, "vpncap " VPNCAP_VERSION };
+	n = rules_describe(&s->rules, s->filter, sizeof(s->filter));
+	snprintf(s->filter + n, sizeof(s->filter) - (size_t)n, "; unmatched frames %s",
 		 s->opts->unmatched == VPNCAP_UNMATCHED_DROP ? "dropped" : "passed");
-	ret = capture_file_add_shb(&s->out, &shb);
-	for (i = 0; i < s->n_ifaces && !ret; i++) {
-		struct pcapng_idb_info idb = {
+	for (i = 0; i < s->n_ifaces; i++)
+		s->idbs[i] = (struct pcapng_idb_info){
 			.linktype = PCAPNG_LINKTYPE_ETHERNET,
 			.snaplen = s->opts->snaplen,
 			.name = s->ifaces[i].info.name,
-			.description = desc,
-			.filter = filter,
+			.description = s->ifaces[i].description,
+			.filter = s->filter,
 		};
-
-		describe_iface(&s->ifaces[i], desc, sizeof(desc));
-		ret = capture_file_add_idb(&s->out, &idb);
-	}
-	return ret ? ret : capture_file_flush(&s->out);
 }
 
-struct iface_totals {
-	struct vpncap_counters hook;
-	uint64_t sock_dropped;     /* XDP_STATISTICS rx_dropped */
-	uint64_t sock_ring_full;   /* XDP_STATISTICS rx_ring_full */
-	uint64_t fill_empty;       /* XDP_STATISTICS rx_fill_ring_empty_descs */
-};
-
-/* Socket counters; the hook counters are read before the program goes. */
 static void read_socket_totals(const struct capture_iface *ci, struct iface_totals *t)
 {
 	unsigned int i;
@@ -241,85 +273,86 @@ static void read_socket_totals(const struct capture_iface *ci, struct iface_tota
 	}
 }
 
-static int write_statistics(struct capture_session *s, const struct iface_totals *t,
-			    uint64_t end_wall_ns)
+/* Snapshot for the writer's ISBs; with_hook = 0 once the program is gone. */
+static void snapshot_totals(struct capture_session *s, int with_hook)
 {
-	char comment[512];
 	unsigned int i;
-	int ret = 0;
 
-	for (i = 0; i < s->n_ifaces && !ret; i++) {
-		struct pcapng_isb_info isb = {
-			.if_id = i,
-			.ts_ns = end_wall_ns,
-			.starttime_ns = s->start_wall_ns,
-			.endtime_ns = end_wall_ns,
-			.ifrecv = t[i].hook.seen,
-			.ifdrop = t[i].sock_dropped,
-			.filteraccept = t[i].hook.matched,
-			.osdrop = t[i].sock_ring_full,
-			.usrdeliv = s->ifaces[i].written,
-			.comment = comment,
-		};
+	for (i = 0; i < s->n_ifaces; i++) {
+		struct capture_iface *ci = &s->ifaces[i];
+		struct iface_totals t = ci->live;
 
-		snprintf(comment, sizeof(comment),
-			 "vpncap: hook: seen %llu, matched %llu, redirected %llu, no socket on queue %llu, "
-			 "passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
-			 "fill_ring_empty %llu; timestamps of %llu frames taken at the XDP hook, "
-			 "%llu per batch (no metadata)",
-			 (unsigned long long)t[i].hook.seen, (unsigned long long)t[i].hook.matched,
-			 (unsigned long long)t[i].hook.redirected,
-			 (unsigned long long)t[i].hook.redirect_fail,
-			 (unsigned long long)t[i].hook.passed, (unsigned long long)t[i].hook.dropped,
-			 (unsigned long long)t[i].sock_dropped,
-			 (unsigned long long)t[i].sock_ring_full,
-			 (unsigned long long)t[i].fill_empty,
-			 (unsigned long long)s->ifaces[i].ts_from_hook,
-			 (unsigned long long)s->ifaces[i].ts_from_batch);
-		ret = capture_file_add_isb(&s->out, &isb);
+		if (with_hook)
+			classifier_read_counters(&ci->cls, &t.hook);
+		else
+			t.hook = s->totals[i].hook;
+		read_socket_totals(ci, &t);
+		pthread_mutex_lock(&s->totals_lock);
+		s->totals[i] = t;
+		pthread_mutex_unlock(&s->totals_lock);
 	}
-	return ret;
+}
+
+/* Writer thread: counters of interface if_id for the ISB closing a file. */
+static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
+		     char *comment, size_t len)
+{
+	struct capture_session *s = ctx;
+	struct iface_totals t;
+
+	pthread_mutex_lock(&s->totals_lock);
+	t = s->totals[if_id];
+	pthread_mutex_unlock(&s->totals_lock);
+	isb->starttime_ns = s->start_wall_ns;
+	isb->endtime_ns = isb->ts_ns;
+	isb->ifrecv = t.hook.seen;
+	isb->ifdrop = t.sock_dropped;
+	isb->filteraccept = t.hook.matched;
+	isb->osdrop = t.sock_ring_full;
+	snprintf(comment, len,
+		 "vpncap: hook: seen %llu, matched %llu, redirected %llu, no socket on queue %llu, "
+		 "passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
+		 "fill_ring_empty %llu; writer queue full %llu; timestamps of %llu frames taken at "
+		 "the XDP hook, %llu per batch (no metadata)",
+		 (unsigned long long)t.hook.seen, (unsigned long long)t.hook.matched,
+		 (unsigned long long)t.hook.redirected, (unsigned long long)t.hook.redirect_fail,
+		 (unsigned long long)t.hook.passed, (unsigned long long)t.hook.dropped,
+		 (unsigned long long)t.sock_dropped, (unsigned long long)t.sock_ring_full,
+		 (unsigned long long)t.fill_empty, (unsigned long long)t.queue_full,
+		 (unsigned long long)t.ts_from_hook, (unsigned long long)t.ts_from_batch);
 }
 
 /* ---- the hot path ------------------------------------------------------ */
 
-static void write_frame(struct capture_session *s, unsigned int if_id,
+static void queue_frame(struct capture_session *s, unsigned int if_id,
 			const struct xsk_rx *q, const struct xsk_frame *fr,
 			uint64_t *batch_ns)
 {
-	struct pcapng_epb_info epb = {
+	struct capture_iface *ci = &s->ifaces[if_id];
+	struct frame_rec rec = {
 		.if_id = if_id,
 		.caplen = fr->len < s->opts->snaplen ? fr->len : s->opts->snaplen,
 		.origlen = fr->len,
-		.flags = PCAPNG_EPB_FLAG_INBOUND,
-		.has_queue = 1,
 		.queue = q->queue_id,
-		.has_verdict = 1,
-		.verdict = XDP_REDIRECT,
 	};
-	struct capture_iface *ci = &s->ifaces[if_id];
 	uint64_t hook_ns;
-	int ret;
 
-	if (s->opts->count && s->written >= s->opts->count) {
+	if (s->opts->count && s->queued >= s->opts->count) {
 		s->after_count++;
 		return;
 	}
 	hook_ns = fr->meta ? fr->meta->hook_ns : 0;
-	if (clock_frame_ns(&s->clock, fr->meta ? &hook_ns : NULL, batch_ns, &epb.ts_ns))
-		ci->ts_from_hook++;
-	else
-		ci->ts_from_batch++;
-	ret = capture_file_add_epb(&s->out, &epb, fr->data);
-	if (ret) {
-		if (!s->write_error)
-			log_error("%s: write failed: %s", s->out.path, strerror(-ret));
-		s->write_error = ret;
-		s->write_failed++;
+	if (clock_frame_ns(&s->clock, fr->meta ? &hook_ns : NULL, batch_ns, &rec.ts_ns)) {
+		rec.flags = FRAME_REC_TS_HOOK;
+		ci->live.ts_from_hook++;
+	} else {
+		ci->live.ts_from_batch++;
+	}
+	if (frame_queue_push(&s->queue, &rec, fr->data)) {
+		ci->live.queue_full++; /* the writer is behind: drop, never grow */
 		return;
 	}
-	s->written++;
-	ci->written++;
+	s->queued++;
 }
 
 /* One batch from one queue; returns the number of frames taken. */
@@ -336,12 +369,12 @@ static uint32_t drain_batch(struct capture_session *s, unsigned int if_id, struc
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		write_frame(s, if_id, q, &frames[i], &batch_ns);
+		queue_frame(s, if_id, q, &frames[i], &batch_ns);
 	xsk_rx_release(q, idx, n);
 	return n;
 }
 
-/* Every queue once; returns the number of frames taken. */
+/* Every queue once, then one hand-over to the writer; returns the frames taken. */
 static uint64_t drain_all(struct capture_session *s)
 {
 	uint64_t total = 0;
@@ -350,6 +383,8 @@ static uint64_t drain_all(struct capture_session *s)
 	for (i = 0; i < s->n_ifaces; i++)
 		for (j = 0; j < s->ifaces[i].n_queues; j++)
 			total += drain_batch(s, i, &s->ifaces[i].queues[j]);
+	if (total)
+		frame_queue_publish(&s->queue);
 	return total;
 }
 
@@ -366,9 +401,9 @@ static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds
 
 static int should_stop(const struct capture_session *s, volatile sig_atomic_t *stop)
 {
-	if (*stop || s->write_error)
+	if (*stop)
 		return 1;
-	if (s->opts->count && s->written >= s->opts->count)
+	if (s->opts->count && s->queued >= s->opts->count)
 		return 1;
 	return s->deadline_mono_ns && clock_mono_ns() >= s->deadline_mono_ns;
 }
@@ -384,12 +419,7 @@ static void capture_loop(struct capture_session *s, volatile sig_atomic_t *stop)
 		if (!drain_all(s))
 			poll(pfds, nfds, POLL_TIMEOUT_MS);
 		if (clock_mono_ns() >= next_housekeeping) {
-			int ret = capture_file_flush(&s->out);
-
-			if (ret && !s->write_error) {
-				log_error("%s: write failed: %s", s->out.path, strerror(-ret));
-				s->write_error = ret;
-			}
+			snapshot_totals(s, 1);
 			clock_sync(&s->clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 		}
@@ -398,22 +428,38 @@ static void capture_loop(struct capture_session *s, volatile sig_atomic_t *stop)
 
 /* ---- session ----------------------------------------------------------- */
 
-static void print_summary(const struct capture_session *s, const struct iface_totals *t)
+static void print_summary(const struct capture_session *s)
 {
-	uint64_t seen = 0, matched = 0, dropped = s->write_failed;
+	const struct fileset_stats *w = &s->fs.stats;
+	uint64_t seen = 0, matched = 0, queue_full = 0, dropped;
 	unsigned int i;
 
+	dropped = w->dropped_disk_full + w->dropped_min_free + w->dropped_write_error;
 	for (i = 0; i < s->n_ifaces; i++) {
-		seen += t[i].hook.seen;
-		matched += t[i].hook.matched;
-		dropped += t[i].hook.redirect_fail + t[i].sock_dropped + t[i].sock_ring_full;
+		const struct iface_totals *t = &s->totals[i];
+
+		seen += t->hook.seen;
+		matched += t->hook.matched;
+		queue_full += t->queue_full;
+		dropped += t->hook.redirect_fail + t->sock_dropped + t->sock_ring_full +
+			   t->queue_full;
 	}
 	fprintf(stderr, "vpncap: summary: seen %llu, matched %llu, written %llu, dropped %llu",
 		(unsigned long long)seen, (unsigned long long)matched,
-		(unsigned long long)s->written, (unsigned long long)dropped);
+		(unsigned long long)w->frames_written, (unsigned long long)dropped);
+	if (queue_full || w->dropped_disk_full || w->dropped_min_free || w->dropped_write_error)
+		fprintf(stderr, " (writer queue full %llu, disk full %llu, min-free %llu, write errors %llu)",
+			(unsigned long long)queue_full, (unsigned long long)w->dropped_disk_full,
+			(unsigned long long)w->dropped_min_free,
+			(unsigned long long)w->dropped_write_error);
 	if (s->after_count)
 		fprintf(stderr, " (%llu more after --count)", (unsigned long long)s->after_count);
-	fprintf(stderr, "; %s\n", s->out.path);
+	if (s->fs.cfg.is_dir)
+		fprintf(stderr, "; %llu file%s completed in %s", (unsigned long long)w->files_completed,
+			w->files_completed == 1 ? "" : "s", s->opts->output);
+	else
+		fprintf(stderr, "; %s", s->opts->output);
+	fprintf(stderr, "\n");
 }
 
 static void announce(const struct capture_session *s)
@@ -425,32 +471,46 @@ static void announce(const struct capture_session *s)
 
 		log_info("capturing on %s (%u queue%s, xdp %s, af_xdp %s) into %s", ci->info.name,
 			 ci->n_queues, ci->n_queues == 1 ? "" : "s", xdp_mode_name(ci->cls.mode),
-			 ci->queues[0].zero_copy ? "zero-copy" : "copy", s->out.path);
+			 ci->queues[0].zero_copy ? "zero-copy" : "copy", s->opts->output);
 	}
 }
 
 /* Detach first so no new frame arrives, then take what is still in the rings. */
 static int finish(struct capture_session *s)
 {
-	struct iface_totals totals[CAPTURE_MAX_IFACES];
-	uint64_t end_ns;
 	unsigned int i;
-	int ret;
 
-	for (i = 0; i < s->n_ifaces; i++) {
-		classifier_read_counters(&s->ifaces[i].cls, &totals[i].hook);
-		classifier_close(&s->ifaces[i].cls);
-	}
-	while (!s->write_error && drain_all(s))
-		;
-	end_ns = clock_real_ns();
+	snapshot_totals(s, 1);
 	for (i = 0; i < s->n_ifaces; i++)
-		read_socket_totals(&s->ifaces[i], &totals[i]);
-	ret = s->write_error ? s->write_error : write_statistics(s, totals, end_ns);
-	if (capture_file_close(&s->out) && !ret)
-		ret = -EIO;
-	print_summary(s, totals);
-	return ret;
+		classifier_close(&s->ifaces[i].cls);
+	while (drain_all(s))
+		;
+	snapshot_totals(s, 0);
+	writer_finish(&s->writer);
+	return fileset_close(&s->fs, clock_real_ns());
+}
+
+static void fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c)
+{
+	const struct capture_opts *o = s->opts;
+
+	*c = (struct fileset_config){
+		.path = o->output,
+		.is_dir = is_dir,
+		.tag = s->tag,
+		.rotate_bytes = o->rotate_size,
+		.rotate_ns = o->rotate_time_ms * 1000000ull,
+		.retention = { .max_files = o->max_files, .max_bytes = o->max_bytes },
+		.min_free = o->min_free,
+		.sync_ns = o->sync_interval_ms * 1000000ull,
+		.compress = o->compress,
+		.on_rotate = o->on_rotate,
+		.shb = &s->shb,
+		.idbs = s->idbs,
+		.n_idbs = s->n_ifaces,
+		.fill_isb = fill_isb,
+		.ctx = s,
+	};
 }
 
 static int setup(struct capture_session *s, char *err, size_t errlen)
@@ -462,56 +522,107 @@ static int setup(struct capture_session *s, char *err, size_t errlen)
 		ret = start_iface(s, &s->ifaces[i], err, errlen);
 		if (ret)
 			return ret;
-	}
-	ret = capture_file_begin(&s->out);
-	if (ret) {
-		err_set(err, errlen, "%s: cannot truncate: %s", s->out.path, strerror(-ret));
-		return ret;
+		describe_iface(&s->ifaces[i]);
 	}
 	clock_sync(&s->clock);
 	s->start_wall_ns = clock_real_ns();
-	return write_headers(s);
+	ret = fileset_start(&s->fs, s->start_wall_ns, err, errlen);
+	if (ret)
+		return ret;
+	snapshot_totals(s, 1);
+	ret = writer_start(&s->writer, &s->queue, &s->fs);
+	if (ret)
+		err_set(err, errlen, "cannot start the writer thread: %s", strerror(-ret));
+	return ret;
+}
+
+/* Validation that touches nothing; EXIT_USAGE on failure. */
+static int check_all(struct capture_session *s, int *is_dir, char *err, size_t errlen)
+{
+	const struct capture_opts *o = s->opts;
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		if (check_iface(&s->ifaces[i], o->ifaces[i], o, err, errlen))
+			return -1;
+	*is_dir = output_is_dir(o->output);
+	if (check_output(o, *is_dir, err, errlen))
+		return -1;
+	if (fileset_make_tag(s->tag, sizeof(s->tag), o->ifaces, o->n_ifaces)) {
+		err_set(err, errlen, "-i: interface names do not make a valid file name");
+		return -1;
+	}
+	return 0;
+}
+
+static struct capture_session *session_new(const struct capture_opts *opts)
+{
+	struct capture_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->opts = opts;
+	s->n_ifaces = opts->n_ifaces;
+	s->ifaces = calloc(opts->n_ifaces, sizeof(*s->ifaces));
+	if (!s->ifaces || frame_queue_init(&s->queue, opts->queue_size)) {
+		free(s->ifaces);
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->totals_lock, NULL);
+	rules_default(&s->rules);
+	return s;
+}
+
+static void session_free(struct capture_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		stop_iface(&s->ifaces[i]);
+	frame_queue_destroy(&s->queue);
+	pthread_mutex_destroy(&s->totals_lock);
+	free(s->ifaces);
+	free(s);
 }
 
 int capture_run(const struct capture_opts *opts, volatile sig_atomic_t *stop)
 {
-	struct capture_session s = { .opts = opts, .n_ifaces = opts->n_ifaces };
+	struct capture_session *s = session_new(opts);
+	struct fileset_config fcfg;
 	char err[ERRLEN] = "";
-	int status = EXIT_RUNTIME;
-	unsigned int i;
+	int status = EXIT_RUNTIME, is_dir = 0;
 
-	rules_default(&s.rules);
-	s.ifaces = calloc(opts->n_ifaces, sizeof(*s.ifaces));
-	if (!s.ifaces) {
-		log_error("out of memory");
+	if (!s) {
+		log_error("out of memory for the writer queue (--queue-size)");
 		return EXIT_RUNTIME;
 	}
-	for (i = 0; i < s.n_ifaces; i++) {
-		if (check_iface(&s.ifaces[i], opts->ifaces[i], opts, err, sizeof(err))) {
-			log_error("%s", err);
-			free(s.ifaces);
-			return EXIT_USAGE;
-		}
+	if (check_all(s, &is_dir, err, sizeof(err))) {
+		log_error("%s", err);
+		session_free(s);
+		return EXIT_USAGE;
 	}
+	prepare_headers(s);
+	fileset_config_of(s, is_dir, &fcfg);
 	if (bpffs_ensure_mounted(err, sizeof(err)) ||
-	    capture_file_open(&s.out, opts->output, err, sizeof(err)))
+	    fileset_open(&s->fs, &fcfg, err, sizeof(err)))
 		goto out;
-	if (setup(&s, err, sizeof(err))) {
+	if (setup(s, err, sizeof(err))) {
 		if (!err[0])
-			snprintf(err, sizeof(err), "%s: cannot write the file header", opts->output);
-		capture_file_abandon(&s.out);
+			snprintf(err, sizeof(err), "%s: cannot start the capture", opts->output);
+		writer_finish(&s->writer);
+		fileset_abandon(&s->fs);
 		goto out;
 	}
 	if (opts->duration_ms)
-		s.deadline_mono_ns = clock_mono_ns() + opts->duration_ms * 1000000ull;
-	announce(&s);
-	capture_loop(&s, stop);
-	status = finish(&s) ? EXIT_RUNTIME : EXIT_OK;
+		s->deadline_mono_ns = clock_mono_ns() + opts->duration_ms * 1000000ull;
+	announce(s);
+	capture_loop(s, stop);
+	status = finish(s) ? EXIT_RUNTIME : EXIT_OK;
+	print_summary(s);
 out:
 	if (err[0])
 		log_error("%s", err);
-	for (i = 0; i < s.n_ifaces; i++)
-		stop_iface(&s.ifaces[i]);
-	free(s.ifaces);
+	session_free(s);
 	return status;
 }

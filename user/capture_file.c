@@ -9,8 +9,26 @@
 #include <string.h>
 #include <unistd.h>
 
-int capture_file_open(struct capture_file *f, const char *path, char *err, size_t errlen)
+static int open_fd(struct capture_file *f, const char *path, enum capture_file_open_mode mode)
 {
+	const int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+
+	/* O_EXCL first, to know whether abandoning the capture may remove the file. */
+	f->fd = open(path, flags | O_CREAT | O_EXCL, 0640);
+	if (f->fd >= 0) {
+		f->created = 1;
+		return 0;
+	}
+	if (errno == EEXIST && mode == CAPTURE_FILE_REPLACE)
+		f->fd = open(path, flags);
+	return f->fd >= 0 ? 0 : -errno;
+}
+
+int capture_file_open(struct capture_file *f, const char *path,
+		      enum capture_file_open_mode mode, char *err, size_t errlen)
+{
+	int ret;
+
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
 	if (strlen(path) >= sizeof(f->path)) {
@@ -24,22 +42,14 @@ int capture_file_open(struct capture_file *f, const char *path, char *err, size_
 		return -ENOMEM;
 	}
 	f->cap = CAPTURE_FILE_BUFSIZE;
-	/* O_EXCL first, to know whether abandoning the capture may remove the file. */
-	f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (f->fd >= 0)
-		f->created = 1;
-	else if (errno == EEXIST)
-		f->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (f->fd < 0) {
-		int e = errno;
-
+	ret = open_fd(f, path, mode);
+	if (ret) {
 		err_set(err, errlen, "%s: output not writable: %s", path,
-			e == ELOOP ? "is a symbolic link (refused)" : strerror(e));
+			ret == -ELOOP ? "is a symbolic link (refused)" : strerror(-ret));
 		free(f->buf);
 		f->buf = NULL;
-		return -e;
 	}
-	return 0;
+	return ret;
 }
 
 int capture_file_begin(struct capture_file *f)
@@ -60,35 +70,56 @@ void capture_file_abandon(struct capture_file *f)
 	f->buf = NULL;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
+/* Cut a partly written buffer off again: the file keeps only whole blocks. */
+static int roll_back(struct capture_file *f)
 {
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (ftruncate(f->fd, (off_t)f->bytes_written) ||
+	    lseek(f->fd, (off_t)f->bytes_written, SEEK_SET) < 0)
+		return -errno;
 	return 0;
 }
 
 int capture_file_flush(struct capture_file *f)
 {
-	int ret;
+	size_t done = 0;
 
-	if (!f->len)
-		return 0;
-	ret = write_all(f->fd, f->buf, f->len);
+	while (done < f->len) {
+		ssize_t n = write(f->fd, f->buf + done, f->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int ret = n < 0 ? -errno : -ENOSPC;
+
+			roll_back(f);
+			return ret;
+		}
+		done += (size_t)n;
+	}
+	f->bytes_written += f->len;
+	if (f->len)
+		f->write_calls++;
+	f->len = 0;
+	f->frames_buffered = 0;
+	return 0;
+}
+
+uint64_t capture_file_discard(struct capture_file *f)
+{
+	uint64_t frames = f->frames_buffered;
+
+	f->len = 0;
+	f->frames_buffered = 0;
+	return frames;
+}
+
+int capture_file_sync(struct capture_file *f)
+{
+	int ret = capture_file_flush(f);
+
 	if (ret)
 		return ret;
-	f->bytes_written += f->len;
-	f->write_calls++;
-	f->len = 0;
-	return 0;
+	return fdatasync(f->fd) ? -errno : 0;
 }
 
 /*
@@ -110,6 +141,7 @@ int capture_file_add_epb(struct capture_file *f, const struct pcapng_epb_info *e
 	if (ret)
 		return ret;
 	f->len += pcapng_put_epb(f->buf + f->len, f->cap - f->len, epb, frame);
+	f->frames_buffered++;
 	return 0;
 }
 

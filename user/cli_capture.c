@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli_capture.h"
 #include "log.h"
+#include "units.h"
 #include "vpncap/abi.h"
 
 #include <errno.h>
@@ -16,7 +17,8 @@ const char capture_usage[] =
 	"XDP hook into a PCAPNG file.\n"
 	"\n"
 	"  -i, --interface IFACE   interface to capture on (repeatable)\n"
-	"  -w, --write FILE        PCAPNG file to write\n"
+	"  -w, --write FILE|DIR    PCAPNG file, or directory of a rotating file set\n"
+	"                          (an existing directory, or a path ending in '/')\n"
 	"  -s, --snaplen N         bytes kept per frame (default 262144)\n"
 	"      --duration SECS     stop after SECS seconds\n"
 	"  -c, --count N           stop after N frames written\n"
@@ -27,6 +29,19 @@ const char capture_usage[] =
 	"  -q, --queue N           capture RX queue N only (repeatable; default all)\n"
 	"      --copy              force AF_XDP copy mode\n"
 	"      --zero-copy         force AF_XDP zero-copy mode\n"
+	"      --queue-size SIZE   memory between capture and writer (default 32M)\n"
+	"\n"
+	"File set (-w DIR): files vpncap-IFACE-START-SEQ.pcapng, the one being\n"
+	"written ends in .part. SIZE takes k/M/G/T, DURATION ms/s/m/h/d.\n"
+	"      --rotate-size SIZE  start a new file before this size is reached\n"
+	"      --rotate-time DURATION  new file at each multiple of DURATION (UTC)\n"
+	"      --max-files N       keep at most N files (a ring)\n"
+	"      --max-bytes SIZE    keep the set within SIZE, oldest files deleted first\n"
+	"      --min-free SIZE     keep SIZE free on the disk\n"
+	"      --sync-interval DURATION  fsync at least this often (default 1s)\n"
+	"      --on-rotate CMD     run CMD with each completed file as last argument\n"
+	"      --compress gzip|zstd  compress completed files\n"
+	"\n"
 	"  -v, --verbose           show library diagnostics\n"
 	"  -h, --help              this text\n";
 
@@ -37,6 +52,15 @@ enum long_only_opt {
 	OPT_XDP_MODE,
 	OPT_COPY,
 	OPT_ZEROCOPY,
+	OPT_QUEUE_SIZE,
+	OPT_ROTATE_SIZE,
+	OPT_ROTATE_TIME,
+	OPT_MAX_FILES,
+	OPT_MAX_BYTES,
+	OPT_MIN_FREE,
+	OPT_SYNC_INTERVAL,
+	OPT_ON_ROTATE,
+	OPT_COMPRESS,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +75,15 @@ static const struct option long_opts[] = {
 	{ "queue", required_argument, NULL, 'q' },
 	{ "copy", no_argument, NULL, OPT_COPY },
 	{ "zero-copy", no_argument, NULL, OPT_ZEROCOPY },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+	{ "rotate-time", required_argument, NULL, OPT_ROTATE_TIME },
+	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "min-free", required_argument, NULL, OPT_MIN_FREE },
+	{ "sync-interval", required_argument, NULL, OPT_SYNC_INTERVAL },
+	{ "on-rotate", required_argument, NULL, OPT_ON_ROTATE },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -105,6 +138,82 @@ static void set_defaults(struct capture_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->snaplen = CAPTURE_DEFAULT_SNAPLEN;
 	o->unmatched = VPNCAP_UNMATCHED_PASS;
+	o->sync_interval_ms = CAPTURE_DEFAULT_SYNC_MS;
+	o->queue_size = CAPTURE_DEFAULT_QUEUE_SIZE;
+}
+
+#define KIB 1024ull
+#define MIB (1024ull * KIB)
+#define GIB (1024ull * MIB)
+#define TIB (1024ull * GIB)
+
+static int size_option(const char *opt, const char *arg, uint64_t min, uint64_t max,
+		       const char *range, uint64_t *out, char *err, size_t errlen)
+{
+	if (parse_size(arg, out) || *out < min || *out > max) {
+		err_set(err, errlen, "%s: '%s' is not a size from %s (k, M, G, T suffixes)", opt,
+			arg, range);
+		return -1;
+	}
+	return 0;
+}
+
+static int duration_option(const char *opt, const char *arg, uint64_t min_ms, uint64_t max_ms,
+			   const char *range, uint64_t *out, char *err, size_t errlen)
+{
+	if (parse_duration(arg, out) || *out < min_ms || *out > max_ms) {
+		err_set(err, errlen, "%s: '%s' is not a duration from %s (ms, s, m, h, d)", opt,
+			arg, range);
+		return -1;
+	}
+	return 0;
+}
+
+/* Options of the file set, the writer and its queue. */
+static int apply_output_option(struct capture_opts *o, int c, const char *arg,
+			       char *err, size_t errlen)
+{
+	switch (c) {
+	case OPT_QUEUE_SIZE:
+		return size_option("--queue-size", arg, MIB, 16 * GIB, "1M to 16G",
+				   &o->queue_size, err, errlen);
+	case OPT_ROTATE_SIZE:
+		return size_option("--rotate-size", arg, 64 * KIB, TIB, "64k to 1T",
+				   &o->rotate_size, err, errlen);
+	case OPT_ROTATE_TIME:
+		return duration_option("--rotate-time", arg, 1000, 7 * 86400000ull, "1s to 7d",
+				       &o->rotate_time_ms, err, errlen);
+	case OPT_MAX_FILES:
+		if (parse_uint(arg, 1, 1000000, &o->max_files)) {
+			err_set(err, errlen, "--max-files: '%s' is not a number from 1 to 1000000",
+				arg);
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_BYTES:
+		return size_option("--max-bytes", arg, 64 * KIB, 1024 * TIB, "64k to 1024T",
+				   &o->max_bytes, err, errlen);
+	case OPT_MIN_FREE:
+		return size_option("--min-free", arg, 1, 1024 * TIB, "1 to 1024T", &o->min_free,
+				   err, errlen);
+	case OPT_SYNC_INTERVAL:
+		return duration_option("--sync-interval", arg, 10, 3600000, "10ms to 1h",
+				       &o->sync_interval_ms, err, errlen);
+	case OPT_ON_ROTATE:
+		if (!*arg) {
+			err_set(err, errlen, "--on-rotate: empty command");
+			return -1;
+		}
+		o->on_rotate = arg;
+		return 0;
+	case OPT_COMPRESS:
+		if (compress_parse(arg, &o->compress)) {
+			err_set(err, errlen, "--compress: '%s' is not one of gzip, zstd", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
 }
 
 static int add_iface(struct capture_opts *o, const char *name, char *err, size_t errlen)
@@ -243,7 +352,7 @@ static int apply_option(struct capture_opts *o, int c, const char *arg,
 		o->help = 1;
 		return 0;
 	}
-	return -1;
+	return apply_output_option(o, c, arg, err, errlen);
 }
 
 static int check_complete(const struct capture_opts *o, char *err, size_t errlen)

@@ -9,10 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compress.h"
+
 #define CAPTURE_MAX_IFACES 16
 #define CAPTURE_MAX_QUEUES 64
 #define CAPTURE_DEFAULT_SNAPLEN 262144u
 #define CAPTURE_MIN_SNAPLEN 64u
+#define CAPTURE_DEFAULT_QUEUE_SIZE (32ull << 20)
+#define CAPTURE_DEFAULT_SYNC_MS 1000
 
 enum xdp_mode_choice { XDP_MODE_CHOICE_AUTO, XDP_MODE_CHOICE_NATIVE, XDP_MODE_CHOICE_SKB };
 enum copy_choice { COPY_CHOICE_AUTO, COPY_CHOICE_COPY, COPY_CHOICE_ZEROCOPY };
@@ -31,6 +35,16 @@ struct capture_opts {
 	enum copy_choice copy;
 	uint32_t queues[CAPTURE_MAX_QUEUES]; /* -q N; none = all queues */
 	unsigned int n_queues;
+	/* File set (-w DIR) */
+	uint64_t rotate_size;           /* bytes; 0 = off */
+	uint64_t rotate_time_ms;        /* 0 = off */
+	uint64_t max_files;             /* 0 = no limit */
+	uint64_t max_bytes;             /* 0 = no limit */
+	uint64_t min_free;              /* bytes; 0 = off */
+	uint64_t sync_interval_ms;
+	const char *on_rotate;
+	enum compress_kind compress;
+	uint64_t queue_size;            /* bytes of the writer queue */
 	int verbose;
 	int help;                       /* -h: print usage, nothing else */
 };

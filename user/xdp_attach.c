@@ -9,12 +9,16 @@
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #define BPFFS_PATH "/sys/fs/bpf"
+#define LOCK_DIR "/run/vpncap"
+#define PROG_NAME "vpncap_xdp"
 
 int bpffs_ensure_mounted(char *err, size_t errlen)
 {
@@ -53,6 +57,63 @@ static int precreate_map(struct bpf_map *map)
 	return err;
 }
 
+/*
+ * One vpncap per interface: an flock on /run/vpncap/<netns>-<ifname>.lock.
+ * The kernel drops it when the process dies, however it dies, so holding it
+ * also proves that any vpncap program still on the interface is orphaned.
+ */
+static int lock_interface(struct classifier *c, char *err, size_t errlen)
+{
+	char path[128];
+	struct stat ns;
+
+	if (stat("/proc/self/ns/net", &ns))
+		ns.st_ino = 0;
+	mkdir(LOCK_DIR, 0750);
+	snprintf(path, sizeof(path), LOCK_DIR "/%lu-%s.lock", (unsigned long)ns.st_ino, c->ifname);
+	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (c->lock_fd < 0) {
+		err_set(err, errlen, "%s: cannot create %s: %s%s", c->ifname, path, strerror(errno),
+			errno == EACCES ? " (not permitted: run as root)" : "");
+		return -errno;
+	}
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB)) {
+		err_set(err, errlen, "%s: another vpncap is capturing on this interface", c->ifname);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Detach vpncap programs left by a run that was killed (SIGKILL, OOM, crash). */
+static void remove_orphans(struct classifier *c)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(c->ifindex);
+	struct xdp_program *p, *orphans[16];
+	int n = 0, i;
+
+	if (!mp || libxdp_get_error(mp))
+		return;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && !strcmp(xdp_program__name(p), PROG_NAME)) {
+			log_info("%s: removing the XDP program of an earlier vpncap that did not exit cleanly",
+				 c->ifname);
+			xdp_multiprog__detach(mp);
+		}
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && n < 16;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), PROG_NAME))
+				orphans[n++] = p;
+		for (i = 0; i < n; i++) {
+			log_info("%s: removing the XDP program of an earlier vpncap that did not exit cleanly",
+				 c->ifname);
+			xdp_program__detach(orphans[i], c->ifindex, xdp_multiprog__attach_mode(mp), 0);
+		}
+	}
+	xdp_multiprog__close(mp);
+}
+
 int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 		    char *err, size_t errlen)
 {
@@ -62,7 +123,14 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 	memset(c, 0, sizeof(*c));
 	c->ifindex = ifindex;
 	c->mode = XDP_MODE_UNSPEC;
+	c->lock_fd = -1;
 	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+	ret = lock_interface(c, err, errlen);
+	if (ret) {
+		classifier_close(c);
+		return ret;
+	}
+	remove_orphans(c);
 
 	c->skel = vpncap_classifier__open();
 	if (!c->skel) {
@@ -250,5 +318,9 @@ void classifier_close(struct classifier *c)
 	if (c->skel) {
 		vpncap_classifier__destroy(c->skel);
 		c->skel = NULL;
+	}
+	if (c->lock_fd >= 0) {
+		close(c->lock_fd);
+		c->lock_fd = -1;
 	}
 }

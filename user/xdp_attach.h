@@ -25,12 +25,16 @@ struct classifier {
 	char ifname[16];
 	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
 	int shared_hook;             /* attached through libxdp's dispatcher */
+	int lock_fd;                 /* held while this vpncap owns the interface */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
 int bpffs_ensure_mounted(char *err, size_t errlen);
 
-/* Open the object and create its maps; nothing touches the interface yet. */
+/*
+ * Take the interface (one vpncap per interface and network namespace), open
+ * the object and create its maps; nothing touches the interface yet.
+ */
 int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 		    char *err, size_t errlen);
 

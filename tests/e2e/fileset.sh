@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# End-to-end tests of the rotating file set (-w DIR) on a real veth pair:
+# rotation by size and by time, retention, restart and recovery after
+# kill -9, a full disk (a small tmpfs this script mounts), --on-rotate with
+# spaces in the path, and compression. Every file is checked with tshark.
+# usage: fileset.sh PATH/TO/vpncap PATH/TO/pcapng_dump
+set -u
+VPNCAP=$(readlink -f "$1")
+DUMP=$(readlink -f "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../scripts/lab.sh
+. "$HERE/../../scripts/lab.sh"
+
+WORK=$(mktemp -d /tmp/vpncap-fileset.XXXXXX)
+PASSED=0
+FAILED=0
+VPNCAP_PID=
+SMALL=
+
+cleanup() {
+	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
+	[ -n "$VPNCAP_PID" ] && wait "$VPNCAP_PID" 2>/dev/null
+	[ -n "$SMALL" ] && umount "$SMALL" 2>/dev/null
+	lab_down
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+start_capture() { # start_capture LOG ARGS...
+	local log=$1 i; shift
+	ip netns exec "$LAB_CAP" "$VPNCAP" capture -i "$LAB_CAP_IF" "$@" >"$log" 2>&1 &
+	VPNCAP_PID=$!
+	for i in $(seq 1 100); do
+		grep -q 'capturing on' "$log" 2>/dev/null && return 0
+		kill -0 "$VPNCAP_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_capture() { # stop_capture SIGNAL -> exit status of vpncap
+	local rc
+	kill -s "$1" "$VPNCAP_PID"
+	wait "$VPNCAP_PID"; rc=$?
+	VPNCAP_PID=
+	return $rc
+}
+
+send() { # send PER_CLASS CLASSES
+	lab_send --per-class "$1" --classes "$2" >/dev/null
+}
+
+members() { # members DIR [SUFFIX] -> the set's completed files, by name
+	find "$1" -maxdepth 1 -type f -name "vpncap-$LAB_CAP_IF-*-*.pcapng${2:-}" | sort
+}
+
+frames_in() { tshark -r "$1" 2>/dev/null | wc -l; }
+
+total_frames() { # total_frames FILE... -> frames over all, or -1 if one is unreadable
+	local f n total=0
+	for f in "$@"; do
+		tshark -r "$f" -c 1 >/dev/null 2>&1 || [ "$(stat -c %s "$f")" -gt 0 ] || { echo -1; return; }
+		n=$(frames_in "$f")
+		total=$((total + n))
+	done
+	echo $total
+}
+
+all_readable() { # every file opens in tshark without error
+	local f
+	for f in "$@"; do
+		tshark -r "$f" >/dev/null 2>&1 || return 1
+	done
+}
+
+# ---- cases -------------------------------------------------------------------
+
+case_rotate_size() {
+	local dir=$WORK/size log=$WORK/size.log files
+	start_capture "$log" -w "$dir/" --rotate-size 64k || { fail "size: did not start: $(cat "$log")"; return; }
+	send 1000 ike-v4,natt-v6
+	sleep 0.5
+	stop_capture INT
+	mapfile -t files < <(members "$dir")
+	check "size: several files (${#files[@]})" [ "${#files[@]}" -ge 4 ]
+	check "size: every file at most 64 KiB" sh -c "! find '$dir' -name 'vpncap-*.pcapng' -size +64k | grep -q ."
+	check "size: every file opens in tshark" all_readable "${files[@]}"
+	check "size: 2000 frames across the set" [ "$(total_frames "${files[@]}")" -eq 2000 ]
+	check "size: no .part left after a clean stop" sh -c "! ls '$dir' | grep -q '\.part$'"
+	check "size: sequence 000000, 000001, ... in order" sh -c "ls '$dir' | grep -o -- '-[0-9]\{6\}\.pcapng$' | head -3 | tr -d '\n' | grep -qx -- '-000000.pcapng-000001.pcapng-000002.pcapng'"
+	check "size: each file starts with SHB and IDB" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | head -2 | tr '\n' ' ' | grep -q '^SHB IDB ' || exit 1; done"
+	check "size: each file ends with an ISB carrying the writer counters" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | tail -1 | grep -q '^ISB.*writer: files completed' || exit 1; done"
+	check "size: summary names the files" grep -q "written 2000, dropped 0; ${#files[@]} files completed" "$log"
+
+	# Restart into the same directory: the sequence goes on.
+	start_capture "$log" -w "$dir/" --duration 0.5 || { fail "restart: did not start"; return; }
+	wait "$VPNCAP_PID"; VPNCAP_PID=
+	check "restart: sequence continues after the highest file" \
+		sh -c "ls '$dir' | grep -q -- '-$(printf '%06d' "${#files[@]}")\.pcapng$'"
+}
+
+case_rotate_time() {
+	local dir=$WORK/time log=$WORK/time.log files f start name ok=1
+	start_capture "$log" -w "$dir/" --rotate-time 2s || { fail "time: did not start: $(cat "$log")"; return; }
+	send 20 ike-v4; sleep 2.1
+	send 20 ike-v4; sleep 2.1
+	send 20 ike-v4
+	sleep 0.5
+	stop_capture INT
+	mapfile -t files < <(members "$dir")
+	check "time: at least 3 files (${#files[@]})" [ "${#files[@]}" -ge 3 ]
+	check "time: 60 frames across the set" [ "$(total_frames "${files[@]}")" -eq 60 ]
+	check "time: every file opens in tshark" all_readable "${files[@]}"
+	for f in "${files[@]}"; do
+		name=$(basename "$f")
+		start=$(date -u -d "$(echo "$name" | sed -E 's/.*-([0-9]{8})T([0-9]{2})([0-9]{2})([0-9]{2})Z-.*/\1 \2:\3:\4/')" +%s)
+		[ $((start % 2)) -eq 0 ] || ok=0
+		# every frame lies in [start, start + 2 s)
+		tshark -r "$f" -T fields -e frame.time_epoch 2>/dev/null |
+			awk -v s="$start" '$1 < s || $1 >= s + 2 {bad=1} END {exit bad}' || ok=0
+	done
+	check "time: file starts aligned to 2 s, frames inside their file's interval" [ $ok -eq 1 ]
+}
+
+case_retention() {
+	local dir=$WORK/ret log=$WORK/ret.log files bytes
+	mkdir -p "$dir"
+	echo keep >"$dir/keep-me.pcapng"
+	echo keep >"$dir/vpncap-other0-20260101T000000Z-000000.pcapng"
+	echo keep >"$dir/vpncap-$LAB_CAP_IF-20260101T000000Z-000000.pcapng.txt"
+	start_capture "$log" -w "$dir" --rotate-size 64k --max-files 3 || { fail "ring: did not start: $(cat "$log")"; return; }
+	send 1000 ike-v4,natt-v6
+	sleep 0.5
+	stop_capture INT
+	mapfile -t files < <(members "$dir")
+	check "ring: --max-files 3 keeps 3 files" [ "${#files[@]}" -eq 3 ]
+	check "ring: the newest are kept" sh -c "grep -q 'files completed' '$log' && ls '$dir' | grep -q -- \"-\$(printf '%06d' \$(( \$(grep -o '[0-9]* files completed' '$log' | cut -d' ' -f1) - 1 )))\.pcapng\$\""
+	check "ring: files outside the set survive" sh -c "[ -f '$dir/keep-me.pcapng' ] && [ -f '$dir/vpncap-other0-20260101T000000Z-000000.pcapng' ] && [ -f '$dir/vpncap-$LAB_CAP_IF-20260101T000000Z-000000.pcapng.txt' ]"
+
+	dir=$WORK/budget
+	start_capture "$log" -w "$dir/" --rotate-size 64k --max-bytes 200k || { fail "budget: did not start"; return; }
+	send 1000 ike-v4,natt-v6
+	sleep 0.5
+	stop_capture INT
+	mapfile -t files < <(members "$dir")
+	bytes=$(cat "${files[@]}" | wc -c)
+	check "budget: --max-bytes 200k holds ($bytes bytes in ${#files[@]} files)" [ "$bytes" -le 204800 ]
+	check "budget: files were deleted to hold it" [ "${#files[@]}" -lt 6 ]
+}
+
+case_kill9_recovery() {
+	local dir=$WORK/crash log=$WORK/crash.log part files
+	start_capture "$log" -w "$dir/" || { fail "kill -9: did not start"; return; }
+	send 50 ike-v4
+	sleep 2.5   # more than --sync-interval (1 s)
+	kill -9 "$VPNCAP_PID"; wait "$VPNCAP_PID" 2>/dev/null; VPNCAP_PID=
+	part=$(ls "$dir" | grep '\.pcapng\.part$')
+	check "kill -9: a .part file is left" [ -n "$part" ]
+	check "kill -9: the killed run's XDP program is still attached" sh -c "ip -n '$LAB_CAP' link show '$LAB_CAP_IF' | grep -q xdp"
+	start_capture "$log" -w "$dir/" || { fail "kill -9: restart did not start: $(cat "$log")"; return; }
+	send 5 natt-v6
+	sleep 0.3
+	stop_capture INT
+	mapfile -t files < <(members "$dir")
+	check "restart: says it removed the orphaned XDP program" grep -q 'earlier vpncap that did not exit cleanly' "$log"
+	check "restart: says it recovered the file" grep -q 'recovered 50 frames' "$log"
+	check "recovered: no .part left, two files" sh -c "! ls '$dir' | grep -q part && [ ${#files[@]} -eq 2 ]"
+	check "recovered: valid for tshark with all 50 frames sent before the sync" \
+		sh -c "tshark -r '${files[0]}' >/dev/null 2>&1 && [ \$(tshark -r '${files[0]}' 2>/dev/null | wc -l) -eq 50 ]"
+	check "recovered: ends with an ISB saying the capture ended uncleanly" \
+		sh -c "'$DUMP' '${files[0]}' | tail -1 | grep -q 'ended uncleanly'"
+	check "recovered: the next file continues the sequence" sh -c "basename '${files[1]}' | grep -q -- '-000001\.pcapng$' && [ \$(tshark -r '${files[1]}' 2>/dev/null | wc -l) -eq 5 ]"
+	check "after restart: no XDP program left" sh -c "! ip -n '$LAB_CAP' link show '$LAB_CAP_IF' | grep -q xdp"
+}
+
+case_disk_full() {
+	local log=$WORK/full.log files rc
+	SMALL=$WORK/small
+	mkdir -p "$SMALL"
+	mount -t tmpfs -o size=1m vpncap-test "$SMALL" || { fail "disk full: cannot mount a tmpfs"; return; }
+	head -c 700k /dev/zero >"$SMALL/filler"
+	start_capture "$log" -w "$SMALL/set/" || { fail "disk full: did not start: $(cat "$log")"; return; }
+	send 1500 ike-v4,natt-v4
+	sleep 1.5
+	check "disk full: vpncap still running" kill -0 "$VPNCAP_PID"
+	check "disk full: says so" grep -q 'no space left' "$log"
+	rm -f "$SMALL/filler"
+	sleep 2
+	send 20 sstp-to-server
+	sleep 1.5
+	stop_capture INT; rc=$?
+	mapfile -t files < <(members "$SMALL/set")
+	check "disk full: clean exit" [ "$rc" -eq 0 ]
+	check "disk full: files valid for tshark" all_readable "${files[@]}"
+	check "disk full: drops counted in the summary" grep -q 'disk full [1-9]' "$log"
+	check "disk full: says writing resumed" grep -q 'writing again after' "$log"
+	check "disk full: frames sent after space returned are in the file" \
+		sh -c "[ \$(for f in $(printf "'%s' " "${files[@]}"); do tshark -r \"\$f\" -Y 'tcp.dstport==443' 2>/dev/null; done | wc -l) -eq 20 ]"
+	check "disk full: written + dropped = frames sent" sh -c "grep -o 'written [0-9]*, dropped [0-9]*' '$log' | awk '{gsub(\",\",\"\"); exit (\$2 + \$4 == 3020) ? 0 : 1}'"
+	umount "$SMALL"; SMALL=
+}
+
+case_on_rotate() {
+	local dir="$WORK/with space/set" log=$WORK/hook.log seen=$WORK/seen.txt files
+	cat >"$WORK/hook.sh" <<-EOT
+	#!/bin/sh
+	printf '%s\n' "\$1" >>"$seen"
+	EOT
+	chmod +x "$WORK/hook.sh"
+	start_capture "$log" -w "$dir/" --rotate-size 64k --on-rotate "$WORK/hook.sh" ||
+		{ fail "on-rotate: did not start: $(cat "$log")"; return; }
+	send 600 ike-v4,natt-v6
+	sleep 0.5
+	stop_capture INT
+	mapfile -t files < <(members "$dir")
+	check "on-rotate: one call per completed file (${#files[@]})" [ "$(wc -l <"$seen")" -eq "${#files[@]}" ]
+	check "on-rotate: each file exactly once, full path with spaces" \
+		sh -c "[ \"\$(sort '$seen' | uniq -d)\" = '' ] && [ \"\$(sort '$seen')\" = \"\$(printf '%s\n' $(printf "'%s' " "${files[@]}") | sort)\" ]"
+}
+
+case_compress() {
+	local kind dir log files ext
+	for kind in gzip zstd; do
+		dir=$WORK/$kind; log=$WORK/$kind.log
+		[ $kind = gzip ] && ext=.gz || ext=.zst
+		start_capture "$log" -w "$dir/" --rotate-size 64k --compress $kind ||
+			{ fail "$kind: did not start: $(cat "$log")"; continue; }
+		send 500 ike-v4,natt-v6
+		sleep 0.5
+		stop_capture INT
+		mapfile -t files < <(members "$dir" "$ext")
+		check "$kind: completed files compressed (${#files[@]})" sh -c "[ ${#files[@]} -ge 2 ] && ! ls '$dir' | grep -q '\.pcapng$'"
+		check "$kind: tshark reads them, 1000 frames in all" [ "$(total_frames "${files[@]}")" -eq 1000 ]
+	done
+}
+
+lab_up || { echo "not ok - could not build the lab"; exit 1; }
+case_rotate_size
+case_rotate_time
+case_retention
+case_kill9_recovery
+case_disk_full
+case_on_rotate
+case_compress
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "post_jobs.h"
+#include "log.h"
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+int post_jobs_run_hook(const char *cmd, const char *path)
+{
+	char script[4096];
+	char *argv[] = { "sh", "-c", script, "vpncap-on-rotate", (char *)path, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(script, sizeof(script), "%s \"$1\"", cmd);
+	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ))
+		return -1;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void run_jobs(struct post_jobs *pj, char *path)
+{
+	char out[8192], err[512];
+
+	if (pj->compress != COMPRESS_NONE) {
+		if (compress_file(path, pj->compress, out, sizeof(out), err, sizeof(err))) {
+			pj->compress_failures++;
+			log_error("%s", err);
+		} else {
+			pj->compressed++;
+			free(path);
+			path = strdup(out);
+			if (!path)
+				return;
+		}
+	}
+	if (pj->on_rotate) {
+		pj->hooks_run++;
+		if (post_jobs_run_hook(pj->on_rotate, path)) {
+			pj->hook_failures++;
+			log_error("--on-rotate: command failed for %s", path);
+		}
+	}
+	free(path);
+}
+
+static void *post_thread(void *arg)
+{
+	struct post_jobs *pj = arg;
+
+	pthread_mutex_lock(&pj->lock);
+	for (;;) {
+		char *path;
+
+		while (!pj->count && !pj->stopping)
+			pthread_cond_wait(&pj->cond, &pj->lock);
+		if (!pj->count)
+			break;
+		path = pj->paths[pj->head];
+		pj->head = (pj->head + 1) % POST_JOBS_MAX;
+		pj->count--;
+		pj->running = 1;
+		pthread_mutex_unlock(&pj->lock);
+		run_jobs(pj, path);
+		pthread_mutex_lock(&pj->lock);
+		pj->running = 0;
+	}
+	pthread_mutex_unlock(&pj->lock);
+	return NULL;
+}
+
+int post_jobs_start(struct post_jobs *pj, enum compress_kind compress, const char *on_rotate)
+{
+	int ret;
+
+	memset(pj, 0, sizeof(*pj));
+	pj->compress = compress;
+	pj->on_rotate = on_rotate;
+	if (compress == COMPRESS_NONE && !on_rotate)
+		return 0;
+	pthread_mutex_init(&pj->lock, NULL);
+	pthread_cond_init(&pj->cond, NULL);
+	ret = pthread_create(&pj->thread, NULL, post_thread, pj);
+	if (ret)
+		return -ret;
+	pj->started = 1;
+	return 0;
+}
+
+void post_jobs_add(struct post_jobs *pj, const char *path)
+{
+	char *copy;
+
+	if (!pj->started)
+		return;
+	copy = strdup(path);
+	pthread_mutex_lock(&pj->lock);
+	if (!copy || pj->count == POST_JOBS_MAX) {
+		pj->skipped++;
+		log_error("%s: compression and --on-rotate skipped: %d files already waiting",
+			  path, POST_JOBS_MAX);
+		free(copy);
+	} else {
+		pj->paths[(pj->head + pj->count) % POST_JOBS_MAX] = copy;
+		pj->count++;
+		pthread_cond_signal(&pj->cond);
+	}
+	pthread_mutex_unlock(&pj->lock);
+}
+
+void post_jobs_stop(struct post_jobs *pj)
+{
+	if (!pj->started)
+		return;
+	pthread_mutex_lock(&pj->lock);
+	pj->stopping = 1;
+	pthread_cond_signal(&pj->cond);
+	pthread_mutex_unlock(&pj->lock);
+	pthread_join(pj->thread, NULL);
+	pthread_cond_destroy(&pj->cond);
+	pthread_mutex_destroy(&pj->lock);
+	pj->started = 0;
+}

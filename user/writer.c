@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "writer.h"
+#include "clock.h"
+
+#define WRITER_WAIT_MS 100
+#define WRITER_BATCH 256
+#define TICK_INTERVAL_NS 100000000ull
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t next_tick = 0;
+
+	while (frame_queue_wait(w->queue, WRITER_WAIT_MS)) {
+		const struct frame_rec *rec;
+		unsigned int n = 0;
+		uint64_t now;
+
+		while (n < WRITER_BATCH && (rec = frame_queue_peek(w->queue))) {
+			fileset_write(w->fs, rec);
+			frame_queue_consume(w->queue, rec);
+			n++;
+		}
+		frame_queue_release(w->queue);
+		now = clock_real_ns();
+		if (now >= next_tick) {
+			fileset_tick(w->fs, now);
+			next_tick = now + TICK_INTERVAL_NS;
+		}
+	}
+	return NULL;
+}
+
+int writer_start(struct writer *w, struct frame_queue *queue, struct fileset *fs)
+{
+	int ret;
+
+	w->queue = queue;
+	w->fs = fs;
+	ret = pthread_create(&w->thread, NULL, writer_main, w);
+	w->started = !ret;
+	return -ret;
+}
+
+void writer_finish(struct writer *w)
+{
+	if (!w->started)
+		return;
+	frame_queue_close(w->queue);
+	pthread_join(w->thread, NULL);
+	w->started = 0;
+}

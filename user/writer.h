@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The writer thread: takes frame records from the bounded queue and hands
+ * them to the file set, and runs the file set's housekeeping (rotation by
+ * time, sync, --min-free). It runs apart from the ring consumers so a slow
+ * disk only ever fills the queue.
+ */
+#ifndef VPNCAP_WRITER_H
+#define VPNCAP_WRITER_H
+
+#include <pthread.h>
+
+#include "fileset.h"
+#include "frame_queue.h"
+
+struct writer {
+	pthread_t thread;
+	struct frame_queue *queue;
+	struct fileset *fs;
+	int started;
+};
+
+/* 0 or -errno. */
+int writer_start(struct writer *w, struct frame_queue *queue, struct fileset *fs);
+
+/* Close the queue, let the writer take every record, and join it. */
+void writer_finish(struct writer *w);
+
+#endif /* VPNCAP_WRITER_H */
