@@ -455,10 +455,11 @@ static void print_summary(const struct capture_session *s)
 	if (s->after_count)
 		fprintf(stderr, " (%llu more after --count)", (unsigned long long)s->after_count);
 	if (s->fs.cfg.is_dir)
-		fprintf(stderr, "; %llu file%s completed in %s", (unsigned long long)w->files_completed,
-			w->files_completed == 1 ? "" : "s", s->opts->output);
+		fprintf(stderr, "; %llu file%s completed (%llu bytes) in %s",
+			(unsigned long long)w->files_completed, w->files_completed == 1 ? "" : "s",
+			(unsigned long long)w->bytes, s->opts->output);
 	else
-		fprintf(stderr, "; %s", s->opts->output);
+		fprintf(stderr, "; %llu bytes in %s", (unsigned long long)w->bytes, s->opts->output);
 	fprintf(stderr, "\n");
 }
 

@@ -478,9 +478,10 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
 		fs->cfg.fill_isb(fs->cfg.ctx, i, &isb, comment, sizeof(comment));
 		used = strlen(comment);
 		snprintf(comment + used, sizeof(comment) - used,
-			 "%swriter: files completed %llu, frames written %llu, dropped: disk full %llu, "
-			 "min-free %llu, write errors %llu",
+			 "%swriter: files completed %llu, bytes %llu, frames written %llu, dropped: "
+			 "disk full %llu, min-free %llu, write errors %llu",
 			 used ? "; " : "", (unsigned long long)st->files_completed,
+			 (unsigned long long)(st->bytes + capture_file_size(&fs->file)),
 			 (unsigned long long)st->frames_written,
 			 (unsigned long long)st->dropped_disk_full,
 			 (unsigned long long)st->dropped_min_free,

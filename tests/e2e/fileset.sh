@@ -99,7 +99,7 @@ case_rotate_size() {
 	check "size: sequence 000000, 000001, ... in order" sh -c "ls '$dir' | grep -o -- '-[0-9]\{6\}\.pcapng$' | head -3 | tr -d '\n' | grep -qx -- '-000000.pcapng-000001.pcapng-000002.pcapng'"
 	check "size: each file starts with SHB and IDB" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | head -2 | tr '\n' ' ' | grep -q '^SHB IDB ' || exit 1; done"
 	check "size: each file ends with an ISB carrying the writer counters" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | tail -1 | grep -q '^ISB.*writer: files completed' || exit 1; done"
-	check "size: summary names the files" grep -q "written 2000, dropped 0; ${#files[@]} files completed" "$log"
+	check "size: summary names the files and their bytes" grep -q "written 2000, dropped 0; ${#files[@]} files completed ($(cat "${files[@]}" | wc -c) bytes)" "$log"
 
 	# Restart into the same directory: the sequence goes on.
 	start_capture "$log" -w "$dir/" --duration 0.5 || { fail "restart: did not start"; return; }
@@ -243,12 +243,33 @@ case_compress() {
 	done
 }
 
+# --min-free on a small disk: the oldest files go so the disk keeps room.
+case_min_free() {
+	local log=$WORK/minfree.log files free rc
+	SMALL=$WORK/small2
+	mkdir -p "$SMALL"
+	mount -t tmpfs -o size=1m vpncap-test "$SMALL" || { fail "min-free: cannot mount a tmpfs"; return; }
+	start_capture "$log" -w "$SMALL/set/" --rotate-size 64k --min-free 600k --sync-interval 100ms ||
+		{ fail "min-free: did not start: $(cat "$log")"; return; }
+	send 1500 ike-v4,natt-v4
+	sleep 1.5
+	stop_capture INT; rc=$?
+	mapfile -t files < <(members "$SMALL/set")
+	free=$(( $(stat -f -c '%a * %S' "$SMALL") ))
+	check "min-free: clean exit" [ "$rc" -eq 0 ]
+	check "min-free: oldest files deleted (first kept: $(basename "${files[0]}"))" sh -c "! basename '${files[0]}' | grep -q -- '-000000\.pcapng$'"
+	check "min-free: at least 600k - one file free at the end ($free)" [ "$free" -ge $((600 * 1024 - 65536)) ]
+	check "min-free: remaining files valid for tshark" all_readable "${files[@]}"
+	umount "$SMALL"; SMALL=
+}
+
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_rotate_size
 case_rotate_time
 case_retention
 case_kill9_recovery
 case_disk_full
+case_min_free
 case_on_rotate
 case_compress
 
