@@ -106,6 +106,18 @@ case_all_classes_sigint() {
 	check "SIGINT: no XDP program left" no_xdp_left
 }
 
+# One vpncap per interface: a second one is refused and the first goes on.
+case_second_instance() {
+	local out=$WORK/first.pcapng log=$WORK/first.log err rc
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "second instance: first did not start"; return; }
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/second.pcapng" 2>&1); rc=$?
+	check "second vpncap on the interface: exit 1, says another vpncap is capturing" sh -c "[ $rc -eq 1 ] && printf '%s' \"\$0\" | grep -q 'another vpncap is capturing on this interface'" "$err"
+	lab_send --per-class 3 --classes ike-v4 >/dev/null
+	sleep 0.3
+	stop_capture INT
+	check "second vpncap: the first one kept capturing" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 3 ]"
+}
+
 case_sigterm() {
 	local out=$WORK/term.pcapng log=$WORK/term.log rc
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "SIGTERM: vpncap did not start"; return; }
@@ -159,6 +171,9 @@ case_failed_starts() {
 
 	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$out" -q 3 2>&1); rc=$?
 	check "-q 3 on a 1-queue veth: exit 2" sh -c "[ $rc -eq 2 ] && printf '%s' \"\$0\" | grep -q 'queue 3 does not exist'" "$err"
+
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/one.pcapng" --rotate-size 1M 2>&1); rc=$?
+	check "file-set option with -w FILE: exit 2 naming the option" sh -c "[ $rc -eq 2 ] && printf '%s' \"\$0\" | grep -q -- '--rotate-size needs -w DIR'" "$err"
 
 	echo keep >"$WORK/existing.pcapng"
 	lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/existing.pcapng" --zero-copy 2>/dev/null
@@ -264,6 +279,7 @@ case_two_queues() {
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_all_classes_sigint
 case_sigterm
+case_second_instance
 case_count_and_skb
 case_duration_unmatched_drop
 case_failed_starts
