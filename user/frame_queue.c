@@ -42,8 +42,12 @@ void frame_queue_destroy(struct frame_queue *q)
 
 size_t frame_queue_max_frame(const struct frame_queue *q)
 {
+	/* The record's size, padded to 8, must also fit its 32-bit field. */
+	const size_t size_max = (UINT32_MAX & ~(size_t)7u) - sizeof(struct frame_rec);
 	/* Half the ring, so a record fits even after padding the end. */
-	return q->cap / 2 - sizeof(struct frame_rec);
+	size_t max = q->cap / 2 - sizeof(struct frame_rec);
+
+	return max < size_max ? max : size_max;
 }
 
 /* Bytes left before the end of the ring at position pos. */

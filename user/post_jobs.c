@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +14,32 @@ extern char **environ;
 
 int post_jobs_run_hook(const char *cmd, const char *path)
 {
-	char script[4096];
+	/* Sized to the command: a fixed buffer would run a truncated command. */
+	size_t len = strlen(cmd) + sizeof(" \"$1\"");
+	char *script = malloc(len);
 	char *argv[] = { "sh", "-c", script, "vpncap-on-rotate", (char *)path, NULL };
-	int status;
+	posix_spawnattr_t attr;
+	sigset_t sigs;
+	int status, ret;
 	pid_t pid;
 
-	snprintf(script, sizeof(script), "%s \"$1\"", cmd);
-	if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ))
+	if (!script)
+		return -1;
+	snprintf(script, len, "%s \"$1\"", cmd);
+	/*
+	 * vpncap ignores SIGPIPE, and an ignored signal stays ignored across
+	 * exec: give the command the default back, and an empty signal mask.
+	 */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&sigs);
+	posix_spawnattr_setsigmask(&attr, &sigs);
+	sigaddset(&sigs, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &sigs);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	ret = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	free(script);
+	if (ret)
 		return -1;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)

@@ -911,6 +911,230 @@ static void test_rules_full_table(void **state)
 	assert_string_equal(buf, DEFAULT_TEXT);
 }
 
+/* ---------------------------------------------------------------------- */
+/* capture_opts_parse: file set, writer and queue options                  */
+/* ---------------------------------------------------------------------- */
+
+#define KIB_ 1024ull
+#define MIB_ (1024ull * KIB_)
+#define GIB_ (1024ull * MIB_)
+#define TIB_ (1024ull * GIB_)
+
+static void test_fileset_defaults(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	memset(&o, 0xA5, sizeof(o));
+	PARSE_OK(&o, "-i", "eth0", "-w", "out.pcapng");
+	assert_int_equal(o.rotate_size, 0);
+	assert_int_equal(o.rotate_time_ms, 0);
+	assert_int_equal(o.max_files, 0);
+	assert_int_equal(o.max_bytes, 0);
+	assert_int_equal(o.min_free, 0);
+	assert_int_equal(o.sync_interval_ms, 1000);
+	assert_int_equal(o.sync_interval_ms, CAPTURE_DEFAULT_SYNC_MS);
+	assert_null(o.on_rotate);
+	assert_int_equal(o.compress, COMPRESS_NONE);
+	assert_true(o.queue_size == 32 * MIB_);
+	assert_true(o.queue_size == CAPTURE_DEFAULT_QUEUE_SIZE);
+
+	/* And back to the defaults on the next parse. */
+	PARSE_OK_IW(&o, "--rotate-size", "1M", "--rotate-time", "1h", "--max-files", "3",
+		    "--max-bytes", "1G", "--min-free", "1G", "--sync-interval", "5s",
+		    "--on-rotate", "true", "--compress", "zstd", "--queue-size", "2M");
+	PARSE_OK(&o, "-i", "eth0", "-w", "out.pcapng");
+	assert_int_equal(o.rotate_size, 0);
+	assert_int_equal(o.rotate_time_ms, 0);
+	assert_int_equal(o.max_files, 0);
+	assert_int_equal(o.max_bytes, 0);
+	assert_int_equal(o.min_free, 0);
+	assert_int_equal(o.sync_interval_ms, 1000);
+	assert_null(o.on_rotate);
+	assert_int_equal(o.compress, COMPRESS_NONE);
+	assert_true(o.queue_size == 32 * MIB_);
+}
+
+static void test_fileset_options(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK_IW(&o, "--rotate-size", "256M");
+	assert_true(o.rotate_size == 268435456ull);
+	PARSE_OK_IW(&o, "--rotate-size=64k");
+	assert_true(o.rotate_size == 64 * KIB_);
+	PARSE_OK_IW(&o, "--rotate-size", "65536");
+	assert_true(o.rotate_size == 65536);
+	PARSE_OK_IW(&o, "--rotate-size", "1T");
+	assert_true(o.rotate_size == TIB_);
+	PARSE_OK_IW(&o, "--rotate-size", "100MiB");
+	assert_true(o.rotate_size == 100 * MIB_);
+
+	PARSE_OK_IW(&o, "--rotate-time", "15m");
+	assert_true(o.rotate_time_ms == 900000);
+	PARSE_OK_IW(&o, "--rotate-time", "1s");
+	assert_true(o.rotate_time_ms == 1000);
+	PARSE_OK_IW(&o, "--rotate-time", "1000ms");
+	assert_true(o.rotate_time_ms == 1000);
+	PARSE_OK_IW(&o, "--rotate-time", "30");
+	assert_true(o.rotate_time_ms == 30000);
+	PARSE_OK_IW(&o, "--rotate-time=1h");
+	assert_true(o.rotate_time_ms == 3600000);
+	PARSE_OK_IW(&o, "--rotate-time", "7d");
+	assert_true(o.rotate_time_ms == 7 * 86400000ull);
+
+	PARSE_OK_IW(&o, "--max-files", "10");
+	assert_true(o.max_files == 10);
+	PARSE_OK_IW(&o, "--max-files", "1");
+	assert_true(o.max_files == 1);
+	PARSE_OK_IW(&o, "--max-files=1000000");
+	assert_true(o.max_files == 1000000);
+
+	PARSE_OK_IW(&o, "--max-bytes", "1G");
+	assert_true(o.max_bytes == GIB_);
+	PARSE_OK_IW(&o, "--max-bytes", "64k");
+	assert_true(o.max_bytes == 64 * KIB_);
+	PARSE_OK_IW(&o, "--max-bytes", "1024T");
+	assert_true(o.max_bytes == 1024 * TIB_);
+
+	PARSE_OK_IW(&o, "--min-free", "500M");
+	assert_true(o.min_free == 500 * MIB_);
+	PARSE_OK_IW(&o, "--min-free", "1");
+	assert_true(o.min_free == 1);
+	PARSE_OK_IW(&o, "--min-free=2G");
+	assert_true(o.min_free == 2 * GIB_);
+
+	PARSE_OK_IW(&o, "--sync-interval", "250ms");
+	assert_true(o.sync_interval_ms == 250);
+	PARSE_OK_IW(&o, "--sync-interval", "10ms");
+	assert_true(o.sync_interval_ms == 10);
+	PARSE_OK_IW(&o, "--sync-interval", "1h");
+	assert_true(o.sync_interval_ms == 3600000);
+	PARSE_OK_IW(&o, "--sync-interval=2s");
+	assert_true(o.sync_interval_ms == 2000);
+
+	PARSE_OK_IW(&o, "--on-rotate", "/bin/true");
+	assert_string_equal(o.on_rotate, "/bin/true");
+	PARSE_OK_IW(&o, "--on-rotate=logger -t vpncap 'rotated:'");
+	assert_string_equal(o.on_rotate, "logger -t vpncap 'rotated:'");
+
+	PARSE_OK_IW(&o, "--compress", "gzip");
+	assert_int_equal(o.compress, COMPRESS_GZIP);
+	PARSE_OK_IW(&o, "--compress", "zstd");
+	assert_int_equal(o.compress, COMPRESS_ZSTD);
+	PARSE_OK_IW(&o, "--compress=gzip");
+	assert_int_equal(o.compress, COMPRESS_GZIP);
+
+	PARSE_OK_IW(&o, "--queue-size", "64M");
+	assert_true(o.queue_size == 64 * MIB_);
+	PARSE_OK_IW(&o, "--queue-size", "1M");
+	assert_true(o.queue_size == MIB_);
+	PARSE_OK_IW(&o, "--queue-size=16G");
+	assert_true(o.queue_size == 16 * GIB_);
+
+	/* All together, short and long forms mixed; the last of a kind wins. */
+	PARSE_OK(&o, "-i", "eth0", "-w", "/var/cap/", "--rotate-size", "256M",
+		 "--rotate-time", "15m", "--max-files", "10", "--max-bytes", "1G",
+		 "--min-free", "500M", "--sync-interval", "250ms", "--on-rotate", "/bin/true",
+		 "--compress", "gzip", "--compress", "zstd", "--queue-size", "64M");
+	assert_string_equal(o.output, "/var/cap/");
+	assert_true(o.rotate_size == 268435456ull);
+	assert_true(o.rotate_time_ms == 900000);
+	assert_true(o.max_files == 10);
+	assert_true(o.max_bytes == GIB_);
+	assert_true(o.min_free == 500 * MIB_);
+	assert_true(o.sync_interval_ms == 250);
+	assert_string_equal(o.on_rotate, "/bin/true");
+	assert_int_equal(o.compress, COMPRESS_ZSTD);
+	assert_true(o.queue_size == 64 * MIB_);
+
+	/* The usage text mentions every one of them. */
+	assert_non_null(strstr(capture_usage, "--queue-size"));
+	assert_non_null(strstr(capture_usage, "--rotate-size"));
+	assert_non_null(strstr(capture_usage, "--rotate-time"));
+	assert_non_null(strstr(capture_usage, "--max-files"));
+	assert_non_null(strstr(capture_usage, "--max-bytes"));
+	assert_non_null(strstr(capture_usage, "--min-free"));
+	assert_non_null(strstr(capture_usage, "--sync-interval"));
+	assert_non_null(strstr(capture_usage, "--on-rotate"));
+	assert_non_null(strstr(capture_usage, "--compress"));
+}
+
+/* Rejected: one line naming both the option and the offending token. */
+#define EXPECT_OPT_ERR(opt, value)                                             \
+	do {                                                                   \
+		EXPECT_ERR_IW(opt, opt, value);                                \
+		EXPECT_ERR_IW("'" value "'", opt, value);                      \
+	} while (0)
+
+static void test_err_fileset_options(void **state)
+{
+	(void)state;
+	EXPECT_OPT_ERR("--rotate-size", "1k");          /* below 64k */
+	EXPECT_OPT_ERR("--rotate-size", "65535");
+	EXPECT_OPT_ERR("--rotate-size", "2T");          /* above 1T */
+	EXPECT_OPT_ERR("--rotate-size", "abc");
+	EXPECT_OPT_ERR("--rotate-size", "-1M");
+	EXPECT_OPT_ERR("--rotate-size", "1.5G");
+	EXPECT_OPT_ERR("--rotate-size", "0");
+	EXPECT_OPT_ERR("--rotate-size", "99999999999999999999T");
+
+	EXPECT_OPT_ERR("--rotate-time", "500ms");       /* below 1s */
+	EXPECT_OPT_ERR("--rotate-time", "8d");          /* above 7d */
+	EXPECT_OPT_ERR("--rotate-time", "15x");
+	EXPECT_OPT_ERR("--rotate-time", "0");
+	EXPECT_OPT_ERR("--rotate-time", "15M");
+	EXPECT_OPT_ERR("--rotate-time", "-1h");
+
+	EXPECT_OPT_ERR("--max-files", "0");
+	EXPECT_OPT_ERR("--max-files", "1000001");
+	EXPECT_OPT_ERR("--max-files", "-1");
+	EXPECT_OPT_ERR("--max-files", "10k");
+	EXPECT_OPT_ERR("--max-files", "ten");
+
+	EXPECT_OPT_ERR("--max-bytes", "1k");            /* below 64k */
+	EXPECT_OPT_ERR("--max-bytes", "1025T");
+	EXPECT_OPT_ERR("--max-bytes", "1GB!");
+
+	EXPECT_OPT_ERR("--min-free", "0");
+	EXPECT_OPT_ERR("--min-free", "1025T");
+	EXPECT_OPT_ERR("--min-free", "10%");
+
+	EXPECT_OPT_ERR("--sync-interval", "5ms");       /* below 10ms */
+	EXPECT_OPT_ERR("--sync-interval", "2h");        /* above 1h */
+	EXPECT_OPT_ERR("--sync-interval", "0");
+	EXPECT_OPT_ERR("--sync-interval", "1.5s");
+
+	EXPECT_ERR_IW("--on-rotate", "--on-rotate", "");
+	EXPECT_ERR_IW("--on-rotate", "--on-rotate=");
+
+	EXPECT_OPT_ERR("--compress", "lz4");
+	EXPECT_OPT_ERR("--compress", "GZIP");
+	EXPECT_OPT_ERR("--compress", "none");
+	EXPECT_ERR_IW("--compress", "--compress", "");
+
+	EXPECT_OPT_ERR("--queue-size", "512k");         /* below 1M */
+	EXPECT_OPT_ERR("--queue-size", "17G");          /* above 16G */
+	EXPECT_OPT_ERR("--queue-size", "0");
+	EXPECT_OPT_ERR("--queue-size", "big");
+
+	/* A missing value is named too. */
+	EXPECT_ERR_IW("--rotate-size", "--rotate-size");
+	EXPECT_ERR_IW("--rotate-time", "--rotate-time");
+	EXPECT_ERR_IW("--max-files", "--max-files");
+	EXPECT_ERR_IW("--max-bytes", "--max-bytes");
+	EXPECT_ERR_IW("--min-free", "--min-free");
+	EXPECT_ERR_IW("--sync-interval", "--sync-interval");
+	EXPECT_ERR_IW("--on-rotate", "--on-rotate");
+	EXPECT_ERR_IW("--compress", "--compress");
+	EXPECT_ERR_IW("--queue-size", "--queue-size");
+
+	/* Control characters in a bad value still give one line. */
+	EXPECT_ERR_IW("--rotate-size", "--rotate-size", "1\nM");
+	EXPECT_ERR_IW("--compress", "--compress", "gz\nip");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -951,6 +1175,9 @@ int main(void)
 		cmocka_unit_test(test_rules_describe_truncation),
 		cmocka_unit_test(test_rules_other_protocols),
 		cmocka_unit_test(test_rules_full_table),
+		cmocka_unit_test(test_fileset_defaults),
+		cmocka_unit_test(test_fileset_options),
+		cmocka_unit_test(test_err_fileset_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
