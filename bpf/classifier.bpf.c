@@ -56,7 +56,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, VPNCAP_RULESET_SLOTS);
 	__type(key, __u32);
 	__type(value, struct vpncap_ruleset);
 } rules_map SEC(".maps");
@@ -293,12 +293,10 @@ static __always_inline void write_meta(struct xdp_md *ctx, __u16 rule)
 	meta->rx_queue = ctx->rx_queue_index;
 }
 
-static __always_inline int unmatched_verdict(struct vpncap_counters *cnt)
+static __always_inline int unmatched_verdict(struct vpncap_counters *cnt,
+					     const struct vpncap_settings *s)
 {
-	__u32 key = 0;
-	struct vpncap_settings *s = bpf_map_lookup_elem(&settings_map, &key);
-
-	if (s && s->unmatched == VPNCAP_UNMATCHED_DROP) {
+	if (s->unmatched == VPNCAP_UNMATCHED_DROP) {
 		cnt->dropped++;
 		return XDP_DROP;
 	}
@@ -316,22 +314,28 @@ SEC("xdp")
 int vpncap_xdp(struct xdp_md *ctx)
 {
 	struct flow_ports fp = {};
+	struct vpncap_settings *settings;
 	struct vpncap_counters *cnt;
 	struct vpncap_ruleset *set;
-	__u32 key = 0, queue = ctx->rx_queue_index;
+	__u32 key = 0, slot, queue = ctx->rx_queue_index;
 	int rule;
 
 	cnt = bpf_map_lookup_elem(&counters_map, &key);
-	set = bpf_map_lookup_elem(&rules_map, &key);
-	if (!cnt || !set)
+	settings = bpf_map_lookup_elem(&settings_map, &key);
+	if (!cnt || !settings)
+		return XDP_PASS;
+	/* One read of the active slot: the whole frame uses that one rule set. */
+	slot = settings->active_rules & 1;
+	set = bpf_map_lookup_elem(&rules_map, &slot);
+	if (!set)
 		return XDP_PASS;
 	cnt->seen++;
 
 	if (parse_frame(ctx, &fp))
-		return unmatched_verdict(cnt);
+		return unmatched_verdict(cnt, settings);
 	rule = match_rules(set, &fp);
 	if (rule < 0)
-		return unmatched_verdict(cnt);
+		return unmatched_verdict(cnt, settings);
 	cnt->matched++;
 
 	if (!bpf_map_lookup_elem(&xsks_map, &queue)) {

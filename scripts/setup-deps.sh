@@ -8,12 +8,12 @@ set -euo pipefail
 
 PACKAGES=(
 	# build
-	gcc make cmake pkg-config clang llvm bpftool
+	gcc make cmake pkg-config clang llvm bpftool libinih-dev libsystemd-dev libcap-ng-dev
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
 	# tests: unit tests, sanitizers and libFuzzer (clang's runtime)
 	libcmocka-dev libclang-rt-14-dev
 	# lab and end-to-end tests
-	iproute2 procps python3 python3-scapy tshark xdp-tools
+	iproute2 procps python3 python3-scapy tshark xdp-tools systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

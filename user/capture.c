@@ -161,17 +161,15 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 		       char *err, size_t errlen)
 {
 	const struct capture_opts *o = s->opts;
-	struct vpncap_settings settings = { .unmatched = o->unmatched };
 	int ret;
 
 	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, err, errlen);
 	if (ret)
 		return ret;
-	if (classifier_set_rules(&ci->cls, &s->rules) ||
-	    classifier_set_settings(&ci->cls, &settings)) {
-		ret = -errno;
+	ret = classifier_apply_rules(&ci->cls, &s->rules, o->unmatched);
+	if (ret) {
 		err_set(err, errlen, "%s: cannot fill the classifier maps: %s", ci->info.name,
-			strerror(errno));
+			strerror(-ret));
 		return ret;
 	}
 	ret = open_sockets(ci, o, err, errlen);

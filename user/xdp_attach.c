@@ -152,21 +152,18 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 	return 0;
 }
 
-static int update_key0(struct bpf_map *map, const void *value)
+int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *set,
+			   uint32_t unmatched)
 {
-	__u32 key = 0;
+	__u32 slot = c->active_rules ^ 1, key = 0;
+	struct vpncap_settings settings = { .unmatched = unmatched, .active_rules = slot };
 
-	return bpf_map_update_elem(bpf_map__fd(map), &key, value, BPF_ANY) ? -errno : 0;
-}
-
-int classifier_set_rules(struct classifier *c, const struct vpncap_ruleset *set)
-{
-	return update_key0(c->skel->maps.rules_map, set);
-}
-
-int classifier_set_settings(struct classifier *c, const struct vpncap_settings *s)
-{
-	return update_key0(c->skel->maps.settings_map, s);
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.rules_map), &slot, set, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(c->skel->maps.settings_map), &key, &settings,
+				BPF_ANY))
+		return -errno;
+	c->active_rules = slot;
+	return 0;
 }
 
 int classifier_xsks_map_fd(const struct classifier *c)

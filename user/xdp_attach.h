@@ -26,6 +26,7 @@ struct classifier {
 	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
 	int shared_hook;             /* attached through libxdp's dispatcher */
 	int lock_fd;                 /* held while this vpncap owns the interface */
+	uint32_t active_rules;       /* slot of rules_map the program reads */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
@@ -38,8 +39,13 @@ int bpffs_ensure_mounted(char *err, size_t errlen);
 int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 		    char *err, size_t errlen);
 
-int classifier_set_rules(struct classifier *c, const struct vpncap_ruleset *set);
-int classifier_set_settings(struct classifier *c, const struct vpncap_settings *s);
+/*
+ * Install a rule set and the unmatched action, atomically for the frames:
+ * the set goes into the slot not in use, then one store makes it active.
+ * Works before and after attach (reload). 0 or -errno.
+ */
+int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *set,
+			   uint32_t unmatched);
 int classifier_xsks_map_fd(const struct classifier *c);
 
 /* Attach: native first with AUTO, then SKB. */

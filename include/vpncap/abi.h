@@ -26,9 +26,13 @@ struct vpncap_rule {
 };
 
 /*
- * The rule table: a single ARRAY map entry (key 0) so user space replaces it
- * with one bpf_map_update_elem() call.
+ * The rule table: an ARRAY map of VPNCAP_RULESET_SLOTS rule sets. The
+ * classifier reads the slot named by settings.active_rules; user space
+ * writes a new set into the other slot, then flips active_rules with one
+ * 32-bit store, so no frame ever sees half of an old and half of a new set.
  */
+#define VPNCAP_RULESET_SLOTS 2
+
 struct vpncap_ruleset {
 	__u32 count;                    /* rules[0..count) are live */
 	__u32 pad;
@@ -44,7 +48,7 @@ enum vpncap_unmatched {
 /* Runtime settings, ARRAY map entry key 0, written by user space before attach. */
 struct vpncap_settings {
 	__u32 unmatched;                /* enum vpncap_unmatched */
-	__u32 pad;
+	__u32 active_rules;             /* slot of rules_map in use (0 or 1) */
 };
 
 /*

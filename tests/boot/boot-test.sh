@@ -1,0 +1,493 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Boot test: vpncap@ens3.service under a real systemd, across a reboot.
+#
+# Builds (once, cached) a minimal Debian 12 root file system, installs this
+# build tree into a copy of it with the unit enabled, and boots it twice
+# under qemu (TCG) while IKEv2 frames stream into the VM's NIC. A small
+# driver unit in the guest reboots after the first boot and, on the second,
+# runs `vpncap status` and powers off. The disk image is then read back with
+# debugfs (nothing is mounted) and checked: the capture started before
+# network-pre.target, caught frames during boot, continued its file sequence
+# across the reboot, wrote files tshark opens, and `vpncap status` saw it.
+#
+# usage: boot-test.sh BUILD_DIR        (as root; takes minutes)
+# env:   VPNCAP_BOOT_CACHE    where the root file system is cached
+#                             (default /var/cache/vpncap-boot-test)
+#        VPNCAP_BOOT_FALLBACK=1  if the binary lacks --config or sd_notify,
+#                             run the unit through a drop-in (development aid;
+#                             every fallback used is printed as a comment)
+#        VPNCAP_BOOT_KEEP=1   keep the work directory (serial logs, journal)
+set -u
+
+BUILD_DIR=$(readlink -f "${1:?usage: boot-test.sh BUILD_DIR}")
+SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${VPNCAP_BOOT_CACHE:-/var/cache/vpncap-boot-test}
+IFACE=ens3                    # virtio-net-pci at PCI slot 3 -> "ens3" (udev net_id)
+GUEST_MAC=52:54:00:12:34:56
+TAP=vpncapboot0
+BOOT_TIMEOUT=240              # seconds per boot, then qemu is killed
+START=$SECONDS
+
+# Everything the guest needs: a booting systemd with udev (without udev the
+# sys-subsystem-net-devices-*.device units never appear), and the shared
+# libraries the vpncap binary links.
+PACKAGES="systemd systemd-sysv udev dbus kmod iproute2 linux-image-amd64
+libbpf1 libxdp1 libelf1 zlib1g libzstd1 libinih1 libsystemd0 libcap-ng0"
+
+# The initrd only has to find an ext4 root on virtio-blk: MODULES=list with
+# these three makes it 6 MB instead of 35 MB and the boot faster. Both files
+# are written before initramfs-tools is installed, so the kernel's own
+# postinst builds the small initrd once.
+INITRD_MODULES="virtio_pci virtio_blk ext4"
+ESSENTIAL_HOOK='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d" &&
+echo MODULES=list > "$1/etc/initramfs-tools/conf.d/vpncap-boot-test" &&
+printf "%s\n" '"$INITRD_MODULES"' > "$1/usr/share/initramfs-tools/modules.d/vpncap-boot-test"'
+
+WORK=
+NS_PID=
+TRAFFIC_PID=
+QEMU_PID=
+PASSED=0
+FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+note() { echo "# $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+summary() { echo "$PASSED passed, $FAILED failed"; }
+# A step without which nothing after it can be checked.
+abort() { fail "$*"; summary; exit 1; }
+
+cleanup() {
+	stop_traffic
+	if [ -n "$QEMU_PID" ]; then
+		kill "$QEMU_PID" 2>/dev/null
+		wait "$QEMU_PID" 2>/dev/null
+	fi
+	# The namespace (and the tap in it) goes away with its only process.
+	if [ -n "$NS_PID" ]; then
+		kill "$NS_PID" 2>/dev/null
+		wait "$NS_PID" 2>/dev/null
+	fi
+	if [ -n "$WORK" ]; then
+		if [ "${VPNCAP_BOOT_KEEP:-0}" = 1 ]; then
+			rm -rf "$WORK/root" "$WORK/disk.img"
+			note "kept $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- 0. host tools ------------------------------------------------------------
+
+ensure_host_tools() {
+	local missing="" cmd pkg
+	for cmd in mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
+		mkfs.ext4:e2fsprogs debugfs:e2fsprogs tshark:tshark capinfos:tshark \
+		journalctl:systemd nsenter:util-linux; do
+		command -v "${cmd%%:*}" >/dev/null || missing="$missing ${cmd#*:}"
+	done
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null || missing="$missing python3-scapy"
+	[ -z "$missing" ] && return 0
+	note "installing$missing"
+	apt-get update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+# --- 1. the cached root file system --------------------------------------------
+
+# This machine's Debian apt sources (third-party repositories left out: the
+# guest needs only Debian packages, and they may be unreachable).
+debian_sources() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] && grep -q '^[^#]*debian' "$f" && echo "$f"
+	done
+}
+
+# Prints the path of a pristine root directory, building it if needed. The key
+# covers the package list and the recipe, so a change to either rebuilds.
+cached_root() {
+	local key dir tmp sources
+	key=$(printf '%s\n' "$PACKAGES" "$ESSENTIAL_HOOK" | sha256sum | cut -c1-16)
+	dir=$CACHE/root-$key
+	mkdir -p "$CACHE" || return 1
+	# One builder at a time; a second run waits and then reuses the result.
+	exec 9>"$CACHE/.lock"
+	flock 9
+	if [ ! -d "$dir" ]; then
+		sources=$(debian_sources)
+		[ -n "$sources" ] || { echo "boot-test: no Debian apt source on this machine" >&2; return 1; }
+		tmp=$dir.tmp.$$
+		rm -rf "$tmp"
+		echo "# building the root file system in $dir (a few minutes, once)" >&2
+		# shellcheck disable=SC2086
+		if ! mmdebstrap --quiet --variant=minbase --include="$(echo $PACKAGES | tr ' ' ,)" \
+			--essential-hook="$ESSENTIAL_HOOK" \
+			--customize-hook='rm -f "$1"/etc/hostname; echo vpncap-boot > "$1/etc/hostname"' \
+			bookworm "$tmp" $sources >"$CACHE/mmdebstrap.log" 2>&1; then
+			tail -20 "$CACHE/mmdebstrap.log" >&2
+			rm -rf "$tmp"
+			return 1
+		fi
+		mv "$tmp" "$dir"
+	fi
+	flock -u 9
+	echo "$dir"
+}
+
+# --- 2. this build installed into a copy, with the unit enabled ------------------
+
+vpncap_has() { # vpncap_has FEATURE: what the binary under test supports
+	case $1 in
+	config) "$BUILD_DIR/vpncap" help capture 2>&1 | grep -q -- '--config' ;;
+	notify) grep -aq 'READY=1' "$BUILD_DIR/vpncap" || ldd "$BUILD_DIR/vpncap" | grep -q libsystemd ;;
+	esac
+}
+
+install_vpncap() { # install_vpncap ROOT
+	local root=$1 unitdir=$1/usr/local/lib/systemd/system dropin
+	DESTDIR=$root cmake --install "$BUILD_DIR" --prefix /usr/local >"$WORK/install.log" 2>&1 ||
+		{ cat "$WORK/install.log"; return 1; }
+	[ -x "$root/usr/local/sbin/vpncap" ] || { note "cmake --install put no /usr/local/sbin/vpncap"; return 1; }
+	if [ ! -f "$unitdir/vpncap@.service" ]; then
+		note "FALLBACK: cmake --install did not install vpncap@.service; substituting systemd/vpncap@.service.in"
+		mkdir -p "$unitdir"
+		sed -e 's|@VPNCAP_SBINDIR@|/usr/local/sbin|g' \
+			-e 's|@VPNCAP_DOCDIR@|/usr/local/share/doc/vpncap|g' \
+			"$SRC_DIR/systemd/vpncap@.service.in" >"$unitdir/vpncap@.service"
+	fi
+	if grep -q '@VPNCAP_[A-Z]*@' "$unitdir/vpncap@.service"; then
+		note "installed unit still has placeholders: $(grep -o '@VPNCAP_[A-Z]*@' "$unitdir/vpncap@.service" | sort -u | tr '\n' ' ')"
+	fi
+
+	mkdir -p "$root/etc/vpncap"
+	echo "rotate-time = 1h" >"$root/etc/vpncap/$IFACE.conf"
+
+	# Development aid only: run the unit without the features still missing.
+	if [ "${VPNCAP_BOOT_FALLBACK:-0}" = 1 ]; then
+		dropin=$root/etc/systemd/system/vpncap@$IFACE.service.d
+		if ! vpncap_has config; then
+			note "FALLBACK: vpncap has no --config; drop-in runs 'vpncap capture -i $IFACE -w /var/lib/vpncap/$IFACE/ --rotate-time 1h'"
+			mkdir -p "$dropin"
+			printf '[Service]\nExecStart=\nExecStart=/usr/local/sbin/vpncap capture -i %%I -w /var/lib/vpncap/%%I/ --rotate-time 1h\n' \
+				>"$dropin/fallback-config.conf"
+		fi
+		if ! vpncap_has notify; then
+			note "FALLBACK: vpncap does not call sd_notify; drop-in sets Type=exec"
+			mkdir -p "$dropin"
+			printf '[Service]\nType=exec\n' >"$dropin/fallback-notify.conf"
+		fi
+	fi
+	systemctl --root="$root" enable "vpncap@$IFACE.service" >/dev/null 2>&1
+}
+
+# The guest side of the test: boot 1 waits for the boot to finish, lets the
+# capture run a little longer and reboots; boot 2 (marker present) does the
+# same, saves `vpncap status` and powers off. Ordered after multi-user.target
+# and Type=exec so it never delays the boot it observes.
+install_driver() { # install_driver ROOT
+	local root=$1
+	mkdir -p "$root/usr/local/libexec"
+	cat >"$root/usr/local/libexec/vpncap-boot-driver" <<EOF
+#!/bin/sh
+marker=/var/lib/vpncap-boot-test/boot1-done
+echo "boot-driver: system \$(systemctl is-system-running --wait)"
+systemctl --no-pager --lines=0 status vpncap@$IFACE.service
+ip -d link show $IFACE
+if [ ! -e "\$marker" ]; then
+	mkdir -p "\${marker%/*}" && touch "\$marker" && sync
+	sleep 8
+	echo "boot-driver: boot 1 done, rebooting"
+	systemctl reboot
+else
+	sleep 8
+	/usr/local/sbin/vpncap status >/var/log/vpncap-status.txt 2>&1
+	echo "boot-driver: vpncap status exited \$?"
+	sync
+	echo "boot-driver: boot 2 done, powering off"
+	systemctl poweroff
+fi
+EOF
+	chmod 755 "$root/usr/local/libexec/vpncap-boot-driver"
+	cat >"$root/etc/systemd/system/vpncap-boot-driver.service" <<EOF
+[Unit]
+Description=vpncap boot test driver
+After=multi-user.target
+
+[Service]
+Type=exec
+ExecStart=/usr/local/libexec/vpncap-boot-driver
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+	systemctl --root="$root" enable vpncap-boot-driver.service >/dev/null 2>&1
+}
+
+prepare_image() { # prepare_image CACHED_ROOT
+	local root=$WORK/root mb
+	cp -a "$1" "$root" || return 1
+	install_vpncap "$root" || return 1
+	install_driver "$root" || return 1
+	# A machine ID makes the first boot an ordinary one (no first-boot presets)
+	# and names the journal directory; /var/log/journal makes the journal
+	# persistent (Storage=auto), so both boots can be read afterwards.
+	tr -d - </proc/sys/kernel/random/uuid >"$root/etc/machine-id"
+	mkdir -p "$root/var/log/journal"
+	# Nothing may configure ens3: vpncap's default mode refuses an interface
+	# with IP addresses. minbase has no network manager; say so if that changes.
+	if ls "$root"/etc/systemd/network/* "$root"/etc/network/interfaces.d/* >/dev/null 2>&1; then
+		note "the image configures networks: $(ls "$root"/etc/systemd/network "$root"/etc/network/interfaces.d 2>/dev/null)"
+	fi
+	cp "$root"/boot/vmlinuz-* "$WORK/vmlinuz" && cp "$root"/boot/initrd.img-* "$WORK/initrd.img" || return 1
+	mb=$(du -sm "$root" | cut -f1)
+	mkfs.ext4 -q -F -L vpncap-boot -d "$root" "$WORK/disk.img" "$((mb + 512))M" || return 1
+	rm -rf "$root"
+}
+
+# --- 3. the isolated network and the two boots ----------------------------------
+
+# A network namespace of our own holding only the tap: the VM reaches nothing
+# else, and the frames we inject come from here.
+make_namespace() {
+	local i
+	unshare --net sleep infinity &
+	NS_PID=$!
+	for i in $(seq 50); do
+		[ "$(readlink /proc/$NS_PID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+		sleep 0.1
+	done
+	in_ns ip tuntap add dev "$TAP" mode tap && in_ns ip link set "$TAP" up
+}
+
+in_ns() { nsenter --net="/proc/$NS_PID/ns/net" -- "$@"; }
+
+# IKEv2 frames to the guest MAC every ~0.3 s (plus scapy's start-up), from
+# before the kernel starts until the last boot ends. Sends fail harmlessly
+# while no qemu holds the tap.
+start_traffic() {
+	(
+		while :; do
+			in_ns /usr/bin/python3 "$SRC_DIR/scripts/lab_traffic.py" --iface "$TAP" \
+				--dst-mac "$GUEST_MAC" --per-class 3 --classes ike-v4 >/dev/null 2>&1
+			sleep 0.3
+		done
+	) &
+	TRAFFIC_PID=$!
+}
+
+stop_traffic() {
+	local kids
+	[ -n "$TRAFFIC_PID" ] || return 0
+	kids=$(ps -o pid= --ppid "$TRAFFIC_PID")
+	kill "$TRAFFIC_PID" $kids 2>/dev/null
+	wait "$TRAFFIC_PID" 2>/dev/null
+	TRAFFIC_PID=
+}
+
+# boot N EXPECTED_LAST_CONSOLE_LINE: one boot, until the guest resets or powers
+# off (-no-reboot turns the reboot into qemu exiting: a fresh qemu per boot
+# is twice as fast as an in-place reboot under TCG and starts a new clock).
+boot() {
+	local n=$1 expect=$2 log=$WORK/serial$1.log t0=$SECONDS rc
+	timeout --kill-after=10 "$BOOT_TIMEOUT" nsenter --net="/proc/$NS_PID/ns/net" -- \
+		qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
+		-nodefaults -no-reboot -nographic -monitor none -serial "file:$log" \
+		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" \
+		-append "console=ttyS0 root=/dev/vda rw loglevel=4 panic=-1" \
+		-drive "file=$WORK/disk.img,format=raw,if=none,id=root" \
+		-device virtio-blk-pci,drive=root,addr=0x4 \
+		-netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no" \
+		-device "virtio-net-pci,addr=0x3,netdev=net0,mac=$GUEST_MAC" \
+		>"$WORK/qemu$n.log" 2>&1 &
+	QEMU_PID=$!
+	wait "$QEMU_PID"; rc=$?
+	QEMU_PID=
+	note "boot $n: qemu exited with $rc after $((SECONDS - t0)) s"
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		fail "boot $n ended within $BOOT_TIMEOUT s"
+		note "last console lines of boot $n:"
+		tail -25 "$log" | sed 's/^/#   /'
+		return 1
+	fi
+	if grep -q "$expect" "$log"; then
+		ok "boot $n ended with '$expect'"
+	else
+		fail "boot $n ended with '$expect'"
+		tail -25 "$log" "$WORK/qemu$n.log" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+# A boot went wrong: show what the guest's journal says about the capture,
+# then stop.
+give_up() {
+	stop_traffic
+	J=$WORK/out/journal
+	rdump /var/log/journal "$WORK/out"
+	note "vpncap@$IFACE in the journal:"
+	journal -u "vpncap@$IFACE.service" -o short-monotonic 2>&1 | sed 's/^/#   /'
+	summary
+	exit 1
+}
+
+# rdump DIR_IN_IMAGE HOST_DIR: copy a directory out of the (unmounted) image.
+rdump() {
+	mkdir -p "$2" && debugfs -R "rdump $1 $2" "$WORK/disk.img" >/dev/null 2>&1
+}
+
+# --- 4. checks -------------------------------------------------------------------
+
+J=           # the guest's journal directory, read back
+BOOT_IDS=()  # the two boot IDs, oldest first
+
+journal() { journalctl -D "$J" --no-pager -q "$@"; }
+
+# first_time BOOT_ID FORMAT PATTERN: the timestamp of the first journal line
+# of that boot containing PATTERN (fixed string), or nothing.
+first_time() {
+	journal -b "$1" -o "$2" | grep -F -m1 -- "$3" | sed -E 's/^\[ *([0-9.]+)\].*/\1/; s/^([0-9]+\.[0-9]+) .*/\1/'
+}
+
+check_ready_before_network_pre() { # BOOT_NUMBER
+	local id=${BOOT_IDS[$(($1 - 1))]} started reached
+	started=$(first_time "$id" short-monotonic "Started vpncap@$IFACE.service")
+	reached=$(first_time "$id" short-monotonic "Reached target network-pre.target")
+	note "boot $1: vpncap@$IFACE started at ${started:-never}, network-pre.target reached at ${reached:-never} (monotonic s)"
+	[ -n "$started" ] && [ -n "$reached" ] && awk -v a="$started" -v b="$reached" 'BEGIN { exit !(a < b) }'
+}
+
+seq_of() { # seq_of FILE -> the sequence number in vpncap-IFACE-UTC-SEQ.pcapng
+	basename "$1" | sed -nE 's/^vpncap-.*-[0-9]{8}T[0-9]{6}Z-([0-9]+)\.pcapng.*/\1/p' | sed 's/^0*\([0-9]\)/\1/'
+}
+
+captured_during_boot() { # FIRST_FILE_OF_BOOT_1
+	local first_ns reached
+	first_ns=$("$BUILD_DIR/tests/pcapng_dump" "$1" | sed -n 's/^EPB .*ts=\([0-9]*\).*/\1/p' | sort -n | head -1)
+	reached=$(first_time "${BOOT_IDS[0]}" short-unix "Reached target multi-user.target")
+	note "boot 1: first frame at ${first_ns:-none} ns, multi-user.target reached at ${reached:-never} s (realtime)"
+	[ -n "$first_ns" ] && [ -n "$reached" ] &&
+		awk -v f="$first_ns" -v r="$reached" 'BEGIN { exit !(f / 1e9 < r) }'
+}
+
+file_ok() { # tshark opens FILE and it holds frames
+	local n
+	n=$(tshark -r "$1" -T fields -e frame.number 2>"$WORK/tshark.err" | wc -l)
+	[ "${PIPESTATUS[0]}" = 0 ] && [ "$n" -gt 0 ] && return 0
+	note "$(basename "$1"): $n frames; $(head -1 "$WORK/tshark.err")"
+	return 1
+}
+
+run_checks() {
+	local out=$WORK/out boot1=() boot2=() f all_ok b
+	J=$out/journal
+	mapfile -t BOOT_IDS < <(journal --list-boots | awk '{ print $2 }')
+	note "vpncap@$IFACE in the journal:"
+	journal -u "vpncap@$IFACE.service" -o short-monotonic | sed 's/^/#   /'
+	note "boot driver:"
+	journal -u vpncap-boot-driver.service -o short-monotonic | grep 'boot-driver:' | sed 's/^/#   /'
+	if [ "${#BOOT_IDS[@]}" != 2 ]; then
+		fail "the journal holds two boots (it holds ${#BOOT_IDS[@]})"
+		return
+	fi
+
+	# (a) the capture is ready before anything may configure the network.
+	for b in 1 2; do
+		check "boot $b: vpncap@$IFACE.service started before network-pre.target" \
+			check_ready_before_network_pre $b
+	done
+
+	# Files of boot 1 were read back after boot 1; those of boot 2 are the
+	# new names after boot 2.
+	mapfile -t boot1 < <(ls "$out/boot1/$IFACE" 2>/dev/null | sort)
+	mapfile -t boot2 < <(ls "$out/boot2/$IFACE" 2>/dev/null | sort | comm -13 <(printf '%s\n' "${boot1[@]}") -)
+	note "boot 1 files: ${boot1[*]:-none}"
+	note "boot 2 files: ${boot2[*]:-none}"
+
+	# (b) frames are captured while the system is still booting.
+	if [ "${#boot1[@]}" -gt 0 ]; then
+		check "boot 1: a frame was captured before multi-user.target was reached" \
+			captured_during_boot "$out/boot1/$IFACE/${boot1[0]}"
+	else
+		fail "boot 1: a frame was captured before multi-user.target was reached (no file)"
+	fi
+
+	# (c) the reboot continues the set instead of starting it over.
+	if [ "${#boot1[@]}" -gt 0 ] && [ "${#boot2[@]}" -gt 0 ]; then
+		local last first
+		last=$(seq_of "${boot1[-1]}") first=$(seq_of "${boot2[0]}")
+		check "boot 2's first file continues the sequence (boot 1 last $last, boot 2 first $first)" \
+			test -n "$last" -a -n "$first" -a "$((10#${first:-0}))" = "$((10#${last:-0} + 1))"
+	else
+		fail "boot 2's first file continues the sequence (files: boot 1 ${#boot1[@]}, boot 2 ${#boot2[@]})"
+	fi
+
+	# (d) every file is complete and readable.
+	all_ok=1
+	for f in "${boot1[@]}" "${boot2[@]}"; do
+		case $f in
+		*.part) note "$f left unfinished"; all_ok=0; continue ;;
+		esac
+		file_ok "$out/boot2/$IFACE/$f" || all_ok=0
+	done
+	check "every file of both boots opens in tshark with frames, none left .part" \
+		test "$all_ok" = 1 -a "$((${#boot1[@]} + ${#boot2[@]}))" -gt 0
+
+	# (e) the status command sees the running capture.
+	note "vpncap status:"
+	sed 's/^/#   /' "$out/status.txt" 2>/dev/null
+	check "vpncap status lists $IFACE as active" \
+		grep -qE "(^|[^[:alnum:]])$IFACE([^[:alnum:]]|$).*(^|[^[:alpha:]])active" "$out/status.txt"
+
+	# (f) and stops cleanly at each shutdown (a stop timeout or a failure would
+	# cost the end of the file).
+	check "vpncap@$IFACE never failed or timed out" \
+		bash -c '! journalctl -D "$1" -q --no-pager -u "$2" | grep -Eq "Failed with result|timed out|Main process exited, code=(killed|dumped)|status=[1-9]"' _ "$J" "vpncap@$IFACE.service"
+}
+
+# --- main --------------------------------------------------------------------------
+
+main() {
+	local root t
+	[ "$(id -u)" = 0 ] || abort "runs as root"
+	[ -x "$BUILD_DIR/vpncap" ] && [ -x "$BUILD_DIR/tests/pcapng_dump" ] ||
+		abort "$BUILD_DIR has vpncap and tests/pcapng_dump"
+	ensure_host_tools || abort "host tools installed"
+
+	t=$SECONDS
+	root=$(cached_root) || abort "Debian 12 root file system built"
+	note "root file system ready in $((SECONDS - t)) s: $root"
+
+	WORK=$(mktemp -d /var/tmp/vpncap-boot.XXXXXX)
+	t=$SECONDS
+	prepare_image "$root" || abort "vpncap installed into a disk image"
+	note "disk image ready in $((SECONDS - t)) s"
+
+	make_namespace || abort "isolated network namespace with tap $TAP"
+	start_traffic
+	boot 1 "reboot: Restarting system" || give_up
+	rdump "/var/lib/vpncap/$IFACE" "$WORK/out/boot1"
+	boot 2 "reboot: Power down" || give_up
+	stop_traffic
+
+	rdump "/var/lib/vpncap/$IFACE" "$WORK/out/boot2"
+	rdump /var/log/journal "$WORK/out"
+	debugfs -R "dump /var/log/vpncap-status.txt $WORK/out/status.txt" "$WORK/disk.img" >/dev/null 2>&1
+	run_checks
+
+	note "total $((SECONDS - START)) s"
+	summary
+	[ "$FAILED" = 0 ]
+}
+
+main

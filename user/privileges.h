@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Least privilege: once the XDP program is attached and the AF_XDP sockets
+ * are bound, vpncap keeps only what running and stopping still need
+ * (libcap-ng): CAP_NET_ADMIN to detach the program, CAP_BPF and CAP_PERFMON
+ * to read counters and update rules (kernels before 6.5 check them on every
+ * bpf() call). Everything else goes from the effective, permitted,
+ * inheritable and bounding sets, and no_new_privs is set, so an --on-rotate
+ * command can never regain more.
+ */
+#ifndef VPNCAP_PRIVILEGES_H
+#define VPNCAP_PRIVILEGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bit mask (as in /proc/PID/status) of the capabilities kept. */
+uint64_t privileges_kept_mask(void);
+
+/* 0, or -1 with a one-line reason in err. */
+int privileges_drop_after_start(char *err, size_t errlen);
+
+#endif /* VPNCAP_PRIVILEGES_H */
