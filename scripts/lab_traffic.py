@@ -80,9 +80,9 @@ VLAN_CLASSES = {
 }
 
 
-def build(classes, per_class, dst_mac):
+def build(classes, per_class, dst_mac, first_seq=0):
     frames, expect = [], {}
-    seq = 0
+    seq = first_seq
     for _ in range(per_class):
         for name in classes:
             builder, match = {**CLASSES, **VLAN_CLASSES}[name]
@@ -102,6 +102,8 @@ def main():
     ap.add_argument("--dst-mac", required=True)
     ap.add_argument("--per-class", type=int, default=10)
     ap.add_argument("--classes", default=",".join(list(CLASSES) + list(VLAN_CLASSES)))
+    ap.add_argument("--first-seq", type=int, default=0,
+                    help="sequence number of the first frame (keeps runs apart)")
     ap.add_argument("--save-matching", help="pcap file of the frames that should be captured")
     ap.add_argument("--save-all", help="pcap file of every frame sent")
     args = ap.parse_args()
@@ -111,7 +113,7 @@ def main():
     for n in names:
         if n not in CLASSES and n not in VLAN_CLASSES:
             sys.exit("lab_traffic: unknown class '%s'" % n)
-    frames, expect = build(names, args.per_class, args.dst_mac)
+    frames, expect = build(names, args.per_class, args.dst_mac, args.first_seq)
     sendp([f for f, _ in frames], iface=args.iface, verbose=False)
     matching = [f for f, m in frames if m]
     if args.save_matching:

@@ -5,6 +5,7 @@
 #include "frame_queue.h"
 #include "iface.h"
 #include "log.h"
+#include "privileges.h"
 #include "rules.h"
 #include "writer.h"
 #include "xdp_attach.h"
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #define POLL_TIMEOUT_MS 100
 #define HOUSEKEEPING_NS 1000000000ull /* counters snapshot and clock resync */
@@ -59,10 +62,18 @@ struct capture_session {
 	/* Read by the writer thread for the ISBs, written by the capture thread. */
 	pthread_mutex_t totals_lock;
 	struct iface_totals totals[CAPTURE_MAX_IFACES];
-	/* File headers, stable for the whole capture. */
-	char hw[300], os[200], filter[2048], tag[FILESET_TAG_MAX];
+	/*
+	 * File headers. A reload that changes the rules writes the other of the
+	 * two IDB sets and hands it to the writer; the one in use never changes.
+	 */
+	char hw[300], os[200], tag[FILESET_TAG_MAX];
+	char filter[2][2048];
 	struct pcapng_shb_info shb;
-	struct pcapng_idb_info idbs[CAPTURE_MAX_IFACES];
+	struct pcapng_idb_info idbs[2][CAPTURE_MAX_IFACES];
+	unsigned int idb_set;           /* the IDB set in use */
+	const struct capture_reloader *reloader;
+	struct capture_opts *reloaded;  /* options of the last reload, owned */
+	int is_dir;
 };
 
 /* ---- setup ------------------------------------------------------------ */
@@ -231,28 +242,37 @@ static void read_hardware(char *buf, size_t len)
 	fclose(f);
 }
 
+/* IDB set k, for the rules and unmatched action in force. */
+static void prepare_idbs(struct capture_session *s, unsigned int k, uint32_t unmatched)
+{
+	unsigned int i;
+	int n;
+
+	n = rules_describe(&s->rules, s->filter[k], sizeof(s->filter[k]));
+	if (n < 0 || (size_t)n >= sizeof(s->filter[k]))
+		n = (int)strlen(s->filter[k]);
+	snprintf(s->filter[k] + n, sizeof(s->filter[k]) - (size_t)n, "; unmatched frames %s",
+		 unmatched == VPNCAP_UNMATCHED_DROP ? "dropped" : "passed");
+	for (i = 0; i < s->n_ifaces; i++)
+		s->idbs[k][i] = (struct pcapng_idb_info){
+			.linktype = PCAPNG_LINKTYPE_ETHERNET,
+			.snaplen = s->opts->snaplen,
+			.name = s->ifaces[i].info.name,
+			.description = s->ifaces[i].description,
+			.filter = s->filter[k],
+		};
+}
+
 /* SHB and IDB contents; the IDBs are completed once the interfaces are attached. */
 static void prepare_headers(struct capture_session *s)
 {
 	struct utsname u;
-	unsigned int i;
-	int n;
 
 	read_hardware(s->hw, sizeof(s->hw));
 	uname(&u);
 	snprintf(s->os, sizeof(s->os), "%s %s %s", u.sysname, u.release, u.version);
 	s->shb = (struct pcapng_shb_info){ s->hw, s->os, "vpncap " VPNCAP_VERSION };
-	n = rules_describe(&s->rules, s->filter, sizeof(s->filter));
-	snprintf(s->filter + n, sizeof(s->filter) - (size_t)n, "; unmatched frames %s",
-		 s->opts->unmatched == VPNCAP_UNMATCHED_DROP ? "dropped" : "passed");
-	for (i = 0; i < s->n_ifaces; i++)
-		s->idbs[i] = (struct pcapng_idb_info){
-			.linktype = PCAPNG_LINKTYPE_ETHERNET,
-			.snaplen = s->opts->snaplen,
-			.name = s->ifaces[i].info.name,
-			.description = s->ifaces[i].description,
-			.filter = s->filter,
-		};
+	prepare_idbs(s, 0, s->opts->unmatched);
 }
 
 static void read_socket_totals(const struct capture_iface *ci, struct iface_totals *t)
@@ -397,31 +417,132 @@ static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds
 	return n;
 }
 
-static int should_stop(const struct capture_session *s, volatile sig_atomic_t *stop)
+static int should_stop(const struct capture_session *s, struct capture_signals *sig)
 {
-	if (*stop)
+	if (sig->stop)
 		return 1;
 	if (s->opts->count && s->queued >= s->opts->count)
 		return 1;
 	return s->deadline_mono_ns && clock_mono_ns() >= s->deadline_mono_ns;
 }
 
+static void reload(struct capture_session *s);
+static void fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c);
+
 /* Wait only when idle: under load the loop never sleeps or makes syscalls per frame. */
-static void capture_loop(struct capture_session *s, volatile sig_atomic_t *stop)
+static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 {
 	struct pollfd pfds[CAPTURE_MAX_IFACES * CAPTURE_MAX_QUEUES];
 	unsigned int nfds = build_pollfds(s, pfds);
 	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 
-	while (!should_stop(s, stop)) {
+	while (!should_stop(s, sig)) {
 		if (!drain_all(s))
 			poll(pfds, nfds, POLL_TIMEOUT_MS);
+		if (sig->reload) {
+			sig->reload = 0;
+			reload(s);
+		}
 		if (clock_mono_ns() >= next_housekeeping) {
 			snapshot_totals(s, 1);
 			clock_sync(&s->clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 		}
 	}
+}
+
+/* ---- reload -------------------------------------------------------------- */
+
+/* What a reload cannot change without a restart; NULL when nothing of it changed. */
+static const char *needs_restart(const struct capture_opts *a, const struct capture_opts *b)
+{
+	unsigned int i;
+
+	if (a->n_ifaces != b->n_ifaces)
+		return "interface";
+	for (i = 0; i < a->n_ifaces; i++)
+		if (strcmp(a->ifaces[i], b->ifaces[i]))
+			return "interface";
+	if (strcmp(a->output, b->output))
+		return "write";
+	if (a->n_queues != b->n_queues ||
+	    memcmp(a->queues, b->queues, a->n_queues * sizeof(a->queues[0])))
+		return "queue";
+	if (a->mode != b->mode)
+		return "mode";
+	if (a->xdp_mode != b->xdp_mode)
+		return "xdp-mode";
+	if (a->copy != b->copy)
+		return "copy/zero-copy";
+	if (a->snaplen != b->snaplen)
+		return "snaplen";
+	if (a->queue_size != b->queue_size)
+		return "queue-size";
+	return NULL;
+}
+
+/* New rules and unmatched action on every interface, each swapped in one store. */
+static int apply_rules(struct capture_session *s, const struct capture_opts *n)
+{
+	struct vpncap_ruleset rules;
+	unsigned int i;
+
+	if (!n->rules || rules_parse(n->rules, &rules, NULL, 0))
+		rules_default(&rules);
+	if (!memcmp(&rules, &s->rules, sizeof(rules)) && n->unmatched == s->opts->unmatched)
+		return 0;
+	for (i = 0; i < s->n_ifaces; i++)
+		if (classifier_apply_rules(&s->ifaces[i].cls, &rules, n->unmatched))
+			log_error("%s: reload: cannot update the rules: %s", s->ifaces[i].info.name,
+				  strerror(errno));
+	s->rules = rules;
+	s->idb_set ^= 1;
+	prepare_idbs(s, s->idb_set, n->unmatched);
+	return 1;
+}
+
+/*
+ * SIGHUP: read the configuration again. An invalid one changes nothing;
+ * otherwise rules, unmatched action, rotation, retention, sync, compression
+ * and the on-rotate command apply at once, without stopping capture: the
+ * rings, the queue and the current file stay as they are.
+ */
+static void reload(struct capture_session *s)
+{
+	struct capture_opts *n = calloc(1, sizeof(*n));
+	struct fileset_config cfg;
+	char err[ERRLEN] = "";
+	const char *what;
+
+	if (!n || !s->reloader) {
+		log_error("reload: nothing to reload (no --config)");
+		free(n);
+		return;
+	}
+	sd_notify(0, "RELOADING=1");
+	if (s->reloader->load(s->reloader->ctx, n, err, sizeof(err)) ||
+	    check_output(n, s->is_dir, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		free(n);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	what = needs_restart(s->opts, n);
+	if (what) {
+		log_error("reload: a change of '%s' needs a restart; keeping the running configuration",
+			  what);
+		free(n);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	apply_rules(s, n);
+	free(s->reloaded);
+	s->reloaded = n;
+	s->opts = n;
+	fileset_config_of(s, s->is_dir, &cfg);
+	writer_reconfigure(&s->writer, &cfg);
+	log_info("reload: applied (%s)", s->filter[s->idb_set]);
+	sd_notify(0, "READY=1");
 }
 
 /* ---- session ----------------------------------------------------------- */
@@ -505,7 +626,7 @@ static void fileset_config_of(struct capture_session *s, int is_dir, struct file
 		.compress = o->compress,
 		.on_rotate = o->on_rotate,
 		.shb = &s->shb,
-		.idbs = s->idbs,
+		.idbs = s->idbs[s->idb_set],
 		.n_idbs = s->n_ifaces,
 		.fill_isb = fill_isb,
 		.ctx = s,
@@ -569,7 +690,8 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 		return NULL;
 	}
 	pthread_mutex_init(&s->totals_lock, NULL);
-	rules_default(&s->rules);
+	if (!opts->rules || rules_parse(opts->rules, &s->rules, NULL, 0))
+		rules_default(&s->rules); /* the parser validated --rules already */
 	return s;
 }
 
@@ -581,28 +703,50 @@ static void session_free(struct capture_session *s)
 		stop_iface(&s->ifaces[i]);
 	frame_queue_destroy(&s->queue);
 	pthread_mutex_destroy(&s->totals_lock);
+	free(s->reloaded);
 	free(s->ifaces);
 	free(s);
 }
 
-int capture_run(const struct capture_opts *opts, volatile sig_atomic_t *stop)
+/* Running: tell systemd, then give up what start-up alone needed. */
+static int started(struct capture_session *s, char *err, size_t errlen)
+{
+	struct privileges_extra extra = { 0 };
+	struct stat st;
+	unsigned int i;
+
+	/* Rotation creates files later: keep the right to in a directory of someone else's. */
+	extra.dac_override = s->is_dir && stat(s->opts->output, &st) == 0 &&
+			     st.st_uid != geteuid();
+	for (i = 0; i < s->n_ifaces; i++)
+		extra.sys_admin |= s->ifaces[i].cls.shared_hook;
+	if (privileges_drop_after_start(&extra, err, errlen))
+		return -1;
+	announce(s);
+	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s into %s", s->tag, s->opts->output);
+	return 0;
+}
+
+int capture_run(const struct capture_opts *opts, const struct capture_reloader *reloader,
+		struct capture_signals *sig)
 {
 	struct capture_session *s = session_new(opts);
 	struct fileset_config fcfg;
 	char err[ERRLEN] = "";
-	int status = EXIT_RUNTIME, is_dir = 0;
+	int status = EXIT_RUNTIME, failed = 0;
 
 	if (!s) {
 		log_error("out of memory for the writer queue (--queue-size)");
 		return EXIT_RUNTIME;
 	}
-	if (check_all(s, &is_dir, err, sizeof(err))) {
+	s->reloader = reloader;
+	if (check_all(s, &s->is_dir, err, sizeof(err))) {
 		log_error("%s", err);
 		session_free(s);
 		return EXIT_USAGE;
 	}
 	prepare_headers(s);
-	fileset_config_of(s, is_dir, &fcfg);
+	fileset_config_of(s, s->is_dir, &fcfg);
 	if (bpffs_ensure_mounted(err, sizeof(err)) ||
 	    fileset_open(&s->fs, &fcfg, err, sizeof(err)))
 		goto out;
@@ -615,9 +759,15 @@ int capture_run(const struct capture_opts *opts, volatile sig_atomic_t *stop)
 	}
 	if (opts->duration_ms)
 		s->deadline_mono_ns = clock_mono_ns() + opts->duration_ms * 1000000ull;
-	announce(s);
-	capture_loop(s, stop);
-	status = finish(s) ? EXIT_RUNTIME : EXIT_OK;
+	failed = started(s, err, sizeof(err));
+	if (failed) {
+		log_error("%s", err);
+		err[0] = '\0';
+		sig->stop = 1; /* still end cleanly: detach, complete the file */
+	}
+	capture_loop(s, sig);
+	sd_notify(0, "STOPPING=1");
+	status = finish(s) || failed ? EXIT_RUNTIME : EXIT_OK;
 	print_summary(s);
 out:
 	if (err[0])

@@ -17,7 +17,23 @@ enum vpncap_exit {
 	EXIT_USAGE = 2,     /* bad usage or input: nothing was touched */
 };
 
-/* Runs a whole capture; returns an enum vpncap_exit. stop is set by signals. */
-int capture_run(const struct capture_opts *opts, volatile sig_atomic_t *stop);
+/*
+ * Where a reload (SIGHUP, systemctl reload) gets the new options from: the
+ * configuration file and the original command line, parsed again.
+ */
+struct capture_reloader {
+	int (*load)(void *ctx, struct capture_opts *opts, char *err, size_t errlen);
+	void *ctx;
+};
+
+/* What the signal handlers set. */
+struct capture_signals {
+	volatile sig_atomic_t stop;
+	volatile sig_atomic_t reload;
+};
+
+/* Runs a whole capture; returns an enum vpncap_exit. reloader may be NULL. */
+int capture_run(const struct capture_opts *opts, const struct capture_reloader *reloader,
+		struct capture_signals *sig);
 
 #endif /* VPNCAP_CAPTURE_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli_capture.h"
 #include "log.h"
+#include "rules.h"
 #include "units.h"
 #include "vpncap/abi.h"
 
@@ -30,6 +31,13 @@ const char capture_usage[] =
 	"      --copy              force AF_XDP copy mode\n"
 	"      --zero-copy         force AF_XDP zero-copy mode\n"
 	"      --queue-size SIZE   memory between capture and writer (default 32M)\n"
+	"      --rules LIST        what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
+	"                          esp, icmp, icmpv6 or a number (default\n"
+	"                          udp:500,udp:4500,tcp:443)\n"
+	"      --config FILE       read options from FILE (key = value, keys are the\n"
+	"                          long options); options given here override it\n"
+	"      --persistent        write /etc/vpncap/IFACE.conf and start vpncap@IFACE\n"
+	"                          (from early boot, across reboots)\n"
 	"\n"
 	"File set (-w DIR): files vpncap-IFACE-START-SEQ.pcapng, the one being\n"
 	"written ends in .part. SIZE takes k/M/G/T, DURATION ms/s/m/h/d.\n"
@@ -61,6 +69,9 @@ enum long_only_opt {
 	OPT_SYNC_INTERVAL,
 	OPT_ON_ROTATE,
 	OPT_COMPRESS,
+	OPT_RULES,
+	OPT_CONFIG,
+	OPT_PERSISTENT,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +95,9 @@ static const struct option long_opts[] = {
 	{ "sync-interval", required_argument, NULL, OPT_SYNC_INTERVAL },
 	{ "on-rotate", required_argument, NULL, OPT_ON_ROTATE },
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "persistent", no_argument, NULL, OPT_PERSISTENT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -133,7 +147,7 @@ static int parse_seconds(const char *s, uint64_t *ms)
 	return *ms && *ms <= 31536000ull * 1000 ? 0 : -1;
 }
 
-static void set_defaults(struct capture_opts *o)
+void capture_opts_defaults(struct capture_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->snaplen = CAPTURE_DEFAULT_SNAPLEN;
@@ -211,6 +225,23 @@ static int apply_output_option(struct capture_opts *o, int c, const char *arg,
 			err_set(err, errlen, "--compress: '%s' is not one of gzip, zstd", arg);
 			return -1;
 		}
+		return 0;
+	case OPT_RULES: {
+		struct vpncap_ruleset set;
+		char why[160];
+
+		if (rules_parse(arg, &set, why, sizeof(why))) {
+			err_set(err, errlen, "--rules: %s", why);
+			return -1;
+		}
+		o->rules = arg;
+		return 0;
+	}
+	case OPT_CONFIG:
+		o->config = arg;
+		return 0;
+	case OPT_PERSISTENT:
+		o->persistent = 1;
 		return 0;
 	}
 	return -1;
@@ -363,7 +394,7 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 		err_set(err, errlen, "capture: no interface given (-i IFACE)");
 		return -1;
 	}
-	if (!o->output) {
+	if (!o->output && !o->persistent) {
 		err_set(err, errlen, "capture: no output file given (-w FILE)");
 		return -1;
 	}
@@ -395,7 +426,7 @@ static int parse_argv(int argc, char **argv, struct capture_opts *o,
 {
 	int c, idx;
 
-	set_defaults(o);
+	capture_opts_defaults(o);
 	optind = 0; /* full re-initialisation of GNU getopt: parse can run again */
 	opterr = 0; /* we report errors ourselves, as one line */
 	while ((c = getopt_long(argc, argv, "+:i:w:s:c:q:vh", long_opts, &idx)) != -1) {
@@ -430,4 +461,52 @@ int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 		return -1;
 	}
 	return 0;
+}
+
+/* yes/no words of a configuration file; -1 for anything else. */
+static int parse_flag_word(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(v, yes[i]))
+			return 1;
+		if (!strcmp(v, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+int capture_opts_apply_long(struct capture_opts *o, const char *name, const char *value,
+			    char *err, size_t errlen)
+{
+	const struct option *opt;
+	int on;
+
+	for (opt = long_opts; opt->name; opt++)
+		if (!strcmp(opt->name, name))
+			break;
+	if (!opt->name || opt->val == OPT_CONFIG || opt->val == OPT_PERSISTENT ||
+	    opt->val == 'h') {
+		err_set(err, errlen, "unknown key '%s'", name);
+		goto fail;
+	}
+	if (opt->has_arg == required_argument) {
+		if (apply_option(o, opt->val, value, err, errlen))
+			goto fail;
+		return 0;
+	}
+	on = parse_flag_word(value);
+	if (on < 0) {
+		err_set(err, errlen, "%s: '%s' is not yes or no", name, value);
+		goto fail;
+	}
+	if (on && apply_option(o, opt->val, NULL, err, errlen))
+		goto fail;
+	return 0;
+fail:
+	one_line(err, errlen);
+	return -1;
 }

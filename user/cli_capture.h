@@ -45,6 +45,9 @@ struct capture_opts {
 	const char *on_rotate;
 	enum compress_kind compress;
 	uint64_t queue_size;            /* bytes of the writer queue */
+	const char *rules;              /* --rules LIST; NULL = the VPN default */
+	const char *config;             /* --config FILE (loaded by config.c) */
+	int persistent;                 /* --persistent: hand over to vpncap@IFACE */
 	int verbose;
 	int help;                       /* -h: print usage, nothing else */
 };
@@ -52,6 +55,17 @@ struct capture_opts {
 /* argv[0] is "capture". Returns 0, or -1 with a one-line reason in err. */
 int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 		       char *err, size_t errlen);
+
+/*
+ * Apply one long option by name, as a configuration file line gives it
+ * ("rotate-size", "256M"); flags take yes/no, true/false, on/off or 1/0.
+ * o keeps everything applied before. 0, or -1 with a one-line reason.
+ */
+int capture_opts_apply_long(struct capture_opts *o, const char *name, const char *value,
+			    char *err, size_t errlen);
+
+/* Defaults, as capture_opts_parse() starts from. */
+void capture_opts_defaults(struct capture_opts *o);
 
 /* Usage text of `vpncap capture`. */
 extern const char capture_usage[];

@@ -632,6 +632,27 @@ void fileset_tick(struct fileset *fs, uint64_t now_ns)
 	}
 }
 
+void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns)
+{
+	int new_idbs = cfg->idbs != fs->cfg.idbs;
+	int new_period = cfg->rotate_ns != fs->cfg.rotate_ns;
+
+	fs->cfg.rotate_bytes = cfg->rotate_bytes;
+	fs->cfg.rotate_ns = cfg->rotate_ns;
+	fs->cfg.retention = cfg->retention;
+	fs->cfg.min_free = cfg->min_free;
+	fs->cfg.sync_ns = cfg->sync_ns;
+	fs->cfg.idbs = cfg->idbs;
+	if (fs->cfg.is_dir)
+		post_jobs_configure(&fs->post, cfg->compress, cfg->on_rotate);
+	if (new_period && cfg->rotate_ns)
+		fs->boundary_ns = fileset_next_boundary(now_ns, cfg->rotate_ns);
+	if (fs->cfg.is_dir && fs->file_open && new_idbs)
+		rotate(fs, now_ns, (int64_t)(now_ns / NS_PER_SEC));
+	else if (fs->cfg.is_dir)
+		apply_retention(fs);
+}
+
 /* ---- lifecycle ------------------------------------------------------------------ */
 
 static void release_dir(struct fileset *fs)

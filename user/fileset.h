@@ -101,6 +101,13 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec);
 /* Time rotation, periodic sync, --min-free; call at least once a second. */
 void fileset_tick(struct fileset *fs, uint64_t now_ns);
 
+/*
+ * Reload (writer thread): new rotation, retention, sync, compression and
+ * on-rotate settings, and new IDBs (a changed filter). A set starts a new
+ * file when the IDBs changed, so every file's if_filter tells the truth.
+ */
+void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns);
+
 /* End: final ISBs, last file completed, post jobs finished. 0 or -errno. */
 int fileset_close(struct fileset *fs, uint64_t now_ns);
 

@@ -47,12 +47,14 @@ int post_jobs_run_hook(const char *cmd, const char *path)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static void run_jobs(struct post_jobs *pj, char *path)
+/* compress and on_rotate as they were when the job was taken (reload may change them). */
+static void run_jobs(struct post_jobs *pj, char *path, enum compress_kind compress,
+		     const char *on_rotate)
 {
 	char out[8192], err[512];
 
-	if (pj->compress != COMPRESS_NONE) {
-		if (compress_file(path, pj->compress, out, sizeof(out), err, sizeof(err))) {
+	if (compress != COMPRESS_NONE) {
+		if (compress_file(path, compress, out, sizeof(out), err, sizeof(err))) {
 			pj->compress_failures++;
 			log_error("%s", err);
 		} else {
@@ -63,9 +65,9 @@ static void run_jobs(struct post_jobs *pj, char *path)
 				return;
 		}
 	}
-	if (pj->on_rotate) {
+	if (on_rotate) {
 		pj->hooks_run++;
-		if (post_jobs_run_hook(pj->on_rotate, path)) {
+		if (post_jobs_run_hook(on_rotate, path)) {
 			pj->hook_failures++;
 			log_error("--on-rotate: command failed for %s", path);
 		}
@@ -79,6 +81,8 @@ static void *post_thread(void *arg)
 
 	pthread_mutex_lock(&pj->lock);
 	for (;;) {
+		enum compress_kind compress;
+		const char *on_rotate;
 		char *path;
 
 		while (!pj->count && !pj->stopping)
@@ -89,8 +93,10 @@ static void *post_thread(void *arg)
 		pj->head = (pj->head + 1) % POST_JOBS_MAX;
 		pj->count--;
 		pj->running = 1;
+		compress = pj->compress;
+		on_rotate = pj->on_rotate;
 		pthread_mutex_unlock(&pj->lock);
-		run_jobs(pj, path);
+		run_jobs(pj, path, compress, on_rotate);
 		pthread_mutex_lock(&pj->lock);
 		pj->running = 0;
 	}
@@ -98,22 +104,42 @@ static void *post_thread(void *arg)
 	return NULL;
 }
 
-int post_jobs_start(struct post_jobs *pj, enum compress_kind compress, const char *on_rotate)
+static int start_thread(struct post_jobs *pj)
 {
-	int ret;
+	int ret = pthread_create(&pj->thread, NULL, post_thread, pj);
 
-	memset(pj, 0, sizeof(*pj));
-	pj->compress = compress;
-	pj->on_rotate = on_rotate;
-	if (compress == COMPRESS_NONE && !on_rotate)
-		return 0;
-	pthread_mutex_init(&pj->lock, NULL);
-	pthread_cond_init(&pj->cond, NULL);
-	ret = pthread_create(&pj->thread, NULL, post_thread, pj);
 	if (ret)
 		return -ret;
 	pj->started = 1;
 	return 0;
+}
+
+int post_jobs_start(struct post_jobs *pj, enum compress_kind compress, const char *on_rotate)
+{
+	memset(pj, 0, sizeof(*pj));
+	pj->compress = compress;
+	pj->on_rotate = on_rotate;
+	pthread_mutex_init(&pj->lock, NULL);
+	pthread_cond_init(&pj->cond, NULL);
+	pj->initialised = 1;
+	if (compress == COMPRESS_NONE && !on_rotate)
+		return 0;
+	return start_thread(pj);
+}
+
+int post_jobs_configure(struct post_jobs *pj, enum compress_kind compress, const char *on_rotate)
+{
+	int ret = 0;
+
+	if (!pj->initialised)
+		return -EINVAL;
+	pthread_mutex_lock(&pj->lock);
+	pj->compress = compress;
+	pj->on_rotate = on_rotate;
+	if (!pj->started && (compress != COMPRESS_NONE || on_rotate))
+		ret = start_thread(pj);
+	pthread_mutex_unlock(&pj->lock);
+	return ret;
 }
 
 void post_jobs_add(struct post_jobs *pj, const char *path)
@@ -139,14 +165,17 @@ void post_jobs_add(struct post_jobs *pj, const char *path)
 
 void post_jobs_stop(struct post_jobs *pj)
 {
-	if (!pj->started)
+	if (!pj->initialised)
 		return;
-	pthread_mutex_lock(&pj->lock);
-	pj->stopping = 1;
-	pthread_cond_signal(&pj->cond);
-	pthread_mutex_unlock(&pj->lock);
-	pthread_join(pj->thread, NULL);
+	if (pj->started) {
+		pthread_mutex_lock(&pj->lock);
+		pj->stopping = 1;
+		pthread_cond_signal(&pj->cond);
+		pthread_mutex_unlock(&pj->lock);
+		pthread_join(pj->thread, NULL);
+		pj->started = 0;
+	}
 	pthread_cond_destroy(&pj->cond);
 	pthread_mutex_destroy(&pj->lock);
-	pj->started = 0;
+	pj->initialised = 0;
 }

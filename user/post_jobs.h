@@ -20,7 +20,7 @@ struct post_jobs {
 	pthread_cond_t cond;
 	char *paths[POST_JOBS_MAX];
 	unsigned int head, count;
-	int stopping, running, started;
+	int stopping, running, started, initialised;
 	enum compress_kind compress;
 	const char *on_rotate;          /* shell command; the path is passed as "$1" */
 	/* Counters, read after post_jobs_stop(). */
@@ -29,6 +29,12 @@ struct post_jobs {
 
 /* Starts the thread only when there is something to do. 0 or -errno. */
 int post_jobs_start(struct post_jobs *pj, enum compress_kind compress, const char *on_rotate);
+
+/*
+ * Change what is done to files completed from now on (reload); starts the
+ * thread if there was nothing to do before. 0 or -errno.
+ */
+int post_jobs_configure(struct post_jobs *pj, enum compress_kind compress, const char *on_rotate);
 
 /* Queue the jobs for a completed file (the path is copied). */
 void post_jobs_add(struct post_jobs *pj, const char *path);

@@ -27,14 +27,19 @@ uint64_t privileges_kept_mask(void)
 	return mask;
 }
 
-int privileges_drop_after_start(char *err, size_t errlen)
+int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
+				size_t errlen)
 {
+	const capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET;
 	size_t i;
 
 	capng_clear(CAPNG_SELECT_ALL);
+	if (extra->dac_override)
+		capng_update(CAPNG_ADD, sets, CAP_DAC_OVERRIDE);
+	if (extra->sys_admin)
+		capng_update(CAPNG_ADD, sets, CAP_SYS_ADMIN);
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
-		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET,
-				 kept[i]) && kept[i] < CAP_PERFMON) {
+		if (capng_update(CAPNG_ADD, sets, kept[i]) && kept[i] < CAP_PERFMON) {
 			err_set(err, errlen, "cannot keep capability %d", kept[i]);
 			return -1;
 		}

@@ -17,7 +17,14 @@
 /* Bit mask (as in /proc/PID/status) of the capabilities kept. */
 uint64_t privileges_kept_mask(void);
 
+/* What has to stay beyond the base set, depending on how the capture runs. */
+struct privileges_extra {
+	int dac_override;   /* a file set in a directory owned by another user */
+	int sys_admin;      /* attached through libxdp's dispatcher: detaching needs it */
+};
+
 /* 0, or -1 with a one-line reason in err. */
-int privileges_drop_after_start(char *err, size_t errlen);
+int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
+				size_t errlen);
 
 #endif /* VPNCAP_PRIVILEGES_H */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "rules.h"
+#include "log.h"
 
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define IKE_PORT 500
@@ -69,4 +71,77 @@ int rules_describe(const struct vpncap_ruleset *set, char *buf, size_t len)
 		}
 	}
 	return (int)used;
+}
+
+static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	*out = strtoul(s, &end, 10);
+	return *end || *out < min || *out > max ? -1 : 0;
+}
+
+static int parse_proto(const char *s, unsigned long *proto)
+{
+	static const struct { const char *name; unsigned long num; } names[] = {
+		{ "udp", IPPROTO_UDP }, { "tcp", IPPROTO_TCP }, { "esp", IPPROTO_ESP },
+		{ "icmp", IPPROTO_ICMP }, { "icmpv6", IPPROTO_ICMPV6 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i].name)) {
+			*proto = names[i].num;
+			return 0;
+		}
+	}
+	return parse_number(s, 1, 255, proto);
+}
+
+/* One "PROTO[:PORT]" token, already cut out of the list. */
+static int parse_rule(char *tok, struct vpncap_ruleset *set, char *err, size_t errlen)
+{
+	char *colon = strchr(tok, ':');
+	unsigned long proto, port = 0;
+
+	if (colon)
+		*colon = '\0';
+	if (parse_proto(tok, &proto)) {
+		err_set(err, errlen, "'%s' is not a protocol (udp, tcp, esp, icmp, icmpv6, 1-255)",
+			     tok);
+		return -1;
+	}
+	if (colon && ((proto != IPPROTO_UDP && proto != IPPROTO_TCP) ||
+		      parse_number(colon + 1, 1, 65535, &port))) {
+		err_set(err, errlen, "'%s' is not a port of %s (1-65535, udp and tcp only)",
+			     colon + 1, tok);
+		return -1;
+	}
+	if (rules_add(set, (__u8)proto, (__u16)port)) {
+		err_set(err, errlen, "more than %d rules", VPNCAP_MAX_RULES);
+		return -1;
+	}
+	return 0;
+}
+
+int rules_parse(const char *text, struct vpncap_ruleset *set, char *err, size_t errlen)
+{
+	char buf[1024], *tok, *save = NULL;
+
+	memset(set, 0, sizeof(*set));
+	if (strlen(text) >= sizeof(buf) || !*text) {
+		err_set(err, errlen, "empty or too long rule list");
+		return -1;
+	}
+	memcpy(buf, text, strlen(text) + 1);
+	if (buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,")) {
+		err_set(err, errlen, "'%s' has an empty rule", text);
+		return -1;
+	}
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (parse_rule(tok, set, err, errlen))
+			return -1;
+	return 0;
 }

@@ -6,6 +6,28 @@
 #define WRITER_BATCH 256
 #define TICK_INTERVAL_NS 100000000ull
 
+static void apply_pending(struct writer *w, uint64_t now)
+{
+	struct fileset_config cfg;
+	int has;
+
+	pthread_mutex_lock(&w->lock);
+	has = w->has_pending;
+	cfg = w->pending;
+	w->has_pending = 0;
+	pthread_mutex_unlock(&w->lock);
+	if (has)
+		fileset_reconfigure(w->fs, &cfg, now);
+}
+
+void writer_reconfigure(struct writer *w, const struct fileset_config *cfg)
+{
+	pthread_mutex_lock(&w->lock);
+	w->pending = *cfg;
+	w->has_pending = 1;
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -24,6 +46,7 @@ static void *writer_main(void *arg)
 		frame_queue_release(w->queue);
 		now = clock_real_ns();
 		if (now >= next_tick) {
+			apply_pending(w, now);
 			fileset_tick(w->fs, now);
 			next_tick = now + TICK_INTERVAL_NS;
 		}
@@ -37,6 +60,7 @@ int writer_start(struct writer *w, struct frame_queue *queue, struct fileset *fs
 
 	w->queue = queue;
 	w->fs = fs;
+	pthread_mutex_init(&w->lock, NULL);
 	ret = pthread_create(&w->thread, NULL, writer_main, w);
 	w->started = !ret;
 	return -ret;
@@ -48,5 +72,6 @@ void writer_finish(struct writer *w)
 		return;
 	frame_queue_close(w->queue);
 	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
 	w->started = 0;
 }

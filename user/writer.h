@@ -18,10 +18,16 @@ struct writer {
 	struct frame_queue *queue;
 	struct fileset *fs;
 	int started;
+	pthread_mutex_t lock;           /* guards pending */
+	int has_pending;
+	struct fileset_config pending;
 };
 
 /* 0 or -errno. */
 int writer_start(struct writer *w, struct frame_queue *queue, struct fileset *fs);
+
+/* Hand a new file-set configuration to the writer (applied within 100 ms). */
+void writer_reconfigure(struct writer *w, const struct fileset_config *cfg);
 
 /* Close the queue, let the writer take every record, and join it. */
 void writer_finish(struct writer *w);

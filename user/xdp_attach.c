@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,10 +299,27 @@ out:
 	return ret;
 }
 
+/*
+ * Attached alone, the program is detached with one netlink request naming
+ * it (XDP_FLAGS_REPLACE), which needs only CAP_NET_ADMIN: vpncap has dropped
+ * the rest by then. Through the dispatcher, libxdp must rebuild or remove
+ * the dispatcher, which needs more (see privileges.c).
+ */
+static int detach(struct classifier *c)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(c->prog));
+	__u32 flags = XDP_FLAGS_REPLACE |
+		      (c->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+
+	if (c->shared_hook)
+		return xdp_program__detach(c->prog, c->ifindex, c->mode, 0);
+	return bpf_xdp_detach(c->ifindex, flags, &opts) ? -errno : 0;
+}
+
 void classifier_close(struct classifier *c)
 {
 	if (c->prog && c->mode != XDP_MODE_UNSPEC) {
-		int ret = xdp_program__detach(c->prog, c->ifindex, c->mode, 0);
+		int ret = detach(c);
 
 		if (ret)
 			log_error("%s: XDP detach failed: %s (remove with: xdp-loader unload %s --all)",

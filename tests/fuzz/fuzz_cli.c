@@ -6,7 +6,8 @@
  * does not add an empty argument; two NULs in a row give an empty one).
  *
  * abort()s when:
- *  - the parse succeeds without -h but with no interface or no output file;
+ *  - the parse succeeds without -h but with no interface, or no output file
+ *    without --persistent (a persistent capture defaults to its state dir);
  *  - an error comes back with an empty message or one that spans lines;
  *  - a successful parse breaks the limits the rest of the program relies on
  *    (interface count and names, snaplen range, queue numbers unique and in
@@ -38,7 +39,7 @@ static int inside(const char *buf, size_t len, const char *p)
 
 static void check_success(const struct capture_opts *o, const char *buf, size_t len)
 {
-	CHECK(o->help || (o->n_ifaces > 0 && o->output != NULL));
+	CHECK(o->help || (o->n_ifaces > 0 && (o->output != NULL || o->persistent)));
 	CHECK(o->n_ifaces <= CAPTURE_MAX_IFACES);
 	for (unsigned int i = 0; i < o->n_ifaces; i++) {
 		const char *name = o->ifaces[i];
