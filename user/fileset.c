@@ -122,11 +122,13 @@ static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
 			strerror(-ret));
 		return ret;
 	}
-	fs->dir_fd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* The set's own directory is never reached through a symlink someone planted. */
+	fs->dir_fd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fs->dir_fd < 0 || faccessat(fs->dir_fd, ".", W_OK, AT_EACCESS)) {
 		int e = errno;
 
-		err_set(err, errlen, "%s: output not writable: %s", fs->dir, strerror(e));
+		err_set(err, errlen, "%s: output not writable: %s", fs->dir,
+			e == ELOOP || e == ENOTDIR ? "is a symbolic link (refused)" : strerror(e));
 		return -e;
 	}
 	return 0;

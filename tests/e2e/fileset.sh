@@ -263,6 +263,15 @@ case_min_free() {
 	umount "$SMALL"; SMALL=
 }
 
+case_symlinked_dir() {
+	local err rc
+	mkdir -p "$WORK/real"
+	ln -s "$WORK/real" "$WORK/planted"
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/planted/" --duration 1 2>&1); rc=$?
+	check "set directory that is a symlink: refused, exit 1" sh -c "[ $rc -eq 1 ] && printf '%s' \"\$0\" | grep -q 'symbolic link (refused)'" "$err"
+	check "symlinked directory: nothing written through it" sh -c "[ -z \"\$(ls -A '$WORK/real')\" ]"
+}
+
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_rotate_size
 case_rotate_time
@@ -272,6 +281,7 @@ case_disk_full
 case_min_free
 case_on_rotate
 case_compress
+case_symlinked_dir
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
