@@ -10,62 +10,14 @@
 # program is left on the interface after a normal end, SIGINT, SIGTERM and a
 # failed start. Everything created is removed on exit.
 set -u
-VPNCAP=$(readlink -f "$1")
-DUMP=$(readlink -f "$2")
-HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../scripts/lab.sh
-. "$HERE/../../scripts/lab.sh"
-
-WORK=$(mktemp -d /tmp/vpncap-e2e.XXXXXX)
-PASSED=0
-FAILED=0
-VPNCAP_PID=
-
-cleanup() {
-	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
-	lab_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init e2e "$1" "$2"
 
 # Frames (hex) of a capture file, one per line, as tshark reads them.
 frames_hex() {
 	tshark -r "$1" -T json -x 2>/dev/null |
 		sed -n '/"frame_raw": \[/{n;s/^ *"\([0-9a-f]*\)",*$/\1/p}'
-}
-
-no_xdp_left() {
-	! ip -n "$LAB_CAP" link show "$LAB_CAP_IF" | grep -q 'xdp'
-}
-
-# start_capture LOG ARGS...: vpncap in the background, wait until it is capturing.
-start_capture() {
-	local log=$1 i; shift
-	# `ip netns exec` execs vpncap, so $! is vpncap itself and gets the signals.
-	ip netns exec "$LAB_CAP" "$VPNCAP" capture "$@" >"$log" 2>&1 &
-	VPNCAP_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'capturing on' "$log" 2>/dev/null && return 0
-		kill -0 "$VPNCAP_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-# stop_capture SIGNAL: signal vpncap and return its exit status.
-stop_capture() {
-	local rc
-	kill -s "$1" "$VPNCAP_PID"
-	wait "$VPNCAP_PID"; rc=$?
-	VPNCAP_PID=
-	return $rc
 }
 
 isb_field() { # isb_field FILE FIELD -> value from the first ISB
@@ -134,7 +86,7 @@ case_count_and_skb() {
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --count 7 --xdp-mode skb --duration 20 --snaplen 64 ||
 		{ fail "--count: vpncap did not start: $(cat "$log")"; return; }
 	lab_send --per-class 10 --classes ike-v4 >/dev/null
-	wait "$VPNCAP_PID"; rc=$?; VPNCAP_PID=
+	wait_capture; rc=$?
 	check "--count 7: ends by itself with status 0" [ "$rc" -eq 0 ]
 	check "--count 7: exactly 7 frames" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 7 ]"
 	check "--xdp-mode skb: IDB says skb" sh -c "'$DUMP' '$out' | grep -q 'xdp skb'"
@@ -147,7 +99,7 @@ case_duration_unmatched_drop() {
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --duration 3 --unmatched drop -q 0 ||
 		{ fail "--duration: vpncap did not start: $(cat "$log")"; return; }
 	lab_send --per-class 3 --classes dns,sstp-to-server >/dev/null
-	wait "$VPNCAP_PID"; rc=$?; VPNCAP_PID=
+	wait_capture; rc=$?
 	check "--duration 3: ends by itself with status 0" [ "$rc" -eq 0 ]
 	check "--unmatched drop: SSTP frames still captured" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 3 ]"
 	check "--unmatched drop: named in if_filter" sh -c "'$DUMP' '$out' | grep -q 'unmatched frames dropped'"
@@ -288,5 +240,4 @@ case_two_interfaces
 case_native_fallback
 case_two_queues
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+e2e_finish

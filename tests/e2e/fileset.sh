@@ -7,52 +7,17 @@
 # spaces in the path, and compression. Every file is checked with tshark.
 # usage: fileset.sh PATH/TO/vpncap PATH/TO/pcapng_dump
 set -u
-VPNCAP=$(readlink -f "$1")
-DUMP=$(readlink -f "$2")
-HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../scripts/lab.sh
-. "$HERE/../../scripts/lab.sh"
-
-WORK=$(mktemp -d /tmp/vpncap-fileset.XXXXXX)
-PASSED=0
-FAILED=0
-VPNCAP_PID=
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init fileset "$1" "$2"
 SMALL=
+unmount_small() { [ -n "$SMALL" ] && umount "$SMALL" 2>/dev/null; }
+e2e_on_exit unmount_small
 
-cleanup() {
-	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
-	[ -n "$VPNCAP_PID" ] && wait "$VPNCAP_PID" 2>/dev/null
-	[ -n "$SMALL" ] && umount "$SMALL" 2>/dev/null
-	lab_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
-
-start_capture() { # start_capture LOG ARGS...
-	local log=$1 i; shift
-	ip netns exec "$LAB_CAP" "$VPNCAP" capture -i "$LAB_CAP_IF" "$@" >"$log" 2>&1 &
-	VPNCAP_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'capturing on' "$log" 2>/dev/null && return 0
-		kill -0 "$VPNCAP_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_capture() { # stop_capture SIGNAL -> exit status of vpncap
-	local rc
-	kill -s "$1" "$VPNCAP_PID"
-	wait "$VPNCAP_PID"; rc=$?
-	VPNCAP_PID=
-	return $rc
+# The set's captures all run on the lab's capture interface.
+start_set_capture() { # start_set_capture LOG ARGS...
+	local log=$1; shift
+	start_capture "$log" -i "$LAB_CAP_IF" "$@"
 }
 
 send() { # send PER_CLASS CLASSES
@@ -86,7 +51,7 @@ all_readable() { # every file opens in tshark without error
 
 case_rotate_size() {
 	local dir=$WORK/size log=$WORK/size.log files
-	start_capture "$log" -w "$dir/" --rotate-size 64k || { fail "size: did not start: $(cat "$log")"; return; }
+	start_set_capture "$log" -w "$dir/" --rotate-size 64k || { fail "size: did not start: $(cat "$log")"; return; }
 	send 1000 ike-v4,natt-v6
 	sleep 0.5
 	stop_capture INT
@@ -102,15 +67,15 @@ case_rotate_size() {
 	check "size: summary names the files and their bytes" grep -q "written 2000, dropped 0; ${#files[@]} files completed ($(cat "${files[@]}" | wc -c) bytes)" "$log"
 
 	# Restart into the same directory: the sequence goes on.
-	start_capture "$log" -w "$dir/" --duration 0.5 || { fail "restart: did not start"; return; }
-	wait "$VPNCAP_PID"; VPNCAP_PID=
+	start_set_capture "$log" -w "$dir/" --duration 0.5 || { fail "restart: did not start"; return; }
+	wait_capture
 	check "restart: sequence continues after the highest file" \
 		sh -c "ls '$dir' | grep -q -- '-$(printf '%06d' "${#files[@]}")\.pcapng$'"
 }
 
 case_rotate_time() {
 	local dir=$WORK/time log=$WORK/time.log files f start name ok=1
-	start_capture "$log" -w "$dir/" --rotate-time 2s || { fail "time: did not start: $(cat "$log")"; return; }
+	start_set_capture "$log" -w "$dir/" --rotate-time 2s || { fail "time: did not start: $(cat "$log")"; return; }
 	send 20 ike-v4; sleep 2.1
 	send 20 ike-v4; sleep 2.1
 	send 20 ike-v4
@@ -137,7 +102,7 @@ case_retention() {
 	echo keep >"$dir/keep-me.pcapng"
 	echo keep >"$dir/vpncap-other0-20260101T000000Z-000000.pcapng"
 	echo keep >"$dir/vpncap-$LAB_CAP_IF-20260101T000000Z-000000.pcapng.txt"
-	start_capture "$log" -w "$dir" --rotate-size 64k --max-files 3 || { fail "ring: did not start: $(cat "$log")"; return; }
+	start_set_capture "$log" -w "$dir" --rotate-size 64k --max-files 3 || { fail "ring: did not start: $(cat "$log")"; return; }
 	send 1000 ike-v4,natt-v6
 	sleep 0.5
 	stop_capture INT
@@ -147,7 +112,7 @@ case_retention() {
 	check "ring: files outside the set survive" sh -c "[ -f '$dir/keep-me.pcapng' ] && [ -f '$dir/vpncap-other0-20260101T000000Z-000000.pcapng' ] && [ -f '$dir/vpncap-$LAB_CAP_IF-20260101T000000Z-000000.pcapng.txt' ]"
 
 	dir=$WORK/budget
-	start_capture "$log" -w "$dir/" --rotate-size 64k --max-bytes 200k || { fail "budget: did not start"; return; }
+	start_set_capture "$log" -w "$dir/" --rotate-size 64k --max-bytes 200k || { fail "budget: did not start"; return; }
 	send 1000 ike-v4,natt-v6
 	sleep 0.5
 	stop_capture INT
@@ -159,14 +124,14 @@ case_retention() {
 
 case_kill9_recovery() {
 	local dir=$WORK/crash log=$WORK/crash.log part files
-	start_capture "$log" -w "$dir/" || { fail "kill -9: did not start"; return; }
+	start_set_capture "$log" -w "$dir/" || { fail "kill -9: did not start"; return; }
 	send 50 ike-v4
 	sleep 2.5   # more than --sync-interval (1 s)
 	kill -9 "$VPNCAP_PID"; wait "$VPNCAP_PID" 2>/dev/null; VPNCAP_PID=
 	part=$(ls "$dir" | grep '\.pcapng\.part$')
 	check "kill -9: a .part file is left" [ -n "$part" ]
 	check "kill -9: the killed run's XDP program is still attached" sh -c "ip -n '$LAB_CAP' link show '$LAB_CAP_IF' | grep -q xdp"
-	start_capture "$log" -w "$dir/" || { fail "kill -9: restart did not start: $(cat "$log")"; return; }
+	start_set_capture "$log" -w "$dir/" || { fail "kill -9: restart did not start: $(cat "$log")"; return; }
 	send 5 natt-v6
 	sleep 0.3
 	stop_capture INT
@@ -188,7 +153,7 @@ case_disk_full() {
 	mkdir -p "$SMALL"
 	mount -t tmpfs -o size=1m vpncap-test "$SMALL" || { fail "disk full: cannot mount a tmpfs"; return; }
 	head -c 700k /dev/zero >"$SMALL/filler"
-	start_capture "$log" -w "$SMALL/set/" || { fail "disk full: did not start: $(cat "$log")"; return; }
+	start_set_capture "$log" -w "$SMALL/set/" || { fail "disk full: did not start: $(cat "$log")"; return; }
 	send 1500 ike-v4,natt-v4
 	sleep 1.5
 	check "disk full: vpncap still running" kill -0 "$VPNCAP_PID"
@@ -216,7 +181,7 @@ case_on_rotate() {
 	printf '%s\n' "\$1" >>"$seen"
 	EOT
 	chmod +x "$WORK/hook.sh"
-	start_capture "$log" -w "$dir/" --rotate-size 64k --on-rotate "$WORK/hook.sh" ||
+	start_set_capture "$log" -w "$dir/" --rotate-size 64k --on-rotate "$WORK/hook.sh" ||
 		{ fail "on-rotate: did not start: $(cat "$log")"; return; }
 	send 600 ike-v4,natt-v6
 	sleep 0.5
@@ -232,7 +197,7 @@ case_compress() {
 	for kind in gzip zstd; do
 		dir=$WORK/$kind; log=$WORK/$kind.log
 		[ $kind = gzip ] && ext=.gz || ext=.zst
-		start_capture "$log" -w "$dir/" --rotate-size 64k --compress $kind ||
+		start_set_capture "$log" -w "$dir/" --rotate-size 64k --compress $kind ||
 			{ fail "$kind: did not start: $(cat "$log")"; continue; }
 		send 500 ike-v4,natt-v6
 		sleep 0.5
@@ -249,7 +214,7 @@ case_min_free() {
 	SMALL=$WORK/small2
 	mkdir -p "$SMALL"
 	mount -t tmpfs -o size=1m vpncap-test "$SMALL" || { fail "min-free: cannot mount a tmpfs"; return; }
-	start_capture "$log" -w "$SMALL/set/" --rotate-size 64k --min-free 600k --sync-interval 100ms ||
+	start_set_capture "$log" -w "$SMALL/set/" --rotate-size 64k --min-free 600k --sync-interval 100ms ||
 		{ fail "min-free: did not start: $(cat "$log")"; return; }
 	send 1500 ike-v4,natt-v4
 	sleep 1.5
@@ -283,5 +248,4 @@ case_on_rotate
 case_compress
 case_symlinked_dir
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+e2e_finish

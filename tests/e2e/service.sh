@@ -7,59 +7,14 @@
 # left after start-up, file and directory modes, and `vpncap status`.
 # usage: service.sh PATH/TO/vpncap PATH/TO/pcapng_dump
 set -u
-VPNCAP=$(readlink -f "$1")
-DUMP=$(readlink -f "$2")
-HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../scripts/lab.sh
-. "$HERE/../../scripts/lab.sh"
-
-WORK=$(mktemp -d /tmp/vpncap-service.XXXXXX)
-PASSED=0
-FAILED=0
-VPNCAP_PID=
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init service "$1" "$2"
 STREAM_PID=
-
-cleanup() {
-	[ -n "$STREAM_PID" ] && kill "$STREAM_PID" 2>/dev/null
-	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
-	lab_down
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-
-start_capture() { # start_capture LOG ARGS...
-	local log=$1 i; shift
-	ip netns exec "$LAB_CAP" "$VPNCAP" capture "$@" >"$log" 2>&1 &
-	VPNCAP_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'capturing on' "$log" 2>/dev/null && return 0
-		kill -0 "$VPNCAP_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_for_line() { # wait_for_line LOG PATTERN: up to 5 s
-	local i
-	for i in $(seq 1 50); do
-		grep -q -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+stop_stream() { [ -n "$STREAM_PID" ] && kill "$STREAM_PID" 2>/dev/null; }
+e2e_on_exit stop_stream
 
 set_files() { find "$1" -maxdepth 1 -name 'vpncap-*.pcapng*' | sort; }
-
-all_frames() { # all_frames DIR FIELD FILTER: one field of every frame of the set
-	local f
-	for f in $(set_files "$1"); do
-		tshark -r "$f" -Y "$3" -T fields -e "$2" 2>/dev/null
-	done
-}
 
 case_config_reload() {
 	local conf=$WORK/cap.conf dir=$WORK/set log=$WORK/svc.log rc i caps
@@ -100,7 +55,7 @@ case_config_reload() {
 	check "bad reload: refused with file:line, keeps running" wait_for_line "$log" "reload: $conf:4: .*rotate-size: '12Q'.*keeping the running configuration"
 	lab_send --per-class 5 --classes natt-v4 --first-seq 3000 >/dev/null
 	sleep 0.5
-	kill -INT "$VPNCAP_PID"; wait "$VPNCAP_PID"; rc=$?; VPNCAP_PID=
+	stop_capture INT; rc=$?
 	check "config capture: exit 0" [ "$rc" -eq 0 ]
 	check "reload: every IKE frame of the stream captured once (200)" \
 		sh -c "[ \$(for f in $(set_files "$dir" | tr '\n' ' '); do tshark -r \"\$f\" -Y 'udp.port==500' -T fields -e isakmp.ispi 2>/dev/null; done | sort -u | wc -l) -eq 200 ] && [ \$(for f in $(set_files "$dir" | tr '\n' ' '); do tshark -r \"\$f\" -Y 'udp.port==500' 2>/dev/null; done | wc -l) -eq 200 ]"
@@ -128,7 +83,7 @@ case_status() {
 	printf 'write = %s/\n' "$dir" >"$cdir/$LAB_CAP_IF.conf"
 	start_capture "$log" --config "$cdir/$LAB_CAP_IF.conf" -i "$LAB_CAP_IF" || { fail "status: did not start"; return; }
 	out=$(VPNCAP_CONFIG_DIR=$cdir "$VPNCAP" status 2>&1)
-	kill -INT "$VPNCAP_PID"; wait "$VPNCAP_PID"; VPNCAP_PID=
+	stop_capture INT
 	check "status: a row for the configured interface with its directory and .part file" \
 		sh -c "printf '%s\n' \"\$0\" | grep '^$LAB_CAP_IF ' | grep -q '$dir/.*vpncap-$LAB_CAP_IF-.*\.pcapng\.part'" "$out"
 }
@@ -138,5 +93,4 @@ case_config_reload
 case_config_errors
 case_status
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+e2e_finish

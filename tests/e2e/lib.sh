@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# Shared by the end-to-end scripts: the lab, results in TAP-like lines, and
+# vpncap run in the background in the capture namespace.
+#   . lib.sh; e2e_init NAME PATH/TO/vpncap PATH/TO/pcapng_dump
+# sets VPNCAP, DUMP, HERE (tests/e2e) and WORK (a fresh directory), and
+# removes everything on exit; a script adds its own cleanup with
+# e2e_on_exit FUNCTION. End with e2e_finish.
+
+E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../scripts/lab.sh
+. "$E2E_HERE/../../scripts/lab.sh"
+
+E2E_EXIT_HOOKS=()
+
+e2e_init() { # e2e_init NAME VPNCAP DUMP
+	HERE=$E2E_HERE
+	VPNCAP=$(readlink -f "$2")
+	DUMP=$(readlink -f "$3")
+	WORK=$(mktemp -d "/tmp/vpncap-$1.XXXXXX")
+	PASSED=0
+	FAILED=0
+	VPNCAP_PID=
+	trap e2e_cleanup EXIT
+}
+
+e2e_on_exit() { E2E_EXIT_HOOKS+=("$1"); }
+
+e2e_cleanup() {
+	local hook
+	for hook in "${E2E_EXIT_HOOKS[@]}"; do "$hook"; done
+	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
+	[ -n "$VPNCAP_PID" ] && wait "$VPNCAP_PID" 2>/dev/null
+	lab_down
+	rm -rf "$WORK"
+}
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# start_capture LOG ARGS...: `vpncap capture ARGS` in the background in the
+# capture namespace; waits until it is capturing. `ip netns exec` execs
+# vpncap, so $VPNCAP_PID is vpncap itself and gets the signals.
+start_capture() {
+	local log=$1 i; shift
+	ip netns exec "$LAB_CAP" "$VPNCAP" capture "$@" >"$log" 2>&1 &
+	VPNCAP_PID=$!
+	for i in $(seq 1 100); do
+		grep -q 'capturing on' "$log" 2>/dev/null && return 0
+		kill -0 "$VPNCAP_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_capture SIGNAL: signal vpncap and return its exit status.
+stop_capture() {
+	local rc
+	kill -s "$1" "$VPNCAP_PID"
+	wait "$VPNCAP_PID"; rc=$?
+	VPNCAP_PID=
+	return $rc
+}
+
+# wait_capture: wait for vpncap to end by itself; its exit status.
+wait_capture() {
+	local rc
+	wait "$VPNCAP_PID"; rc=$?
+	VPNCAP_PID=
+	return $rc
+}
+
+wait_for_line() { # wait_for_line LOG PATTERN: up to 5 s
+	local i
+	for i in $(seq 1 50); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+no_xdp_left() {
+	! ip -n "$LAB_CAP" link show "$LAB_CAP_IF" | grep -q 'xdp'
+}
+
+e2e_finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
