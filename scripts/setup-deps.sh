@@ -14,6 +14,8 @@ PACKAGES=(
 	libcmocka-dev libclang-rt-14-dev
 	# lab and end-to-end tests
 	iproute2 procps python3 python3-scapy tshark xdp-tools systemd
+	# boot test: a Debian VM under qemu
+	mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
 )
 
 if [ "$(id -u)" -ne 0 ]; then
