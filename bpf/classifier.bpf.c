@@ -2,14 +2,24 @@
 /*
  * vpncap XDP classifier.
  *
- * Parses Ethernet, up to two VLAN tags, IPv4 (with options) or IPv6 (bounded
- * walk over extension headers), then UDP or TCP, and matches the frame against
- * the rule table filled by user space. Matching frames get a metadata header
- * (hook timestamp, rule index, queue) and are redirected to the AF_XDP socket
- * of their RX queue; the rest are passed to the stack or dropped.
+ * Parses Ethernet (both MAC addresses), up to two VLAN tags (both IDs kept),
+ * IPv4 (with options) or IPv6 (bounded walk over extension headers) with
+ * their addresses and fragment facts, then UDP or TCP, and works out the
+ * frame's class (IKE, ESP, NAT-T keepalive). The frame is then matched
+ * against the active rule set filled by user space, first match wins.
+ *
+ * Fragments: a matched first fragment records its datagram in frags_map,
+ * so the later fragments (which carry no ports) follow it; a later fragment
+ * ahead of its first one is taken when its two hosts exchanged matched
+ * traffic within host_window_ns (hosts_map), and its datagram is recorded
+ * so the rest follow too.
+ *
+ * Matching frames get a metadata header (hook timestamp, rule index, queue,
+ * class, flags) and are redirected to the AF_XDP socket of their RX queue;
+ * the rest are passed to the stack or dropped.
  *
  * Every header access is bounds-checked against data_end, so a frame cut at
- * any point is simply "not matched".
+ * any point in the headers the classifier reads is simply "not matched".
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -26,7 +36,15 @@
 
 #define MAX_VLAN_TAGS 2
 #define MAX_IPV6_EXT_HDRS 8
+#define IPV4_MF 0x2000
 #define IPV4_FRAG_OFFSET_MASK 0x1fff
+#define IPV6_FRAG_OFFSET_MASK 0xfff8
+#define IPV6_FRAG_MF 0x0001
+#define VLAN_VID_MASK 0x0fff
+
+#define IKE_PORT 500
+#define NATT_PORT 4500
+#define IPPROTO_ESP_ 50
 
 /* Extension header numbers (not all in older uapi headers). */
 #define NEXTHDR_HOP 0
@@ -34,6 +52,13 @@
 #define NEXTHDR_FRAGMENT 44
 #define NEXTHDR_AUTH 51
 #define NEXTHDR_DEST 60
+
+/* Rule field bits this classifier knows; a rule naming another never matches. */
+#define KNOWN_FIELDS (VPNCAP_F_PROTO | VPNCAP_F_PORT | VPNCAP_F_ADDR | VPNCAP_F_VLAN | \
+		      VPNCAP_F_MAC | VPNCAP_F_CLASS)
+
+#define FRAG_TRACK_ENTRIES 16384
+#define HOST_TRACK_ENTRIES 4096
 
 struct vlan_hdr {
 	__be16 tci;
@@ -75,11 +100,52 @@ struct {
 	__type(value, struct vpncap_counters);
 } counters_map SEC(".maps");
 
-/* Ports of the transport header, in host order; l4_proto says which header. */
-struct flow_ports {
-	__u8 l4_proto;
-	__u16 sport;
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FRAG_TRACK_ENTRIES);
+	__type(key, struct vpncap_frag_key);
+	__type(value, struct vpncap_frag_val);
+} frags_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HOST_TRACK_ENTRIES);
+	__type(key, struct vpncap_host_key);
+	__type(value, struct vpncap_host_val);
+} hosts_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VPNCAP_MAX_RULES);
+	__type(key, __u32);
+	__type(value, __u64);
+} hits_map SEC(".maps");
+
+enum frag_kind {
+	FRAG_NONE = 0,          /* not a fragment (or an IPv6 atomic fragment) */
+	FRAG_FIRST = 1,         /* offset 0, more fragments follow: carries the ports */
+	FRAG_LATER = 2,         /* offset != 0: no transport header */
+};
+
+/* What the parser learnt about a frame; addresses in network byte order. */
+struct frame_info {
+	__u32 src[4];           /* IPv4 in src[0], the rest 0 */
+	__u32 dst[4];
+	__u32 frag_id;          /* IPv4 identification / IPv6 fragment id, host order */
+	__u32 mac_dst_hi;       /* first 4 bytes of the destination MAC, as in the frame */
+	__u32 mac_src_hi;
+	__u16 mac_dst_lo;       /* last 2 bytes */
+	__u16 mac_src_lo;
+	__u16 vlan[MAX_VLAN_TAGS];  /* VLAN IDs, outer first */
+	__u16 sport;            /* host order, valid if has_ports */
 	__u16 dport;
+	__u8 n_vlans;
+	__u8 family;            /* 4 or 6 */
+	__u8 l4_proto;          /* after IPv6 extension headers */
+	__u8 has_ports;         /* a complete UDP or TCP header was there */
+	__u8 klass;             /* VPNCAP_CLASS_* or 0 */
+	__u8 frag;              /* enum frag_kind */
+	__u8 pad[2];
 };
 
 struct cursor {
@@ -99,7 +165,8 @@ static __always_inline void *cursor_pull(struct cursor *c, __u32 len)
 }
 
 /* Ethernet plus up to two 802.1Q / 802.1ad tags; returns the inner ethertype. */
-static __always_inline int parse_ethernet(struct cursor *c, __u16 *ethertype)
+static __always_inline int parse_ethernet(struct cursor *c, struct frame_info *f,
+					  __u16 *ethertype)
 {
 	struct ethhdr *eth = cursor_pull(c, sizeof(*eth));
 	__u16 proto;
@@ -107,6 +174,10 @@ static __always_inline int parse_ethernet(struct cursor *c, __u16 *ethertype)
 
 	if (!eth)
 		return -1;
+	__builtin_memcpy(&f->mac_dst_hi, eth->h_dest, 4);
+	__builtin_memcpy(&f->mac_dst_lo, eth->h_dest + 4, 2);
+	__builtin_memcpy(&f->mac_src_hi, eth->h_source, 4);
+	__builtin_memcpy(&f->mac_src_lo, eth->h_source + 4, 2);
 	proto = bpf_ntohs(eth->h_proto);
 #pragma unroll
 	for (i = 0; i < MAX_VLAN_TAGS; i++) {
@@ -117,17 +188,20 @@ static __always_inline int parse_ethernet(struct cursor *c, __u16 *ethertype)
 		vlan = cursor_pull(c, sizeof(*vlan));
 		if (!vlan)
 			return -1;
+		f->vlan[i] = bpf_ntohs(vlan->tci) & VLAN_VID_MASK;
+		f->n_vlans = i + 1;
 		proto = bpf_ntohs(vlan->encap_proto);
 	}
 	*ethertype = proto;
 	return 0;
 }
 
-/* IPv4 header with options; non-first fragments carry no transport header. */
-static __always_inline int parse_ipv4(struct cursor *c, __u8 *l4_proto)
+/* IPv4 header with options; later fragments carry no transport header. */
+static __always_inline int parse_ipv4(struct cursor *c, struct frame_info *f)
 {
 	struct iphdr *ip = cursor_pull(c, sizeof(*ip));
 	__u32 hdr_len;
+	__u16 frag_off;
 
 	if (!ip || ip->version != 4)
 		return -1;
@@ -136,14 +210,26 @@ static __always_inline int parse_ipv4(struct cursor *c, __u8 *l4_proto)
 		return -1;
 	if (!cursor_pull(c, hdr_len - sizeof(*ip)))
 		return -1;
-	if (bpf_ntohs(ip->frag_off) & IPV4_FRAG_OFFSET_MASK)
-		return -1;
-	*l4_proto = ip->protocol;
+	f->family = 4;
+	f->src[0] = ip->saddr;
+	f->dst[0] = ip->daddr;
+	f->l4_proto = ip->protocol;
+	frag_off = bpf_ntohs(ip->frag_off);
+	if (frag_off & IPV4_FRAG_OFFSET_MASK)
+		f->frag = FRAG_LATER;
+	else if (frag_off & IPV4_MF)
+		f->frag = FRAG_FIRST;
+	if (f->frag != FRAG_NONE)
+		f->frag_id = bpf_ntohs(ip->id);
 	return 0;
 }
 
-/* IPv6 header and a bounded walk over extension headers to the transport. */
-static __always_inline int parse_ipv6(struct cursor *c, __u8 *l4_proto)
+/*
+ * IPv6 header and a bounded walk over extension headers to the transport.
+ * The walk ends at a fragment header with a non-zero offset: what follows
+ * is the middle of the datagram, and its next header is the protocol.
+ */
+static __always_inline int parse_ipv6(struct cursor *c, struct frame_info *f)
 {
 	struct ipv6hdr *ip6 = cursor_pull(c, sizeof(*ip6));
 	__u8 next;
@@ -151,11 +237,15 @@ static __always_inline int parse_ipv6(struct cursor *c, __u8 *l4_proto)
 
 	if (!ip6 || ip6->version != 6)
 		return -1;
+	f->family = 6;
+	__builtin_memcpy(f->src, &ip6->saddr, 16);
+	__builtin_memcpy(f->dst, &ip6->daddr, 16);
 	next = ip6->nexthdr;
 #pragma unroll
 	for (i = 0; i < MAX_IPV6_EXT_HDRS; i++) {
 		struct ipv6_opt_hdr *opt;
 		struct ipv6_frag_hdr *frag;
+		__u16 frag_off;
 
 		switch (next) {
 		case NEXTHDR_HOP:
@@ -180,13 +270,21 @@ static __always_inline int parse_ipv6(struct cursor *c, __u8 *l4_proto)
 			frag = cursor_pull(c, sizeof(*frag));
 			if (!frag)
 				return -1;
-			/* Offset is the upper 13 bits; only the first fragment has ports. */
-			if (bpf_ntohs(frag->frag_off) & ~7)
-				return -1;
 			next = frag->nexthdr;
+			frag_off = bpf_ntohs(frag->frag_off);
+			if (frag_off & IPV6_FRAG_OFFSET_MASK) {
+				f->frag = FRAG_LATER;
+				f->frag_id = bpf_ntohl(frag->identification);
+				f->l4_proto = next;
+				return 0;
+			}
+			if (frag_off & IPV6_FRAG_MF) {
+				f->frag = FRAG_FIRST;
+				f->frag_id = bpf_ntohl(frag->identification);
+			}
 			break;
 		default:
-			*l4_proto = next;
+			f->l4_proto = next;
 			return 0;
 		}
 	}
@@ -202,37 +300,70 @@ static __always_inline int parse_ipv6(struct cursor *c, __u8 *l4_proto)
 	case NEXTHDR_FRAGMENT:
 		return -1;
 	default:
-		*l4_proto = next;
+		f->l4_proto = next;
 		return 0;
 	}
 }
 
-static __always_inline int parse_transport(struct cursor *c, struct flow_ports *fp)
+/*
+ * UDP 4500 carries IKE behind the four-byte non-ESP marker, NAT-T keepalives
+ * (one 0xff byte) and ESP (everything else). The UDP length, not the frame
+ * length, says how much payload there is: short frames are padded on the wire.
+ */
+static __always_inline __u8 natt_class(struct cursor *c, __u16 udp_len)
+{
+	__u8 *p = c->pos;
+
+	if (udp_len == sizeof(struct udphdr) + 1 && (void *)(p + 1) <= c->end && p[0] == 0xff)
+		return VPNCAP_CLASS_KEEPALIVE;
+	if (udp_len >= sizeof(struct udphdr) + 4 && (void *)(p + 4) <= c->end &&
+	    (p[0] | p[1] | p[2] | p[3]) == 0)
+		return VPNCAP_CLASS_IKE;
+	return VPNCAP_CLASS_ESP;
+}
+
+static __always_inline int parse_transport(struct cursor *c, struct frame_info *f)
 {
 	struct udphdr *udp;
 	struct tcphdr *tcp;
 
-	switch (fp->l4_proto) {
+	if (f->frag == FRAG_LATER) {
+		/* No transport header; the protocol alone may still say ESP. */
+		if (f->l4_proto == IPPROTO_ESP_)
+			f->klass = VPNCAP_CLASS_ESP;
+		return 0;
+	}
+	switch (f->l4_proto) {
 	case IPPROTO_UDP:
 		udp = cursor_pull(c, sizeof(*udp));
 		if (!udp)
 			return -1;
-		fp->sport = bpf_ntohs(udp->source);
-		fp->dport = bpf_ntohs(udp->dest);
+		f->sport = bpf_ntohs(udp->source);
+		f->dport = bpf_ntohs(udp->dest);
+		f->has_ports = 1;
+		/* 4500 first: NAT may map a source port to 500, never the marker. */
+		if (f->sport == NATT_PORT || f->dport == NATT_PORT)
+			f->klass = natt_class(c, bpf_ntohs(udp->len));
+		else if (f->sport == IKE_PORT || f->dport == IKE_PORT)
+			f->klass = VPNCAP_CLASS_IKE;
 		return 0;
 	case IPPROTO_TCP:
 		tcp = cursor_pull(c, sizeof(*tcp));
 		if (!tcp)
 			return -1;
-		fp->sport = bpf_ntohs(tcp->source);
-		fp->dport = bpf_ntohs(tcp->dest);
+		f->sport = bpf_ntohs(tcp->source);
+		f->dport = bpf_ntohs(tcp->dest);
+		f->has_ports = 1;
+		return 0;
+	case IPPROTO_ESP_:
+		f->klass = VPNCAP_CLASS_ESP;
 		return 0;
 	default:
-		return 0; /* protocol-only rules (e.g. ESP) need no ports */
+		return 0; /* protocol-only rules need no ports */
 	}
 }
 
-static __always_inline int parse_frame(struct xdp_md *ctx, struct flow_ports *fp)
+static __always_inline int parse_frame(struct xdp_md *ctx, struct frame_info *f)
 {
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
@@ -241,42 +372,254 @@ static __always_inline int parse_frame(struct xdp_md *ctx, struct flow_ports *fp
 	__u16 ethertype;
 	int err;
 
-	if (parse_ethernet(&c, &ethertype))
+	if (parse_ethernet(&c, f, &ethertype))
 		return -1;
 	if (ethertype == ETH_P_IP)
-		err = parse_ipv4(&c, &fp->l4_proto);
+		err = parse_ipv4(&c, f);
 	else if (ethertype == ETH_P_IPV6)
-		err = parse_ipv6(&c, &fp->l4_proto);
+		err = parse_ipv6(&c, f);
 	else
 		return -1;
 	if (err)
 		return -1;
-	return parse_transport(&c, fp);
+	return parse_transport(&c, f);
 }
 
-/* Index of the first rule the flow matches, or -1. */
-static __always_inline int match_rules(const struct vpncap_ruleset *set,
-				       const struct flow_ports *fp)
+/* ------------------------------------------------------------------------ */
+/* Rules                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Network-order mask of the first `bits` bits of a 32-bit word (bits 1..32). */
+static __always_inline __u32 word_mask(__u32 bits)
 {
-	__u32 count = set->count;
-	__u32 i;
+	return bits >= 32 ? 0xffffffffu : bpf_htonl(~(0xffffffffu >> bits));
+}
 
+/*
+ * Is addr (4 words, network order) inside the prefix? pfx is the rule's
+ * 16 address bytes, 4-byte aligned in the map value; len already clamped.
+ */
+static __always_inline int in_prefix(const __u32 *addr, const __u8 *pfx, __u32 len)
+{
+	int w;
+
+#pragma unroll
+	for (w = 0; w < 4; w++) {
+		__u32 word;
+
+		if (len <= (__u32)w * 32)
+			break;
+		__builtin_memcpy(&word, pfx + 4 * w, 4);
+		if ((addr[w] ^ word) & word_mask(len - w * 32))
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline int addrs_match(const struct vpncap_rule *r, const struct frame_info *f)
+{
+	__u32 k;
+
+#pragma unroll
+	for (k = 0; k < VPNCAP_RULE_ADDRS; k++) {
+		const struct vpncap_prefix *p = &r->addrs[k];
+		const __u8 *pfx;
+		__u32 len, family;
+
+		/* Fresh loads for each prefix (see vpncap_match_rules()). */
+		asm volatile("" ::: "memory");
+		if (k >= r->n_addrs)
+			break;
+		family = f->family;
+		if (p->family != family)
+			continue;       /* also skips unused slots (family 0) */
+		len = p->len;
+		if (family == 4 && len > 32)
+			len = 32;
+		pfx = __builtin_assume_aligned(p->addr, 4);
+		if (in_prefix(f->src, pfx, len) || in_prefix(f->dst, pfx, len))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does the frame satisfy every field the rule names? */
+static __always_inline int rule_match(const struct vpncap_rule *r, const struct frame_info *f)
+{
+	__u32 fields = r->fields;
+
+	if (fields & ~KNOWN_FIELDS)
+		return 0;
+	if ((fields & VPNCAP_F_PROTO) && r->l4_proto != f->l4_proto)
+		return 0;
+	if (fields & VPNCAP_F_PORT) {
+		__u16 lo = r->port_lo, hi = r->port_hi;
+
+		if (!f->has_ports)
+			return 0;
+		if ((f->sport < lo || f->sport > hi) && (f->dport < lo || f->dport > hi))
+			return 0;
+	}
+	if ((fields & VPNCAP_F_CLASS) && !(r->class_mask & f->klass))
+		return 0;
+	if (fields & VPNCAP_F_VLAN) {
+		__u16 vid = r->vlan_id;
+
+		if (!((f->n_vlans >= 1 && f->vlan[0] == vid) ||
+		      (f->n_vlans >= 2 && f->vlan[1] == vid)))
+			return 0;
+	}
+	if (fields & VPNCAP_F_MAC) {
+		__u32 hi;
+		__u16 lo;
+
+		__builtin_memcpy(&hi, __builtin_assume_aligned(r->mac, 4), 4);
+		__builtin_memcpy(&lo, __builtin_assume_aligned(r->mac + 4, 2), 2);
+		if (!((hi == f->mac_src_hi && lo == f->mac_src_lo) ||
+		      (hi == f->mac_dst_hi && lo == f->mac_dst_lo)))
+			return 0;
+	}
+	if ((fields & VPNCAP_F_ADDR) && !addrs_match(r, f))
+		return 0;
+	return 1;
+}
+
+/*
+ * Index of the first rule the frame matches, or -1.
+ *
+ * A global function, so the verifier checks it on its own, where both
+ * arguments are plain memory of known size (that may be NULL as far as it
+ * knows). Each iteration starts with a compiler barrier: the frame's fields
+ * are then loaded afresh from that memory in every iteration, and what the
+ * verifier learns about them in one iteration (a branch taken) does not
+ * carry into the next. Without that, it cannot prune the states of 64
+ * inlined rule checks and gives up long before the end; with it, the loop
+ * is checked once per iteration and runs without a call per rule.
+ */
+__noinline int vpncap_match_rules(const struct vpncap_ruleset *set, const struct frame_info *f)
+{
+	__u32 count, i;
+
+	if (!set || !f)
+		return -1;
+	count = set->count;
 	for (i = 0; i < VPNCAP_MAX_RULES; i++) {
-		const struct vpncap_rule *r = &set->rules[i];
-
+		asm volatile("" ::: "memory");
 		if (i >= count)
 			break;
-		/* l4_proto 0 marks an unused slot (abi.h); IPv4 protocol 0 must not hit it. */
-		if (r->l4_proto == 0 || r->l4_proto != fp->l4_proto)
-			continue;
-		if (r->port == 0 || r->port == fp->sport || r->port == fp->dport)
+		if (rule_match(&set->rules[i], f))
 			return (int)i;
 	}
 	return -1;
 }
 
-/* Put the hook timestamp in front of the frame; failure only loses the stamp. */
-static __always_inline void write_meta(struct xdp_md *ctx, __u16 rule)
+/* ------------------------------------------------------------------------ */
+/* Fragment and host tracking                                               */
+/* ------------------------------------------------------------------------ */
+
+static __always_inline void frag_key(struct vpncap_frag_key *k, const struct frame_info *f)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = f->family;
+	k->id = f->frag_id;
+	__builtin_memcpy(k->src, f->src, 16);
+	__builtin_memcpy(k->dst, f->dst, 16);
+}
+
+/* src <= dst as unsigned big-endian numbers? */
+static __always_inline int addr_le(const __u32 *a, const __u32 *b)
+{
+	int w;
+
+#pragma unroll
+	for (w = 0; w < 4; w++) {
+		__u32 x = bpf_ntohl(a[w]), y = bpf_ntohl(b[w]);
+
+		if (x != y)
+			return x < y;
+	}
+	return 1;
+}
+
+/* The host pair, lower address first, so both directions share the key. */
+static __always_inline void host_key(struct vpncap_host_key *k, const struct frame_info *f)
+{
+	int src_low = addr_le(f->src, f->dst);
+
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = f->family;
+	__builtin_memcpy(k->a, src_low ? f->src : f->dst, 16);
+	__builtin_memcpy(k->b, src_low ? f->dst : f->src, 16);
+}
+
+static __always_inline void frag_remember(const struct frame_info *f, __u16 rule, __u64 now,
+					  __u64 timeout)
+{
+	struct vpncap_frag_key k;
+	struct vpncap_frag_val v = {};
+
+	frag_key(&k, f);
+	/* Saturate: a huge timeout means "until evicted". */
+	v.expires_ns = timeout > ~0ull - now ? ~0ull : now + timeout;
+	v.rule = rule;
+	bpf_map_update_elem(&frags_map, &k, &v, BPF_ANY);
+}
+
+/* A later fragment of a datagram whose first fragment matched: its rule, or -1. */
+static __always_inline int frag_lookup(const struct frame_info *f, __u64 now)
+{
+	struct vpncap_frag_key k;
+	struct vpncap_frag_val *v;
+
+	frag_key(&k, f);
+	v = bpf_map_lookup_elem(&frags_map, &k);
+	if (!v || now >= v->expires_ns)
+		return -1;
+	return v->rule < VPNCAP_MAX_RULES ? v->rule : -1;
+}
+
+/* The rule of the last matched frame between the two hosts within window, or -1. */
+static __always_inline int host_lookup(const struct frame_info *f, __u64 now, __u64 window)
+{
+	struct vpncap_host_key k;
+	struct vpncap_host_val *v;
+	__u64 last;
+
+	host_key(&k, f);
+	v = bpf_map_lookup_elem(&hosts_map, &k);
+	if (!v)
+		return -1;
+	last = v->last_ns;
+	if (now > last && now - last > window)
+		return -1;
+	return v->rule < VPNCAP_MAX_RULES ? v->rule : -1;
+}
+
+/* Every matched frame refreshes its host pair (in place when present). */
+static __always_inline void host_refresh(const struct frame_info *f, __u16 rule, __u64 now)
+{
+	struct vpncap_host_key k;
+	struct vpncap_host_val *v, nv = {};
+
+	host_key(&k, f);
+	v = bpf_map_lookup_elem(&hosts_map, &k);
+	if (v) {
+		v->last_ns = now;
+		v->rule = rule;
+		return;
+	}
+	nv.last_ns = now;
+	nv.rule = rule;
+	bpf_map_update_elem(&hosts_map, &k, &nv, BPF_NOEXIST);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Verdict                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Put the metadata in front of the frame; failure only loses the stamp. */
+static __always_inline void write_meta(struct xdp_md *ctx, __u64 now, __u16 rule, __u8 klass,
+				       __u8 flags)
 {
 	struct vpncap_meta *meta;
 	void *data;
@@ -287,16 +630,17 @@ static __always_inline void write_meta(struct xdp_md *ctx, __u16 rule)
 	data = (void *)(long)ctx->data;
 	if ((void *)(meta + 1) > data)
 		return;
-	meta->hook_ns = bpf_ktime_get_ns();
+	meta->hook_ns = now;
 	meta->rule = rule;
 	meta->magic = VPNCAP_META_MAGIC;
 	meta->rx_queue = ctx->rx_queue_index;
+	meta->klass = klass;
+	meta->flags = flags;
 }
 
-static __always_inline int unmatched_verdict(struct vpncap_counters *cnt,
-					     const struct vpncap_settings *s)
+static __always_inline int unmatched_verdict(struct vpncap_counters *cnt, __u32 unmatched)
 {
-	if (s->unmatched == VPNCAP_UNMATCHED_DROP) {
+	if (unmatched == VPNCAP_UNMATCHED_DROP) {
 		cnt->dropped++;
 		return XDP_DROP;
 	}
@@ -313,30 +657,69 @@ struct {
 SEC("xdp")
 int vpncap_xdp(struct xdp_md *ctx)
 {
-	struct flow_ports fp = {};
+	struct frame_info f = {};
 	struct vpncap_settings *settings;
 	struct vpncap_counters *cnt;
 	struct vpncap_ruleset *set;
-	__u32 key = 0, slot, queue = ctx->rx_queue_index;
-	int rule;
+	__u32 key = 0, slot, unmatched, queue = ctx->rx_queue_index, rule_key;
+	__u64 now, frag_timeout, host_window, *hits;
+	__u8 flags = 0;
+	int rule = -1;
 
 	cnt = bpf_map_lookup_elem(&counters_map, &key);
 	settings = bpf_map_lookup_elem(&settings_map, &key);
 	if (!cnt || !settings)
 		return XDP_PASS;
-	/* One read of the active slot: the whole frame uses that one rule set. */
+	/* One read of each setting: the whole frame uses one rule set. */
 	slot = settings->active_rules & 1;
+	unmatched = settings->unmatched;
+	frag_timeout = settings->frag_timeout_ns;
+	host_window = settings->host_window_ns;
 	set = bpf_map_lookup_elem(&rules_map, &slot);
 	if (!set)
 		return XDP_PASS;
 	cnt->seen++;
 
-	if (parse_frame(ctx, &fp))
-		return unmatched_verdict(cnt, settings);
-	rule = match_rules(set, &fp);
+	if (parse_frame(ctx, &f))
+		return unmatched_verdict(cnt, unmatched);
+	/* The clock only for frames that need it: fragments and matches. */
+	now = f.frag != FRAG_NONE ? bpf_ktime_get_ns() : 0;
+
+	/* A later fragment follows its datagram's first fragment's rule. */
+	if (f.frag == FRAG_LATER && frag_timeout) {
+		rule = frag_lookup(&f, now);
+		if (rule >= 0) {
+			flags = VPNCAP_META_FRAGMENT;
+			cnt->fragments++;
+		}
+	}
+	if (rule < 0) {
+		rule = vpncap_match_rules(set, &f);
+		/* A matched first fragment: its later fragments will follow. */
+		if (rule >= 0 && f.frag == FRAG_FIRST && frag_timeout)
+			frag_remember(&f, rule, now, frag_timeout);
+	}
+	/* A fragment ahead of its first one: taken if its hosts talked lately. */
+	if (rule < 0 && f.frag == FRAG_LATER && host_window) {
+		rule = host_lookup(&f, now, host_window);
+		if (rule >= 0) {
+			flags = VPNCAP_META_FRAGMENT;
+			cnt->early_fragments++;
+			if (frag_timeout)
+				frag_remember(&f, rule, now, frag_timeout);
+		}
+	}
 	if (rule < 0)
-		return unmatched_verdict(cnt, settings);
+		return unmatched_verdict(cnt, unmatched);
+	if (!now)
+		now = bpf_ktime_get_ns();
+	if (host_window)
+		host_refresh(&f, rule, now);
 	cnt->matched++;
+	rule_key = rule;
+	hits = bpf_map_lookup_elem(&hits_map, &rule_key);
+	if (hits)
+		(*hits)++;
 
 	if (!bpf_map_lookup_elem(&xsks_map, &queue)) {
 		/* No socket on this queue (not chosen with -q): leave it to the stack. */
@@ -344,7 +727,7 @@ int vpncap_xdp(struct xdp_md *ctx)
 		cnt->passed++;
 		return XDP_PASS;
 	}
-	write_meta(ctx, rule);
+	write_meta(ctx, now, rule, f.klass, flags);
 	cnt->redirected++;
 	return bpf_redirect_map(&xsks_map, queue, XDP_PASS);
 }

@@ -13,7 +13,7 @@ PACKAGES=(
 	# tests: unit tests, sanitizers and libFuzzer (clang's runtime)
 	libcmocka-dev libclang-rt-14-dev
 	# lab and end-to-end tests
-	iproute2 procps python3 python3-scapy tshark xdp-tools systemd
+	iproute2 procps python3 python3-scapy tshark tcpdump xdp-tools systemd
 	# boot test: a Debian VM under qemu
 	mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
 )

@@ -2,11 +2,13 @@
 #include "capture.h"
 #include "clock.h"
 #include "fileset.h"
+#include "filters.h"
 #include "frame_queue.h"
 #include "iface.h"
 #include "log.h"
 #include "privileges.h"
 #include "rules.h"
+#include "service.h"
 #include "writer.h"
 #include "xdp_attach.h"
 #include "xsk_rx.h"
@@ -24,6 +26,7 @@
 
 #define POLL_TIMEOUT_MS 100
 #define HOUSEKEEPING_NS 1000000000ull /* counters snapshot and clock resync */
+#define FILTER_CHECK_NS 250000000ull  /* a changed filter file applies well within 1 s */
 #define ERRLEN 512
 
 /* What the hook and the sockets counted for one interface. */
@@ -71,6 +74,14 @@ struct capture_session {
 	struct pcapng_shb_info shb;
 	struct pcapng_idb_info idbs[2][CAPTURE_MAX_IFACES];
 	unsigned int idb_set;           /* the IDB set in use */
+	/* What is captured: --rules, else the named filters, else the VPN default. */
+	char rules_words[2048];         /* the rule set in words, for if_filter */
+	struct filter_set filters;      /* names of the rules, when they are filters */
+	int from_filters;
+	char filters_path[4096];
+	struct stat filters_stat;       /* to see the filter file change */
+	uint32_t rule_snaplen[VPNCAP_MAX_RULES]; /* per rule; 0 = the capture's snaplen */
+	char hits_path[4096];
 	const struct capture_reloader *reloader;
 	struct capture_opts *reloaded;  /* options of the last reload, owned */
 	int is_dir;
@@ -177,6 +188,8 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, err, errlen);
 	if (ret)
 		return ret;
+	ci->cls.frag_timeout_ns = o->fragment_timeout_ms * 1000000ull;
+	ci->cls.host_window_ns = o->fragment_window_ms * 1000000ull;
 	ret = classifier_apply_rules(&ci->cls, &s->rules, o->unmatched);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot fill the classifier maps: %s", ci->info.name,
@@ -248,7 +261,7 @@ static void prepare_idbs(struct capture_session *s, unsigned int k, uint32_t unm
 	unsigned int i;
 	int n;
 
-	n = rules_describe(&s->rules, s->filter[k], sizeof(s->filter[k]));
+	n = snprintf(s->filter[k], sizeof(s->filter[k]), "%s", s->rules_words);
 	if (n < 0 || (size_t)n >= sizeof(s->filter[k]))
 		n = (int)strlen(s->filter[k]);
 	snprintf(s->filter[k] + n, sizeof(s->filter[k]) - (size_t)n, "; unmatched frames %s",
@@ -328,11 +341,12 @@ static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
 	isb->filteraccept = t.hook.matched;
 	isb->osdrop = t.sock_ring_full;
 	snprintf(comment, len,
-		 "vpncap: hook: seen %llu, matched %llu, redirected %llu, no socket on queue %llu, "
-		 "passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
+		 "vpncap: hook: seen %llu, matched %llu (fragments %llu, early fragments %llu), "
+		 "redirected %llu, no socket on queue %llu, passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
 		 "fill_ring_empty %llu; writer queue full %llu; timestamps of %llu frames taken at "
 		 "the XDP hook, %llu per batch (no metadata)",
 		 (unsigned long long)t.hook.seen, (unsigned long long)t.hook.matched,
+		 (unsigned long long)t.hook.fragments, (unsigned long long)t.hook.early_fragments,
 		 (unsigned long long)t.hook.redirected, (unsigned long long)t.hook.redirect_fail,
 		 (unsigned long long)t.hook.passed, (unsigned long long)t.hook.dropped,
 		 (unsigned long long)t.sock_dropped, (unsigned long long)t.sock_ring_full,
@@ -359,6 +373,10 @@ static void queue_frame(struct capture_session *s, unsigned int if_id,
 		s->after_count++;
 		return;
 	}
+	/* A filter's own snaplen: IKE kept whole, ESP or TLS cut to their headers. */
+	if (fr->meta && fr->meta->rule < VPNCAP_MAX_RULES && s->rule_snaplen[fr->meta->rule] &&
+	    s->rule_snaplen[fr->meta->rule] < rec.caplen)
+		rec.caplen = s->rule_snaplen[fr->meta->rule];
 	hook_ns = fr->meta ? fr->meta->hook_ns : 0;
 	if (clock_frame_ns(&s->clock, fr->meta ? &hook_ns : NULL, batch_ns, &rec.ts_ns)) {
 		rec.flags = FRAME_REC_TS_HOOK;
@@ -427,6 +445,8 @@ static int should_stop(const struct capture_session *s, struct capture_signals *
 }
 
 static void reload(struct capture_session *s);
+static void follow_filters_file(struct capture_session *s);
+static void write_hits(struct capture_session *s);
 static void fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c);
 
 /* Wait only when idle: under load the loop never sleeps or makes syscalls per frame. */
@@ -435,6 +455,7 @@ static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 	struct pollfd pfds[CAPTURE_MAX_IFACES * CAPTURE_MAX_QUEUES];
 	unsigned int nfds = build_pollfds(s, pfds);
 	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
+	uint64_t next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
 
 	while (!should_stop(s, sig)) {
 		if (!drain_all(s))
@@ -443,8 +464,13 @@ static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 			sig->reload = 0;
 			reload(s);
 		}
+		if (clock_mono_ns() >= next_filter_check) {
+			follow_filters_file(s);
+			next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
+		}
 		if (clock_mono_ns() >= next_housekeeping) {
 			snapshot_totals(s, 1);
+			write_hits(s);
 			clock_sync(&s->clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 		}
@@ -481,24 +507,128 @@ static const char *needs_restart(const struct capture_opts *a, const struct capt
 	return NULL;
 }
 
-/* New rules and unmatched action on every interface, each swapped in one store. */
-static int apply_rules(struct capture_session *s, const struct capture_opts *n)
+/* Per-rule snaplen and the words for if_filter, for the rule set in s->rules. */
+static void note_rules(struct capture_session *s)
 {
-	struct vpncap_ruleset rules;
 	unsigned int i;
 
-	if (!n->rules || rules_parse(n->rules, &rules, NULL, 0))
-		rules_default(&rules);
-	if (!memcmp(&rules, &s->rules, sizeof(rules)) && n->unmatched == s->opts->unmatched)
+	for (i = 0; i < VPNCAP_MAX_RULES; i++)
+		s->rule_snaplen[i] = i < s->rules.count ? s->rules.rules[i].snaplen : 0;
+	if (s->from_filters)
+		filters_describe(&s->filters, s->rules_words, sizeof(s->rules_words));
+	else
+		rules_describe(&s->rules, s->rules_words, sizeof(s->rules_words));
+}
+
+/*
+ * What to capture: --rules, else the named filters of the configuration
+ * directory (when there are any), else the VPN default. -1 with err when
+ * the filter file is broken.
+ */
+static int choose_rules(struct capture_session *s, const struct capture_opts *o,
+			struct vpncap_ruleset *rules, char *err, size_t errlen)
+{
+	s->from_filters = 0;
+	if (o->rules && !rules_parse(o->rules, rules, NULL, 0))
 		return 0;
-	for (i = 0; i < s->n_ifaces; i++)
-		if (classifier_apply_rules(&s->ifaces[i].cls, &rules, n->unmatched))
-			log_error("%s: reload: cannot update the rules: %s", s->ifaces[i].info.name,
+	if (filters_load(s->filters_path, &s->filters, err, errlen))
+		return -1;
+	if (s->filters.count) {
+		filters_to_ruleset(&s->filters, rules);
+		s->from_filters = 1;
+		return 0;
+	}
+	rules_default(rules);
+	return 0;
+}
+
+/* New rules and unmatched action on every interface, each swapped in one store. */
+static void install_rules(struct capture_session *s, const struct vpncap_ruleset *rules,
+			  const struct capture_opts *n)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++) {
+		s->ifaces[i].cls.frag_timeout_ns = n->fragment_timeout_ms * 1000000ull;
+		s->ifaces[i].cls.host_window_ns = n->fragment_window_ms * 1000000ull;
+		if (classifier_apply_rules(&s->ifaces[i].cls, rules, n->unmatched))
+			log_error("%s: cannot update the rules: %s", s->ifaces[i].info.name,
 				  strerror(errno));
-	s->rules = rules;
+	}
+	s->rules = *rules;
+	note_rules(s);
 	s->idb_set ^= 1;
 	prepare_idbs(s, s->idb_set, n->unmatched);
-	return 1;
+}
+
+static int rules_changed(const struct capture_session *s, const struct vpncap_ruleset *rules,
+			 const struct capture_opts *n)
+{
+	return memcmp(rules, &s->rules, sizeof(*rules)) || n->unmatched != s->opts->unmatched ||
+	       n->fragment_timeout_ms != s->opts->fragment_timeout_ms ||
+	       n->fragment_window_ms != s->opts->fragment_window_ms;
+}
+
+static void remember_filters_file(struct capture_session *s)
+{
+	if (stat(s->filters_path, &s->filters_stat))
+		memset(&s->filters_stat, 0, sizeof(s->filters_stat));
+}
+
+/*
+ * `vpncap filter add/remove` while capturing: the file changed, so load it
+ * and swap the rule set in (within a second); a broken file changes nothing.
+ */
+static void follow_filters_file(struct capture_session *s)
+{
+	struct vpncap_ruleset rules;
+	struct fileset_config cfg;
+	struct stat st;
+	char err[512];
+
+	if (s->opts->rules)
+		return;
+	if (stat(s->filters_path, &st))
+		memset(&st, 0, sizeof(st));
+	if (st.st_ino == s->filters_stat.st_ino && st.st_size == s->filters_stat.st_size &&
+	    st.st_mtim.tv_sec == s->filters_stat.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == s->filters_stat.st_mtim.tv_nsec)
+		return;
+	s->filters_stat = st;
+	if (choose_rules(s, s->opts, &rules, err, sizeof(err))) {
+		log_error("filters: %s; keeping the running filters", err);
+		return;
+	}
+	install_rules(s, &rules, s->opts);
+	fileset_config_of(s, s->is_dir, &cfg);
+	writer_reconfigure(&s->writer, &cfg);
+	log_info("filters: now capturing %s", s->rules_words);
+}
+
+/* "NAME HITS" per rule, for `vpncap filter list`; replaced atomically. */
+static void write_hits(struct capture_session *s)
+{
+	uint64_t hits[VPNCAP_MAX_RULES] = { 0 }, one[VPNCAP_MAX_RULES];
+	char tmp[4200];
+	unsigned int i, r;
+	FILE *f;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		if (!classifier_read_hits(&s->ifaces[i].cls, one, s->rules.count))
+			for (r = 0; r < s->rules.count; r++)
+				hits[r] += one[r];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->hits_path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	for (r = 0; r < s->rules.count; r++) {
+		if (s->from_filters)
+			fprintf(f, "%s %llu\n", filters_name(&s->filters, r), (unsigned long long)hits[r]);
+		else
+			fprintf(f, "rule-%u %llu\n", r, (unsigned long long)hits[r]);
+	}
+	if (fclose(f) == 0)
+		rename(tmp, s->hits_path);
 }
 
 /*
@@ -510,6 +640,7 @@ static int apply_rules(struct capture_session *s, const struct capture_opts *n)
 static void reload(struct capture_session *s)
 {
 	struct capture_opts *n = calloc(1, sizeof(*n));
+	struct vpncap_ruleset rules;
 	struct fileset_config cfg;
 	char err[ERRLEN] = "";
 	const char *what;
@@ -535,7 +666,14 @@ static void reload(struct capture_session *s)
 		sd_notify(0, "READY=1");
 		return;
 	}
-	apply_rules(s, n);
+	if (choose_rules(s, n, &rules, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		free(n);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (rules_changed(s, &rules, n))
+		install_rules(s, &rules, n);
 	free(s->reloaded);
 	s->reloaded = n;
 	s->opts = n;
@@ -672,6 +810,10 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 		err_set(err, errlen, "-i: interface names do not make a valid file name");
 		return -1;
 	}
+	remember_filters_file(s);
+	if (choose_rules(s, o, &s->rules, err, errlen))
+		return -1;
+	note_rules(s);
 	return 0;
 }
 
@@ -690,8 +832,8 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 		return NULL;
 	}
 	pthread_mutex_init(&s->totals_lock, NULL);
-	if (!opts->rules || rules_parse(opts->rules, &s->rules, NULL, 0))
-		rules_default(&s->rules); /* the parser validated --rules already */
+	snprintf(s->filters_path, sizeof(s->filters_path), "%s/filters.conf",
+		 service_config_dir());
 	return s;
 }
 
@@ -722,6 +864,7 @@ static int started(struct capture_session *s, char *err, size_t errlen)
 		extra.sys_admin |= s->ifaces[i].cls.shared_hook;
 	if (privileges_drop_after_start(&extra, err, errlen))
 		return -1;
+	snprintf(s->hits_path, sizeof(s->hits_path), "%s/%s.hits", "/run/vpncap", s->tag);
 	announce(s);
 	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s into %s", s->tag, s->opts->output);
 	return 0;
@@ -767,6 +910,8 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 	}
 	capture_loop(s, sig);
 	sd_notify(0, "STOPPING=1");
+	if (s->hits_path[0])
+		unlink(s->hits_path);
 	status = finish(s) || failed ? EXIT_RUNTIME : EXIT_OK;
 	print_summary(s);
 out:

@@ -34,6 +34,11 @@ const char capture_usage[] =
 	"      --rules LIST        what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
 	"                          esp, icmp, icmpv6 or a number (default\n"
 	"                          udp:500,udp:4500,tcp:443)\n"
+	"      --fragment-timeout DURATION  follow a matched datagram's fragments this\n"
+	"                          long (default 30s)\n"
+	"      --fragment-window DURATION  capture fragments that come before their\n"
+	"                          first one between hosts with matched traffic this\n"
+	"                          recent (default 10s)\n"
 	"      --config FILE       read options from FILE (key = value, keys are the\n"
 	"                          long options); options given here override it\n"
 	"      --persistent        write /etc/vpncap/IFACE.conf and start vpncap@IFACE\n"
@@ -70,6 +75,8 @@ enum long_only_opt {
 	OPT_ON_ROTATE,
 	OPT_COMPRESS,
 	OPT_RULES,
+	OPT_FRAG_TIMEOUT,
+	OPT_FRAG_WINDOW,
 	OPT_CONFIG,
 	OPT_PERSISTENT,
 };
@@ -96,6 +103,8 @@ static const struct option long_opts[] = {
 	{ "on-rotate", required_argument, NULL, OPT_ON_ROTATE },
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "fragment-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
+	{ "fragment-window", required_argument, NULL, OPT_FRAG_WINDOW },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "persistent", no_argument, NULL, OPT_PERSISTENT },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -154,6 +163,8 @@ void capture_opts_defaults(struct capture_opts *o)
 	o->unmatched = VPNCAP_UNMATCHED_PASS;
 	o->sync_interval_ms = CAPTURE_DEFAULT_SYNC_MS;
 	o->queue_size = CAPTURE_DEFAULT_QUEUE_SIZE;
+	o->fragment_timeout_ms = CAPTURE_DEFAULT_FRAG_TIMEOUT_MS;
+	o->fragment_window_ms = CAPTURE_DEFAULT_FRAG_WINDOW_MS;
 }
 
 #define KIB 1024ull
@@ -237,6 +248,12 @@ static int apply_output_option(struct capture_opts *o, int c, const char *arg,
 		o->rules = arg;
 		return 0;
 	}
+	case OPT_FRAG_TIMEOUT:
+		return duration_option("--fragment-timeout", arg, 100, 600000, "100ms to 10m",
+				       &o->fragment_timeout_ms, err, errlen);
+	case OPT_FRAG_WINDOW:
+		return duration_option("--fragment-window", arg, 0, 3600000, "0 to 1h",
+				       &o->fragment_window_ms, err, errlen);
 	case OPT_CONFIG:
 		o->config = arg;
 		return 0;

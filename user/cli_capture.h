@@ -17,6 +17,8 @@
 #define CAPTURE_MIN_SNAPLEN 64u
 #define CAPTURE_DEFAULT_QUEUE_SIZE (32ull << 20)
 #define CAPTURE_DEFAULT_SYNC_MS 1000
+#define CAPTURE_DEFAULT_FRAG_TIMEOUT_MS 30000  /* a datagram's fragments are followed this long */
+#define CAPTURE_DEFAULT_FRAG_WINDOW_MS 10000   /* early fragments: hosts seen this recently */
 
 enum xdp_mode_choice { XDP_MODE_CHOICE_AUTO, XDP_MODE_CHOICE_NATIVE, XDP_MODE_CHOICE_SKB };
 enum copy_choice { COPY_CHOICE_AUTO, COPY_CHOICE_COPY, COPY_CHOICE_ZEROCOPY };
@@ -45,7 +47,9 @@ struct capture_opts {
 	const char *on_rotate;
 	enum compress_kind compress;
 	uint64_t queue_size;            /* bytes of the writer queue */
-	const char *rules;              /* --rules LIST; NULL = the VPN default */
+	const char *rules;              /* --rules LIST; NULL = named filters, else the VPN default */
+	uint64_t fragment_timeout_ms;
+	uint64_t fragment_window_ms;
 	const char *config;             /* --config FILE (loaded by config.c) */
 	int persistent;                 /* --persistent: hand over to vpncap@IFACE */
 	int verbose;

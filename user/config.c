@@ -67,6 +67,8 @@ static const struct key keys[] = {
 	{ "on-rotate", 0, 0, GROUP_NONE, 1 },
 	{ "compress", 0, 0, GROUP_NONE, 1 },
 	{ "rules", 0, 0, GROUP_NONE, 1 },
+	{ "fragment-timeout", 0, 0, GROUP_NONE, 1 },
+	{ "fragment-window", 0, 0, GROUP_NONE, 1 },
 	{ "config", 0, 0, GROUP_NONE, 0 },
 	{ "persistent", 0, 1, GROUP_NONE, 0 },
 	{ "verbose", 'v', 1, GROUP_NONE, 1 },
@@ -816,6 +818,10 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 		fprintf(f, "compress = zstd\n");
 	if (o->rules && put_string(f, path, "rules", o->rules, err, errlen))
 		return -1;
+	if (o->fragment_timeout_ms != CAPTURE_DEFAULT_FRAG_TIMEOUT_MS)
+		put_duration(f, "fragment-timeout", o->fragment_timeout_ms);
+	if (o->fragment_window_ms != CAPTURE_DEFAULT_FRAG_WINDOW_MS)
+		put_duration(f, "fragment-window", o->fragment_window_ms);
 	if (o->verbose)
 		fprintf(f, "verbose = yes\n");
 	return 0;

@@ -7,6 +7,7 @@
 #include "capture.h"
 #include "cli_capture.h"
 #include "config.h"
+#include "filters.h"
 #include "log.h"
 #include "service.h"
 
@@ -50,6 +51,8 @@ static const char main_usage[] =
 	"Commands:\n"
 	"  capture    capture VPN frames at the XDP hook into PCAPNG (a file or a\n"
 	"             rotating file set); with --persistent, from boot, across reboots\n"
+	"  filter     named filters: filter add NAME [fields] | add --preset aovpn |\n"
+	"             list | remove NAME | remove --all (vpncap filter help)\n"
 	"  stop IFACE stop and disable the persistent capture on IFACE\n"
 	"  status     list persistent captures, their state and current file\n"
 	"  help       this text (vpncap help capture: options of capture)\n"
@@ -149,6 +152,8 @@ int main(int argc, char **argv)
 	log_hook_libraries();
 	if (!strcmp(cmd, "capture"))
 		return cmd_capture(argc - 1, argv + 1);
+	if (!strcmp(cmd, "filter"))
+		return filter_cli(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stop"))
 		return service_stop(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))

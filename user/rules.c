@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,10 @@ int rules_add(struct vpncap_ruleset *set, __u8 l4_proto, __u16 port)
 	if (set->count >= VPNCAP_MAX_RULES)
 		return -1;
 	r = &set->rules[set->count++];
+	memset(r, 0, sizeof(*r));
+	r->fields = VPNCAP_F_PROTO | (port ? VPNCAP_F_PORT : 0);
 	r->l4_proto = l4_proto;
-	r->port = port;
+	r->port_lo = r->port_hi = port;
 	return 0;
 }
 
@@ -46,6 +49,39 @@ static const char *proto_word(__u8 proto, char *tmp, size_t len)
 	}
 }
 
+/* Append to buf like snprintf: past the end nothing is written, the length still counts. */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(*used < len ? buf + *used : NULL, *used < len ? len - *used : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used += (size_t)n;
+}
+
+/* The protocol and port fields in libpcap-like words ("udp port 500"). */
+static void describe_rule(const struct vpncap_rule *r, char *buf, size_t len, size_t *used)
+{
+	char tmp[24];
+
+	if (r->fields & VPNCAP_F_PROTO)
+		append(buf, len, used, "%s", proto_word(r->l4_proto, tmp, sizeof(tmp)));
+	else
+		append(buf, len, used, "ip");
+	if (!(r->fields & VPNCAP_F_PORT))
+		return;
+	if (r->port_lo == r->port_hi)
+		append(buf, len, used, " port %u", r->port_lo);
+	else
+		append(buf, len, used, " portrange %u-%u", r->port_lo, r->port_hi);
+}
+
 int rules_describe(const struct vpncap_ruleset *set, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -56,19 +92,9 @@ int rules_describe(const struct vpncap_ruleset *set, char *buf, size_t len)
 	if (set->count == 0)
 		return snprintf(buf, len, "nothing (empty rule set)");
 	for (i = 0; i < set->count && i < VPNCAP_MAX_RULES; i++) {
-		const struct vpncap_rule *r = &set->rules[i];
-		char tmp[24];
-		int n;
-
-		/* Past the end: size 0 and no pointer (buf may be NULL, len 0). */
-		n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
-			     "%s%s", i ? " or " : "", proto_word(r->l4_proto, tmp, sizeof(tmp)));
-		used += n;
-		if (r->port) {
-			n = snprintf(used < len ? buf + used : NULL,
-				     used < len ? len - used : 0, " port %u", r->port);
-			used += n;
-		}
+		if (i)
+			append(buf, len, &used, " or ");
+		describe_rule(&set->rules[i], buf, len, &used);
 	}
 	return (int)used;
 }

@@ -157,7 +157,12 @@ int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *se
 			   uint32_t unmatched)
 {
 	__u32 slot = c->active_rules ^ 1, key = 0;
-	struct vpncap_settings settings = { .unmatched = unmatched, .active_rules = slot };
+	struct vpncap_settings settings = {
+		.unmatched = unmatched,
+		.active_rules = slot,
+		.frag_timeout_ns = c->frag_timeout_ns,
+		.host_window_ns = c->host_window_ns,
+	};
 
 	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.rules_map), &slot, set, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(c->skel->maps.settings_map), &key, &settings,
@@ -273,7 +278,34 @@ void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
 		sum->redirect_fail += per_cpu[i].redirect_fail;
 		sum->passed += per_cpu[i].passed;
 		sum->dropped += per_cpu[i].dropped;
+		sum->fragments += per_cpu[i].fragments;
+		sum->early_fragments += per_cpu[i].early_fragments;
 	}
+}
+
+int classifier_read_hits(const struct classifier *c, uint64_t *hits, unsigned int n)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	__u64 *per_cpu;
+	__u32 key;
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	for (key = 0; key < n && key < VPNCAP_MAX_RULES; key++) {
+		hits[key] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.hits_map), &key, per_cpu)) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < ncpu; i++)
+			hits[key] += per_cpu[i];
+	}
+	free(per_cpu);
+	return ret;
 }
 
 int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum)

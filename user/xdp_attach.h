@@ -27,6 +27,8 @@ struct classifier {
 	int shared_hook;             /* attached through libxdp's dispatcher */
 	int lock_fd;                 /* held while this vpncap owns the interface */
 	uint32_t active_rules;       /* slot of rules_map the program reads */
+	uint64_t frag_timeout_ns;    /* settings written with every rule set */
+	uint64_t host_window_ns;
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
@@ -54,6 +56,9 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 
 /* Sum of the per-CPU counters. */
 int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum);
+
+/* Hits per rule index (hits_map summed over CPUs); n entries. 0 or -errno. */
+int classifier_read_hits(const struct classifier *c, uint64_t *hits, unsigned int n);
 
 /* Add up ncpu per-CPU values of counters_map, as a lookup returns them. */
 void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,

@@ -18,11 +18,44 @@
 /* Room in the XSKMAP: one slot per RX queue index. */
 #define VPNCAP_MAX_QUEUES 256
 
-/* Ports are host byte order in rules; the classifier converts once per frame. */
+/*
+ * A rule (a named filter of `vpncap filter add`): every field named in
+ * `fields` must match; a frame is captured if any rule matches. Ports are
+ * host byte order, addresses network byte order.
+ */
+#define VPNCAP_F_PROTO (1u << 0)        /* l4_proto (IP protocol, after extension headers) */
+#define VPNCAP_F_PORT  (1u << 1)        /* port_lo..port_hi, source or destination (UDP/TCP) */
+#define VPNCAP_F_ADDR  (1u << 2)        /* any of addrs[], source or destination */
+#define VPNCAP_F_VLAN  (1u << 3)        /* vlan_id in the outer or the inner tag */
+#define VPNCAP_F_MAC   (1u << 4)        /* mac as source or destination */
+#define VPNCAP_F_CLASS (1u << 5)        /* the frame's class is in class_mask */
+
+/* Classes the classifier tells apart (bits of class_mask, value of meta.klass). */
+#define VPNCAP_CLASS_IKE       (1u << 0) /* UDP 500; UDP 4500 starting with the non-ESP marker */
+#define VPNCAP_CLASS_ESP       (1u << 1) /* IP protocol 50; ESP-in-UDP on 4500 */
+#define VPNCAP_CLASS_KEEPALIVE (1u << 2) /* NAT-T keepalive: a single 0xff byte on UDP 4500 */
+
+#define VPNCAP_RULE_ADDRS 4
+
+struct vpncap_prefix {
+	__u8 family;     /* 4 or 6; 0 = slot unused */
+	__u8 len;        /* prefix length in bits */
+	__u8 pad[2];
+	__u8 addr[16];   /* IPv4 in the first 4 bytes */
+};
+
 struct vpncap_rule {
-	__u8 l4_proto;   /* IPPROTO_UDP, IPPROTO_TCP, ... ; 0 = slot unused */
+	__u32 fields;    /* VPNCAP_F_*; 0 in a live slot matches every IP frame */
+	__u8 l4_proto;
+	__u8 class_mask; /* VPNCAP_CLASS_* */
+	__u16 vlan_id;
+	__u16 port_lo;
+	__u16 port_hi;
+	__u32 snaplen;   /* bytes kept of a matching frame; 0 = all (applied in user space) */
+	__u8 mac[6];
+	__u8 n_addrs;
 	__u8 pad;
-	__u16 port;      /* matches source or destination; 0 = any port */
+	struct vpncap_prefix addrs[VPNCAP_RULE_ADDRS];
 };
 
 /*
@@ -49,6 +82,44 @@ enum vpncap_unmatched {
 struct vpncap_settings {
 	__u32 unmatched;                /* enum vpncap_unmatched */
 	__u32 active_rules;             /* slot of rules_map in use (0 or 1) */
+	__u64 frag_timeout_ns;          /* how long a matched datagram's fragments are followed */
+	__u64 host_window_ns;           /* fragments ahead of their first one: hosts seen this recently */
+};
+
+/*
+ * Fragments. A matched first fragment (IPv4 offset 0 with MF, or an IPv6
+ * fragment header at offset 0) records its datagram in frags_map, so later
+ * fragments, which carry no ports, are captured too. Every matched frame
+ * records its host pair in hosts_map, so fragments that arrive before their
+ * first fragment are captured when the hosts talked matched traffic within
+ * host_window_ns. Both maps are LRU: bounded, the oldest entries go first.
+ */
+struct vpncap_frag_key {
+	__u8 family;     /* 4 or 6 */
+	__u8 pad[3];
+	__u32 id;        /* IPv4 identification or IPv6 fragment identification */
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+struct vpncap_frag_val {
+	__u64 expires_ns;
+	__u16 rule;
+	__u16 pad[3];
+};
+
+/* A host pair, lower address first, so both directions share an entry. */
+struct vpncap_host_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 a[16];
+	__u8 b[16];
+};
+
+struct vpncap_host_val {
+	__u64 last_ns;   /* last matched frame between the two */
+	__u16 rule;
+	__u16 pad[3];
 };
 
 /*
@@ -63,7 +134,11 @@ struct vpncap_counters {
 	__u64 redirect_fail;  /* matched but no AF_XDP socket on that queue */
 	__u64 passed;         /* returned XDP_PASS */
 	__u64 dropped;        /* returned XDP_DROP (--unmatched drop) */
+	__u64 fragments;      /* matched as a later fragment of a matched datagram */
+	__u64 early_fragments;/* matched as a fragment ahead of its first, by host pair */
 };
+
+/* Per-rule hits: PERCPU_ARRAY hits_map of VPNCAP_MAX_RULES __u64, by rule index. */
 
 /* Marks a metadata area written by this classifier (not stale UMEM bytes). */
 #define VPNCAP_META_MAGIC 0x5643u /* "VC" */
@@ -74,11 +149,15 @@ struct vpncap_counters {
  * desc.addr - sizeof(struct vpncap_meta). Size must be a multiple of 4 and
  * at most 32 bytes (kernel limit on XDP metadata).
  */
+#define VPNCAP_META_FRAGMENT 0x1u /* a fragment matched through frags_map or hosts_map */
+
 struct vpncap_meta {
 	__u64 hook_ns;        /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the hook */
 	__u16 rule;           /* index of the first matching rule */
 	__u16 magic;          /* VPNCAP_META_MAGIC */
-	__u32 rx_queue;       /* ctx->rx_queue_index */
+	__u16 rx_queue;       /* ctx->rx_queue_index */
+	__u8 klass;           /* VPNCAP_CLASS_* of the frame, 0 if none */
+	__u8 flags;           /* VPNCAP_META_* */
 };
 
 #endif /* VPNCAP_ABI_H */

@@ -761,17 +761,22 @@ static void test_rules_default(void **state)
 	assert_int_equal(set.count, 3);
 	assert_int_equal(set.pad, 0);
 	assert_int_equal(set.rules[0].l4_proto, IPPROTO_UDP);
-	assert_int_equal(set.rules[0].port, 500);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_PROTO | VPNCAP_F_PORT);
+	assert_int_equal(set.rules[0].port_lo, 500);
+	assert_int_equal(set.rules[0].port_hi, 500);
 	assert_int_equal(set.rules[1].l4_proto, IPPROTO_UDP);
-	assert_int_equal(set.rules[1].port, 4500);
+	assert_int_equal(set.rules[1].port_lo, 4500);
+	assert_int_equal(set.rules[1].port_hi, 4500);
 	assert_int_equal(set.rules[2].l4_proto, IPPROTO_TCP);
-	assert_int_equal(set.rules[2].port, 443);
+	assert_int_equal(set.rules[2].port_lo, 443);
+	assert_int_equal(set.rules[2].port_hi, 443);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(set.rules[i].pad, 0);
 	/* Unused slots are zero (proto 0 = unused). */
 	for (int i = 3; i < VPNCAP_MAX_RULES; i++) {
 		assert_int_equal(set.rules[i].l4_proto, 0);
-		assert_int_equal(set.rules[i].port, 0);
+		assert_int_equal(set.rules[i].port_lo, 0);
+		assert_int_equal(set.rules[i].fields, 0);
 	}
 }
 
@@ -862,7 +867,7 @@ static void test_rules_other_protocols(void **state)
 	assert_int_equal(rules_add(&set, IPPROTO_ESP, 0), 0);
 	assert_int_equal(set.count, 1);
 	assert_int_equal(set.rules[0].l4_proto, IPPROTO_ESP);
-	assert_int_equal(set.rules[0].port, 0);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_PROTO);
 	assert_int_equal(rules_describe(&set, buf, sizeof(buf)), 3);
 	assert_string_equal(buf, "esp");
 
