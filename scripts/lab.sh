@@ -35,6 +35,11 @@ lab_up() {
 }
 
 lab_down() {
+	local ino
+	# vpncap's per-interface lock files name the namespace by its inode.
+	if [ -n "${LAB_CAP:-}" ] && ino=$(stat -L -c %i "/run/netns/$LAB_CAP" 2>/dev/null); then
+		rm -f /run/vpncap/"$ino"-*.lock
+	fi
 	[ -n "${LAB_GEN:-}" ] && ip netns del "$LAB_GEN" 2>/dev/null
 	[ -n "${LAB_CAP:-}" ] && ip netns del "$LAB_CAP" 2>/dev/null
 	LAB_GEN= LAB_CAP=

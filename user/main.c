@@ -58,69 +58,93 @@ static const char main_usage[] =
 	"  help       this text (vpncap help capture: options of capture)\n"
 	"  version    print the version (also --version)\n";
 
-/* The command line as given, kept for reloads. */
+/*
+ * One parse of the options: the expanded arguments, which the options point
+ * into, so they live until the capture ends.
+ */
+struct loaded_args {
+	struct config_args args;
+	char **with_output;     /* args.argv with "-w STATE_DIRECTORY/" in front, or NULL */
+	char *output;
+	struct loaded_args *next;
+};
+
+/* The command line as given, kept for reloads, and every parse made of it. */
 struct cli_args {
 	int argc;
 	char **argv;
 	const char *config;     /* --config FILE, NULL without */
+	struct loaded_args *loaded;
 };
+
+static void cli_release(struct cli_args *cli)
+{
+	while (cli->loaded) {
+		struct loaded_args *l = cli->loaded;
+
+		cli->loaded = l->next;
+		config_args_free(&l->args);
+		free(l->with_output);
+		free(l->output);
+		free(l);
+	}
+}
 
 /*
  * Under systemd ($STATE_DIRECTORY) the state directory is the default
  * output: "-w DIR/" goes first, so the file's or the command line's -w wins.
  */
-static int prepend_output(struct config_args *a, const char *dir)
+static int prepend_output(struct loaded_args *l, const char *dir, int *argc, char ***argv)
 {
-	char **argv = calloc((size_t)a->argc + 3, sizeof(*argv));
-	char *path = malloc(strlen(dir) + 2);
-
-	if (!argv || !path) {
-		free(argv);
-		free(path);
+	l->with_output = calloc((size_t)l->args.argc + 3, sizeof(*l->with_output));
+	l->output = malloc(strlen(dir) + 2);
+	if (!l->with_output || !l->output)
 		return -1;
-	}
-	sprintf(path, "%s/", dir);
-	argv[0] = a->argv[0];
-	argv[1] = "-w";
-	argv[2] = path;
-	memcpy(argv + 3, a->argv + 1, (size_t)a->argc * sizeof(*argv));
-	a->argv = argv; /* the old array and its strings stay allocated: options point into them */
-	a->argc += 2;
+	sprintf(l->output, "%s/", dir);
+	l->with_output[0] = l->args.argv[0];
+	l->with_output[1] = "-w";
+	l->with_output[2] = l->output;
+	memcpy(l->with_output + 3, l->args.argv + 1, (size_t)l->args.argc * sizeof(char *));
+	*argc = l->args.argc + 2;
+	*argv = l->with_output;
 	return 0;
 }
 
 /*
  * Options = the configuration file (--config) overridden by the command
- * line. Under systemd, the state directory is the default output. The
- * strings stay allocated for the life of the process (options point into
- * them); a reload adds one more small set.
+ * line; under systemd the state directory is the default output. Used at
+ * start and by every reload.
  */
 static int load_options(void *ctx, struct capture_opts *o, char *err, size_t errlen)
 {
 	struct cli_args *cli = ctx;
-	struct config_args *a = calloc(1, sizeof(*a));
+	struct loaded_args *l = calloc(1, sizeof(*l));
 	const char *state = getenv("STATE_DIRECTORY");
+	char **argv;
+	int argc;
 
-	if (!a || config_expand_argv(cli->argc, cli->argv, a, &cli->config, err, errlen)) {
-		free(a);
+	if (!l)
 		return -1;
-	}
-	if (state && *state && prepend_output(a, state)) {
+	l->next = cli->loaded;
+	cli->loaded = l;
+	if (config_expand_argv(cli->argc, cli->argv, &l->args, &cli->config, err, errlen))
+		return -1;
+	argc = l->args.argc;
+	argv = l->args.argv;
+	if (state && *state && prepend_output(l, state, &argc, &argv)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	return capture_opts_parse(a->argc, a->argv, o, err, errlen);
+	return capture_opts_parse(argc, argv, o, err, errlen);
 }
 
-static int cmd_capture(int argc, char **argv)
+static int run_capture(struct cli_args *cli)
 {
-	static struct cli_args cli;
-	struct capture_reloader reloader = { load_options, &cli };
+	struct capture_reloader reloader = { load_options, cli };
 	struct capture_opts opts;
 	char err[512];
 
-	cli = (struct cli_args){ argc, argv, NULL };
-	if (load_options(&cli, &opts, err, sizeof(err))) {
+	if (load_options(cli, &opts, err, sizeof(err))) {
 		log_error("%s (see 'vpncap help capture')", err);
 		return EXIT_USAGE;
 	}
@@ -133,7 +157,16 @@ static int cmd_capture(int argc, char **argv)
 	if (opts.persistent)
 		return service_make_persistent(&opts);
 	install_signal_handlers();
-	return capture_run(&opts, cli.config ? &reloader : NULL, &signals_seen);
+	return capture_run(&opts, cli->config ? &reloader : NULL, &signals_seen);
+}
+
+static int cmd_capture(int argc, char **argv)
+{
+	struct cli_args cli = { argc, argv, NULL, NULL };
+	int status = run_capture(&cli);
+
+	cli_release(&cli);
+	return status;
 }
 
 static int cmd_help(int argc, char **argv)
