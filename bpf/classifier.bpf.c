@@ -395,22 +395,32 @@ static __always_inline __u32 word_mask(__u32 bits)
 	return bits >= 32 ? 0xffffffffu : bpf_htonl(~(0xffffffffu >> bits));
 }
 
+/* For aligned loads of the rule's byte arrays (4-byte aligned in the map value). */
+typedef __u32 __attribute__((may_alias, aligned(4))) u32_bytes;
+typedef __u16 __attribute__((may_alias, aligned(2))) u16_bytes;
+
 /*
- * Is addr (4 words, network order) inside the prefix? pfx is the rule's
- * 16 address bytes, 4-byte aligned in the map value; len already clamped.
+ * Is addr (4 words, network order) inside the prefix? The prefix length is
+ * read here, after a compiler barrier, for each address: what the verifier
+ * learnt about it while checking the other address is then dead, and the
+ * paths out of the two checks do not multiply.
  */
-static __always_inline int in_prefix(const __u32 *addr, const __u8 *pfx, __u32 len)
+static __always_inline int in_prefix(const __u32 *addr, const struct vpncap_prefix *p,
+				     __u8 family)
 {
+	const u32_bytes *pfx = (const u32_bytes *)p->addr;
+	__u32 len;
 	int w;
 
+	asm volatile("" ::: "memory");
+	len = p->len;
+	if (family == 4 && len > 32)
+		len = 32;
 #pragma unroll
 	for (w = 0; w < 4; w++) {
-		__u32 word;
-
 		if (len <= (__u32)w * 32)
 			break;
-		__builtin_memcpy(&word, pfx + 4 * w, 4);
-		if ((addr[w] ^ word) & word_mask(len - w * 32))
+		if ((addr[w] ^ pfx[w]) & word_mask(len - w * 32))
 			return 0;
 	}
 	return 1;
@@ -423,8 +433,7 @@ static __always_inline int addrs_match(const struct vpncap_rule *r, const struct
 #pragma unroll
 	for (k = 0; k < VPNCAP_RULE_ADDRS; k++) {
 		const struct vpncap_prefix *p = &r->addrs[k];
-		const __u8 *pfx;
-		__u32 len, family;
+		__u8 family;
 
 		/* Fresh loads for each prefix (see vpncap_match_rules()). */
 		asm volatile("" ::: "memory");
@@ -433,11 +442,7 @@ static __always_inline int addrs_match(const struct vpncap_rule *r, const struct
 		family = f->family;
 		if (p->family != family)
 			continue;       /* also skips unused slots (family 0) */
-		len = p->len;
-		if (family == 4 && len > 32)
-			len = 32;
-		pfx = __builtin_assume_aligned(p->addr, 4);
-		if (in_prefix(f->src, pfx, len) || in_prefix(f->dst, pfx, len))
+		if (in_prefix(f->src, p, family) || in_prefix(f->dst, p, family))
 			return 1;
 	}
 	return 0;
@@ -473,8 +478,8 @@ static __always_inline int rule_match(const struct vpncap_rule *r, const struct 
 		__u32 hi;
 		__u16 lo;
 
-		__builtin_memcpy(&hi, __builtin_assume_aligned(r->mac, 4), 4);
-		__builtin_memcpy(&lo, __builtin_assume_aligned(r->mac + 4, 2), 2);
+		hi = *(const u32_bytes *)r->mac;
+		lo = *(const u16_bytes *)(r->mac + 4);
 		if (!((hi == f->mac_src_hi && lo == f->mac_src_lo) ||
 		      (hi == f->mac_dst_hi && lo == f->mac_dst_lo)))
 			return 0;
