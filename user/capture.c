@@ -199,7 +199,15 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 	ret = open_sockets(ci, o, err, errlen);
 	if (ret)
 		return ret;
-	return classifier_attach(&ci->cls, o->xdp_mode, err, errlen);
+	ret = classifier_attach(&ci->cls, o->xdp_mode, err, errlen);
+	if (ret)
+		return ret;
+	ret = iface_ensure_up(ci->info.name);
+	if (ret == 1)
+		log_info("%s: link was down; set up for capture (left up at exit)", ci->info.name);
+	else if (ret < 0)
+		log_error("%s: cannot set the link up: %s", ci->info.name, strerror(-ret));
+	return 0;
 }
 
 static void stop_iface(struct capture_iface *ci)

@@ -106,3 +106,21 @@ int iface_lookup(const char *name, struct iface_info *out, char *err, size_t err
 	find_ip_addr(out);
 	return 0;
 }
+
+int iface_ensure_up(const char *name)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		ret = -errno;
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		ret = ioctl(fd, SIOCSIFFLAGS, &ifr) ? -errno : 1;
+	}
+	close(fd);
+	return ret;
+}

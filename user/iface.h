@@ -24,6 +24,13 @@ struct iface_info {
 /* 0 on success; -ENODEV with a message when there is no such interface. */
 int iface_lookup(const char *name, struct iface_info *out, char *err, size_t errlen);
 
+/*
+ * Bring the link up if it is down: at early boot nothing has configured a
+ * capture port yet, and a down link receives nothing. 1 if it was brought
+ * up, 0 if it was up already, -errno on failure.
+ */
+int iface_ensure_up(const char *name);
+
 /* True when the host uses this interface for IP traffic. */
 static inline int iface_has_ip(const struct iface_info *i)
 {

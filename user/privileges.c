@@ -33,6 +33,14 @@ int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
 	const capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET;
 	size_t i;
 
+	/*
+	 * Shrinking the bounding set needs CAP_SETPCAP, which the service unit
+	 * does not grant (its own bounding set is already small); without it,
+	 * leave the bounding set alone rather than have libcap-ng complain.
+	 */
+	int can_bound = capng_get_caps_process() == 0 &&
+			capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+
 	capng_clear(CAPNG_SELECT_ALL);
 	if (extra->dac_override)
 		capng_update(CAPNG_ADD, sets, CAP_DAC_OVERRIDE);
@@ -43,12 +51,9 @@ int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
 			err_set(err, errlen, "cannot keep capability %d", kept[i]);
 			return -1;
 		}
-	/*
-	 * The bounding set first: shrinking it needs CAP_SETPCAP, which the
-	 * service unit does not grant (its own bounding set is already small).
-	 */
-	if (capng_apply(CAPNG_SELECT_BOUNDS))
-		log_debug("bounding set left as it is (no CAP_SETPCAP)");
+	/* The bounding set first, while CAP_SETPCAP is still effective. */
+	if (can_bound && capng_apply(CAPNG_SELECT_BOUNDS))
+		log_debug("bounding set left as it is");
 	if (capng_apply(CAPNG_SELECT_CAPS) || capng_apply(CAPNG_SELECT_AMBIENT)) {
 		err_set(err, errlen, "cannot drop capabilities after start-up");
 		return -1;

@@ -220,7 +220,7 @@ static void note_dispatcher(struct classifier *c)
 	if (!libxdp_get_error(mp))
 		xdp_multiprog__close(mp);
 	if (!c->shared_hook)
-		log_info("%s: libxdp dispatcher unavailable on this kernel; attached as the only XDP program",
+		log_info("%s: libxdp could not use its dispatcher (kernel refused it, or bpffs not writable); attached as the only XDP program",
 			 c->ifname);
 }
 

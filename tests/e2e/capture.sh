@@ -70,6 +70,20 @@ case_second_instance() {
 	check "second vpncap: the first one kept capturing" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 3 ]"
 }
 
+# At early boot nothing has brought the capture port up: vpncap does.
+case_link_down() {
+	local out=$WORK/down.pcapng log=$WORK/down.log
+	ip -n "$LAB_CAP" link set "$LAB_CAP_IF" down
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "link down: did not start: $(cat "$log")"; return; }
+	check "link down: says it set the link up" grep -q "$LAB_CAP_IF: link was down; set up for capture" "$log"
+	check "link down: the link is up" sh -c "ip -n '$LAB_CAP' link show '$LAB_CAP_IF' | grep -q '<.*,UP'"
+	sleep 0.5
+	lab_send --per-class 3 --classes ike-v4 >/dev/null
+	sleep 0.3
+	stop_capture INT
+	check "link down: frames captured once it was up" sh -c "[ \$(tshark -r '$out' 2>/dev/null | wc -l) -eq 3 ]"
+}
+
 case_sigterm() {
 	local out=$WORK/term.pcapng log=$WORK/term.log rc
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "SIGTERM: vpncap did not start"; return; }
@@ -231,6 +245,7 @@ case_two_queues() {
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_all_classes_sigint
 case_sigterm
+case_link_down
 case_second_instance
 case_count_and_skb
 case_duration_unmatched_drop
