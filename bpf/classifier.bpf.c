@@ -389,41 +389,67 @@ static __always_inline int parse_frame(struct xdp_md *ctx, struct frame_info *f)
 /* Rules                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* Network-order mask of the first `bits` bits of a 32-bit word (bits 1..32). */
-static __always_inline __u32 word_mask(__u32 bits)
-{
-	return bits >= 32 ? 0xffffffffu : bpf_htonl(~(0xffffffffu >> bits));
-}
-
 /* For aligned loads of the rule's byte arrays (4-byte aligned in the map value). */
 typedef __u32 __attribute__((may_alias, aligned(4))) u32_bytes;
 typedef __u16 __attribute__((may_alias, aligned(2))) u16_bytes;
 
 /*
- * Is addr (4 words, network order) inside the prefix? The prefix length is
- * read here, after a compiler barrier, for each address: what the verifier
- * learnt about it while checking the other address is then dead, and the
- * paths out of the two checks do not multiply.
+ * The prefix test is branch-free: every branch in the rule loop multiplies
+ * the paths the verifier walks, 64 times over. OPAQUE hides a value from
+ * the compiler so it cannot turn the arithmetic back into compare-and-branch.
  */
-static __always_inline int in_prefix(const __u32 *addr, const struct vpncap_prefix *p,
-				     __u8 family)
+#define OPAQUE(x) asm volatile("" : "+r"(x))
+
+/* min(x, lim) for 0 <= x, lim < 2^62. */
+static __always_inline __s64 min_nb(__s64 x, __s64 lim)
 {
-	const u32_bytes *pfx = (const u32_bytes *)p->addr;
-	__u32 len;
+	__s64 d = x - lim, below = d >> 63;     /* -1 if x < lim, else 0 */
+
+	OPAQUE(below);
+	return lim + (d & below);
+}
+
+/* max(x, 0). */
+static __always_inline __s64 max0_nb(__s64 x)
+{
+	__s64 neg = x >> 63;
+
+	OPAQUE(neg);
+	return x & ~neg;
+}
+
+/* Host-order mask of the first c bits of a 32-bit word, c in [0, 32]. */
+static __always_inline __u32 mask32(__s64 c)
+{
+	return (__u32)(0xffffffff00000000ull >> c);
+}
+
+/*
+ * Is the frame's source or destination inside the prefix (of the frame's
+ * family)? A length past the family's width counts as the full width.
+ */
+static __always_inline int prefix_match(const struct vpncap_prefix *p, const struct frame_info *f)
+{
+	const u32_bytes *pw = (const u32_bytes *)p->addr;
+	__u32 ms, md, m;
+	__s64 len = p->len;
 	int w;
 
-	asm volatile("" ::: "memory");
-	len = p->len;
-	if (family == 4 && len > 32)
-		len = 32;
+	if (f->family == 4) {
+		m = mask32(min_nb(len, 32));
+		ms = bpf_ntohl(f->src[0] ^ pw[0]) & m;
+		md = bpf_ntohl(f->dst[0] ^ pw[0]) & m;
+	} else {
+		ms = 0;
+		md = 0;
 #pragma unroll
-	for (w = 0; w < 4; w++) {
-		if (len <= (__u32)w * 32)
-			break;
-		if ((addr[w] ^ pfx[w]) & word_mask(len - w * 32))
-			return 0;
+		for (w = 0; w < 4; w++) {
+			m = mask32(min_nb(max0_nb(len - 32 * w), 32));
+			ms |= bpf_ntohl(f->src[w] ^ pw[w]) & m;
+			md |= bpf_ntohl(f->dst[w] ^ pw[w]) & m;
+		}
 	}
-	return 1;
+	return !ms || !md;
 }
 
 static __always_inline int addrs_match(const struct vpncap_rule *r, const struct frame_info *f)
@@ -433,16 +459,14 @@ static __always_inline int addrs_match(const struct vpncap_rule *r, const struct
 #pragma unroll
 	for (k = 0; k < VPNCAP_RULE_ADDRS; k++) {
 		const struct vpncap_prefix *p = &r->addrs[k];
-		__u8 family;
 
 		/* Fresh loads for each prefix (see vpncap_match_rules()). */
 		asm volatile("" ::: "memory");
 		if (k >= r->n_addrs)
 			break;
-		family = f->family;
-		if (p->family != family)
+		if (p->family != f->family)
 			continue;       /* also skips unused slots (family 0) */
-		if (in_prefix(f->src, p, family) || in_prefix(f->dst, p, family))
+		if (prefix_match(p, f))
 			return 1;
 	}
 	return 0;

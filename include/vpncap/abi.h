@@ -125,7 +125,9 @@ struct vpncap_host_val {
 /*
  * Per-CPU counters (PERCPU_ARRAY, key 0). Identity kept by the classifier:
  * seen = matched + unmatched, matched = redirected + redirect_fail,
- * passed + dropped = unmatched + redirect_fail.
+ * passed + dropped = unmatched + redirect_fail. fragments and
+ * early_fragments count frames that are in matched too, so
+ * fragments + early_fragments <= matched.
  */
 struct vpncap_counters {
 	__u64 seen;           /* frames that reached the hook */
@@ -138,7 +140,11 @@ struct vpncap_counters {
 	__u64 early_fragments;/* matched as a fragment ahead of its first, by host pair */
 };
 
-/* Per-rule hits: PERCPU_ARRAY hits_map of VPNCAP_MAX_RULES __u64, by rule index. */
+/*
+ * Per-rule hits: PERCPU_ARRAY hits_map of VPNCAP_MAX_RULES __u64, by rule
+ * index. Every matched frame (fragments included) counts one hit of the rule
+ * in its metadata, so the hits add up to matched.
+ */
 
 /* Marks a metadata area written by this classifier (not stale UMEM bytes). */
 #define VPNCAP_META_MAGIC 0x5643u /* "VC" */

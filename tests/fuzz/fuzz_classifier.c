@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer harness for the XDP classifier (bpf/classifier.bpf.c): every
- * input is one frame, run in the kernel through BPF_PROG_TEST_RUN with the
- * product's default rule set (UDP 500, UDP 4500, TCP 443). Needs root.
+ * input is one frame, run in the kernel through BPF_PROG_TEST_RUN against a
+ * rule set that uses every rule field kind (protocol, port range, prefixes,
+ * VLAN, MAC, class), with fragment tracking on. Needs root.
  *
  * abort()s when:
  *  - test_run fails (a verifier-accepted program never errors on a frame
@@ -11,9 +12,18 @@
  *  - the per-CPU counters (summed) break the identities of abi.h, or the run
  *    did not count exactly one frame;
  *  - the verdict disagrees with a small reference classifier written here
- *    from the documented semantics (rules, VLAN, IPv4 options and fragments,
- *    IPv6 extension headers), or the frame came back modified, or the
- *    metadata of a redirected frame is wrong.
+ *    from the documented semantics (rules, classes, VLAN, IPv4 options and
+ *    fragments, IPv6 extension headers, fragment and host tracking), or the
+ *    frame came back modified, or the metadata of a redirected frame is
+ *    wrong (rule, class, fragment flag), or the matched rule's hit count
+ *    did not move by one, or the hits of all rules do not add up to the
+ *    matched frames.
+ *
+ * Fragment tracking is state kept across inputs: the reference keeps its
+ * own copy of frags_map and hosts_map. Timeouts are an hour, so nothing
+ * expires during a run; both the kernel maps and the copies are emptied
+ * before they hold REF_TABLE entries, far below the LRU sizes, so nothing is
+ * evicted either and the kernel's state stays exactly the reference's.
  *
  * A hash of the input picks the --unmatched mode (pass/drop) and whether an
  * AF_XDP socket (created, never bound) sits in xsks_map[0], so both the
@@ -28,6 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -45,14 +56,20 @@
 #define MAX_FRAME 4000
 #define REF_MAX_VLAN_TAGS 2
 #define REF_MAX_IPV6_EXT_HDRS 8   /* mirrors MAX_IPV6_EXT_HDRS in the classifier */
+#define REF_TABLE 512             /* entries kept in each tracking map at most */
+#define TRACK_NS 3600000000000ull /* frag_timeout_ns and host_window_ns: one hour */
+#define HITS_CHECK_EVERY 1024     /* runs between two checks of the hits total */
 
 static struct vpncap_classifier *skel;
-static int prog_fd, counters_fd, settings_fd, xsks_fd, xsk_fd = -1;
+static int prog_fd, counters_fd, settings_fd, xsks_fd, hits_fd, frags_fd, hosts_fd;
+static int xsk_fd = -1;
 static int ncpus;
 static struct vpncap_counters *percpu;
+static __u64 *percpu_hits;
 static struct vpncap_counters last;     /* totals after the previous run */
 static struct vpncap_ruleset ruleset;
 static int cur_drop = -1, cur_xsk = -1;
+static unsigned long runs;
 
 #define DIE(...) do { fprintf(stderr, "fuzz_classifier: " __VA_ARGS__); \
 		      fputc('\n', stderr); abort(); } while (0)
@@ -73,6 +90,18 @@ static void read_totals(struct vpncap_counters *sum)
 	counters_sum(percpu, ncpus, sum);
 }
 
+static __u64 read_hits(__u32 rule)
+{
+	__u64 sum = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(hits_fd, &rule, percpu_hits))
+		DIE("hits lookup: %s", strerror(errno));
+	for (i = 0; i < ncpus; i++)
+		sum += percpu_hits[i];
+	return sum;
+}
+
 static void check_identities(const struct vpncap_counters *c)
 {
 	if (c->matched > c->seen)
@@ -82,12 +111,169 @@ static void check_identities(const struct vpncap_counters *c)
 		DIE("matched != redirected + redirect_fail");
 	if (c->passed + c->dropped != (c->seen - c->matched) + c->redirect_fail)
 		DIE("passed + dropped != unmatched + redirect_fail");
+	if (c->fragments + c->early_fragments > c->matched)
+		DIE("fragments + early_fragments > matched");
+}
+
+/* ------------------------------------------------------------------------ */
+/* The rule set: every field kind, and first-match order that matters.     */
+/* ------------------------------------------------------------------------ */
+
+static void add_prefix(struct vpncap_rule *r, const char *addr, __u8 len)
+{
+	struct vpncap_prefix *p = &r->addrs[r->n_addrs++];
+
+	p->family = strchr(addr, ':') ? 6 : 4;
+	p->len = len;
+	if (inet_pton(p->family == 6 ? AF_INET6 : AF_INET, addr, p->addr) != 1)
+		DIE("bad address %s", addr);
+	r->fields |= VPNCAP_F_ADDR;
+}
+
+static struct vpncap_rule *next_rule(__u32 fields)
+{
+	struct vpncap_rule *r = &ruleset.rules[ruleset.count++];
+
+	memset(r, 0, sizeof(*r));
+	r->fields = fields;
+	return r;
+}
+
+static void build_rules(void)
+{
+	static const __u8 mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	struct vpncap_rule *r;
+
+	memset(&ruleset, 0, sizeof(ruleset));
+	/* 0: a field bit this classifier does not know: never matches. */
+	r = next_rule(VPNCAP_F_PROTO | (1u << 7));
+	r->l4_proto = IPPROTO_UDP;
+	/* 1: NAT-T keepalives, by class only. */
+	r = next_rule(VPNCAP_F_CLASS);
+	r->class_mask = VPNCAP_CLASS_KEEPALIVE;
+	/* 2: IKE (the product default, UDP 500). */
+	r = next_rule(VPNCAP_F_PROTO | VPNCAP_F_PORT);
+	r->l4_proto = IPPROTO_UDP;
+	r->port_lo = r->port_hi = 500;
+	/* 3: IKE or ESP from or to a few odd prefixes. */
+	r = next_rule(VPNCAP_F_CLASS);
+	r->class_mask = VPNCAP_CLASS_IKE | VPNCAP_CLASS_ESP;
+	add_prefix(r, "10.0.0.0", 8);
+	add_prefix(r, "198.51.96.0", 21);
+	add_prefix(r, "2001:db8::", 61);
+	add_prefix(r, "2001:db8:1::1", 128);
+	/* 4: NAT-T (UDP 4500, any class). */
+	r = next_rule(VPNCAP_F_PROTO | VPNCAP_F_PORT);
+	r->l4_proto = IPPROTO_UDP;
+	r->port_lo = r->port_hi = 4500;
+	/* 5: SSTP-like TCP port range. */
+	r = next_rule(VPNCAP_F_PROTO | VPNCAP_F_PORT);
+	r->l4_proto = IPPROTO_TCP;
+	r->port_lo = 440;
+	r->port_hi = 450;
+	/* 6: anything UDP on VLAN 100 (outer or inner). */
+	r = next_rule(VPNCAP_F_PROTO | VPNCAP_F_VLAN);
+	r->l4_proto = IPPROTO_UDP;
+	r->vlan_id = 100;
+	/* 7: ICMP to or from one MAC. */
+	r = next_rule(VPNCAP_F_PROTO | VPNCAP_F_MAC);
+	r->l4_proto = IPPROTO_ICMP;
+	memcpy(r->mac, mac, 6);
+	/* 8: a port range, UDP or TCP, to or from given hosts (one slot unused). */
+	r = next_rule(VPNCAP_F_PORT);
+	r->port_lo = 8000;
+	r->port_hi = 8100;
+	add_prefix(r, "192.0.2.1", 32);
+	add_prefix(r, "2001:db8::2", 127);
+	r->addrs[2].family = 0;         /* an unused slot inside n_addrs */
+	r->n_addrs = 3;
+	/* 9: ESP by protocol (behind whatever IPv6 extension headers). */
+	r = next_rule(VPNCAP_F_PROTO);
+	r->l4_proto = 50;
+	/* 10: a prefix of length 0 and one past the width, combined with VLAN and class. */
+	r = next_rule(VPNCAP_F_VLAN | VPNCAP_F_CLASS);
+	r->vlan_id = 0;
+	r->class_mask = VPNCAP_CLASS_ESP;
+	add_prefix(r, "0.0.0.0", 0);
+	add_prefix(r, "2001:db8::1", 200);
+}
+
+static void write_settings(int drop)
+{
+	struct vpncap_settings s = {
+		.unmatched = drop ? VPNCAP_UNMATCHED_DROP : VPNCAP_UNMATCHED_PASS,
+		.active_rules = 1,
+		.frag_timeout_ns = TRACK_NS,
+		.host_window_ns = TRACK_NS,
+	};
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(settings_fd, &key, &s, BPF_ANY))
+		DIE("settings update: %s", strerror(errno));
+	cur_drop = drop;
+}
+
+static void clear_map(int fd)
+{
+	__u8 key[64];
+
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		if (bpf_map_delete_elem(fd, key))
+			DIE("map delete: %s", strerror(errno));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reference copies of frags_map and hosts_map                              */
+/* ------------------------------------------------------------------------ */
+
+struct ref_entry {
+	__u8 key[40];
+	int rule;
+};
+
+static struct ref_entry ref_frags[REF_TABLE], ref_hosts[REF_TABLE];
+static unsigned n_frags, n_hosts;
+
+static int ref_get(const struct ref_entry *t, unsigned n, const __u8 *key)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(t[i].key, key, sizeof(t[i].key)))
+			return t[i].rule;
+	return -1;
+}
+
+static void ref_put(struct ref_entry *t, unsigned *n, const __u8 *key, int rule)
+{
+	unsigned i;
+
+	for (i = 0; i < *n; i++) {
+		if (!memcmp(t[i].key, key, sizeof(t[i].key))) {
+			t[i].rule = rule;
+			return;
+		}
+	}
+	if (*n == REF_TABLE)
+		DIE("reference table full");
+	memcpy(t[*n].key, key, sizeof(t[*n].key));
+	t[*n].rule = rule;
+	(*n)++;
+}
+
+/* Start over (kernel and reference) before a run could overflow a table. */
+static void maybe_reset_tracking(void)
+{
+	if (n_frags + 2 < REF_TABLE && n_hosts + 1 < REF_TABLE)
+		return;
+	clear_map(frags_fd);
+	clear_map(hosts_fd);
+	n_frags = n_hosts = 0;
 }
 
 static void setup(void)
 {
-	struct vpncap_settings s = { .unmatched = VPNCAP_UNMATCHED_PASS };
-	__u32 key = 0;
+	__u32 key = 1;
 
 	libbpf_set_print(quiet);
 	skel = vpncap_classifier__open_and_load();
@@ -98,27 +284,24 @@ static void setup(void)
 	counters_fd = bpf_map__fd(skel->maps.counters_map);
 	settings_fd = bpf_map__fd(skel->maps.settings_map);
 	xsks_fd = bpf_map__fd(skel->maps.xsks_map);
+	hits_fd = bpf_map__fd(skel->maps.hits_map);
+	frags_fd = bpf_map__fd(skel->maps.frags_map);
+	hosts_fd = bpf_map__fd(skel->maps.hosts_map);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0)
 		DIE("libbpf_num_possible_cpus: %d", ncpus);
 	percpu = calloc(ncpus, sizeof(*percpu));
-	if (!percpu)
+	percpu_hits = calloc(ncpus, sizeof(*percpu_hits));
+	if (!percpu || !percpu_hits)
 		abort();
 
-	/* The product default: IKE, NAT-T, SSTP. */
-	memset(&ruleset, 0, sizeof(ruleset));
-	ruleset.rules[0].l4_proto = IPPROTO_UDP;
-	ruleset.rules[0].port = 500;
-	ruleset.rules[1].l4_proto = IPPROTO_UDP;
-	ruleset.rules[1].port = 4500;
-	ruleset.rules[2].l4_proto = IPPROTO_TCP;
-	ruleset.rules[2].port = 443;
-	ruleset.count = 3;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.rules_map), &key, &ruleset, BPF_ANY) ||
-	    bpf_map_update_elem(settings_fd, &key, &s, BPF_ANY))
-		DIE("map update: %s", strerror(errno));
-	cur_drop = 0;
+	/* The rule set lives in slot 1: the program must follow active_rules. */
+	build_rules();
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.rules_map), &key, &ruleset, BPF_ANY))
+		DIE("rules update: %s", strerror(errno));
+	write_settings(0);
 
+	key = 0;
 	xsk_fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (xsk_fd >= 0 && (bpf_map_update_elem(xsks_fd, &key, &xsk_fd, BPF_ANY) ||
 			    bpf_map_delete_elem(xsks_fd, &key))) {
@@ -130,72 +313,146 @@ static void setup(void)
 	check_identities(&last);
 }
 
+/* At exit: how much of each path the run reached. */
+static void summary(void)
+{
+	fprintf(stderr, "fuzz_classifier: seen %llu, matched %llu (fragments %llu, early %llu)\n",
+		(unsigned long long)last.seen, (unsigned long long)last.matched,
+		(unsigned long long)last.fragments, (unsigned long long)last.early_fragments);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	setup();
+	atexit(summary);
 	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Reference classifier: returns the first matching rule index, or -1.      */
+/* Reference classifier                                                     */
 /* ------------------------------------------------------------------------ */
+
+enum { REF_FRAG_NONE, REF_FRAG_FIRST, REF_FRAG_LATER };
+enum { VIA_RULE, VIA_FRAGS, VIA_HOSTS };
+
+struct ref_frame {
+	__u8 mac_dst[6], mac_src[6];
+	unsigned n_vlans, vlan[2];
+	unsigned family;                /* 4 or 6 */
+	__u8 src[16], dst[16];          /* IPv4 in the first 4 bytes, rest 0 */
+	unsigned l4, has_ports, sport, dport, klass, frag;
+	__u32 frag_id;
+};
 
 static unsigned be16(const uint8_t *p)
 {
 	return (unsigned)p[0] << 8 | p[1];
 }
 
-static int ref_classify(const uint8_t *d, size_t len)
+static __u32 be32(const uint8_t *p)
+{
+	return (__u32)be16(p) << 16 | be16(p + 2);
+}
+
+/* UDP 4500: keepalive, IKE behind the non-ESP marker, or ESP (by the UDP length). */
+static unsigned ref_natt_class(const uint8_t *d, size_t len, size_t payload, unsigned ulen)
+{
+	if (ulen == 9 && payload + 1 <= len && d[payload] == 0xff)
+		return VPNCAP_CLASS_KEEPALIVE;
+	if (ulen >= 12 && payload + 4 <= len && !(d[payload] | d[payload + 1] |
+						    d[payload + 2] | d[payload + 3]))
+		return VPNCAP_CLASS_IKE;
+	return VPNCAP_CLASS_ESP;
+}
+
+/* Parse like the classifier; 0 if it can be matched at all, -1 if not. */
+static int ref_parse(const uint8_t *d, size_t len, struct ref_frame *f)
 {
 	size_t off = 14;
-	unsigned type, proto, sport = 0, dport = 0, i;
+	unsigned type, i;
 
+	memset(f, 0, sizeof(*f));
 	if (len < 14)
 		return -1;
+	memcpy(f->mac_dst, d, 6);
+	memcpy(f->mac_src, d + 6, 6);
 	type = be16(d + 12);
 	for (i = 0; i < REF_MAX_VLAN_TAGS && (type == ETH_P_8021Q || type == ETH_P_8021AD); i++) {
 		if (off + 4 > len)
 			return -1;
+		f->vlan[i] = be16(d + off) & 0x0fff;
+		f->n_vlans = i + 1;
 		type = be16(d + off + 2);
 		off += 4;
 	}
 	if (type == ETH_P_IP) {
 		size_t ihl;
+		unsigned frag;
 
 		if (off + 20 > len || d[off] >> 4 != 4)
 			return -1;
 		ihl = (size_t)(d[off] & 0x0f) * 4;
 		if (ihl < 20 || off + ihl > len)
 			return -1;
-		if (be16(d + off + 6) & 0x1fff)
-			return -1;      /* non-first fragment */
-		proto = d[off + 9];
+		f->family = 4;
+		memcpy(f->src, d + off + 12, 4);
+		memcpy(f->dst, d + off + 16, 4);
+		f->l4 = d[off + 9];
+		frag = be16(d + off + 6);
+		if (frag & 0x1fff)
+			f->frag = REF_FRAG_LATER;
+		else if (frag & 0x2000)
+			f->frag = REF_FRAG_FIRST;
+		if (f->frag != REF_FRAG_NONE)
+			f->frag_id = be16(d + off + 4);
 		off += ihl;
 	} else if (type == ETH_P_IPV6) {
+		unsigned proto;
+
 		if (off + 40 > len || d[off] >> 4 != 6)
 			return -1;
+		f->family = 6;
+		memcpy(f->src, d + off + 8, 16);
+		memcpy(f->dst, d + off + 24, 16);
 		proto = d[off + 6];
 		off += 40;
 		for (i = 0;; i++) {
 			size_t hlen;
 
-			if (proto != 0 && proto != 43 && proto != 60 && proto != 51 && proto != 44)
+			if (proto != 0 && proto != 43 && proto != 60 && proto != 51 && proto != 44) {
+				f->l4 = proto;
 				break;
+			}
 			if (i == REF_MAX_IPV6_EXT_HDRS)
 				return -1;
 			if (off + 2 > len)
 				return -1;
 			if (proto == 44) {
-				if (off + 8 > len || (be16(d + off + 2) & 0xfff8))
+				unsigned fo;
+
+				if (off + 8 > len)
 					return -1;
-				hlen = 8;
-			} else if (proto == 51) {
-				hlen = ((size_t)d[off + 1] + 2) * 4;
-			} else {
-				hlen = ((size_t)d[off + 1] + 1) * 8;
+				fo = be16(d + off + 2);
+				proto = d[off];
+				if (fo & 0xfff8) {
+					f->frag = REF_FRAG_LATER;
+					f->frag_id = be32(d + off + 4);
+					f->l4 = proto;
+					break;          /* no transport in a later fragment */
+				}
+				if (fo & 1) {
+					f->frag = REF_FRAG_FIRST;
+					f->frag_id = be32(d + off + 4);
+				}
+				off += 8;
+				continue;
 			}
+			if (proto == 51)
+				hlen = ((size_t)d[off + 1] + 2) * 4;
+			else
+				hlen = ((size_t)d[off + 1] + 1) * 8;
 			if (off + hlen > len)
 				return -1;
 			proto = d[off];
@@ -204,21 +461,142 @@ static int ref_classify(const uint8_t *d, size_t len)
 	} else {
 		return -1;
 	}
-	if (proto == IPPROTO_UDP || proto == IPPROTO_TCP) {
-		if (off + (proto == IPPROTO_UDP ? 8 : 20) > len)
+	if (f->frag == REF_FRAG_LATER) {
+		if (f->l4 == 50)
+			f->klass = VPNCAP_CLASS_ESP;
+		return 0;
+	}
+	if (f->l4 == IPPROTO_UDP || f->l4 == IPPROTO_TCP) {
+		if (off + (f->l4 == IPPROTO_UDP ? 8 : 20) > len)
 			return -1;
-		sport = be16(d + off);
-		dport = be16(d + off + 2);
+		f->sport = be16(d + off);
+		f->dport = be16(d + off + 2);
+		f->has_ports = 1;
+		if (f->l4 == IPPROTO_UDP) {
+			if (f->sport == 4500 || f->dport == 4500)
+				f->klass = ref_natt_class(d, len, off + 8, be16(d + off + 4));
+			else if (f->sport == 500 || f->dport == 500)
+				f->klass = VPNCAP_CLASS_IKE;
+		}
+	} else if (f->l4 == 50) {
+		f->klass = VPNCAP_CLASS_ESP;
 	}
-	for (i = 0; i < ruleset.count && i < VPNCAP_MAX_RULES; i++) {
-		const struct vpncap_rule *r = &ruleset.rules[i];
+	return 0;
+}
 
-		if (r->l4_proto == 0 || r->l4_proto != proto)
-			continue;
-		if (r->port == 0 || r->port == sport || r->port == dport)
-			return (int)i;
+static int ref_in_prefix(const __u8 *addr, const struct vpncap_prefix *p, unsigned width)
+{
+	unsigned len = p->len < width ? p->len : width, i;
+
+	for (i = 0; i < len; i++)
+		if ((addr[i / 8] ^ p->addr[i / 8]) & (0x80 >> (i % 8)))
+			return 0;
+	return 1;
+}
+
+static int ref_rule_match(const struct vpncap_rule *r, const struct ref_frame *f)
+{
+	unsigned k;
+
+	if (r->fields & ~0x3fu)
+		return 0;
+	if ((r->fields & VPNCAP_F_PROTO) && r->l4_proto != f->l4)
+		return 0;
+	if ((r->fields & VPNCAP_F_PORT) &&
+	    (!f->has_ports || ((f->sport < r->port_lo || f->sport > r->port_hi) &&
+			       (f->dport < r->port_lo || f->dport > r->port_hi))))
+		return 0;
+	if ((r->fields & VPNCAP_F_CLASS) && !(r->class_mask & f->klass))
+		return 0;
+	if ((r->fields & VPNCAP_F_VLAN) &&
+	    !((f->n_vlans >= 1 && f->vlan[0] == r->vlan_id) ||
+	      (f->n_vlans >= 2 && f->vlan[1] == r->vlan_id)))
+		return 0;
+	if ((r->fields & VPNCAP_F_MAC) && memcmp(r->mac, f->mac_src, 6) &&
+	    memcmp(r->mac, f->mac_dst, 6))
+		return 0;
+	if (r->fields & VPNCAP_F_ADDR) {
+		for (k = 0; k < VPNCAP_RULE_ADDRS && k < r->n_addrs; k++) {
+			const struct vpncap_prefix *p = &r->addrs[k];
+			unsigned width = f->family == 4 ? 32 : 128;
+
+			if (p->family != f->family)
+				continue;
+			if (ref_in_prefix(f->src, p, width) || ref_in_prefix(f->dst, p, width))
+				break;
+		}
+		if (k == VPNCAP_RULE_ADDRS || k >= r->n_addrs)
+			return 0;
 	}
-	return -1;
+	return 1;
+}
+
+static void ref_frag_key(const struct ref_frame *f, __u8 *key)
+{
+	struct vpncap_frag_key k;
+
+	memset(key, 0, 40);
+	memset(&k, 0, sizeof(k));
+	k.family = (__u8)f->family;
+	k.id = f->frag_id;
+	memcpy(k.src, f->src, 16);
+	memcpy(k.dst, f->dst, 16);
+	memcpy(key, &k, sizeof(k));
+}
+
+static void ref_host_key(const struct ref_frame *f, __u8 *key)
+{
+	int src_low = memcmp(f->src, f->dst, 16) <= 0;
+
+	memset(key, 0, 40);
+	key[0] = (__u8)f->family;
+	memcpy(key + 4, src_low ? f->src : f->dst, 16);
+	memcpy(key + 20, src_low ? f->dst : f->src, 16);
+}
+
+/*
+ * The first matching rule index (or -1) and how it matched, updating the
+ * reference tracking tables the way the classifier updates its maps.
+ */
+static int ref_classify(const uint8_t *d, size_t len, int *via, unsigned *klass)
+{
+	struct ref_frame f;
+	__u8 fkey[40], hkey[40];
+	int rule = -1;
+	unsigned i;
+
+	*via = VIA_RULE;
+	*klass = 0;
+	if (ref_parse(d, len, &f))
+		return -1;
+	*klass = f.klass;
+	ref_frag_key(&f, fkey);
+	ref_host_key(&f, hkey);
+	if (f.frag == REF_FRAG_LATER) {
+		rule = ref_get(ref_frags, n_frags, fkey);
+		if (rule >= 0)
+			*via = VIA_FRAGS;
+	}
+	if (rule < 0) {
+		for (i = 0; i < ruleset.count && i < VPNCAP_MAX_RULES; i++) {
+			if (ref_rule_match(&ruleset.rules[i], &f)) {
+				rule = (int)i;
+				break;
+			}
+		}
+		if (rule >= 0 && f.frag == REF_FRAG_FIRST)
+			ref_put(ref_frags, &n_frags, fkey, rule);
+	}
+	if (rule < 0 && f.frag == REF_FRAG_LATER) {
+		rule = ref_get(ref_hosts, n_hosts, hkey);
+		if (rule >= 0) {
+			*via = VIA_HOSTS;
+			ref_put(ref_frags, &n_frags, fkey, rule);
+		}
+	}
+	if (rule >= 0)
+		ref_put(ref_hosts, &n_hosts, hkey, rule);
+	return rule;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -236,15 +614,8 @@ static void set_mode(int drop, int xsk)
 {
 	__u32 key = 0;
 
-	if (drop != cur_drop) {
-		struct vpncap_settings s = {
-			.unmatched = drop ? VPNCAP_UNMATCHED_DROP : VPNCAP_UNMATCHED_PASS,
-		};
-
-		if (bpf_map_update_elem(settings_fd, &key, &s, BPF_ANY))
-			DIE("settings update: %s", strerror(errno));
-		cur_drop = drop;
-	}
+	if (drop != cur_drop)
+		write_settings(drop);
 	if (xsk != cur_xsk) {
 		if (xsk ? bpf_map_update_elem(xsks_fd, &key, &xsk_fd, BPF_ANY)
 			: bpf_map_delete_elem(xsks_fd, &key))
@@ -253,13 +624,49 @@ static void set_mode(int drop, int xsk)
 	}
 }
 
+/* On a disagreement: what each side has for this frame's datagram and host pair. */
+static void dump_tracking(const uint8_t *d, size_t len)
+{
+	struct vpncap_frag_val fv;
+	struct vpncap_host_val hv;
+	struct ref_frame f;
+	__u8 fkey[40], hkey[40];
+
+	if (ref_parse(d, len, &f))
+		return;
+	ref_frag_key(&f, fkey);
+	ref_host_key(&f, hkey);
+	fprintf(stderr, "frame: family %u l4 %u frag %u id %#x class %u ports %u %u->%u\n",
+		f.family, f.l4, f.frag, f.frag_id, f.klass, f.has_ports, f.sport, f.dport);
+	fprintf(stderr, "reference: datagram rule %d, hosts rule %d\n",
+		ref_get(ref_frags, n_frags, fkey), ref_get(ref_hosts, n_hosts, hkey));
+	fprintf(stderr, "kernel: datagram rule %d, hosts rule %d\n",
+		bpf_map_lookup_elem(frags_fd, fkey, &fv) ? -1 : fv.rule,
+		bpf_map_lookup_elem(hosts_fd, hkey, &hv) ? -1 : hv.rule);
+}
+
+/* Every match counts one hit of its rule: the hits add up to matched. */
+static void check_hits_total(const struct vpncap_counters *c)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	for (i = 0; i < VPNCAP_MAX_RULES; i++)
+		sum += read_hits(i);
+	if (sum != c->matched)
+		DIE("hits add up to %llu, matched %llu", (unsigned long long)sum,
+		    (unsigned long long)c->matched);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[MAX_FRAME + 256];
 	struct vpncap_counters now, d;
 	struct xdp_md ctx_in, ctx_out;
+	__u64 hits_before = 0;
+	unsigned klass;
 	uint32_t h;
-	int want, err;
+	int want, via, err;
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 
 	if (!skel)
@@ -271,6 +678,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	h = fnv1a(data, size);
 	set_mode(h & 1, xsk_fd >= 0 && (h & 2));
+	maybe_reset_tracking();
+
+	/* The reference first (it updates its tables as the program will). */
+	want = ref_classify(data, size, &via, &klass);
+	if (want >= 0)
+		hits_before = read_hits((__u32)want);
 
 	memset(&ctx_in, 0, sizeof(ctx_in));
 	memset(&ctx_out, 0, sizeof(ctx_out));
@@ -299,22 +712,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.redirect_fail = now.redirect_fail - last.redirect_fail;
 	d.passed = now.passed - last.passed;
 	d.dropped = now.dropped - last.dropped;
+	d.fragments = now.fragments - last.fragments;
+	d.early_fragments = now.early_fragments - last.early_fragments;
 	last = now;
 	if (d.seen != 1)
 		DIE("seen moved by %llu", (unsigned long long)d.seen);
+	if (++runs % HITS_CHECK_EVERY == 0)
+		check_hits_total(&now);
 
-	want = ref_classify(data, size);
 	if (want < 0) {
 		__u32 verdict = cur_drop ? XDP_DROP : XDP_PASS;
 
 		if (d.matched)
 			DIE("matched, reference says no match");
 		if (opts.retval != verdict || d.passed != (verdict == XDP_PASS) ||
-		    d.dropped != (verdict == XDP_DROP))
+		    d.dropped != (verdict == XDP_DROP) || d.fragments || d.early_fragments)
 			DIE("unmatched verdict %u, want %u", opts.retval, verdict);
 	} else if (!d.matched) {
 		DIE("no match, reference says rule %d", want);
-	} else if (cur_xsk) {
+	} else {
+		if (d.fragments != (via == VIA_FRAGS) || d.early_fragments != (via == VIA_HOSTS))
+			DIE("fragments %llu, early %llu; reference says via %d",
+			    (unsigned long long)d.fragments,
+			    (unsigned long long)d.early_fragments, via);
+		if (read_hits((__u32)want) != hits_before + 1) {
+			dump_tracking(data, size);
+			DIE("hits of rule %d did not move by one", want);
+		}
+	}
+	if (want >= 0 && cur_xsk) {
 		struct vpncap_meta meta;
 
 		if (opts.retval != XDP_REDIRECT || d.redirected != 1 || d.passed || d.dropped)
@@ -324,15 +750,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    ctx_out.data, opts.data_size_out);
 		memcpy(&meta, out, sizeof(meta));
 		if (meta.magic != VPNCAP_META_MAGIC || meta.rule != want || meta.rx_queue != 0)
-			DIE("bad metadata: magic %#x rule %u queue %u", meta.magic, meta.rule,
-			    meta.rx_queue);
+			DIE("bad metadata: magic %#x rule %u (want %d) queue %u", meta.magic,
+			    meta.rule, want, meta.rx_queue);
+		if (meta.klass != klass ||
+		    meta.flags != (via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT))
+			DIE("bad metadata: class %u (want %u), flags %#x (via %d)", meta.klass,
+			    klass, meta.flags, via);
 		if (memcmp(out + sizeof(meta), data, size))
 			DIE("frame modified");
 		return 0;
-	} else {
-		if (opts.retval != XDP_PASS || d.redirect_fail != 1 || d.passed != 1)
-			DIE("matched without a socket: action %u", opts.retval);
 	}
+	if (want >= 0 && (opts.retval != XDP_PASS || d.redirect_fail != 1 || d.passed != 1))
+		DIE("matched without a socket: action %u", opts.retval);
 	if (ctx_out.data != 0 || opts.data_size_out != size || memcmp(out, data, size))
 		DIE("frame modified or metadata on a frame that was not redirected");
 	return 0;
