@@ -35,25 +35,25 @@ case_all_classes_sigint() {
 	sleep 0.5
 	stop_capture INT; rc=$?
 	check "SIGINT: exit status 0" [ "$rc" -eq 0 ]
-	check "SIGINT: one summary line" grep -q '^vpncap: summary: seen 280, matched 220, written 220, dropped 0' "$log"
+	check "SIGINT: one summary line" grep -q '^vpncap: summary: seen 300, matched 240, written 240, dropped 0' "$log"
 	check "tshark opens the file" tshark -r "$out" -c 1 >/dev/null 2>&1
-	check "capinfos: 220 packets" sh -c "capinfos -c -M '$out' | grep -q 'Number of packets: *220$'"
+	check "capinfos: 240 packets" sh -c "capinfos -c -M '$out' | grep -q 'Number of packets: *240$'"
 	frames_hex "$sent" >"$WORK/sent.hex"
 	frames_hex "$out" >"$WORK/got.hex"
 	check "matching frames captured byte for byte, in order" cmp -s "$WORK/sent.hex" "$WORK/got.hex"
-	check "220 frames compared" [ "$(wc -l <"$WORK/got.hex")" -eq 220 ]
+	check "240 frames compared" [ "$(wc -l <"$WORK/got.hex")" -eq 240 ]
 	check "tshark decodes IKEv2 on 500 and 4500" sh -c "[ \$(tshark -r '$out' -Y isakmp 2>/dev/null | wc -l) -eq 160 ]"
 	check "tshark decodes TCP 443 both directions" sh -c "[ \$(tshark -r '$out' -Y 'tcp.dstport==443' 2>/dev/null | wc -l) -eq 20 ] && [ \$(tshark -r '$out' -Y 'tcp.srcport==443' 2>/dev/null | wc -l) -eq 20 ]"
 	check "VLAN and QinQ frames captured" sh -c "[ \$(tshark -r '$out' -Y 'vlan.id==100' 2>/dev/null | wc -l) -eq 40 ] && [ \$(tshark -r '$out' -Y 'ieee8021ad.id==200' 2>/dev/null | wc -l) -eq 20 ]"
 	check "no DNS, HTTP or ICMP captured" sh -c "[ \$(tshark -r '$out' -Y 'dns or tcp.port==80 or icmp' 2>/dev/null | wc -l) -eq 0 ]"
-	check "ISB ifrecv = frames sent" [ "$(isb_field "$out" ifrecv)" = 280 ]
-	check "ISB filteraccept = matching frames" [ "$(isb_field "$out" filteraccept)" = 220 ]
-	check "ISB usrdeliv = frames in file" [ "$(isb_field "$out" usrdeliv)" = 220 ]
+	check "ISB ifrecv = frames sent" [ "$(isb_field "$out" ifrecv)" = 300 ]
+	check "ISB filteraccept = matching frames" [ "$(isb_field "$out" filteraccept)" = 240 ]
+	check "ISB usrdeliv = frames in file" [ "$(isb_field "$out" usrdeliv)" = 240 ]
 	check "ISB ifdrop and osdrop are 0" sh -c "[ '$(isb_field "$out" ifdrop)' = 0 ] && [ '$(isb_field "$out" osdrop)' = 0 ]"
 	check "ISB start <= end" sh -c "[ '$(isb_field "$out" starttime)' -le '$(isb_field "$out" endtime)' ]"
-	check "EPB: inbound flag, queue 0, XDP_REDIRECT verdict" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB .*flags=0x1 queue=0 verdict_type=2 verdict=4') -eq 220 ]"
+	check "EPB: inbound flag, queue 0, XDP_REDIRECT verdict" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB .*flags=0x1 queue=0 verdict_type=2 verdict=4') -eq 240 ]"
 	check "IDB: name, driver, mode, nanoseconds, filter" sh -c "'$DUMP' '$out' | grep '^IDB' | grep 'name=$LAB_CAP_IF' | grep 'driver veth' | grep 'xdp native' | grep 'af_xdp copy' | grep 'tsresol=9' | grep -q 'filter=\"udp port 500 or udp port 4500 or tcp port 443'"
-	check "ISB comment: hook and AF_XDP counters, timestamps from the hook" sh -c "'$DUMP' '$out' | grep -q 'seen 280, matched 220 (fragments 0, early fragments 0), redirected 220, no socket on queue 0, passed 60, dropped 0; af_xdp: rx_dropped 0, rx_ring_full 0, fill_ring_empty 0; writer queue full 0; timestamps of 220 frames taken at the XDP hook, 0 per batch'"
+	check "ISB comment: hook and AF_XDP counters, timestamps from the hook" sh -c "'$DUMP' '$out' | grep -q 'seen 300, matched 240 (fragments 0, early fragments 0), redirected 240, no socket on queue 0, passed 60, dropped 0; af_xdp: rx_dropped 0, rx_ring_full 0, fill_ring_empty 0; writer queue full 0; timestamps of 240 frames taken at the XDP hook, 0 per batch'"
 	check "timestamps within the capture window" sh -c "tshark -r '$out' -T fields -e frame.time_epoch 2>/dev/null | awk -v s=\$(( $(isb_field "$out" starttime) / 1000000000 )) -v e=\$(( $(isb_field "$out" endtime) / 1000000000 + 1 )) '\$1 < s || \$1 > e {bad=1} END {exit bad}'"
 	check "SIGINT: no XDP program left" no_xdp_left
 }
