@@ -7,7 +7,7 @@
 # build tree into a copy of it with the unit enabled, and boots it twice
 # under qemu (TCG) while IKEv2 frames stream into the VM's NIC. A small
 # driver unit in the guest reboots after the first boot and, on the second,
-# runs `vpncap status` and powers off. The disk image is then read back with
+# runs `vpncap status`, `vpncap stop` and `vpncap capture --persistent`, and powers off. The disk image is then read back with
 # debugfs (nothing is mounted) and checked: the capture started before
 # network-pre.target, caught frames during boot, continued its file sequence
 # across the reboot, wrote files tshark opens, and `vpncap status` saw it.
@@ -195,6 +195,20 @@ else
 	sleep 8
 	/usr/local/sbin/vpncap status >/var/log/vpncap-status.txt 2>&1
 	echo "boot-driver: vpncap status exited \$?"
+	# The operator commands, against the real systemd.
+	{
+		/usr/local/sbin/vpncap stop $IFACE
+		echo "stop-exit=\$?"
+		echo "after-stop-enabled=\$(systemctl is-enabled vpncap@$IFACE.service)"
+		echo "after-stop-active=\$(systemctl is-active vpncap@$IFACE.service)"
+		/usr/local/sbin/vpncap capture -i $IFACE --rotate-time 1h --max-files 50 --persistent
+		echo "persistent-exit=\$?"
+		sleep 3
+		echo "after-persistent-enabled=\$(systemctl is-enabled vpncap@$IFACE.service)"
+		echo "after-persistent-active=\$(systemctl is-active vpncap@$IFACE.service)"
+		echo "config:"
+		cat /etc/vpncap/$IFACE.conf
+	} >/var/log/vpncap-service.txt 2>&1
 	sync
 	echo "boot-driver: boot 2 done, powering off"
 	systemctl poweroff
@@ -509,6 +523,14 @@ run_checks() {
 	check "vpncap status lists $IFACE as active" \
 		grep -qE "(^|[^[:alnum:]])$IFACE([^[:alnum:]]|$).*(^|[^[:alpha:]])active" "$out/status.txt"
 
+	# (g) vpncap stop and vpncap capture --persistent drive the real systemd.
+	note "vpncap stop / --persistent:"
+	sed 's/^/#   /' "$out/service.txt" 2>/dev/null
+	check "vpncap stop: exit 0, unit disabled and inactive" \
+		sh -c "grep -qx 'stop-exit=0' '$out/service.txt' && grep -qx 'after-stop-enabled=disabled' '$out/service.txt' && grep -qx 'after-stop-active=inactive' '$out/service.txt'"
+	check "vpncap capture --persistent: exit 0, unit enabled and active, configuration written" \
+		sh -c "grep -qx 'persistent-exit=0' '$out/service.txt' && grep -qx 'after-persistent-enabled=enabled' '$out/service.txt' && grep -qx 'after-persistent-active=active' '$out/service.txt' && grep -qx 'max-files = 50' '$out/service.txt' && grep -q 'files in /var/lib/vpncap/$IFACE/' '$out/service.txt'"
+
 	# (f) and stops cleanly at each shutdown (a stop timeout or a failure would
 	# cost the end of the file; a failed detach leaves the hook taken).
 	check "vpncap@$IFACE never failed, timed out or failed to detach XDP" never_failed
@@ -543,6 +565,7 @@ main() {
 	rdump "/var/lib/vpncap/$IFACE" "$WORK/out/boot2"
 	rdump /var/log/journal "$WORK/out"
 	debugfs -R "dump /var/log/vpncap-status.txt $WORK/out/status.txt" "$WORK/disk.img" >/dev/null 2>&1
+	debugfs -R "dump /var/log/vpncap-service.txt $WORK/out/service.txt" "$WORK/disk.img" >/dev/null 2>&1
 	run_checks
 
 	note "total $((SECONDS - START)) s"
