@@ -16,6 +16,7 @@
 #include "config.h"
 #include "cli_capture.h"
 #include "log.h"
+#include "textfile.h"
 #include "vpncap/abi.h"
 
 #include <ini.h>
@@ -490,67 +491,21 @@ fail:
 
 int config_load(const char *path, struct config_args *out, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 4096;
-	char *text = NULL;
-	int fd, rc, e = 0;
+	size_t len;
+	char *text;
+	int ret, rc;
 
 	out->argc = 0;
 	out->argv = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		e = errno;
-		goto fail;
-	}
-	text = malloc(cap);
-	if (!text) {
-		e = ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *bigger;
-
-			if (cap > CONFIG_MAX_BYTES) {
-				e = EFBIG;
-				goto fail;
-			}
-			bigger = realloc(text, cap * 2);
-			if (!bigger) {
-				e = ENOMEM;
-				goto fail;
-			}
-			text = bigger;
-			cap *= 2;
-		}
-		n = read(fd, text + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	fd = -1;
-	if (len > CONFIG_MAX_BYTES) {
-		e = EFBIG;
-		goto fail;
+	ret = textfile_read(path, CONFIG_MAX_BYTES, &text, &len);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot read: %s", path, strerror(-ret));
+		one_line(err, errlen);
+		return -1;
 	}
 	rc = config_parse(path, text, len, out, err, errlen);
 	free(text);
 	return rc;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(text);
-	err_set(err, errlen, "%s: cannot read: %s", path, strerror(e));
-	one_line(err, errlen);
-	return -1;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "filters.h"
 #include "capture.h"
 #include "log.h"
+#include "textfile.h"
 #include "service.h"
 
 #include <ini.h>
@@ -905,68 +906,22 @@ fail:
 
 int filters_load(const char *path, struct filter_set *out, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 4096;
-	char *text = NULL;
-	int fd, rc, e = 0;
+	size_t len;
+	char *text;
+	int ret, rc;
 
 	memset(out, 0, sizeof(*out));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0; /* no filters yet */
-		e = errno;
-		goto fail;
-	}
-	text = malloc(cap);
-	if (!text) {
-		e = ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *bigger;
-
-			if (cap > FILTERS_MAX_BYTES) {
-				e = EFBIG;
-				goto fail;
-			}
-			bigger = realloc(text, cap * 2);
-			if (!bigger) {
-				e = ENOMEM;
-				goto fail;
-			}
-			text = bigger;
-			cap *= 2;
-		}
-		n = read(fd, text + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	fd = -1;
-	if (len > FILTERS_MAX_BYTES) {
-		e = EFBIG;
-		goto fail;
+	ret = textfile_read(path, FILTERS_MAX_BYTES, &text, &len);
+	if (ret == -ENOENT)
+		return 0; /* no filters yet */
+	if (ret) {
+		err_set(err, errlen, "%s: cannot read: %s", path, strerror(-ret));
+		one_line(err, errlen);
+		return ret;
 	}
 	rc = filters_parse(path, text, len, out, err, errlen);
 	free(text);
 	return rc;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(text);
-	err_set(err, errlen, "%s: cannot read: %s", path, strerror(e));
-	one_line(err, errlen);
-	return -e;
 }
 
 /* ---------------------------------------------------------------------- */
