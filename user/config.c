@@ -782,51 +782,12 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* After the rename: the directory entry itself reaches the disk. Best effort. */
-static void sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
 int config_write(const char *path, const struct capture_opts *o, char *err, size_t errlen)
 {
-	char *text = NULL, *tmp = NULL;
+	char *text = NULL;
 	size_t len = 0;
-	struct stat st;
 	FILE *f;
-	int fd = -1, rc;
+	int rc;
 
 	f = open_memstream(&text, &len);
 	if (!f) {
@@ -845,63 +806,8 @@ int config_write(const char *path, const struct capture_opts *o, char *err, size
 		goto out;
 	}
 
-	tmp = malloc(strlen(path) + sizeof(".tmp"));
-	if (!tmp) {
-		rc = -ENOMEM;
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
-		goto out;
-	}
-	sprintf(tmp, "%s.tmp", path);
-	/* A leftover of an interrupted write goes; anything else there stays. */
-	if (lstat(tmp, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			rc = -EEXIST;
-			err_set(err, errlen, "%s: cannot write: exists and is not a regular file",
-				tmp);
-			goto out;
-		}
-		if (unlink(tmp) && errno != ENOENT) {
-			rc = -errno;
-			err_set(err, errlen, "%s: cannot remove: %s", tmp, strerror(-rc));
-			goto out;
-		}
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out;
-	}
-	rc = 0;
-	if (fchmod(fd, 0640) || (rc = write_all(fd, text, len)) || fsync(fd)) {
-		rc = rc ? rc : -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out_unlink;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out_unlink;
-	}
-	if (rename(tmp, path)) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(-rc));
-		goto out_unlink;
-	}
-	sync_parent(path);
-	rc = 0;
-	goto out;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlink(tmp);
+	rc = textfile_replace(path, text, len, 0640, err, errlen);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
 	free(text);
 	if (rc)
 		one_line(err, errlen);

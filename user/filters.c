@@ -928,110 +928,6 @@ int filters_load(const char *path, struct filter_set *out, char *err, size_t err
 /* Writing                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* After the rename: the directory entry itself reaches the disk. Best effort. */
-static void sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-/* PATH.tmp (never through a symlink), fsync, rename over path. 0 or -errno. */
-static int write_atomic(const char *path, const char *text, size_t len, mode_t mode, char *err,
-			size_t errlen)
-{
-	char *tmp = malloc(strlen(path) + sizeof(".tmp"));
-	struct stat st;
-	int fd = -1, rc;
-
-	if (!tmp) {
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
-		return -ENOMEM;
-	}
-	sprintf(tmp, "%s.tmp", path);
-	/* A leftover of an interrupted write goes; anything else there stays. */
-	if (lstat(tmp, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			rc = -EEXIST;
-			err_set(err, errlen, "%s: cannot write: exists and is not a regular file",
-				tmp);
-			goto out;
-		}
-		if (unlink(tmp) && errno != ENOENT) {
-			rc = -errno;
-			err_set(err, errlen, "%s: cannot remove: %s", tmp, strerror(-rc));
-			goto out;
-		}
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out;
-	}
-	rc = 0;
-	if (fchmod(fd, mode) || (rc = write_all(fd, text, len)) || fsync(fd)) {
-		rc = rc ? rc : -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out_unlink;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out_unlink;
-	}
-	if (rename(tmp, path)) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(-rc));
-		goto out_unlink;
-	}
-	sync_parent(path);
-	rc = 0;
-	goto out;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlink(tmp);
-out:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
-	return rc;
-}
-
 static void put_filter(FILE *f, const char *name, const struct vpncap_rule *r)
 {
 	char text[512], tmp[24];
@@ -1111,7 +1007,7 @@ int filters_save(const char *path, const struct filter_set *set, char *err, size
 		one_line(err, errlen);
 		return -ENOMEM;
 	}
-	rc = write_atomic(path, text, len, 0640, err, errlen);
+	rc = textfile_replace(path, text, len, 0640, err, errlen);
 	free(text);
 	if (rc)
 		one_line(err, errlen);

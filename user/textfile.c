@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "textfile.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Grow the buffer by doubling, but never past max + 1 (to see "too large"). */
@@ -57,4 +61,107 @@ int textfile_read(const char *path, size_t max, char **text, size_t *len)
 		*len = 0;
 	}
 	return ret;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* After the rename: the directory entry itself reaches the disk. Best effort. */
+static void sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd;
+
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+int textfile_replace(const char *path, const char *text, size_t len, mode_t mode, char *err,
+		     size_t errlen)
+{
+	char *tmp = malloc(strlen(path) + sizeof(".tmp"));
+	struct stat st;
+	int fd = -1, rc;
+
+	if (!tmp) {
+		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	sprintf(tmp, "%s.tmp", path);
+	/* A leftover of an interrupted write goes; anything else there stays. */
+	if (lstat(tmp, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			rc = -EEXIST;
+			err_set(err, errlen, "%s: cannot write: exists and is not a regular file",
+				tmp);
+			goto out;
+		}
+		if (unlink(tmp) && errno != ENOENT) {
+			rc = -errno;
+			err_set(err, errlen, "%s: cannot remove: %s", tmp, strerror(-rc));
+			goto out;
+		}
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = -errno;
+		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+		goto out;
+	}
+	rc = 0;
+	if (fchmod(fd, mode) || (rc = write_all(fd, text, len)) || fsync(fd)) {
+		rc = rc ? rc : -errno;
+		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+		goto out_unlink;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc) {
+		rc = -errno;
+		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+		goto out_unlink;
+	}
+	if (rename(tmp, path)) {
+		rc = -errno;
+		err_set(err, errlen, "%s: cannot write: %s", path, strerror(-rc));
+		goto out_unlink;
+	}
+	sync_parent(path);
+	rc = 0;
+	goto out;
+out_unlink:
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return rc;
 }
