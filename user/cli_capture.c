@@ -428,16 +428,6 @@ static int is_short_optopt(int opt)
 	return opt && opt < OPT_DURATION && !strchr("iwscqvh", opt);
 }
 
-/* Arguments are echoed in messages: keep them one line, whatever they hold. */
-static void one_line(char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; err && i < errlen && err[i]; i++)
-		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
-			err[i] = '?';
-}
-
 static int parse_argv(int argc, char **argv, struct capture_opts *o,
 		      char *err, size_t errlen)
 {
@@ -474,7 +464,7 @@ int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 		       char *err, size_t errlen)
 {
 	if (parse_argv(argc, argv, o, err, errlen)) {
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -1;
 	}
 	return 0;
@@ -524,6 +514,6 @@ int capture_opts_apply_long(struct capture_opts *o, const char *name, const char
 		goto fail;
 	return 0;
 fail:
-	one_line(err, errlen);
+	err_one_line(err, errlen);
 	return -1;
 }

@@ -21,6 +21,7 @@
 
 #include <ini.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -77,21 +78,6 @@ static const struct key keys[] = {
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
-static int is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-/* Messages echo file contents and paths: keep them one line. */
-static void one_line(char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; err && i < errlen && err[i]; i++)
-		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
-			err[i] = '?';
-}
 
 static const struct key *key_by_name(const char *name)
 {
@@ -287,7 +273,7 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	if (p->lineno == 1 && end - s >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
 		s += 3; /* UTF-8 byte order mark */
-	while (s < end && is_space((unsigned char)*s))
+	while (s < end && isspace((unsigned char)*s))
 		s++;
 	p->line = s;
 	p->line_len = (size_t)(end - s);
@@ -299,7 +285,7 @@ static char *read_line(char *str, int num, void *stream)
 	eq = memchr(s, '=', (size_t)(end - s));
 	if (eq && *s != '#' && *s != ';') {
 		name_end = eq;
-		while (name_end > s && is_space((unsigned char)name_end[-1]))
+		while (name_end > s && isspace((unsigned char)name_end[-1]))
 			name_end--;
 		n = (size_t)(name_end - s);
 		if (n > CONFIG_MAX_KEY || n + 3 > (size_t)num) {
@@ -431,7 +417,7 @@ static int on_pair(void *user, const char *section, const char *name, const char
 		return 0;
 	}
 	n_end = eq;
-	while (n_end > s && is_space((unsigned char)n_end[-1]))
+	while (n_end > s && isspace((unsigned char)n_end[-1]))
 		n_end--;
 	n = (size_t)(n_end - s);
 	if (!n || n > CONFIG_MAX_KEY || !name || strlen(name) != n || memcmp(name, s, n)) {
@@ -441,9 +427,9 @@ static int on_pair(void *user, const char *section, const char *name, const char
 	memcpy(key, s, n);
 	key[n] = '\0';
 	v = eq + 1;
-	while (v < end && is_space((unsigned char)*v))
+	while (v < end && isspace((unsigned char)*v))
 		v++;
-	while (end > v && is_space((unsigned char)end[-1]))
+	while (end > v && isspace((unsigned char)end[-1]))
 		end--;
 	return apply_line(p, key, v, (size_t)(end - v)) ? 0 : 1;
 }
@@ -484,7 +470,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config_a
 	out->argv = p.args.argv;
 	return 0;
 fail:
-	one_line(err, errlen);
+	err_one_line(err, errlen);
 	argv_release(&p.args);
 	return -1;
 }
@@ -500,7 +486,7 @@ int config_load(const char *path, struct config_args *out, char *err, size_t err
 	ret = textfile_read(path, CONFIG_MAX_BYTES, &text, &len);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot read: %s", path, strerror(-ret));
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -1;
 	}
 	rc = config_parse(path, text, len, out, err, errlen);
@@ -593,7 +579,7 @@ int config_expand_argv(int argc, char **argv, struct config_args *out,
 	out->argv = NULL;
 	*config_path = NULL;
 	if (scan_cli(argc, argv, &sc, err, errlen)) {
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -1;
 	}
 	if (sc.config_at >= 0 && config_load(sc.config_path, &file, err, errlen))
@@ -691,7 +677,7 @@ static int put_string(FILE *f, const char *path, const char *key, const char *v,
 			key);
 		return -1;
 	}
-	if (is_space((unsigned char)v[0]) || is_space((unsigned char)v[n - 1])) {
+	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1])) {
 		err_set(err, errlen,
 			"%s: %s: a value starting or ending with white space cannot be written",
 			path, key);
@@ -810,6 +796,6 @@ int config_write(const char *path, const struct capture_opts *o, char *err, size
 out:
 	free(text);
 	if (rc)
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 	return rc;
 }

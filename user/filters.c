@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -95,21 +96,6 @@ static const struct {
 #define N_AOVPN (sizeof(aovpn) / sizeof(aovpn[0]))
 
 static const char name_rule[] = "1-32 of A-Z a-z 0-9 . _ -";
-
-static int is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
-
-/* Messages echo paths, file contents and arguments: keep them one line. */
-static void one_line(char *err, size_t errlen)
-{
-	size_t i;
-
-	for (i = 0; err && i < errlen && err[i]; i++)
-		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
-			err[i] = '?';
-}
 
 /* ---------------------------------------------------------------------- */
 /* Values                                                                  */
@@ -768,9 +754,9 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	if (p->lineno == 1 && end - s >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
 		s += 3; /* UTF-8 byte order mark */
-	while (s < end && is_space((unsigned char)*s))
+	while (s < end && isspace((unsigned char)*s))
 		s++;
-	while (end > s && is_space((unsigned char)end[-1]))
+	while (end > s && isspace((unsigned char)end[-1]))
 		end--;
 	p->line = s;
 	p->line_len = (size_t)(end - s);
@@ -795,7 +781,7 @@ static char *read_line(char *str, int num, void *stream)
 		return NULL;
 	}
 	k_end = eq;
-	while (k_end > s && is_space((unsigned char)k_end[-1]))
+	while (k_end > s && isspace((unsigned char)k_end[-1]))
 		k_end--;
 	n = (size_t)(k_end - s);
 	for (k = 0; k < N_KEYS; k++)
@@ -838,7 +824,7 @@ static int on_pair(void *user, const char *section, const char *name, const char
 		return 0;
 	}
 	r = &p->set->rules[i];
-	for (v = eq + 1; v < end && is_space((unsigned char)*v); v++)
+	for (v = eq + 1; v < end && isspace((unsigned char)*v); v++)
 		;
 	if (v == end) {
 		fail_at(p, p->lineno, "%s: empty value", keys[k].file);
@@ -869,7 +855,7 @@ int filters_parse(const char *path, const char *text, size_t len, struct filter_
 	memset(out, 0, sizeof(*out));
 	if (!p) {
 		err_set(err, errlen, "%s: out of memory", path);
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -ENOMEM;
 	}
 	p->path = path;
@@ -900,7 +886,7 @@ int filters_parse(const char *path, const char *text, size_t len, struct filter_
 fail:
 	free(p);
 	memset(out, 0, sizeof(*out));
-	one_line(err, errlen);
+	err_one_line(err, errlen);
 	return rc;
 }
 
@@ -916,7 +902,7 @@ int filters_load(const char *path, struct filter_set *out, char *err, size_t err
 		return 0; /* no filters yet */
 	if (ret) {
 		err_set(err, errlen, "%s: cannot read: %s", path, strerror(-ret));
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return ret;
 	}
 	rc = filters_parse(path, text, len, out, err, errlen);
@@ -978,20 +964,20 @@ int filters_save(const char *path, const struct filter_set *set, char *err, size
 		if (!filters_valid_name(set->names[i]) || filters_find(set, set->names[i]) != (int)i) {
 			err_set(err, errlen, "%s: cannot write: filter %u has a bad or repeated name",
 				path, i + 1);
-			one_line(err, errlen);
+			err_one_line(err, errlen);
 			return -EINVAL;
 		}
 		if (valid_rule(&set->rules[i], msg, sizeof(msg))) {
 			err_set(err, errlen, "%s: cannot write: filter '%s': %s", path,
 				set->names[i], msg);
-			one_line(err, errlen);
+			err_one_line(err, errlen);
 			return -EINVAL;
 		}
 	}
 	f = open_memstream(&text, &len);
 	if (!f) {
 		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -ENOMEM;
 	}
 	fprintf(f,
@@ -1004,13 +990,13 @@ int filters_save(const char *path, const struct filter_set *set, char *err, size
 	if (fclose(f) || !text) {
 		free(text);
 		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -ENOMEM;
 	}
 	rc = textfile_replace(path, text, len, 0640, err, errlen);
 	free(text);
 	if (rc)
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 	return rc;
 }
 
@@ -1041,7 +1027,7 @@ static int hits_line(char *line, const char **name, unsigned long long *v)
 		;
 	if (e == s || e - s > 20)
 		return -1;
-	while (is_space((unsigned char)*e))
+	while (isspace((unsigned char)*e))
 		e++;
 	if (*e)
 		return -1;
@@ -1384,13 +1370,13 @@ int filters_add_args(struct filter_set *set, int argc, char **argv, char *err, s
 	struct add_req req;
 
 	if (parse_add(argc, argv, &req, NULL, err, errlen)) {
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -1;
 	}
 	if (req.help)
 		return 1;
 	if (apply_add(set, &req, err, errlen)) {
-		one_line(err, errlen);
+		err_one_line(err, errlen);
 		return -1;
 	}
 	return 0;
@@ -1429,7 +1415,7 @@ static const char filter_usage[] =
 
 static int usage_error(const char *cmd, char *err, size_t errlen)
 {
-	one_line(err, errlen);
+	err_one_line(err, errlen);
 	log_error("%s: %s", cmd, err);
 	return EXIT_USAGE;
 }

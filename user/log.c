@@ -94,3 +94,12 @@ void err_set(char *err, size_t errlen, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
+
+void err_one_line(char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; err && i < errlen && err[i]; i++)
+		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+			err[i] = '?';
+}

@@ -24,4 +24,10 @@ void log_hook_libraries(void);
 void err_set(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Messages echo arguments, paths and file contents: replace control bytes
+ * (newlines above all) by '?' so every error stays one line.
+ */
+void err_one_line(char *err, size_t errlen);
+
 #endif /* VPNCAP_LOG_H */
