@@ -14,9 +14,14 @@
  * traffic within host_window_ns (hosts_map), and its datagram is recorded
  * so the rest follow too.
  *
- * Matching frames get a metadata header (hook timestamp, rule index, queue,
- * class, flags) and are redirected to the AF_XDP socket of their RX queue;
- * the rest are passed to the stack or dropped.
+ * What happens to a matching frame depends on the mode (settings.mode):
+ * bypass gives it a metadata header (hook timestamp, rule index, queue,
+ * class, flags) and redirects it to the AF_XDP socket of its RX queue;
+ * inline copies it, with the same facts in a record header, into the
+ * capture_ring ring buffer and passes it on, so the host keeps its traffic.
+ * A TC egress program (vpncap_tc_egress) classifies transmitted frames the
+ * same way and copies the matching ones into the same ring; it never drops.
+ * Unmatched frames are passed to the stack or (bypass, on request) dropped.
  *
  * Every header access is bounds-checked against data_end, so a frame cut at
  * any point in the headers the classifier reads is simply "not matched".
@@ -25,6 +30,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/pkt_cls.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -95,10 +101,16 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, VPNCAP_DIRS);
 	__type(key, __u32);
 	__type(value, struct vpncap_counters);
 } counters_map SEC(".maps");
+
+/* Inline copies; user space sets the size (--ring-size) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} capture_ring SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -363,12 +375,10 @@ static __always_inline int parse_transport(struct cursor *c, struct frame_info *
 	}
 }
 
-static __always_inline int parse_frame(struct xdp_md *ctx, struct frame_info *f)
+/* Works on XDP and on TC packet pointers alike: both are checked against end. */
+static __always_inline int parse_frame(void *data, void *data_end, struct frame_info *f)
 {
-	struct cursor c = {
-		.pos = (void *)(long)ctx->data,
-		.end = (void *)(long)ctx->data_end,
-	};
+	struct cursor c = { .pos = data, .end = data_end };
 	__u16 ethertype;
 	int err;
 
@@ -643,12 +653,221 @@ static __always_inline void host_refresh(const struct frame_info *f, __u16 rule,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Verdict                                                                  */
+/* Classification, shared by the XDP and the TC hook                        */
+/* ------------------------------------------------------------------------ */
+
+/* The settings, read once per frame: the whole frame uses one rule set. */
+struct hook_config {
+	struct vpncap_ruleset *set;
+	__u64 frag_timeout;
+	__u64 host_window;
+	__u32 unmatched;
+	__u32 mode;
+	__u32 snaplen;
+};
+
+/* What classify() found for a matching frame. */
+struct match {
+	__u64 now;              /* bpf_ktime_get_ns() at the hook */
+	__u32 rule;             /* index of the first matching rule */
+	__u8 klass;             /* VPNCAP_CLASS_* */
+	__u8 flags;             /* VPNCAP_META_* */
+};
+
+static __always_inline int read_config(struct hook_config *hc)
+{
+	struct vpncap_settings *settings;
+	__u32 key = 0, slot;
+
+	settings = bpf_map_lookup_elem(&settings_map, &key);
+	if (!settings)
+		return -1;
+	slot = settings->active_rules & 1;
+	hc->unmatched = settings->unmatched;
+	hc->mode = settings->mode;
+	hc->snaplen = settings->snaplen;
+	hc->frag_timeout = settings->frag_timeout_ns;
+	hc->host_window = settings->host_window_ns;
+	hc->set = bpf_map_lookup_elem(&rules_map, &slot);
+	return hc->set ? 0 : -1;
+}
+
+/*
+ * Does the frame match? Later fragments follow their datagram's first
+ * fragment, or a recent exchange of their two hosts. Counts the match and
+ * the rule's hit. 1 with m filled, or 0.
+ */
+static __always_inline int classify(void *data, void *data_end, const struct hook_config *hc,
+				    struct vpncap_counters *cnt, struct match *m)
+{
+	struct frame_info f = {};
+	__u32 rule_key;
+	__u64 now, *hits;
+	__u8 flags = 0;
+	int rule = -1;
+
+	if (parse_frame(data, data_end, &f))
+		return 0;
+	/* The clock only for frames that need it: fragments and matches. */
+	now = f.frag != FRAG_NONE ? bpf_ktime_get_ns() : 0;
+
+	/* A later fragment follows its datagram's first fragment's rule. */
+	if (f.frag == FRAG_LATER && hc->frag_timeout) {
+		rule = frag_lookup(&f, now);
+		if (rule >= 0) {
+			flags = VPNCAP_META_FRAGMENT;
+			cnt->fragments++;
+		}
+	}
+	if (rule < 0) {
+		rule = vpncap_match_rules(hc->set, &f);
+		/* A matched first fragment: its later fragments will follow. */
+		if (rule >= 0 && f.frag == FRAG_FIRST && hc->frag_timeout)
+			frag_remember(&f, rule, now, hc->frag_timeout);
+	}
+	/* A fragment ahead of its first one: taken if its hosts talked lately. */
+	if (rule < 0 && f.frag == FRAG_LATER && hc->host_window) {
+		rule = host_lookup(&f, now, hc->host_window);
+		if (rule >= 0) {
+			flags = VPNCAP_META_FRAGMENT;
+			cnt->early_fragments++;
+			if (hc->frag_timeout)
+				frag_remember(&f, rule, now, hc->frag_timeout);
+		}
+	}
+	if (rule < 0 || rule >= VPNCAP_MAX_RULES)
+		return 0;
+	if (!now)
+		now = bpf_ktime_get_ns();
+	if (hc->host_window)
+		host_refresh(&f, rule, now);
+	cnt->matched++;
+	rule_key = rule;
+	hits = bpf_map_lookup_elem(&hits_map, &rule_key);
+	if (hits)
+		(*hits)++;
+	m->now = now;
+	m->rule = rule_key;
+	m->klass = f.klass;
+	m->flags = flags;
+	return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Inline: copies into capture_ring                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes to copy: the frame, cut at the rule's snaplen, the capture's, the ring's limit. */
+static __always_inline __u32 copy_len(const struct hook_config *hc, const struct match *m,
+				      __u32 len, struct vpncap_counters *cnt)
+{
+	__u32 snap = hc->snaplen, rule_snap = 0;
+
+	if (m->rule < VPNCAP_MAX_RULES)
+		rule_snap = hc->set->rules[m->rule].snaplen;
+	if (rule_snap && (!snap || rule_snap < snap))
+		snap = rule_snap;
+	if (snap && len > snap)
+		len = snap;
+	if (len > VPNCAP_RING_MAX_COPY) {
+		len = VPNCAP_RING_MAX_COPY;
+		cnt->truncated++;
+	}
+	return len;
+}
+
+/*
+ * One record of room bytes of frame (a constant in each inlined copy: the
+ * verifier wants a known reservation size). 0 when submitted, -1 when the
+ * ring had no room, -2 when the frame could not be read.
+ */
+static __always_inline int ring_put(void *ctx, int is_xdp, const struct vpncap_ring_rec *hdr,
+				    __u64 caplen, const __u64 room)
+{
+	struct vpncap_ring_rec *rec;
+	int err;
+
+	rec = bpf_ringbuf_reserve(&capture_ring, sizeof(*rec) + room, 0);
+	if (!rec)
+		return -1;
+	/*
+	 * The caller's size class already bounds caplen, but the verifier must
+	 * see the bound on the register passed: a 64-bit value, compared and
+	 * used as is (a 32-bit one gets a zero-extended copy compared instead).
+	 */
+	OPAQUE(caplen);
+	if (caplen > room)
+		caplen = room;
+	*rec = *hdr;
+	rec->caplen = caplen;
+	if (caplen < 1)
+		err = -1;
+	else if (is_xdp)
+		err = bpf_xdp_load_bytes(ctx, 0, rec + 1, caplen);
+	else
+		err = bpf_skb_load_bytes(ctx, 0, rec + 1, caplen);
+	if (err) {
+		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
+		return -2;
+	}
+	bpf_ringbuf_submit(rec, 0);
+	return 0;
+}
+
+/* The smallest size class that holds caplen bytes: at most twice the need. */
+static __always_inline int ring_put_sized(void *ctx, int is_xdp,
+					  const struct vpncap_ring_rec *hdr, __u32 caplen)
+{
+	if (caplen <= 128)
+		return ring_put(ctx, is_xdp, hdr, caplen, 128);
+	if (caplen <= 256)
+		return ring_put(ctx, is_xdp, hdr, caplen, 256);
+	if (caplen <= 512)
+		return ring_put(ctx, is_xdp, hdr, caplen, 512);
+	if (caplen <= 1024)
+		return ring_put(ctx, is_xdp, hdr, caplen, 1024);
+	if (caplen <= 1536)
+		return ring_put(ctx, is_xdp, hdr, caplen, 1536);
+	if (caplen <= 2048)
+		return ring_put(ctx, is_xdp, hdr, caplen, 2048);
+	if (caplen <= 4096)
+		return ring_put(ctx, is_xdp, hdr, caplen, 4096);
+	if (caplen <= 9216)
+		return ring_put(ctx, is_xdp, hdr, caplen, 9216);
+	if (caplen <= 16384)
+		return ring_put(ctx, is_xdp, hdr, caplen, 16384);
+	if (caplen <= 32768)
+		return ring_put(ctx, is_xdp, hdr, caplen, 32768);
+	return ring_put(ctx, is_xdp, hdr, caplen, VPNCAP_RING_MAX_COPY);
+}
+
+/* Copy a matching frame into the ring; a full ring loses the copy, never the frame. */
+static __always_inline void copy_frame(void *ctx, int is_xdp, const struct hook_config *hc,
+				       struct vpncap_counters *cnt, const struct match *m,
+				       __u32 len, __u32 queue, __u8 ring_flags)
+{
+	struct vpncap_ring_rec hdr = {
+		.hook_ns = m->now,
+		.origlen = len,
+		.rule = m->rule,
+		.queue = queue,
+		.klass = m->klass,
+		.flags = m->flags,
+		.ring_flags = ring_flags,
+	};
+
+	if (ring_put_sized(ctx, is_xdp, &hdr, copy_len(hc, m, len, cnt)))
+		cnt->ring_full++;
+	else
+		cnt->copied++;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bypass: redirect into AF_XDP                                             */
 /* ------------------------------------------------------------------------ */
 
 /* Put the metadata in front of the frame; failure only loses the stamp. */
-static __always_inline void write_meta(struct xdp_md *ctx, __u64 now, __u16 rule, __u8 klass,
-				       __u8 flags)
+static __always_inline void write_meta(struct xdp_md *ctx, const struct match *m)
 {
 	struct vpncap_meta *meta;
 	void *data;
@@ -659,17 +878,19 @@ static __always_inline void write_meta(struct xdp_md *ctx, __u64 now, __u16 rule
 	data = (void *)(long)ctx->data;
 	if ((void *)(meta + 1) > data)
 		return;
-	meta->hook_ns = now;
-	meta->rule = rule;
+	meta->hook_ns = m->now;
+	meta->rule = m->rule;
 	meta->magic = VPNCAP_META_MAGIC;
 	meta->rx_queue = ctx->rx_queue_index;
-	meta->klass = klass;
-	meta->flags = flags;
+	meta->klass = m->klass;
+	meta->flags = m->flags;
 }
 
-static __always_inline int unmatched_verdict(struct vpncap_counters *cnt, __u32 unmatched)
+/* Inline never drops: the host's traffic goes on whatever the settings say. */
+static __always_inline int unmatched_verdict(struct vpncap_counters *cnt,
+					     const struct hook_config *hc)
 {
-	if (unmatched == VPNCAP_UNMATCHED_DROP) {
+	if (hc->unmatched == VPNCAP_UNMATCHED_DROP && hc->mode == VPNCAP_MODE_BYPASS) {
 		cnt->dropped++;
 		return XDP_DROP;
 	}
@@ -677,88 +898,88 @@ static __always_inline int unmatched_verdict(struct vpncap_counters *cnt, __u32 
 	return XDP_PASS;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Entry points                                                             */
+/* ------------------------------------------------------------------------ */
+
 /* Let other programs on the libxdp dispatcher run after us on XDP_PASS. */
 struct {
 	__uint(priority, 10);
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(vpncap_xdp);
 
-SEC("xdp")
+/*
+ * Received frames. xdp.frags: a multi-buffer frame (jumbo, or GRO on veth)
+ * is seen whole through bpf_xdp_load_bytes(), and the program does not stop
+ * a veth peer from using GSO.
+ */
+SEC("xdp.frags")
 int vpncap_xdp(struct xdp_md *ctx)
 {
-	struct frame_info f = {};
-	struct vpncap_settings *settings;
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	__u32 key = VPNCAP_DIR_IN, queue = ctx->rx_queue_index;
 	struct vpncap_counters *cnt;
-	struct vpncap_ruleset *set;
-	__u32 key = 0, slot, unmatched, queue = ctx->rx_queue_index, rule_key;
-	__u64 now, frag_timeout, host_window, *hits;
-	__u8 flags = 0;
-	int rule = -1;
+	struct hook_config hc;
+	struct match m;
+	__u64 len;
 
 	cnt = bpf_map_lookup_elem(&counters_map, &key);
-	settings = bpf_map_lookup_elem(&settings_map, &key);
-	if (!cnt || !settings)
-		return XDP_PASS;
-	/* One read of each setting: the whole frame uses one rule set. */
-	slot = settings->active_rules & 1;
-	unmatched = settings->unmatched;
-	frag_timeout = settings->frag_timeout_ns;
-	host_window = settings->host_window_ns;
-	set = bpf_map_lookup_elem(&rules_map, &slot);
-	if (!set)
+	if (!cnt || read_config(&hc))
 		return XDP_PASS;
 	cnt->seen++;
+	if (!classify(data, data_end, &hc, cnt, &m))
+		return unmatched_verdict(cnt, &hc);
 
-	if (parse_frame(ctx, &f))
-		return unmatched_verdict(cnt, unmatched);
-	/* The clock only for frames that need it: fragments and matches. */
-	now = f.frag != FRAG_NONE ? bpf_ktime_get_ns() : 0;
-
-	/* A later fragment follows its datagram's first fragment's rule. */
-	if (f.frag == FRAG_LATER && frag_timeout) {
-		rule = frag_lookup(&f, now);
-		if (rule >= 0) {
-			flags = VPNCAP_META_FRAGMENT;
-			cnt->fragments++;
-		}
+	/*
+	 * Inline copies. So does bypass for a multi-buffer frame, which an
+	 * AF_XDP socket bound without XDP_USE_SG cannot take: the frame then
+	 * goes on to the stack rather than being lost.
+	 */
+	len = bpf_xdp_get_buff_len(ctx);
+	if (hc.mode == VPNCAP_MODE_INLINE || len > (__u64)(data_end - data)) {
+		copy_frame(ctx, 1, &hc, cnt, &m, len, queue, 0);
+		cnt->passed++;
+		return XDP_PASS;
 	}
-	if (rule < 0) {
-		rule = vpncap_match_rules(set, &f);
-		/* A matched first fragment: its later fragments will follow. */
-		if (rule >= 0 && f.frag == FRAG_FIRST && frag_timeout)
-			frag_remember(&f, rule, now, frag_timeout);
-	}
-	/* A fragment ahead of its first one: taken if its hosts talked lately. */
-	if (rule < 0 && f.frag == FRAG_LATER && host_window) {
-		rule = host_lookup(&f, now, host_window);
-		if (rule >= 0) {
-			flags = VPNCAP_META_FRAGMENT;
-			cnt->early_fragments++;
-			if (frag_timeout)
-				frag_remember(&f, rule, now, frag_timeout);
-		}
-	}
-	if (rule < 0)
-		return unmatched_verdict(cnt, unmatched);
-	if (!now)
-		now = bpf_ktime_get_ns();
-	if (host_window)
-		host_refresh(&f, rule, now);
-	cnt->matched++;
-	rule_key = rule;
-	hits = bpf_map_lookup_elem(&hits_map, &rule_key);
-	if (hits)
-		(*hits)++;
-
 	if (!bpf_map_lookup_elem(&xsks_map, &queue)) {
 		/* No socket on this queue (not chosen with -q): leave it to the stack. */
 		cnt->redirect_fail++;
 		cnt->passed++;
 		return XDP_PASS;
 	}
-	write_meta(ctx, now, rule, f.klass, flags);
+	write_meta(ctx, &m);
 	cnt->redirected++;
 	return bpf_redirect_map(&xsks_map, queue, XDP_PASS);
+}
+
+/* The linear part of a transmitted skb nearly always holds its headers. */
+#define EGRESS_PULL_BYTES 64
+
+/*
+ * Transmitted frames (TC egress, through a tcx link or a clsact filter):
+ * matching ones are copied; every frame goes on, and TC_ACT_UNSPEC lets
+ * the programs after this one decide.
+ */
+SEC("tc")
+int vpncap_tc_egress(struct __sk_buff *skb)
+{
+	__u32 key = VPNCAP_DIR_OUT, want;
+	struct vpncap_counters *cnt;
+	struct hook_config hc;
+	struct match m;
+
+	cnt = bpf_map_lookup_elem(&counters_map, &key);
+	if (!cnt || read_config(&hc))
+		return TC_ACT_UNSPEC;
+	cnt->seen++;
+	want = skb->len < EGRESS_PULL_BYTES ? skb->len : EGRESS_PULL_BYTES;
+	if ((__u32)(skb->data_end - skb->data) < want)
+		bpf_skb_pull_data(skb, want);
+	if (classify((void *)(long)skb->data, (void *)(long)skb->data_end, &hc, cnt, &m))
+		copy_frame(skb, 0, &hc, cnt, &m, skb->len, skb->queue_mapping,
+			   VPNCAP_RING_OUTBOUND);
+	cnt->passed++;
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "GPL";

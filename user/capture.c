@@ -7,6 +7,7 @@
 #include "iface.h"
 #include "log.h"
 #include "privileges.h"
+#include "ring_rx.h"
 #include "rules.h"
 #include "service.h"
 #include "writer.h"
@@ -29,24 +30,40 @@
 #define FILTER_CHECK_NS 250000000ull  /* a changed filter file applies well within 1 s */
 #define ERRLEN 512
 
-/* What the hook and the sockets counted for one interface. */
+/* What the hooks, the sockets and the ring counted for one interface. */
 struct iface_totals {
-	struct vpncap_counters hook;
+	struct vpncap_counters hook;    /* XDP: received frames */
+	struct vpncap_counters egress;  /* TC: transmitted frames (inline) */
+	uint64_t ring_malformed;   /* ring records too short for what they claim */
 	uint64_t sock_dropped;     /* XDP_STATISTICS rx_dropped */
 	uint64_t sock_ring_full;   /* XDP_STATISTICS rx_ring_full */
 	uint64_t fill_empty;       /* XDP_STATISTICS rx_fill_ring_empty_descs */
 	uint64_t queue_full;       /* frames the writer queue had no room for */
-	uint64_t ts_from_hook;     /* frames stamped at the XDP hook */
+	uint64_t ts_from_hook;     /* frames stamped at the XDP or TC hook */
 	uint64_t ts_from_batch;    /* frames stamped once per batch (no metadata) */
+};
+
+struct capture_session;
+
+/* What the ring callback needs to know of its interface. */
+struct ring_ctx {
+	struct capture_session *s;
+	unsigned int if_id;
+	uint64_t batch_ns;              /* one clock read per drain, for unstamped frames */
 };
 
 struct capture_iface {
 	struct iface_info info;
 	struct classifier cls;
+	enum capture_mode mode;         /* BYPASS or INLINE, as chosen */
+	int auto_mode;                  /* chosen by --mode auto: may switch to inline */
 	struct xsk_rx queues[CAPTURE_MAX_QUEUES];
 	unsigned int n_queues;
+	struct ring_rx ring;            /* inline copies (bypass: multi-buffer frames) */
+	int ring_open;
+	struct ring_ctx ring_ctx;
 	struct iface_totals live;       /* the producer's own counts (queue_full, ts_*) */
-	char description[512];
+	char description[2][512];       /* one per IDB set: the writer may read the other */
 };
 
 struct capture_session {
@@ -114,6 +131,34 @@ static int choose_queues(struct capture_iface *ci, const struct capture_opts *o,
 	return 0;
 }
 
+/*
+ * --mode auto: a capture port (no IP address) gets bypass, an interface the
+ * host uses gets inline, which never takes its traffic away.
+ */
+static int choose_mode(struct capture_iface *ci, const struct capture_opts *o,
+		       char *err, size_t errlen)
+{
+	ci->auto_mode = o->mode == CAPTURE_MODE_AUTO;
+	if (!ci->auto_mode) {
+		ci->mode = o->mode;
+		return 0;
+	}
+	ci->mode = iface_has_ip(&ci->info) ? CAPTURE_MODE_INLINE : CAPTURE_MODE_BYPASS;
+	if (ci->mode == CAPTURE_MODE_INLINE && o->unmatched == VPNCAP_UNMATCHED_DROP) {
+		err_set(err, errlen,
+			"%s: has IP address %s, so --mode auto captures inline, which never drops frames; "
+			"--unmatched drop needs --mode bypass",
+			ci->info.name, ci->info.ip_addr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *mode_name(enum capture_mode mode)
+{
+	return mode == CAPTURE_MODE_INLINE ? "inline" : "bypass";
+}
+
 /* Checks that touch nothing: a failure here is bad usage (exit 2). */
 static int check_iface(struct capture_iface *ci, const char *name,
 		       const struct capture_opts *o, char *err, size_t errlen)
@@ -122,14 +167,9 @@ static int check_iface(struct capture_iface *ci, const char *name,
 
 	if (ret)
 		return ret;
-	if (iface_has_ip(&ci->info) && o->mode != CAPTURE_MODE_BYPASS) {
-		err_set(err, errlen,
-			"%s: has IP address %s; capturing redirects matched frames away from the host stack, "
-			"which would cut this host's VPN traffic off. Use a capture port without addresses, "
-			"or give --mode bypass if that is really wanted",
-			name, ci->info.ip_addr);
-		return -EADDRINUSE;
-	}
+	ret = choose_mode(ci, o, err, errlen);
+	if (ret)
+		return ret;
 	return choose_queues(ci, o, err, errlen);
 }
 
@@ -178,30 +218,65 @@ static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
 	return 0;
 }
 
-/* Maps filled and sockets bound first, so the first frame after attach is captured. */
+static void on_ring_frame(void *ctx, const struct ring_frame *frame);
+
+static void announce_mode(const struct capture_iface *ci)
+{
+	if (ci->auto_mode)
+		log_info("%s: --mode auto chose %s: %s", ci->info.name, mode_name(ci->mode),
+			 ci->mode == CAPTURE_MODE_INLINE ?
+			 "the interface has an IP address, so matched frames are copied and the host keeps its traffic" :
+			 "the interface has no IP address (a capture port), so matched frames are taken off it");
+}
+
+/*
+ * Maps filled and sockets bound first, so the first frame after attach is
+ * captured. Inline needs no AF_XDP socket, but every interface has the ring:
+ * bypass sends it the multi-buffer frames AF_XDP cannot take.
+ */
 static int start_iface(struct capture_session *s, struct capture_iface *ci,
 		       char *err, size_t errlen)
 {
 	const struct capture_opts *o = s->opts;
 	int ret;
 
-	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, err, errlen);
+	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, o->ring_size, err,
+			      errlen);
 	if (ret)
 		return ret;
 	ci->cls.frag_timeout_ns = o->fragment_timeout_ms * 1000000ull;
 	ci->cls.host_window_ns = o->fragment_window_ms * 1000000ull;
+	ci->cls.bpf_mode = ci->mode == CAPTURE_MODE_INLINE ? VPNCAP_MODE_INLINE : VPNCAP_MODE_BYPASS;
+	ci->cls.snaplen = o->snaplen;
 	ret = classifier_apply_rules(&ci->cls, &s->rules, o->unmatched);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot fill the classifier maps: %s", ci->info.name,
 			strerror(-ret));
 		return ret;
 	}
-	ret = open_sockets(ci, o, err, errlen);
-	if (ret)
+	if (ci->mode == CAPTURE_MODE_BYPASS) {
+		ret = open_sockets(ci, o, err, errlen);
+		if (ret)
+			return ret;
+	} else {
+		ci->n_queues = 0;
+	}
+	ret = ring_rx_open(&ci->ring, classifier_ring_fd(&ci->cls), on_ring_frame, &ci->ring_ctx);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot map the capture ring buffer: %s", ci->info.name,
+			strerror(-ret));
 		return ret;
+	}
+	ci->ring_open = 1;
 	ret = classifier_attach(&ci->cls, o->xdp_mode, err, errlen);
 	if (ret)
 		return ret;
+	if (ci->mode == CAPTURE_MODE_INLINE) {
+		ret = classifier_attach_egress(&ci->cls, err, errlen);
+		if (ret)
+			return ret;
+	}
+	announce_mode(ci);
 	ret = iface_ensure_up(ci->info.name);
 	if (ret == 1)
 		log_info("%s: link was down; set up for capture (left up at exit)", ci->info.name);
@@ -218,18 +293,19 @@ static void stop_iface(struct capture_iface *ci)
 	for (i = 0; i < ci->n_queues; i++)
 		xsk_rx_close(&ci->queues[i]);
 	ci->n_queues = 0;
+	if (ci->ring_open)
+		ring_rx_close(&ci->ring);
+	ci->ring_open = 0;
 }
 
 /* ---- file headers and statistics --------------------------------------- */
 
-static void describe_iface(struct capture_iface *ci)
+static void describe_bypass(struct capture_iface *ci, char *buf, size_t len)
 {
-	char *buf = ci->description;
-	size_t len = sizeof(ci->description), used;
+	size_t used;
 	unsigned int i;
 
-	used = (size_t)snprintf(buf, len, "driver %s; rx queue%s", ci->info.driver,
-				ci->n_queues == 1 ? "" : "s");
+	used = (size_t)snprintf(buf, len, "rx queue%s", ci->n_queues == 1 ? "" : "s");
 	for (i = 0; i < ci->n_queues && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%u", i ? "," : " ",
 					 ci->queues[i].queue_id);
@@ -239,6 +315,26 @@ static void describe_iface(struct capture_iface *ci)
 			 ci->info.rx_queues, xdp_mode_name(ci->cls.mode),
 			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program",
 			 ci->n_queues && ci->queues[0].zero_copy ? "zero-copy" : "copy");
+}
+
+/* if_description of IDB set k: how this interface is captured. */
+static void describe_iface(struct capture_session *s, struct capture_iface *ci, unsigned int k)
+{
+	char *buf = ci->description[k], how[400];
+	size_t len = sizeof(ci->description[k]);
+
+	if (ci->mode == CAPTURE_MODE_BYPASS)
+		describe_bypass(ci, how, sizeof(how));
+	else
+		snprintf(how, sizeof(how),
+			 "received: xdp %s (%s), transmitted: tc egress %s; copied through a %llu-byte "
+			 "bpf ring buffer; timestamps at the xdp and tc hooks",
+			 xdp_mode_name(ci->cls.mode),
+			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program",
+			 tc_egress_kind_name(ci->cls.egress.kind),
+			 (unsigned long long)s->opts->ring_size);
+	snprintf(buf, len, "driver %s; mode %s%s; %s", ci->info.driver, mode_name(ci->mode),
+		 ci->auto_mode ? " (auto)" : "", how);
 }
 
 static void read_hardware(char *buf, size_t len)
@@ -274,14 +370,16 @@ static void prepare_idbs(struct capture_session *s, unsigned int k, uint32_t unm
 		n = (int)strlen(s->filter[k]);
 	snprintf(s->filter[k] + n, sizeof(s->filter[k]) - (size_t)n, "; unmatched frames %s",
 		 unmatched == VPNCAP_UNMATCHED_DROP ? "dropped" : "passed");
-	for (i = 0; i < s->n_ifaces; i++)
+	for (i = 0; i < s->n_ifaces; i++) {
+		describe_iface(s, &s->ifaces[i], k);
 		s->idbs[k][i] = (struct pcapng_idb_info){
 			.linktype = PCAPNG_LINKTYPE_ETHERNET,
 			.snaplen = s->opts->snaplen,
 			.name = s->ifaces[i].info.name,
-			.description = s->ifaces[i].description,
+			.description = s->ifaces[i].description[k],
 			.filter = s->filter[k],
 		};
+	}
 }
 
 /* SHB and IDB contents; the IDBs are completed once the interfaces are attached. */
@@ -321,10 +419,14 @@ static void snapshot_totals(struct capture_session *s, int with_hook)
 		struct capture_iface *ci = &s->ifaces[i];
 		struct iface_totals t = ci->live;
 
-		if (with_hook)
-			classifier_read_counters(&ci->cls, &t.hook);
-		else
+		if (with_hook) {
+			classifier_read_counters(&ci->cls, VPNCAP_DIR_IN, &t.hook);
+			classifier_read_counters(&ci->cls, VPNCAP_DIR_OUT, &t.egress);
+		} else {
 			t.hook = s->totals[i].hook;
+			t.egress = s->totals[i].egress;
+		}
+		t.ring_malformed = ci->ring_open ? ci->ring.malformed : 0;
 		read_socket_totals(ci, &t);
 		pthread_mutex_lock(&s->totals_lock);
 		s->totals[i] = t;
@@ -346,48 +448,65 @@ static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
 	isb->endtime_ns = isb->ts_ns;
 	isb->ifrecv = t.hook.seen;
 	isb->ifdrop = t.sock_dropped;
-	isb->filteraccept = t.hook.matched;
-	isb->osdrop = t.sock_ring_full;
+	isb->filteraccept = t.hook.matched + t.egress.matched;
+	isb->osdrop = t.sock_ring_full + t.hook.ring_full + t.egress.ring_full;
 	snprintf(comment, len,
 		 "vpncap: hook: seen %llu, matched %llu (fragments %llu, early fragments %llu), "
 		 "redirected %llu, no socket on queue %llu, passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
 		 "fill_ring_empty %llu; writer queue full %llu; timestamps of %llu frames taken at "
-		 "the XDP hook, %llu per batch (no metadata)",
+		 "the hook, %llu per batch (no metadata); "
+		 "received copies: %llu, lost to a full ring %llu, cut at 64k %llu; "
+		 "egress hook: seen %llu, matched %llu, copied %llu, lost to a full ring %llu, cut at 64k %llu",
 		 (unsigned long long)t.hook.seen, (unsigned long long)t.hook.matched,
 		 (unsigned long long)t.hook.fragments, (unsigned long long)t.hook.early_fragments,
 		 (unsigned long long)t.hook.redirected, (unsigned long long)t.hook.redirect_fail,
 		 (unsigned long long)t.hook.passed, (unsigned long long)t.hook.dropped,
 		 (unsigned long long)t.sock_dropped, (unsigned long long)t.sock_ring_full,
 		 (unsigned long long)t.fill_empty, (unsigned long long)t.queue_full,
-		 (unsigned long long)t.ts_from_hook, (unsigned long long)t.ts_from_batch);
+		 (unsigned long long)t.ts_from_hook, (unsigned long long)t.ts_from_batch,
+		 (unsigned long long)t.hook.copied, (unsigned long long)t.hook.ring_full,
+		 (unsigned long long)t.hook.truncated, (unsigned long long)t.egress.seen,
+		 (unsigned long long)t.egress.matched, (unsigned long long)t.egress.copied,
+		 (unsigned long long)t.egress.ring_full, (unsigned long long)t.egress.truncated);
 }
 
 /* ---- the hot path ------------------------------------------------------ */
 
+/* A frame as either path hands it over, before it goes into the writer queue. */
+struct captured {
+	const uint8_t *data;
+	uint32_t len;           /* bytes at data */
+	uint32_t origlen;       /* length of the frame on the wire */
+	uint32_t queue;
+	uint32_t rule;          /* VPNCAP_MAX_RULES when unknown */
+	uint32_t flags;         /* FRAME_REC_OUTBOUND, FRAME_REC_COPIED */
+	int stamped;            /* hook_ns was taken at the hook */
+	uint64_t hook_ns;
+};
+
 static void queue_frame(struct capture_session *s, unsigned int if_id,
-			const struct xsk_rx *q, const struct xsk_frame *fr,
-			uint64_t *batch_ns)
+			const struct captured *fr, uint64_t *batch_ns)
 {
 	struct capture_iface *ci = &s->ifaces[if_id];
 	struct frame_rec rec = {
 		.if_id = if_id,
 		.caplen = fr->len < s->opts->snaplen ? fr->len : s->opts->snaplen,
-		.origlen = fr->len,
-		.queue = q->queue_id,
+		.origlen = fr->origlen,
+		.queue = fr->queue,
+		.flags = fr->flags,
 	};
-	uint64_t hook_ns;
+	uint64_t hook_ns = fr->hook_ns;
 
 	if (s->opts->count && s->queued >= s->opts->count) {
 		s->after_count++;
 		return;
 	}
 	/* A filter's own snaplen: IKE kept whole, ESP or TLS cut to their headers. */
-	if (fr->meta && fr->meta->rule < VPNCAP_MAX_RULES && s->rule_snaplen[fr->meta->rule] &&
-	    s->rule_snaplen[fr->meta->rule] < rec.caplen)
-		rec.caplen = s->rule_snaplen[fr->meta->rule];
-	hook_ns = fr->meta ? fr->meta->hook_ns : 0;
-	if (clock_frame_ns(&s->clock, fr->meta ? &hook_ns : NULL, batch_ns, &rec.ts_ns)) {
-		rec.flags = FRAME_REC_TS_HOOK;
+	if (fr->rule < VPNCAP_MAX_RULES && s->rule_snaplen[fr->rule] &&
+	    s->rule_snaplen[fr->rule] < rec.caplen)
+		rec.caplen = s->rule_snaplen[fr->rule];
+	if (clock_frame_ns(&s->clock, fr->stamped ? &hook_ns : NULL, batch_ns, &rec.ts_ns)) {
+		rec.flags |= FRAME_REC_TS_HOOK;
 		ci->live.ts_from_hook++;
 	} else {
 		ci->live.ts_from_batch++;
@@ -397,6 +516,48 @@ static void queue_frame(struct capture_session *s, unsigned int if_id,
 		return;
 	}
 	s->queued++;
+}
+
+static void queue_xsk_frame(struct capture_session *s, unsigned int if_id,
+			    const struct xsk_rx *q, const struct xsk_frame *fr, uint64_t *batch_ns)
+{
+	struct captured c = {
+		.data = fr->data,
+		.len = fr->len,
+		.origlen = fr->len,
+		.queue = q->queue_id,
+		.rule = fr->meta ? fr->meta->rule : VPNCAP_MAX_RULES,
+		.stamped = fr->meta != NULL,
+		.hook_ns = fr->meta ? fr->meta->hook_ns : 0,
+	};
+
+	queue_frame(s, if_id, &c, batch_ns);
+}
+
+/* ring_rx callback: one copied frame, in place in the ring. */
+static void on_ring_frame(void *ctx, const struct ring_frame *frame)
+{
+	struct ring_ctx *rc = ctx;
+	const struct vpncap_ring_rec *h = frame->hdr;
+	struct captured c = {
+		.data = frame->data,
+		.len = h->caplen,
+		.origlen = h->origlen > h->caplen ? h->origlen : h->caplen,
+		.queue = h->queue,
+		.rule = h->rule,
+		.flags = FRAME_REC_COPIED |
+			 (h->ring_flags & VPNCAP_RING_OUTBOUND ? FRAME_REC_OUTBOUND : 0),
+		.stamped = 1,
+		.hook_ns = h->hook_ns,
+	};
+
+	queue_frame(rc->s, rc->if_id, &c, &rc->batch_ns);
+}
+
+static uint32_t drain_ring(struct capture_iface *ci)
+{
+	ci->ring_ctx.batch_ns = 0;
+	return ring_rx_drain(&ci->ring);
 }
 
 /* One batch from one queue; returns the number of frames taken. */
@@ -413,7 +574,7 @@ static uint32_t drain_batch(struct capture_session *s, unsigned int if_id, struc
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		queue_frame(s, if_id, q, &frames[i], &batch_ns);
+		queue_xsk_frame(s, if_id, q, &frames[i], &batch_ns);
 	xsk_rx_release(q, idx, n);
 	return n;
 }
@@ -424,9 +585,12 @@ static uint64_t drain_all(struct capture_session *s)
 	uint64_t total = 0;
 	unsigned int i, j;
 
-	for (i = 0; i < s->n_ifaces; i++)
+	for (i = 0; i < s->n_ifaces; i++) {
 		for (j = 0; j < s->ifaces[i].n_queues; j++)
 			total += drain_batch(s, i, &s->ifaces[i].queues[j]);
+		if (s->ifaces[i].ring_open)
+			total += drain_ring(&s->ifaces[i]);
+	}
 	if (total)
 		frame_queue_publish(&s->queue);
 	return total;
@@ -436,10 +600,14 @@ static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds
 {
 	unsigned int i, j, n = 0;
 
-	for (i = 0; i < s->n_ifaces; i++)
+	for (i = 0; i < s->n_ifaces; i++) {
 		for (j = 0; j < s->ifaces[i].n_queues; j++)
 			pfds[n++] = (struct pollfd){ .fd = xsk_rx_fd(&s->ifaces[i].queues[j]),
 						     .events = POLLIN };
+		if (s->ifaces[i].ring_open)
+			pfds[n++] = (struct pollfd){ .fd = ring_rx_fd(&s->ifaces[i].ring),
+						     .events = POLLIN };
+	}
 	return n;
 }
 
@@ -454,13 +622,14 @@ static int should_stop(const struct capture_session *s, struct capture_signals *
 
 static void reload(struct capture_session *s);
 static void follow_filters_file(struct capture_session *s);
+static void follow_addresses(struct capture_session *s);
 static void write_hits(struct capture_session *s);
 static void fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c);
 
 /* Wait only when idle: under load the loop never sleeps or makes syscalls per frame. */
 static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 {
-	struct pollfd pfds[CAPTURE_MAX_IFACES * CAPTURE_MAX_QUEUES];
+	struct pollfd pfds[CAPTURE_MAX_IFACES * (CAPTURE_MAX_QUEUES + 1)];
 	unsigned int nfds = build_pollfds(s, pfds);
 	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 	uint64_t next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
@@ -479,10 +648,68 @@ static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 		if (clock_mono_ns() >= next_housekeeping) {
 			snapshot_totals(s, 1);
 			write_hits(s);
+			follow_addresses(s);
 			clock_sync(&s->clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 		}
 	}
+}
+
+/* ---- --mode auto: an address appears ------------------------------------ */
+
+/* The IDBs of the other set, for the interfaces as they are now; the writer starts a file. */
+static void redescribe(struct capture_session *s)
+{
+	struct fileset_config cfg;
+	unsigned int k = s->idb_set ^ 1;
+
+	s->idb_set = k;
+	prepare_idbs(s, k, s->opts->unmatched);
+	fileset_config_of(s, s->is_dir, &cfg);
+	writer_reconfigure(&s->writer, &cfg);
+}
+
+/*
+ * Bypass was chosen because the interface had no address. Once the host
+ * gives it one (networking comes up after vpncap at boot), taking matched
+ * frames away would cut the host's own VPN traffic: copy instead, from now on.
+ */
+static int switch_to_inline(struct capture_iface *ci, const char *addr)
+{
+	char err[ERRLEN];
+	int ret = classifier_set_mode(&ci->cls, VPNCAP_MODE_INLINE);
+
+	if (ret) {
+		log_error("%s: address %s appeared, but switching to inline failed: %s", ci->info.name,
+			  addr, strerror(-ret));
+		return ret;
+	}
+	ci->mode = CAPTURE_MODE_INLINE;
+	if (classifier_attach_egress(&ci->cls, err, sizeof(err)))
+		log_error("%s; transmitted frames are not captured", err);
+	log_info("%s: address %s appeared: --mode auto switched to inline, the host keeps its traffic",
+		 ci->info.name, addr);
+	return 0;
+}
+
+static void follow_addresses(struct capture_session *s)
+{
+	struct iface_info now;
+	unsigned int i;
+	int switched = 0;
+	char err[ERRLEN];
+
+	for (i = 0; i < s->n_ifaces; i++) {
+		struct capture_iface *ci = &s->ifaces[i];
+
+		if (!ci->auto_mode || ci->mode != CAPTURE_MODE_BYPASS ||
+		    iface_lookup(ci->info.name, &now, err, sizeof(err)) || !iface_has_ip(&now))
+			continue;
+		if (!switch_to_inline(ci, now.ip_addr))
+			switched = 1;
+	}
+	if (switched)
+		redescribe(s);
 }
 
 /* ---- reload -------------------------------------------------------------- */
@@ -512,6 +739,8 @@ static const char *needs_restart(const struct capture_opts *a, const struct capt
 		return "snaplen";
 	if (a->queue_size != b->queue_size)
 		return "queue-size";
+	if (a->ring_size != b->ring_size)
+		return "ring-size";
 	return NULL;
 }
 
@@ -703,11 +932,12 @@ static void print_summary(const struct capture_session *s)
 	for (i = 0; i < s->n_ifaces; i++) {
 		const struct iface_totals *t = &s->totals[i];
 
-		seen += t->hook.seen;
-		matched += t->hook.matched;
+		seen += t->hook.seen + t->egress.seen;
+		matched += t->hook.matched + t->egress.matched;
 		queue_full += t->queue_full;
 		dropped += t->hook.redirect_fail + t->sock_dropped + t->sock_ring_full +
-			   t->queue_full;
+			   t->queue_full + t->hook.ring_full + t->egress.ring_full +
+			   t->ring_malformed;
 	}
 	fprintf(stderr, "vpncap: summary: seen %llu, matched %llu, written %llu, dropped %llu",
 		(unsigned long long)seen, (unsigned long long)matched,
@@ -735,9 +965,15 @@ static void announce(const struct capture_session *s)
 	for (i = 0; i < s->n_ifaces; i++) {
 		const struct capture_iface *ci = &s->ifaces[i];
 
-		log_info("capturing on %s (%u queue%s, xdp %s, af_xdp %s) into %s", ci->info.name,
-			 ci->n_queues, ci->n_queues == 1 ? "" : "s", xdp_mode_name(ci->cls.mode),
-			 ci->queues[0].zero_copy ? "zero-copy" : "copy", s->opts->output);
+		if (ci->mode == CAPTURE_MODE_INLINE)
+			log_info("capturing on %s (inline, both directions: xdp %s, tc egress %s) into %s",
+				 ci->info.name, xdp_mode_name(ci->cls.mode),
+				 tc_egress_kind_name(ci->cls.egress.kind), s->opts->output);
+		else
+			log_info("capturing on %s (%u queue%s, xdp %s, af_xdp %s) into %s",
+				 ci->info.name, ci->n_queues, ci->n_queues == 1 ? "" : "s",
+				 xdp_mode_name(ci->cls.mode),
+				 ci->queues[0].zero_copy ? "zero-copy" : "copy", s->opts->output);
 	}
 }
 
@@ -785,10 +1021,11 @@ static int setup(struct capture_session *s, char *err, size_t errlen)
 	int ret;
 
 	for (i = 0; i < s->n_ifaces; i++) {
+		s->ifaces[i].ring_ctx = (struct ring_ctx){ .s = s, .if_id = i };
 		ret = start_iface(s, &s->ifaces[i], err, errlen);
 		if (ret)
 			return ret;
-		describe_iface(&s->ifaces[i]);
+		describe_iface(s, &s->ifaces[i], s->idb_set);
 	}
 	clock_sync(&s->clock);
 	s->start_wall_ns = clock_real_ns();

@@ -23,14 +23,19 @@ const char capture_usage[] =
 	"  -s, --snaplen N         bytes kept per frame (default 262144)\n"
 	"      --duration SECS     stop after SECS seconds\n"
 	"  -c, --count N           stop after N frames written\n"
-	"      --mode bypass       take matched frames away from the host stack (needed\n"
-	"                          when the interface has IP addresses)\n"
+	"      --mode auto|inline|bypass  inline copies matched frames and leaves them\n"
+	"                          to the host, both directions (for the gateway\n"
+	"                          itself); bypass takes received frames away from\n"
+	"                          the host (a capture port); auto (default): bypass\n"
+	"                          without IP addresses on the interface, else inline\n"
 	"      --unmatched pass|drop  what happens to frames that match no rule\n"
 	"      --xdp-mode auto|native|skb  XDP attach mode (auto: native, then skb)\n"
 	"  -q, --queue N           capture RX queue N only (repeatable; default all)\n"
 	"      --copy              force AF_XDP copy mode\n"
 	"      --zero-copy         force AF_XDP zero-copy mode\n"
 	"      --queue-size SIZE   memory between capture and writer (default 32M)\n"
+	"      --ring-size SIZE    inline: kernel ring buffer per interface, a power\n"
+	"                          of two (default 8M)\n"
 	"      --rules LIST        what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
 	"                          esp, icmp, icmpv6 or a number (default\n"
 	"                          udp:500,udp:4500,tcp:443)\n"
@@ -66,6 +71,7 @@ enum long_only_opt {
 	OPT_COPY,
 	OPT_ZEROCOPY,
 	OPT_QUEUE_SIZE,
+	OPT_RING_SIZE,
 	OPT_ROTATE_SIZE,
 	OPT_ROTATE_TIME,
 	OPT_MAX_FILES,
@@ -94,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "copy", no_argument, NULL, OPT_COPY },
 	{ "zero-copy", no_argument, NULL, OPT_ZEROCOPY },
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
 	{ "rotate-time", required_argument, NULL, OPT_ROTATE_TIME },
 	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
@@ -163,6 +170,7 @@ void capture_opts_defaults(struct capture_opts *o)
 	o->unmatched = VPNCAP_UNMATCHED_PASS;
 	o->sync_interval_ms = CAPTURE_DEFAULT_SYNC_MS;
 	o->queue_size = CAPTURE_DEFAULT_QUEUE_SIZE;
+	o->ring_size = CAPTURE_DEFAULT_RING_SIZE;
 	o->fragment_timeout_ms = CAPTURE_DEFAULT_FRAG_TIMEOUT_MS;
 	o->fragment_window_ms = CAPTURE_DEFAULT_FRAG_WINDOW_MS;
 }
@@ -202,6 +210,16 @@ static int apply_output_option(struct capture_opts *o, int c, const char *arg,
 	case OPT_QUEUE_SIZE:
 		return size_option("--queue-size", arg, MIB, 16 * GIB, "1M to 16G",
 				   &o->queue_size, err, errlen);
+	case OPT_RING_SIZE:
+		if (size_option("--ring-size", arg, 64 * KIB, GIB, "64k to 1G", &o->ring_size,
+				err, errlen))
+			return -1;
+		if (o->ring_size & (o->ring_size - 1)) {
+			err_set(err, errlen, "--ring-size: '%s' is not a power of two (64k, 128k, ... 1G)",
+				arg);
+			return -1;
+		}
+		return 0;
 	case OPT_ROTATE_SIZE:
 		return size_option("--rotate-size", arg, 64 * KIB, TIB, "64k to 1T",
 				   &o->rotate_size, err, errlen);
@@ -327,7 +345,7 @@ static int parse_choice(const char *opt, const char *arg, const char *const *wor
 static int apply_option(struct capture_opts *o, int c, const char *arg,
 			char *err, size_t errlen)
 {
-	static const char *const modes[] = { "bypass" };
+	static const char *const modes[] = { "auto", "bypass", "inline" };
 	static const char *const unmatched[] = { "pass", "drop" };
 	static const char *const xdp_modes[] = { "auto", "native", "skb" };
 	uint64_t v;
@@ -365,13 +383,9 @@ static int apply_option(struct capture_opts *o, int c, const char *arg,
 		}
 		return 0;
 	case OPT_MODE:
-		if (!strcmp(arg, "inline")) {
-			err_set(err, errlen, "--mode: 'inline' is not available in this version (only bypass)");
+		if (parse_choice("--mode", arg, modes, 3, &choice, err, errlen))
 			return -1;
-		}
-		if (parse_choice("--mode", arg, modes, 1, &choice, err, errlen))
-			return -1;
-		o->mode = CAPTURE_MODE_BYPASS;
+		o->mode = (enum capture_mode)choice;
 		return 0;
 	case OPT_UNMATCHED:
 		if (parse_choice("--unmatched", arg, unmatched, 2, &choice, err, errlen))
@@ -413,6 +427,10 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 	}
 	if (!o->output && !o->persistent) {
 		err_set(err, errlen, "capture: no output file given (-w FILE)");
+		return -1;
+	}
+	if (o->mode == CAPTURE_MODE_INLINE && o->unmatched == VPNCAP_UNMATCHED_DROP) {
+		err_set(err, errlen, "--unmatched drop needs --mode bypass: inline capture never takes frames from the host");
 		return -1;
 	}
 	return 0;

@@ -16,13 +16,15 @@
 #define CAPTURE_DEFAULT_SNAPLEN 262144u
 #define CAPTURE_MIN_SNAPLEN 64u
 #define CAPTURE_DEFAULT_QUEUE_SIZE (32ull << 20)
+#define CAPTURE_DEFAULT_RING_SIZE (8ull << 20)  /* inline copies: BPF ring buffer per interface */
 #define CAPTURE_DEFAULT_SYNC_MS 1000
 #define CAPTURE_DEFAULT_FRAG_TIMEOUT_MS 30000  /* a datagram's fragments are followed this long */
 #define CAPTURE_DEFAULT_FRAG_WINDOW_MS 10000   /* early fragments: hosts seen this recently */
 
 enum xdp_mode_choice { XDP_MODE_CHOICE_AUTO, XDP_MODE_CHOICE_NATIVE, XDP_MODE_CHOICE_SKB };
 enum copy_choice { COPY_CHOICE_AUTO, COPY_CHOICE_COPY, COPY_CHOICE_ZEROCOPY };
-enum capture_mode { CAPTURE_MODE_DEFAULT, CAPTURE_MODE_BYPASS };
+/* auto: bypass on an interface without IP addresses (a capture port), else inline. */
+enum capture_mode { CAPTURE_MODE_AUTO, CAPTURE_MODE_BYPASS, CAPTURE_MODE_INLINE };
 
 struct capture_opts {
 	const char *ifaces[CAPTURE_MAX_IFACES];
@@ -47,6 +49,7 @@ struct capture_opts {
 	const char *on_rotate;
 	enum compress_kind compress;
 	uint64_t queue_size;            /* bytes of the writer queue */
+	uint64_t ring_size;             /* bytes of each interface's BPF ring buffer (inline) */
 	const char *rules;              /* --rules LIST; NULL = named filters, else the VPN default */
 	uint64_t fragment_timeout_ms;
 	uint64_t fragment_window_ms;

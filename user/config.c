@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	{ "copy", 0, 1, GROUP_COPY, 1 },        /* copy, then zero-copy: apply_line */
 	{ "zero-copy", 0, 1, GROUP_COPY, 1 },
 	{ "queue-size", 0, 0, GROUP_NONE, 1 },
+	{ "ring-size", 0, 0, GROUP_NONE, 1 },
 	{ "rotate-size", 0, 0, GROUP_NONE, 1 },
 	{ "rotate-time", 0, 0, GROUP_NONE, 1 },
 	{ "max-files", 0, 0, GROUP_NONE, 1 },
@@ -727,6 +728,8 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 		fprintf(f, "count = %" PRIu64 "\n", o->count);
 	if (o->mode == CAPTURE_MODE_BYPASS)
 		fprintf(f, "mode = bypass\n");
+	else if (o->mode == CAPTURE_MODE_INLINE)
+		fprintf(f, "mode = inline\n");
 	if (o->unmatched == VPNCAP_UNMATCHED_DROP)
 		fprintf(f, "unmatched = drop\n");
 	if (o->xdp_mode != XDP_MODE_CHOICE_AUTO && (unsigned int)o->xdp_mode < 3)
@@ -739,6 +742,8 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 		fprintf(f, "zero-copy = yes\n");
 	if (o->queue_size != CAPTURE_DEFAULT_QUEUE_SIZE)
 		put_size(f, "queue-size", o->queue_size);
+	if (o->ring_size != CAPTURE_DEFAULT_RING_SIZE)
+		put_size(f, "ring-size", o->ring_size);
 	if (o->rotate_size)
 		put_size(f, "rotate-size", o->rotate_size);
 	if (o->rotate_time_ms)

@@ -544,6 +544,25 @@ static void maybe_rotate(struct fileset *fs, const struct frame_rec *rec, size_t
 		rotate(fs, rec->ts_ns, (int64_t)(rec->ts_ns / NS_PER_SEC));
 }
 
+/*
+ * Direction and verdict of a frame, as the EPB says them: a received frame
+ * was redirected to AF_XDP (bypass) or passed on after its copy (inline); a
+ * transmitted one left the TC egress program with TC_ACT_UNSPEC (-1).
+ */
+static void epb_direction(const struct frame_rec *rec, struct pcapng_epb_info *epb)
+{
+	epb->has_verdict = 1;
+	if (rec->flags & FRAME_REC_OUTBOUND) {
+		epb->flags = PCAPNG_EPB_FLAG_OUTBOUND;
+		epb->verdict_type = PCAPNG_VERDICT_TC;
+		epb->verdict = UINT64_MAX; /* TC_ACT_UNSPEC */
+		return;
+	}
+	epb->flags = PCAPNG_EPB_FLAG_INBOUND;
+	epb->verdict_type = PCAPNG_VERDICT_XDP;
+	epb->verdict = rec->flags & FRAME_REC_COPIED ? 2 /* XDP_PASS */ : 4 /* XDP_REDIRECT */;
+}
+
 void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 {
 	struct pcapng_epb_info epb = {
@@ -551,14 +570,12 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 		.ts_ns = rec->ts_ns,
 		.caplen = rec->caplen,
 		.origlen = rec->origlen,
-		.flags = PCAPNG_EPB_FLAG_INBOUND,
 		.has_queue = 1,
 		.queue = rec->queue,
-		.has_verdict = 1,
-		.verdict = 4, /* XDP_REDIRECT */
 	};
 	int ret;
 
+	epb_direction(rec, &epb);
 	if (fs->holding_for_min_free) {
 		fs->stats.dropped_min_free++;
 		return;

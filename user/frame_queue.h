@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FRAME_REC_TS_HOOK 0x1u  /* timestamp taken at the XDP hook */
+#define FRAME_REC_TS_HOOK 0x1u  /* timestamp taken at the XDP or TC hook */
+#define FRAME_REC_OUTBOUND 0x2u /* transmitted (TC egress); else received */
+#define FRAME_REC_COPIED 0x4u   /* a copy (inline): the frame itself went on to the stack */
 
 /* One frame in the queue; caplen bytes of frame data follow, padded to 8. */
 struct frame_rec {

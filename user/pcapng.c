@@ -301,10 +301,8 @@ size_t pcapng_epb_size(const struct pcapng_epb_info *info)
 	return block_size(epb_body_size(info), SIZE_MAX);
 }
 
-static uint8_t *put_opt_verdict(uint8_t *p, uint64_t verdict)
+static uint8_t *put_opt_verdict(uint8_t *p, uint8_t type, uint64_t verdict)
 {
-	uint8_t type = PCAPNG_VERDICT_XDP;
-
 	p = put_opt_hdr(p, EPB_VERDICT, VERDICT_LEN);
 	p = put_bytes(p, &type, 1);
 	p = put_u64(p, verdict);
@@ -332,7 +330,7 @@ size_t pcapng_put_epb(uint8_t *dst, size_t room, const struct pcapng_epb_info *i
 	if (info->has_queue)
 		p = put_opt(p, EPB_QUEUE, &info->queue, 4);
 	if (info->has_verdict)
-		p = put_opt_verdict(p, info->verdict);
+		p = put_opt_verdict(p, info->verdict_type, info->verdict);
 	p = put_endofopt(p, opts);
 	put_u32(p, (uint32_t)total);
 	return total;

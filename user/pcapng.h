@@ -28,8 +28,9 @@
 #define PCAPNG_EPB_FLAG_INBOUND 0x1u
 #define PCAPNG_EPB_FLAG_OUTBOUND 0x2u
 
-/* epb_verdict type octet: verdict of a Linux eBPF XDP program. */
-#define PCAPNG_VERDICT_XDP 2
+/* epb_verdict type octet: whose verdict the value is. */
+#define PCAPNG_VERDICT_TC 1     /* a Linux eBPF TC program: TC_ACT_* */
+#define PCAPNG_VERDICT_XDP 2    /* a Linux eBPF XDP program: XDP_* */
 
 /* Strings may be NULL: the option is then left out. */
 struct pcapng_shb_info {
@@ -55,8 +56,9 @@ struct pcapng_epb_info {
 	uint32_t flags;         /* epb_flags; 0 = option left out */
 	int has_queue;          /* write epb_queue */
 	uint32_t queue;
-	int has_verdict;        /* write epb_verdict (type PCAPNG_VERDICT_XDP) */
-	uint64_t verdict;       /* XDP action, e.g. XDP_REDIRECT */
+	int has_verdict;        /* write epb_verdict */
+	uint8_t verdict_type;   /* PCAPNG_VERDICT_TC or PCAPNG_VERDICT_XDP */
+	uint64_t verdict;       /* XDP action, e.g. XDP_REDIRECT, or TC action (TC_ACT_UNSPEC = -1) */
 };
 
 /* Any counter set to PCAPNG_ISB_UNSET is left out of the block. */

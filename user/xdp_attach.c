@@ -115,7 +115,7 @@ static void remove_orphans(struct classifier *c)
 	xdp_multiprog__close(mp);
 }
 
-int classifier_open(struct classifier *c, const char *ifname, int ifindex,
+int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint64_t ring_bytes,
 		    char *err, size_t errlen)
 {
 	struct bpf_map *map;
@@ -125,6 +125,7 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 	c->ifindex = ifindex;
 	c->mode = XDP_MODE_UNSPEC;
 	c->lock_fd = -1;
+	c->egress.link_fd = -1;
 	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
 	ret = lock_interface(c, err, errlen);
 	if (ret) {
@@ -132,6 +133,7 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 		return ret;
 	}
 	remove_orphans(c);
+	tc_egress_remove_orphan(ifindex, ifname);
 
 	c->skel = vpncap_classifier__open();
 	if (!c->skel) {
@@ -140,6 +142,7 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 			strerror(-ret));
 		return ret;
 	}
+	bpf_map__set_max_entries(c->skel->maps.capture_ring, (__u32)ring_bytes);
 	bpf_object__for_each_map(map, c->skel->obj) {
 		ret = precreate_map(map);
 		if (ret) {
@@ -153,23 +156,56 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 	return 0;
 }
 
-int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *set,
-			   uint32_t unmatched)
+/* One store: the program reads the settings once per frame. */
+static int store_settings(struct classifier *c, __u32 slot)
 {
-	__u32 slot = c->active_rules ^ 1, key = 0;
+	__u32 key = 0;
 	struct vpncap_settings settings = {
-		.unmatched = unmatched,
+		.unmatched = c->unmatched,
 		.active_rules = slot,
 		.frag_timeout_ns = c->frag_timeout_ns,
 		.host_window_ns = c->host_window_ns,
+		.mode = c->bpf_mode,
+		.snaplen = c->snaplen,
 	};
 
-	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.rules_map), &slot, set, BPF_ANY) ||
-	    bpf_map_update_elem(bpf_map__fd(c->skel->maps.settings_map), &key, &settings,
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.settings_map), &key, &settings,
 				BPF_ANY))
 		return -errno;
+	return 0;
+}
+
+int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *set,
+			   uint32_t unmatched)
+{
+	__u32 slot = c->active_rules ^ 1;
+	int ret;
+
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.rules_map), &slot, set, BPF_ANY))
+		return -errno;
+	c->unmatched = unmatched;
+	ret = store_settings(c, slot);
+	if (ret)
+		return ret;
 	c->active_rules = slot;
 	return 0;
+}
+
+int classifier_set_mode(struct classifier *c, uint32_t bpf_mode)
+{
+	uint32_t old = c->bpf_mode;
+	int ret;
+
+	c->bpf_mode = bpf_mode;
+	ret = store_settings(c, c->active_rules);
+	if (ret)
+		c->bpf_mode = old;
+	return ret;
+}
+
+int classifier_ring_fd(const struct classifier *c)
+{
+	return bpf_map__fd(c->skel->maps.capture_ring);
 }
 
 int classifier_xsks_map_fd(const struct classifier *c)
@@ -241,7 +277,7 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 	char msg[128];
 	int ret;
 
-	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp");
+	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp.frags");
 	ret = (int)libxdp_get_error(c->prog);
 	if (ret) {
 		c->prog = NULL;
@@ -265,6 +301,17 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 	return ret;
 }
 
+int classifier_attach_egress(struct classifier *c, char *err, size_t errlen)
+{
+	int fd = bpf_program__fd(c->skel->progs.vpncap_tc_egress);
+
+	if (fd < 0) {
+		err_set(err, errlen, "%s: the TC egress program is not loaded", c->ifname);
+		return -ENOENT;
+	}
+	return tc_egress_attach(&c->egress, c->ifindex, c->ifname, fd, err, errlen);
+}
+
 void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
 		  struct vpncap_counters *sum)
 {
@@ -280,6 +327,9 @@ void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
 		sum->dropped += per_cpu[i].dropped;
 		sum->fragments += per_cpu[i].fragments;
 		sum->early_fragments += per_cpu[i].early_fragments;
+		sum->copied += per_cpu[i].copied;
+		sum->ring_full += per_cpu[i].ring_full;
+		sum->truncated += per_cpu[i].truncated;
 	}
 }
 
@@ -308,11 +358,12 @@ int classifier_read_hits(const struct classifier *c, uint64_t *hits, unsigned in
 	return ret;
 }
 
-int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum)
+int classifier_read_counters(const struct classifier *c, __u32 dir,
+			     struct vpncap_counters *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct vpncap_counters *per_cpu;
-	__u32 key = 0;
+	__u32 key = dir;
 	int ret = 0;
 
 	memset(sum, 0, sizeof(*sum));
@@ -350,6 +401,7 @@ static int detach(struct classifier *c)
 
 void classifier_close(struct classifier *c)
 {
+	tc_egress_detach(&c->egress, c->ifname);
 	if (c->prog && c->mode != XDP_MODE_UNSPEC) {
 		int ret = detach(c);
 

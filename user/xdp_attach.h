@@ -14,6 +14,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli_capture.h"
+#include "tc_egress.h"
 #include "vpncap/abi.h"
 
 struct vpncap_classifier;
@@ -27,8 +28,13 @@ struct classifier {
 	int shared_hook;             /* attached through libxdp's dispatcher */
 	int lock_fd;                 /* held while this vpncap owns the interface */
 	uint32_t active_rules;       /* slot of rules_map the program reads */
-	uint64_t frag_timeout_ns;    /* settings written with every rule set */
+	/* Settings, written with every rule set; set them before classifier_apply_rules(). */
+	uint64_t frag_timeout_ns;
 	uint64_t host_window_ns;
+	uint32_t bpf_mode;           /* enum vpncap_mode */
+	uint32_t snaplen;            /* inline copies are cut here */
+	uint32_t unmatched;          /* as last applied */
+	struct tc_egress egress;     /* inline: the TC egress program */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
@@ -36,9 +42,10 @@ int bpffs_ensure_mounted(char *err, size_t errlen);
 
 /*
  * Take the interface (one vpncap per interface and network namespace), open
- * the object and create its maps; nothing touches the interface yet.
+ * the object and create its maps, capture_ring of ring_bytes (a power of
+ * two); nothing touches the interface yet.
  */
-int classifier_open(struct classifier *c, const char *ifname, int ifindex,
+int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint64_t ring_bytes,
 		    char *err, size_t errlen);
 
 /*
@@ -49,13 +56,24 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex,
 int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *set,
 			   uint32_t unmatched);
 int classifier_xsks_map_fd(const struct classifier *c);
+int classifier_ring_fd(const struct classifier *c);
+
+/*
+ * Switch what the XDP program does with matched frames (enum vpncap_mode),
+ * in one store, keeping the rules. 0 or -errno.
+ */
+int classifier_set_mode(struct classifier *c, uint32_t bpf_mode);
 
 /* Attach: native first with AUTO, then SKB. */
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 		      char *err, size_t errlen);
 
-/* Sum of the per-CPU counters. */
-int classifier_read_counters(const struct classifier *c, struct vpncap_counters *sum);
+/* Attach the TC egress program (after classifier_attach(), which loads it). */
+int classifier_attach_egress(struct classifier *c, char *err, size_t errlen);
+
+/* Sum of the per-CPU counters of one hook (VPNCAP_DIR_IN: XDP, VPNCAP_DIR_OUT: TC). */
+int classifier_read_counters(const struct classifier *c, __u32 dir,
+			     struct vpncap_counters *sum);
 
 /* Hits per rule index (hits_map summed over CPUs); n entries. 0 or -errno. */
 int classifier_read_hits(const struct classifier *c, uint64_t *hits, unsigned int n);

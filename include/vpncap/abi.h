@@ -78,12 +78,27 @@ enum vpncap_unmatched {
 	VPNCAP_UNMATCHED_DROP = 1,      /* dedicated capture port: drop early */
 };
 
+/*
+ * How matched frames reach user space.
+ * BYPASS: redirected into the AF_XDP socket of their queue, so the host
+ * stack never sees them: right for a SPAN or TAP port.
+ * INLINE: copied (up to the snaplen) into capture_ring and passed on, so the
+ * host keeps its traffic: right on the VPN gateway itself. Transmitted frames
+ * are copied the same way by the TC egress program.
+ */
+enum vpncap_mode {
+	VPNCAP_MODE_BYPASS = 0,
+	VPNCAP_MODE_INLINE = 1,
+};
+
 /* Runtime settings, ARRAY map entry key 0, written by user space before attach. */
 struct vpncap_settings {
-	__u32 unmatched;                /* enum vpncap_unmatched */
+	__u32 unmatched;                /* enum vpncap_unmatched (ingress only; egress always passes) */
 	__u32 active_rules;             /* slot of rules_map in use (0 or 1) */
 	__u64 frag_timeout_ns;          /* how long a matched datagram's fragments are followed */
 	__u64 host_window_ns;           /* fragments ahead of their first one: hosts seen this recently */
+	__u32 mode;                     /* enum vpncap_mode, for frames received */
+	__u32 snaplen;                  /* bytes copied into capture_ring at most; 0 = all */
 };
 
 /*
@@ -123,12 +138,18 @@ struct vpncap_host_val {
 };
 
 /*
- * Per-CPU counters (PERCPU_ARRAY, key 0). Identity kept by the classifier:
- * seen = matched + unmatched, matched = redirected + redirect_fail,
- * passed + dropped = unmatched + redirect_fail. fragments and
- * early_fragments count frames that are in matched too, so
- * fragments + early_fragments <= matched.
+ * Per-CPU counters (PERCPU_ARRAY, key VPNCAP_DIR_IN for the XDP hook,
+ * VPNCAP_DIR_OUT for the TC egress hook). Identity kept by the classifier:
+ * seen = matched + unmatched, matched = redirected + redirect_fail + copied +
+ * ring_full, passed + dropped = unmatched + redirect_fail + copied + ring_full
+ * (a copied frame, or one whose copy found the ring full, goes on to the
+ * stack). fragments and early_fragments count frames that are in matched
+ * too, so fragments + early_fragments <= matched.
  */
+#define VPNCAP_DIR_IN 0
+#define VPNCAP_DIR_OUT 1
+#define VPNCAP_DIRS 2
+
 struct vpncap_counters {
 	__u64 seen;           /* frames that reached the hook */
 	__u64 matched;        /* frames that matched a rule */
@@ -138,6 +159,9 @@ struct vpncap_counters {
 	__u64 dropped;        /* returned XDP_DROP (--unmatched drop) */
 	__u64 fragments;      /* matched as a later fragment of a matched datagram */
 	__u64 early_fragments;/* matched as a fragment ahead of its first, by host pair */
+	__u64 copied;         /* matched and copied into capture_ring */
+	__u64 ring_full;      /* matched, but capture_ring had no room: copy lost, frame passed */
+	__u64 truncated;      /* copied, but cut at VPNCAP_RING_MAX_COPY below the snaplen */
 };
 
 /*
@@ -164,6 +188,28 @@ struct vpncap_meta {
 	__u16 rx_queue;       /* ctx->rx_queue_index */
 	__u8 klass;           /* VPNCAP_CLASS_* of the frame, 0 if none */
 	__u8 flags;           /* VPNCAP_META_* */
+};
+
+/*
+ * capture_ring (BPF_MAP_TYPE_RINGBUF): one record per copied frame, this
+ * header then caplen bytes of the frame. The reservation is rounded up to a
+ * size class (a constant the verifier needs), so records carry spare bytes
+ * after the frame; caplen says how many are frame.
+ */
+#define VPNCAP_RING_MAX_COPY 65536u
+
+#define VPNCAP_RING_OUTBOUND 0x1u  /* transmitted (TC egress); else received (XDP) */
+
+struct vpncap_ring_rec {
+	__u64 hook_ns;        /* bpf_ktime_get_ns() at the hook */
+	__u32 origlen;        /* length of the whole frame (all fragments of a multi-buffer frame) */
+	__u32 caplen;         /* frame bytes that follow */
+	__u16 rule;           /* index of the matching rule */
+	__u16 queue;          /* RX queue (XDP) or TX queue mapping (TC) */
+	__u8 klass;           /* VPNCAP_CLASS_* */
+	__u8 flags;           /* VPNCAP_META_* */
+	__u8 ring_flags;      /* VPNCAP_RING_* */
+	__u8 pad;
 };
 
 #endif /* VPNCAP_ABI_H */

@@ -426,7 +426,7 @@ static void test_bad_values(void **state)
 	EXPECT_LOAD_ERR("duration = soon\n",
 			"1: duration: 'soon' is not a positive number of seconds");
 	EXPECT_LOAD_ERR("count = 0\n", "1: count: '0' is not a positive number");
-	EXPECT_LOAD_ERR("mode = fast\n", "1: mode: 'fast' is not one of bypass");
+	EXPECT_LOAD_ERR("mode = fast\n", "1: mode: 'fast' is not one of auto, bypass, inline");
 	EXPECT_LOAD_ERR("unmatched = reject\n",
 			"1: unmatched: 'reject' is not one of pass, drop");
 	EXPECT_LOAD_ERR("xdp-mode = hw\n", "1: xdp-mode: 'hw' is not one of auto, native, skb");

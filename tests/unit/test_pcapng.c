@@ -264,7 +264,7 @@ static void test_epb_all_options(void **state)
 		.ts_ns = 0x0123456789ABCDEFull, .caplen = 5, .origlen = 5,
 		.flags = PCAPNG_EPB_FLAG_INBOUND,
 		.has_queue = 1, .queue = 3,
-		.has_verdict = 1, .verdict = XDP_REDIRECT,
+		.has_verdict = 1, .verdict_type = PCAPNG_VERDICT_XDP, .verdict = XDP_REDIRECT,
 	};
 
 	(void)state;
@@ -301,7 +301,7 @@ static void test_epb_verdict_only_empty_frame(void **state)
 		H32(52),
 	};
 	const struct pcapng_epb_info info = {
-		.origlen = 64, .has_verdict = 1, .verdict = XDP_PASS,
+		.origlen = 64, .has_verdict = 1, .verdict_type = PCAPNG_VERDICT_XDP, .verdict = XDP_PASS,
 	};
 
 	(void)state;
@@ -320,7 +320,7 @@ static void test_epb_size_matches(void **state)
 				.caplen = caplen, .origlen = caplen,
 				.flags = (opts & 1) ? PCAPNG_EPB_FLAG_OUTBOUND : 0,
 				.has_queue = !!(opts & 2),
-				.has_verdict = !!(opts & 4),
+				.has_verdict = !!(opts & 4), .verdict_type = PCAPNG_VERDICT_XDP,
 			};
 			size_t need = pcapng_epb_size(&info);
 
@@ -434,7 +434,7 @@ static const struct pcapng_isb_info isb_some = {
 };
 
 static const struct pcapng_epb_info epb_full = {
-	.caplen = 5, .origlen = 5, .flags = 1, .has_queue = 1, .has_verdict = 1,
+	.caplen = 5, .origlen = 5, .flags = 1, .has_queue = 1, .has_verdict = 1, .verdict_type = PCAPNG_VERDICT_XDP,
 };
 
 /* Encodes with rooms 0 .. size-1 (all refused, nothing written), then size. */
@@ -548,12 +548,16 @@ static const struct pcapng_idb_info rb_idb[2] = {
 static const struct pcapng_epb_info rb_epb[] = {
 	{ .if_id = 0, .ts_ns = 1700000000123456789ull, .caplen = 60, .origlen = 60,
 	  .flags = PCAPNG_EPB_FLAG_INBOUND, .has_queue = 1, .queue = 2,
-	  .has_verdict = 1, .verdict = XDP_REDIRECT },
+	  .has_verdict = 1, .verdict_type = PCAPNG_VERDICT_XDP, .verdict = XDP_REDIRECT },
 	{ .if_id = 1, .ts_ns = 1700000000123456790ull, .caplen = 5, .origlen = 1514,
 	  .flags = PCAPNG_EPB_FLAG_OUTBOUND },
+	/* Inline capture of a transmitted frame: TC verdict TC_ACT_UNSPEC (-1). */
+	{ .if_id = 0, .ts_ns = 1700000000123456791ull, .caplen = 60, .origlen = 60,
+	  .flags = PCAPNG_EPB_FLAG_OUTBOUND, .has_queue = 1, .queue = 1,
+	  .has_verdict = 1, .verdict_type = PCAPNG_VERDICT_TC, .verdict = UINT64_MAX },
 	{ .if_id = 0, .ts_ns = 1700000001000000000ull, .caplen = 0, .origlen = 42 },
 	{ .if_id = 1, .ts_ns = 1700000002999999999ull, .caplen = 67, .origlen = 67,
-	  .has_verdict = 1, .verdict = XDP_TX },
+	  .has_verdict = 1, .verdict_type = PCAPNG_VERDICT_XDP, .verdict = XDP_TX },
 	{ .if_id = 0, .ts_ns = 1700000003000000001ull, .caplen = 64, .origlen = 64,
 	  .has_queue = 1, .queue = 0 },
 };
@@ -634,7 +638,7 @@ static void check_epb(struct pcapng_reader *r, const struct pcapng_block *blk,
 	}
 	if (want->has_verdict) {
 		v = next_opt(&epb.opts, 7, 9);
-		assert_int_equal(v[0], PCAPNG_VERDICT_XDP);
+		assert_int_equal(v[0], want->verdict_type);
 		assert_int_equal(pcapng_u64(0, v + 1), want->verdict);
 	}
 	opts_end(&epb.opts);

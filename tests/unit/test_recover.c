@@ -97,7 +97,7 @@ static void add_epb(struct built *b, uint32_t if_id, uint64_t ts, uint32_t caple
 		.if_id = if_id, .ts_ns = ts, .caplen = caplen, .origlen = caplen + 4,
 		.flags = caplen % 2 ? PCAPNG_EPB_FLAG_INBOUND : 0,
 		.has_queue = caplen % 3 == 0, .queue = 1,
-		.has_verdict = caplen % 5 == 0, .verdict = 2,
+		.has_verdict = caplen % 5 == 0, .verdict_type = PCAPNG_VERDICT_XDP, .verdict = 2,
 	};
 
 	added(b, pcapng_put_epb(b->buf + b->len, BUF_MAX - b->len, &epb, frame),
