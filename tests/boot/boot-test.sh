@@ -22,6 +22,7 @@ BUILD_DIR=$(readlink -f "${1:?usage: boot-test.sh BUILD_DIR}")
 SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${VPNCAP_BOOT_CACHE:-/var/cache/vpncap-boot-test}
 IFACE=ens3                    # virtio-net-pci at PCI slot 3 -> "ens3" (udev net_id)
+GUEST_ADDR=198.18.99.2/24     # given to ens3 on boot 2 by the network stand-in
 GUEST_MAC=52:54:00:12:34:56
 TAP=vpncapboot0
 BOOT_TIMEOUT=240              # seconds per boot, then qemu is killed
@@ -234,7 +235,9 @@ EOF
 	# networking.service. minbase has none, so network-pre.target and
 	# multi-user.target would be reached within ~50 ms and no frame could
 	# show that the capture runs while the system is still booting; this
-	# gives that window 3 s.
+	# gives that window 3 s. On boot 2 it also gives $IFACE an address, as
+	# real network configuration would: vpncap, started in --mode auto on a
+	# port without addresses (bypass), must switch to inline.
 	cat >"$root/etc/systemd/system/vpncap-boot-network.service" <<EOF
 [Unit]
 Description=vpncap boot test: stand-in for network configuration
@@ -247,7 +250,7 @@ Conflicts=shutdown.target
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/bin/sleep 3
+ExecStart=/bin/sh -c 'sleep 3; if [ -e /var/lib/vpncap-boot-test/boot1-done ]; then ip addr add $GUEST_ADDR dev $IFACE; fi'
 
 [Install]
 WantedBy=multi-user.target
@@ -266,8 +269,8 @@ prepare_image() { # prepare_image CACHED_ROOT
 	tr -d - </proc/sys/kernel/random/uuid >"$root/etc/machine-id"
 	echo vpncap-boot >"$root/etc/hostname"
 	mkdir -p "$root/var/log/journal"
-	# Nothing may configure ens3: vpncap's default mode refuses an interface
-	# with IP addresses. minbase has no network manager; say so if that changes.
+	# Only the stand-in above may configure ens3 (boot 2 switches vpncap from
+	# bypass to inline). minbase has no network manager; say so if that changes.
 	if ls "$root"/etc/systemd/network/* "$root"/etc/network/interfaces.d/* >/dev/null 2>&1; then
 		note "the image configures networks: $(ls "$root"/etc/systemd/network "$root"/etc/network/interfaces.d 2>/dev/null)"
 	fi
@@ -455,6 +458,17 @@ never_failed() { # no failure, stop timeout, crash, or XDP program left behind
 		grep -Eq 'Failed with result|timed out|Main process exited, code=(killed|dumped)|status=[1-9]|XDP detach failed'
 }
 
+boot2_said() { # boot2_said TEXT: vpncap@IFACE logged TEXT on boot 2
+	journal -b "${BOOT_IDS[1]}" -u "vpncap@$IFACE.service" | grep -qF -- "$1"
+}
+
+verdicts_in() { # verdicts_in DIR FILE...: both XDP_REDIRECT and XDP_PASS verdicts
+	local dir=$1 f; shift
+	for f in "$@"; do "$BUILD_DIR/tests/pcapng_dump" "$dir/$f"; done >"$WORK/verdicts.txt" 2>/dev/null
+	note "verdicts in boot 2's files: $(grep -c 'verdict=4' "$WORK/verdicts.txt") XDP_REDIRECT, $(grep -c 'verdict_type=2 verdict=2' "$WORK/verdicts.txt") XDP_PASS"
+	grep -q 'verdict_type=2 verdict=4' "$WORK/verdicts.txt" && grep -q 'verdict_type=2 verdict=2' "$WORK/verdicts.txt"
+}
+
 run_checks() {
 	local out=$WORK/out boot1=() boot2=() f all_ok b
 	J=$out/journal
@@ -522,6 +536,17 @@ run_checks() {
 	sed 's/^/#   /' "$out/status.txt" 2>/dev/null
 	check "vpncap status lists $IFACE as active" \
 		grep -qE "(^|[^[:alnum:]])$IFACE([^[:alnum:]]|$).*(^|[^[:alpha:]])active" "$out/status.txt"
+
+	# (h) boot 2: network configuration gave the capture port an address, so
+	# --mode auto switched from bypass to inline, on Debian's 6.1 kernel (no
+	# tcx: the egress program goes on clsact), and the files show both: frames
+	# redirected before (XDP_REDIRECT) and copies after (XDP_PASS).
+	check "boot 2: an address appeared, vpncap switched to inline" \
+		boot2_said "address ${GUEST_ADDR%/*} appeared: --mode auto switched to inline"
+	check "boot 2: no tcx on the 6.1 kernel: vpncap said so and used clsact" \
+		boot2_said "attaching the egress program as a clsact filter"
+	check "boot 2: files hold redirected frames (bypass) and copies (inline)" \
+		verdicts_in "$out/boot2/$IFACE" "${boot2[@]}"
 
 	# (g) vpncap stop and vpncap capture --persistent drive the real systemd.
 	note "vpncap stop / --persistent:"

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # End-to-end tests of what the boot service relies on, on a real veth pair:
-# capture from a configuration file, reload (SIGHUP, what `systemctl reload`
+# capture from a configuration file (in bypass and in inline mode), reload (SIGHUP, what `systemctl reload`
 # sends) while traffic flows, an invalid file on reload, the capabilities
 # left after start-up, file and directory modes, and `vpncap status`.
 # usage: service.sh PATH/TO/vpncap PATH/TO/pcapng_dump
@@ -16,24 +16,26 @@ e2e_on_exit stop_stream
 
 set_files() { find "$1" -maxdepth 1 -name 'vpncap-*.pcapng*' | sort; }
 
+# case_config_reload MODE: the same in bypass and in inline mode.
 case_config_reload() {
-	local conf=$WORK/cap.conf dir=$WORK/set log=$WORK/svc.log rc i caps
+	local mode=$1 conf=$WORK/cap-$1.conf dir=$WORK/set-$1 log=$WORK/svc-$1.log rc i caps
 	cat >"$conf" <<-EOT
 	# vpncap test configuration
 	write = $dir/
 	rules = udp:500
 	rotate-size = 1M
+	mode = $mode
 	EOT
-	start_capture "$log" --config "$conf" -i "$LAB_CAP_IF" || { fail "config: did not start: $(cat "$log")"; return; }
+	start_capture "$log" --config "$conf" -i "$LAB_CAP_IF" || { fail "[$mode] config: did not start: $(cat "$log")"; return; }
 
 	# Privileges once running.
 	caps=$(awk '/^CapEff/ {print $2}' /proc/"$VPNCAP_PID"/status)
-	check "privileges: only CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON effective ($caps)" [ "$caps" = 000000c000001000 ]
-	check "privileges: same permitted, nothing inheritable" sh -c "grep -q '^CapPrm:[[:space:]]*000000c000001000' /proc/$VPNCAP_PID/status && grep -q '^CapInh:[[:space:]]*0000000000000000' /proc/$VPNCAP_PID/status"
-	check "privileges: bounding set reduced too" sh -c "grep -q '^CapBnd:[[:space:]]*000000c000001000' /proc/$VPNCAP_PID/status"
-	check "privileges: no_new_privs" sh -c "grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$VPNCAP_PID/status"
-	check "modes: capture directory 0750" [ "$(stat -c %a "$dir")" = 750 ]
-	check "modes: capture file 0640" [ "$(stat -c %a "$(set_files "$dir" | head -1)")" = 640 ]
+	check "[$mode] privileges: only CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON effective ($caps)" [ "$caps" = 000000c000001000 ]
+	check "[$mode] privileges: same permitted, nothing inheritable" sh -c "grep -q '^CapPrm:[[:space:]]*000000c000001000' /proc/$VPNCAP_PID/status && grep -q '^CapInh:[[:space:]]*0000000000000000' /proc/$VPNCAP_PID/status"
+	check "[$mode] privileges: bounding set reduced too" sh -c "grep -q '^CapBnd:[[:space:]]*000000c000001000' /proc/$VPNCAP_PID/status"
+	check "[$mode] privileges: no_new_privs" sh -c "grep -q '^NoNewPrivs:[[:space:]]*1' /proc/$VPNCAP_PID/status"
+	check "[$mode] modes: capture directory 0750" [ "$(stat -c %a "$dir")" = 750 ]
+	check "[$mode] modes: capture file 0640" [ "$(stat -c %a "$(set_files "$dir" | head -1)")" = 640 ]
 
 	lab_send --per-class 10 --classes natt-v4 --first-seq 1000 >/dev/null
 	# A stream of IKE frames (matched before and after) across the reload.
@@ -45,25 +47,25 @@ case_config_reload() {
 	sleep 1
 	sed -i 's/^rules = udp:500$/rules = udp:500,udp:4500/' "$conf"
 	kill -HUP "$VPNCAP_PID"
-	check "reload: applied" wait_for_line "$log" 'reload: applied'
+	check "[$mode] reload: applied" wait_for_line "$log" 'reload: applied'
 	wait "$STREAM_PID"; STREAM_PID=
 	lab_send --per-class 10 --classes natt-v4 --first-seq 2000 >/dev/null
 
 	# An invalid file on reload changes nothing.
 	sed -i 's/^rotate-size = 1M$/rotate-size = 12Q/' "$conf"
 	kill -HUP "$VPNCAP_PID"
-	check "bad reload: refused with file:line, keeps running" wait_for_line "$log" "reload: $conf:4: .*rotate-size: '12Q'.*keeping the running configuration"
+	check "[$mode] bad reload: refused with file:line, keeps running" wait_for_line "$log" "reload: $conf:4: .*rotate-size: '12Q'.*keeping the running configuration"
 	lab_send --per-class 5 --classes natt-v4 --first-seq 3000 >/dev/null
 	sleep 0.5
 	stop_capture INT; rc=$?
-	check "config capture: exit 0" [ "$rc" -eq 0 ]
-	check "reload: every IKE frame of the stream captured once (200)" \
+	check "[$mode] config capture: exit 0" [ "$rc" -eq 0 ]
+	check "[$mode] reload: every IKE frame of the stream captured once (200)" \
 		sh -c "[ \$(for f in $(set_files "$dir" | tr '\n' ' '); do tshark -r \"\$f\" -Y 'udp.port==500' -T fields -e isakmp.ispi 2>/dev/null; done | sort -u | wc -l) -eq 200 ] && [ \$(for f in $(set_files "$dir" | tr '\n' ' '); do tshark -r \"\$f\" -Y 'udp.port==500' 2>/dev/null; done | wc -l) -eq 200 ]"
-	check "reload: NAT-T not captured before, captured after (15)" \
+	check "[$mode] reload: NAT-T not captured before, captured after (15)" \
 		sh -c "[ \$(for f in $(set_files "$dir" | tr '\n' ' '); do tshark -r \"\$f\" -Y 'udp.port==4500' 2>/dev/null; done | wc -l) -eq 15 ]"
-	check "reload: a new file with the new filter in its IDB" \
+	check "[$mode] reload: a new file with the new filter in its IDB" \
 		sh -c "'$DUMP' \$(ls '$dir'/vpncap-*.pcapng | tail -1) | grep '^IDB' | grep -q 'udp port 500 or udp port 4500;'"
-	check "reload: the first file's IDB keeps the old filter" \
+	check "[$mode] reload: the first file's IDB keeps the old filter" \
 		sh -c "'$DUMP' \$(ls '$dir'/vpncap-*.pcapng | head -1) | grep '^IDB' | grep -q 'filter=\"udp port 500; '"
 }
 
@@ -89,7 +91,8 @@ case_status() {
 }
 
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
-case_config_reload
+case_config_reload bypass
+case_config_reload inline
 case_config_errors
 case_status
 
