@@ -25,10 +25,13 @@
  * before they hold REF_TABLE entries, far below the LRU sizes, so nothing is
  * evicted either and the kernel's state stays exactly the reference's.
  *
- * A hash of the input picks the --unmatched mode (pass/drop) and whether an
- * AF_XDP socket (created, never bound) sits in xsks_map[0], so both the
- * redirect_fail path (XDP_PASS, no metadata) and the redirect path
- * (XDP_REDIRECT, metadata in front of the frame in data_out) are covered.
+ * A hash of the input picks the --unmatched mode (pass/drop), whether an
+ * AF_XDP socket (created, never bound) sits in xsks_map[0], and bypass or
+ * inline mode, so the redirect_fail path (XDP_PASS, no metadata), the
+ * redirect path (XDP_REDIRECT, metadata in front of the frame in data_out)
+ * and the inline path (XDP_PASS whatever --unmatched says, the frame
+ * unchanged, one capture_ring record with the reference's rule, class and
+ * fragment flag and the whole frame) are all covered.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -68,7 +71,13 @@ static struct vpncap_counters *percpu;
 static __u64 *percpu_hits;
 static struct vpncap_counters last;     /* totals after the previous run */
 static struct vpncap_ruleset ruleset;
-static int cur_drop = -1, cur_xsk = -1;
+static int cur_drop = -1, cur_xsk = -1, cur_inline = -1;
+static struct ring_buffer *ring;
+static struct {
+	unsigned int n;
+	struct vpncap_ring_rec hdr;
+	uint8_t data[MAX_FRAME];
+} rec;
 static unsigned long runs;
 
 #define DIE(...) do { fprintf(stderr, "fuzz_classifier: " __VA_ARGS__); \
@@ -107,10 +116,11 @@ static void check_identities(const struct vpncap_counters *c)
 	if (c->matched > c->seen)
 		DIE("matched %llu > seen %llu", (unsigned long long)c->matched,
 		    (unsigned long long)c->seen);
-	if (c->matched != c->redirected + c->redirect_fail)
-		DIE("matched != redirected + redirect_fail");
-	if (c->passed + c->dropped != (c->seen - c->matched) + c->redirect_fail)
-		DIE("passed + dropped != unmatched + redirect_fail");
+	if (c->matched != c->redirected + c->redirect_fail + c->copied + c->ring_full)
+		DIE("matched != redirected + redirect_fail + copied + ring_full");
+	if (c->passed + c->dropped !=
+	    (c->seen - c->matched) + c->redirect_fail + c->copied + c->ring_full)
+		DIE("passed + dropped != unmatched + redirect_fail + copied + ring_full");
 	if (c->fragments + c->early_fragments > c->matched)
 		DIE("fragments + early_fragments > matched");
 }
@@ -198,19 +208,43 @@ static void build_rules(void)
 	add_prefix(r, "2001:db8::1", 200);
 }
 
-static void write_settings(int drop)
+static void write_settings(int drop, int inline_mode)
 {
 	struct vpncap_settings s = {
 		.unmatched = drop ? VPNCAP_UNMATCHED_DROP : VPNCAP_UNMATCHED_PASS,
 		.active_rules = 1,
 		.frag_timeout_ns = TRACK_NS,
 		.host_window_ns = TRACK_NS,
+		.mode = inline_mode ? VPNCAP_MODE_INLINE : VPNCAP_MODE_BYPASS,
 	};
 	__u32 key = 0;
 
 	if (bpf_map_update_elem(settings_fd, &key, &s, BPF_ANY))
 		DIE("settings update: %s", strerror(errno));
 	cur_drop = drop;
+	cur_inline = inline_mode;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	const struct vpncap_ring_rec *hdr = data;
+
+	(void)ctx;
+	if (size < sizeof(*hdr) || hdr->caplen > size - sizeof(*hdr) || hdr->caplen > MAX_FRAME)
+		DIE("ring record of %zu bytes claims %u", size, hdr->caplen);
+	rec.n++;
+	rec.hdr = *hdr;
+	memcpy(rec.data, hdr + 1, hdr->caplen);
+	return 0;
+}
+
+/* The records of the last run (0 or 1 expected). */
+static unsigned int drain_ring(void)
+{
+	rec.n = 0;
+	if (ring_buffer__consume(ring) < 0)
+		DIE("ring_buffer__consume: %s", strerror(errno));
+	return rec.n;
 }
 
 static void clear_map(int fd)
@@ -299,7 +333,10 @@ static void setup(void)
 	build_rules();
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.rules_map), &key, &ruleset, BPF_ANY))
 		DIE("rules update: %s", strerror(errno));
-	write_settings(0);
+	write_settings(0, 0);
+	ring = ring_buffer__new(bpf_map__fd(skel->maps.capture_ring), on_record, NULL, NULL);
+	if (!ring)
+		DIE("ring_buffer__new: %s", strerror(errno));
 
 	key = 0;
 	xsk_fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -610,12 +647,12 @@ static uint32_t fnv1a(const uint8_t *d, size_t n)
 	return h;
 }
 
-static void set_mode(int drop, int xsk)
+static void set_mode(int drop, int xsk, int inline_mode)
 {
 	__u32 key = 0;
 
-	if (drop != cur_drop)
-		write_settings(drop);
+	if (drop != cur_drop || inline_mode != cur_inline)
+		write_settings(drop, inline_mode);
 	if (xsk != cur_xsk) {
 		if (xsk ? bpf_map_update_elem(xsks_fd, &key, &xsk_fd, BPF_ANY)
 			: bpf_map_delete_elem(xsks_fd, &key))
@@ -658,6 +695,30 @@ static void check_hits_total(const struct vpncap_counters *c)
 		    (unsigned long long)c->matched);
 }
 
+/* Inline: a matched frame is copied whole (no snaplen here) with the reference's facts. */
+static void check_inline(const uint8_t *data, size_t size, int want, int via, unsigned klass,
+			 const struct vpncap_counters *d)
+{
+	unsigned int n = drain_ring();
+
+	if (want < 0) {
+		if (n || d->copied || d->ring_full)
+			DIE("inline: a copy of an unmatched frame");
+		return;
+	}
+	if (n != 1 || d->copied != 1 || d->ring_full || d->redirected || d->redirect_fail ||
+	    d->passed != 1)
+		DIE("inline: matched frame gave %u records (copied %llu, ring full %llu)", n,
+		    (unsigned long long)d->copied, (unsigned long long)d->ring_full);
+	if (rec.hdr.rule != want || rec.hdr.klass != klass || rec.hdr.ring_flags ||
+	    rec.hdr.flags != (via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT))
+		DIE("inline: record rule %u (want %d), class %u (want %u), flags %#x", rec.hdr.rule,
+		    want, rec.hdr.klass, klass, rec.hdr.flags);
+	if (rec.hdr.origlen != size || rec.hdr.caplen != size || memcmp(rec.data, data, size))
+		DIE("inline: record of %u/%u bytes, frame of %zu", rec.hdr.caplen, rec.hdr.origlen,
+		    size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[MAX_FRAME + 256];
@@ -677,7 +738,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = MAX_FRAME;
 
 	h = fnv1a(data, size);
-	set_mode(h & 1, xsk_fd >= 0 && (h & 2));
+	set_mode(h & 1, xsk_fd >= 0 && (h & 2), !!(h & 4));
 	maybe_reset_tracking();
 
 	/* The reference first (it updates its tables as the program will). */
@@ -714,6 +775,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.dropped = now.dropped - last.dropped;
 	d.fragments = now.fragments - last.fragments;
 	d.early_fragments = now.early_fragments - last.early_fragments;
+	d.copied = now.copied - last.copied;
+	d.ring_full = now.ring_full - last.ring_full;
 	last = now;
 	if (d.seen != 1)
 		DIE("seen moved by %llu", (unsigned long long)d.seen);
@@ -721,7 +784,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_hits_total(&now);
 
 	if (want < 0) {
-		__u32 verdict = cur_drop ? XDP_DROP : XDP_PASS;
+		__u32 verdict = cur_drop && !cur_inline ? XDP_DROP : XDP_PASS;
 
 		if (d.matched)
 			DIE("matched, reference says no match");
@@ -740,7 +803,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			DIE("hits of rule %d did not move by one", want);
 		}
 	}
-	if (want >= 0 && cur_xsk) {
+	if (cur_inline) {
+		check_inline(data, size, want, via, klass, &d);
+	} else if (drain_ring()) {
+		DIE("a ring record in bypass mode for a single-buffer frame");
+	}
+	if (want >= 0 && cur_xsk && !cur_inline) {
 		struct vpncap_meta meta;
 
 		if (opts.retval != XDP_REDIRECT || d.redirected != 1 || d.passed || d.dropped)
@@ -760,8 +828,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			DIE("frame modified");
 		return 0;
 	}
-	if (want >= 0 && (opts.retval != XDP_PASS || d.redirect_fail != 1 || d.passed != 1))
+	if (want >= 0 && !cur_inline &&
+	    (opts.retval != XDP_PASS || d.redirect_fail != 1 || d.passed != 1))
 		DIE("matched without a socket: action %u", opts.retval);
+	if (cur_inline && opts.retval != XDP_PASS)
+		DIE("inline: action %u, never anything but XDP_PASS", opts.retval);
 	if (ctx_out.data != 0 || opts.data_size_out != size || memcmp(out, data, size))
 		DIE("frame modified or metadata on a frame that was not redirected");
 	return 0;
