@@ -909,11 +909,13 @@ struct {
 } XDP_RUN_CONFIG(vpncap_xdp);
 
 /*
- * Received frames. xdp.frags: a multi-buffer frame (jumbo, or GRO on veth)
- * is seen whole through bpf_xdp_load_bytes(), and the program does not stop
- * a veth peer from using GSO.
+ * Received frames. User space loads this program multi-buffer aware
+ * (BPF_F_XDP_HAS_FRAGS) where the driver accepts that: a jumbo frame, or a
+ * GRO frame on veth, is then seen whole through bpf_xdp_load_bytes(), and a
+ * veth peer keeps GSO. Elsewhere (virtio-net on Linux 6.1) it is loaded
+ * without, and every frame fits the linear area.
  */
-SEC("xdp.frags")
+SEC("xdp")
 int vpncap_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;

@@ -925,7 +925,7 @@ static void reload(struct capture_session *s)
 static void print_summary(const struct capture_session *s)
 {
 	const struct fileset_stats *w = &s->fs.stats;
-	uint64_t seen = 0, matched = 0, queue_full = 0, dropped;
+	uint64_t seen = 0, matched = 0, queue_full = 0, ring_full = 0, dropped;
 	unsigned int i;
 
 	dropped = w->dropped_disk_full + w->dropped_min_free + w->dropped_write_error;
@@ -935,6 +935,7 @@ static void print_summary(const struct capture_session *s)
 		seen += t->hook.seen + t->egress.seen;
 		matched += t->hook.matched + t->egress.matched;
 		queue_full += t->queue_full;
+		ring_full += t->hook.ring_full + t->egress.ring_full;
 		dropped += t->hook.redirect_fail + t->sock_dropped + t->sock_ring_full +
 			   t->queue_full + t->hook.ring_full + t->egress.ring_full +
 			   t->ring_malformed;
@@ -947,6 +948,9 @@ static void print_summary(const struct capture_session *s)
 			(unsigned long long)queue_full, (unsigned long long)w->dropped_disk_full,
 			(unsigned long long)w->dropped_min_free,
 			(unsigned long long)w->dropped_write_error);
+	if (ring_full)
+		fprintf(stderr, " (copies lost to a full ring buffer %llu; the frames went on)",
+			(unsigned long long)ring_full);
 	if (s->after_count)
 		fprintf(stderr, " (%llu more after --count)", (unsigned long long)s->after_count);
 	if (s->fs.cfg.is_dir)

@@ -271,20 +271,19 @@ static int try_attach(struct classifier *c, enum xdp_attach_mode mode)
 	return ret;
 }
 
-int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
-		      char *err, size_t errlen)
+/* Native first with AUTO, then SKB; the program multi-buffer aware or not. */
+static int attach_modes(struct classifier *c, enum xdp_mode_choice want, int frags)
 {
-	char msg[128];
 	int ret;
 
-	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp.frags");
+	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp");
 	ret = (int)libxdp_get_error(c->prog);
 	if (ret) {
 		c->prog = NULL;
-		err_set(err, errlen, "%s: cannot prepare the XDP program: %s", c->ifname,
-			strerror(-ret));
 		return ret;
 	}
+	xdp_program__set_xdp_frags_support(c->prog, frags);
+	c->frags = frags;
 	if (want == XDP_MODE_CHOICE_SKB)
 		ret = try_attach(c, XDP_MODE_SKB);
 	else
@@ -292,6 +291,56 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 	if (ret && want == XDP_MODE_CHOICE_AUTO) {
 		log_debug("%s: native XDP refused (%d), trying skb mode", c->ifname, ret);
 		ret = try_attach(c, XDP_MODE_SKB);
+	}
+	return ret;
+}
+
+/*
+ * A program is loaded once: for another try without multi-buffer support,
+ * open the object again on the same maps (already filled, sockets and ring
+ * in use), so nothing user space holds changes.
+ */
+static int reopen_on_same_maps(struct classifier *c)
+{
+	int fds[32], n = 0, i = 0, ret = 0;
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, c->skel->obj) {
+		if (n == (int)(sizeof(fds) / sizeof(fds[0])))
+			break;
+		fds[n] = dup(bpf_map__fd(map));
+		if (fds[n] < 0)
+			ret = -errno;
+		n++;
+	}
+	xdp_program__close(c->prog);
+	c->prog = NULL;
+	vpncap_classifier__destroy(c->skel);
+	c->skel = ret ? NULL : vpncap_classifier__open();
+	if (!ret && !c->skel)
+		ret = -errno;
+	if (!ret)
+		bpf_object__for_each_map(map, c->skel->obj)
+			if (!ret && i < n)
+				ret = bpf_map__reuse_fd(map, fds[i++]);
+	while (n--)
+		if (fds[n] >= 0)
+			close(fds[n]);
+	return ret;
+}
+
+int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
+		      char *err, size_t errlen)
+{
+	char msg[128];
+	int ret = attach_modes(c, want, 1);
+
+	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
+		log_info("%s: the driver or kernel refused a multi-buffer XDP program (%s); loading it without multi-buffer support",
+			 c->ifname, strerror(-ret));
+		ret = reopen_on_same_maps(c);
+		if (!ret)
+			ret = attach_modes(c, want, 0);
 	}
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));

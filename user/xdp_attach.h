@@ -26,6 +26,7 @@ struct classifier {
 	char ifname[16];
 	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
 	int shared_hook;             /* attached through libxdp's dispatcher */
+	int frags;                   /* loaded multi-buffer aware (xdp.frags) */
 	int lock_fd;                 /* held while this vpncap owns the interface */
 	uint32_t active_rules;       /* slot of rules_map the program reads */
 	/* Settings, written with every rule set; set them before classifier_apply_rules(). */

@@ -261,6 +261,8 @@ static int load(uint32_t ring_bytes)
 	if (!fx.skel)
 		return -1;
 	bpf_map__set_max_entries(fx.skel->maps.capture_ring, ring_bytes);
+	/* As vpncap loads it where the driver accepts multi-buffer programs. */
+	bpf_program__set_flags(fx.skel->progs.vpncap_xdp, BPF_F_XDP_HAS_FRAGS);
 	if (vpncap_classifier__load(fx.skel)) {
 		fprintf(stderr, "cannot load the classifier (root and a BTF kernel needed): %s\n",
 			strerror(errno));

@@ -231,8 +231,10 @@ udp_echo() {
 
 # ---- checks ------------------------------------------------------------------
 
-count() { # count FILE [DISPLAY FILTER]
-	tshark -r "$1" ${2:+-Y "$2"} 2>/dev/null | wc -l
+count() { # count FILE [DISPLAY FILTER]: frames; -1 if tshark fails (a bad filter too)
+	local out
+	out=$(tshark -r "$1" ${2:+-Y "$2"} 2>/dev/null) || { echo -1; return; }
+	if [ -z "$out" ]; then echo 0; else printf '%s\n' "$out" | wc -l; fi
 }
 epbs() { "$DUMP" "$1" | grep -c "^EPB.*$2"; }
 isb_num() { # isb_num FILE 'TEXT' -> the number after TEXT in the first ISB comment
@@ -293,7 +295,7 @@ case_both_directions() {
 	check "inline: 15 UDP replies outbound, from the gateway" [ "$(count "$out" "udp and frame.packet_flags_direction == 2 and (ip.src == $CAP4 or ipv6.src == $CAP6)")" -eq 15 ]
 	check "inline: per port and family: 12 on 500/IPv4, 10 on 4500, 8 on 500/IPv6" sh -c "[ $(count "$out" 'ip and udp.port == 500') -eq 12 ] && [ $(count "$out" 'udp.port == 4500') -eq 10 ] && [ $(count "$out" 'ipv6 and udp.port == 500') -eq 8 ]"
 	check "inline: no frame in the wrong direction" [ "$(count "$out" "(frame.packet_flags_direction == 1 and (ip.src == $CAP4 or ipv6.src == $CAP6)) or (frame.packet_flags_direction == 2 and (ip.src == $GEN4 or ipv6.src == $GEN6))")" -eq 0 ]
-	check "inline: nothing but UDP 500/4500 and TCP 443 (no DNS, ICMP, ARP, ND)" [ "$(count "$out" 'not (udp.port in {500 4500} or tcp.port == 443)')" -eq 0 ]
+	check "inline: nothing but UDP 500/4500 and TCP 443 (no DNS, ICMP, ARP, ND)" [ "$(count "$out" 'not (udp.port in {500, 4500} or tcp.port == 443)')" -eq 0 ]
 	check "inline: received frames: XDP verdict XDP_PASS (verdict_type 2, verdict 2)" sh -c "[ $(epbs "$out" 'flags=0x1 ') -gt 0 ] && [ $(epbs "$out" 'flags=0x1 ') -eq $(epbs "$out" 'flags=0x1 .*verdict_type=2 verdict=2$') ]"
 	check "inline: transmitted frames: TC verdict (verdict_type 1)" sh -c "[ $(epbs "$out" 'flags=0x2 ') -gt 0 ] && [ $(epbs "$out" 'flags=0x2 ') -eq $(epbs "$out" 'flags=0x2 .*verdict_type=1 ') ]"
 	check "inline: every frame has a direction" [ "$(epbs "$out" '')" -eq "$(( $(epbs "$out" 'flags=0x1 ') + $(epbs "$out" 'flags=0x2 ') ))" ]
@@ -339,7 +341,7 @@ for i in range(3): s.sendto(b'BYPASS-%d' % i, ('198.18.6.1', 500))"
 	ip -n "$LAB_CAP" addr add 198.18.6.1/24 dev "$c2"
 	check "auto: address appears: switched to inline" wait_for_line "$log" "^vpncap: $c2: address 198.18.6.1 appeared: --mode auto switched to inline"
 	t1=$(date +%s%N)
-	check "auto: switched within 1.5 s ($(( (t1 - t0) / 1000000 )) ms)" [ $(( (t1 - t0) / 1000000 )) -le 1500 ]
+	check "auto: switched within 2 s ($(( (t1 - t0) / 1000000 )) ms)" [ $(( (t1 - t0) / 1000000 )) -le 2000 ]
 	check "auto: egress program attached after the switch" egress_on "$c2"
 	r=$(traffic udp-echo --server "$LAB_CAP,198.18.6.1" --client "$LAB_GEN,198.18.6.2" --port 500 --count 4 --sizes 300 --marker SWITCHED)
 	check "auto: after the switch, UDP 500 echo to the new address, 4 of 4 ($r)" [ "$r" = 4 ]
@@ -397,8 +399,8 @@ case_snaplen() {
 	check "snaplen: IDB snaplen 100" sh -c "'$DUMP' '$out' | grep -q '^IDB linktype=1 snaplen=100 '"
 	check "snaplen: no frame longer than 100 bytes in the file" [ "$(count "$out" 'frame.cap_len > 100')" -eq 0 ]
 	check "snaplen: short frames whole, both directions (4 each)" sh -c "[ $(count "$out" 'udp and frame.len <= 100 and frame.cap_len == frame.len and frame.packet_flags_direction == 1') -eq 4 ] && [ $(count "$out" 'udp and frame.len <= 100 and frame.cap_len == frame.len and frame.packet_flags_direction == 2') -eq 4 ]"
-	check "snaplen: long UDP frames cut to 100 with their length, inbound (242, 1442, 1062)" sh -c "[ $(count "$out" 'frame.cap_len == 100 and frame.packet_flags_direction == 1 and frame.len in {242 1442 1062}') -eq 6 ]"
-	check "snaplen: long UDP frames cut to 100 with their length, outbound" sh -c "[ $(count "$out" 'frame.cap_len == 100 and frame.packet_flags_direction == 2 and frame.len in {242 1442 1062}') -eq 6 ]"
+	check "snaplen: long UDP frames cut to 100 with their length, inbound (242, 1442, 1062)" sh -c "[ $(count "$out" 'frame.cap_len == 100 and frame.packet_flags_direction == 1 and frame.len in {242, 1442, 1062}') -eq 6 ]"
+	check "snaplen: long UDP frames cut to 100 with their length, outbound" sh -c "[ $(count "$out" 'frame.cap_len == 100 and frame.packet_flags_direction == 2 and frame.len in {242, 1442, 1062}') -eq 6 ]"
 	check "snaplen: TCP 443 down: all 100000 bytes accounted for in cut outbound frames" [ "$(field_sum "$out" tcp.len 'tcp.srcport == 443 and frame.packet_flags_direction == 2 and not tcp.analysis.retransmission')" -eq 100000 ]
 	check "snaplen: TCP frames cut, not dropped (outbound data frames all 100 bytes)" [ "$(count "$out" 'tcp.srcport == 443 and tcp.len > 34 and frame.cap_len != 100')" -eq 0 ]
 }
@@ -413,14 +415,14 @@ case_filters() {
 	"$VPNCAP" filter add Port5000 -t udp -p 5000 >/dev/null || fail "filters: filter add failed"
 	check "filters: the capture applies the new filter" wait_for_line "$log" 'filters: now capturing Port5000: udp port 5000'
 	r3=$(udp_echo 5000 4 700 AFTER5000)
-	r4=$(udp_echo 500 2 100 AFTER500)
+	r4=$(udp_echo 500 2 100 LATER500)
 	sleep 0.3
 	stop_capture INT
 	check "filters: traffic intact ($r1 $r2 $r3 $r4)" [ "$r1 $r2 $r3 $r4" = "3 2 4 2" ]
 	check "filters: UDP 5000 not captured before the filter" [ "$(count "$out" 'udp contains "BEFORE5000"')" -eq 0 ]
 	check "filters: UDP 5000 after: 4 in, 4 out" sh -c "[ $(count "$out" 'udp.port == 5000 and udp contains "AFTER5000" and frame.packet_flags_direction == 1') -eq 4 ] && [ $(count "$out" 'udp.port == 5000 and udp contains "AFTER5000" and frame.packet_flags_direction == 2') -eq 4 ]"
 	check "filters: default rules before (UDP 500: 2 in, 2 out)" [ "$(count "$out" 'udp contains "BEFORE500"')" -eq 4 ]
-	check "filters: named filters replace the default after (no UDP 500)" [ "$(count "$out" 'udp contains "AFTER500"')" -eq 0 ]
+	check "filters: named filters replace the default after (no UDP 500)" [ "$(count "$out" 'udp contains "LATER500"')" -eq 0 ]
 	"$VPNCAP" filter remove --all >/dev/null
 }
 
