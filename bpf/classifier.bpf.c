@@ -761,10 +761,13 @@ static __always_inline int classify(void *data, void *data_end, const struct hoo
 static __always_inline __u32 copy_len(const struct hook_config *hc, const struct match *m,
 				      __u32 len, struct vpncap_counters *cnt)
 {
-	__u32 snap = hc->snaplen, rule_snap = 0;
+	/*
+	 * classify() only gives rules below VPNCAP_MAX_RULES (a power of two);
+	 * the mask bounds the very register that indexes, which older verifiers
+	 * (Linux 6.1) need: they lose a bound checked on a copy spilled to the stack.
+	 */
+	__u32 snap = hc->snaplen, rule_snap = hc->set->rules[m->rule & (VPNCAP_MAX_RULES - 1)].snaplen;
 
-	if (m->rule < VPNCAP_MAX_RULES)
-		rule_snap = hc->set->rules[m->rule].snaplen;
 	if (rule_snap && (!snap || rule_snap < snap))
 		snap = rule_snap;
 	if (snap && len > snap)
@@ -785,27 +788,30 @@ static __always_inline int ring_put(void *ctx, int is_xdp, const struct vpncap_r
 				    __u64 caplen, const __u64 room)
 {
 	struct vpncap_ring_rec *rec;
+	__u64 last;
 	int err;
 
 	rec = bpf_ringbuf_reserve(&capture_ring, sizeof(*rec) + room, 0);
 	if (!rec)
 		return -1;
 	/*
-	 * The caller's size class already bounds caplen, but the verifier must
-	 * see the bound on the register passed: a 64-bit value, compared and
-	 * used as is (a 32-bit one gets a zero-extended copy compared instead).
+	 * The caller's size class already bounds caplen (at least an Ethernet
+	 * header, at most room), but the verifier must see 1 <= length <= room
+	 * on the very register passed. Clamping the index of the last byte and
+	 * adding one gives that on every verifier: Linux 6.1's learns no lower
+	 * bound from "!= 0", and a 32-bit value would be compared through a
+	 * zero-extended copy.
 	 */
-	OPAQUE(caplen);
-	if (caplen > room)
-		caplen = room;
+	last = caplen - 1;
+	OPAQUE(last);
+	if (last > room - 1)
+		last = room - 1;
 	*rec = *hdr;
-	rec->caplen = caplen;
-	if (caplen < 1)
-		err = -1;
-	else if (is_xdp)
-		err = bpf_xdp_load_bytes(ctx, 0, rec + 1, caplen);
+	rec->caplen = last + 1;
+	if (is_xdp)
+		err = bpf_xdp_load_bytes(ctx, 0, rec + 1, last + 1);
 	else
-		err = bpf_skb_load_bytes(ctx, 0, rec + 1, caplen);
+		err = bpf_skb_load_bytes(ctx, 0, rec + 1, last + 1);
 	if (err) {
 		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
 		return -2;

@@ -13,7 +13,11 @@ PACKAGES=(
 	# tests: unit tests, sanitizers and libFuzzer (clang's runtime)
 	libcmocka-dev libclang-rt-14-dev
 	# lab and end-to-end tests
-	iproute2 procps python3 python3-scapy tshark tcpdump xdp-tools systemd
+	iproute2 procps python3 python3-scapy tshark tcpdump xdp-tools systemd iputils-ping
+	# real VPN peers: strongSwan with its userspace IPsec backend, an SSTP client
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins sstp-client openssl
+	# benchmark of the forwarding cost (tests/bench/inline_forwarding.sh)
+	iperf3
 	# boot test: a Debian VM under qemu
 	mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
 )

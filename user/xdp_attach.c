@@ -42,19 +42,23 @@ int bpffs_ensure_mounted(char *err, size_t errlen)
 
 /*
  * Create a map like the object's definition and make the object use it, so
- * it can be filled before libxdp loads and attaches the program.
+ * it can be filled before libxdp loads and attaches the program. vpncap
+ * keeps its own reference: a failed attach may unload the object, and the
+ * retry without multi-buffer support opens it again on the same maps.
  */
-static int precreate_map(struct bpf_map *map)
+static int precreate_map(struct classifier *c, struct bpf_map *map)
 {
 	int fd, err;
 
+	if (c->n_map_fds == CLASSIFIER_MAX_MAPS)
+		return -E2BIG;
 	fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map),
 			    bpf_map__key_size(map), bpf_map__value_size(map),
 			    bpf_map__max_entries(map), NULL);
 	if (fd < 0)
 		return -errno;
-	err = bpf_map__reuse_fd(map, fd);
-	close(fd); /* reuse_fd keeps its own duplicate */
+	err = bpf_map__reuse_fd(map, fd); /* takes its own duplicate */
+	c->map_fds[c->n_map_fds++] = fd;
 	return err;
 }
 
@@ -144,7 +148,7 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint6
 	}
 	bpf_map__set_max_entries(c->skel->maps.capture_ring, (__u32)ring_bytes);
 	bpf_object__for_each_map(map, c->skel->obj) {
-		ret = precreate_map(map);
+		ret = precreate_map(c, map);
 		if (ret) {
 			err_set(err, errlen, "%s: cannot create BPF map %s: %s%s", ifname,
 				bpf_map__name(map), strerror(-ret),
@@ -302,31 +306,24 @@ static int attach_modes(struct classifier *c, enum xdp_mode_choice want, int fra
  */
 static int reopen_on_same_maps(struct classifier *c)
 {
-	int fds[32], n = 0, i = 0, ret = 0;
 	struct bpf_map *map;
+	unsigned int i = 0;
+	int ret = 0;
 
-	bpf_object__for_each_map(map, c->skel->obj) {
-		if (n == (int)(sizeof(fds) / sizeof(fds[0])))
-			break;
-		fds[n] = dup(bpf_map__fd(map));
-		if (fds[n] < 0)
-			ret = -errno;
-		n++;
-	}
 	xdp_program__close(c->prog);
 	c->prog = NULL;
 	vpncap_classifier__destroy(c->skel);
-	c->skel = ret ? NULL : vpncap_classifier__open();
-	if (!ret && !c->skel)
-		ret = -errno;
-	if (!ret)
-		bpf_object__for_each_map(map, c->skel->obj)
-			if (!ret && i < n)
-				ret = bpf_map__reuse_fd(map, fds[i++]);
-	while (n--)
-		if (fds[n] >= 0)
-			close(fds[n]);
-	return ret;
+	c->skel = vpncap_classifier__open();
+	if (!c->skel)
+		return -errno;
+	bpf_object__for_each_map(map, c->skel->obj) {
+		if (i == c->n_map_fds)
+			return -ENOENT;
+		ret = bpf_map__reuse_fd(map, c->map_fds[i++]);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
@@ -467,6 +464,8 @@ void classifier_close(struct classifier *c)
 		vpncap_classifier__destroy(c->skel);
 		c->skel = NULL;
 	}
+	while (c->n_map_fds)
+		close(c->map_fds[--c->n_map_fds]);
 	if (c->lock_fd >= 0) {
 		close(c->lock_fd);
 		c->lock_fd = -1;

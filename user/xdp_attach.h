@@ -19,6 +19,8 @@
 
 struct vpncap_classifier;
 
+#define CLASSIFIER_MAX_MAPS 16
+
 struct classifier {
 	struct vpncap_classifier *skel;
 	struct xdp_program *prog;
@@ -27,6 +29,8 @@ struct classifier {
 	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
 	int shared_hook;             /* attached through libxdp's dispatcher */
 	int frags;                   /* loaded multi-buffer aware (xdp.frags) */
+	int map_fds[CLASSIFIER_MAX_MAPS]; /* our own references to the maps, in object order */
+	unsigned int n_map_fds;
 	int lock_fd;                 /* held while this vpncap owns the interface */
 	uint32_t active_rules;       /* slot of rules_map the program reads */
 	/* Settings, written with every rule set; set them before classifier_apply_rules(). */
