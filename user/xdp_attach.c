@@ -332,12 +332,16 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 	char msg[128];
 	int ret = attach_modes(c, want, 1);
 
-	if (ret == -EINVAL || ret == -EOPNOTSUPP) {
-		log_info("%s: the driver or kernel refused a multi-buffer XDP program (%s); loading it without multi-buffer support",
-			 c->ifname, strerror(-ret));
+	/* Drivers without multi-buffer support refuse xdp.frags programs with EINVAL. */
+	if (ret == -EINVAL) {
+		log_debug("%s: multi-buffer XDP program refused (%s); trying without",
+			  c->ifname, strerror(-ret));
 		ret = reopen_on_same_maps(c);
 		if (!ret)
 			ret = attach_modes(c, want, 0);
+		if (!ret)
+			log_info("%s: the driver refused a multi-buffer XDP program; attached one without multi-buffer support (frames larger than a page are not seen)",
+				 c->ifname);
 	}
 	if (ret) {
 		libxdp_strerror(ret, msg, sizeof(msg));
