@@ -18,6 +18,8 @@ PACKAGES=(
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins sstp-client openssl
 	# benchmark of the forwarding cost (tests/bench/inline_forwarding.sh)
 	iperf3
+	# vpncap report --html rendered in a headless browser; a terminal for the status line
+	chromium bsdutils
 	# boot test: a Debian VM under qemu
 	mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
 )

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "capture.h"
 #include "clock.h"
+#include "counters.h"
 #include "fileset.h"
 #include "filters.h"
 #include "frame_queue.h"
 #include "iface.h"
 #include "log.h"
 #include "privileges.h"
+#include "realtime.h"
 #include "ring_rx.h"
 #include "rules.h"
 #include "service.h"
@@ -41,6 +43,8 @@ struct iface_totals {
 	uint64_t queue_full;       /* frames the writer queue had no room for */
 	uint64_t ts_from_hook;     /* frames stamped at the XDP or TC hook */
 	uint64_t ts_from_batch;    /* frames stamped once per batch (no metadata) */
+	uint64_t ring_taken;       /* records taken off the BPF ring buffer */
+	uint64_t queue_taken[CAPTURE_MAX_QUEUES]; /* frames taken off each AF_XDP socket */
 };
 
 struct capture_session;
@@ -99,6 +103,16 @@ struct capture_session {
 	struct stat filters_stat;       /* to see the filter file change */
 	uint32_t rule_snaplen[VPNCAP_MAX_RULES]; /* per rule; 0 = the capture's snaplen */
 	char hits_path[4096];
+	char prom_path[4096];           /* /run/vpncap/TAG.prom, for `vpncap counters` */
+	struct counters_snapshot snap;  /* built each second; large, so kept here */
+	uint64_t last_hits[VPNCAP_MAX_RULES]; /* as last read, kept once the maps are gone */
+	int status_line;                /* stderr is a terminal: one line refreshed each second */
+	uint64_t status_written;        /* frames written at the last refresh */
+	double status_time;
+	int metrics_error_logged;
+	int has_output;                 /* -w given (--realtime may run without) */
+	struct realtime rt;             /* --realtime */
+	const char *ifnames[CAPTURE_MAX_IFACES];
 	const struct capture_reloader *reloader;
 	struct capture_opts *reloaded;  /* options of the last reload, owned */
 	int is_dir;
@@ -419,6 +433,9 @@ static void snapshot_totals(struct capture_session *s, int with_hook)
 		struct capture_iface *ci = &s->ifaces[i];
 		struct iface_totals t = ci->live;
 
+		/* Sockets before hooks: a drop is never counted before its frame was seen. */
+		t.ring_malformed = ci->ring_open ? ci->ring.malformed : 0;
+		read_socket_totals(ci, &t);
 		if (with_hook) {
 			classifier_read_counters(&ci->cls, VPNCAP_DIR_IN, &t.hook);
 			classifier_read_counters(&ci->cls, VPNCAP_DIR_OUT, &t.egress);
@@ -426,8 +443,6 @@ static void snapshot_totals(struct capture_session *s, int with_hook)
 			t.hook = s->totals[i].hook;
 			t.egress = s->totals[i].egress;
 		}
-		t.ring_malformed = ci->ring_open ? ci->ring.malformed : 0;
-		read_socket_totals(ci, &t);
 		pthread_mutex_lock(&s->totals_lock);
 		s->totals[i] = t;
 		pthread_mutex_unlock(&s->totals_lock);
@@ -511,6 +526,11 @@ static void queue_frame(struct capture_session *s, unsigned int if_id,
 	} else {
 		ci->live.ts_from_batch++;
 	}
+	realtime_offer(&s->rt, &rec, fr->data);
+	if (!s->has_output) {
+		s->queued++;
+		return;
+	}
 	if (frame_queue_push(&s->queue, &rec, fr->data)) {
 		ci->live.queue_full++; /* the writer is behind: drop, never grow */
 		return;
@@ -556,8 +576,12 @@ static void on_ring_frame(void *ctx, const struct ring_frame *frame)
 
 static uint32_t drain_ring(struct capture_iface *ci)
 {
+	uint32_t n;
+
 	ci->ring_ctx.batch_ns = 0;
-	return ring_rx_drain(&ci->ring);
+	n = ring_rx_drain(&ci->ring);
+	ci->live.ring_taken += n;
+	return n;
 }
 
 /* One batch from one queue; returns the number of frames taken. */
@@ -573,6 +597,7 @@ static uint32_t drain_batch(struct capture_session *s, unsigned int if_id, struc
 		xsk_rx_wakeup_if_needed(q);
 		return 0;
 	}
+	s->ifaces[if_id].live.queue_taken[q - s->ifaces[if_id].queues] += n;
 	for (i = 0; i < n; i++)
 		queue_xsk_frame(s, if_id, q, &frames[i], &batch_ns);
 	xsk_rx_release(q, idx, n);
@@ -591,8 +616,10 @@ static uint64_t drain_all(struct capture_session *s)
 		if (s->ifaces[i].ring_open)
 			total += drain_ring(&s->ifaces[i]);
 	}
-	if (total)
+	if (total) {
 		frame_queue_publish(&s->queue);
+		realtime_publish(&s->rt);
+	}
 	return total;
 }
 
@@ -621,6 +648,8 @@ static int should_stop(const struct capture_session *s, struct capture_signals *
 }
 
 static void reload(struct capture_session *s);
+static void publish_counters(struct capture_session *s, int running);
+static void show_status_line(struct capture_session *s);
 static void follow_filters_file(struct capture_session *s);
 static void follow_addresses(struct capture_session *s);
 static void write_hits(struct capture_session *s);
@@ -648,6 +677,8 @@ static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 		if (clock_mono_ns() >= next_housekeeping) {
 			snapshot_totals(s, 1);
 			write_hits(s);
+			publish_counters(s, 1);
+			show_status_line(s);
 			follow_addresses(s);
 			clock_sync(&s->clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
@@ -724,8 +755,10 @@ static const char *needs_restart(const struct capture_opts *a, const struct capt
 	for (i = 0; i < a->n_ifaces; i++)
 		if (strcmp(a->ifaces[i], b->ifaces[i]))
 			return "interface";
-	if (strcmp(a->output, b->output))
+	if (!a->output != !b->output || (a->output && strcmp(a->output, b->output)))
 		return "write";
+	if (a->realtime != b->realtime)
+		return "realtime";
 	if (a->n_queues != b->n_queues ||
 	    memcmp(a->queues, b->queues, a->n_queues * sizeof(a->queues[0])))
 		return "queue";
@@ -842,30 +875,189 @@ static void follow_filters_file(struct capture_session *s)
 	log_info("filters: now capturing %s", s->rules_words);
 }
 
+/* Hits per rule index, summed over the interfaces. */
+static void read_hits(struct capture_session *s, uint64_t hits[VPNCAP_MAX_RULES])
+{
+	uint64_t one[VPNCAP_MAX_RULES];
+	unsigned int i, r;
+
+	memset(hits, 0, VPNCAP_MAX_RULES * sizeof(hits[0]));
+	for (i = 0; i < s->n_ifaces; i++)
+		if (s->ifaces[i].cls.skel &&
+		    !classifier_read_hits(&s->ifaces[i].cls, one, s->rules.count))
+			for (r = 0; r < s->rules.count; r++)
+				hits[r] += one[r];
+}
+
+static const char *rule_name(const struct capture_session *s, unsigned int r, char *buf,
+			     size_t len)
+{
+	if (s->from_filters)
+		return filters_name(&s->filters, r);
+	snprintf(buf, len, "rule-%u", r);
+	return buf;
+}
+
 /* "NAME HITS" per rule, for `vpncap filter list`; replaced atomically. */
 static void write_hits(struct capture_session *s)
 {
-	uint64_t hits[VPNCAP_MAX_RULES] = { 0 }, one[VPNCAP_MAX_RULES];
-	char tmp[4200];
-	unsigned int i, r;
+	uint64_t hits[VPNCAP_MAX_RULES];
+	char tmp[4200], name[32];
+	unsigned int r;
 	FILE *f;
 
-	for (i = 0; i < s->n_ifaces; i++)
-		if (!classifier_read_hits(&s->ifaces[i].cls, one, s->rules.count))
-			for (r = 0; r < s->rules.count; r++)
-				hits[r] += one[r];
+	read_hits(s, hits);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->hits_path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return;
-	for (r = 0; r < s->rules.count; r++) {
-		if (s->from_filters)
-			fprintf(f, "%s %llu\n", filters_name(&s->filters, r), (unsigned long long)hits[r]);
-		else
-			fprintf(f, "rule-%u %llu\n", r, (unsigned long long)hits[r]);
-	}
+	for (r = 0; r < s->rules.count; r++)
+		fprintf(f, "%s %llu\n", rule_name(s, r, name, sizeof(name)),
+			(unsigned long long)hits[r]);
 	if (fclose(f) == 0)
 		rename(tmp, s->hits_path);
+}
+
+/* ---- counters ------------------------------------------------------------ */
+
+/* What this thread and the sockets counted for interface i (the hooks come after). */
+static void snapshot_iface(const struct capture_session *s, unsigned int i,
+			   struct counters_iface *out)
+{
+	const struct capture_iface *ci = &s->ifaces[i];
+	unsigned int q;
+
+	snprintf(out->name, sizeof(out->name), "%s", ci->info.name);
+	snprintf(out->mode, sizeof(out->mode), "%s", mode_name(ci->mode));
+	out->ring_taken = ci->live.ring_taken;
+	out->queue_full = ci->live.queue_full;
+	out->n_queues = ci->n_queues < COUNTERS_MAX_QUEUES ? ci->n_queues : COUNTERS_MAX_QUEUES;
+	for (q = 0; q < out->n_queues; q++) {
+		struct xdp_statistics st = { 0 };
+
+		xsk_rx_stats(&ci->queues[q], &st);
+		out->queues[q] = (struct counters_queue){
+			.id = ci->queues[q].queue_id,
+			.taken = ci->live.queue_taken[q],
+			.af_xdp_no_buffer = st.rx_dropped,
+			.af_xdp_ring_full = st.rx_ring_full,
+			.fill_ring_empty = st.rx_fill_ring_empty_descs,
+		};
+	}
+}
+
+/*
+ * Everything downstream is read before what is upstream of it (writer, then
+ * this thread's counts, then sockets, then the hooks), so at any moment the
+ * parts of the identity never exceed seen; at the end in flight is 0.
+ */
+static void build_snapshot(struct capture_session *s, int running, struct counters_snapshot *snap)
+{
+	struct writer_status ws;
+	char name[32];
+	unsigned int i;
+
+	memset(snap, 0, sizeof(*snap));
+	if (running) {
+		writer_get_status(&s->writer, &ws);
+	} else {
+		ws.stats = s->fs.stats;
+		ws.current[0] = '\0';
+	}
+	snap->n_ifaces = s->n_ifaces < COUNTERS_MAX_IFACES ? s->n_ifaces : COUNTERS_MAX_IFACES;
+	for (i = 0; i < snap->n_ifaces; i++)
+		snapshot_iface(s, i, &snap->ifaces[i]);
+	if (running) {
+		snapshot_totals(s, 1);
+		read_hits(s, s->last_hits);
+	}
+	for (i = 0; i < snap->n_ifaces; i++) {
+		snap->ifaces[i].in = s->totals[i].hook;
+		snap->ifaces[i].out = s->totals[i].egress;
+	}
+	snprintf(snap->capture, sizeof(snap->capture), "%s", s->tag);
+	snap->pid = (long)getpid();
+	snap->running = running;
+	snap->start_time = (double)s->start_wall_ns / 1e9;
+	snap->time = (double)clock_real_ns() / 1e9;
+	snprintf(snap->output, sizeof(snap->output), "%s", s->has_output ? s->opts->output : "");
+	snprintf(snap->current_file, sizeof(snap->current_file), "%s", ws.current);
+	/* Without -w (--realtime only), frames delivered to the view count as written. */
+	snap->written = s->has_output ? ws.stats.frames_written : s->queued;
+	snap->bytes = ws.stats.bytes;
+	snap->files = ws.stats.files_completed;
+	snap->disk_full = ws.stats.dropped_disk_full;
+	snap->min_free = ws.stats.dropped_min_free;
+	snap->write_error = ws.stats.dropped_write_error;
+	snap->after_count = s->after_count;
+	snap->n_filters = s->rules.count < COUNTERS_MAX_FILTERS ? s->rules.count : COUNTERS_MAX_FILTERS;
+	for (i = 0; i < snap->n_filters; i++) {
+		snprintf(snap->filters[i].name, sizeof(snap->filters[i].name), "%s",
+			 rule_name(s, i, name, sizeof(name)));
+		snap->filters[i].hits = s->last_hits[i];
+	}
+}
+
+/*
+ * The terminal's status line, from the snapshot just published: what an
+ * operator watches in an outage (is anything arriving, is anything lost).
+ */
+static void show_status_line(struct capture_session *s)
+{
+	const struct counters_snapshot *sn = &s->snap;
+	struct counters_identity id;
+	double dt = sn->time - s->status_time;
+	uint64_t drops;
+
+	if (!s->status_line)
+		return;
+	counters_identity(sn, &id);
+	drops = id.no_socket + id.ring_full + id.af_xdp_no_buffer + id.af_xdp_ring_full +
+		id.queue_full + id.disk_full + id.min_free + id.write_error;
+	fprintf(stderr, "\r\033[Kvpncap: %llu frames, %.0f/s, %.1f MB, %llu dropped, %s",
+		(unsigned long long)sn->written,
+		s->status_time > 0 && dt > 0 ? (double)(sn->written - s->status_written) / dt : 0.0,
+		(double)sn->bytes / 1e6, (unsigned long long)drops,
+		sn->current_file[0] ? sn->current_file : "-");
+	fflush(stderr);
+	log_status_line(1);
+	s->status_written = sn->written;
+	s->status_time = sn->time;
+}
+
+static void clear_status_line(struct capture_session *s)
+{
+	if (!s->status_line)
+		return;
+	fputs("\r\033[K", stderr);
+	log_status_line(0);
+	s->status_line = 0;
+}
+
+/*
+ * /run/vpncap/TAG.prom for `vpncap counters` while running, and
+ * --metrics-file (also the final counters at exit); both atomically.
+ */
+static void publish_counters(struct capture_session *s, int running)
+{
+	int ret;
+
+	if (!s->prom_path[0])
+		return;
+	build_snapshot(s, running, &s->snap);
+	/* `vpncap counters` shows running captures; the last word goes to --metrics-file. */
+	if (running)
+		counters_publish(s->prom_path, &s->snap);
+	else
+		unlink(s->prom_path);
+	if (!s->opts->metrics_file)
+		return;
+	ret = counters_publish(s->opts->metrics_file, &s->snap);
+	if (ret && !s->metrics_error_logged) {
+		log_error("--metrics-file %s: cannot write: %s", s->opts->metrics_file,
+			  strerror(-ret));
+		s->metrics_error_logged = 1;
+	}
 }
 
 /*
@@ -953,7 +1145,9 @@ static void print_summary(const struct capture_session *s)
 			(unsigned long long)ring_full);
 	if (s->after_count)
 		fprintf(stderr, " (%llu more after --count)", (unsigned long long)s->after_count);
-	if (s->fs.cfg.is_dir)
+	if (!s->has_output)
+		fprintf(stderr, "; no file (--realtime without -w)");
+	else if (s->fs.cfg.is_dir)
 		fprintf(stderr, "; %llu file%s completed (%llu bytes) in %s",
 			(unsigned long long)w->files_completed, w->files_completed == 1 ? "" : "s",
 			(unsigned long long)w->bytes, s->opts->output);
@@ -968,32 +1162,43 @@ static void announce(const struct capture_session *s)
 
 	for (i = 0; i < s->n_ifaces; i++) {
 		const struct capture_iface *ci = &s->ifaces[i];
+		const char *into = s->has_output ? s->opts->output : "the terminal only";
 
 		if (ci->mode == CAPTURE_MODE_INLINE)
 			log_info("capturing on %s (inline, both directions: xdp %s, tc egress %s) into %s",
 				 ci->info.name, xdp_mode_name(ci->cls.mode),
-				 tc_egress_kind_name(ci->cls.egress.kind), s->opts->output);
+				 tc_egress_kind_name(ci->cls.egress.kind), into);
 		else
 			log_info("capturing on %s (%u queue%s, xdp %s, af_xdp %s) into %s",
 				 ci->info.name, ci->n_queues, ci->n_queues == 1 ? "" : "s",
 				 xdp_mode_name(ci->cls.mode),
-				 ci->queues[0].zero_copy ? "zero-copy" : "copy", s->opts->output);
+				 ci->queues[0].zero_copy ? "zero-copy" : "copy", into);
 	}
 }
 
-/* Detach first so no new frame arrives, then take what is still in the rings. */
+/*
+ * Detach first so no new frame arrives, read the hooks' final counters, then
+ * take what is still in the rings: the last counters then add up exactly.
+ */
 static int finish(struct capture_session *s)
 {
 	unsigned int i;
+	int ret;
 
+	for (i = 0; i < s->n_ifaces; i++)
+		classifier_detach(&s->ifaces[i].cls);
 	snapshot_totals(s, 1);
+	read_hits(s, s->last_hits);
 	for (i = 0; i < s->n_ifaces; i++)
 		classifier_close(&s->ifaces[i].cls);
 	while (drain_all(s))
 		;
 	snapshot_totals(s, 0);
+	realtime_finish(&s->rt);
 	writer_finish(&s->writer);
-	return fileset_close(&s->fs, clock_real_ns());
+	ret = s->has_output ? fileset_close(&s->fs, clock_real_ns()) : 0;
+	publish_counters(s, 0);
+	return ret;
 }
 
 static void fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c)
@@ -1033,13 +1238,31 @@ static int setup(struct capture_session *s, char *err, size_t errlen)
 	}
 	clock_sync(&s->clock);
 	s->start_wall_ns = clock_real_ns();
+	snapshot_totals(s, 1);
+	if (!s->has_output)
+		return 0;
 	ret = fileset_start(&s->fs, s->start_wall_ns, err, errlen);
 	if (ret)
 		return ret;
-	snapshot_totals(s, 1);
 	ret = writer_start(&s->writer, &s->queue, &s->fs);
 	if (ret)
 		err_set(err, errlen, "cannot start the writer thread: %s", strerror(-ret));
+	return ret;
+}
+
+/* --realtime: the printer thread, before anything is attached. */
+static int start_realtime(struct capture_session *s, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	if (!s->opts->realtime)
+		return 0;
+	for (i = 0; i < s->n_ifaces; i++)
+		s->ifnames[i] = s->ifaces[i].info.name;
+	ret = realtime_start(&s->rt, stdout, isatty(STDOUT_FILENO), s->ifnames, s->n_ifaces);
+	if (ret)
+		err_set(err, errlen, "--realtime: cannot start the view: %s", strerror(-ret));
 	return ret;
 }
 
@@ -1052,8 +1275,8 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 	for (i = 0; i < s->n_ifaces; i++)
 		if (check_iface(&s->ifaces[i], o->ifaces[i], o, err, errlen))
 			return -1;
-	*is_dir = output_is_dir(o->output);
-	if (check_output(o, *is_dir, err, errlen))
+	*is_dir = o->output && output_is_dir(o->output);
+	if (o->output && check_output(o, *is_dir, err, errlen))
 		return -1;
 	if (fileset_make_tag(s->tag, sizeof(s->tag), o->ifaces, o->n_ifaces)) {
 		err_set(err, errlen, "-i: interface names do not make a valid file name");
@@ -1073,6 +1296,7 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 	if (!s)
 		return NULL;
 	s->opts = opts;
+	s->has_output = opts->output != NULL;
 	s->n_ifaces = opts->n_ifaces;
 	s->ifaces = calloc(opts->n_ifaces, sizeof(*s->ifaces));
 	if (!s->ifaces || frame_queue_init(&s->queue, opts->queue_size)) {
@@ -1114,8 +1338,13 @@ static int started(struct capture_session *s, char *err, size_t errlen)
 	if (privileges_drop_after_start(&extra, err, errlen))
 		return -1;
 	snprintf(s->hits_path, sizeof(s->hits_path), "%s/%s.hits", "/run/vpncap", s->tag);
+	snprintf(s->prom_path, sizeof(s->prom_path), "%s/%s.prom", COUNTERS_DIR, s->tag);
+	publish_counters(s, 1);
+	/* Not over the real-time view on the same terminal. */
+	s->status_line = isatty(STDERR_FILENO) && !(s->opts->realtime && isatty(STDOUT_FILENO));
 	announce(s);
-	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s into %s", s->tag, s->opts->output);
+	sd_notifyf(0, "READY=1\nSTATUS=capturing on %s into %s", s->tag,
+		   s->has_output ? s->opts->output : "the terminal");
 	return 0;
 }
 
@@ -1140,13 +1369,15 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 	prepare_headers(s);
 	fileset_config_of(s, s->is_dir, &fcfg);
 	if (bpffs_ensure_mounted(err, sizeof(err)) ||
-	    fileset_open(&s->fs, &fcfg, err, sizeof(err)))
+	    (s->has_output && fileset_open(&s->fs, &fcfg, err, sizeof(err))))
 		goto out;
-	if (setup(s, err, sizeof(err))) {
+	if (start_realtime(s, err, sizeof(err)) || setup(s, err, sizeof(err))) {
 		if (!err[0])
-			snprintf(err, sizeof(err), "%s: cannot start the capture", opts->output);
+			snprintf(err, sizeof(err), "%s: cannot start the capture", s->tag);
+		realtime_finish(&s->rt);
 		writer_finish(&s->writer);
-		fileset_abandon(&s->fs);
+		if (s->has_output)
+			fileset_abandon(&s->fs);
 		goto out;
 	}
 	if (opts->duration_ms)
@@ -1158,6 +1389,7 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 		sig->stop = 1; /* still end cleanly: detach, complete the file */
 	}
 	capture_loop(s, sig);
+	clear_status_line(s);
 	sd_notify(0, "STOPPING=1");
 	if (s->hits_path[0])
 		unlink(s->hits_path);

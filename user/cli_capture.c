@@ -36,6 +36,8 @@ const char capture_usage[] =
 	"      --queue-size SIZE   memory between capture and writer (default 32M)\n"
 	"      --ring-size SIZE    inline: kernel ring buffer per interface, a power\n"
 	"                          of two (default 8M)\n"
+	"      --metrics-file PATH counters in Prometheus text format, replaced every\n"
+	"                          second (node_exporter's textfile collector)\n"
 	"      --rules LIST        what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
 	"                          esp, icmp, icmpv6 or a number (default\n"
 	"                          udp:500,udp:4500,tcp:443)\n"
@@ -46,6 +48,10 @@ const char capture_usage[] =
 	"                          recent (default 10s)\n"
 	"      --config FILE       read options from FILE (key = value, keys are the\n"
 	"                          long options); options given here override it\n"
+	"      --realtime          one decoded line per frame on stdout (IKEv2, ESP,\n"
+	"                          TLS); -w is then optional. The view never slows\n"
+	"                          capture: when the console lags it skips lines and\n"
+	"                          says how many\n"
 	"      --persistent        write /etc/vpncap/IFACE.conf and start vpncap@IFACE\n"
 	"                          (from early boot, across reboots)\n"
 	"\n"
@@ -81,10 +87,12 @@ enum long_only_opt {
 	OPT_ON_ROTATE,
 	OPT_COMPRESS,
 	OPT_RULES,
+	OPT_METRICS_FILE,
 	OPT_FRAG_TIMEOUT,
 	OPT_FRAG_WINDOW,
 	OPT_CONFIG,
 	OPT_PERSISTENT,
+	OPT_REALTIME,
 };
 
 static const struct option long_opts[] = {
@@ -110,10 +118,12 @@ static const struct option long_opts[] = {
 	{ "on-rotate", required_argument, NULL, OPT_ON_ROTATE },
 	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "fragment-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
 	{ "fragment-window", required_argument, NULL, OPT_FRAG_WINDOW },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "persistent", no_argument, NULL, OPT_PERSISTENT },
+	{ "realtime", no_argument, NULL, OPT_REALTIME },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -266,6 +276,13 @@ static int apply_output_option(struct capture_opts *o, int c, const char *arg,
 		o->rules = arg;
 		return 0;
 	}
+	case OPT_METRICS_FILE:
+		if (!*arg) {
+			err_set(err, errlen, "--metrics-file: empty file name");
+			return -1;
+		}
+		o->metrics_file = arg;
+		return 0;
 	case OPT_FRAG_TIMEOUT:
 		return duration_option("--fragment-timeout", arg, 100, 600000, "100ms to 10m",
 				       &o->fragment_timeout_ms, err, errlen);
@@ -277,6 +294,9 @@ static int apply_output_option(struct capture_opts *o, int c, const char *arg,
 		return 0;
 	case OPT_PERSISTENT:
 		o->persistent = 1;
+		return 0;
+	case OPT_REALTIME:
+		o->realtime = 1;
 		return 0;
 	}
 	return -1;
@@ -425,8 +445,12 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 		err_set(err, errlen, "capture: no interface given (-i IFACE)");
 		return -1;
 	}
-	if (!o->output && !o->persistent) {
-		err_set(err, errlen, "capture: no output file given (-w FILE)");
+	if (!o->output && !o->persistent && !o->realtime) {
+		err_set(err, errlen, "capture: no output file given (-w FILE, or --realtime to only watch)");
+		return -1;
+	}
+	if (o->realtime && o->persistent) {
+		err_set(err, errlen, "--realtime shows frames on this terminal; it cannot be --persistent");
 		return -1;
 	}
 	if (o->mode == CAPTURE_MODE_INLINE && o->unmatched == VPNCAP_UNMATCHED_DROP) {
@@ -514,7 +538,7 @@ int capture_opts_apply_long(struct capture_opts *o, const char *name, const char
 		if (!strcmp(opt->name, name))
 			break;
 	if (!opt->name || opt->val == OPT_CONFIG || opt->val == OPT_PERSISTENT ||
-	    opt->val == 'h') {
+	    opt->val == OPT_REALTIME || opt->val == 'h') {
 		err_set(err, errlen, "unknown key '%s'", name);
 		goto fail;
 	}

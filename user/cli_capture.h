@@ -51,10 +51,12 @@ struct capture_opts {
 	uint64_t queue_size;            /* bytes of the writer queue */
 	uint64_t ring_size;             /* bytes of each interface's BPF ring buffer (inline) */
 	const char *rules;              /* --rules LIST; NULL = named filters, else the VPN default */
+	const char *metrics_file;       /* --metrics-file PATH: counters in Prometheus text format */
 	uint64_t fragment_timeout_ms;
 	uint64_t fragment_window_ms;
 	const char *config;             /* --config FILE (loaded by config.c) */
 	int persistent;                 /* --persistent: hand over to vpncap@IFACE */
+	int realtime;                   /* --realtime: a decoded line per frame on stdout */
 	int verbose;
 	int help;                       /* -h: print usage, nothing else */
 };

@@ -70,10 +70,12 @@ static const struct key keys[] = {
 	{ "on-rotate", 0, 0, GROUP_NONE, 1 },
 	{ "compress", 0, 0, GROUP_NONE, 1 },
 	{ "rules", 0, 0, GROUP_NONE, 1 },
+	{ "metrics-file", 0, 0, GROUP_NONE, 1 },
 	{ "fragment-timeout", 0, 0, GROUP_NONE, 1 },
 	{ "fragment-window", 0, 0, GROUP_NONE, 1 },
 	{ "config", 0, 0, GROUP_NONE, 0 },
 	{ "persistent", 0, 1, GROUP_NONE, 0 },
+	{ "realtime", 0, 1, GROUP_NONE, 0 },
 	{ "verbose", 'v', 1, GROUP_NONE, 1 },
 	{ "help", 'h', 1, GROUP_NONE, 0 },
 };
@@ -763,6 +765,8 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 	else if (o->compress == COMPRESS_ZSTD)
 		fprintf(f, "compress = zstd\n");
 	if (o->rules && put_string(f, path, "rules", o->rules, err, errlen))
+		return -1;
+	if (o->metrics_file && put_string(f, path, "metrics-file", o->metrics_file, err, errlen))
 		return -1;
 	if (o->fragment_timeout_ms != CAPTURE_DEFAULT_FRAG_TIMEOUT_MS)
 		put_duration(f, "fragment-timeout", o->fragment_timeout_ms);

@@ -630,6 +630,11 @@ static void keep_min_free(struct fileset *fs, uint64_t now_ns)
 	}
 }
 
+void fileset_current_path(const struct fileset *fs, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", fs->file_open ? fs->file.path : "");
+}
+
 void fileset_tick(struct fileset *fs, uint64_t now_ns)
 {
 	if (!fs->file_open)

@@ -108,6 +108,9 @@ void fileset_tick(struct fileset *fs, uint64_t now_ns);
  */
 void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns);
 
+/* The path of the file being written ("" when none is open). */
+void fileset_current_path(const struct fileset *fs, char *buf, size_t len);
+
 /* End: final ISBs, last file completed, post jobs finished. 0 or -errno. */
 int fileset_close(struct fileset *fs, uint64_t now_ns);
 

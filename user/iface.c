@@ -107,6 +107,20 @@ int iface_lookup(const char *name, struct iface_info *out, char *err, size_t err
 	return 0;
 }
 
+void iface_driver(const char *name, char *buf, size_t len)
+{
+	struct iface_info info = {};
+
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	read_driver(&info);
+	snprintf(buf, len, "%s", info.driver);
+}
+
+unsigned int iface_rx_queue_count(const char *name)
+{
+	return count_rx_queues(name);
+}
+
 int iface_ensure_up(const char *name)
 {
 	struct ifreq ifr = {};

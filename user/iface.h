@@ -31,6 +31,14 @@ int iface_lookup(const char *name, struct iface_info *out, char *err, size_t err
  */
 int iface_ensure_up(const char *name);
 
+/*
+ * The two facts of iface_lookup() that need no address scan, for callers
+ * that walk every interface (vpncap list): the driver (ethtool, "unknown"
+ * when it does not answer) and the RX queue count (sysfs, at least 1).
+ */
+void iface_driver(const char *name, char *buf, size_t len);
+unsigned int iface_rx_queue_count(const char *name);
+
 /* True when the host uses this interface for IP traffic. */
 static inline int iface_has_ip(const struct iface_info *i)
 {

@@ -7,6 +7,12 @@
 #include <xdp/libxdp.h>
 
 static enum log_level current_level = LOG_INFO;
+static int status_line_shown;
+
+void log_status_line(int shown)
+{
+	status_line_shown = shown;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -22,6 +28,8 @@ static void log_line(enum log_level level, const char *fmt, va_list ap)
 {
 	if (level > current_level)
 		return;
+	if (status_line_shown)
+		fputs("\r\033[K", stderr); /* the message replaces the status line */
 	fputs("vpncap: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

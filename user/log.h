@@ -30,4 +30,10 @@ void err_set(char *err, size_t errlen, const char *fmt, ...)
  */
 void err_one_line(char *err, size_t errlen);
 
+/*
+ * A one-line status is shown on the terminal (stderr) and refreshed in
+ * place; messages clear it first, and it is drawn again at the next refresh.
+ */
+void log_status_line(int shown);
+
 #endif /* VPNCAP_LOG_H */

@@ -4,12 +4,16 @@
  * PCAPNG. This file only dispatches subcommands and turns signals into
  * requests.
  */
+#include "counters.h"
 #include "capture.h"
 #include "cli_capture.h"
 #include "config.h"
 #include "filters.h"
+#include "iface_list.h"
 #include "log.h"
+#include "report.h"
 #include "service.h"
+#include "show.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +59,13 @@ static const char main_usage[] =
 	"             list | remove NAME | remove --all (vpncap filter help)\n"
 	"  stop IFACE stop and disable the persistent capture on IFACE\n"
 	"  status     list persistent captures, their state and current file\n"
+	"  show       FILE...: one line per frame of pcap/pcapng files, times in\n"
+	"             UTC (vpncap show -h)\n"
+	"  report     FILE...|DIR: summary per protocol, IKE SAs and unfinished\n"
+	"             handshakes, SSTP sessions and their peak; [--json] [--html FILE]\n"
+	"  counters   counters of the running captures [IFACE] [--watch] [--json]\n"
+	"  list       the interfaces: driver, addresses, XDP modes and programs,\n"
+	"             captures running (--json: machine-readable; list --help)\n"
 	"  help       this text (vpncap help capture: options of capture)\n"
 	"  version    print the version (also --version)\n";
 
@@ -173,6 +184,8 @@ static int cmd_help(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "capture"))
 		fputs(capture_usage, stdout);
+	else if (argc > 1 && !strcmp(argv[1], "list"))
+		fputs(list_usage, stdout);
 	else
 		fputs(main_usage, stdout);
 	return EXIT_OK;
@@ -191,6 +204,14 @@ int main(int argc, char **argv)
 		return service_stop(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return service_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "show"))
+		return show_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "counters"))
+		return counters_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return list_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
 		return cmd_help(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {

@@ -2,6 +2,8 @@
 #include "writer.h"
 #include "clock.h"
 
+#include <string.h>
+
 #define WRITER_WAIT_MS 100
 #define WRITER_BATCH 256
 #define TICK_INTERVAL_NS 100000000ull
@@ -28,6 +30,29 @@ void writer_reconfigure(struct writer *w, const struct fileset_config *cfg)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* The file-set facts others may read, copied under the lock. */
+static void publish_status(struct writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->status.stats = w->fs->stats;
+	/* stats.bytes counts completed files; add what the current one has. */
+	if (w->fs->file_open)
+		w->status.stats.bytes += capture_file_size(&w->fs->file);
+	fileset_current_path(w->fs, w->status.current, sizeof(w->status.current));
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_get_status(struct writer *w, struct writer_status *out)
+{
+	if (!w->started) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	*out = w->status;
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -48,6 +73,7 @@ static void *writer_main(void *arg)
 		if (now >= next_tick) {
 			apply_pending(w, now);
 			fileset_tick(w->fs, now);
+			publish_status(w);
 			next_tick = now + TICK_INTERVAL_NS;
 		}
 	}

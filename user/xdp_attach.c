@@ -449,7 +449,7 @@ static int detach(struct classifier *c)
 	return bpf_xdp_detach(c->ifindex, flags, &opts) ? -errno : 0;
 }
 
-void classifier_close(struct classifier *c)
+void classifier_detach(struct classifier *c)
 {
 	tc_egress_detach(&c->egress, c->ifname);
 	if (c->prog && c->mode != XDP_MODE_UNSPEC) {
@@ -460,6 +460,11 @@ void classifier_close(struct classifier *c)
 				  c->ifname, strerror(-ret), c->ifname);
 		c->mode = XDP_MODE_UNSPEC;
 	}
+}
+
+void classifier_close(struct classifier *c)
+{
+	classifier_detach(c);
 	if (c->prog) {
 		xdp_program__close(c->prog);
 		c->prog = NULL;

@@ -87,6 +87,9 @@ int classifier_read_hits(const struct classifier *c, uint64_t *hits, unsigned in
 void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
 		  struct vpncap_counters *sum);
 
+/* Take the programs off the interface, keeping the maps readable; safe to call twice. */
+void classifier_detach(struct classifier *c);
+
 /* Detach (if attached) and free everything; safe to call twice. */
 void classifier_close(struct classifier *c);
 

@@ -379,6 +379,23 @@ case_ikev2() {
 		sh -c "[ -s '$WORK/ike-tcpdump.hex' ] && cmp -s '$WORK/ike-tcpdump.hex' '$WORK/ike-vpncap.hex'"
 	check "IKEv2: no XDP program left on the interface" no_xdp_left
 	check "IKEv2: the XDP and TC programs are gone ($progs)" progs_gone "$progs"
+	# ---- vpncap report on the same file (issue 7) ----
+	"$VPNCAP" report "$out" --json >"$WORK/ike-report.json" 2>"$WORK/ike-report.err"; rc=$?
+	checkl "$WORK/ike-report.err" "IKEv2: vpncap report --json exits 0 ($rc)" [ "$rc" -eq 0 ]
+	check "IKEv2: report: 1 IKE SA, established, client $I_ADDR, server $R_ADDR; no incomplete handshake; ESP both ways as tshark counts" \
+		"$LAB_PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+ike, esp, sa = r["ike"], r["protocols"]["esp"], r["ike_sas"]
+print("# report: %d SA(s), %d established, %d incomplete, IKE clients %d, ESP in %d out %d" % (
+    ike["sas"], ike["established"], ike["incomplete"], r["protocols"]["ikev2"]["clients"],
+    esp["frames_in"], esp["frames_out"]))
+assert ike["sas"] == 1 and ike["established"] == 1 and ike["incomplete"] == 0
+assert r["protocols"]["ikev2"]["clients"] == 1
+assert sa[0]["client"] == sys.argv[2] and sa[0]["server"] == sys.argv[3] and sa[0]["state"] == "established"
+assert esp["frames_in"] == int(sys.argv[4]) > 0 and esp["frames_out"] == int(sys.argv[5]) > 0
+' "$WORK/ike-report.json" "$I_ADDR" "$R_ADDR" "$(count "$out" "esp && $f==1")" "$(count "$out" "esp && $f==2")"
+	# ---- end of vpncap report ----
 	echo "# IKEv2: vpncap $(count "$out") frames (ESP in $(count "$out" "esp && $f==1"), out $(count "$out" "esp && $f==2")), tcpdump $(count "$td")"
 }
 

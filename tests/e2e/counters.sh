@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# End-to-end: the counters of running captures (`vpncap counters`,
+# --metrics-file, the terminal's status line) and the identity they obey,
+#   seen = passed + written + in flight + each named drop,
+# with drops forced: a 64 KiB ring buffer under a burst of large frames.
+# usage: counters.sh PATH/TO/vpncap PATH/TO/pcapng_dump
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_init counters "$1" "$2"
+export VPNCAP_CONFIG_DIR=$WORK/etc # no named filters: the default rules
+mkdir -p "$VPNCAP_CONFIG_DIR"
+
+# A lab whose capture side has an address (inline), as on a gateway.
+lab_with_addresses() {
+	lab_up || return 1
+	ip -n "$LAB_GEN" addr add 198.18.7.2/24 dev "$LAB_GEN_IF" &&
+		ip -n "$LAB_CAP" addr add 198.18.7.1/24 dev "$LAB_CAP_IF"
+}
+
+# burst N: N 1400-byte UDP 500 datagrams from the generator to the capture side.
+burst() {
+	ip netns exec "$LAB_GEN" "$LAB_PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range($1):
+    s.sendto(b'x' * 1400, ('198.18.7.1', 500))
+"
+}
+
+metric() { # metric FILE NAME [LABEL-MATCH]: the value of the first matching sample
+	grep -v '^#' "$1" | grep "^$2{" | grep -- "${3:-}" | head -1 | awk '{print $NF}'
+}
+
+sum_metric() { # sum_metric FILE NAME: summed over every sample
+	grep -v '^#' "$1" | grep "^$2{" | awk '{s += $NF} END {print s + 0}'
+}
+
+case_inline_ring_full() {
+	local out=$WORK/inl.pcapng log=$WORK/inl.log prom=$WORK/metrics/inl.prom json=$WORK/counters.json
+	local seen passed written ring queue_full disk drops matched rc
+	mkdir -p "$WORK/metrics"
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --ring-size 64k --metrics-file "$prom" ||
+		{ fail "inline: did not start: $(cat "$log")"; return; }
+	burst 4000
+	sleep 1.3 # at least one snapshot after the burst
+	lab_in_cap "$VPNCAP" counters "$LAB_CAP_IF" --json >"$json" 2>&1
+	check "counters --json: this capture, identity holds while running" "$LAB_PY" -c "
+import json, sys
+caps = json.load(open('$json'))
+assert len(caps) == 1, caps
+c = caps[0]
+assert c['running'] and c['interfaces'][0]['name'] == '$LAB_CAP_IF' and c['interfaces'][0]['mode'] == 'inline'
+i = c['identity']
+assert i['holds'] and i['seen'] >= 4000
+assert i['seen'] == i['passed'] + i['written'] + i['in_flight'] + sum(i[k] for k in ('unmatched_dropped', 'no_socket', 'ring_full', 'af_xdp_no_buffer', 'af_xdp_ring_full', 'queue_full', 'disk_full', 'min_free', 'write_error', 'after_count'))
+"
+	check "counters: the table names the interface and prints the identity" \
+		sh -c "'$VPNCAP' counters '$LAB_CAP_IF' | grep -q '^  identity: seen [0-9]* = passed'"
+	check "counters --watch refreshes until signalled" sh -c "timeout -s INT 2.5 '$VPNCAP' counters '$LAB_CAP_IF' --watch | grep -c '^capture ' | grep -qv '^[01]$'"
+	stop_capture INT; rc=$?
+	check "inline: exit 0" [ "$rc" -eq 0 ]
+	check "metrics file: the final snapshot (running=\"no\")" grep -q 'running="no"' "$prom"
+	seen=$(sum_metric "$prom" vpncap_hook_seen_total)
+	matched=$(sum_metric "$prom" vpncap_hook_matched_total)
+	written=$(metric "$prom" vpncap_written_frames_total)
+	ring=$(sum_metric "$prom" vpncap_hook_ring_full_total)
+	queue_full=$(sum_metric "$prom" vpncap_writer_queue_full_total)
+	disk=$(sum_metric "$prom" vpncap_writer_dropped_total)
+	passed=$(( $(sum_metric "$prom" vpncap_hook_passed_total) - $(sum_metric "$prom" vpncap_hook_copied_total) - ring ))
+	drops=$((ring + queue_full + disk))
+	echo "# inline, 64k ring: seen $seen, matched $matched, written $written, lost to a full ring $ring, queue full $queue_full"
+	check "final identity is exact: seen = passed + written + drops ($seen = $passed + $written + $drops)" \
+		[ "$seen" -eq $((passed + written + drops)) ]
+	check "final: nothing in flight, identity holds" sh -c "[ '$(metric "$prom" vpncap_in_flight_frames)' = 0 ] && [ '$(metric "$prom" vpncap_identity_holds)' = 1 ]"
+	check "drops forced: the 64k ring lost copies" [ "$ring" -gt 0 ]
+	check "every matched frame accounted: written + lost = matched" [ $((written + ring + queue_full)) -eq "$matched" ]
+	check "the file holds what the counters say was written" \
+		sh -c "[ \$(capinfos -c -M '$out' | sed -n 's/^Number of packets: *//p') -eq $written ]"
+	check "counters of an ended capture are gone from /run/vpncap" sh -c "! '$VPNCAP' counters '$LAB_CAP_IF' | grep -q '^capture '"
+}
+
+case_bypass_queues() {
+	local out=$WORK/byp.pcapng log=$WORK/byp.log prom=$WORK/metrics/byp.prom
+	ip -n "$LAB_CAP" addr flush dev "$LAB_CAP_IF"
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --metrics-file "$prom" ||
+		{ fail "bypass: did not start: $(cat "$log")"; return; }
+	lab_send --per-class 10 >/dev/null
+	sleep 0.5
+	stop_capture INT
+	check "bypass: per-queue frames taken = frames written" \
+		[ "$(metric "$prom" vpncap_queue_taken_total 'queue="0"')" = "$(metric "$prom" vpncap_written_frames_total)" ]
+	check "bypass: redirected = written, identity exact" sh -c "[ '$(sum_metric "$prom" vpncap_hook_redirected_total)' = '$(metric "$prom" vpncap_written_frames_total)' ] && [ '$(metric "$prom" vpncap_in_flight_frames)' = 0 ]"
+	check "bypass: hits per rule add up to matched" \
+		[ "$(sum_metric "$prom" vpncap_filter_hits_total)" = "$(sum_metric "$prom" vpncap_hook_matched_total)" ]
+}
+
+case_status_line() {
+	local out=$WORK/st.pcapng tty=$WORK/tty.txt
+	# script(1) gives vpncap a terminal on stderr.
+	script -qfec "ip netns exec '$LAB_CAP' '$VPNCAP' capture -i '$LAB_CAP_IF' -w '$out' --duration 2.5" "$tty" >/dev/null 2>&1 &
+	sleep 1
+	lab_send --per-class 5 >/dev/null
+	wait $!
+	check "status line on a terminal: frames, rate, MB, drops, file" \
+		grep -aq 'vpncap: [0-9]* frames, [0-9]*/s, [0-9.]* MB, [0-9]* dropped, ' "$tty"
+	check "no status line when stderr is not a terminal" sh -c "! grep -q ' frames, .*/s, ' '$WORK/byp.log'"
+}
+
+case_errors() {
+	local err rc
+	err=$("$VPNCAP" counters --bogus 2>&1); rc=$?
+	check "counters --bogus: exit 2, one line" sh -c "[ $rc -eq 2 ] && [ \$(printf '%s\n' \"\$0\" | wc -l) -eq 1 ]" "$err"
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/e.pcapng" --metrics-file "$WORK/no/such/dir/m.prom" --duration 1.5 2>&1); rc=$?
+	check "--metrics-file unwritable: one error line, the capture goes on (exit 0)" \
+		sh -c "[ $rc -eq 0 ] && [ \$(printf '%s\n' \"\$0\" | grep -c 'metrics-file') -eq 1 ]" "$err"
+}
+
+lab_with_addresses || { echo "not ok - could not build the lab"; exit 1; }
+case_inline_ring_full
+case_bypass_queues
+case_status_line
+case_errors
+e2e_finish

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `vpncap show` on files other tools wrote: a classic pcap from scapy's
+# wrpcap (as tcpdump writes them, micro- and nanosecond), the same frames
+# converted to pcapng by editcap, gzip and zstd copies, standard input; the
+# output must equal the golden files exactly (times are UTC). Then broken
+# files: one line on stderr naming the file, exit status 2, and the frames
+# before the damage still printed. No root needed.
+# usage: show.sh PATH/TO/vpncap
+# VPNCAP_UPDATE_GOLDEN=1 rewrites the golden files from this run.
+set -u
+VPNCAP=$(readlink -f "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+GOLDEN=$HERE/../golden
+PY=/usr/bin/python3
+export TZ=UTC LC_ALL=C NO_COLOR=
+
+for tool in "$PY" editcap gzip; do
+	command -v "$tool" >/dev/null || { echo "skip: $tool not installed"; exit 77; }
+done
+"$PY" -c 'import scapy' 2>/dev/null || { echo "skip: scapy not installed"; exit 77; }
+
+WORK=$(mktemp -d /tmp/vpncap-show.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+PASSED=0
+FAILED=0
+ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# same_as_golden NAME FILE: FILE equals tests/golden/NAME (or becomes it).
+same_as_golden() {
+	if [ "${VPNCAP_UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$2" "$GOLDEN/$1"
+		return 0
+	fi
+	diff -u "$GOLDEN/$1" "$2"
+}
+
+# ---- the frames ---------------------------------------------------------------
+
+"$PY" - <<'EOF' 2>/dev/null
+import struct
+from decimal import Decimal
+from scapy.all import Ether, Dot1Q, IP, IPv6, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt, \
+    IPv6ExtHdrFragment, UDP, TCP, ICMP, ARP, Raw, wrpcap
+
+ISPI, RSPI = 0x1a2b3c4d5e6f7081, 0x1122334455667788
+GW, PEER = "198.18.0.1", "198.18.0.2"
+
+def ike(exch, flags, mid, payloads, rspi=0):
+    body = b""
+    for i, (t, d) in enumerate(payloads):
+        nxt = payloads[i + 1][0] if i + 1 < len(payloads) else 0
+        body += struct.pack(">BBH", nxt, 0, 4 + len(d)) + d
+    first = payloads[0][0] if payloads else 0
+    return struct.pack(">QQBBBBII", ISPI, rspi, first, 0x20, exch, flags, mid, 28 + len(body)) + body
+
+def notify(t, data=b""):
+    return (41, struct.pack(">BBH", 0, 0, t) + data)
+
+def client_hello(sni):
+    n = sni.encode()
+    ext = struct.pack(">HHBH", 43, 3, 2, 0x0304)
+    ext += struct.pack(">HHHBH", 0, len(n) + 5, len(n) + 3, 0, len(n)) + n
+    body = b"\x03\x03" + b"r" * 32 + b"\x20" + b"s" * 32 + b"\x00\x04\x13\x01\x13\x02\x01\x00"
+    body += struct.pack(">H", len(ext)) + ext
+    hs = b"\x01" + struct.pack(">I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack(">H", len(hs)) + hs
+
+E = dict(src="02:00:00:00:00:02", dst="02:00:00:00:00:01")
+R = dict(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+sa_init = [(33, b"\0" * 40), (34, b"\0" * 36), (40, b"n" * 32),
+           notify(16388, b"a" * 20), notify(16389, b"b" * 20), notify(16430)]
+frames = [
+    Ether(**E) / IP(src=PEER, dst=GW) / UDP(sport=500, dport=500) / Raw(ike(34, 0x08, 0, sa_init)),
+    Ether(**R) / IP(src=GW, dst=PEER) / UDP(sport=500, dport=500) /
+        Raw(ike(34, 0x20, 0, sa_init[:3] + [notify(16431, b"\0\2\0\3"), notify(16406)], RSPI)),
+    Ether(**E) / IP(src=PEER, dst=GW) / UDP(sport=4500, dport=4500) /
+        Raw(b"\0\0\0\0" + ike(35, 0x08, 1, [(46, b"e" * 300)], RSPI)),
+    Ether(**E) / IP(src=PEER, dst=GW) / UDP(sport=4500, dport=4500) /
+        Raw(b"\0\0\0\0" + ike(35, 0x08, 2, [(53, struct.pack(">HH", 2, 4) + b"f" * 200)], RSPI)),
+    Ether(**R) / IP(src=GW, dst=PEER) / UDP(sport=500, dport=500) /
+        Raw(ike(34, 0x20, 0, [notify(14)])),
+    Ether(**E) / IP(src=PEER, dst=GW) / UDP(sport=4500, dport=4500) / Raw(b"\xff"),
+    Ether(**E) / IP(src=PEER, dst=GW) / UDP(sport=4500, dport=4500) /
+        Raw(struct.pack(">II", 0xc0ffee02, 9) + b"y" * 64),
+    Ether(**E) / IP(src=PEER, dst=GW, proto=50) / Raw(struct.pack(">II", 0xc0ffee01, 7) + b"x" * 64),
+    Ether(**E) / Dot1Q(vlan=100) / IP(src=PEER, dst=GW) / UDP(sport=500, dport=500) /
+        Raw(ike(37, 0x08, 3, [(46, b"d" * 60)], RSPI)),
+    Ether(**E) / IPv6(src="2001:db8::2", dst="2001:db8::1") / IPv6ExtHdrHopByHop() /
+        IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(id=77, m=1) / UDP(sport=500, dport=500) /
+        Raw(ike(36, 0x08, 4, [(46, b"c" * 80)], RSPI)),
+    Ether(**E) / IPv6(src="2001:db8::2", dst="2001:db8::1") / IPv6ExtHdrFragment(id=77, offset=181, nh=17) /
+        Raw(b"c" * 40),
+    Ether(**E) / IP(src=PEER, dst=GW, id=4242, frag=185, proto=17) / Raw(b"q" * 100),
+    Ether(**E) / IP(src=PEER, dst=GW) / TCP(sport=50000, dport=443, flags="S", seq=1000),
+    Ether(**R) / IP(src=GW, dst=PEER) / TCP(sport=443, dport=50000, flags="SA", seq=5000, ack=1001),
+    Ether(**E) / IP(src=PEER, dst=GW) / TCP(sport=50000, dport=443, flags="PA", seq=1001, ack=5001) /
+        Raw(client_hello("vpn.example.com")),
+    Ether(**E) / IP(src=PEER, dst=GW) / ICMP(type=8, id=1, seq=1),
+    Ether(**E) / ARP(psrc=PEER, pdst=GW),
+]
+for i, f in enumerate(frames):
+    f.time = Decimal(1700000000) + Decimal(i) / 4 + Decimal("0.000123")  # exact for nanoseconds
+wrpcap("vpn.pcap", frames)
+wrpcap("vpn_nano.pcap", frames, nano=True)
+EOF
+check "scapy wrote the pcap files" test -s vpn.pcap -a -s vpn_nano.pcap
+editcap -F pcapng vpn.pcap vpn.pcapng 2>/dev/null
+check "editcap converted it to pcapng" test -s vpn.pcapng
+gzip -c vpn.pcapng >vpn.pcapng.gz
+
+# ---- the same lines from every kind of file ------------------------------------
+
+"$VPNCAP" show --no-color vpn.pcap >out.txt 2>err.txt
+check "pcap: exit 0, nothing on stderr" test $? -eq 0 -a ! -s err.txt
+check "pcap: output equals tests/golden/show_vpn.txt" same_as_golden show_vpn.txt out.txt
+for f in vpn_nano.pcap vpn.pcapng vpn.pcapng.gz; do
+	"$VPNCAP" show --no-color "$f" >"out_$f.txt" 2>&1
+	check "$f: same lines" diff -u out.txt "out_$f.txt"
+done
+if command -v zstd >/dev/null; then
+	zstd -q -c vpn.pcap >vpn.pcap.zst
+	"$VPNCAP" show --no-color vpn.pcap.zst >out_zst.txt 2>&1
+	check "vpn.pcap.zst: same lines" diff -u out.txt out_zst.txt
+fi
+"$VPNCAP" show --no-color - <vpn.pcap >out_stdin.txt 2>&1
+check "standard input: same lines" diff -u out.txt out_stdin.txt
+"$VPNCAP" show --no-color -c 3 vpn.pcap vpn.pcapng >out_c.txt 2>&1
+check "-c 3: the first three lines" diff -u <(head -n 3 out.txt) out_c.txt
+"$VPNCAP" show --no-color vpn.pcap vpn.pcapng >out_two.txt 2>&1
+check "two files: one after the other" diff -u <(cat out.txt out.txt) out_two.txt
+"$VPNCAP" show --color vpn.pcap >out_colour.txt 2>&1
+check "--color: ANSI colours on a pipe" grep -q $'\033\\[36mIKE' out_colour.txt
+check "no colours on a pipe by default" sh -c "! grep -q \$(printf '\\033') out.txt"
+TZ=America/New_York "$VPNCAP" show --no-color vpn.pcap >out_tz.txt 2>&1
+check "times are UTC whatever TZ says" diff -u out.txt out_tz.txt
+
+# ---- broken files -----------------------------------------------------------------
+
+# Cut inside the 4th record: three frames, then the error.
+cut_at=$(( 24 + $(head -n 3 out.txt | sed 's/.*(\([0-9]*\) bytes)$/\1/' | awk '{s += $1 + 16} END {print s}') + 20 ))
+head -c "$cut_at" vpn.pcap >cut.pcap
+"$VPNCAP" show --no-color cut.pcap >cut_out.txt 2>cut_err.txt
+check "cut pcap: exit 2" test $? -eq 2
+check "cut pcap: the frames before the damage" diff -u <(head -n 3 out.txt) cut_out.txt
+check "cut pcap: one error line (tests/golden/show_cut_err.txt)" same_as_golden show_cut_err.txt cut_err.txt
+
+# A pcapng whose 5th packet block has a total length that is not a multiple
+# of 4 (offsets depend on editcap's version string: computed, not golden).
+bad_off=$("$PY" - <<'EOF'
+import struct
+d = bytearray(open("vpn.pcapng", "rb").read())
+off, epbs = 0, 0
+while off < len(d):
+    if struct.unpack_from("<I", d, off)[0] == 6:
+        epbs += 1
+        if epbs == 5:
+            struct.pack_into("<I", d, off + 4, 21)
+            break
+    off += struct.unpack_from("<I", d, off + 4)[0]
+open("bad.pcapng", "wb").write(bytes(d))
+print(off)
+EOF
+)
+"$VPNCAP" show --no-color bad.pcapng >bad_out.txt 2>bad_err.txt
+check "bad pcapng: exit 2" test $? -eq 2
+check "bad pcapng: the four frames before the bad block" diff -u <(head -n 4 out.txt) bad_out.txt
+check "bad pcapng: one error line" diff -u <(echo "vpncap: bad.pcapng: block at offset $bad_off: total length 21 is not a multiple of 4") bad_err.txt
+
+printf 'hello, world\n' >notes.txt
+"$VPNCAP" show --no-color notes.txt vpn.pcap >mixed_out.txt 2>mixed_err.txt
+check "not a capture file: exit 2" test $? -eq 2
+check "not a capture file: the message" grep -qx 'vpncap: notes.txt: not a pcap or pcapng file (magic 0x68656c6c)' mixed_err.txt
+check "not a capture file: later files still shown" diff -u out.txt mixed_out.txt
+"$VPNCAP" show missing.pcap >/dev/null 2>missing_err.txt
+check "missing file: exit 2" test $? -eq 2
+check "missing file: one line" grep -qx 'vpncap: missing.pcap: No such file or directory' missing_err.txt
+
+# ---- usage -------------------------------------------------------------------------
+
+"$VPNCAP" show -h >help.txt 2>&1
+check "-h: exit 0" test $? -eq 0
+check "-h: says the times are UTC" grep -q 'Times are UTC' help.txt
+"$VPNCAP" show >/dev/null 2>usage_err.txt
+check "no file: exit 2" test $? -eq 2
+"$VPNCAP" show -c 0 vpn.pcap >/dev/null 2>&1
+check "-c 0: exit 2" test $? -eq 2
+check "vpncap help lists show" sh -c "'$VPNCAP' help | grep -q '^  show '"
+
+echo "# passed $PASSED, failed $FAILED"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,1084 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "iface_list.h"
+#include "json.h"
+#include "capture.h"
+#include "iface.h"
+#include "log.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/genetlink.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000
+#endif
+#ifndef IFF_DORMANT
+#define IFF_DORMANT 0x20000
+#endif
+
+/* The netdev family (include/uapi/linux/netdev.h, Linux 6.3); older headers lack it. */
+#define NETDEV_FAMILY "netdev"
+#define NETDEV_DEV_GET 1
+#define NETDEV_A_IFINDEX 1
+#define NETDEV_A_XDP_FEATURES 3
+#define NETDEV_A_XDP_ZC_MAX_SEGS 4
+
+#define LOCK_DIR "/run/vpncap"
+#define VPNCAP_PROG "vpncap_xdp"
+#define DISPATCHER_PROG "xdp_dispatcher"
+#define TABLE_WIDTH 120
+
+const char list_usage[] =
+	"usage: vpncap list [--json]\n"
+	"\n"
+	"One row per network interface of the current network namespace: index,\n"
+	"name, driver, MAC, state, MTU, RX queues, whether a vpncap capture runs on\n"
+	"it, IPv4 and IPv6 addresses, then which XDP modes it can take (native needs\n"
+	"driver support, read from the kernel on Linux 6.3 and later; skb always\n"
+	"works), whether AF_XDP zero-copy is possible, and the XDP programs attached\n"
+	"(vpncap's own is vpncap_xdp, libxdp's dispatcher xdp_dispatcher). Without\n"
+	"root, program names and captures may show as unknown.\n"
+	"\n"
+	"Options:\n"
+	"  --json      a JSON array instead, one object per interface, with the keys\n"
+	"              ifindex (number), name, driver, mac (string or null),\n"
+	"              state (\"UP\", \"NO-CARRIER\" or \"DOWN\"), operstate (the kernel's,\n"
+	"              lower case), flags (array: UP, LOWER_UP, RUNNING, BROADCAST,\n"
+	"              MULTICAST, LOOPBACK, POINTOPOINT, NOARP, PROMISC, DORMANT),\n"
+	"              mtu (number or null), rx_queues (number), ipv4 and ipv6 (arrays\n"
+	"              of \"ADDRESS/PREFIX\"), capturing (true, false or null),\n"
+	"              xdp: {skb (true), native, hw_offload, zero_copy (true, false,\n"
+	"              or null before Linux 6.3), features (array of redirect,\n"
+	"              ndo-xmit, xsk-zerocopy, hw-offload, rx-sg, ndo-xmit-sg; null\n"
+	"              before Linux 6.3), zc_max_segs (number or null), programs\n"
+	"              (array, null when unknown) of {id, mode (\"native\", \"skb\",\n"
+	"              \"hw\"), name (null without CAP_SYS_ADMIN), owner (\"vpncap\",\n"
+	"              \"libxdp\" or null), components (array: the programs behind\n"
+	"              libxdp's dispatcher), vpncap (true when vpncap_xdp is among\n"
+	"              them)}}\n"
+	"  -h, --help  this text\n";
+
+/* ---- pure helpers -------------------------------------------------------- */
+
+int list_parse_args(int argc, char **argv, struct list_opts *o, char *err, size_t errlen)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			o->help = 1;
+		else
+			break;
+	}
+	if (i == argc)
+		return 0;
+	if (argv[i][0] == '-')
+		err_set(err, errlen, "unknown option '%.80s'", argv[i]);
+	else
+		err_set(err, errlen, "unexpected argument '%.80s'", argv[i]);
+	return -1;
+}
+
+unsigned int list_prefix_len(const unsigned char *mask, size_t len)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char b = mask[i];
+
+		while (b & 0x80) {
+			n++;
+			b <<= 1;
+		}
+		if (mask[i] != 0xff)
+			break;
+	}
+	return n;
+}
+
+static const struct {
+	uint64_t bit;
+	const char *word;
+} feature_words[] = {
+	{ LIST_XDP_REDIRECT, "redirect" },
+	{ LIST_XDP_NDO_XMIT, "ndo-xmit" },
+	{ LIST_XDP_XSK_ZEROCOPY, "xsk-zerocopy" },
+	{ LIST_XDP_HW_OFFLOAD, "hw-offload" },
+	{ LIST_XDP_RX_SG, "rx-sg" },
+	{ LIST_XDP_NDO_XMIT_SG, "ndo-xmit-sg" },
+};
+
+void list_feature_words(uint64_t features, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < sizeof(feature_words) / sizeof(feature_words[0]); i++) {
+		int n;
+
+		if (!(features & feature_words[i].bit) || used >= len)
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", feature_words[i].word);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+const char *list_prog_owner(const struct list_prog *p)
+{
+	if (!strcmp(p->name, VPNCAP_PROG))
+		return "vpncap";
+	if (!strcmp(p->name, DISPATCHER_PROG))
+		return "libxdp";
+	return NULL;
+}
+
+/* vpncap's program on the hook, directly or behind the dispatcher. */
+static int prog_is_vpncap(const struct list_prog *p)
+{
+	const char *c = p->components;
+	size_t n = strlen(VPNCAP_PROG);
+
+	if (!strcmp(p->name, VPNCAP_PROG))
+		return 1;
+	for (; (c = strstr(c, VPNCAP_PROG)); c += n)
+		if ((c == p->components || c[-1] == ' ') && (c[n] == ' ' || !c[n]))
+			return 1;
+	return 0;
+}
+
+const char *list_state(const struct list_entry *e)
+{
+	if (!(e->flags & IFF_UP))
+		return "DOWN";
+	return e->flags & IFF_LOWER_UP ? "UP" : "NO-CARRIER";
+}
+
+int list_add_addr(struct list_entry *e, int ipv6, const char *addr)
+{
+	char ***list = ipv6 ? &e->ipv6 : &e->ipv4;
+	size_t *n = ipv6 ? &e->n_ipv6 : &e->n_ipv4;
+	char **grown = realloc(*list, (*n + 1) * sizeof(**list));
+
+	if (!grown)
+		return -ENOMEM;
+	*list = grown;
+	grown[*n] = strdup(addr);
+	if (!grown[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+void list_entries_free(struct list_entry *e, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < e[i].n_ipv4; j++)
+			free(e[i].ipv4[j]);
+		for (j = 0; j < e[i].n_ipv6; j++)
+			free(e[i].ipv6[j]);
+		free(e[i].ipv4);
+		free(e[i].ipv6);
+	}
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+enum { COL_IDX, COL_NAME, COL_DRIVER, COL_MAC, COL_STATE, COL_MTU, COL_RXQ, COL_CAPTURE,
+       COL_ADDR, N_COLS };
+
+static const char *const col_title[N_COLS] = {
+	"IDX", "NAME", "DRIVER", "MAC", "STATE", "MTU", "RXQ", "VPNCAP", "ADDRESSES",
+};
+
+/* Numbers right-aligned, words left-aligned. */
+static const int col_right[N_COLS] = { [COL_IDX] = 1, [COL_MTU] = 1, [COL_RXQ] = 1 };
+
+struct row {
+	char cell[N_COLS][96];
+};
+
+static const char *capture_word(int capturing)
+{
+	return capturing == LIST_UNKNOWN ? "unknown" : capturing ? "capturing" : "-";
+}
+
+/* The first address goes on the row, the others on continuation lines. */
+static const char *address_at(const struct list_entry *e, size_t i)
+{
+	if (i < e->n_ipv4)
+		return e->ipv4[i];
+	if (i - e->n_ipv4 < e->n_ipv6)
+		return e->ipv6[i - e->n_ipv4];
+	return NULL;
+}
+
+static void fill_row(const struct list_entry *e, struct row *r)
+{
+	const char *addr = address_at(e, 0);
+
+	snprintf(r->cell[COL_IDX], sizeof(r->cell[0]), "%d", e->ifindex);
+	snprintf(r->cell[COL_NAME], sizeof(r->cell[0]), "%s", e->name);
+	snprintf(r->cell[COL_DRIVER], sizeof(r->cell[0]), "%s", e->driver);
+	snprintf(r->cell[COL_MAC], sizeof(r->cell[0]), "%s", e->mac[0] ? e->mac : "-");
+	snprintf(r->cell[COL_STATE], sizeof(r->cell[0]), "%s", list_state(e));
+	if (e->mtu == LIST_UNKNOWN)
+		snprintf(r->cell[COL_MTU], sizeof(r->cell[0]), "?");
+	else
+		snprintf(r->cell[COL_MTU], sizeof(r->cell[0]), "%d", e->mtu);
+	snprintf(r->cell[COL_RXQ], sizeof(r->cell[0]), "%u", e->rx_queues);
+	snprintf(r->cell[COL_CAPTURE], sizeof(r->cell[0]), "%s", capture_word(e->capturing));
+	snprintf(r->cell[COL_ADDR], sizeof(r->cell[0]), "%s", addr ? addr : "-");
+}
+
+/* Cells padded to their column; the last one is not, so no trailing blanks. */
+static void print_cells(FILE *f, char cell[N_COLS][96], const int *width)
+{
+	int c;
+
+	for (c = 0; c < N_COLS; c++) {
+		const char *sep = c ? "  " : "";
+
+		if (c == N_COLS - 1)
+			fprintf(f, "%s%s\n", sep, cell[c]);
+		else if (col_right[c])
+			fprintf(f, "%s%*s", sep, width[c], cell[c]);
+		else
+			fprintf(f, "%s%-*s", sep, width[c], cell[c]);
+	}
+}
+
+static void print_more_addresses(FILE *f, const struct list_entry *e, const int *width)
+{
+	int c, indent = 0;
+	const char *addr;
+	size_t i;
+
+	for (c = 0; c < COL_ADDR; c++)
+		indent += width[c] + 2;
+	for (i = 1; (addr = address_at(e, i)); i++)
+		fprintf(f, "%*s%s\n", indent, "", addr);
+}
+
+static void xdp_modes_text(const struct list_entry *e, char *buf, size_t len)
+{
+	char words[128];
+
+	if (!e->features_known) {
+		snprintf(buf, len, "native unknown (kernel < 6.3), skb");
+		return;
+	}
+	if (!(e->xdp_features & LIST_XDP_BASIC)) {
+		snprintf(buf, len, "skb only (no native XDP in the driver)");
+		return;
+	}
+	list_feature_words(e->xdp_features & ~(uint64_t)(LIST_XDP_XSK_ZEROCOPY | LIST_XDP_HW_OFFLOAD),
+			   words, sizeof(words));
+	snprintf(buf, len, "native%s%s%s, skb%s", words[0] ? " (" : "", words,
+		 words[0] ? ")" : "", e->xdp_features & LIST_XDP_HW_OFFLOAD ? ", hw" : "");
+}
+
+static void zero_copy_text(const struct list_entry *e, char *buf, size_t len)
+{
+	if (!e->features_known)
+		snprintf(buf, len, "zero-copy unknown");
+	else if (e->xdp_features & LIST_XDP_XSK_ZEROCOPY)
+		snprintf(buf, len, "zero-copy yes");
+	else
+		snprintf(buf, len, "zero-copy no");
+}
+
+static void prog_text(const struct list_prog *p, char *buf, size_t len)
+{
+	const char *owner = list_prog_owner(p);
+
+	if (!p->name[0])
+		snprintf(buf, len, "program id %u (%s; name unknown, needs CAP_SYS_ADMIN)",
+			 p->id, p->mode);
+	else if (p->components[0])
+		snprintf(buf, len, "program %s id %u (%s; %s: %s)", p->name, p->id, p->mode,
+			 owner ? owner : "components", p->components);
+	else
+		snprintf(buf, len, "program %s id %u (%s%s%s)", p->name, p->id, p->mode,
+			 owner ? "; " : "", owner ? owner : "");
+}
+
+/* "; "-separated parts, wrapped before a part that would pass TABLE_WIDTH. */
+static void print_parts(FILE *f, int indent, char parts[][200], int n)
+{
+	int i, col = indent;
+
+	fprintf(f, "%*s", indent, "");
+	for (i = 0; i < n; i++) {
+		int len = (int)strlen(parts[i]);
+
+		if (i && col + 2 + len > TABLE_WIDTH) {
+			fprintf(f, ";\n%*s", indent + 5, "");
+			col = indent + 5;
+		} else if (i) {
+			fputs("; ", f);
+			col += 2;
+		}
+		fputs(parts[i], f);
+		col += len;
+	}
+	fputc('\n', f);
+}
+
+static void print_xdp_line(FILE *f, const struct list_entry *e, int indent)
+{
+	char parts[5][200];
+	int n = 0, i;
+
+	snprintf(parts[n], sizeof(parts[n]), "xdp: ");
+	xdp_modes_text(e, parts[n] + 5, sizeof(parts[n]) - 5);
+	n++;
+	zero_copy_text(e, parts[n++], sizeof(parts[0]));
+	if (!e->progs_known)
+		snprintf(parts[n++], sizeof(parts[0]), "program unknown");
+	else if (!e->n_progs)
+		snprintf(parts[n++], sizeof(parts[0]), "no program");
+	for (i = 0; e->progs_known && i < e->n_progs; i++)
+		prog_text(&e->progs[i], parts[n++], sizeof(parts[0]));
+	print_parts(f, indent, parts, n);
+}
+
+void list_print_table(FILE *f, const struct list_entry *e, size_t n)
+{
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	char title[N_COLS][96];
+	int width[N_COLS], c;
+	size_t i;
+
+	if (!rows)
+		return;
+	for (c = 0; c < N_COLS; c++) {
+		snprintf(title[c], sizeof(title[c]), "%s", col_title[c]);
+		width[c] = (int)strlen(col_title[c]);
+	}
+	for (i = 0; i < n; i++) {
+		fill_row(&e[i], &rows[i]);
+		for (c = 0; c < N_COLS; c++)
+			if ((int)strlen(rows[i].cell[c]) > width[c])
+				width[c] = (int)strlen(rows[i].cell[c]);
+	}
+	print_cells(f, title, width);
+	for (i = 0; i < n; i++) {
+		print_cells(f, rows[i].cell, width);
+		print_more_addresses(f, &e[i], width);
+		print_xdp_line(f, &e[i], width[COL_IDX] + 2);
+	}
+	free(rows);
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void json_string_array(FILE *f, char **s, size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		json_string(f, s[i]);
+	}
+	fputc(']', f);
+}
+
+static const struct {
+	unsigned int bit;
+	const char *word;
+} flag_words[] = {
+	{ IFF_UP, "UP" }, { IFF_LOWER_UP, "LOWER_UP" }, { IFF_RUNNING, "RUNNING" },
+	{ IFF_BROADCAST, "BROADCAST" }, { IFF_MULTICAST, "MULTICAST" },
+	{ IFF_LOOPBACK, "LOOPBACK" }, { IFF_POINTOPOINT, "POINTOPOINT" },
+	{ IFF_NOARP, "NOARP" }, { IFF_PROMISC, "PROMISC" }, { IFF_DORMANT, "DORMANT" },
+};
+
+static void json_flags(FILE *f, unsigned int flags)
+{
+	size_t i;
+	int first = 1;
+
+	fputc('[', f);
+	for (i = 0; i < sizeof(flag_words) / sizeof(flag_words[0]); i++) {
+		if (!(flags & flag_words[i].bit))
+			continue;
+		fprintf(f, "%s\"%s\"", first ? "" : ", ", flag_words[i].word);
+		first = 0;
+	}
+	fputc(']', f);
+}
+
+static void json_tristate(FILE *f, int known, int value)
+{
+	fputs(!known ? "null" : value ? "true" : "false", f);
+}
+
+static void json_features(FILE *f, const struct list_entry *e)
+{
+	size_t i;
+	int first = 1;
+
+	if (!e->features_known) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (i = 0; i < sizeof(feature_words) / sizeof(feature_words[0]); i++) {
+		if (!(e->xdp_features & feature_words[i].bit))
+			continue;
+		fprintf(f, "%s\"%s\"", first ? "" : ", ", feature_words[i].word);
+		first = 0;
+	}
+	fputc(']', f);
+}
+
+/* The space-separated component names as a JSON array. */
+static void json_components(FILE *f, const char *s)
+{
+	int first = 1;
+
+	fputc('[', f);
+	while (*s) {
+		size_t n = strcspn(s, " ");
+		char word[64];
+
+		if (n) {
+			snprintf(word, sizeof(word), "%.*s", (int)n, s);
+			fputs(first ? "" : ", ", f);
+			json_string(f, word);
+			first = 0;
+		}
+		s += n;
+		s += strspn(s, " ");
+	}
+	fputc(']', f);
+}
+
+static void json_programs(FILE *f, const struct list_entry *e)
+{
+	int i;
+
+	if (!e->progs_known) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (i = 0; i < e->n_progs; i++) {
+		const struct list_prog *p = &e->progs[i];
+
+		fprintf(f, "%s{\"id\": %u, \"mode\": ", i ? ", " : "", p->id);
+		json_string(f, p->mode);
+		fputs(", \"name\": ", f);
+		json_string(f, p->name[0] ? p->name : NULL);
+		fputs(", \"owner\": ", f);
+		json_string(f, list_prog_owner(p));
+		fputs(", \"components\": ", f);
+		json_components(f, p->components);
+		fprintf(f, ", \"vpncap\": %s}", prog_is_vpncap(p) ? "true" : "false");
+	}
+	fputc(']', f);
+}
+
+static void json_xdp(FILE *f, const struct list_entry *e)
+{
+	int k = e->features_known;
+
+	fputs("{\"skb\": true, \"native\": ", f);
+	json_tristate(f, k, e->xdp_features & LIST_XDP_BASIC);
+	fputs(", \"hw_offload\": ", f);
+	json_tristate(f, k, e->xdp_features & LIST_XDP_HW_OFFLOAD);
+	fputs(", \"zero_copy\": ", f);
+	json_tristate(f, k, e->xdp_features & LIST_XDP_XSK_ZEROCOPY);
+	fputs(", \"features\": ", f);
+	json_features(f, e);
+	if (k)
+		fprintf(f, ", \"zc_max_segs\": %u", e->zc_max_segs);
+	else
+		fputs(", \"zc_max_segs\": null", f);
+	fputs(", \"programs\": ", f);
+	json_programs(f, e);
+	fputc('}', f);
+}
+
+static void json_entry(FILE *f, const struct list_entry *e)
+{
+	fprintf(f, "{\"ifindex\": %d, \"name\": ", e->ifindex);
+	json_string(f, e->name);
+	fputs(", \"driver\": ", f);
+	json_string(f, e->driver);
+	fputs(", \"mac\": ", f);
+	json_string(f, e->mac[0] ? e->mac : NULL);
+	fprintf(f, ", \"state\": \"%s\", \"operstate\": ", list_state(e));
+	json_string(f, e->operstate);
+	fputs(", \"flags\": ", f);
+	json_flags(f, e->flags);
+	if (e->mtu == LIST_UNKNOWN)
+		fputs(", \"mtu\": null", f);
+	else
+		fprintf(f, ", \"mtu\": %d", e->mtu);
+	fprintf(f, ", \"rx_queues\": %u, \"ipv4\": ", e->rx_queues);
+	json_string_array(f, e->ipv4, e->n_ipv4);
+	fputs(", \"ipv6\": ", f);
+	json_string_array(f, e->ipv6, e->n_ipv6);
+	fputs(", \"capturing\": ", f);
+	json_tristate(f, e->capturing != LIST_UNKNOWN, e->capturing == 1);
+	fputs(", \"xdp\": ", f);
+	json_xdp(f, e);
+	fputc('}', f);
+}
+
+/* One object per line: readable, and still one JSON document. */
+void list_print_json(FILE *f, const struct list_entry *e, size_t n)
+{
+	size_t i;
+
+	if (!n) {
+		fputs("[]\n", f);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",\n  " : "[\n  ", f);
+		json_entry(f, &e[i]);
+	}
+	fputs("\n]\n", f);
+}
+
+/* ---- gathering: links and addresses (getifaddrs) ---------------------------- */
+
+struct entries {
+	struct list_entry *e;
+	size_t n, cap;
+};
+
+static struct list_entry *entry_new(struct entries *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct list_entry *grown = realloc(l->e, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		l->e = grown;
+		l->cap = cap;
+	}
+	memset(&l->e[l->n], 0, sizeof(l->e[0]));
+	return &l->e[l->n++];
+}
+
+/*
+ * IPv4 addresses carry their label, which may be "eth0:1" for an old-style
+ * alias: the part before ':' names the interface.
+ */
+static struct list_entry *entry_by_name(struct entries *l, const char *name)
+{
+	size_t i, len = strcspn(name, ":");
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->e[i].name, name))
+			return &l->e[i];
+	for (i = 0; i < l->n; i++)
+		if (strlen(l->e[i].name) == len && !strncmp(l->e[i].name, name, len))
+			return &l->e[i];
+	return NULL;
+}
+
+static void format_mac(const struct sockaddr_ll *sll, char *buf, size_t len)
+{
+	size_t used = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sll->sll_halen && i < 8 && used + 3 < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%02x", i ? ":" : "",
+					 sll->sll_addr[i]);
+}
+
+static int add_link(struct entries *l, const struct ifaddrs *ifa)
+{
+	struct list_entry *e = entry_new(l);
+	const struct sockaddr_ll *sll = (const struct sockaddr_ll *)ifa->ifa_addr;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(e->name, sizeof(e->name), "%s", ifa->ifa_name);
+	e->flags = ifa->ifa_flags;
+	e->ifindex = sll ? sll->sll_ifindex : (int)if_nametoindex(ifa->ifa_name);
+	if (sll)
+		format_mac(sll, e->mac, sizeof(e->mac));
+	return 0;
+}
+
+static int add_address(struct entries *l, const struct ifaddrs *ifa)
+{
+	int family = ifa->ifa_addr->sa_family;
+	struct list_entry *e = entry_by_name(l, ifa->ifa_name);
+	char text[INET6_ADDRSTRLEN], full[INET6_ADDRSTRLEN + 8];
+	const void *addr, *mask = NULL;
+	size_t mask_len;
+
+	if (!e)
+		return 0;
+	if (family == AF_INET) {
+		addr = &((const struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
+		if (ifa->ifa_netmask)
+			mask = &((const struct sockaddr_in *)ifa->ifa_netmask)->sin_addr;
+		mask_len = 4;
+	} else {
+		addr = &((const struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
+		if (ifa->ifa_netmask)
+			mask = &((const struct sockaddr_in6 *)ifa->ifa_netmask)->sin6_addr;
+		mask_len = 16;
+	}
+	if (!inet_ntop(family, addr, text, sizeof(text)))
+		return 0;
+	snprintf(full, sizeof(full), "%s/%u", text,
+		 mask ? list_prefix_len(mask, mask_len) : (unsigned int)mask_len * 8);
+	return list_add_addr(e, family == AF_INET6, full);
+}
+
+/* Links first (AF_PACKET entries), so every address finds its link. */
+static int read_links(struct entries *l)
+{
+	struct ifaddrs *list, *ifa;
+	int ret = 0, pass;
+
+	if (getifaddrs(&list))
+		return -errno;
+	for (pass = 0; pass < 2 && !ret; pass++) {
+		for (ifa = list; ifa && !ret; ifa = ifa->ifa_next) {
+			int family = ifa->ifa_addr ? ifa->ifa_addr->sa_family : AF_UNSPEC;
+
+			if (pass == 0 && family == AF_PACKET && !entry_by_name(l, ifa->ifa_name))
+				ret = add_link(l, ifa);
+			else if (pass == 1 && (family == AF_INET || family == AF_INET6))
+				ret = add_address(l, ifa);
+		}
+	}
+	freeifaddrs(list);
+	return ret;
+}
+
+static int by_ifindex(const void *a, const void *b)
+{
+	const struct list_entry *x = a, *y = b;
+
+	return (x->ifindex > y->ifindex) - (x->ifindex < y->ifindex);
+}
+
+/* ---- gathering: per-interface facts ------------------------------------------ */
+
+static void read_mtu(int sock, struct list_entry *e)
+{
+	struct ifreq ifr = {};
+
+	e->mtu = LIST_UNKNOWN;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", e->name);
+	if (sock >= 0 && ioctl(sock, SIOCGIFMTU, &ifr) == 0)
+		e->mtu = ifr.ifr_mtu;
+}
+
+static void read_operstate(struct list_entry *e)
+{
+	char path[96];
+	FILE *f;
+
+	snprintf(e->operstate, sizeof(e->operstate), "unknown");
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", e->name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(e->operstate, sizeof(e->operstate), f))
+		e->operstate[strcspn(e->operstate, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * A capture holds an exclusive flock on its lock file (lock_interface() in
+ * xdp_attach.c). A shared try-lock fails exactly while one does; the probe
+ * lock is dropped at once, so at worst a capture starting in that instant
+ * is told the interface is busy and can be started again.
+ */
+static int read_capturing(unsigned long netns, const char *ifname)
+{
+	char path[128];
+	int fd, busy;
+
+	snprintf(path, sizeof(path), LOCK_DIR "/%lu-%s.lock", netns, ifname);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : LIST_UNKNOWN;
+	busy = flock(fd, LOCK_SH | LOCK_NB) != 0;
+	if (busy && errno != EWOULDBLOCK) {
+		close(fd);
+		return LIST_UNKNOWN;
+	}
+	close(fd);
+	return busy;
+}
+
+/* ---- XDP features: the netdev generic netlink family (Linux 6.3) ---------- */
+
+struct genl_req {
+	struct nlmsghdr nh;
+	struct genlmsghdr gh;
+	char attrs[64];
+};
+
+#define NL_BUF_SIZE 65536
+
+static int nl_open(void)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+	if (fd < 0)
+		return -errno;
+	/* The kernel answers at once; the timeout only guards against a bug. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void genl_req_init(struct genl_req *r, uint16_t family, uint8_t cmd, uint16_t flags,
+			  uint32_t seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	r->nh.nlmsg_type = family;
+	r->nh.nlmsg_flags = NLM_F_REQUEST | flags;
+	r->nh.nlmsg_seq = seq;
+	r->gh.cmd = cmd;
+	r->gh.version = 1;
+}
+
+static void genl_put_string(struct genl_req *r, uint16_t type, const char *s)
+{
+	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
+	size_t len = strlen(s) + 1;
+
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, s, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/*
+ * Called for each attribute of a reply message, then once with type 0
+ * (NLA_UNSPEC, never a real attribute) when the message ends.
+ */
+typedef void (*attr_fn)(void *ctx, uint16_t type, const void *data, size_t len);
+
+static void for_each_attr(const struct nlmsghdr *h, attr_fn fn, void *ctx)
+{
+	const char *p = (const char *)NLMSG_DATA(h) + GENL_HDRLEN;
+	long rem = (long)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+
+	while (rem >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)p;
+
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > rem)
+			break;
+		fn(ctx, a->nla_type & NLA_TYPE_MASK, p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
+		rem -= NLA_ALIGN(a->nla_len);
+		p += NLA_ALIGN(a->nla_len);
+	}
+	fn(ctx, 0, NULL, 0);
+}
+
+/*
+ * Send one request and feed every reply message to fn until the answer is
+ * complete (the ACK of a single request, NLMSG_DONE of a dump). 0 or -errno.
+ */
+static int genl_talk(int fd, struct genl_req *r, attr_fn fn, void *ctx)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int dump = !!(r->nh.nlmsg_flags & NLM_F_DUMP);
+	char *buf = malloc(NL_BUF_SIZE);
+	int ret = -EIO;
+
+	if (!buf)
+		return -ENOMEM;
+	r->nh.nlmsg_flags |= NLM_F_ACK;
+	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = recv(fd, buf, NL_BUF_SIZE, 0);
+		struct nlmsghdr *h;
+		int len = (int)got;
+
+		if (got < 0) {
+			ret = -errno;
+			goto out;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			if (h->nlmsg_seq != r->nh.nlmsg_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				ret = 0;
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					goto out;
+				ret = e->error;
+				/* A dump ends with DONE; its ACK (0) may come first or not at all. */
+				if (ret || !dump)
+					goto out;
+				continue;
+			}
+			if (h->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN))
+				for_each_attr(h, fn, ctx);
+		}
+	}
+out:
+	free(buf);
+	return ret;
+}
+
+static void family_id_attr(void *ctx, uint16_t type, const void *data, size_t len)
+{
+	if (type == CTRL_ATTR_FAMILY_ID && len >= sizeof(uint16_t))
+		memcpy(ctx, data, sizeof(uint16_t));
+}
+
+/* The id of a generic netlink family; -ENOENT when the kernel lacks it. */
+static int genl_family(int fd, const char *name)
+{
+	struct genl_req r;
+	uint16_t id = 0;
+	int ret;
+
+	genl_req_init(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, 1);
+	genl_put_string(&r, CTRL_ATTR_FAMILY_NAME, name);
+	ret = genl_talk(fd, &r, family_id_attr, &id);
+	if (ret)
+		return ret;
+	return id ? id : -ENOENT;
+}
+
+/* One device of the dump (one message): its attributes, stored at its end. */
+struct dev_features {
+	struct entries *l;
+	uint32_t ifindex;
+	uint64_t features;
+	uint32_t zc_max_segs;
+	int have_features;
+};
+
+static void store_dev(struct dev_features *d)
+{
+	size_t i;
+
+	for (i = 0; d->have_features && i < d->l->n; i++) {
+		if (d->l->e[i].ifindex != (int)d->ifindex)
+			continue;
+		d->l->e[i].features_known = 1;
+		d->l->e[i].xdp_features = d->features;
+		d->l->e[i].zc_max_segs = d->zc_max_segs;
+	}
+	d->ifindex = 0;
+	d->features = 0;
+	d->zc_max_segs = 0;
+	d->have_features = 0;
+}
+
+static void dev_attr(void *ctx, uint16_t type, const void *data, size_t len)
+{
+	struct dev_features *d = ctx;
+
+	if (type == 0) {
+		store_dev(d);
+	} else if (type == NETDEV_A_IFINDEX && len >= 4) {
+		memcpy(&d->ifindex, data, 4);
+	} else if (type == NETDEV_A_XDP_FEATURES && len >= 8) {
+		memcpy(&d->features, data, 8);
+		d->have_features = 1;
+	} else if (type == NETDEV_A_XDP_ZC_MAX_SEGS && len >= 4) {
+		memcpy(&d->zc_max_segs, data, 4);
+	}
+}
+
+/*
+ * Fill features_known/xdp_features/zc_max_segs of every entry the kernel
+ * reports. Before Linux 6.3 there is no netdev family: nothing is filled.
+ */
+static void read_xdp_features(struct entries *l)
+{
+	struct dev_features d = { .l = l };
+	struct genl_req r;
+	int fd = nl_open(), family;
+
+	if (fd < 0)
+		return;
+	family = genl_family(fd, NETDEV_FAMILY);
+	if (family > 0) {
+		genl_req_init(&r, (uint16_t)family, NETDEV_DEV_GET, NLM_F_DUMP, 2);
+		if (genl_talk(fd, &r, dev_attr, &d))
+			log_debug("netdev family: the device dump failed");
+	} else {
+		log_debug("no netdev generic netlink family (kernel < 6.3): XDP features unknown");
+	}
+	close(fd);
+}
+
+/* ---- attached XDP programs (bpf_xdp_query, bpf()) ----------------------------- */
+
+static void prog_name(uint32_t id, char *buf, size_t len)
+{
+	struct bpf_prog_info info = {};
+	uint32_t info_len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0)
+		snprintf(buf, len, "%s", info.name);
+	close(fd);
+}
+
+/*
+ * Behind libxdp's dispatcher the programs are freplace extensions linked to
+ * it; walking the BPF links finds them without libxdp's pins in bpffs
+ * (`ip netns exec` hides those).
+ */
+static void dispatcher_components(struct list_prog *p)
+{
+	uint32_t id = 0;
+
+	p->components[0] = '\0';
+	while (bpf_link_get_next_id(id, &id) == 0) {
+		struct bpf_link_info info = {};
+		uint32_t len = sizeof(info);
+		char name[16];
+		size_t used;
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    info.type == BPF_LINK_TYPE_TRACING &&
+		    info.tracing.target_obj_id == p->id) {
+			prog_name(info.prog_id, name, sizeof(name));
+			used = strlen(p->components);
+			if (name[0] && used + strlen(name) + 2 < sizeof(p->components))
+				snprintf(p->components + used, sizeof(p->components) - used, "%s%s",
+					 used ? " " : "", name);
+		}
+		close(fd);
+	}
+}
+
+static void add_prog(struct list_entry *e, uint32_t id, const char *mode)
+{
+	struct list_prog *p;
+
+	if (!id || e->n_progs >= 3)
+		return;
+	p = &e->progs[e->n_progs++];
+	p->id = id;
+	p->mode = mode;
+	prog_name(id, p->name, sizeof(p->name));
+	if (!strcmp(p->name, DISPATCHER_PROG))
+		dispatcher_components(p);
+}
+
+static void read_xdp_progs(struct list_entry *e)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	e->progs_known = bpf_xdp_query(e->ifindex, 0, &q) == 0;
+	if (!e->progs_known)
+		return;
+	add_prog(e, q.drv_prog_id, "native");
+	add_prog(e, q.skb_prog_id, "skb");
+	add_prog(e, q.hw_prog_id, "hw");
+}
+
+/* ---- the command -------------------------------------------------------------- */
+
+static void read_details(struct entries *l)
+{
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned long netns = 0;
+	struct stat ns;
+	size_t i;
+
+	if (stat("/proc/self/ns/net", &ns) == 0)
+		netns = (unsigned long)ns.st_ino;
+	read_xdp_features(l);
+	for (i = 0; i < l->n; i++) {
+		struct list_entry *e = &l->e[i];
+
+		iface_driver(e->name, e->driver, sizeof(e->driver));
+		e->rx_queues = iface_rx_queue_count(e->name);
+		read_mtu(sock, e);
+		read_operstate(e);
+		read_xdp_progs(e);
+		e->capturing = read_capturing(netns, e->name);
+	}
+	if (sock >= 0)
+		close(sock);
+}
+
+int list_main(int argc, char **argv)
+{
+	struct entries l = {};
+	struct list_opts o;
+	char err[256];
+	int ret;
+
+	if (list_parse_args(argc, argv, &o, err, sizeof(err))) {
+		err_one_line(err, sizeof(err));
+		log_error("list: %s (see 'vpncap list --help')", err);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(list_usage, stdout);
+		return EXIT_OK;
+	}
+	ret = read_links(&l);
+	if (ret) {
+		log_error("list: cannot read the interfaces: %s", strerror(-ret));
+		list_entries_free(l.e, l.n);
+		free(l.e);
+		return EXIT_RUNTIME;
+	}
+	qsort(l.e, l.n, sizeof(*l.e), by_ifindex);
+	read_details(&l);
+	if (o.json)
+		list_print_json(stdout, l.e, l.n);
+	else
+		list_print_table(stdout, l.e, l.n);
+	list_entries_free(l.e, l.n);
+	free(l.e);
+	return EXIT_OK;
+}
