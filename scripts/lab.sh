@@ -38,7 +38,7 @@ lab_down() {
 	local ino
 	# vpncap's per-interface lock files name the namespace by its inode.
 	if [ -n "${LAB_CAP:-}" ] && ino=$(stat -L -c %i "/run/netns/$LAB_CAP" 2>/dev/null); then
-		rm -f /run/vpncap/"$ino"-*.lock
+		rm -f /run/vpncap/"$ino"-*  # locks, hits and counters of our captures
 	fi
 	[ -n "${LAB_GEN:-}" ] && ip netns del "$LAB_GEN" 2>/dev/null
 	[ -n "${LAB_CAP:-}" ] && ip netns del "$LAB_CAP" 2>/dev/null

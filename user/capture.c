@@ -1337,8 +1337,13 @@ static int started(struct capture_session *s, char *err, size_t errlen)
 		extra.sys_admin |= s->ifaces[i].cls.shared_hook;
 	if (privileges_drop_after_start(&extra, err, errlen))
 		return -1;
-	snprintf(s->hits_path, sizeof(s->hits_path), "%s/%s.hits", "/run/vpncap", s->tag);
-	snprintf(s->prom_path, sizeof(s->prom_path), "%s/%s.prom", COUNTERS_DIR, s->tag);
+	/* Named by network namespace too: the same interface name may be in several. */
+	if (stat("/proc/self/ns/net", &st))
+		st.st_ino = 0;
+	snprintf(s->hits_path, sizeof(s->hits_path), "%s/%lu-%s.hits", COUNTERS_DIR,
+		 (unsigned long)st.st_ino, s->tag);
+	snprintf(s->prom_path, sizeof(s->prom_path), "%s/%lu-%s.prom", COUNTERS_DIR,
+		 (unsigned long)st.st_ino, s->tag);
 	publish_counters(s, 1);
 	/* Not over the real-time view on the same terminal. */
 	s->status_line = isatty(STDERR_FILENO) && !(s->opts->realtime && isatty(STDOUT_FILENO));

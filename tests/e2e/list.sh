@@ -44,9 +44,6 @@ list_lab_up() {
 	export LAB_CAP
 }
 list_lab_up || { echo "not ok - lab setup failed"; exit 1; }
-# A capture publishes its counters as /run/vpncap/IFACE.prom; $LB is ours alone.
-remove_counters() { rm -f "/run/vpncap/$LB.prom"; }
-e2e_on_exit remove_counters
 
 mac_of() { ip -n "$LAB_CAP" -o link show "$1" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 index_of() { ip -n "$LAB_CAP" -o link show "$1" | cut -d: -f1; }

@@ -76,7 +76,7 @@ vp_cleanup() {
 			kill -9 "$pid" 2>/dev/null
 		done
 		# vpncap's per-interface lock files name the namespace by its inode.
-		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f /run/vpncap/"$ino"-*.lock
+		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f /run/vpncap/"$ino"-*
 		ip netns del "$ns" 2>/dev/null
 	done
 }
