@@ -836,7 +836,10 @@ static int genl_talk(int fd, struct genl_req *r, attr_fn fn, void *ctx)
 			ret = -errno;
 			goto out;
 		}
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		/* NLMSG_OK() spelled out: it compares an int with a __u32. */
+		for (h = (struct nlmsghdr *)buf;
+		     len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && (int)h->nlmsg_len <= len;
+		     h = NLMSG_NEXT(h, len)) {
 			if (h->nlmsg_seq != r->nh.nlmsg_seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE) {

@@ -39,7 +39,8 @@ static int inside(const char *buf, size_t len, const char *p)
 
 static void check_success(const struct capture_opts *o, const char *buf, size_t len)
 {
-	CHECK(o->help || (o->n_ifaces > 0 && (o->output != NULL || o->persistent)));
+	CHECK(o->help || (o->n_ifaces > 0 && (o->output != NULL || o->persistent || o->realtime)));
+	CHECK(!(o->realtime && o->persistent) || o->help);
 	CHECK(o->n_ifaces <= CAPTURE_MAX_IFACES);
 	for (unsigned int i = 0; i < o->n_ifaces; i++) {
 		const char *name = o->ifaces[i];
@@ -64,7 +65,14 @@ static void check_success(const struct capture_opts *o, const char *buf, size_t 
 		for (unsigned int j = 0; j < i; j++)
 			CHECK(o->queues[j] != o->queues[i]);
 	}
-	CHECK(o->mode == CAPTURE_MODE_DEFAULT || o->mode == CAPTURE_MODE_BYPASS);
+	CHECK(o->mode == CAPTURE_MODE_AUTO || o->mode == CAPTURE_MODE_BYPASS ||
+	      o->mode == CAPTURE_MODE_INLINE);
+	/* Inline never drops: the combination is refused. */
+	CHECK(!(o->mode == CAPTURE_MODE_INLINE && o->unmatched == VPNCAP_UNMATCHED_DROP) || o->help);
+	CHECK(o->ring_size >= 64 * 1024 && o->ring_size <= (1ull << 30) &&
+	      !(o->ring_size & (o->ring_size - 1)));
+	if (o->metrics_file)
+		CHECK(inside(buf, len, o->metrics_file) && o->metrics_file[0] != '\0');
 	CHECK(o->unmatched == VPNCAP_UNMATCHED_PASS || o->unmatched == VPNCAP_UNMATCHED_DROP);
 	CHECK(o->xdp_mode == XDP_MODE_CHOICE_AUTO || o->xdp_mode == XDP_MODE_CHOICE_NATIVE ||
 	      o->xdp_mode == XDP_MODE_CHOICE_SKB);
