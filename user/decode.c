@@ -793,6 +793,8 @@ static void summary_ike(struct text *t, const struct decode_ike *ike)
 		put(t, " fragment %u/%u", ike->frag_num, ike->frag_total);
 	else if (ike->encrypted && ike->next_payload != IKE_PL_SK)
 		put(t, " encrypted");
+	if (ike->natt)
+		put(t, " [NAT-T]");     /* on UDP 4500 behind the non-ESP marker */
 }
 
 /* tcpdump's flag letters; '.' is ACK. */

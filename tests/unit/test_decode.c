@@ -384,7 +384,7 @@ static void test_ike_skf_natt(void **state)
 	assert_int_equal(d.ike.frag_total, 4);
 	assert_int_equal(d.sport, 45001);
 	summary_is(&d, "IKE_AUTH request (I) msgid 1 ispi 0x1a2b3c4d5e6f7081 "
-		   "rspi 0x1122334455667788 first SKF fragment 2/4");
+		   "rspi 0x1122334455667788 first SKF fragment 2/4 [NAT-T]");
 }
 
 static void test_ikev1(void **state)
@@ -879,7 +879,7 @@ static void test_format_line(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "22:13:20.123456789 eth1 q0 in  198.18.0.2:45001 > 198.18.0.1:4500 "
 			    "IKE  IKE_AUTH request (I) msgid 1 ispi 0x1a2b3c4d5e6f7081 "
-			    "rspi 0x1122334455667788 first SKF fragment 2/4 (182 bytes)");
+			    "rspi 0x1122334455667788 first SKF fragment 2/4 [NAT-T] (182 bytes)");
 	/* Colour on: the label and the direction are coloured. */
 	l.colour = 1;
 	l.dir = DECODE_DIR_OUT;
