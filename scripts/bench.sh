@@ -1,0 +1,615 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# What capturing IKE traffic costs, against baselines measured in the same run.
+# usage: scripts/bench.sh PATH/TO/BUILD_DIR
+#
+# 1. End to end. Two throw-away namespaces, G (generator) and C (capture),
+#    joined by two veth pairs; addresses from 198.18.0.0/15 (RFC 2544):
+#    - capture port: C's end has no IP address and the frames go to a
+#      foreign MAC (a SPAN port): vpncap's --mode auto chooses bypass;
+#    - host: C's end has 198.18.1.1/24, the frames are addressed to it, and
+#      UDP sockets are bound (never read) on ports 53 and 500 so the kernel
+#      answers nothing with ICMP: vpncap runs --mode inline.
+#    trafgen (netsniff-ng package) sends as fast as it can for DURATION
+#    seconds on TRAFGEN_CPUS cores, three loads: 64-byte IKE-like frames to
+#    UDP 500, 1400-byte ones, and a mix of 64-byte frames where 9 in 10 go to
+#    UDP 53 (no match) and 1 in 10 to UDP 500. Cases, per setup:
+#      no capture (the baseline of that setup)
+#      an XDP program that only returns XDP_PASS, attached native as vpncap's
+#                                            is: what the hook costs by itself
+#                                            on veth (needs clang; not in QUICK)
+#      vpncap capture -i IF -w FILE          (port: auto = bypass; host: --mode inline)
+#      tcpdump -B 262144 -w FILE 'udp port 500'
+#      netsniff-ng -S 256MiB -f 'udp port 500' -o FILE  (port only)
+#    Frames captured are counted in the files (capinfos) for every tool. CPU
+#    is the whole machine's busy time from /proc/stat, from the start of the
+#    send until the tool has ended (SETTLE seconds after the send, then
+#    SIGINT), so kernel work counts. On veth the sending core does the
+#    receiver's work too: a capture's cost shows up as a lower sending rate
+#    and as CPU per frame.
+# 2. The writer alone: BUILD_DIR/tests/bench_writer (frame_queue -> writer
+#    thread -> PCAPNG file on tmpfs, against memcpy and write()).
+# 3. The classifier: BUILD_DIR/tests/bench_classifier (BPF_PROG_TEST_RUN).
+# Cases run RUNS times, interleaved round by round so that a slow moment of
+# the machine does not fall on one case only; every ratio is taken within a
+# round and the table shows medians. Output: markdown on stdout, progress on
+# stderr. Exit status 0 when every run of every case worked, 1 otherwise.
+#
+# Environment:
+#   DURATION=SECS     seconds per send (default 2)
+#   RUNS=K            rounds (default 3)
+#   QUICK=1           0.5 s sends, 1 round, no XDP_PASS, netsniff-ng and host
+#                     tcpdump rows, small writer and classifier runs: a smoke
+#                     test (under a minute)
+#   TRAFGEN_CPUS=N    trafgen processes, one per core (default 1: the other
+#                     core is left to the capture tool's user-space side)
+#   SETTLE=SECS       wait after the send before SIGINT (default 1.2: libpcap
+#                     hands a TPACKET_V3 block over up to 1 s late)
+#   VPNCAP_ARGS=..    more options for every vpncap run
+#   WRITER_MIB=N      MiB of frame data per bench_writer measurement (1024)
+#   WAIT_QUIET=PCT    first wait (up to 30 min) until other work keeps the
+#                     machine less than PCT % busy (2 s samples)
+# Needs root, trafgen and netsniff-ng (netsniff-ng), tcpdump, capinfos
+# (wireshark-common), python3 (the bound sockets). Touches no interface
+# outside its namespaces; everything it creates goes at exit.
+set -u
+
+die() { echo "bench: $*" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+
+[ $# -eq 1 ] || die "usage: $0 PATH/TO/BUILD_DIR"
+BUILD=$(readlink -f "$1") || die "$1: not found"
+VPNCAP=$BUILD/vpncap
+[ -x "$VPNCAP" ] || die "$BUILD/vpncap: not built (cmake --build $1)"
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	DURATION=${DURATION:-0.5} RUNS=${RUNS:-1} WRITER_MIB=${WRITER_MIB:-64} CLS_REPEAT=100000
+else
+	DURATION=${DURATION:-2} RUNS=${RUNS:-3} WRITER_MIB=${WRITER_MIB:-1024} CLS_REPEAT=
+fi
+TRAFGEN_CPUS=${TRAFGEN_CPUS:-1}
+SETTLE=${SETTLE:-1.2}
+case "$RUNS$TRAFGEN_CPUS$WRITER_MIB" in *[!0-9]*|'') die "RUNS, TRAFGEN_CPUS and WRITER_MIB must be whole numbers" ;; esac
+case "$DURATION$SETTLE" in *[!0-9.]*|'') die "DURATION and SETTLE must be numbers of seconds" ;; esac
+[ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
+if [ "$TRAFGEN_CPUS" -lt 1 ] || [ "$TRAFGEN_CPUS" -gt "$(nproc)" ]; then die "TRAFGEN_CPUS must be 1..$(nproc)"; fi
+read -r -a EXTRA <<<"${VPNCAP_ARGS:-}"
+
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, XDP)"
+missing=()
+for t in trafgen:netsniff-ng netsniff-ng:netsniff-ng tcpdump:tcpdump capinfos:wireshark-common \
+	python3:python3 ip:iproute2; do
+	command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+	die "missing tools: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+fi
+
+# ---- the lab ---------------------------------------------------------------
+
+ID=$(printf '%04x%04x' $$ $RANDOM | tail -c 6)
+NS_G=vpncap-bg-$ID NS_C=vpncap-bcap-$ID
+IF_GP=gp$ID IF_CP=cp$ID        # capture port pair: no addresses
+IF_GH=gh$ID IF_CH=ch$ID        # host pair: C's end has ADDR_CH
+ADDR_CH=198.18.1.1 ADDR_GH=198.18.1.2
+PORT_SRC=198.18.0.2 PORT_DST=198.18.0.1 FOREIGN_MAC=02:00:00:00:00:99
+NAMESPACES=()
+CAP_PID='' SOCK_PID='' WORK=
+
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+	local ns pid ino
+	[ -n "$CAP_PID" ] && kill -9 "$CAP_PID" 2>/dev/null && wait "$CAP_PID" 2>/dev/null
+	[ -n "$SOCK_PID" ] && kill -9 "$SOCK_PID" 2>/dev/null && wait "$SOCK_PID" 2>/dev/null
+	for ns in "${NAMESPACES[@]}"; do
+		# Anything still running in our namespaces was started by this script.
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+	done
+	# vpncap's lock, hits and counters files name the namespace by its inode.
+	if ino=$(stat -L -c %i "/run/netns/$NS_C" 2>/dev/null); then
+		rm -f /run/vpncap/"$ino"-*
+	fi
+	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	[ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+lab_up() {
+	local ns
+	for ns in "$NS_G" "$NS_C"; do
+		ip netns add "$ns" || return 1
+		NAMESPACES+=("$ns")
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 || return 1
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$NS_G" link add "$IF_GP" type veth peer name "$IF_CP" netns "$NS_C" &&
+		ip -n "$NS_G" link add "$IF_GH" type veth peer name "$IF_CH" netns "$NS_C" || return 1
+	ip -n "$NS_C" addr add "$ADDR_CH/24" dev "$IF_CH" || return 1
+	ip -n "$NS_G" link set "$IF_GP" up && ip -n "$NS_C" link set "$IF_CP" up &&
+		ip -n "$NS_G" link set "$IF_GH" up && ip -n "$NS_C" link set "$IF_CH" up || return 1
+	# The host setup's sockets: bound, never read (their buffers fill, then
+	# the kernel drops quietly instead of answering ICMP port unreachable).
+	ip netns exec "$NS_C" python3 -c '
+import signal, socket, sys
+socks = []
+for port in (53, 500):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[1], port))
+    socks.append(s)
+print("bound", flush=True)
+signal.pause()' "$ADDR_CH" >"$WORK/sockets.log" 2>&1 &
+	SOCK_PID=$!
+	for _ in $(seq 1 50); do
+		grep -q bound "$WORK/sockets.log" && return 0
+		kill -0 "$SOCK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	say "could not bind the UDP sockets: $(cat "$WORK/sockets.log")"
+	return 1
+}
+
+# ---- the loads (trafgen configurations) ------------------------------------
+
+mac_bytes() { echo "0x${1//:/, 0x}"; }
+ip_bytes() { echo "${1//./, }"; }
+
+# payload DPORT LEN: the UDP payload as trafgen bytes: an IKE_SA_INIT header
+# for port 500, a DNS query for 53, cut or padded with zeros to LEN.
+payload() {
+	local len=$2 hdr out i
+	if [ "$1" = 500 ]; then
+		hdr=(0x11 0x22 0x33 0x44 0x55 0x66 0x77 0x88 0 0 0 0 0 0 0 0 33 0x20 34 0x08 0 0 0 0
+			$((len >> 24 & 255)) $((len >> 16 & 255)) $((len >> 8 & 255)) $((len & 255)))
+	else
+		hdr=(0xab 0xcd 0x01 0x00 0 1 0 0 0 0 0 0 7 101 120 97 109 112 108 101 3 99 111 109 0 0 1 0 1)
+	fi
+	out=
+	for ((i = 0; i < len && i < ${#hdr[@]}; i++)); do out+="${hdr[i]}, "; done
+	if [ "$len" -gt ${#hdr[@]} ]; then out+="fill(0x00, $((len - ${#hdr[@]})))"; else out=${out%, }; fi
+	echo "$out"
+}
+
+# tg_packet DST_MAC SRC_MAC SRC_IP DST_IP SPORT DPORT LEN: one trafgen packet.
+tg_packet() {
+	local len=$7
+	printf '{ %s, %s, c16(0x0800),\n  0x45, 0x00, c16(%d), c16(0), c16(0x4000), 64, 17, csumip(14, 33),\n  %s, %s,\n  c16(%d), c16(%d), c16(%d), c16(0),\n  %s }\n' \
+		"$(mac_bytes "$1")" "$(mac_bytes "$2")" $((len - 14)) "$(ip_bytes "$3")" "$(ip_bytes "$4")" \
+		"$5" "$6" $((len - 34)) "$(payload "$6" $((len - 42)))"
+}
+
+# make_loads SETUP DST_MAC SRC_MAC SRC_IP DST_IP: $WORK/SETUP.LOAD.cfg
+make_loads() {
+	local s=$1 i
+	tg_packet "$2" "$3" "$4" "$5" 500 500 64 >"$WORK/$s.ike64.cfg"
+	tg_packet "$2" "$3" "$4" "$5" 500 500 1400 >"$WORK/$s.ike1400.cfg"
+	: >"$WORK/$s.mixed.cfg"
+	for i in 1 2 3 4 5 6 7 8 9; do
+		tg_packet "$2" "$3" "$4" "$5" 40000 53 64 >>"$WORK/$s.mixed.cfg"
+	done
+	tg_packet "$2" "$3" "$4" "$5" 500 500 64 >>"$WORK/$s.mixed.cfg"
+}
+
+LOADS=(ike64 ike1400 mixed)
+declare -A LOAD_LABEL=([ike64]="64 B IKE" [ike1400]="1400 B IKE" [mixed]="64 B mixed")
+# Share of the frames sent that the filter 'udp port 500' keeps.
+declare -A LOAD_SHARE=([ike64]=1 [ike1400]=1 [mixed]=0.1)
+# Bytes a capture file grows by per frame sent, at most (for pre-faulting).
+declare -A LOAD_FILE_BYTES=([ike64]=160 [ike1400]=1500 [mixed]=16)
+
+# ---- measuring -------------------------------------------------------------
+
+HZ=$(getconf CLK_TCK)
+
+# Busy CPU time of the whole machine so far, in clock ticks (every core).
+cpu_busy() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
+# busy_pct SECS: how busy the machine is (%, all cores) over SECS seconds.
+busy_pct() {
+	local c0 c1
+	c0=$(cpu_busy); sleep "$1"; c1=$(cpu_busy)
+	awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$(nproc)" -v s="$1" 'BEGIN { printf "%.0f", 100 * t / hz / n / s }'
+}
+
+# Writing to tmpfs memory the VM has not touched recently is several times
+# slower and counts as system time: write and free as much as the capture
+# may write, just before it starts, so that it reuses those pages.
+prefault() {
+	local mib
+	mib=$(awk -v f="$1" -v d="$DURATION" -v c="$TRAFGEN_CPUS" 'BEGIN { printf "%d", 800000 * c * d * f / 1048576 + 1 }')
+	dd if=/dev/zero of="$WORK/prefault" bs=1M count="$mib" status=none 2>/dev/null
+	rm -f "$WORK/prefault"
+}
+
+# wait_line LOG PATTERN PID: until LOG has PATTERN (10 s), or PID ended.
+wait_line() {
+	local _
+	for _ in $(seq 1 100); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_pid PID: SIGINT, then up to 20 s for it to end (SIGKILL after that).
+stop_pid() {
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq 1 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		say "pid $1 did not end 20 s after SIGINT: killed"
+		kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+}
+
+# Every generator must be gone before the next run (a trafgen worker can
+# outlive its parent). G runs nothing else.
+kill_generators() {
+	local pid _
+	for _ in 1 2 3; do
+		pid=$(ip netns pids "$NS_G" 2>/dev/null)
+		[ -z "$pid" ] && return 0
+		# shellcheck disable=SC2086
+		kill -9 $pid 2>/dev/null
+		sleep 0.2
+	done
+	say "generator processes still in $NS_G: $pid"
+}
+
+setup_of() { case "$1" in *_h) echo host ;; *) echo port ;; esac; }
+gen_if_of() { [ "$(setup_of "$1")" = host ] && echo "$IF_GH" || echo "$IF_GP"; }
+cap_if_of() { [ "$(setup_of "$1")" = host ] && echo "$IF_CH" || echo "$IF_CP"; }
+
+# start_capture CASE LOG OUT: the capture tool of CASE in C; sets CAP_PID.
+start_capture() {
+	local case=$1 log=$2 out=$3 ifc ready
+	ifc=$(cap_if_of "$case")
+	CAP_PID=
+	case "$case" in
+	base_*) return 0 ;;
+	xdp_*) ip -n "$NS_C" link set dev "$ifc" xdpdrv obj "$WORK/xdp_pass.o" sec xdp >"$log" 2>&1 &&
+			return 0
+		return 1 ;;
+	vp_p) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
+		ready='capturing on' ;;
+	vp_h) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" --mode inline -w "$out" "${EXTRA[@]}" \
+			>"$log" 2>&1 &
+		ready='capturing on' ;;
+	td_*) ip netns exec "$NS_C" tcpdump -i "$ifc" -n -Z root -B 262144 -w "$out" 'udp port 500' \
+			>"$log" 2>&1 &
+		ready='listening on' ;;
+	ns_*) ip netns exec "$NS_C" netsniff-ng -i "$ifc" -o "$out" -S 256MiB -f 'udp port 500' \
+			--silent --no-sock-mem --notouch-irq >"$log" 2>&1 &
+		ready='Running!' ;;
+	esac
+	CAP_PID=$!
+	wait_line "$log" "$ready" "$CAP_PID" && return 0
+	stop_pid "$CAP_PID"
+	CAP_PID=
+	return 1
+}
+
+# send LOAD CASE LOG: trafgen for DURATION s; prints "frames seconds".
+send() {
+	local cfg t0 t1
+	cfg=$WORK/$(setup_of "$2").$1.cfg
+	t0=$(date +%s.%N)
+	timeout -s INT "$DURATION" ip netns exec "$NS_G" trafgen -o "$(gen_if_of "$2")" -i "$cfg" \
+		-P "$TRAFGEN_CPUS" --no-sock-mem --notouch-irq >"$3" 2>&1
+	t1=$(date +%s.%N)
+	kill_generators
+	# "N packets outgoing", then per core "S sec, U usec on CPUk (...)".
+	awk -v wall="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '
+		{ gsub(/\r/, "") }
+		/packets outgoing/ { n = $1 }
+		/usec on CPU/ { t = $1 + $3 / 1e6; if (t > secs) secs = t }
+		END { if (n == "") exit 1; if (secs == 0) secs = wall; print n, secs }' "$3"
+}
+
+# measure CASE LOAD RUN: appends "run frames secs captured cpu_s seen dropped"
+# to $WORK/CASE.LOAD.res, or a reason to $WORK/CASE.LOAD.fail.
+measure() {
+	local case=$1 load=$2 run=$3 log=$WORK/$1.$2.$3.cap.log tlog=$WORK/$1.$2.$3.tg.log
+	local out=$WORK/capture.$1 c0 c1 sent captured died='' rc=0 vp='- -'
+	rm -f "$out"
+	case "$case" in base_*|xdp_*) ;; *) prefault "${LOAD_FILE_BYTES[$load]}" ;; esac
+	if ! start_capture "$case" "$log" "$out"; then
+		echo "capture did not start: $(tail -n 3 "$log" | tr '\n' ' ')" >>"$WORK/$case.$load.fail"
+		return 1
+	fi
+	c0=$(cpu_busy)
+	sent=$(send "$load" "$case" "$tlog")
+	local send_ok=$?
+	sleep "$SETTLE"
+	if [ -n "$CAP_PID" ]; then
+		kill -0 "$CAP_PID" 2>/dev/null || died=1
+		stop_pid "$CAP_PID"; rc=$?
+		CAP_PID=
+	fi
+	c1=$(cpu_busy)
+	case "$case" in xdp_*) ip -n "$NS_C" link set dev "$(cap_if_of "$case")" xdpdrv off ;; esac
+	if [ $send_ok -ne 0 ]; then
+		echo "trafgen failed: $(tail -n 3 "$tlog" | tr '\n' ' ')" >>"$WORK/$case.$load.fail"
+		rm -f "$out"
+		return 1
+	fi
+	if [ -n "$died" ]; then
+		echo "the capture ended by itself (status $rc): $(tail -n 3 "$log" | tr '\n' ' ')" \
+			>>"$WORK/$case.$load.fail"
+		rm -f "$out"
+		return 1
+	fi
+	case "$case" in
+	base_*|xdp_*) captured=- ;;
+	*)	[ "$rc" -ne 0 ] && say "$case $load: the capture exited with status $rc: $(tail -n 2 "$log" | tr '\n' ' ')"
+		captured=$(capinfos -c -M "$out" 2>/dev/null | awk '/Number of packets/ { print $NF }')
+		if [ -z "$captured" ]; then
+			echo "capinfos cannot read the file: $(capinfos -c -M "$out" 2>&1 | tail -n 1)" \
+				>>"$WORK/$case.$load.fail"
+			rm -f "$out"
+			return 1
+		fi ;;
+	esac
+	case "$case" in vp_*)
+		vp=$(sed -n 's/.*vpncap: summary: seen \([0-9]*\), matched [0-9]*, written [0-9]*, dropped \([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
+		[ -n "$vp" ] || vp='- -' ;;
+	esac
+	rm -f "$out"
+	echo "$run $sent $captured $(awk -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }') $vp" \
+		>>"$WORK/$case.$load.res"
+	say "$(printf '%-6s %-8s run %d: sent %s in %s s, captured %s%s' "$case" "$load" "$run" \
+		"${sent% *}" "${sent#* }" "$captured" "$([ "$vp" != '- -' ] && echo ", vpncap seen/dropped ${vp/ //}")")"
+}
+
+# ICMP destination unreachable messages C has sent (the storm to avoid).
+icmp_unreach() {
+	# shellcheck disable=SC2016  # awk's own $
+	ip netns exec "$NS_C" awk '/^Icmp:/ && !h { for (i = 2; i <= NF; i++) if ($i == "OutDestUnreachs") c = i; h = 1; next }
+		/^Icmp:/ && c { print $c; exit }' /proc/net/snmp 2>/dev/null
+}
+
+# Leftovers of a capture would make the next case wrong.
+hooks_left() {
+	local i
+	for i in "$IF_CP" "$IF_CH"; do
+		ip -n "$NS_C" link show "$i" | grep -q 'xdp' && echo "$i: XDP program"
+		[ -n "$(tc -n "$NS_C" filter show dev "$i" egress 2>/dev/null)" ] && echo "$i: TC egress filter"
+	done
+	return 0
+}
+
+# row_stats CASE LOAD BASE TCPDUMP: medians over the rounds of
+# "offered_fps offered_ratio captured_fps loss_pct cpu_per_M overhead ratio".
+# Per round: CPU per million frames (captured; sent when nothing captures);
+# overhead = (CPU - baseline's CPU per frame sent x frames sent) per million
+# frames captured; ratio = overhead / tcpdump's overhead, same round. For the
+# XDP_PASS row, "captured" is what a capture would keep (sent x share).
+row_stats() {
+	local f=$WORK/$1.$2.res b=$WORK/$3.$2.res t=$WORK/$4.$2.res
+	[ -s "$f" ] || { echo "- - - - - - -"; return; }
+	[ -s "$b" ] || b=/dev/null
+	[ -s "$t" ] || t=/dev/null
+	awk -v share="${LOAD_SHARE[$2]}" -v bf="$b" -v tf="$t" -v hook="$([ "${1%%_*}" = xdp ] && echo 1)" '
+		function med(a, n,   i, j, x) {
+			if (n == 0) return "-"
+			for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		function over(sent, cap, cpu, r) { return (cpu - bcps[r] * sent) / cap * 1e6 }
+		BEGIN {
+			while ((getline l < bf) > 0) { split(l, v); bcps[v[1]] = v[5] / v[2]; brate[v[1]] = v[2] / v[3] }
+			close(bf)
+			while ((getline l < tf) > 0) {
+				split(l, v)
+				if (v[4] > 0 && (v[1] in bcps)) tover[v[1]] = over(v[2], v[4], v[5], v[1])
+			}
+			close(tf)
+		}
+		{
+			r = $1; n++
+			off[n] = $2 / $3
+			if (r in brate) { offr[++no] = off[n] / brate[r] }
+			if ($4 == "-") {
+				cpum[++nm] = $5 / $2 * 1e6
+				if (hook && (r in bcps)) {
+					ov[++nv] = over($2, $2 * share, $5, r)
+					if ((r in tover) && (tover[r] > 0.001 || tover[r] < -0.001)) rat[++nr] = ov[nv] / tover[r]
+				}
+			} else {
+				capf[++nc] = $4 / $3
+				l = 100 * (1 - $4 / ($2 * share)); loss[nc] = l < 0 ? 0 : l
+				if ($4 > 0) cpum[++nm] = $5 / $4 * 1e6
+				if ($4 > 0 && (r in bcps)) {
+					ov[++nv] = over($2, $4, $5, r)
+					if ((r in tover) && (tover[r] > 0.001 || tover[r] < -0.001)) rat[++nr] = ov[nv] / tover[r]
+				}
+			}
+		}
+		END { print med(off, n), med(offr, no), med(capf, nc), med(loss, nc), med(cpum, nm), med(ov, nv), med(rat, nr) }
+	' "$f"
+}
+
+# ---- main ------------------------------------------------------------------
+
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	WORK=$(mktemp -d /dev/shm/vpncap-bench.XXXXXX) || die "cannot make a work directory"
+else
+	WORK=$(mktemp -d /tmp/vpncap-bench.XXXXXX) || die "cannot make a work directory"
+	say "no /dev/shm: capture files go to $WORK (the disk may be the bottleneck)"
+fi
+
+lab_up || die "could not set up the namespaces"
+make_loads port "$FOREIGN_MAC" "$(ip netns exec "$NS_G" cat "/sys/class/net/$IF_GP/address")" \
+	"$PORT_SRC" "$PORT_DST"
+make_loads host "$(ip netns exec "$NS_C" cat "/sys/class/net/$IF_CH/address")" \
+	"$(ip netns exec "$NS_G" cat "/sys/class/net/$IF_GH/address")" "$ADDR_GH" "$ADDR_CH"
+
+# A program that only returns XDP_PASS (needs clang; no headers).
+XDP_PASS=0
+if [ "$QUICK" != 1 ] && command -v clang >/dev/null &&
+	printf '%s\n' '__attribute__((section("xdp"), used)) int xdp_pass(void *ctx) { return 2; }' \
+		'char _license[] __attribute__((section("license"), used)) = "GPL";' |
+	clang -O2 -target bpf -x c -c - -o "$WORK/xdp_pass.o" 2>"$WORK/clang.log"; then
+	XDP_PASS=1
+elif [ "$QUICK" != 1 ]; then
+	say "no clang (or it cannot build BPF): no 'XDP_PASS only' rows"
+fi
+CASES=(base_p)
+[ "$XDP_PASS" = 1 ] && CASES+=(xdp_p)
+CASES+=(vp_p td_p)
+[ "$QUICK" = 1 ] || CASES+=(ns_p)
+CASES+=(base_h)
+[ "$XDP_PASS" = 1 ] && CASES+=(xdp_h)
+CASES+=(vp_h)
+[ "$QUICK" = 1 ] || CASES+=(td_h)
+declare -A LABEL=(
+	[base_p]="port: no capture (baseline)"
+	[xdp_p]="port: XDP program returning XDP_PASS, no capture"
+	[xdp_h]="host: XDP program returning XDP_PASS, no capture"
+	[vp_p]="port: vpncap (auto = bypass)"
+	[td_p]="port: tcpdump -B 262144 'udp port 500'"
+	[ns_p]="port: netsniff-ng -S 256MiB -f 'udp port 500'"
+	[base_h]="host: no capture (baseline)"
+	[vp_h]="host: vpncap --mode inline"
+	[td_h]="host: tcpdump -B 262144 'udp port 500'"
+)
+
+say "namespaces $NS_G, $NS_C; $RUNS round(s) of $DURATION s sends, trafgen on $TRAFGEN_CPUS core(s); files in $WORK"
+sleep 1     # the kernel finishing with the namespaces just made
+busy0=$(busy_pct 2)
+if [ -n "${WAIT_QUIET:-}" ]; then
+	waited=0
+	while [ "$busy0" -ge "$WAIT_QUIET" ] && [ $waited -lt 1800 ]; do
+		[ $((waited % 60)) = 0 ] && say "other work keeps the machine ${busy0} % busy: waiting for less than $WAIT_QUIET %"
+		sleep 8; waited=$((waited + 10))
+		busy0=$(busy_pct 2)
+	done
+fi
+loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
+[ "$busy0" -gt 5 ] && say "the machine is ${busy0} % busy with other work: CPU figures will carry it"
+icmp0=$(icmp_unreach)
+start=$(date +%s)
+for run in $(seq 1 "$RUNS"); do
+	for load in "${LOADS[@]}"; do
+		for c in "${CASES[@]}"; do
+			measure "$c" "$load" "$run"
+		done
+	done
+done
+elapsed=$(($(date +%s) - start))
+icmp1=$(icmp_unreach)
+left=$(hooks_left)
+[ -n "$left" ] && say "after the captures ended, still attached: $left"
+busy1=$(busy_pct 2)
+loadavg1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "Machine: \`$model\`, $(nproc) CPUs, kernel \`$(uname -r)\`, $(date -u '+%Y-%m-%d %H:%M UTC')."
+echo "Load average $loadavg0 before the runs, $loadavg1 after; other work kept the machine ${busy0} % busy just before and ${busy1} % just after (the CPU columns include it)."
+echo
+echo "### End to end (veth, trafgen on $TRAFGEN_CPUS core(s), $DURATION s sends, median of $RUNS round(s), $elapsed s in all)"
+echo
+head="| case |" sep="|------|"
+for load in "${LOADS[@]}"; do
+	head+=" ${LOAD_LABEL[$load]}: offered kfps (x base) | captured kfps | loss % | CPU s/M | overhead / tcpdump's |"
+	sep+="---:|---:|---:|---:|---:|"
+done
+echo "$head"
+echo "$sep"
+for c in "${CASES[@]}"; do
+	line="| ${LABEL[$c]} |"
+	s=$(setup_of "$c")
+	for load in "${LOADS[@]}"; do
+		if [ ! -s "$WORK/$c.$load.res" ]; then
+			line+=" failed: $(head -n 1 "$WORK/$c.$load.fail" 2>/dev/null | tr '|' '/') | | | | |"
+			continue
+		fi
+		read -r off offr capf loss cpum ov rat < <(row_stats "$c" "$load" "base_${s:0:1}" "td_${s:0:1}")
+		line+=$(awk -v off="$off" -v offr="$offr" -v capf="$capf" -v loss="$loss" -v cpum="$cpum" \
+			-v rat="$rat" -v base="${c%%_*}" '
+			function f(x, fmt) { return x == "-" ? "-" : sprintf(fmt, x) }
+			BEGIN {
+				o = f(off / 1000, "%.0f") (offr == "-" ? "" : " (" f(offr, "%.2f") ")")
+				if (base == "base") { capf = loss = rat = "-" }
+				printf " %s | %s | %s | %s | %s |", o, capf == "-" ? "-" : f(capf / 1000, "%.0f"),
+					f(loss, "%.1f"), f(cpum, "%.2f"), f(rat, "%.2f")
+			}')
+	done
+	fails=$(cat "$WORK/$c".*.fail 2>/dev/null | wc -l)
+	[ "$fails" -gt 0 ] && line="${line/| ${LABEL[$c]} |/| ${LABEL[$c]} ($fails run(s) failed) |}"
+	echo "$line"
+done
+echo
+echo "port: the capture interface has no IP address and the frames go to a foreign MAC (a SPAN port);"
+echo "host: it has 198.18.1.1 and the frames are addressed to it, UDP 53 and 500 bound (the inline use)."
+echo "64 B mixed: 9 in 10 frames to UDP 53 (no match), 1 in 10 to UDP 500. Offered: trafgen's frames / its"
+echo "sending time, in thousands per second; (x base): ratio to the no-capture rate of the same setup and"
+echo "round. Captured: frames in the file (capinfos). Loss: frames to UDP 500 sent but not in the file."
+echo "CPU s/M: whole-machine busy seconds (/proc/stat) per million frames captured (baselines: sent), from"
+echo "the start of the send until the tool has ended. Overhead: that CPU minus what the baseline of the"
+echo "same setup and round spent on as many frames sent, per million captured, as a ratio to tcpdump's."
+[ "$XDP_PASS" = 1 ] && echo "XDP_PASS rows: the hook alone (native XDP on veth); CPU per million sent, overhead per million frames to UDP 500."
+ovs=
+for s in p h; do
+	for load in "${LOADS[@]}"; do
+		[ -s "$WORK/td_$s.$load.res" ] || continue
+		read -r _ _ _ _ _ ov _ < <(row_stats "td_$s" "$load" "base_$s" "td_$s")
+		ovs+="$([ "$s" = p ] && echo port || echo host) ${LOAD_LABEL[$load]} $(awk -v v="$ov" 'BEGIN { printf (v == "-" ? "-" : "%.2f"), v }'), "
+	done
+done
+[ -n "$ovs" ] && echo "tcpdump's overhead, CPU s per million frames captured: ${ovs%, }."
+vps=
+for c in vp_p vp_h; do
+	for load in "${LOADS[@]}"; do
+		[ -s "$WORK/$c.$load.res" ] || continue
+		vps+="$([ "$c" = vp_p ] && echo port || echo host) ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
+	done
+done
+[ -n "$vps" ] && echo "vpncap's own summary, frames seen at the hook / dropped, all rounds: ${vps%, }."
+if [ -n "$icmp0" ] && [ -n "$icmp1" ] && [ "$icmp1" != "$icmp0" ]; then
+	echo "Warning: the capture namespace sent $((icmp1 - icmp0)) ICMP destination-unreachable messages."
+fi
+
+echo
+echo "### Writer alone (no kernel)"
+echo
+fail=0
+if [ -x "$BUILD/tests/bench_writer" ]; then
+	if out=$("$BUILD/tests/bench_writer" "$WRITER_MIB" "$WORK"); then
+		echo "$out" | grep -v '^cpu: '
+	else
+		echo "bench_writer failed (see stderr)"
+		fail=1
+	fi
+else
+	echo "Not run: $BUILD/tests/bench_writer is not built (target bench_writer)."
+fi
+
+echo
+echo "### Classifier (BPF_PROG_TEST_RUN)"
+echo
+if [ -x "$BUILD/tests/bench_classifier" ]; then
+	# shellcheck disable=SC2086
+	if out=$("$BUILD/tests/bench_classifier" $CLS_REPEAT); then
+		echo "$out" | grep -v '^cpu: '
+	else
+		echo "bench_classifier failed (see stderr)"
+		fail=1
+	fi
+else
+	echo "Not run: $BUILD/tests/bench_classifier is not built (target bench_classifier)."
+fi
+
+for c in "${CASES[@]}"; do
+	for load in "${LOADS[@]}"; do [ -s "$WORK/$c.$load.fail" ] && fail=1; done
+done
+exit $fail

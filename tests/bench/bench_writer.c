@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Throughput of vpncap's writing path alone, without the kernel: synthetic
+ * frames go through the same code a capture runs, frame_queue (the bounded
+ * queue the ring consumer fills) -> the writer thread (writer.c) -> the file
+ * set (fileset.c) -> capture_file.c's PCAPNG encoding and large write()s,
+ * into one file (-w FILE) on a tmpfs, by default /dev/shm.
+ *
+ * Frames of 64 and 1500 bytes, MIB MiB of frame data per measurement
+ * (default 1024). The producer pushes batches of 64 frames and publishes
+ * each batch, as the ring consumer does; where the capture would drop a
+ * frame the queue has no room for, this producer waits and pushes it again,
+ * so every frame is written and the writer is the bottleneck. The time runs
+ * from the first push to the file closed (last flush, fsync).
+ *
+ * Two references measured in the same run:
+ *  - the ceiling: the same frame bytes memcpy'd, frame by frame, into one
+ *    buffer of the same size (N frames x length);
+ *  - what the file system itself costs: the same frames copied into a 4 MiB
+ *    buffer (capture_file's size) that is write()n to a file in DIR when
+ *    full: any writer's floor there, without queue, thread or encoding.
+ * All get their memory touched before they are timed: the files by one
+ * untimed run (each run truncates and rewrites its file, so it reuses the
+ * pages the last one freed), the buffer by a memset. Writing to tmpfs
+ * memory the VM has not touched recently is much slower and would measure
+ * the VM instead.
+ *
+ * Prints one table: frames/s and GB/s (frame bytes, 1 GB = 1e9 bytes),
+ * medians of 5 measurements, and the ratios to the references.
+ * Needs no privileges. Not a ctest test: numbers depend on the machine.
+ * Usage: bench_writer [MIB [DIR]]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fileset.h"
+#include "frame_queue.h"
+#include "pcapng.h"
+#include "writer.h"
+
+#define TRIALS 5
+#define BATCH 64                        /* XSK_RX_BATCH: frames per publish */
+#define QUEUE_BYTES (32u << 20)         /* the default --queue-size */
+#define DEFAULT_MIB 1024u
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_writer: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void put_be16(uint8_t *q, uint16_t v)
+{
+	q[0] = v >> 8;
+	q[1] = v & 0xff;
+}
+
+/* Ethernet + IPv4 + UDP 500 -> 500 + an IKE_SA_INIT header, padded to len. */
+static void ike_frame(uint8_t *b, size_t len)
+{
+	static const uint8_t macs[12] = { 0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t addrs[8] = { 198, 18, 0, 2, 198, 18, 0, 1 };
+	uint8_t *ip = b + 14, *udp = ip + 20, *ike = udp + 8;
+	size_t i;
+
+	memset(b, 0, len);
+	memcpy(b, macs, 12);
+	put_be16(b + 12, 0x0800);
+	ip[0] = 0x45;
+	put_be16(ip + 2, (uint16_t)(len - 14));
+	put_be16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, addrs, 8);
+	put_be16(udp, 500);
+	put_be16(udp + 2, 500);
+	put_be16(udp + 4, (uint16_t)(len - 34));
+	for (i = 0; i < 8; i++)
+		ike[i] = (uint8_t)(0x11 * (i + 1));
+	if (len >= 42 + 20) {
+		ike[16] = 33;           /* next payload SA, IKEv2, IKE_SA_INIT, initiator */
+		ike[17] = 0x20;
+		ike[18] = 34;
+		ike[19] = 0x08;
+	}
+}
+
+/* What the capture fills in from its counters; nothing to say here. */
+static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
+		     char *comment, size_t len)
+{
+	(void)ctx;
+	(void)if_id;
+	isb->starttime_ns = isb->endtime_ns = isb->ts_ns;
+	isb->ifrecv = isb->ifdrop = isb->filteraccept = isb->osdrop = PCAPNG_ISB_UNSET;
+	snprintf(comment, len, "bench_writer");
+}
+
+struct result {
+	double secs;
+	uint64_t file_bytes;
+	uint64_t waits;                 /* pushes refused by a full queue, then retried */
+};
+
+/* One measurement of the writing path; every frame must be written. */
+static struct result writer_run(const char *path, const uint8_t *frame, uint32_t len,
+				uint64_t n)
+{
+	static const struct pcapng_shb_info shb = { "bench", "Linux", "vpncap bench_writer" };
+	static const struct pcapng_idb_info idb = {
+		.linktype = PCAPNG_LINKTYPE_ETHERNET,
+		.snaplen = 262144,
+		.name = "bench0",
+		.description = "synthetic frames",
+		.filter = "udp:500",
+	};
+	const struct timespec pause = { 0, 20000 };
+	struct fileset_config cfg = {
+		.path = path,
+		.is_dir = 0,
+		.tag = "bench0",
+		.sync_ns = 1000000000ull,       /* the default --sync-interval */
+		.shb = &shb,
+		.idbs = &idb,
+		.n_idbs = 1,
+		.fill_isb = fill_isb,
+	};
+	struct frame_rec rec = {
+		.if_id = 0,
+		.caplen = len,
+		.origlen = len,
+		.queue = 0,
+		.flags = FRAME_REC_TS_HOOK,
+	};
+	static struct frame_queue q;
+	static struct fileset fs;
+	static struct writer w;
+	struct result r = { 0 };
+	struct stat st;
+	uint64_t i, ts0;
+	char err[512];
+	double t0;
+	int ret;
+
+	ret = frame_queue_init(&q, QUEUE_BYTES);
+	if (ret)
+		die("frame_queue_init", -ret);
+	if (fileset_open(&fs, &cfg, err, sizeof(err)) ||
+	    fileset_start(&fs, clock_real_ns(), err, sizeof(err))) {
+		fprintf(stderr, "bench_writer: %s\n", err);
+		exit(1);
+	}
+	memset(&w, 0, sizeof(w));
+	ret = writer_start(&w, &q, &fs);
+	if (ret)
+		die("writer_start", -ret);
+
+	ts0 = clock_real_ns();
+	t0 = now_s();
+	for (i = 0; i < n; i++) {
+		rec.ts_ns = ts0 + i * 100;
+		while (frame_queue_push(&q, &rec, frame)) {
+			/* The capture would count a drop here; the benchmark waits. */
+			frame_queue_publish(&q);
+			r.waits++;
+			nanosleep(&pause, NULL);
+		}
+		if (i % BATCH == BATCH - 1)
+			frame_queue_publish(&q);
+	}
+	frame_queue_publish(&q);
+	writer_finish(&w);
+	ret = fileset_close(&fs, clock_real_ns());
+	r.secs = now_s() - t0;
+	if (ret)
+		die("fileset_close", -ret);
+	if (fs.stats.frames_written != n) {
+		fprintf(stderr, "bench_writer: %llu of %llu frames written (disk full %llu, errors %llu)\n",
+			(unsigned long long)fs.stats.frames_written, (unsigned long long)n,
+			(unsigned long long)fs.stats.dropped_disk_full,
+			(unsigned long long)fs.stats.dropped_write_error);
+		exit(1);
+	}
+	if (stat(path, &st))
+		die(path, errno);
+	r.file_bytes = (uint64_t)st.st_size;
+	frame_queue_destroy(&q);
+	return r;
+}
+
+/* The ceiling: the same frames copied one by one into a buffer as large. */
+static __attribute__((noinline)) double memcpy_run(uint8_t *buf, const uint8_t *frame,
+						   uint32_t len, uint64_t n)
+{
+	volatile uint32_t vlen = len;   /* a length known at run time, as the writer's */
+	uint32_t l = vlen;
+	uint8_t *p = buf;
+	uint64_t i;
+	double t0 = now_s();
+
+	for (i = 0; i < n; i++, p += l)
+		memcpy(p, frame, l);
+	__asm__ __volatile__("" : : "r"(buf) : "memory");
+	return now_s() - t0;
+}
+
+/* The file system's floor: frames gathered into 4 MiB, then one write(). */
+static double write_run(const char *path, const uint8_t *frame, uint32_t len, uint64_t n)
+{
+	static uint8_t *buf;
+	size_t used = 0;
+	uint64_t i;
+	double t0;
+	int fd;
+
+	if (!buf && !(buf = malloc(CAPTURE_FILE_BUFSIZE)))
+		die("malloc", ENOMEM);
+	t0 = now_s();
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		die(path, errno);
+	for (i = 0; i <= n; i++) {
+		if (i == n || used + len > CAPTURE_FILE_BUFSIZE) {
+			size_t off = 0;
+
+			while (off < used) {
+				ssize_t w = write(fd, buf + off, used - off);
+
+				if (w < 0)
+					die(path, errno);
+				off += (size_t)w;
+			}
+			used = 0;
+		}
+		if (i < n) {
+			memcpy(buf + used, frame, len);
+			used += len;
+		}
+	}
+	if (fsync(fd) || close(fd))
+		die(path, errno);
+	return now_s() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v)
+{
+	qsort(v, TRIALS, sizeof(v[0]), cmp_double);
+	return v[TRIALS / 2];
+}
+
+static void print_machine(void)
+{
+	char line[256], *model = NULL;
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			model = strchr(line, ':') + 2;
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	uname(&u);
+	printf("cpu: %s, %ld CPUs; kernel: %s\n", model ? model : "unknown",
+	       sysconf(_SC_NPROCESSORS_ONLN), u.release);
+}
+
+int main(int argc, char **argv)
+{
+	static const uint32_t sizes[] = { 64, 1500 };
+	unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 0) : DEFAULT_MIB;
+	const char *dir = argc > 2 ? argv[2] : "/dev/shm";
+	double w_s[2][TRIALS], m_s[2][TRIALS], f_s[2][TRIALS], w_med[2], m_med[2], f_med[2];
+	struct result last[2];
+	uint64_t n[2], waits[2] = { 0, 0 };
+	uint8_t frame[1500];
+	char path[4096], raw[4096];
+	unsigned int k, t;
+
+	if (!mib)
+		mib = DEFAULT_MIB;
+	snprintf(path, sizeof(path), "%s/bench_writer.%ld.pcapng", dir, (long)getpid());
+	snprintf(raw, sizeof(raw), "%s/bench_writer.%ld.raw", dir, (long)getpid());
+	for (k = 0; k < 2; k++) {
+		uint8_t *buf;
+
+		n[k] = ((uint64_t)mib << 20) / sizes[k];
+		ike_frame(frame, sizes[k]);
+		buf = malloc(n[k] * sizes[k]);
+		if (!buf)
+			die("malloc", ENOMEM);
+		memset(buf, 0x5a, n[k] * sizes[k]);      /* touch every page first */
+		writer_run(path, frame, sizes[k], n[k]); /* warm-up: the files' memory */
+		write_run(raw, frame, sizes[k], n[k]);
+		for (t = 0; t < TRIALS; t++) {
+			last[k] = writer_run(path, frame, sizes[k], n[k]);
+			w_s[k][t] = last[k].secs;
+			waits[k] += last[k].waits;
+			m_s[k][t] = memcpy_run(buf, frame, sizes[k], n[k]);
+			f_s[k][t] = write_run(raw, frame, sizes[k], n[k]);
+		}
+		free(buf);
+		w_med[k] = median(w_s[k]);
+		m_med[k] = median(m_s[k]);
+		f_med[k] = median(f_s[k]);
+	}
+	unlink(path);
+	unlink(raw);
+
+	print_machine();
+	printf("%lu MiB of frame data per measurement, median of %d measurements; file in %s\n\n",
+	       mib, TRIALS, dir);
+	printf("| frame | path | M frames/s | GB/s (frame bytes) | ratio to memcpy | ratio to write() |\n");
+	printf("|------:|------|-----------:|-------------------:|----------------:|-----------------:|\n");
+	for (k = 0; k < 2; k++) {
+		double bytes = (double)n[k] * sizes[k];
+
+		printf("| %u B | memcpy into a buffer of the same size (ceiling) | %.2f | %.2f | 1.00 | %.2f |\n",
+		       sizes[k], n[k] / m_med[k] / 1e6, bytes / m_med[k] / 1e9, f_med[k] / m_med[k]);
+		printf("| %u B | copy into a 4 MiB buffer, write() to a file | %.2f | %.2f | %.2f | 1.00 |\n",
+		       sizes[k], n[k] / f_med[k] / 1e6, bytes / f_med[k] / 1e9, m_med[k] / f_med[k]);
+		printf("| %u B | vpncap: frame_queue -> writer thread -> PCAPNG file | %.2f | %.2f | %.2f | %.2f |\n",
+		       sizes[k], n[k] / w_med[k] / 1e6, bytes / w_med[k] / 1e9, m_med[k] / w_med[k],
+		       f_med[k] / w_med[k]);
+	}
+	printf("\nPCAPNG file: %.1f bytes per 64 B frame, %.1f per 1500 B frame; the producer found the "
+	       "queue full %llu and %llu times (it waits 20 us, where a capture drops).\n",
+	       (double)last[0].file_bytes / n[0], (double)last[1].file_bytes / n[1],
+	       (unsigned long long)waits[0], (unsigned long long)waits[1]);
+	return 0;
+}
