@@ -33,6 +33,12 @@ show() {
 	echo
 	echo "== per protocol:"
 	tshark -r "$1" -q -z io,phs 2>/dev/null | sed -n '/^eth/,/^=/p' | grep -v '^='
+	echo
+	echo "== the same file decoded by vpncap itself (vpncap show; times in UTC):"
+	"$vpncap" show "$1"
+	echo
+	echo "== and summarised for troubleshooting (vpncap report):"
+	"$vpncap" report "$1"
 }
 
 if [ $# -gt 0 ]; then
