@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,7 @@ int counters_publish(const char *path, const struct counters_snapshot *s)
 /* ---- reading -------------------------------------------------------------- */
 
 #define MAX_LABELS 8
+#define COUNTERS_MAX_SECONDS 1e11     /* year 5138: far past any capture */
 #define LABEL_MAX COUNTERS_PATH_MAX
 
 struct sample {
@@ -386,7 +388,8 @@ static int parse_seconds(const char *s, const char *end, double *v)
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	*v = strtod(buf, &stop);
-	return *stop ? -1 : 0;
+	/* A time since the epoch: finite, and one that converts to time_t. */
+	return *stop || !isfinite(*v) || *v < 0 || *v > COUNTERS_MAX_SECONDS ? -1 : 0;
 }
 
 /* Later samples may set a string again: no bytes of an earlier value stay behind. */

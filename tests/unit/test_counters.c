@@ -151,6 +151,11 @@ static void test_parse_errors(void **state)
 	expect_parse_error("vpncap_hook_seen_total{interface=\"a\"} 99999999999999999999999\n",
 			   "line 1");
 	expect_parse_error("novalue\n", "line 1");
+	/* Times must convert to time_t (the fuzzer found inf). */
+	expect_parse_error("vpncap_start_time_seconds{capture=\"x\"} inf\n", "line 1");
+	expect_parse_error("vpncap_snapshot_time_seconds{capture=\"x\"} nan\n", "line 1");
+	expect_parse_error("vpncap_start_time_seconds{capture=\"x\"} -1\n", "line 1");
+	expect_parse_error("vpncap_start_time_seconds{capture=\"x\"} 1e300\n", "line 1");
 }
 
 static void test_unknown_metrics_skipped(void **state)
