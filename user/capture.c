@@ -675,9 +675,9 @@ static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 			next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
 		}
 		if (clock_mono_ns() >= next_housekeeping) {
-			snapshot_totals(s, 1);
-			write_hits(s);
+			/* One read of hooks, sockets and hits serves ISBs, counters and hits file. */
 			publish_counters(s, 1);
+			write_hits(s);
 			show_status_line(s);
 			follow_addresses(s);
 			clock_sync(&s->clock);
@@ -898,22 +898,20 @@ static const char *rule_name(const struct capture_session *s, unsigned int r, ch
 	return buf;
 }
 
-/* "NAME HITS" per rule, for `vpncap filter list`; replaced atomically. */
+/* "NAME HITS" per rule (as last read), for `vpncap filter list`; replaced atomically. */
 static void write_hits(struct capture_session *s)
 {
-	uint64_t hits[VPNCAP_MAX_RULES];
 	char tmp[4200], name[32];
 	unsigned int r;
 	FILE *f;
 
-	read_hits(s, hits);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->hits_path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return;
 	for (r = 0; r < s->rules.count; r++)
 		fprintf(f, "%s %llu\n", rule_name(s, r, name, sizeof(name)),
-			(unsigned long long)hits[r]);
+			(unsigned long long)s->last_hits[r]);
 	if (fclose(f) == 0)
 		rename(tmp, s->hits_path);
 }
@@ -1042,9 +1040,9 @@ static void publish_counters(struct capture_session *s, int running)
 {
 	int ret;
 
+	build_snapshot(s, running, &s->snap);
 	if (!s->prom_path[0])
 		return;
-	build_snapshot(s, running, &s->snap);
 	/* `vpncap counters` shows running captures; the last word goes to --metrics-file. */
 	if (running)
 		counters_publish(s->prom_path, &s->snap);
