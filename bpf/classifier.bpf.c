@@ -25,6 +25,13 @@
  *
  * Every header access is bounds-checked against data_end, so a frame cut at
  * any point in the headers the classifier reads is simply "not matched".
+ *
+ * Built twice: plain, and with -DVPNCAP_HW_TIMESTAMPS, which also asks the
+ * driver for each matched frame's hardware receive stamp through the XDP RX
+ * metadata kfunc (Linux 6.3+, program loaded device-bound). The kfunc is
+ * only in the second object: libbpf 1.1 fails the load of an object whose
+ * kfunc extern the kernel lacks and has no bpf_ksym_exists() for a weak
+ * one, so the plain object, the one Linux 6.1 loads, must not name it.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -66,6 +73,10 @@
 #define FRAG_TRACK_ENTRIES 16384
 #define RING_WAKEUP_BYTES (64 * 1024)  /* records waiting before the reader is woken */
 #define HOST_TRACK_ENTRIES 4096
+
+#ifdef VPNCAP_HW_TIMESTAMPS
+extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym;
+#endif
 
 struct vlan_hdr {
 	__be16 tci;
@@ -665,11 +676,13 @@ struct hook_config {
 	__u32 unmatched;
 	__u32 mode;
 	__u32 snaplen;
+	__u32 xsk_sg;
 };
 
 /* What classify() found for a matching frame. */
 struct match {
 	__u64 now;              /* bpf_ktime_get_ns() at the hook */
+	__u64 hw_ns;            /* the driver's receive stamp, 0 if none */
 	__u32 rule;             /* index of the first matching rule */
 	__u8 klass;             /* VPNCAP_CLASS_* */
 	__u8 flags;             /* VPNCAP_META_* */
@@ -687,6 +700,7 @@ static __always_inline int read_config(struct hook_config *hc)
 	hc->unmatched = settings->unmatched;
 	hc->mode = settings->mode;
 	hc->snaplen = settings->snaplen;
+	hc->xsk_sg = settings->xsk_sg;
 	hc->frag_timeout = settings->frag_timeout_ns;
 	hc->host_window = settings->host_window_ns;
 	hc->set = bpf_map_lookup_elem(&rules_map, &slot);
@@ -748,6 +762,7 @@ static __always_inline int classify(void *data, void *data_end, const struct hoo
 	if (hits)
 		(*hits)++;
 	m->now = now;
+	m->hw_ns = 0;
 	m->rule = rule_key;
 	m->klass = f.klass;
 	m->flags = flags;
@@ -868,6 +883,7 @@ static __always_inline void copy_frame(void *ctx, int is_xdp, const struct hook_
 		.klass = m->klass,
 		.flags = m->flags,
 		.ring_flags = ring_flags,
+		.hw_ns = m->hw_ns,
 	};
 
 	if (ring_put_sized(ctx, is_xdp, &hdr, copy_len(hc, m, len, cnt)))
@@ -898,6 +914,30 @@ static __always_inline void write_meta(struct xdp_md *ctx, const struct match *m
 	meta->rx_queue = ctx->rx_queue_index;
 	meta->klass = m->klass;
 	meta->flags = m->flags;
+	meta->hw_ns = m->hw_ns;
+}
+
+/*
+ * The driver's receive stamp of a matched frame. Drivers answer 0 with a
+ * zero stamp when they have none for this frame (veth for a frame from its
+ * peer's stack, a NIC with stamping off), so both are needed for the flag.
+ */
+static __always_inline void hw_timestamp(struct xdp_md *ctx, struct match *m,
+					 struct vpncap_counters *cnt)
+{
+#ifdef VPNCAP_HW_TIMESTAMPS
+	__u64 ns = 0;
+
+	if (bpf_xdp_metadata_rx_timestamp(ctx, &ns) || !ns)
+		return;
+	m->hw_ns = ns;
+	m->flags |= VPNCAP_META_HW_TS;
+	cnt->hw_stamped++;
+#else
+	(void)ctx;
+	(void)m;
+	(void)cnt;
+#endif
 }
 
 /* Inline never drops: the host's traffic goes on whatever the settings say. */
@@ -945,14 +985,15 @@ int vpncap_xdp(struct xdp_md *ctx)
 	cnt->seen++;
 	if (!classify(data, data_end, &hc, cnt, &m))
 		return unmatched_verdict(cnt, &hc);
+	hw_timestamp(ctx, &m, cnt);
 
 	/*
-	 * Inline copies. So does bypass for a multi-buffer frame, which an
-	 * AF_XDP socket bound without XDP_USE_SG cannot take: the frame then
-	 * goes on to the stack rather than being lost.
+	 * Inline copies. So does bypass for a multi-buffer frame when the
+	 * sockets were bound without XDP_USE_SG (they cannot take it): the
+	 * frame then goes on to the stack rather than being lost.
 	 */
 	len = bpf_xdp_get_buff_len(ctx);
-	if (hc.mode == VPNCAP_MODE_INLINE || len > (__u64)(data_end - data)) {
+	if (hc.mode == VPNCAP_MODE_INLINE || (len > (__u64)(data_end - data) && !hc.xsk_sg)) {
 		copy_frame(ctx, 1, &hc, cnt, &m, len, queue, 0);
 		cnt->passed++;
 		return XDP_PASS;

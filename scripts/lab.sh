@@ -24,8 +24,11 @@ lab_up() {
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1 || return 1
 	done
-	ip -n "$LAB_GEN" link add "$LAB_GEN_IF" type veth peer name "$LAB_CAP_IF" \
-		netns "$LAB_CAP" || return 1
+	# LAB_QUEUES=N: N queues each way on both ends (multi-queue capture).
+	# shellcheck disable=SC2086 # $queues is several words or none
+	local queues=${LAB_QUEUES:+numtxqueues $LAB_QUEUES numrxqueues $LAB_QUEUES}
+	ip -n "$LAB_GEN" link add "$LAB_GEN_IF" $queues type veth peer name "$LAB_CAP_IF" \
+		$queues netns "$LAB_CAP" || return 1
 	ip -n "$LAB_GEN" link set "$LAB_GEN_IF" up || return 1
 	ip -n "$LAB_CAP" link set "$LAB_CAP_IF" up || return 1
 	ip -n "$LAB_GEN" link set lo up

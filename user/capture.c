@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
 #include "capture.h"
 #include "clock.h"
+#include "consumer.h"
 #include "counters.h"
 #include "fileset.h"
 #include "filters.h"
+#include "frame_path.h"
 #include "frame_queue.h"
 #include "iface.h"
 #include "log.h"
@@ -19,6 +22,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +45,12 @@ struct iface_totals {
 	uint64_t sock_dropped;     /* XDP_STATISTICS rx_dropped */
 	uint64_t sock_ring_full;   /* XDP_STATISTICS rx_ring_full */
 	uint64_t fill_empty;       /* XDP_STATISTICS rx_fill_ring_empty_descs */
+	uint64_t oversized;        /* frames of more AF_XDP buffers than a frame may have */
 	uint64_t queue_full;       /* frames the writer queue had no room for */
 	uint64_t ts_from_hook;     /* frames stamped at the XDP or TC hook */
 	uint64_t ts_from_batch;    /* frames stamped once per batch (no metadata) */
+	uint64_t ts_from_hw;       /* frames stamped by the NIC (XDP RX metadata) */
 	uint64_t ring_taken;       /* records taken off the BPF ring buffer */
-	uint64_t queue_taken[CAPTURE_MAX_QUEUES]; /* frames taken off each AF_XDP socket */
 };
 
 struct capture_session;
@@ -66,8 +72,9 @@ struct capture_iface {
 	struct ring_rx ring;            /* inline copies (bypass: multi-buffer frames) */
 	int ring_open;
 	struct ring_ctx ring_ctx;
-	struct iface_totals live;       /* the producer's own counts (queue_full, ts_*) */
-	char description[2][512];       /* one per IDB set: the writer may read the other */
+	struct iface_totals live;       /* the main thread's own counts (ring_taken) */
+	_Atomic uint64_t queue_taken[CAPTURE_MAX_QUEUES]; /* frames taken off each socket */
+	char description[2][1024];       /* one per IDB set: the writer may read the other */
 };
 
 struct capture_session {
@@ -75,14 +82,17 @@ struct capture_session {
 	struct capture_iface *ifaces;
 	unsigned int n_ifaces;
 	struct fileset fs;
-	struct frame_queue queue;
+	struct frame_path path;         /* what every producer of frames shares */
+	struct frame_out main_out;      /* this thread's frames: the rings (inline copies) */
+	struct consumer *consumers;     /* one thread per AF_XDP socket (bypass) */
+	unsigned int n_consumers;
+	struct frame_out *outs[WRITER_MAX_QUEUES]; /* main_out, then each consumer's */
+	unsigned int n_outs;
 	struct writer writer;
 	struct vc_clock clock;
 	struct vpncap_ruleset rules;
 	uint64_t start_wall_ns;
 	uint64_t deadline_mono_ns;      /* 0 = none */
-	uint64_t queued;                /* frames handed to the writer */
-	uint64_t after_count;           /* frames not written because --count was reached */
 	/* Read by the writer thread for the ISBs, written by the capture thread. */
 	pthread_mutex_t totals_lock;
 	struct iface_totals totals[CAPTURE_MAX_IFACES];
@@ -117,6 +127,19 @@ struct capture_session {
 	struct capture_opts *reloaded;  /* options of the last reload, owned */
 	int is_dir;
 };
+
+/* A counter of struct out_counts summed over every producer, for interface i. */
+#define OUTS_SUM(s, i, field) FRAME_OUTS_SUM((s)->outs, (s)->n_outs, i, field)
+
+static uint64_t outs_sum_all(const struct capture_session *s, size_t offset)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		sum += frame_outs_sum(s->outs, s->n_outs, i, offset);
+	return sum;
+}
 
 /* ---- setup ------------------------------------------------------------ */
 
@@ -212,16 +235,38 @@ static int check_output(const struct capture_opts *o, int is_dir, char *err, siz
 	return -EINVAL;
 }
 
+/*
+ * Multi-buffer frames go to the sockets only when every socket of the
+ * interface took XDP_USE_SG; otherwise the classifier copies them through
+ * the ring buffer (whole up to 64 KiB, longer ones cut and counted).
+ */
+static void choose_multi_buffer(struct capture_iface *ci)
+{
+	const char *why = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ci->n_queues && !why; i++)
+		why = xsk_rx_sg_refused(&ci->queues[i]);
+	if (why)
+		log_info("%s; frames larger than one %u-byte UMEM buffer are copied through the ring buffer instead (whole up to 64 KiB; longer ones cut and counted)",
+			 why, XSK_RX_FRAME_SIZE);
+	if (classifier_set_xsk_sg(&ci->cls, !why))
+		log_error("%s: cannot set up multi-buffer frames: %s", ci->info.name,
+			  strerror(errno));
+}
+
 static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
 			char *err, size_t errlen)
 {
 	int map_fd = classifier_xsks_map_fd(&ci->cls);
+	struct xsk_rx_config cfg;
 	unsigned int i;
 	int ret;
 
+	xsk_rx_config_from_opts(&cfg, o);
 	for (i = 0; i < ci->n_queues; i++) {
 		ret = xsk_rx_open(&ci->queues[i], ci->info.name, ci->queues[i].queue_id,
-				  o->copy, map_fd, err, errlen);
+				  &cfg, map_fd, err, errlen);
 		if (ret) {
 			while (i--)
 				xsk_rx_close(&ci->queues[i]);
@@ -229,6 +274,7 @@ static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
 			return ret;
 		}
 	}
+	choose_multi_buffer(ci);
 	return 0;
 }
 
@@ -275,6 +321,7 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 	} else {
 		ci->n_queues = 0;
 	}
+	classifier_set_timestamps(&ci->cls, o->timestamps);
 	ret = ring_rx_open(&ci->ring, classifier_ring_fd(&ci->cls), on_ring_frame, &ci->ring_ctx);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot map the capture ring buffer: %s", ci->info.name,
@@ -314,8 +361,22 @@ static void stop_iface(struct capture_iface *ci)
 
 /* ---- file headers and statistics --------------------------------------- */
 
+/* Where the frames' timestamps come from, for the file header. */
+static const char *describe_timestamps(const struct capture_iface *ci, char *buf, size_t len)
+{
+	if (ci->cls.hw_timestamps)
+		snprintf(buf, len, "timestamps by the nic (xdp rx metadata), frames without one at the %s",
+			 ci->mode == CAPTURE_MODE_INLINE ? "xdp and tc hooks" : "xdp hook");
+	else
+		snprintf(buf, len, "timestamps at the %s (software)%s%s",
+			 ci->mode == CAPTURE_MODE_INLINE ? "xdp and tc hooks" : "xdp hook",
+			 ci->cls.ts_reason[0] ? ": " : "", ci->cls.ts_reason);
+	return buf;
+}
+
 static void describe_bypass(struct capture_iface *ci, char *buf, size_t len)
 {
+	char sockets[200] = "no socket", ts[300];
 	size_t used;
 	unsigned int i;
 
@@ -323,18 +384,20 @@ static void describe_bypass(struct capture_iface *ci, char *buf, size_t len)
 	for (i = 0; i < ci->n_queues && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%u", i ? "," : " ",
 					 ci->queues[i].queue_id);
+	if (ci->n_queues)
+		xsk_rx_describe(&ci->queues[0], sockets, sizeof(sockets));
 	if (used < len)
 		snprintf(buf + used, len - used,
-			 " of %u; xdp %s (%s); af_xdp %s; timestamps at the xdp hook",
+			 " of %u; xdp %s (%s); af_xdp %s; %s",
 			 ci->info.rx_queues, xdp_mode_name(ci->cls.mode),
-			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program",
-			 ci->n_queues && ci->queues[0].zero_copy ? "zero-copy" : "copy");
+			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program", sockets,
+			 describe_timestamps(ci, ts, sizeof(ts)));
 }
 
 /* if_description of IDB set k: how this interface is captured. */
 static void describe_iface(struct capture_session *s, struct capture_iface *ci, unsigned int k)
 {
-	char *buf = ci->description[k], how[400];
+	char *buf = ci->description[k], how[700], ts[300];
 	size_t len = sizeof(ci->description[k]);
 
 	if (ci->mode == CAPTURE_MODE_BYPASS)
@@ -342,11 +405,12 @@ static void describe_iface(struct capture_session *s, struct capture_iface *ci, 
 	else
 		snprintf(how, sizeof(how),
 			 "received: xdp %s (%s), transmitted: tc egress %s; copied through a %llu-byte "
-			 "bpf ring buffer; timestamps at the xdp and tc hooks",
+			 "bpf ring buffer; %s",
 			 xdp_mode_name(ci->cls.mode),
 			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program",
 			 tc_egress_kind_name(ci->cls.egress.kind),
-			 (unsigned long long)s->opts->ring_size);
+			 (unsigned long long)s->opts->ring_size,
+			 describe_timestamps(ci, ts, sizeof(ts)));
 	snprintf(buf, len, "driver %s; mode %s%s; %s", ci->info.driver, mode_name(ci->mode),
 		 ci->auto_mode ? " (auto)" : "", how);
 }
@@ -412,7 +476,7 @@ static void read_socket_totals(const struct capture_iface *ci, struct iface_tota
 {
 	unsigned int i;
 
-	t->sock_dropped = t->sock_ring_full = t->fill_empty = 0;
+	t->sock_dropped = t->sock_ring_full = t->fill_empty = t->oversized = 0;
 	for (i = 0; i < ci->n_queues; i++) {
 		struct xdp_statistics st;
 
@@ -421,6 +485,8 @@ static void read_socket_totals(const struct capture_iface *ci, struct iface_tota
 		t->sock_dropped += st.rx_dropped;
 		t->sock_ring_full += st.rx_ring_full;
 		t->fill_empty += st.rx_fill_ring_empty_descs;
+		/* Written by the queue's consumer thread, read here for the counts. */
+		t->oversized += __atomic_load_n(&ci->queues[i].oversized, __ATOMIC_RELAXED);
 	}
 }
 
@@ -433,6 +499,10 @@ static void snapshot_totals(struct capture_session *s, int with_hook)
 		struct capture_iface *ci = &s->ifaces[i];
 		struct iface_totals t = ci->live;
 
+		t.queue_full = OUTS_SUM(s, i, queue_full);
+		t.ts_from_hook = OUTS_SUM(s, i, ts_hook);
+		t.ts_from_batch = OUTS_SUM(s, i, ts_batch);
+		t.ts_from_hw = OUTS_SUM(s, i, ts_hw);
 		/* Sockets before hooks: a drop is never counted before its frame was seen. */
 		t.ring_malformed = ci->ring_open ? ci->ring.malformed : 0;
 		read_socket_totals(ci, &t);
@@ -468,8 +538,8 @@ static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
 	snprintf(comment, len,
 		 "vpncap: hook: seen %llu, matched %llu (fragments %llu, early fragments %llu), "
 		 "redirected %llu, no socket on queue %llu, passed %llu, dropped %llu; af_xdp: rx_dropped %llu, rx_ring_full %llu, "
-		 "fill_ring_empty %llu; writer queue full %llu; timestamps of %llu frames taken at "
-		 "the hook, %llu per batch (no metadata); "
+		 "fill_ring_empty %llu, frames of too many buffers %llu; writer queue full %llu; timestamps of %llu frames taken by "
+		 "the nic, %llu at the hook, %llu per batch (no metadata); "
 		 "received copies: %llu, lost to a full ring %llu, cut at 64k %llu; "
 		 "egress hook: seen %llu, matched %llu, copied %llu, lost to a full ring %llu, cut at 64k %llu",
 		 (unsigned long long)t.hook.seen, (unsigned long long)t.hook.matched,
@@ -477,8 +547,9 @@ static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
 		 (unsigned long long)t.hook.redirected, (unsigned long long)t.hook.redirect_fail,
 		 (unsigned long long)t.hook.passed, (unsigned long long)t.hook.dropped,
 		 (unsigned long long)t.sock_dropped, (unsigned long long)t.sock_ring_full,
-		 (unsigned long long)t.fill_empty, (unsigned long long)t.queue_full,
-		 (unsigned long long)t.ts_from_hook, (unsigned long long)t.ts_from_batch,
+		 (unsigned long long)t.fill_empty, (unsigned long long)t.oversized,
+		 (unsigned long long)t.queue_full,
+		 (unsigned long long)t.ts_from_hw, (unsigned long long)t.ts_from_hook, (unsigned long long)t.ts_from_batch,
 		 (unsigned long long)t.hook.copied, (unsigned long long)t.hook.ring_full,
 		 (unsigned long long)t.hook.truncated, (unsigned long long)t.egress.seen,
 		 (unsigned long long)t.egress.matched, (unsigned long long)t.egress.copied,
@@ -487,72 +558,11 @@ static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
 
 /* ---- the hot path ------------------------------------------------------ */
 
-/* A frame as either path hands it over, before it goes into the writer queue. */
-struct captured {
-	const uint8_t *data;
-	uint32_t len;           /* bytes at data */
-	uint32_t origlen;       /* length of the frame on the wire */
-	uint32_t queue;
-	uint32_t rule;          /* VPNCAP_MAX_RULES when unknown */
-	uint32_t flags;         /* FRAME_REC_OUTBOUND, FRAME_REC_COPIED */
-	int stamped;            /* hook_ns was taken at the hook */
-	uint64_t hook_ns;
-};
-
-static void queue_frame(struct capture_session *s, unsigned int if_id,
-			const struct captured *fr, uint64_t *batch_ns)
-{
-	struct capture_iface *ci = &s->ifaces[if_id];
-	struct frame_rec rec = {
-		.if_id = if_id,
-		.caplen = fr->len < s->opts->snaplen ? fr->len : s->opts->snaplen,
-		.origlen = fr->origlen,
-		.queue = fr->queue,
-		.flags = fr->flags,
-	};
-	uint64_t hook_ns = fr->hook_ns;
-
-	if (s->opts->count && s->queued >= s->opts->count) {
-		s->after_count++;
-		return;
-	}
-	/* A filter's own snaplen: IKE kept whole, ESP or TLS cut to their headers. */
-	if (fr->rule < VPNCAP_MAX_RULES && s->rule_snaplen[fr->rule] &&
-	    s->rule_snaplen[fr->rule] < rec.caplen)
-		rec.caplen = s->rule_snaplen[fr->rule];
-	if (clock_frame_ns(&s->clock, fr->stamped ? &hook_ns : NULL, batch_ns, &rec.ts_ns)) {
-		rec.flags |= FRAME_REC_TS_HOOK;
-		ci->live.ts_from_hook++;
-	} else {
-		ci->live.ts_from_batch++;
-	}
-	realtime_offer(&s->rt, &rec, fr->data);
-	if (!s->has_output) {
-		s->queued++;
-		return;
-	}
-	if (frame_queue_push(&s->queue, &rec, fr->data)) {
-		ci->live.queue_full++; /* the writer is behind: drop, never grow */
-		return;
-	}
-	s->queued++;
-}
-
-static void queue_xsk_frame(struct capture_session *s, unsigned int if_id,
-			    const struct xsk_rx *q, const struct xsk_frame *fr, uint64_t *batch_ns)
-{
-	struct captured c = {
-		.data = fr->data,
-		.len = fr->len,
-		.origlen = fr->len,
-		.queue = q->queue_id,
-		.rule = fr->meta ? fr->meta->rule : VPNCAP_MAX_RULES,
-		.stamped = fr->meta != NULL,
-		.hook_ns = fr->meta ? fr->meta->hook_ns : 0,
-	};
-
-	queue_frame(s, if_id, &c, batch_ns);
-}
+/*
+ * Bypass frames are taken by the consumer threads (consumer.c); this thread
+ * takes the inline copies off each interface's BPF ring buffer, and does
+ * everything that is not per frame.
+ */
 
 /* ring_rx callback: one copied frame, in place in the ring. */
 static void on_ring_frame(void *ctx, const struct ring_frame *frame)
@@ -563,15 +573,18 @@ static void on_ring_frame(void *ctx, const struct ring_frame *frame)
 		.data = frame->data,
 		.len = h->caplen,
 		.origlen = h->origlen > h->caplen ? h->origlen : h->caplen,
+		.n_segs = 1,
 		.queue = h->queue,
 		.rule = h->rule,
 		.flags = FRAME_REC_COPIED |
 			 (h->ring_flags & VPNCAP_RING_OUTBOUND ? FRAME_REC_OUTBOUND : 0),
 		.stamped = 1,
 		.hook_ns = h->hook_ns,
+		.hw_stamped = !!(h->flags & VPNCAP_META_HW_TS),
+		.hw_ns = h->hw_ns,
 	};
 
-	queue_frame(rc->s, rc->if_id, &c, &rc->batch_ns);
+	frame_out_put(&rc->s->path, &rc->s->main_out, rc->if_id, &c, &rc->batch_ns);
 }
 
 static uint32_t drain_ring(struct capture_iface *ci)
@@ -584,68 +597,133 @@ static uint32_t drain_ring(struct capture_iface *ci)
 	return n;
 }
 
-/* One batch from one queue; returns the number of frames taken. */
-static uint32_t drain_batch(struct capture_session *s, unsigned int if_id, struct xsk_rx *q)
-{
-	struct xsk_frame frames[XSK_RX_BATCH];
-	uint64_t batch_ns = 0;
-	uint32_t idx, n, i;
-
-	n = xsk_rx_peek(q, frames, XSK_RX_BATCH, &idx);
-	if (!n) {
-		/* Per idle queue, not per frame: a busy neighbour must not starve it. */
-		xsk_rx_wakeup_if_needed(q);
-		return 0;
-	}
-	s->ifaces[if_id].live.queue_taken[q - s->ifaces[if_id].queues] += n;
-	for (i = 0; i < n; i++)
-		queue_xsk_frame(s, if_id, q, &frames[i], &batch_ns);
-	xsk_rx_release(q, idx, n);
-	return n;
-}
-
-/* Every queue once, then one hand-over to the writer; returns the frames taken. */
-static uint64_t drain_all(struct capture_session *s)
+/* Every ring once, then one hand-over to the writer; returns the frames taken. */
+static uint64_t drain_rings(struct capture_session *s)
 {
 	uint64_t total = 0;
-	unsigned int i, j;
+	unsigned int i;
 
-	for (i = 0; i < s->n_ifaces; i++) {
-		for (j = 0; j < s->ifaces[i].n_queues; j++)
-			total += drain_batch(s, i, &s->ifaces[i].queues[j]);
+	for (i = 0; i < s->n_ifaces; i++)
 		if (s->ifaces[i].ring_open)
 			total += drain_ring(&s->ifaces[i]);
-	}
-	if (total) {
-		frame_queue_publish(&s->queue);
-		realtime_publish(&s->rt);
-	}
+	if (total)
+		frame_out_publish(&s->path, &s->main_out);
 	return total;
 }
 
 static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds)
 {
-	unsigned int i, j, n = 0;
+	unsigned int i, n = 0;
 
-	for (i = 0; i < s->n_ifaces; i++) {
-		for (j = 0; j < s->ifaces[i].n_queues; j++)
-			pfds[n++] = (struct pollfd){ .fd = xsk_rx_fd(&s->ifaces[i].queues[j]),
-						     .events = POLLIN };
+	for (i = 0; i < s->n_ifaces; i++)
 		if (s->ifaces[i].ring_open)
 			pfds[n++] = (struct pollfd){ .fd = ring_rx_fd(&s->ifaces[i].ring),
 						     .events = POLLIN };
-	}
 	return n;
 }
 
-static int should_stop(const struct capture_session *s, struct capture_signals *sig)
+static int should_stop(struct capture_session *s, struct capture_signals *sig)
 {
 	if (sig->stop)
 		return 1;
-	if (s->opts->count && s->queued >= s->opts->count)
+	if (frame_path_count_reached(&s->path))
 		return 1;
 	return s->deadline_mono_ns && clock_mono_ns() >= s->deadline_mono_ns;
 }
+
+/* ---- consumer threads ---------------------------------------------------- */
+
+static unsigned int count_sockets(const struct capture_session *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		n += s->ifaces[i].n_queues;
+	return n;
+}
+
+/*
+ * One consumer per socket (more sockets than threads share them round
+ * robin), each with its share of --queue-size, so the writer queues together
+ * stay within what was configured.
+ */
+static int create_consumers(struct capture_session *s, char *err, size_t errlen)
+{
+	const struct capture_opts *o = s->opts;
+	unsigned int sockets = count_sockets(s), i, j, k = 0;
+	size_t share;
+	int ret;
+
+	s->n_consumers = sockets < CONSUMER_MAX_THREADS ? sockets : CONSUMER_MAX_THREADS;
+	share = o->queue_size / (s->n_consumers + 1);
+	ret = frame_out_init(&s->main_out, share);
+	if (ret) {
+		err_set(err, errlen, "cannot allocate the writer queue (--queue-size): %s",
+			strerror(-ret));
+		return ret;
+	}
+	s->outs[s->n_outs++] = &s->main_out;
+	if (!s->n_consumers)
+		return 0;
+	s->consumers = calloc(s->n_consumers, sizeof(*s->consumers));
+	if (!s->consumers)
+		return -ENOMEM;
+	for (i = 0; i < s->n_consumers; i++) {
+		ret = consumer_init(&s->consumers[i], &s->path, share,
+				    o->n_cpus ? (int)o->cpus[i % o->n_cpus] : -1, o->busy_poll);
+		if (ret) {
+			err_set(err, errlen, "cannot allocate the writer queue of consumer %u: %s",
+				i, strerror(-ret));
+			s->n_consumers = i;
+			return ret;
+		}
+		s->outs[s->n_outs++] = &s->consumers[i].out;
+	}
+	for (i = 0; i < s->n_ifaces; i++)
+		for (j = 0; j < s->ifaces[i].n_queues; j++, k++)
+			consumer_add_socket(&s->consumers[k % s->n_consumers],
+					    &s->ifaces[i].queues[j], i, s->ifaces[i].info.name,
+					    &s->ifaces[i].queue_taken[j]);
+	return 0;
+}
+
+static int start_consumers(struct capture_session *s, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->n_consumers; i++) {
+		ret = consumer_start(&s->consumers[i]);
+		if (ret) {
+			err_set(err, errlen, "cannot start consumer thread %u (CPU %d): %s", i,
+				s->consumers[i].cpu, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The hooks are detached first: each thread takes what its sockets still hold, then ends. */
+static void stop_consumers(struct capture_session *s)
+{
+	unsigned int i;
+
+	atomic_store_explicit(&s->path.stop, 1, memory_order_release);
+	for (i = 0; i < s->n_consumers; i++)
+		consumer_join(&s->consumers[i]);
+}
+
+static void free_consumers(struct capture_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_consumers; i++)
+		consumer_destroy(&s->consumers[i]);
+	free(s->consumers);
+	s->consumers = NULL;
+	s->n_consumers = 0;
+}
+
 
 static void reload(struct capture_session *s);
 static void publish_counters(struct capture_session *s, int running);
@@ -658,13 +736,13 @@ static void fileset_config_of(struct capture_session *s, int is_dir, struct file
 /* Wait only when idle: under load the loop never sleeps or makes syscalls per frame. */
 static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 {
-	struct pollfd pfds[CAPTURE_MAX_IFACES * (CAPTURE_MAX_QUEUES + 1)];
+	struct pollfd pfds[CAPTURE_MAX_IFACES];
 	unsigned int nfds = build_pollfds(s, pfds);
 	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 	uint64_t next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
 
 	while (!should_stop(s, sig)) {
-		if (!drain_all(s))
+		if (!drain_rings(s))
 			poll(pfds, nfds, POLL_TIMEOUT_MS);
 		if (sig->reload) {
 			sig->reload = 0;
@@ -774,6 +852,15 @@ static const char *needs_restart(const struct capture_opts *a, const struct capt
 		return "queue-size";
 	if (a->ring_size != b->ring_size)
 		return "ring-size";
+	if (a->n_cpus != b->n_cpus || memcmp(a->cpus, b->cpus, a->n_cpus * sizeof(a->cpus[0])))
+		return "cpus";
+	if (a->busy_poll != b->busy_poll)
+		return "busy-poll";
+	if (a->umem_frames != b->umem_frames || a->rx_ring != b->rx_ring ||
+	    a->fill_ring != b->fill_ring)
+		return "umem-frames/rx-ring/fill-ring";
+	if (a->timestamps != b->timestamps)
+		return "timestamps";
 	return NULL;
 }
 
@@ -784,6 +871,7 @@ static void note_rules(struct capture_session *s)
 
 	for (i = 0; i < VPNCAP_MAX_RULES; i++)
 		s->rule_snaplen[i] = i < s->rules.count ? s->rules.rules[i].snaplen : 0;
+	frame_path_set_rule_snaplen(&s->path, s->rule_snaplen, VPNCAP_MAX_RULES);
 	if (s->from_filters)
 		filters_describe(&s->filters, s->rules_words, sizeof(s->rules_words));
 	else
@@ -928,7 +1016,7 @@ static void snapshot_iface(const struct capture_session *s, unsigned int i,
 	snprintf(out->name, sizeof(out->name), "%s", ci->info.name);
 	snprintf(out->mode, sizeof(out->mode), "%s", mode_name(ci->mode));
 	out->ring_taken = ci->live.ring_taken;
-	out->queue_full = ci->live.queue_full;
+	out->queue_full = OUTS_SUM(s, i, queue_full);
 	out->n_queues = ci->n_queues < COUNTERS_MAX_QUEUES ? ci->n_queues : COUNTERS_MAX_QUEUES;
 	for (q = 0; q < out->n_queues; q++) {
 		struct xdp_statistics st = { 0 };
@@ -936,7 +1024,7 @@ static void snapshot_iface(const struct capture_session *s, unsigned int i,
 		xsk_rx_stats(&ci->queues[q], &st);
 		out->queues[q] = (struct counters_queue){
 			.id = ci->queues[q].queue_id,
-			.taken = ci->live.queue_taken[q],
+			.taken = COUNT_READ(ci->queue_taken[q]),
 			.af_xdp_no_buffer = st.rx_dropped,
 			.af_xdp_ring_full = st.rx_ring_full,
 			.fill_ring_empty = st.rx_fill_ring_empty_descs,
@@ -981,13 +1069,14 @@ static void build_snapshot(struct capture_session *s, int running, struct counte
 	snprintf(snap->output, sizeof(snap->output), "%s", s->has_output ? s->opts->output : "");
 	snprintf(snap->current_file, sizeof(snap->current_file), "%s", ws.current);
 	/* Without -w (--realtime only), frames delivered to the view count as written. */
-	snap->written = s->has_output ? ws.stats.frames_written : s->queued;
+	snap->written = s->has_output ? ws.stats.frames_written :
+					outs_sum_all(s, offsetof(struct out_counts, queued));
 	snap->bytes = ws.stats.bytes;
 	snap->files = ws.stats.files_completed;
 	snap->disk_full = ws.stats.dropped_disk_full;
 	snap->min_free = ws.stats.dropped_min_free;
 	snap->write_error = ws.stats.dropped_write_error;
-	snap->after_count = s->after_count;
+	snap->after_count = outs_sum_all(s, offsetof(struct out_counts, after_count));
 	snap->n_filters = s->rules.count < COUNTERS_MAX_FILTERS ? s->rules.count : COUNTERS_MAX_FILTERS;
 	for (i = 0; i < snap->n_filters; i++) {
 		snprintf(snap->filters[i].name, sizeof(snap->filters[i].name), "%s",
@@ -1115,7 +1204,7 @@ static void reload(struct capture_session *s)
 static void print_summary(const struct capture_session *s)
 {
 	const struct fileset_stats *w = &s->fs.stats;
-	uint64_t seen = 0, matched = 0, queue_full = 0, ring_full = 0, dropped;
+	uint64_t seen = 0, matched = 0, queue_full = 0, ring_full = 0, dropped, after_count;
 	unsigned int i;
 
 	dropped = w->dropped_disk_full + w->dropped_min_free + w->dropped_write_error;
@@ -1141,8 +1230,9 @@ static void print_summary(const struct capture_session *s)
 	if (ring_full)
 		fprintf(stderr, " (copies lost to a full ring buffer %llu; the frames went on)",
 			(unsigned long long)ring_full);
-	if (s->after_count)
-		fprintf(stderr, " (%llu more after --count)", (unsigned long long)s->after_count);
+	after_count = outs_sum_all(s, offsetof(struct out_counts, after_count));
+	if (after_count)
+		fprintf(stderr, " (%llu more after --count)", (unsigned long long)after_count);
 	if (!s->has_output)
 		fprintf(stderr, "; no file (--realtime without -w)");
 	else if (s->fs.cfg.is_dir)
@@ -1185,11 +1275,12 @@ static int finish(struct capture_session *s)
 
 	for (i = 0; i < s->n_ifaces; i++)
 		classifier_detach(&s->ifaces[i].cls);
+	stop_consumers(s);
 	snapshot_totals(s, 1);
 	read_hits(s, s->last_hits);
 	for (i = 0; i < s->n_ifaces; i++)
 		classifier_close(&s->ifaces[i].cls);
-	while (drain_all(s))
+	while (drain_rings(s))
 		;
 	snapshot_totals(s, 0);
 	realtime_finish(&s->rt);
@@ -1222,6 +1313,21 @@ static void fileset_config_of(struct capture_session *s, int is_dir, struct file
 	};
 }
 
+/* The writer drains every producer's queue: this thread's first, then each consumer's. */
+static int start_writer(struct capture_session *s)
+{
+	struct frame_queue *queues[WRITER_MAX_QUEUES];
+	unsigned int i;
+
+	for (i = 0; i < s->n_outs; i++)
+		queues[i] = &s->outs[i]->queue;
+	int ret = writer_start(&s->writer, queues, s->n_outs, &s->fs);
+
+	if (!ret)
+		pthread_setname_np(s->writer.thread, "vpncap-writer");
+	return ret;
+}
+
 static int setup(struct capture_session *s, char *err, size_t errlen)
 {
 	unsigned int i;
@@ -1236,16 +1342,21 @@ static int setup(struct capture_session *s, char *err, size_t errlen)
 	}
 	clock_sync(&s->clock);
 	s->start_wall_ns = clock_real_ns();
-	snapshot_totals(s, 1);
-	if (!s->has_output)
-		return 0;
-	ret = fileset_start(&s->fs, s->start_wall_ns, err, errlen);
+	ret = create_consumers(s, err, errlen);
 	if (ret)
 		return ret;
-	ret = writer_start(&s->writer, &s->queue, &s->fs);
-	if (ret)
-		err_set(err, errlen, "cannot start the writer thread: %s", strerror(-ret));
-	return ret;
+	snapshot_totals(s, 1);
+	if (s->has_output) {
+		ret = fileset_start(&s->fs, s->start_wall_ns, err, errlen);
+		if (ret)
+			return ret;
+		ret = start_writer(s);
+		if (ret) {
+			err_set(err, errlen, "cannot start the writer thread: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return start_consumers(s, err, errlen);
 }
 
 /* --realtime: the printer thread, before anything is attached. */
@@ -1264,6 +1375,29 @@ static int start_realtime(struct capture_session *s, char *err, size_t errlen)
 	return ret;
 }
 
+/* --cpus: every CPU named must be one this process may run on (cgroup, taskset). */
+static int check_cpus(const struct capture_opts *o, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+	unsigned int i;
+
+	if (!o->n_cpus)
+		return 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		err_set(err, errlen, "--cpus: cannot read the CPUs allowed: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < o->n_cpus; i++) {
+		if (!CPU_ISSET(o->cpus[i], &allowed)) {
+			err_set(err, errlen, "--cpus: CPU %u is offline or not allowed to vpncap "
+				"(%d CPUs allowed; see taskset -p or the cgroup's cpuset)",
+				o->cpus[i], CPU_COUNT(&allowed));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Validation that touches nothing; EXIT_USAGE on failure. */
 static int check_all(struct capture_session *s, int *is_dir, char *err, size_t errlen)
 {
@@ -1273,6 +1407,8 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 	for (i = 0; i < s->n_ifaces; i++)
 		if (check_iface(&s->ifaces[i], o->ifaces[i], o, err, errlen))
 			return -1;
+	if (check_cpus(o, err, errlen))
+		return -1;
 	*is_dir = o->output && output_is_dir(o->output);
 	if (o->output && check_output(o, *is_dir, err, errlen))
 		return -1;
@@ -1297,11 +1433,11 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 	s->has_output = opts->output != NULL;
 	s->n_ifaces = opts->n_ifaces;
 	s->ifaces = calloc(opts->n_ifaces, sizeof(*s->ifaces));
-	if (!s->ifaces || frame_queue_init(&s->queue, opts->queue_size)) {
-		free(s->ifaces);
+	if (!s->ifaces) {
 		free(s);
 		return NULL;
 	}
+	frame_path_init(&s->path, opts, opts->realtime ? &s->rt : NULL);
 	pthread_mutex_init(&s->totals_lock, NULL);
 	snprintf(s->filters_path, sizeof(s->filters_path), "%s/filters.conf",
 		 service_config_dir());
@@ -1312,9 +1448,13 @@ static void session_free(struct capture_session *s)
 {
 	unsigned int i;
 
+	stop_consumers(s);
 	for (i = 0; i < s->n_ifaces; i++)
 		stop_iface(&s->ifaces[i]);
-	frame_queue_destroy(&s->queue);
+	free_consumers(s);
+	if (s->n_outs)
+		frame_out_destroy(&s->main_out);
+	frame_path_destroy(&s->path);
 	pthread_mutex_destroy(&s->totals_lock);
 	free(s->reloaded);
 	free(s->ifaces);
@@ -1360,7 +1500,7 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 	int status = EXIT_RUNTIME, failed = 0;
 
 	if (!s) {
-		log_error("out of memory for the writer queue (--queue-size)");
+		log_error("out of memory");
 		return EXIT_RUNTIME;
 	}
 	s->reloader = reloader;
@@ -1377,6 +1517,7 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 	if (start_realtime(s, err, sizeof(err)) || setup(s, err, sizeof(err))) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s: cannot start the capture", s->tag);
+		stop_consumers(s);
 		realtime_finish(&s->rt);
 		writer_finish(&s->writer);
 		if (s->has_output)

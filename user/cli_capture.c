@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* CPU_SETSIZE */
 #include "cli_capture.h"
 #include "log.h"
 #include "rules.h"
@@ -8,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,20 @@ const char capture_usage[] =
 	"      --copy              force AF_XDP copy mode\n"
 	"      --zero-copy         force AF_XDP zero-copy mode\n"
 	"      --queue-size SIZE   memory between capture and writer (default 32M)\n"
+	"      --cpus LIST         CPUs for the per-queue capture threads, in order\n"
+	"                          (thread i on the i-th CPU, wrapping around), e.g.\n"
+	"                          0-3,6 (default: not pinned)\n"
+	"      --busy-poll         poll the driver from the capture threads instead of\n"
+	"                          sleeping (lowest latency, one busy CPU per thread)\n"
+	"      --umem-frames N     AF_XDP buffers of 4 KiB per queue (default: fill\n"
+	"                          ring + rx ring); hugepages are used when reserved\n"
+	"      --rx-ring N         AF_XDP RX ring size, a power of two from 64 to\n"
+	"                          65536 (default 2048)\n"
+	"      --fill-ring N       AF_XDP fill ring size, same range (default: rx ring\n"
+	"                          + the NIC's RX ring, rounded up to a power of two)\n"
+	"      --timestamps auto|hardware|software  auto (default): the NIC's\n"
+	"                          hardware timestamp where the driver offers one,\n"
+	"                          else the software one taken at the XDP hook\n"
 	"      --ring-size SIZE    inline: kernel ring buffer per interface, a power\n"
 	"                          of two (default 8M)\n"
 	"      --metrics-file PATH counters in Prometheus text format, replaced every\n"
@@ -93,6 +109,12 @@ enum long_only_opt {
 	OPT_CONFIG,
 	OPT_PERSISTENT,
 	OPT_REALTIME,
+	OPT_CPUS,
+	OPT_BUSY_POLL,
+	OPT_UMEM_FRAMES,
+	OPT_RX_RING,
+	OPT_FILL_RING,
+	OPT_TIMESTAMPS,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +130,12 @@ static const struct option long_opts[] = {
 	{ "copy", no_argument, NULL, OPT_COPY },
 	{ "zero-copy", no_argument, NULL, OPT_ZEROCOPY },
 	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "busy-poll", no_argument, NULL, OPT_BUSY_POLL },
+	{ "umem-frames", required_argument, NULL, OPT_UMEM_FRAMES },
+	{ "rx-ring", required_argument, NULL, OPT_RX_RING },
+	{ "fill-ring", required_argument, NULL, OPT_FILL_RING },
+	{ "timestamps", required_argument, NULL, OPT_TIMESTAMPS },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
 	{ "rotate-time", required_argument, NULL, OPT_ROTATE_TIME },
@@ -362,6 +390,142 @@ static int parse_choice(const char *opt, const char *arg, const char *const *wor
 	return -1;
 }
 
+/* One CPU number of --cpus, digits only, below CPU_SETSIZE. */
+static int parse_cpu(const char *s, size_t n, uint32_t *out)
+{
+	char buf[16];
+	uint64_t v;
+
+	if (!n || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (parse_uint(buf, 0, CPU_SETSIZE - 1, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int add_cpu(uint32_t *cpus, unsigned int *n, uint32_t cpu, const char *arg,
+		   char *err, size_t errlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++) {
+		if (cpus[i] == cpu) {
+			err_set(err, errlen, "--cpus: '%s' lists CPU %u twice", arg, cpu);
+			return -1;
+		}
+	}
+	if (*n >= CAPTURE_MAX_QUEUES) {
+		err_set(err, errlen, "--cpus: '%s' lists more than %d CPUs", arg,
+			CAPTURE_MAX_QUEUES);
+		return -1;
+	}
+	cpus[(*n)++] = cpu;
+	return 0;
+}
+
+/* One item of --cpus: "N" or "N-M" with N <= M. */
+static int parse_cpu_item(const char *item, size_t len, const char *arg, uint32_t *cpus,
+			  unsigned int *n, char *err, size_t errlen)
+{
+	const char *dash = memchr(item, '-', len);
+	uint32_t lo, hi, cpu;
+
+	if (!len) {
+		err_set(err, errlen, "--cpus: '%s' has an empty item", arg);
+		return -1;
+	}
+	if (dash ? parse_cpu(item, (size_t)(dash - item), &lo) ||
+			   parse_cpu(dash + 1, len - (size_t)(dash - item) - 1, &hi) :
+		   parse_cpu(item, len, &lo)) {
+		err_set(err, errlen, "--cpus: '%s' is not a CPU list like 0-3,6 (CPUs 0..%d)",
+			arg, CPU_SETSIZE - 1);
+		return -1;
+	}
+	if (!dash)
+		hi = lo;
+	if (lo > hi) {
+		err_set(err, errlen, "--cpus: '%s' has a reversed range %u-%u", arg, lo, hi);
+		return -1;
+	}
+	for (cpu = lo; cpu <= hi; cpu++)
+		if (add_cpu(cpus, n, cpu, arg, err, errlen))
+			return -1;
+	return 0;
+}
+
+/* "0-3,6": o keeps its old list unless the whole argument is valid. */
+static int parse_cpu_list(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint32_t cpus[CAPTURE_MAX_QUEUES];
+	unsigned int n = 0;
+	const char *item = arg, *comma;
+
+	for (;;) {
+		comma = strchr(item, ',');
+		if (parse_cpu_item(item, comma ? (size_t)(comma - item) : strlen(item), arg, cpus,
+				   &n, err, errlen))
+			return -1;
+		if (!comma)
+			break;
+		item = comma + 1;
+	}
+	memcpy(o->cpus, cpus, n * sizeof(cpus[0]));
+	o->n_cpus = n;
+	return 0;
+}
+
+static int ring_option(const char *opt, const char *arg, uint32_t *out, char *err,
+		       size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, CAPTURE_MIN_RING, CAPTURE_MAX_RING, &v) || (v & (v - 1))) {
+		err_set(err, errlen, "%s: '%s' is not a power of two from %u to %u", opt, arg,
+			CAPTURE_MIN_RING, CAPTURE_MAX_RING);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Options of the AF_XDP sockets and their threads (line rate). */
+static int apply_line_rate_option(struct capture_opts *o, int c, const char *arg,
+				  char *err, size_t errlen)
+{
+	static const char *const timestamps[] = { "auto", "hardware", "software" };
+	uint64_t v;
+	int choice;
+
+	switch (c) {
+	case OPT_CPUS:
+		return parse_cpu_list(o, arg, err, errlen);
+	case OPT_BUSY_POLL:
+		o->busy_poll = 1;
+		return 0;
+	case OPT_UMEM_FRAMES:
+		if (parse_uint(arg, CAPTURE_MIN_UMEM_FRAMES, CAPTURE_MAX_UMEM_FRAMES, &v)) {
+			err_set(err, errlen, "--umem-frames: '%s' is not a number from %u to %u",
+				arg, CAPTURE_MIN_UMEM_FRAMES, CAPTURE_MAX_UMEM_FRAMES);
+			return -1;
+		}
+		o->umem_frames = (uint32_t)v;
+		return 0;
+	case OPT_RX_RING:
+		return ring_option("--rx-ring", arg, &o->rx_ring, err, errlen);
+	case OPT_FILL_RING:
+		return ring_option("--fill-ring", arg, &o->fill_ring, err, errlen);
+	case OPT_TIMESTAMPS:
+		if (parse_choice("--timestamps", arg, timestamps, 3, &choice, err, errlen))
+			return -1;
+		o->timestamps = (enum ts_choice)choice;
+		return 0;
+	}
+	return apply_output_option(o, c, arg, err, errlen);
+}
+
 static int apply_option(struct capture_opts *o, int c, const char *arg,
 			char *err, size_t errlen)
 {
@@ -434,7 +598,23 @@ static int apply_option(struct capture_opts *o, int c, const char *arg,
 		o->help = 1;
 		return 0;
 	}
-	return apply_output_option(o, c, arg, err, errlen);
+	return apply_line_rate_option(o, c, arg, err, errlen);
+}
+
+/*
+ * Every UMEM frame must have a place: in the fill ring, the NIC, the rx ring
+ * or being read. Fewer frames than the rings hold starve the NIC for no gain.
+ */
+int capture_opts_check_sizes(const struct capture_opts *o, char *err, size_t errlen)
+{
+	uint64_t rings = (uint64_t)o->fill_ring + o->rx_ring;
+
+	if (!o->umem_frames || !o->fill_ring || !o->rx_ring || o->umem_frames >= rings)
+		return 0;
+	err_set(err, errlen,
+		"--umem-frames: %u is fewer than the fill ring (%u) and the rx ring (%u) hold; give at least %llu or leave it out",
+		o->umem_frames, o->fill_ring, o->rx_ring, (unsigned long long)rings);
+	return -1;
 }
 
 static int check_complete(const struct capture_opts *o, char *err, size_t errlen)
@@ -457,7 +637,7 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 		err_set(err, errlen, "--unmatched drop needs --mode bypass: inline capture never takes frames from the host");
 		return -1;
 	}
-	return 0;
+	return capture_opts_check_sizes(o, err, errlen);
 }
 
 /*

@@ -20,9 +20,21 @@
 #define CAPTURE_DEFAULT_SYNC_MS 1000
 #define CAPTURE_DEFAULT_FRAG_TIMEOUT_MS 30000  /* a datagram's fragments are followed this long */
 #define CAPTURE_DEFAULT_FRAG_WINDOW_MS 10000   /* early fragments: hosts seen this recently */
+/* AF_XDP ring sizes (--rx-ring, --fill-ring): powers of two in this range. */
+#define CAPTURE_MIN_RING 64u
+#define CAPTURE_MAX_RING 65536u
+/* --umem-frames: 4 KiB frames per queue (at most 4 GiB of UMEM per queue). */
+#define CAPTURE_MIN_UMEM_FRAMES 64u
+#define CAPTURE_MAX_UMEM_FRAMES 1048576u
 
 enum xdp_mode_choice { XDP_MODE_CHOICE_AUTO, XDP_MODE_CHOICE_NATIVE, XDP_MODE_CHOICE_SKB };
 enum copy_choice { COPY_CHOICE_AUTO, COPY_CHOICE_COPY, COPY_CHOICE_ZEROCOPY };
+/*
+ * --timestamps: auto = the NIC's hardware stamp where the driver offers one,
+ * the hook's software stamp otherwise; hardware = insist on the NIC's;
+ * software = always the hook's.
+ */
+enum ts_choice { TS_CHOICE_AUTO, TS_CHOICE_HARDWARE, TS_CHOICE_SOFTWARE };
 /* auto: bypass on an interface without IP addresses (a capture port), else inline. */
 enum capture_mode { CAPTURE_MODE_AUTO, CAPTURE_MODE_BYPASS, CAPTURE_MODE_INLINE };
 
@@ -39,6 +51,14 @@ struct capture_opts {
 	enum copy_choice copy;
 	uint32_t queues[CAPTURE_MAX_QUEUES]; /* -q N; none = all queues */
 	unsigned int n_queues;
+	/* Line rate: per-queue consumer threads and the AF_XDP socket's sizes */
+	uint32_t cpus[CAPTURE_MAX_QUEUES]; /* --cpus LIST: thread i on cpus[i % n_cpus] */
+	unsigned int n_cpus;            /* 0: threads not pinned */
+	int busy_poll;                  /* --busy-poll: poll the driver instead of sleeping */
+	uint32_t umem_frames;           /* --umem-frames N; 0 = fill ring + rx ring */
+	uint32_t rx_ring;               /* --rx-ring N; 0 = automatic (2048) */
+	uint32_t fill_ring;             /* --fill-ring N; 0 = rx ring + the NIC's RX ring */
+	enum ts_choice timestamps;      /* --timestamps auto|hardware|software */
 	/* File set (-w DIR) */
 	uint64_t rotate_size;           /* bytes; 0 = off */
 	uint64_t rotate_time_ms;        /* 0 = off */
@@ -72,6 +92,13 @@ int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
  */
 int capture_opts_apply_long(struct capture_opts *o, const char *name, const char *value,
 			    char *err, size_t errlen);
+
+/*
+ * Checks between options that no single value shows: --umem-frames at least
+ * --fill-ring + --rx-ring when all three are given. capture_opts_parse()
+ * runs it; config.c too, so that an accepted file always parses.
+ */
+int capture_opts_check_sizes(const struct capture_opts *o, char *err, size_t errlen);
 
 /* Defaults, as capture_opts_parse() starts from. */
 void capture_opts_defaults(struct capture_opts *o);

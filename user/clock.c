@@ -44,6 +44,9 @@ void clock_sync(struct vc_clock *c)
 			c->synced_mono_ns = after;
 		}
 	}
+	/* 0 unless ptp4l, chrony or ntpd told the kernel the TAI-UTC offset (37 s in 2026). */
+	c->tai_to_real_ns = (int64_t)(clock_real_ns() - read_clock(CLOCK_TAI));
+	c->tai_to_real_ns = (c->tai_to_real_ns - 500000000) / 1000000000 * 1000000000;
 }
 
 void clock_maybe_resync(struct vc_clock *c, uint64_t interval_ns)

@@ -13,6 +13,7 @@
 struct vc_clock {
 	int64_t mono_to_real_ns;  /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t synced_mono_ns;  /* when the offset was measured */
+	int64_t tai_to_real_ns;   /* CLOCK_REALTIME - CLOCK_TAI in whole seconds (0 or -37 s) */
 };
 
 uint64_t clock_mono_ns(void);

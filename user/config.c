@@ -60,6 +60,12 @@ static const struct key keys[] = {
 	{ "copy", 0, 1, GROUP_COPY, 1 },        /* copy, then zero-copy: apply_line */
 	{ "zero-copy", 0, 1, GROUP_COPY, 1 },
 	{ "queue-size", 0, 0, GROUP_NONE, 1 },
+	{ "cpus", 0, 0, GROUP_NONE, 1 },
+	{ "busy-poll", 0, 1, GROUP_NONE, 1 },
+	{ "umem-frames", 0, 0, GROUP_NONE, 1 },
+	{ "rx-ring", 0, 0, GROUP_NONE, 1 },
+	{ "fill-ring", 0, 0, GROUP_NONE, 1 },
+	{ "timestamps", 0, 0, GROUP_NONE, 1 },
 	{ "ring-size", 0, 0, GROUP_NONE, 1 },
 	{ "rotate-size", 0, 0, GROUP_NONE, 1 },
 	{ "rotate-time", 0, 0, GROUP_NONE, 1 },
@@ -352,7 +358,7 @@ static int apply_line(struct parse_state *p, const char *name, const char *value
 		free(v);
 		return -1;
 	}
-	on = !k->flag || alone.copy != COPY_CHOICE_AUTO || alone.verbose;
+	on = !k->flag || alone.copy != COPY_CHOICE_AUTO || alone.verbose || alone.busy_poll;
 	if (!on) {
 		free(v);
 		return 0; /* "copy = no": nothing to say */
@@ -437,6 +443,34 @@ static int on_pair(void *user, const char *section, const char *name, const char
 	return apply_line(p, key, v, (size_t)(end - v)) ? 0 : 1;
 }
 
+static int last_line_of(const struct parse_state *p, const char *const *names, size_t n)
+{
+	int line = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct key *k = key_by_name(names[i]);
+
+		if (k && p->first_line[k - keys] > line)
+			line = p->first_line[k - keys];
+	}
+	return line;
+}
+
+/* The file's sizes together, named at the line that completes the conflict. */
+static int check_sizes(struct parse_state *p)
+{
+	static const char *const sizes[] = { "umem-frames", "fill-ring", "rx-ring" };
+	char msg[256], buf[300];
+
+	if (!capture_opts_check_sizes(&p->all, msg, sizeof(msg)))
+		return 0;
+	err_set(p->err, p->errlen, "%s:%d: %s", p->path,
+		last_line_of(p, sizes, sizeof(sizes) / sizeof(sizes[0])),
+		as_key_message(msg, buf, sizeof(buf)));
+	return -1;
+}
+
 int config_parse(const char *path, const char *text, size_t len, struct config_args *out,
 		 char *err, size_t errlen)
 {
@@ -469,6 +503,8 @@ int config_parse(const char *path, const char *text, size_t len, struct config_a
 		err_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
+	if (check_sizes(&p))
+		goto fail;
 	out->argc = p.args.argc;
 	out->argv = p.args.argv;
 	return 0;
@@ -700,6 +736,42 @@ static int safe_iface_name(const char *s)
 	return 1;
 }
 
+/* "0-3,6": runs of consecutive CPUs as ranges, as --cpus reads them back. */
+static void put_cpus(FILE *f, const struct capture_opts *o)
+{
+	unsigned int i = 0, j;
+
+	fputs("cpus = ", f);
+	while (i < o->n_cpus && i < CAPTURE_MAX_QUEUES) {
+		for (j = i; j + 1 < o->n_cpus && o->cpus[j + 1] == o->cpus[j] + 1; j++)
+			;
+		fprintf(f, "%s%" PRIu32, i ? "," : "", o->cpus[i]);
+		if (j > i)
+			fprintf(f, "-%" PRIu32, o->cpus[j]);
+		i = j + 1;
+	}
+	fputc('\n', f);
+}
+
+/* The AF_XDP sockets and their threads: only what differs from automatic. */
+static void put_line_rate(FILE *f, const struct capture_opts *o)
+{
+	static const char *const timestamps[] = { "auto", "hardware", "software" };
+
+	if (o->n_cpus)
+		put_cpus(f, o);
+	if (o->busy_poll)
+		fprintf(f, "busy-poll = yes\n");
+	if (o->umem_frames)
+		fprintf(f, "umem-frames = %" PRIu32 "\n", o->umem_frames);
+	if (o->rx_ring)
+		fprintf(f, "rx-ring = %" PRIu32 "\n", o->rx_ring);
+	if (o->fill_ring)
+		fprintf(f, "fill-ring = %" PRIu32 "\n", o->fill_ring);
+	if (o->timestamps != TS_CHOICE_AUTO && (unsigned int)o->timestamps < 3)
+		fprintf(f, "timestamps = %s\n", timestamps[o->timestamps]);
+}
+
 static int put_options(FILE *f, const char *path, const struct capture_opts *o, char *err,
 		       size_t errlen)
 {
@@ -746,6 +818,7 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 		put_size(f, "queue-size", o->queue_size);
 	if (o->ring_size != CAPTURE_DEFAULT_RING_SIZE)
 		put_size(f, "ring-size", o->ring_size);
+	put_line_rate(f, o);
 	if (o->rotate_size)
 		put_size(f, "rotate-size", o->rotate_size);
 	if (o->rotate_time_ms)

@@ -359,10 +359,10 @@ static int may_free_space(const struct fileset *fs)
 				  fs->cfg.min_free);
 }
 
-/* EPBs per interface in the part of the buffer that is about to be dropped. */
-static void uncount_buffered(struct fileset *fs)
+/* EPBs per interface in one unwritten region. */
+static void uncount_region(struct fileset *fs, const uint8_t *p, size_t n)
 {
-	const uint8_t *p = fs->file.buf, *end = fs->file.buf + fs->file.len;
+	const uint8_t *end = p + n;
 
 	while (p + 12 <= end) {
 		uint32_t type, len, if_id;
@@ -380,6 +380,17 @@ static void uncount_buffered(struct fileset *fs)
 	}
 }
 
+/* EPBs per interface in what is about to be dropped: everything not on disk. */
+static void uncount_buffered(struct fileset *fs)
+{
+	const uint8_t *data[2];
+	size_t len[2];
+	unsigned int i, n = capture_file_unwritten(&fs->file, data, len);
+
+	for (i = 0; i < n; i++)
+		uncount_region(fs, data[i], len[i]);
+}
+
 static void log_space(struct fileset *fs, uint64_t now_ns)
 {
 	uint64_t dropped = fs->stats.dropped_disk_full + fs->stats.dropped_min_free;
@@ -393,7 +404,8 @@ static void log_space(struct fileset *fs, uint64_t now_ns)
 }
 
 /*
- * A flush failed and the file was cut back to whole blocks. Free space
+ * A write failed (perhaps in the background, a piece or so ago) and the file
+ * was cut back to whole blocks. Free space
  * through the retention policy if there is one; otherwise drop what is
  * buffered, count it, and carry on: the next flush tries again.
  */
@@ -422,9 +434,13 @@ static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_n
 		write_headers(fs); /* the file must still start with its SHB */
 }
 
+/*
+ * Everything encoded goes to the disk with an fdatasync, in the background:
+ * what comes back now is the outcome of earlier background writes.
+ */
 static void flush_and_sync(struct fileset *fs, uint64_t now_ns)
 {
-	int ret = capture_file_sync(&fs->file);
+	int ret = capture_file_sync_start(&fs->file);
 
 	if (ret) {
 		recover_from_write_error(fs, ret, now_ns);
@@ -453,7 +469,7 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 		member_path(fs, part, sizeof(part), fs->seq, start_sec, FILESET_PART);
 		member_path(fs, fs->final_path, sizeof(fs->final_path), fs->seq, start_sec,
 			    FILESET_COMPLETE);
-		ret = capture_file_open(&fs->file, part, CAPTURE_FILE_NEW, err, errlen);
+		ret = capture_file_open(&fs->file, &fs->io, part, CAPTURE_FILE_NEW, err, errlen);
 	}
 	if (ret)
 		return ret;
@@ -494,11 +510,16 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
 	}
 }
 
-/* ISBs, flush, fsync, then the atomic rename and the directory's fsync. */
+/*
+ * Frames out first (a failure drops and counts them, so the ISBs tell the
+ * truth), then ISBs, flush, fsync, the atomic rename and the directory's fsync.
+ */
 static int end_file(struct fileset *fs, uint64_t now_ns)
 {
-	int ret;
+	int ret = capture_file_flush(&fs->file);
 
+	if (ret)
+		recover_from_write_error(fs, ret, now_ns);
 	add_isbs(fs, now_ns);
 	ret = capture_file_flush(&fs->file);
 	if (ret) /* the ISBs did not fit on the disk: the file is valid without them */
@@ -681,6 +702,7 @@ void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, u
 
 static void release_dir(struct fileset *fs)
 {
+	capture_io_stop(&fs->io);
 	post_jobs_stop(&fs->post);
 	if (fs->lock_fd >= 0)
 		close(fs->lock_fd);
@@ -698,8 +720,19 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 	fs->cfg = *cfg;
 	fs->dir_fd = fs->lock_fd = -1;
 	fs->file.fd = -1;
-	if (!cfg->is_dir)
-		return capture_file_open(&fs->file, cfg->path, CAPTURE_FILE_REPLACE, err, errlen);
+	ret = capture_io_start(&fs->io);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot start the writing thread: %s", cfg->path,
+			strerror(-ret));
+		return ret;
+	}
+	if (!cfg->is_dir) {
+		ret = capture_file_open(&fs->file, &fs->io, cfg->path, CAPTURE_FILE_REPLACE, err,
+					errlen);
+		if (ret)
+			capture_io_stop(&fs->io);
+		return ret;
+	}
 	ret = prepare_dir(fs, err, errlen);
 	if (!ret)
 		ret = lock_set(fs, err, errlen);
@@ -746,7 +779,7 @@ int fileset_close(struct fileset *fs, uint64_t now_ns)
 
 void fileset_abandon(struct fileset *fs)
 {
-	if (fs->file.buf)
+	if (fs->file.fd >= 0) /* opened, not completed */
 		capture_file_abandon(&fs->file);
 	fs->file_open = 0;
 	release_dir(fs);

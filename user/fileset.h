@@ -9,7 +9,9 @@
  * first. At open, .part files left by a crash are repaired and completed, and
  * sequence numbers continue from the highest ever used. A full disk never
  * fails the capture: frames are dropped and counted, and writing resumes by
- * itself. Everything here runs on the writer thread.
+ * itself. Everything here runs on the writer thread, except the write()s and
+ * periodic fdatasyncs, which capture_file.c's I/O thread does in the
+ * background (their errors are learnt, and handled here, a piece or so later).
  */
 #ifndef VPNCAP_FILESET_H
 #define VPNCAP_FILESET_H
@@ -67,6 +69,7 @@ struct fileset {
 	struct fileset_config cfg;
 	struct fileset_stats stats;
 	struct capture_file file;
+	struct capture_io io;           /* the write ring and its thread, for every file */
 	struct post_jobs post;
 	int file_open;
 	int dir_fd;

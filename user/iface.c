@@ -29,6 +29,23 @@ static void read_driver(struct iface_info *info)
 	close(fd);
 }
 
+unsigned int iface_rx_ring_pending(const char *name)
+{
+	struct ethtool_ringparam ring = { .cmd = ETHTOOL_GRINGPARAM };
+	struct ifreq ifr = {};
+	unsigned int pending = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&ring;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
+		pending = ring.rx_pending;
+	close(fd);
+	return pending;
+}
+
 /* The RX queues the kernel exposes are the ones an AF_XDP socket can bind. */
 static unsigned int count_rx_queues(const char *name)
 {

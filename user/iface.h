@@ -39,6 +39,13 @@ int iface_ensure_up(const char *name);
 void iface_driver(const char *name, char *buf, size_t len);
 unsigned int iface_rx_queue_count(const char *name);
 
+/*
+ * Descriptors in the NIC's RX ring (ethtool ETHTOOL_GRINGPARAM, rx_pending):
+ * buffers the driver takes from an AF_XDP fill ring and holds until frames
+ * arrive. 0 when the driver has no such ring or does not say (veth).
+ */
+unsigned int iface_rx_ring_pending(const char *name);
+
 /* True when the host uses this interface for IP traffic. */
 static inline int iface_has_ip(const struct iface_info *i)
 {

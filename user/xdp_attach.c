@@ -2,8 +2,10 @@
 #include "xdp_attach.h"
 #include "log.h"
 #include "vpncap_classifier.skel.h"
+#include "vpncap_classifier_hwts.skel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
@@ -14,12 +16,18 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)   /* Linux 6.3 uapi */
+#endif
 
 #define BPFFS_PATH "/sys/fs/bpf"
 #define LOCK_DIR "/run/vpncap"
 #define PROG_NAME "vpncap_xdp"
+#define HWTS_KFUNC "bpf_xdp_metadata_rx_timestamp"
 
 int bpffs_ensure_mounted(char *err, size_t errlen)
 {
@@ -130,6 +138,8 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint6
 	c->mode = XDP_MODE_UNSPEC;
 	c->lock_fd = -1;
 	c->egress.link_fd = -1;
+	/* Until the caller chooses: the plain program, as before timestamps were a choice. */
+	c->ts_want = TS_CHOICE_SOFTWARE;
 	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
 	ret = lock_interface(c, err, errlen);
 	if (ret) {
@@ -171,6 +181,7 @@ static int store_settings(struct classifier *c, __u32 slot)
 		.host_window_ns = c->host_window_ns,
 		.mode = c->bpf_mode,
 		.snaplen = c->snaplen,
+		.xsk_sg = c->xsk_sg,
 	};
 
 	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.settings_map), &key, &settings,
@@ -205,6 +216,23 @@ int classifier_set_mode(struct classifier *c, uint32_t bpf_mode)
 	if (ret)
 		c->bpf_mode = old;
 	return ret;
+}
+
+int classifier_set_xsk_sg(struct classifier *c, int on)
+{
+	uint32_t old = c->xsk_sg;
+	int ret;
+
+	c->xsk_sg = on ? 1 : 0;
+	ret = store_settings(c, c->active_rules);
+	if (ret)
+		c->xsk_sg = old;
+	return ret;
+}
+
+void classifier_set_timestamps(struct classifier *c, enum ts_choice want)
+{
+	c->ts_want = want;
 }
 
 int classifier_ring_fd(const struct classifier *c)
@@ -326,8 +354,144 @@ static int reopen_on_same_maps(struct classifier *c)
 	return 0;
 }
 
-int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
-		      char *err, size_t errlen)
+/* ---- hardware timestamps: the device-bound program ---------------------- */
+
+/* Linux 6.3+ has the XDP RX metadata kfuncs; vmlinux BTF says so without loading anything. */
+static int kernel_has_rx_timestamp_kfunc(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int found;
+
+	if (libbpf_get_error(vmlinux))
+		return 0;
+	found = btf__find_by_name_kind(vmlinux, HWTS_KFUNC, BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+static void hw_close(struct classifier *c)
+{
+	vpncap_classifier_hwts__destroy(c->hw_skel);
+	c->hw_skel = NULL;
+}
+
+/*
+ * Open the hardware-timestamp object on the maps vpncap already filled and
+ * load it bound to the interface: the kfunc then calls the driver's own
+ * rx_timestamp operation.
+ */
+static int hw_load(struct classifier *c, int frags)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	unsigned int i = 0;
+	int ret;
+
+	hw_close(c);
+	c->hw_skel = vpncap_classifier_hwts__open();
+	if (!c->hw_skel)
+		return -errno;
+	bpf_object__for_each_map(map, c->hw_skel->obj) {
+		if (i == c->n_map_fds)
+			return -ENOENT;
+		ret = bpf_map__reuse_fd(map, c->map_fds[i++]);
+		if (ret)
+			return ret;
+	}
+	prog = c->hw_skel->progs.vpncap_xdp;
+	bpf_program__set_ifindex(prog, c->ifindex);
+	bpf_program__set_flags(prog, BPF_F_XDP_DEV_BOUND_ONLY | (frags ? BPF_F_XDP_HAS_FRAGS : 0));
+	return vpncap_classifier_hwts__load(c->hw_skel);
+}
+
+/* Alone on the hook: libxdp's dispatcher is not device-bound, so it cannot run ours. */
+static int hw_attach_native(struct classifier *c)
+{
+	int fd = bpf_program__fd(c->hw_skel->progs.vpncap_xdp);
+	int ret = bpf_xdp_attach(c->ifindex, fd, XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST,
+				 NULL);
+
+	return ret < 0 ? ret : 0;
+}
+
+static int hw_load_and_attach(struct classifier *c, int frags, const char **stage)
+{
+	int ret;
+
+	*stage = "load";
+	ret = hw_load(c, frags);
+	if (ret)
+		return ret;
+	*stage = "attach";
+	ret = hw_attach_native(c);
+	if (ret)
+		return ret;
+	c->frags = frags;
+	return 0;
+}
+
+static const char *hw_attach_hint(int err)
+{
+	switch (-err) {
+	case EBUSY:
+	case EEXIST:
+		return "; another XDP program is attached, and a device-bound program cannot share the hook through libxdp's dispatcher";
+	case EOPNOTSUPP:
+		return "; the driver has no native XDP";
+	default:
+		return "";
+	}
+}
+
+/*
+ * The device-bound program in native mode, multi-buffer aware where the
+ * driver accepts it (EINVAL: try without, as for the plain program).
+ * 0, or -errno with c->ts_reason saying who refused.
+ */
+static int attach_hw_timestamps(struct classifier *c, enum xdp_mode_choice want)
+{
+	const char *stage;
+	struct utsname u;
+	int ret;
+
+	if (want == XDP_MODE_CHOICE_SKB) {
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "generic (skb) XDP cannot run a device-bound program (--xdp-mode skb)");
+		return -EOPNOTSUPP;
+	}
+	if (!kernel_has_rx_timestamp_kfunc()) {
+		if (uname(&u))
+			snprintf(u.release, sizeof(u.release), "?");
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "kernel %s has no XDP RX metadata kfuncs (Linux 6.3 or later needed)",
+			 u.release);
+		return -EOPNOTSUPP;
+	}
+	ret = hw_load_and_attach(c, 1, &stage);
+	if (ret == -EINVAL) {
+		log_debug("%s: multi-buffer device-bound program refused at %s; trying without",
+			  c->ifname, stage);
+		ret = hw_load_and_attach(c, 0, &stage);
+	}
+	if (ret) {
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "the driver refused the device-bound XDP program at %s: %s%s", stage,
+			 strerror(-ret), !strcmp(stage, "attach") ? hw_attach_hint(ret) : "");
+		hw_close(c);
+		return ret;
+	}
+	c->hw_timestamps = 1;
+	c->mode = XDP_MODE_NATIVE;
+	c->shared_hook = 0;
+	c->ts_reason[0] = '\0';
+	log_info("%s: hardware receive timestamps: device-bound XDP program attached alone in native mode (other XDP programs cannot share the hook)",
+		 c->ifname);
+	return 0;
+}
+
+/* The plain program through libxdp; multi-buffer aware where the driver accepts it. */
+static int attach_plain(struct classifier *c, enum xdp_mode_choice want,
+			char *err, size_t errlen)
 {
 	char msg[128];
 	int ret = attach_modes(c, want, 1);
@@ -351,9 +515,35 @@ int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 	return ret;
 }
 
+int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
+		      char *err, size_t errlen)
+{
+	int ret;
+
+	if (c->ts_want == TS_CHOICE_SOFTWARE) {
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "software timestamps requested (--timestamps software)");
+		return attach_plain(c, want, err, errlen);
+	}
+	ret = attach_hw_timestamps(c, want);
+	if (!ret)
+		return 0;
+	if (c->ts_want == TS_CHOICE_HARDWARE) {
+		err_set(err, errlen, "%s: hardware timestamps unavailable: %s", c->ifname,
+			c->ts_reason);
+		return ret;
+	}
+	/* auto: not a fault; the file header says why, -v says it here. */
+	log_debug("%s: hardware timestamps unavailable (%s); using software timestamps taken at the XDP hook",
+		  c->ifname, c->ts_reason);
+	return attach_plain(c, want, err, errlen);
+}
+
 int classifier_attach_egress(struct classifier *c, char *err, size_t errlen)
 {
-	int fd = bpf_program__fd(c->skel->progs.vpncap_tc_egress);
+	/* The egress program of the object that was loaded (it stamps in software either way). */
+	int fd = c->hw_timestamps ? bpf_program__fd(c->hw_skel->progs.vpncap_tc_egress)
+				  : bpf_program__fd(c->skel->progs.vpncap_tc_egress);
 
 	if (fd < 0) {
 		err_set(err, errlen, "%s: the TC egress program is not loaded", c->ifname);
@@ -380,6 +570,7 @@ void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
 		sum->copied += per_cpu[i].copied;
 		sum->ring_full += per_cpu[i].ring_full;
 		sum->truncated += per_cpu[i].truncated;
+		sum->hw_stamped += per_cpu[i].hw_stamped;
 	}
 }
 
@@ -432,6 +623,14 @@ out:
 	return ret;
 }
 
+/* The device-bound program (hardware timestamps), or the one libxdp loaded. */
+static int attached_prog_fd(const struct classifier *c)
+{
+	if (c->hw_timestamps)
+		return bpf_program__fd(c->hw_skel->progs.vpncap_xdp);
+	return xdp_program__fd(c->prog);
+}
+
 /*
  * Attached alone, the program is detached with one netlink request naming
  * it (XDP_FLAGS_REPLACE), which needs only CAP_NET_ADMIN: vpncap has dropped
@@ -440,7 +639,7 @@ out:
  */
 static int detach(struct classifier *c)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(c->prog));
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = attached_prog_fd(c));
 	__u32 flags = XDP_FLAGS_REPLACE |
 		      (c->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
 
@@ -452,7 +651,7 @@ static int detach(struct classifier *c)
 void classifier_detach(struct classifier *c)
 {
 	tc_egress_detach(&c->egress, c->ifname);
-	if (c->prog && c->mode != XDP_MODE_UNSPEC) {
+	if ((c->prog || c->hw_timestamps) && c->mode != XDP_MODE_UNSPEC) {
 		int ret = detach(c);
 
 		if (ret)
@@ -469,6 +668,8 @@ void classifier_close(struct classifier *c)
 		xdp_program__close(c->prog);
 		c->prog = NULL;
 	}
+	hw_close(c);
+	c->hw_timestamps = 0;
 	if (c->skel) {
 		vpncap_classifier__destroy(c->skel);
 		c->skel = NULL;

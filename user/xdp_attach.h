@@ -18,6 +18,7 @@
 #include "vpncap/abi.h"
 
 struct vpncap_classifier;
+struct vpncap_classifier_hwts;
 
 #define CLASSIFIER_MAX_MAPS 16
 
@@ -39,7 +40,18 @@ struct classifier {
 	uint32_t bpf_mode;           /* enum vpncap_mode */
 	uint32_t snaplen;            /* inline copies are cut here */
 	uint32_t unmatched;          /* as last applied */
+	uint32_t xsk_sg;             /* sockets bound with XDP_USE_SG: multi-buffer frames redirected */
 	struct tc_egress egress;     /* inline: the TC egress program */
+	/*
+	 * Timestamps (classifier_set_timestamps() before attach). With hardware
+	 * stamps the programs come from hw_skel (same maps as skel), loaded
+	 * device-bound and attached alone in native mode: libxdp's dispatcher
+	 * cannot run a device-bound program.
+	 */
+	enum ts_choice ts_want;
+	struct vpncap_classifier_hwts *hw_skel;
+	int hw_timestamps;           /* 1: the device-bound program with the kfunc is attached */
+	char ts_reason[192];         /* why software stamps, "" when hw_timestamps */
 };
 
 /* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
@@ -69,7 +81,25 @@ int classifier_ring_fd(const struct classifier *c);
  */
 int classifier_set_mode(struct classifier *c, uint32_t bpf_mode);
 
-/* Attach: native first with AUTO, then SKB. */
+/*
+ * Multi-buffer frames in bypass: on = 1 when user space bound every AF_XDP
+ * socket of the interface with XDP_USE_SG (Linux 6.6+); they are then
+ * redirected like the others instead of copied into capture_ring. One
+ * settings store, before or after attach. 0 or -errno.
+ */
+int classifier_set_xsk_sg(struct classifier *c, int on);
+
+/*
+ * Where frame timestamps come from; call before classifier_attach().
+ * TS_CHOICE_AUTO: try the device-bound program that reads the NIC's receive
+ * stamp; if the kernel (< 6.3) or the driver refuses it, log one line and
+ * attach the plain program. TS_CHOICE_HARDWARE: that refusal fails the
+ * attach. TS_CHOICE_SOFTWARE: the plain program only. After the attach,
+ * c->hw_timestamps and c->ts_reason say what was chosen.
+ */
+void classifier_set_timestamps(struct classifier *c, enum ts_choice want);
+
+/* Attach: native first with AUTO, then SKB (hardware timestamps: native only). */
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 		      char *err, size_t errlen);
 

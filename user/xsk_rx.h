@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * AF_XDP receive side: one socket and one UMEM per RX queue (libxdp's xsk
- * API). The hot path is the batch API below: peek a batch of descriptors,
- * read the frames in place, then give the whole batch back to the fill ring.
+ * API). The hot path is the batch API below: peek a batch of whole frames,
+ * read them in place, then give their descriptors back to the fill ring.
  * No syscall or allocation per frame.
+ *
+ * Sizes (xsk_rx_config, 0 = automatic): the rx ring holds 2048 descriptors;
+ * the fill ring at least the rx ring plus the NIC's own RX ring, rounded up
+ * to a power of two; the UMEM has fill ring + rx ring frames, so every frame
+ * is always somewhere useful: in the fill ring, the NIC, the rx ring or being
+ * read. Frames the fill ring has no room for wait in a spare stack.
  */
 #ifndef VPNCAP_XSK_RX_H
 #define VPNCAP_XSK_RX_H
@@ -11,34 +17,74 @@
 #include <linux/if_xdp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <xdp/xsk.h>
 
 #include "cli_capture.h"
 #include "vpncap/abi.h"
 
-#define XSK_RX_NUM_FRAMES 4096
-#define XSK_RX_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
-#define XSK_RX_RING_SIZE 2048
-#define XSK_RX_FILL_SIZE 4096
+/* Linux 6.6 multi-buffer AF_XDP; Debian 12's headers predate it. */
+#ifndef XDP_USE_SG
+#define XDP_USE_SG (1 << 4)
+#endif
+#ifndef XDP_PKT_CONTD
+#define XDP_PKT_CONTD (1 << 0)
+#endif
+
+#define XSK_RX_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE  /* 4096 */
+#define XSK_RX_DEFAULT_RX_RING 2048
 #define XSK_RX_BATCH 64
+/* A 64 KiB frame in buffers of 4 KiB minus the kernel's headroom, plus one. */
+#define XSK_RX_MAX_SEGS 17
+#define XSK_RX_BUSY_POLL_US 20  /* SO_BUSY_POLL: how long one busy poll may spin */
+
+struct xsk_rx_config {
+	enum copy_choice copy;
+	uint32_t umem_frames;   /* 0: fill_ring + rx_ring */
+	uint32_t rx_ring;       /* 0: XSK_RX_DEFAULT_RX_RING; else a power of two */
+	uint32_t fill_ring;     /* 0: rx ring + the NIC's RX ring, power of two */
+	int busy_poll;          /* SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET */
+	int want_sg;            /* multi-buffer (XDP_USE_SG) where the kernel offers it */
+};
 
 struct xsk_rx {
 	struct xsk_socket *xsk;
 	struct xsk_umem *umem;
 	void *area;
-	size_t area_size;
+	size_t area_size;       /* mapped length (a multiple of 2 MiB with hugepages) */
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
 	uint32_t queue_id;
+	/* What was chosen, for the file header and the summary */
 	int zero_copy;
+	int hugepages;          /* UMEM in 2 MiB pages (MAP_HUGETLB) */
+	int busy_poll;
+	int sg;                 /* bound with XDP_USE_SG: a frame may span descriptors */
+	uint32_t umem_frames, rx_ring, fill_ring;
+	uint32_t nic_rx_ring;   /* the driver's RX ring (ethtool); 0: none or unknown */
+	/* Frames owned by user space but not in the fill ring (no room there yet) */
+	uint64_t *spare;
+	uint32_t n_spare;
+	/* Frames of more than XSK_RX_MAX_SEGS descriptors, released unread */
+	uint64_t oversized;
+	int skipping;           /* in the middle of such a frame's descriptors */
+	/* Why multi-buffer was asked for and refused; "" otherwise */
+	char sg_refused[200];
 };
 
-/* One frame of a batch, pointing into the UMEM (valid until release). */
+/*
+ * One whole frame of a batch, pointing into the UMEM (valid until release).
+ * data/len is the first segment, where the metadata sits in front; segs[]
+ * repeats it as segs[0] and holds the rest of a multi-buffer frame.
+ */
 struct xsk_frame {
 	const uint8_t *data;
 	uint32_t len;
 	const struct vpncap_meta *meta;  /* NULL when the hook left none */
+	uint32_t n_segs;                 /* 1 unless multi-buffer */
+	uint32_t total_len;              /* sum of the segments' lengths */
+	struct iovec segs[XSK_RX_MAX_SEGS];
 };
 
 /*
@@ -58,30 +104,58 @@ static inline void xsk_frame_meta_clear(uint8_t *data)
 	((struct vpncap_meta *)(void *)(data - sizeof(struct vpncap_meta)))->magic = 0;
 }
 
+/* The capture options' part: copy mode, sizes, busy polling; want_sg on. */
+void xsk_rx_config_from_opts(struct xsk_rx_config *cfg, const struct capture_opts *o);
+
 /*
  * Create socket and UMEM for one queue and put the socket in the classifier's
- * XSKMAP. copy chooses zero-copy, copy, or zero-copy with fallback.
+ * XSKMAP (xsks_map_fd < 0: not put anywhere, for tests). 0, or -errno with
+ * a one-line reason in err. When multi-buffer was asked for and refused the
+ * socket works without it: q->sg is 0 and xsk_rx_sg_refused() says why.
  */
 int xsk_rx_open(struct xsk_rx *q, const char *ifname, uint32_t queue_id,
-		enum copy_choice copy, int xsks_map_fd, char *err, size_t errlen);
+		const struct xsk_rx_config *cfg, int xsks_map_fd, char *err, size_t errlen);
 void xsk_rx_close(struct xsk_rx *q);
 
 int xsk_rx_fd(const struct xsk_rx *q);
 
-/* Up to max frames; returns the count and fills frames[]. */
-uint32_t xsk_rx_peek(struct xsk_rx *q, struct xsk_frame *frames, uint32_t max,
-		     uint32_t *first_idx);
+/* NULL, or why XDP_USE_SG was refused (one line, no "vpncap:" prefix). */
+const char *xsk_rx_sg_refused(const struct xsk_rx *q);
 
-/* Hand n frames (from first_idx) back to the kernel via the fill ring. */
-void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n);
+/*
+ * "zero-copy, umem 4096 x 4096 B (hugepages), rx ring 2048, fill ring 2048,
+ * busy poll off, multi-buffer on"
+ */
+void xsk_rx_describe(const struct xsk_rx *q, char *buf, size_t len);
+
+/*
+ * Up to max_frames whole frames into frames[]; returns their count. The
+ * descriptors to hand back afterwards are *n_descs from *first_idx (more
+ * than the frames when a frame has several segments or an oversized one was
+ * skipped; possibly non-zero with no frame). A frame whose last descriptor
+ * has not arrived is left for the next call.
+ */
+uint32_t xsk_rx_peek(struct xsk_rx *q, struct xsk_frame *frames, uint32_t max_frames,
+		     uint32_t *first_idx, uint32_t *n_descs);
+
+/* Hand n_descs descriptors (from first_idx) back to the kernel via the fill ring. */
+void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs);
 
 /* Kernel counters of the socket (XDP_STATISTICS). */
 int xsk_rx_stats(const struct xsk_rx *q, struct xdp_statistics *st);
 
 /*
- * need_wakeup: when the kernel has run out of fill buffers it stops looking
- * at the fill ring until told; kick it, without blocking, if it asked.
+ * need_wakeup (the poll() case): when the kernel has run out of fill
+ * buffers it stops looking at the fill ring until told; refill it and kick
+ * it, without blocking, if it asked.
  */
 void xsk_rx_wakeup_if_needed(struct xsk_rx *q);
+
+/*
+ * Busy polling: the consumer loop calls this instead of sleeping in poll()
+ * when its queue was idle. A non-blocking recvfrom() runs the driver's NAPI
+ * in this thread (SO_PREFER_BUSY_POLL keeps interrupts off meanwhile).
+ */
+void xsk_rx_kick(struct xsk_rx *q);
 
 #endif /* VPNCAP_XSK_RX_H */

@@ -99,6 +99,14 @@ struct vpncap_settings {
 	__u64 host_window_ns;           /* fragments ahead of their first one: hosts seen this recently */
 	__u32 mode;                     /* enum vpncap_mode, for frames received */
 	__u32 snaplen;                  /* bytes copied into capture_ring at most; 0 = all */
+	/*
+	 * 1 when every AF_XDP socket of the interface is bound with XDP_USE_SG
+	 * (Linux 6.6+): bypass then redirects multi-buffer frames like the
+	 * others. 0: a socket would refuse them, so they are copied into
+	 * capture_ring and passed instead.
+	 */
+	__u32 xsk_sg;
+	__u32 pad;
 };
 
 /*
@@ -162,6 +170,7 @@ struct vpncap_counters {
 	__u64 copied;         /* matched and copied into capture_ring */
 	__u64 ring_full;      /* matched, but capture_ring had no room: copy lost, frame passed */
 	__u64 truncated;      /* copied, but cut at VPNCAP_RING_MAX_COPY below the snaplen */
+	__u64 hw_stamped;     /* matched frames with a hardware stamp (VPNCAP_META_HW_TS) */
 };
 
 /*
@@ -180,6 +189,13 @@ struct vpncap_counters {
  * at most 32 bytes (kernel limit on XDP metadata).
  */
 #define VPNCAP_META_FRAGMENT 0x1u /* a fragment matched through frags_map or hosts_map */
+/*
+ * hw_ns holds the NIC's receive stamp: set only by the device-bound program
+ * (bpf_xdp_metadata_rx_timestamp, Linux 6.3+) when the driver returned 0
+ * and a non-zero stamp. The stamp is in the NIC's clock (usually its PTP
+ * hardware clock), not CLOCK_MONOTONIC.
+ */
+#define VPNCAP_META_HW_TS 0x2u
 
 struct vpncap_meta {
 	__u64 hook_ns;        /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the hook */
@@ -188,6 +204,7 @@ struct vpncap_meta {
 	__u16 rx_queue;       /* ctx->rx_queue_index */
 	__u8 klass;           /* VPNCAP_CLASS_* of the frame, 0 if none */
 	__u8 flags;           /* VPNCAP_META_* */
+	__u64 hw_ns;          /* hardware receive stamp if flags has VPNCAP_META_HW_TS, else 0 */
 };
 
 /*
@@ -210,6 +227,7 @@ struct vpncap_ring_rec {
 	__u8 flags;           /* VPNCAP_META_* */
 	__u8 ring_flags;      /* VPNCAP_RING_* */
 	__u8 pad;
+	__u64 hw_ns;          /* as in vpncap_meta (received frames only; TC egress: 0) */
 };
 
 #endif /* VPNCAP_ABI_H */

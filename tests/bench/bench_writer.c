@@ -11,13 +11,21 @@
  * each batch, as the ring consumer does; where the capture would drop a
  * frame the queue has no room for, this producer waits and pushes it again,
  * so every frame is written and the writer is the bottleneck. The time runs
- * from the first push to the file closed (last flush, fsync).
+ * from the first push to the file closed (last flush, fsync). A second
+ * vpncap row has PRODUCERS threads (default 2), each with its own queue, as
+ * per-RX-queue consumers have: the writer merges the queues by time.
  *
- * Two references measured in the same run:
+ * Three references measured in the same run:
  *  - the ceiling: the same frame bytes memcpy'd, frame by frame, into one
- *    buffer of the same size (N frames x length);
+ *    buffer of the same size (N frames x length) in anonymous memory;
+ *  - the ceiling for the same destination: the same memcpy into a shared
+ *    mmap of a file in DIR (ftruncate'd and MAP_POPULATE'd inside the timed
+ *    part, so it pays for the tmpfs pages as every file writer there must,
+ *    but for no system call per buffer and no kernel copy);
+ *    A row for comparison only: the same memcpy into a mapping whose pages
+ *    stay allocated (the copy alone, no page allocation or zeroing);
  *  - what the file system itself costs: the same frames copied into a 4 MiB
- *    buffer (capture_file's size) that is write()n to a file in DIR when
+ *    buffer that is write()n to a file in DIR when
  *    full: any writer's floor there, without queue, thread or encoding.
  * All get their memory touched before they are timed: the files by one
  * untimed run (each run truncates and rewrites its file, so it reuses the
@@ -26,17 +34,22 @@
  * the VM instead.
  *
  * Prints one table: frames/s and GB/s (frame bytes, 1 GB = 1e9 bytes),
- * medians of 5 measurements, and the ratios to the references.
+ * medians of 5 measurements, and the ratios to the references; then, per
+ * frame size, whether issue 8's writer targets are met: at least 10 M
+ * 64-byte frames/s, and at 1500 bytes at least 70 % of the memcpy ceiling
+ * for the same destination (the tmpfs-file memcpy).
  * Needs no privileges. Not a ctest test: numbers depend on the machine.
- * Usage: bench_writer [MIB [DIR]]
+ * Usage: bench_writer [MIB [DIR [PRODUCERS]]]
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -52,6 +65,11 @@
 #define BATCH 64                        /* XSK_RX_BATCH: frames per publish */
 #define QUEUE_BYTES (32u << 20)         /* the default --queue-size */
 #define DEFAULT_MIB 1024u
+#define DEFAULT_PRODUCERS 2u
+#define MAX_PRODUCERS 16u
+#define TARGET_64B_FPS 10e6             /* issue 8: 64-byte frames per second */
+#define TARGET_1500B_RATIO 0.70         /* issue 8: of the tmpfs-file memcpy ceiling */
+#define WRITE_REF_BUFSIZE (4u << 20)    /* the write() reference's buffer */
 
 static void die(const char *what, int err)
 {
@@ -120,9 +138,53 @@ struct result {
 	uint64_t waits;                 /* pushes refused by a full queue, then retried */
 };
 
-/* One measurement of the writing path; every frame must be written. */
+/* One producer thread: its own queue, every P-th frame of the run. */
+struct producer {
+	struct frame_queue q;
+	const uint8_t *frame;
+	uint32_t len;
+	uint64_t first, count, stride, ts0;
+	uint64_t waits;
+};
+
+static void produce(struct producer *p)
+{
+	const struct timespec pause = { 0, 20000 };
+	struct frame_rec rec = {
+		.if_id = 0,
+		.caplen = p->len,
+		.origlen = p->len,
+		.flags = FRAME_REC_TS_HOOK,
+	};
+	uint64_t i;
+
+	for (i = 0; i < p->count; i++) {
+		rec.ts_ns = p->ts0 + (p->first + i * p->stride) * 100;
+		while (frame_queue_push(&p->q, &rec, p->frame)) {
+			/* The capture would count a drop here; the benchmark waits. */
+			frame_queue_publish(&p->q);
+			p->waits++;
+			nanosleep(&pause, NULL);
+		}
+		if (i % BATCH == BATCH - 1)
+			frame_queue_publish(&p->q);
+	}
+	frame_queue_publish(&p->q);
+}
+
+static void *producer_main(void *arg)
+{
+	produce(arg);
+	return NULL;
+}
+
+/*
+ * One measurement of the writing path; every frame must be written. With
+ * one producer it runs on this thread, as before; with more, each has a
+ * thread and a queue.
+ */
 static struct result writer_run(const char *path, const uint8_t *frame, uint32_t len,
-				uint64_t n)
+				uint64_t n, unsigned int producers)
 {
 	static const struct pcapng_shb_info shb = { "bench", "Linux", "vpncap bench_writer" };
 	static const struct pcapng_idb_info idb = {
@@ -132,7 +194,6 @@ static struct result writer_run(const char *path, const uint8_t *frame, uint32_t
 		.description = "synthetic frames",
 		.filter = "udp:500",
 	};
-	const struct timespec pause = { 0, 20000 };
 	struct fileset_config cfg = {
 		.path = path,
 		.is_dir = 0,
@@ -143,50 +204,53 @@ static struct result writer_run(const char *path, const uint8_t *frame, uint32_t
 		.n_idbs = 1,
 		.fill_isb = fill_isb,
 	};
-	struct frame_rec rec = {
-		.if_id = 0,
-		.caplen = len,
-		.origlen = len,
-		.queue = 0,
-		.flags = FRAME_REC_TS_HOOK,
-	};
-	static struct frame_queue q;
+	static struct producer prod[MAX_PRODUCERS];
+	struct frame_queue *queues[MAX_PRODUCERS];
+	pthread_t threads[MAX_PRODUCERS];
 	static struct fileset fs;
 	static struct writer w;
 	struct result r = { 0 };
 	struct stat st;
-	uint64_t i, ts0;
+	unsigned int k;
+	uint64_t ts0;
 	char err[512];
 	double t0;
 	int ret;
 
-	ret = frame_queue_init(&q, QUEUE_BYTES);
-	if (ret)
-		die("frame_queue_init", -ret);
+	ts0 = clock_real_ns();
+	for (k = 0; k < producers; k++) {
+		ret = frame_queue_init(&prod[k].q, QUEUE_BYTES);
+		if (ret)
+			die("frame_queue_init", -ret);
+		queues[k] = &prod[k].q;
+		prod[k].frame = frame;
+		prod[k].len = len;
+		prod[k].first = k;
+		prod[k].stride = producers;
+		prod[k].count = n / producers + (k < n % producers);
+		prod[k].ts0 = ts0;
+		prod[k].waits = 0;
+	}
 	if (fileset_open(&fs, &cfg, err, sizeof(err)) ||
 	    fileset_start(&fs, clock_real_ns(), err, sizeof(err))) {
 		fprintf(stderr, "bench_writer: %s\n", err);
 		exit(1);
 	}
 	memset(&w, 0, sizeof(w));
-	ret = writer_start(&w, &q, &fs);
+	ret = writer_start(&w, queues, producers, &fs);
 	if (ret)
 		die("writer_start", -ret);
 
-	ts0 = clock_real_ns();
 	t0 = now_s();
-	for (i = 0; i < n; i++) {
-		rec.ts_ns = ts0 + i * 100;
-		while (frame_queue_push(&q, &rec, frame)) {
-			/* The capture would count a drop here; the benchmark waits. */
-			frame_queue_publish(&q);
-			r.waits++;
-			nanosleep(&pause, NULL);
-		}
-		if (i % BATCH == BATCH - 1)
-			frame_queue_publish(&q);
+	if (producers == 1) {
+		produce(&prod[0]);
+	} else {
+		for (k = 0; k < producers; k++)
+			if ((ret = pthread_create(&threads[k], NULL, producer_main, &prod[k])))
+				die("pthread_create", ret);
+		for (k = 0; k < producers; k++)
+			pthread_join(threads[k], NULL);
 	}
-	frame_queue_publish(&q);
 	writer_finish(&w);
 	ret = fileset_close(&fs, clock_real_ns());
 	r.secs = now_s() - t0;
@@ -202,7 +266,10 @@ static struct result writer_run(const char *path, const uint8_t *frame, uint32_t
 	if (stat(path, &st))
 		die(path, errno);
 	r.file_bytes = (uint64_t)st.st_size;
-	frame_queue_destroy(&q);
+	for (k = 0; k < producers; k++) {
+		r.waits += prod[k].waits;
+		frame_queue_destroy(&prod[k].q);
+	}
 	return r;
 }
 
@@ -222,6 +289,64 @@ static __attribute__((noinline)) double memcpy_run(uint8_t *buf, const uint8_t *
 	return now_s() - t0;
 }
 
+/*
+ * The ceiling for the same destination: the frames memcpy'd into a shared
+ * mapping of a file in DIR. The file is emptied and sized again each run,
+ * and its pages populated inside the timed part: a file writer on tmpfs
+ * pays for them too.
+ */
+static double mmap_run(const char *path, const uint8_t *frame, uint32_t len, uint64_t n)
+{
+	size_t size = (size_t)(n * len);
+	uint8_t *map;
+	double t0;
+	int fd;
+
+	t0 = now_s();
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		die(path, errno);
+	if (ftruncate(fd, (off_t)size))
+		die(path, errno);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (map == MAP_FAILED)
+		die("mmap", errno);
+	memcpy_run(map, frame, len, n);
+	if (munmap(map, size) || close(fd))
+		die(path, errno);
+	return now_s() - t0;
+}
+
+/*
+ * For comparison only: the same memcpy into a mapping of a tmpfs file whose
+ * pages stay allocated between runs, so only the copy is timed (no page
+ * allocation, no zeroing: not something a growing capture file gets).
+ */
+static double mmap_kept_run(const char *path, const uint8_t *frame, uint32_t len, uint64_t n)
+{
+	static uint8_t *map;
+	static size_t mapped;
+	size_t size = (size_t)(n * len);
+	int fd;
+
+	if (map && mapped != size) {
+		munmap(map, mapped);
+		map = NULL;
+	}
+	if (!map) {
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (fd < 0 || ftruncate(fd, (off_t)size))
+			die(path, errno);
+		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+		if (map == MAP_FAILED)
+			die("mmap", errno);
+		close(fd);
+		mapped = size;
+		memset(map, 0x5a, size);
+	}
+	return memcpy_run(map, frame, len, n);
+}
+
 /* The file system's floor: frames gathered into 4 MiB, then one write(). */
 static double write_run(const char *path, const uint8_t *frame, uint32_t len, uint64_t n)
 {
@@ -231,14 +356,14 @@ static double write_run(const char *path, const uint8_t *frame, uint32_t len, ui
 	double t0;
 	int fd;
 
-	if (!buf && !(buf = malloc(CAPTURE_FILE_BUFSIZE)))
+	if (!buf && !(buf = malloc(WRITE_REF_BUFSIZE)))
 		die("malloc", ENOMEM);
 	t0 = now_s();
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		die(path, errno);
 	for (i = 0; i <= n; i++) {
-		if (i == n || used + len > CAPTURE_FILE_BUFSIZE) {
+		if (i == n || used + len > WRITE_REF_BUFSIZE) {
 			size_t off = 0;
 
 			while (off < used) {
@@ -293,22 +418,57 @@ static void print_machine(void)
 	       sysconf(_SC_NPROCESSORS_ONLN), u.release);
 }
 
+enum reference { REF_MEMCPY, REF_MMAP, REF_MMAP_KEPT, REF_WRITE, REF_VPNCAP, REF_VPNCAP_MQ, N_REFS };
+
+static void print_row(uint32_t size, const char *path, uint64_t n, const double *med,
+		      enum reference which)
+{
+	double secs = med[which];
+
+	printf("| %u B | %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", size, path, n / secs / 1e6,
+	       (double)n * size / secs / 1e9, med[REF_MEMCPY] / secs, med[REF_WRITE] / secs,
+	       med[REF_MMAP] / secs);
+}
+
+/* Issue 8's writer targets, for the single-queue writer (what one capture queue gets). */
+static void print_targets(uint32_t size, uint64_t n, const double *med)
+{
+	double fps = n / med[REF_VPNCAP];
+	double ratio = med[REF_MMAP] / med[REF_VPNCAP];
+
+	if (size == 64)
+		printf("%u B: target >= %.0f M frames/s: %s (%.2f M frames/s)\n", size,
+		       TARGET_64B_FPS / 1e6, fps >= TARGET_64B_FPS ? "MET" : "NOT MET", fps / 1e6);
+	else
+		printf("%u B: target >= %.0f %% of the memcpy ceiling for the same destination "
+		       "(memcpy into a shared mmap of a tmpfs file): %s (%.0f %%)\n", size,
+		       TARGET_1500B_RATIO * 100, ratio >= TARGET_1500B_RATIO ? "MET" : "NOT MET",
+		       ratio * 100);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 64, 1500 };
 	unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 0) : DEFAULT_MIB;
 	const char *dir = argc > 2 ? argv[2] : "/dev/shm";
-	double w_s[2][TRIALS], m_s[2][TRIALS], f_s[2][TRIALS], w_med[2], m_med[2], f_med[2];
+	unsigned long producers = argc > 3 ? strtoul(argv[3], NULL, 0) : DEFAULT_PRODUCERS;
+	double s[2][N_REFS][TRIALS], med[2][N_REFS];
 	struct result last[2];
-	uint64_t n[2], waits[2] = { 0, 0 };
+	uint64_t n[2], waits[2] = { 0, 0 }, waits_mq[2] = { 0, 0 };
 	uint8_t frame[1500];
-	char path[4096], raw[4096];
-	unsigned int k, t;
+	char path[4096], raw[4096], mapped[4096], kept[4096];
+	unsigned int k, t, ref;
 
 	if (!mib)
 		mib = DEFAULT_MIB;
+	if (producers < 2 || producers > MAX_PRODUCERS) {
+		fprintf(stderr, "bench_writer: PRODUCERS must be 2 to %u\n", MAX_PRODUCERS);
+		return 2;
+	}
 	snprintf(path, sizeof(path), "%s/bench_writer.%ld.pcapng", dir, (long)getpid());
 	snprintf(raw, sizeof(raw), "%s/bench_writer.%ld.raw", dir, (long)getpid());
+	snprintf(mapped, sizeof(mapped), "%s/bench_writer.%ld.mmap", dir, (long)getpid());
+	snprintf(kept, sizeof(kept), "%s/bench_writer.%ld.kept", dir, (long)getpid());
 	for (k = 0; k < 2; k++) {
 		uint8_t *buf;
 
@@ -318,42 +478,64 @@ int main(int argc, char **argv)
 		if (!buf)
 			die("malloc", ENOMEM);
 		memset(buf, 0x5a, n[k] * sizes[k]);      /* touch every page first */
-		writer_run(path, frame, sizes[k], n[k]); /* warm-up: the files' memory */
+		writer_run(path, frame, sizes[k], n[k], 1); /* warm-up: the files' memory */
 		write_run(raw, frame, sizes[k], n[k]);
+		mmap_run(mapped, frame, sizes[k], n[k]);
 		for (t = 0; t < TRIALS; t++) {
-			last[k] = writer_run(path, frame, sizes[k], n[k]);
-			w_s[k][t] = last[k].secs;
+			struct result mq;
+
+			last[k] = writer_run(path, frame, sizes[k], n[k], 1);
+			s[k][REF_VPNCAP][t] = last[k].secs;
 			waits[k] += last[k].waits;
-			m_s[k][t] = memcpy_run(buf, frame, sizes[k], n[k]);
-			f_s[k][t] = write_run(raw, frame, sizes[k], n[k]);
+			mq = writer_run(path, frame, sizes[k], n[k], (unsigned int)producers);
+			s[k][REF_VPNCAP_MQ][t] = mq.secs;
+			waits_mq[k] += mq.waits;
+			s[k][REF_MEMCPY][t] = memcpy_run(buf, frame, sizes[k], n[k]);
+			s[k][REF_WRITE][t] = write_run(raw, frame, sizes[k], n[k]);
+			s[k][REF_MMAP][t] = mmap_run(mapped, frame, sizes[k], n[k]);
+			s[k][REF_MMAP_KEPT][t] = mmap_kept_run(kept, frame, sizes[k], n[k]);
 		}
 		free(buf);
-		w_med[k] = median(w_s[k]);
-		m_med[k] = median(m_s[k]);
-		f_med[k] = median(f_s[k]);
+		for (ref = 0; ref < N_REFS; ref++)
+			med[k][ref] = median(s[k][ref]);
 	}
 	unlink(path);
 	unlink(raw);
+	unlink(mapped);
+	unlink(kept);
 
 	print_machine();
-	printf("%lu MiB of frame data per measurement, median of %d measurements; file in %s\n\n",
+	printf("%lu MiB of frame data per measurement, median of %d measurements; files in %s\n\n",
 	       mib, TRIALS, dir);
-	printf("| frame | path | M frames/s | GB/s (frame bytes) | ratio to memcpy | ratio to write() |\n");
-	printf("|------:|------|-----------:|-------------------:|----------------:|-----------------:|\n");
+	printf("| frame | path | M frames/s | GB/s (frame bytes) | ratio to memcpy | ratio to write() "
+	       "| ratio to tmpfs-file memcpy |\n");
+	printf("|------:|------|-----------:|-------------------:|----------------:|-----------------:"
+	       "|---------------------------:|\n");
 	for (k = 0; k < 2; k++) {
-		double bytes = (double)n[k] * sizes[k];
+		char mq[128];
 
-		printf("| %u B | memcpy into a buffer of the same size (ceiling) | %.2f | %.2f | 1.00 | %.2f |\n",
-		       sizes[k], n[k] / m_med[k] / 1e6, bytes / m_med[k] / 1e9, f_med[k] / m_med[k]);
-		printf("| %u B | copy into a 4 MiB buffer, write() to a file | %.2f | %.2f | %.2f | 1.00 |\n",
-		       sizes[k], n[k] / f_med[k] / 1e6, bytes / f_med[k] / 1e9, m_med[k] / f_med[k]);
-		printf("| %u B | vpncap: frame_queue -> writer thread -> PCAPNG file | %.2f | %.2f | %.2f | %.2f |\n",
-		       sizes[k], n[k] / w_med[k] / 1e6, bytes / w_med[k] / 1e9, m_med[k] / w_med[k],
-		       f_med[k] / w_med[k]);
+		snprintf(mq, sizeof(mq), "vpncap: %lu producer threads -> %lu frame_queues -> writer "
+			 "-> PCAPNG file", producers, producers);
+		print_row(sizes[k], "memcpy into a buffer of the same size (ceiling)", n[k], med[k],
+			  REF_MEMCPY);
+		print_row(sizes[k], "memcpy into a shared mmap of a file in DIR (same-destination ceiling)",
+			  n[k], med[k], REF_MMAP);
+		print_row(sizes[k], "(for comparison) memcpy into the same mmap, its pages kept allocated",
+			  n[k], med[k], REF_MMAP_KEPT);
+		print_row(sizes[k], "copy into a 4 MiB buffer, write() to a file", n[k], med[k],
+			  REF_WRITE);
+		print_row(sizes[k], "vpncap: frame_queue -> writer thread -> PCAPNG file", n[k], med[k],
+			  REF_VPNCAP);
+		print_row(sizes[k], mq, n[k], med[k], REF_VPNCAP_MQ);
 	}
+	printf("\nIssue 8's writer targets (single-queue vpncap row):\n");
+	for (k = 0; k < 2; k++)
+		print_targets(sizes[k], n[k], med[k]);
 	printf("\nPCAPNG file: %.1f bytes per 64 B frame, %.1f per 1500 B frame; the producer found the "
-	       "queue full %llu and %llu times (it waits 20 us, where a capture drops).\n",
+	       "queue full %llu and %llu times (%llu and %llu with %lu producers; it waits 20 us, "
+	       "where a capture drops).\n",
 	       (double)last[0].file_bytes / n[0], (double)last[1].file_bytes / n[1],
-	       (unsigned long long)waits[0], (unsigned long long)waits[1]);
+	       (unsigned long long)waits[0], (unsigned long long)waits[1],
+	       (unsigned long long)waits_mq[0], (unsigned long long)waits_mq[1], producers);
 	return 0;
 }

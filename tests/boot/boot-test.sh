@@ -547,6 +547,12 @@ run_checks() {
 		boot2_said "attaching the egress program as a clsact filter"
 	check "boot 2: files hold redirected frames (bypass) and copies (inline)" \
 		verdicts_in "$out/boot2/$IFACE" "${boot2[@]}"
+	# (i) issue 8's fallbacks on a kernel older than its features: no AF_XDP
+	# multi-buffer (6.6) and no XDP RX metadata kfuncs (6.3).
+	check "boot 2: no AF_XDP multi-buffer on 6.1: vpncap said so and copies jumbo frames instead" \
+		boot2_said "multi-buffer AF_XDP (XDP_USE_SG) refused"
+	check "boot 2: no hardware timestamps on 6.1: the file header says why" \
+		sh -c "'$BUILD_DIR/tests/pcapng_dump' '$out/boot2/$IFACE/${boot2[0]}' | grep '^IDB' | grep -q 'software): kernel [^ ]* has no XDP RX metadata kfuncs'"
 
 	# (g) vpncap stop and vpncap capture --persistent drive the real systemd.
 	note "vpncap stop / --persistent:"

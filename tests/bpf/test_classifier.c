@@ -783,6 +783,7 @@ static void expect_match_socket(const struct pkt *p, unsigned rule, unsigned kla
 	assert_int_equal(meta.rule, rule);
 	assert_int_equal(meta.rx_queue, 0);
 	assert_int_equal(meta.flags, via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT);
+	assert_true(meta.hw_ns == 0);   /* the plain program: no hardware stamp, ever */
 	if (klass != KLASS_ANY)
 		assert_int_equal(meta.klass, klass);
 	if (meta.hook_ns < r.t0 || meta.hook_ns > r.t1)

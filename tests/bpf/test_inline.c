@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "xdp_attach.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
 
 #define FRAME_MAX 9100
 #define RECS_MAX 64
@@ -182,6 +187,7 @@ static void delta(const struct vpncap_counters *a, const struct vpncap_counters 
 	d->copied = b->copied - a->copied;
 	d->ring_full = b->ring_full - a->ring_full;
 	d->truncated = b->truncated - a->truncated;
+	d->hw_stamped = b->hw_stamped - a->hw_stamped;
 }
 
 /* XDP: linear bytes in the linear area, the rest in fragments (multi-buffer). */
@@ -242,6 +248,10 @@ static void assert_record(const struct ring_copy *c, const struct run *r, const 
 	assert_int_equal(c->hdr.caplen, caplen);
 	assert_int_equal(c->hdr.rule, rule);
 	assert_int_equal(c->hdr.ring_flags, ring_flags);
+	/* The plain program never claims a hardware stamp. */
+	assert_int_equal(c->hdr.flags & VPNCAP_META_HW_TS, 0);
+	assert_true(c->hdr.hw_ns == 0);
+	assert_int_equal(r->d.hw_stamped, 0);
 	assert_int_equal(c->hdr.klass, rule == 0 ? VPNCAP_CLASS_IKE : VPNCAP_CLASS_ESP);
 	assert_true(c->hdr.hook_ns >= r->t0 && c->hdr.hook_ns <= r->t1);
 	assert_memory_equal(c->data, f, caplen);
@@ -401,6 +411,48 @@ static void test_bypass_multi_buffer_copied(void **state)
 	assert_int_equal(drain(), 0);
 }
 
+/*
+ * Sockets bound with XDP_USE_SG take multi-buffer frames: with xsk_sg set,
+ * bypass redirects them like the others (test_run reports the verdict; an
+ * unbound AF_XDP socket is enough to fill the XSKMAP slot).
+ */
+static void test_bypass_multi_buffer_redirected_with_sg(void **state)
+{
+	static uint8_t f[FRAME_MAX];
+	static struct run r;
+	size_t len = udp_frame(f, 4000, 40000, 500);
+	int xsk = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	int xsks_fd = bpf_map__fd(fx.skel->maps.xsks_map);
+	__u32 key = 0;
+
+	(void)state;
+	if (xsk < 0)
+		skip();
+	assert_int_equal(bpf_map_update_elem(xsks_fd, &key, &xsk, BPF_ANY), 0);
+	fx.settings.mode = VPNCAP_MODE_BYPASS;
+	fx.settings.xsk_sg = 1;
+	put_settings();
+	run_xdp(f, len, 1000, &r);
+	assert_int_equal(r.retval, XDP_REDIRECT);
+	assert_int_equal(r.d.redirected, 1);
+	assert_int_equal(r.d.copied, 0);
+	assert_int_equal(r.d.passed, 0);
+	assert_int_equal(drain(), 0);
+
+	/* The same frame without XDP_USE_SG sockets: copied and passed, as before. */
+	fx.settings.xsk_sg = 0;
+	put_settings();
+	run_xdp(f, len, 1000, &r);
+	assert_int_equal(r.retval, XDP_PASS);
+	assert_int_equal(r.d.redirected, 0);
+	assert_int_equal(r.d.copied, 1);
+	assert_int_equal(drain(), 1);
+	assert_record(&fx.recs[0], &r, f, len, (uint32_t)len, 0, 0);
+
+	assert_int_equal(bpf_map_delete_elem(xsks_fd, &key), 0);
+	close(xsk);
+}
+
 /* The capture's snaplen, the rule's, and the smaller of both. */
 static void test_snaplen(void **state)
 {
@@ -527,6 +579,7 @@ int main(void)
 		cmocka_unit_test_setup(test_xdp_size_classes, test_setup),
 		cmocka_unit_test_setup(test_xdp_multi_buffer, test_setup),
 		cmocka_unit_test_setup(test_bypass_multi_buffer_copied, test_setup),
+		cmocka_unit_test_setup(test_bypass_multi_buffer_redirected_with_sg, test_setup),
 		cmocka_unit_test_setup(test_snaplen, test_setup),
 		cmocka_unit_test_setup(test_tc_copy_outbound, test_setup),
 		cmocka_unit_test_setup(test_tc_unmatched_goes_on, test_setup),

@@ -123,6 +123,9 @@ static void check_identities(const struct vpncap_counters *c)
 		DIE("passed + dropped != unmatched + redirect_fail + copied + ring_full");
 	if (c->fragments + c->early_fragments > c->matched)
 		DIE("fragments + early_fragments > matched");
+	if (c->hw_stamped)
+		DIE("hw_stamped %llu: the plain program has no hardware stamps",
+		    (unsigned long long)c->hw_stamped);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -711,7 +714,7 @@ static void check_inline(const uint8_t *data, size_t size, int want, int via, un
 		DIE("inline: matched frame gave %u records (copied %llu, ring full %llu)", n,
 		    (unsigned long long)d->copied, (unsigned long long)d->ring_full);
 	if (rec.hdr.rule != want || rec.hdr.klass != klass || rec.hdr.ring_flags ||
-	    rec.hdr.flags != (via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT))
+	    rec.hdr.flags != (via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT) || rec.hdr.hw_ns)
 		DIE("inline: record rule %u (want %d), class %u (want %u), flags %#x", rec.hdr.rule,
 		    want, rec.hdr.klass, klass, rec.hdr.flags);
 	if (rec.hdr.origlen != size || rec.hdr.caplen != size || memcmp(rec.data, data, size))
@@ -821,7 +824,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			DIE("bad metadata: magic %#x rule %u (want %d) queue %u", meta.magic,
 			    meta.rule, want, meta.rx_queue);
 		if (meta.klass != klass ||
-		    meta.flags != (via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT))
+		    meta.flags != (via == VIA_RULE ? 0 : VPNCAP_META_FRAGMENT) || meta.hw_ns)
 			DIE("bad metadata: class %u (want %u), flags %#x (via %d)", meta.klass,
 			    klass, meta.flags, via);
 		if (memcmp(out + sizeof(meta), data, size))

@@ -7,6 +7,8 @@
  * offending token; the parser must be re-entrant across calls (getopt state)
  * and must never print anything itself.
  */
+#define _GNU_SOURCE /* CPU_SETSIZE */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +134,12 @@ static void test_defaults(void **state)
 	assert_int_equal(o.n_queues, 0);
 	assert_int_equal(o.verbose, 0);
 	assert_int_equal(o.help, 0);
+	assert_int_equal(o.n_cpus, 0);
+	assert_int_equal(o.busy_poll, 0);
+	assert_int_equal(o.umem_frames, 0);
+	assert_int_equal(o.rx_ring, 0);
+	assert_int_equal(o.fill_ring, 0);
+	assert_int_equal(o.timestamps, TS_CHOICE_AUTO);
 }
 
 static void test_interface_forms(void **state)
@@ -1165,10 +1173,169 @@ static void test_err_fileset_options(void **state)
 	EXPECT_ERR_IW("--compress", "--compress", "gz\nip");
 }
 
+/* ---------------------------------------------------------------------- */
+/* Line rate: --cpus, --busy-poll, AF_XDP sizes, --timestamps             */
+/* ---------------------------------------------------------------------- */
+
+static void assert_cpus(const struct capture_opts *o, const uint32_t *want, unsigned int n)
+{
+	unsigned int i;
+
+	assert_int_equal(o->n_cpus, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(o->cpus[i], want[i]);
+}
+
+static void test_cpus(void **state)
+{
+	static const uint32_t range_and_one[] = { 0, 1, 2, 3, 6 };
+	static const uint32_t in_order[] = { 7, 2, 5 };
+	static const uint32_t last[] = { CPU_SETSIZE - 1 };
+	struct capture_opts o;
+	char list[64];
+	unsigned int i;
+
+	(void)state;
+	PARSE_OK_IW(&o, "--cpus", "0-3,6");
+	assert_cpus(&o, range_and_one, 5);
+	PARSE_OK_IW(&o, "--cpus=7,2,5");          /* the order given is the order used */
+	assert_cpus(&o, in_order, 3);
+	PARSE_OK_IW(&o, "--cpus", "4-4");
+	assert_int_equal(o.n_cpus, 1);
+	assert_int_equal(o.cpus[0], 4);
+	snprintf(list, sizeof(list), "%d", CPU_SETSIZE - 1);
+	PARSE_OK_IW(&o, "--cpus", list);
+	assert_cpus(&o, last, 1);
+	snprintf(list, sizeof(list), "0-%d", CAPTURE_MAX_QUEUES - 1);
+	PARSE_OK_IW(&o, "--cpus", list);
+	assert_int_equal(o.n_cpus, CAPTURE_MAX_QUEUES);
+	for (i = 0; i < CAPTURE_MAX_QUEUES; i++)
+		assert_int_equal(o.cpus[i], i);
+	PARSE_OK_IW(&o, "--cpus", "1", "--cpus", "2"); /* the last one wins */
+	assert_int_equal(o.n_cpus, 1);
+	assert_int_equal(o.cpus[0], 2);
+}
+
+static void test_err_cpus(void **state)
+{
+	char list[64];
+
+	(void)state;
+	EXPECT_OPT_ERR("--cpus", "");
+	EXPECT_OPT_ERR("--cpus", "a");
+	EXPECT_OPT_ERR("--cpus", "1,");             /* empty item */
+	EXPECT_OPT_ERR("--cpus", ",1");
+	EXPECT_OPT_ERR("--cpus", "1,,2");
+	EXPECT_OPT_ERR("--cpus", "-1");
+	EXPECT_OPT_ERR("--cpus", "1-");
+	EXPECT_OPT_ERR("--cpus", "1-2-3");
+	EXPECT_OPT_ERR("--cpus", "+1");
+	EXPECT_OPT_ERR("--cpus", " 1");
+	EXPECT_OPT_ERR("--cpus", "1 ");
+	EXPECT_OPT_ERR("--cpus", "0x1");
+	EXPECT_OPT_ERR("--cpus", "3-1");            /* reversed */
+	EXPECT_ERR_IW("reversed range 3-1", "--cpus", "3-1");
+	EXPECT_OPT_ERR("--cpus", "1,1");            /* twice */
+	EXPECT_ERR_IW("CPU 2 twice", "--cpus", "0-3,2");
+	snprintf(list, sizeof(list), "%d", CPU_SETSIZE);
+	EXPECT_ERR_IW("--cpus", "--cpus", list);    /* >= CPU_SETSIZE */
+	EXPECT_OPT_ERR("--cpus", "99999999999999999999");
+	snprintf(list, sizeof(list), "0-%d", CAPTURE_MAX_QUEUES);
+	EXPECT_ERR_IW("more than 64 CPUs", "--cpus", list);
+	EXPECT_ERR_IW("--cpus", "--cpus");          /* no value */
+	EXPECT_ERR_IW("--cpus", "--cpus", "1\n2");
+}
+
+static void test_busy_poll_and_rings(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK_IW(&o, "--busy-poll");
+	assert_int_equal(o.busy_poll, 1);
+	PARSE_OK_IW(&o, "--rx-ring", "64", "--fill-ring", "65536");
+	assert_int_equal(o.rx_ring, 64);
+	assert_int_equal(o.fill_ring, 65536);
+	assert_int_equal(o.umem_frames, 0);
+	PARSE_OK_IW(&o, "--umem-frames", "8192", "--rx-ring", "4096", "--fill-ring", "4096");
+	assert_int_equal(o.umem_frames, 8192);
+	PARSE_OK_IW(&o, "--umem-frames", "64");    /* rings automatic: checked at open */
+	assert_int_equal(o.umem_frames, 64);
+	PARSE_OK_IW(&o, "--umem-frames", "1048576");
+	assert_int_equal(o.umem_frames, 1048576);
+	PARSE_OK_IW(&o, "--umem-frames", "100", "--rx-ring", "64"); /* one ring given */
+	assert_int_equal(o.umem_frames, 100);
+}
+
+static void test_err_busy_poll_and_rings(void **state)
+{
+	(void)state;
+	EXPECT_ERR_IW("--busy-poll", "--busy-poll=yes");
+	EXPECT_OPT_ERR("--rx-ring", "32");          /* below 64 */
+	EXPECT_OPT_ERR("--rx-ring", "131072");      /* above 65536 */
+	EXPECT_OPT_ERR("--rx-ring", "1000");        /* not a power of two */
+	EXPECT_ERR_IW("power of two", "--rx-ring", "3000");
+	EXPECT_OPT_ERR("--rx-ring", "0");
+	EXPECT_OPT_ERR("--rx-ring", "2k");
+	EXPECT_OPT_ERR("--rx-ring", "-64");
+	EXPECT_OPT_ERR("--fill-ring", "63");
+	EXPECT_OPT_ERR("--fill-ring", "4097");
+	EXPECT_OPT_ERR("--fill-ring", "many");
+	EXPECT_OPT_ERR("--umem-frames", "0");
+	EXPECT_OPT_ERR("--umem-frames", "63");
+	EXPECT_OPT_ERR("--umem-frames", "1048577");
+	EXPECT_OPT_ERR("--umem-frames", "4k");
+	EXPECT_ERR_IW("--rx-ring", "--rx-ring");
+	EXPECT_ERR_IW("--fill-ring", "--fill-ring");
+	EXPECT_ERR_IW("--umem-frames", "--umem-frames");
+	/* Every frame needs a place in a ring: said, whatever the order. */
+	EXPECT_ERR_IW("--umem-frames", "--umem-frames", "4095", "--rx-ring", "2048",
+		      "--fill-ring", "2048");
+	EXPECT_ERR_IW("at least 4096", "--fill-ring", "2048", "--rx-ring", "2048",
+		      "--umem-frames", "4095");
+}
+
+static void test_timestamps(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK_IW(&o, "--timestamps", "hardware");
+	assert_int_equal(o.timestamps, TS_CHOICE_HARDWARE);
+	PARSE_OK_IW(&o, "--timestamps=software");
+	assert_int_equal(o.timestamps, TS_CHOICE_SOFTWARE);
+	PARSE_OK_IW(&o, "--timestamps", "auto");
+	assert_int_equal(o.timestamps, TS_CHOICE_AUTO);
+	EXPECT_OPT_ERR("--timestamps", "hw");
+	EXPECT_OPT_ERR("--timestamps", "AUTO");
+	EXPECT_ERR_IW("auto, hardware, software", "--timestamps", "ptp");
+	EXPECT_ERR_IW("--timestamps", "--timestamps", "");
+	EXPECT_ERR_IW("--timestamps", "--timestamps");
+}
+
+static void test_line_rate_usage(void **state)
+{
+	static const char *const opts[] = { "--cpus LIST", "--busy-poll", "--umem-frames N",
+					    "--rx-ring N", "--fill-ring N",
+					    "--timestamps auto|hardware|software" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strstr(capture_usage, opts[i]))
+			fail_msg("usage text lacks '%s'", opts[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_cpus),
+		cmocka_unit_test(test_err_cpus),
+		cmocka_unit_test(test_busy_poll_and_rings),
+		cmocka_unit_test(test_err_busy_poll_and_rings),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_line_rate_usage),
 		cmocka_unit_test(test_interface_forms),
 		cmocka_unit_test(test_sixteen_interfaces),
 		cmocka_unit_test(test_snaplen),

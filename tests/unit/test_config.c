@@ -242,6 +242,14 @@ static void assert_same_options(const struct capture_opts *a, const struct captu
 	assert_int_equal(a->queue_size, b->queue_size);
 	assert_str_or_null_equal(a->rules, b->rules);
 	assert_int_equal(a->verbose, b->verbose);
+	assert_int_equal(a->n_cpus, b->n_cpus);
+	for (i = 0; i < a->n_cpus; i++)
+		assert_int_equal(a->cpus[i], b->cpus[i]);
+	assert_int_equal(a->busy_poll, b->busy_poll);
+	assert_int_equal(a->umem_frames, b->umem_frames);
+	assert_int_equal(a->rx_ring, b->rx_ring);
+	assert_int_equal(a->fill_ring, b->fill_ring);
+	assert_int_equal(a->timestamps, b->timestamps);
 }
 
 /* ---- config_load: accepted files ----------------------------------------- */
@@ -267,6 +275,12 @@ static void test_every_key(void **state)
 		"copy = yes\n"
 		"zero-copy = no\n"
 		"queue-size = 64M\n"
+		"cpus = 0-3,6\n"
+		"busy-poll = yes\n"
+		"umem-frames = 8192\n"
+		"rx-ring = 2048\n"
+		"fill-ring = 4096\n"
+		"timestamps = software\n"
 		"rotate-size = 256M\n"
 		"rotate-time = 1h\n"
 		"max-files = 100\n"
@@ -287,7 +301,9 @@ static void test_every_key(void **state)
 			     "--write", "/var/lib/vpncap/eth1/", "--snaplen", "1500",
 			     "--duration", "2.5", "--count", "1000", "--mode", "bypass",
 			     "--unmatched", "drop", "--xdp-mode", "skb", "--queue", "0",
-			     "--queue", "3", "--copy", "--queue-size", "64M", "--rotate-size",
+			     "--queue", "3", "--copy", "--queue-size", "64M", "--cpus", "0-3,6",
+			     "--busy-poll", "--umem-frames", "8192", "--rx-ring", "2048",
+			     "--fill-ring", "4096", "--timestamps", "software", "--rotate-size",
 			     "256M", "--rotate-time", "1h", "--max-files", "100",
 			     "--max-bytes", "20G", "--min-free", "1G", "--sync-interval",
 			     "500ms", "--on-rotate",
@@ -309,6 +325,13 @@ static void test_every_key(void **state)
 	assert_int_equal(o.n_queues, 2);
 	assert_int_equal(o.copy, COPY_CHOICE_COPY);
 	assert_int_equal(o.queue_size, 64ull << 20);
+	assert_int_equal(o.n_cpus, 5);
+	assert_int_equal(o.cpus[4], 6);
+	assert_int_equal(o.busy_poll, 1);
+	assert_int_equal(o.umem_frames, 8192);
+	assert_int_equal(o.rx_ring, 2048);
+	assert_int_equal(o.fill_ring, 4096);
+	assert_int_equal(o.timestamps, TS_CHOICE_SOFTWARE);
 	assert_int_equal(o.rotate_size, 256ull << 20);
 	assert_int_equal(o.rotate_time_ms, 3600000);
 	assert_int_equal(o.max_files, 100);
@@ -343,6 +366,12 @@ static void test_flag_words(void **state)
 		assert_argv(&a, ARGS("capture", "--verbose"));
 		config_args_free(&a);
 	}
+	load_ok("busy-poll = no\n", &a);
+	assert_argv(&a, ARGS("capture"));
+	config_args_free(&a);
+	load_ok("busy-poll = on\n", &a);
+	assert_argv(&a, ARGS("capture", "--busy-poll"));
+	config_args_free(&a);
 	/* copy = no, then zero-copy = yes: no conflict */
 	load_ok("copy = no\nzero-copy = yes\n", &a);
 	assert_argv(&a, ARGS("capture", "--zero-copy"));
@@ -450,6 +479,24 @@ static void test_bad_values(void **state)
 	EXPECT_LOAD_ERR("interface = a/b\n", "1: interface: 'a/b' is not a valid interface name");
 	EXPECT_LOAD_ERR("interface = abcdefghijklmnopq\n",
 			"1: interface: 'abcdefghijklmnopq' is not a valid interface name");
+	EXPECT_LOAD_ERR("cpus = 3-1\n", "1: cpus: '3-1' has a reversed range 3-1");
+	EXPECT_LOAD_ERR("cpus = 1,,2\n", "1: cpus: '1,,2' has an empty item");
+	EXPECT_LOAD_ERR("cpus = 0-3 6\n",
+			"1: cpus: '0-3 6' is not a CPU list like 0-3,6 (CPUs 0..1023)");
+	EXPECT_LOAD_ERR("cpus = 1024\n",
+			"1: cpus: '1024' is not a CPU list like 0-3,6 (CPUs 0..1023)");
+	EXPECT_LOAD_ERR("cpus = 0-64\n", "1: cpus: '0-64' lists more than 64 CPUs");
+	EXPECT_LOAD_ERR("busy-poll = sometimes\n", "1: busy-poll: 'sometimes' is not yes or no");
+	EXPECT_LOAD_ERR("umem-frames = 10\n",
+			"1: umem-frames: '10' is not a number from 64 to 1048576");
+	EXPECT_LOAD_ERR("rx-ring = 1000\n",
+			"1: rx-ring: '1000' is not a power of two from 64 to 65536");
+	EXPECT_LOAD_ERR("fill-ring = 131072\n",
+			"1: fill-ring: '131072' is not a power of two from 64 to 65536");
+	EXPECT_LOAD_ERR("timestamps = ptp\n",
+			"1: timestamps: 'ptp' is not one of auto, hardware, software");
+	EXPECT_LOAD_ERR("umem-frames = 4095\nrx-ring = 2048\n# x\nfill-ring = 2048\nsnaplen = 64\n",
+			"4: umem-frames: 4095 is fewer than the fill ring (2048) and the rx ring (2048) hold; give at least 4096 or leave it out");
 	EXPECT_LOAD_ERR_PREFIX("rules = udp:500,bogus\n", "1: rules: ");
 	EXPECT_LOAD_ERR_PREFIX("rules = udp:0\n", "1: rules: ");
 }
@@ -460,7 +507,8 @@ static void test_empty_values(void **state)
 		"interface", "write", "snaplen", "duration", "count", "mode", "unmatched",
 		"xdp-mode", "queue", "queue-size", "rotate-size", "rotate-time",
 		"max-files", "max-bytes", "min-free", "sync-interval", "on-rotate",
-		"compress", "rules",
+		"compress", "rules", "cpus", "umem-frames", "rx-ring", "fill-ring",
+		"timestamps",
 	};
 	char text[64], want[64];
 	size_t i;
@@ -888,9 +936,18 @@ static void test_write_round_trip(void **state)
 		       "100", "--max-bytes", "20G", "--min-free", "1G", "--sync-interval",
 		       "500ms", "--on-rotate",
 		       "/usr/local/bin/ship --to 's3://bucket/x y' --tag \"a;b\" ; echo \"done $1\" # not a comment",
-		       "--compress", "zstd", "--rules", "udp:500,udp:4500,tcp:443,esp", "-v"),
+		       "--compress", "zstd", "--rules", "udp:500,udp:4500,tcp:443,esp", "-v",
+		       "--cpus", "8,0-3,5,6", "--busy-poll", "--umem-frames", "10000",
+		       "--rx-ring", "4096", "--fill-ring", "4096", "--timestamps", "hardware"),
 		  &o);
 	round_trip(&o, "rich.conf");
+	text = read_all(tmp_path("rich.conf"));
+	assert_non_null(strstr(text, "\ncpus = 8,0-3,5-6\n"));
+	assert_non_null(strstr(text, "\nbusy-poll = yes\n"));
+	assert_non_null(strstr(text, "\numem-frames = 10000\n"));
+	assert_non_null(strstr(text, "\nrx-ring = 4096\n"));
+	assert_non_null(strstr(text, "\nfill-ring = 4096\n"));
+	assert_non_null(strstr(text, "\ntimestamps = hardware\n"));
 
 	text = read_all(tmp_path("rich.conf"));
 	assert_int_equal(text[0], '#');

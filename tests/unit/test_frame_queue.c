@@ -6,7 +6,8 @@
  * queue refuses with -ENOSPC and loses or repeats nothing; capacity
  * rounding; frame_queue_wait's three outcomes; and a fast producer against a
  * slow consumer in two threads, where drops are counted, order is kept and
- * memory never grows.
+ * memory never grows. frame_queue_pushv gathers segments byte for byte; a
+ * consumer of two queues sharing one bell is woken by a publish on either.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -809,6 +810,112 @@ static void test_two_threads(void **state)
 	free(s);
 }
 
+/* ---- frames in several segments ------------------------------------------------ */
+
+static void test_pushv_gathers_segments(void **state)
+{
+	static const size_t cuts[][4] = {
+		{ 1500, 0, 0, 0 }, { 3, 0, 100, 1397 }, { 60, 60, 60, 1320 }, { 0, 0, 0, 1500 },
+	};
+	struct frame_queue q;
+	struct iovec iov[4];
+	struct frame_rec h;
+	const uint8_t *data;
+	unsigned int c, i;
+
+	(void)state;
+	queue_init(&q, 1);
+	for (c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+		size_t off = 0;
+
+		data = make_data(c, 1500);
+		for (i = 0; i < 4; i++) {
+			iov[i].iov_base = (void *)(data + off);
+			iov[i].iov_len = cuts[c][i];
+			off += cuts[c][i];
+		}
+		/* caplen below the segments' total: only the first caplen bytes. */
+		make_hdr(&h, c, 1500 - (uint32_t)c * 100);
+		assert_int_equal(frame_queue_pushv(&q, &h, iov, 4), 0);
+		frame_queue_publish(&q);
+		check_rec(&q, frame_queue_peek(&q), c, 1500 - (uint32_t)c * 100);
+		frame_queue_consume(&q, frame_queue_peek(&q));
+		frame_queue_release(&q);
+	}
+	/* Segments shorter than caplen: refused, nothing claimed. */
+	make_hdr(&h, 9, 1501);
+	assert_int_equal(frame_queue_pushv(&q, &h, iov, 4), -EINVAL);
+	assert_true(q.prod_head == atomic_load(&q.head));
+	/* A full queue refuses pushv as it refuses push. */
+	make_hdr(&h, 10, 1400);
+	iov[0].iov_base = (void *)make_data(10, 1400);
+	iov[0].iov_len = 1400;
+	while (frame_queue_pushv(&q, &h, iov, 1) == 0)
+		;
+	assert_int_equal(frame_queue_pushv(&q, &h, iov, 1), -ENOSPC);
+	frame_queue_destroy(&q);
+}
+
+/* ---- one consumer, two queues, one bell ------------------------------------------ */
+
+struct late_publish {
+	struct frame_queue *q;
+	int delay_ms;
+};
+
+static void *publish_later(void *arg)
+{
+	struct late_publish *l = arg;
+
+	usleep((useconds_t)l->delay_ms * 1000);
+	assert_int_equal(push_seq(l->q, 5, 50), 0);
+	frame_queue_publish(l->q);
+	return NULL;
+}
+
+static void test_wait_any_woken_by_either_queue(void **state)
+{
+	struct frame_queue q[2];
+	struct frame_queue *qs[2] = { &q[0], &q[1] };
+	struct frame_bell bell;
+	pthread_t th;
+	uint64_t t0;
+	unsigned int k;
+
+	(void)state;
+	queue_init(&q[0], 1);
+	queue_init(&q[1], 1);
+	assert_int_equal(frame_bell_init(&bell), 0);
+	frame_queue_set_bell(&q[0], &bell);
+	frame_queue_set_bell(&q[1], &bell);
+	for (k = 0; k < 2; k++) {
+		struct late_publish l = { qs[k], 80 };
+
+		/* A 10 s timeout: only the publish can end the wait early. */
+		assert_int_equal(pthread_create(&th, NULL, publish_later, &l), 0);
+		t0 = now_ms();
+		while (!frame_queue_peek(qs[k]))
+			assert_int_equal(frame_queue_wait_any(qs, 2, &bell, 10000), 1);
+		assert_true(now_ms() - t0 < 5000);
+		pthread_join(th, NULL);
+		check_rec(qs[k], frame_queue_peek(qs[k]), 5, 50);
+		frame_queue_consume(qs[k], frame_queue_peek(qs[k]));
+		frame_queue_release(qs[k]);
+	}
+	/* Ends only when both are closed and empty. */
+	frame_queue_close(&q[0]);
+	t0 = now_ms();
+	assert_int_equal(frame_queue_wait_any(qs, 2, &bell, 60), 1);
+	assert_true(now_ms() - t0 >= 50);
+	frame_queue_close(&q[1]);
+	assert_int_equal(frame_queue_wait_any(qs, 2, &bell, 10000), 0);
+	frame_queue_set_bell(&q[0], NULL);
+	frame_queue_set_bell(&q[1], NULL);
+	frame_bell_destroy(&bell);
+	frame_queue_destroy(&q[0]);
+	frame_queue_destroy(&q[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +931,8 @@ int main(void)
 		cmocka_unit_test(test_wait_data),
 		cmocka_unit_test(test_wait_close),
 		cmocka_unit_test(test_two_threads),
+		cmocka_unit_test(test_pushv_gathers_segments),
+		cmocka_unit_test(test_wait_any_woken_by_either_queue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown_group);

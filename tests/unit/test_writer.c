@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the writing path as a whole: frame queues -> writer thread
+ * -> file set -> capture_file's ring and I/O thread -> a file in a
+ * temporary directory, read back with the PCAPNG reader.
+ *
+ * The test binary is linked with --wrap=write,--wrap=malloc,... so it sees
+ * every write() and every allocation vpncap's code makes:
+ *  - steady state: no allocation per frame, and no more write() calls than
+ *    one per CAPTURE_FILE_PIECE written (plus one per lap of the ring and a
+ *    small constant), and at least one per lap of the ring;
+ *  - the ring: while the I/O thread is stuck in a write(), the writer
+ *    thread still takes frames off the queue (encoding never waits for the
+ *    file system unless the ring is full);
+ *  - a write failing with ENOSPC, learnt a piece or so later: frames written
+ *    plus frames dropped is exactly what was pushed, and the file holds
+ *    exactly the frames counted as written;
+ *  - the merge of several queues: records come out in time order, all of
+ *    them, and writer_finish drains every queue.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fileset.h"
+#include "frame_queue.h"
+#include "pcapng.h"
+#include "pcapng_reader.h"
+#include "writer.h"
+
+/* ---- the wrapped calls ------------------------------------------------------------ */
+
+ssize_t __real_write(int fd, const void *buf, size_t len);
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+
+static atomic_ulong writes;             /* write() calls */
+static atomic_ulong allocations;        /* malloc, calloc, realloc calls */
+static atomic_int write_gate_closed;    /* write() waits while set */
+static atomic_int writes_waiting;       /* write() calls stuck at the gate */
+static atomic_int failing_writes;       /* the next N write() calls fail with ENOSPC */
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+	atomic_fetch_add(&writes, 1);
+	if (atomic_load(&write_gate_closed)) {
+		atomic_fetch_add(&writes_waiting, 1);
+		while (atomic_load(&write_gate_closed))
+			usleep(1000);
+		atomic_fetch_sub(&writes_waiting, 1);
+	}
+	if (atomic_load(&failing_writes) > 0) {
+		atomic_fetch_sub(&failing_writes, 1);
+		errno = ENOSPC;
+		return -1;
+	}
+	return __real_write(fd, buf, len);
+}
+
+void *__wrap_malloc(size_t size)
+{
+	atomic_fetch_add(&allocations, 1);
+	return __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	atomic_fetch_add(&allocations, 1);
+	return __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+	atomic_fetch_add(&allocations, 1);
+	return __real_realloc(p, size);
+}
+
+/* ---- a capture in a temporary directory ----------------------------------------------- */
+
+#define MIB ((size_t)1 << 20)
+#define NS_PER_SEC 1000000000ull
+
+static const struct pcapng_shb_info shb = { "test", "Linux", "vpncap test_writer" };
+static const struct pcapng_idb_info idbs[2] = {
+	{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 262144, .name = "t0" },
+	{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 262144, .name = "t1" },
+};
+
+static void fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
+		     char *comment, size_t len)
+{
+	(void)ctx;
+	(void)if_id;
+	isb->starttime_ns = isb->endtime_ns = isb->ts_ns;
+	isb->ifrecv = isb->ifdrop = isb->filteraccept = isb->osdrop = PCAPNG_ISB_UNSET;
+	snprintf(comment, len, "test_writer");
+}
+
+struct rig {
+	char dir[64];
+	char path[128];
+	struct frame_queue queues[2];
+	struct frame_queue *qp[2];
+	unsigned int n_queues;
+	struct fileset fs;
+	struct writer w;
+	uint8_t frame[2048];
+};
+
+static struct rig *rig_start(unsigned int n_queues, size_t queue_bytes)
+{
+	struct fileset_config cfg = {
+		.is_dir = 0,
+		.tag = "t0",
+		.sync_ns = 3600 * NS_PER_SEC,   /* no periodic sync inside a test */
+		.shb = &shb,
+		.idbs = idbs,
+		.n_idbs = 2,
+		.fill_isb = fill_isb,
+	};
+	struct rig *r = calloc(1, sizeof(*r));
+	char err[256];
+	unsigned int i;
+
+	assert_non_null(r);
+	snprintf(r->dir, sizeof(r->dir), "/tmp/test_writer.XXXXXX");
+	assert_non_null(mkdtemp(r->dir));
+	snprintf(r->path, sizeof(r->path), "%s/out.pcapng", r->dir);
+	cfg.path = r->path;
+	for (i = 0; i < sizeof(r->frame); i++)
+		r->frame[i] = (uint8_t)(i * 7 + 1);
+	r->n_queues = n_queues;
+	for (i = 0; i < n_queues; i++) {
+		assert_int_equal(frame_queue_init(&r->queues[i], queue_bytes), 0);
+		r->qp[i] = &r->queues[i];
+	}
+	assert_int_equal(fileset_open(&r->fs, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(fileset_start(&r->fs, clock_real_ns(), err, sizeof(err)), 0);
+	return r;
+}
+
+static void rig_run_writer(struct rig *r)
+{
+	assert_int_equal(writer_start(&r->w, r->qp, r->n_queues, &r->fs), 0);
+}
+
+/* Finish, close, and read the file back: the frames' timestamps in file order. */
+static size_t rig_finish(struct rig *r, uint64_t **ts_out)
+{
+	struct pcapng_reader rd;
+	struct pcapng_block blk;
+	uint64_t *ts = NULL;
+	size_t n = 0, cap = 0;
+	struct stat st;
+	void *map;
+	unsigned int i;
+	int fd, ret;
+
+	writer_finish(&r->w);
+	assert_int_equal(fileset_close(&r->fs, clock_real_ns()), 0);
+	fd = open(r->path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	pcapng_reader_init(&rd, map, (size_t)st.st_size);
+	while ((ret = pcapng_next_block(&rd, &blk)) == 1) {
+		struct pcapng_epb_view epb;
+
+		if (blk.type != PCAPNG_BT_EPB)
+			continue;
+		assert_int_equal(pcapng_parse_epb(&rd, &blk, &epb), 0);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			ts = realloc(ts, cap * sizeof(*ts));
+			assert_non_null(ts);
+		}
+		ts[n++] = epb.ts_raw;
+	}
+	assert_int_equal(ret, 0); /* the whole file is valid PCAPNG */
+	munmap(map, (size_t)st.st_size);
+	close(fd);
+	unlink(r->path);
+	rmdir(r->dir);
+	for (i = 0; i < r->n_queues; i++)
+		frame_queue_destroy(&r->queues[i]);
+	*ts_out = ts;
+	return n;
+}
+
+static void push_one(struct rig *r, unsigned int qi, uint64_t ts, uint32_t len)
+{
+	struct frame_rec rec = {
+		.if_id = qi,
+		.ts_ns = ts,
+		.caplen = len,
+		.origlen = len,
+		.queue = qi,
+	};
+	const struct timespec pause = { 0, 100000 };
+
+	while (frame_queue_push(&r->queues[qi], &rec, r->frame)) {
+		frame_queue_publish(&r->queues[qi]);
+		nanosleep(&pause, NULL); /* the capture would drop; a test waits */
+	}
+}
+
+/* Everything pushed so far taken by the writer (or timeout_ms passed): 1 if taken. */
+static int wait_drained(struct frame_queue *q, int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms; i++) {
+		if (atomic_load(&q->tail) == q->prod_head)
+			return 1;
+		usleep(1000);
+	}
+	return atomic_load(&q->tail) == q->prod_head;
+}
+
+static uint64_t ts_base(void)
+{
+	return 1700000000ull * NS_PER_SEC;
+}
+
+/* ---- steady state: syscalls and allocations ----------------------------------------- */
+
+#define STEADY_FRAMES 40000u
+#define STEADY_LEN 1200u
+
+static void test_steady_state_writes_and_allocations(void **state)
+{
+	struct rig *r = rig_start(1, 8 * MIB);
+	unsigned long writes0, allocs0, writes1, allocs1;
+	uint64_t size0, size1, i, *ts;
+	size_t n;
+
+	(void)state;
+	rig_run_writer(r);
+	/* Warm-up: the writer thread runs, the first buffer has gone out. */
+	for (i = 0; i < 4000; i++)
+		push_one(r, 0, ts_base() + i, STEADY_LEN);
+	frame_queue_publish(&r->queues[0]);
+	assert_true(wait_drained(&r->queues[0], 10000));
+	usleep(200000); /* a tick or two of housekeeping */
+	writes0 = atomic_load(&writes);
+	allocs0 = atomic_load(&allocations);
+	size0 = capture_file_size(&r->fs.file); /* less than two pieces of it not yet written */
+
+	for (i = 0; i < STEADY_FRAMES; i++) {
+		push_one(r, 0, ts_base() + 4000 + i, STEADY_LEN);
+		if (i % 64 == 63)
+			frame_queue_publish(&r->queues[0]);
+	}
+	frame_queue_publish(&r->queues[0]);
+	assert_true(wait_drained(&r->queues[0], 10000));
+	usleep(200000);
+	writes1 = atomic_load(&writes);
+	allocs1 = atomic_load(&allocations);
+	size1 = capture_file_size(&r->fs.file); /* read while the writer idles */
+
+	print_message("%u frames of %u B: %lu write() calls for %llu bytes (%u-byte pieces, "
+		      "%u-byte ring), %lu allocations\n", STEADY_FRAMES, STEADY_LEN,
+		      writes1 - writes0, (unsigned long long)(size1 - size0), CAPTURE_FILE_PIECE,
+		      CAPTURE_FILE_RING, allocs1 - allocs0);
+	assert_true(allocs1 == allocs0);
+	/* Spans of a piece or more; shorter only where a lap of the ring ends. */
+	assert_true(writes1 - writes0 <= (size1 - size0) / CAPTURE_FILE_PIECE +
+		    (size1 - size0) / CAPTURE_FILE_RING + 3);
+	assert_true(writes1 - writes0 >= (size1 - size0) / CAPTURE_FILE_RING);
+
+	n = rig_finish(r, &ts);
+	assert_int_equal(n, 4000 + STEADY_FRAMES);
+	assert_true(r->fs.stats.frames_written == n);
+	free(ts);
+	free(r);
+}
+
+/* ---- the ring: a stuck write() does not stop encoding ------------------------------------ */
+
+static void test_encoding_goes_on_while_a_write_blocks(void **state)
+{
+	struct rig *r = rig_start(1, 32 * MIB);
+	/*
+	 * About 3/4 of the ring in EPBs (6 MiB, what the two 4 MiB buffers of
+	 * old took too): the first piece goes out and its write() blocks, the
+	 * rest is encoded meanwhile.
+	 */
+	const uint64_t frames = (CAPTURE_FILE_RING / 4 * 3) / 1300;
+	uint64_t i, *ts;
+	int drained;
+
+	(void)state;
+	rig_run_writer(r);
+	atomic_store(&write_gate_closed, 1);
+	for (i = 0; i < frames; i++)
+		push_one(r, 0, ts_base() + i, 1200);
+	frame_queue_publish(&r->queues[0]);
+	drained = wait_drained(&r->queues[0], 5000);
+	print_message("write() calls stuck: %d; queue drained meanwhile: %s\n",
+		      atomic_load(&writes_waiting), drained ? "yes" : "no");
+	assert_int_equal(atomic_load(&writes_waiting), 1);
+	atomic_store(&write_gate_closed, 0);
+	assert_true(drained);
+	assert_int_equal(rig_finish(r, &ts), frames);
+	free(ts);
+	free(r);
+}
+
+/* ---- ENOSPC learnt late: counts stay exact --------------------------------------------- */
+
+static void test_disk_full_counts_exact(void **state)
+{
+	struct rig *r = rig_start(1, 32 * MIB);
+	const uint64_t frames = 20000;
+	uint64_t i, *ts;
+	size_t n;
+
+	(void)state;
+	rig_run_writer(r);
+	for (i = 0; i < frames; i++) {
+		if (i == frames / 4)
+			atomic_store(&failing_writes, 3); /* a span, its retry, and the next */
+		push_one(r, 0, ts_base() + i, 1000);
+		if (i % 64 == 63)
+			frame_queue_publish(&r->queues[0]);
+	}
+	n = rig_finish(r, &ts);
+	print_message("%llu pushed: %llu written, %llu dropped (disk full), %llu write errors\n",
+		      (unsigned long long)frames, (unsigned long long)r->fs.stats.frames_written,
+		      (unsigned long long)r->fs.stats.dropped_disk_full,
+		      (unsigned long long)r->fs.stats.dropped_write_error);
+	assert_int_equal(atomic_load(&failing_writes), 0);
+	assert_true(r->fs.stats.dropped_disk_full > 0);
+	assert_true(r->fs.stats.frames_written + r->fs.stats.dropped_disk_full +
+		    r->fs.stats.dropped_write_error == frames);
+	assert_true(n == r->fs.stats.frames_written);
+	for (i = 1; i < n; i++)
+		assert_true(ts[i] > ts[i - 1]);
+	free(ts);
+	free(r);
+}
+
+/* ---- several queues ---------------------------------------------------------------------- */
+
+/* Both queues full before the writer starts: a perfect merge, and finish drains both. */
+static void test_merge_in_time_order(void **state)
+{
+	struct rig *r = rig_start(2, 4 * MIB);
+	const uint64_t per_queue = 3000;
+	uint64_t i, *ts;
+	size_t n;
+
+	(void)state;
+	for (i = 0; i < per_queue; i++) {
+		push_one(r, 0, ts_base() + 2 * i, 100);         /* even times */
+		push_one(r, 1, ts_base() + 2 * i + 1, 60);      /* odd times */
+	}
+	/* Both published before the writer looks: it sees every head from the start. */
+	frame_queue_publish(&r->queues[0]);
+	frame_queue_publish(&r->queues[1]);
+	rig_run_writer(r);
+	n = rig_finish(r, &ts);
+	assert_int_equal(n, 2 * per_queue);
+	for (i = 0; i < n; i++)
+		assert_true(ts[i] == ts_base() + i);
+	free(ts);
+	free(r);
+}
+
+struct producer {
+	struct rig *r;
+	unsigned int qi;
+	uint64_t count;
+};
+
+static void *produce(void *arg)
+{
+	struct producer *p = arg;
+	uint64_t i;
+
+	for (i = 0; i < p->count; i++) {
+		/* Queue qi carries times = qi (mod 2), rising: the file must keep each queue's order. */
+		push_one(p->r, p->qi, ts_base() + 2 * i + p->qi, 64 + (uint32_t)(i % 200));
+		if (i % 64 == 63)
+			frame_queue_publish(&p->r->queues[p->qi]);
+	}
+	frame_queue_publish(&p->r->queues[p->qi]);
+	return NULL;
+}
+
+static void test_two_producers_all_written(void **state)
+{
+	struct rig *r = rig_start(2, 1 * MIB);
+	struct producer p[2] = { { r, 0, 200000 }, { r, 1, 150000 } };
+	uint64_t last[2] = { 0, 0 }, got[2] = { 0, 0 }, *ts;
+	pthread_t th[2];
+	size_t n, i;
+
+	(void)state;
+	rig_run_writer(r);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, produce, &p[i]), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	n = rig_finish(r, &ts);
+	assert_int_equal(n, p[0].count + p[1].count);
+	for (i = 0; i < n; i++) {
+		unsigned int qi = (unsigned int)(ts[i] & 1);
+
+		assert_true(got[qi] == 0 || ts[i] > last[qi]);
+		last[qi] = ts[i];
+		got[qi]++;
+	}
+	assert_true(got[0] == p[0].count && got[1] == p[1].count);
+	free(ts);
+	free(r);
+}
+
+static void test_bad_queue_counts(void **state)
+{
+	struct writer w;
+	struct fileset fs;
+	struct frame_queue *none[1] = { NULL };
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(writer_start(&w, none, 0, &fs), -EINVAL);
+	assert_int_equal(writer_start(&w, none, WRITER_MAX_QUEUES + 1, &fs), -EINVAL);
+	assert_false(w.started);
+	writer_finish(&w); /* harmless on a writer that never started */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_steady_state_writes_and_allocations),
+		cmocka_unit_test(test_encoding_goes_on_while_a_write_blocks),
+		cmocka_unit_test(test_disk_full_counts_exact),
+		cmocka_unit_test(test_merge_in_time_order),
+		cmocka_unit_test(test_two_producers_all_written),
+		cmocka_unit_test(test_bad_queue_counts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
