@@ -28,9 +28,13 @@
 #    SIGINT), so kernel work counts. On veth the sending core does the
 #    receiver's work too: a capture's cost shows up as a lower sending rate
 #    and as CPU per frame.
-# 2. The writer alone: BUILD_DIR/tests/bench_writer (frame_queue -> writer
+# 2. Memory: vpncap in bypass on the capture port under the 1400-byte load
+#    for MEM_SECONDS (10 minutes), writing a rotating set of 3 x 64 MiB
+#    files; its resident size sampled every 10 s, to show it bounded by the
+#    UMEM, the writer queues and the ring it was given, and stable.
+# 3. The writer alone: BUILD_DIR/tests/bench_writer (frame_queue -> writer
 #    thread -> PCAPNG file on tmpfs, against memcpy and write()).
-# 3. The classifier: BUILD_DIR/tests/bench_classifier (BPF_PROG_TEST_RUN).
+# 4. The classifier: BUILD_DIR/tests/bench_classifier (BPF_PROG_TEST_RUN).
 # Cases run RUNS times, interleaved round by round so that a slow moment of
 # the machine does not fall on one case only; every ratio is taken within a
 # round and the table shows medians. Output: markdown on stdout, progress on
@@ -48,6 +52,7 @@
 #                     hands a TPACKET_V3 block over up to 1 s late)
 #   VPNCAP_ARGS=..    more options for every vpncap run
 #   WRITER_MIB=N      MiB of frame data per bench_writer measurement (1024)
+#   MEM_SECONDS=N     length of the memory run (default 600; QUICK 20)
 #   WAIT_QUIET=PCT    first wait (up to 30 min) until other work keeps the
 #                     machine less than PCT % busy (2 s samples)
 # Needs root, trafgen and netsniff-ng (netsniff-ng), tcpdump, capinfos
@@ -65,8 +70,10 @@ VPNCAP=$BUILD/vpncap
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	DURATION=${DURATION:-0.5} RUNS=${RUNS:-1} WRITER_MIB=${WRITER_MIB:-64} CLS_REPEAT=100000
+	MEM_SECONDS=${MEM_SECONDS:-20}
 else
 	DURATION=${DURATION:-2} RUNS=${RUNS:-3} WRITER_MIB=${WRITER_MIB:-1024} CLS_REPEAT=
+	MEM_SECONDS=${MEM_SECONDS:-600}
 fi
 TRAFGEN_CPUS=${TRAFGEN_CPUS:-1}
 SETTLE=${SETTLE:-1.2}
@@ -281,6 +288,9 @@ start_capture() {
 		return 1 ;;
 	vp_p) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
 		ready='capturing on' ;;
+	vs_p) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" --xdp-mode skb "${EXTRA[@]}" \
+			>"$log" 2>&1 &
+		ready='capturing on' ;;
 	vp_h) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" --mode inline -w "$out" "${EXTRA[@]}" \
 			>"$log" 2>&1 &
 		ready='capturing on' ;;
@@ -359,7 +369,7 @@ measure() {
 			return 1
 		fi ;;
 	esac
-	case "$case" in vp_*)
+	case "$case" in vp_*|vs_*)
 		vp=$(sed -n 's/.*vpncap: summary: seen \([0-9]*\), matched [0-9]*, written [0-9]*, dropped \([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
 		[ -n "$vp" ] || vp='- -' ;;
 	esac
@@ -465,7 +475,7 @@ elif [ "$QUICK" != 1 ]; then
 fi
 CASES=(base_p)
 [ "$XDP_PASS" = 1 ] && CASES+=(xdp_p)
-CASES+=(vp_p td_p)
+CASES+=(vp_p vs_p td_p)
 [ "$QUICK" = 1 ] || CASES+=(ns_p)
 CASES+=(base_h)
 [ "$XDP_PASS" = 1 ] && CASES+=(xdp_h)
@@ -476,6 +486,7 @@ declare -A LABEL=(
 	[xdp_p]="port: XDP program returning XDP_PASS, no capture"
 	[xdp_h]="host: XDP program returning XDP_PASS, no capture"
 	[vp_p]="port: vpncap (auto = bypass)"
+	[vs_p]="port: vpncap --xdp-mode skb (bypass)"
 	[td_p]="port: tcpdump -B 262144 'udp port 500'"
 	[ns_p]="port: netsniff-ng -S 256MiB -f 'udp port 500'"
 	[base_h]="host: no capture (baseline)"
@@ -568,10 +579,10 @@ for s in p h; do
 done
 [ -n "$ovs" ] && echo "tcpdump's overhead, CPU s per million frames captured: ${ovs%, }."
 vps=
-for c in vp_p vp_h; do
+for c in vp_p vs_p vp_h; do
 	for load in "${LOADS[@]}"; do
 		[ -s "$WORK/$c.$load.res" ] || continue
-		vps+="$([ "$c" = vp_p ] && echo port || echo host) ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
+		vps+="${LABEL[$c]%%:*}$([ "$c" = vs_p ] && echo ' skb') ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
 	done
 done
 [ -n "$vps" ] && echo "vpncap's own summary, frames seen at the hook / dropped, all rounds: ${vps%, }."
@@ -579,10 +590,62 @@ if [ -n "$icmp0" ] && [ -n "$icmp1" ] && [ "$icmp1" != "$icmp0" ]; then
 	echo "Warning: the capture namespace sent $((icmp1 - icmp0)) ICMP destination-unreachable messages."
 fi
 
+# ---- memory over a long run ----------------------------------------------
+
+# rss_kib PID: resident set size now, in KiB.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# memory_run: vpncap (bypass, a rotating file set of 3 x 64 MiB files) under
+# trafgen's 1400-byte load for MEM_SECONDS, RSS sampled every 10 s.
+memory_run() {
+	local dir=$WORK/mem log=$WORK/mem.log tlog=$WORK/mem.tg.log t=0 rss first='' max=0 last=0
+	local samples='' tg desc files
+	mkdir -p "$dir"
+	ip netns exec "$NS_C" "$VPNCAP" capture -i "$IF_CP" -w "$dir/" --rotate-size 64M --max-files 3 \
+		"${EXTRA[@]}" >"$log" 2>&1 &
+	CAP_PID=$!
+	if ! wait_line "$log" 'capturing on' "$CAP_PID"; then
+		echo "vpncap did not start: $(tail -n 2 "$log" | tr '\n' ' ')"
+		stop_pid "$CAP_PID"; CAP_PID=
+		return 1
+	fi
+	timeout -s INT "$MEM_SECONDS" ip netns exec "$NS_G" trafgen -o "$IF_GP" -i "$WORK/port.ike1400.cfg" \
+		-P "$TRAFGEN_CPUS" --no-sock-mem --notouch-irq >"$tlog" 2>&1 &
+	tg=$!
+	while kill -0 "$tg" 2>/dev/null; do
+		sleep 10; t=$((t + 10))
+		rss=$(rss_kib "$CAP_PID") || break
+		[ -n "$rss" ] || break
+		[ -z "$first" ] && [ "$t" -ge 30 ] && first=$rss
+		[ "$rss" -gt "$max" ] && max=$rss
+		last=$rss
+		samples+="$t:$((rss / 1024)) "
+	done
+	wait "$tg" 2>/dev/null
+	kill_generators
+	stop_pid "$CAP_PID"; CAP_PID=
+	files=("$dir"/*.pcapng)
+	desc=$("$BUILD/tests/pcapng_dump" "${files[0]}" 2>/dev/null |
+		sed -n 's/^IDB.*description="\([^"]*\)".*/\1/p' | head -n 1)
+	echo "| seconds | RSS at 30 s MiB | RSS at the end MiB | max MiB | growth after 30 s | files kept |"
+	echo "|---:|---:|---:|---:|---:|---:|"
+	echo "| $t | $(( ${first:-0} / 1024 )) | $((last / 1024)) | $((max / 1024)) | $(awk -v a="${first:-0}" -v b="$last" 'BEGIN { printf (a > 0 ? "%+.1f %%" : "-"), 100 * (b - a) / (a > 0 ? a : 1) }') | ${#files[@]} |"
+	echo
+	echo "Samples (s:MiB): $samples"
+	echo "The capture, as its file header describes it: $desc."
+	echo "What it was given, with the defaults: the UMEM above, writer queues of 32 MiB in all (--queue-size), a ring buffer of 8 MiB (--ring-size), two 4 MiB file buffers."
+	echo "vpncap: $(grep 'summary' "$log" | tail -n 1 | sed 's/.*summary: //')"
+}
+
+fail=0
+echo
+echo "### Memory over a long run (bypass, 1400 B IKE, $MEM_SECONDS s)"
+echo
+memory_run || fail=1
+
 echo
 echo "### Writer alone (no kernel)"
 echo
-fail=0
 if [ -x "$BUILD/tests/bench_writer" ]; then
 	if out=$("$BUILD/tests/bench_writer" "$WRITER_MIB" "$WORK"); then
 		echo "$out" | grep -v '^cpu: '
