@@ -44,7 +44,7 @@ const char capture_usage[] =
 	"      --umem-frames N     AF_XDP buffers of 4 KiB per queue (default: fill\n"
 	"                          ring + rx ring); hugepages are used when reserved\n"
 	"      --rx-ring N         AF_XDP RX ring size, a power of two from 64 to\n"
-	"                          65536 (default 2048)\n"
+	"                          65536 (default 4096)\n"
 	"      --fill-ring N       AF_XDP fill ring size, same range (default: rx ring\n"
 	"                          + the NIC's RX ring, rounded up to a power of two)\n"
 	"      --timestamps auto|hardware|software  auto (default): the NIC's\n"

@@ -332,19 +332,14 @@ static int attach_modes(struct classifier *c, enum xdp_mode_choice want, int fra
  * open the object again on the same maps (already filled, sockets and ring
  * in use), so nothing user space holds changes.
  */
-static int reopen_on_same_maps(struct classifier *c)
+/* An object just opened takes the maps vpncap created and filled, in order. */
+static int reuse_maps(struct classifier *c, struct bpf_object *obj)
 {
 	struct bpf_map *map;
 	unsigned int i = 0;
-	int ret = 0;
+	int ret;
 
-	xdp_program__close(c->prog);
-	c->prog = NULL;
-	vpncap_classifier__destroy(c->skel);
-	c->skel = vpncap_classifier__open();
-	if (!c->skel)
-		return -errno;
-	bpf_object__for_each_map(map, c->skel->obj) {
+	bpf_object__for_each_map(map, obj) {
 		if (i == c->n_map_fds)
 			return -ENOENT;
 		ret = bpf_map__reuse_fd(map, c->map_fds[i++]);
@@ -352,6 +347,17 @@ static int reopen_on_same_maps(struct classifier *c)
 			return ret;
 	}
 	return 0;
+}
+
+static int reopen_on_same_maps(struct classifier *c)
+{
+	xdp_program__close(c->prog);
+	c->prog = NULL;
+	vpncap_classifier__destroy(c->skel);
+	c->skel = vpncap_classifier__open();
+	if (!c->skel)
+		return -errno;
+	return reuse_maps(c, c->skel->obj);
 }
 
 /* ---- hardware timestamps: the device-bound program ---------------------- */
@@ -383,21 +389,15 @@ static void hw_close(struct classifier *c)
 static int hw_load(struct classifier *c, int frags)
 {
 	struct bpf_program *prog;
-	struct bpf_map *map;
-	unsigned int i = 0;
 	int ret;
 
 	hw_close(c);
 	c->hw_skel = vpncap_classifier_hwts__open();
 	if (!c->hw_skel)
 		return -errno;
-	bpf_object__for_each_map(map, c->hw_skel->obj) {
-		if (i == c->n_map_fds)
-			return -ENOENT;
-		ret = bpf_map__reuse_fd(map, c->map_fds[i++]);
-		if (ret)
-			return ret;
-	}
+	ret = reuse_maps(c, c->hw_skel->obj);
+	if (ret)
+		return ret;
 	prog = c->hw_skel->progs.vpncap_xdp;
 	bpf_program__set_ifindex(prog, c->ifindex);
 	bpf_program__set_flags(prog, BPF_F_XDP_DEV_BOUND_ONLY | (frags ? BPF_F_XDP_HAS_FRAGS : 0));
