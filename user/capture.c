@@ -89,7 +89,6 @@ struct capture_session {
 	struct frame_out *outs[WRITER_MAX_QUEUES]; /* main_out, then each consumer's */
 	unsigned int n_outs;
 	struct writer writer;
-	struct vc_clock clock;
 	struct vpncap_ruleset rules;
 	uint64_t start_wall_ns;
 	uint64_t deadline_mono_ns;      /* 0 = none */
@@ -111,7 +110,6 @@ struct capture_session {
 	int from_filters;
 	char filters_path[4096];
 	struct stat filters_stat;       /* to see the filter file change */
-	uint32_t rule_snaplen[VPNCAP_MAX_RULES]; /* per rule; 0 = the capture's snaplen */
 	char hits_path[4096];
 	char prom_path[4096];           /* /run/vpncap/TAG.prom, for `vpncap counters` */
 	struct counters_snapshot snap;  /* built each second; large, so kept here */
@@ -758,7 +756,8 @@ static void capture_loop(struct capture_session *s, struct capture_signals *sig)
 			write_hits(s);
 			show_status_line(s);
 			follow_addresses(s);
-			clock_sync(&s->clock);
+			/* This thread's stamps for the rings; consumers resync their own. */
+			clock_sync(&s->main_out.clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 		}
 	}
@@ -867,11 +866,7 @@ static const char *needs_restart(const struct capture_opts *a, const struct capt
 /* Per-rule snaplen and the words for if_filter, for the rule set in s->rules. */
 static void note_rules(struct capture_session *s)
 {
-	unsigned int i;
-
-	for (i = 0; i < VPNCAP_MAX_RULES; i++)
-		s->rule_snaplen[i] = i < s->rules.count ? s->rules.rules[i].snaplen : 0;
-	frame_path_set_rule_snaplen(&s->path, s->rule_snaplen, VPNCAP_MAX_RULES);
+	frame_path_set_rules(&s->path, &s->rules);
 	if (s->from_filters)
 		filters_describe(&s->filters, s->rules_words, sizeof(s->rules_words));
 	else
@@ -1340,7 +1335,6 @@ static int setup(struct capture_session *s, char *err, size_t errlen)
 			return ret;
 		describe_iface(s, &s->ifaces[i], s->idb_set);
 	}
-	clock_sync(&s->clock);
 	s->start_wall_ns = clock_real_ns();
 	ret = create_consumers(s, err, errlen);
 	if (ret)

@@ -28,12 +28,13 @@ void frame_path_destroy(struct frame_path *p)
 	pthread_mutex_destroy(&p->rt_lock);
 }
 
-void frame_path_set_rule_snaplen(struct frame_path *p, const uint32_t *snaplen, unsigned int n)
+void frame_path_set_rules(struct frame_path *p, const struct vpncap_ruleset *rules)
 {
 	unsigned int i;
 
 	for (i = 0; i < VPNCAP_MAX_RULES; i++)
-		atomic_store_explicit(&p->rule_snaplen[i], i < n ? snaplen[i] : 0,
+		atomic_store_explicit(&p->rule_snaplen[i],
+				      i < rules->count ? rules->rules[i].snaplen : 0,
 				      memory_order_relaxed);
 }
 

@@ -84,7 +84,7 @@ struct frame_out {
 void frame_path_init(struct frame_path *p, const struct capture_opts *o, struct realtime *rt);
 void frame_path_destroy(struct frame_path *p);
 /* A reload's filters: their snaplens apply from the next frame. */
-void frame_path_set_rule_snaplen(struct frame_path *p, const uint32_t *snaplen, unsigned int n);
+void frame_path_set_rules(struct frame_path *p, const struct vpncap_ruleset *rules);
 /* --count reached: every frame from now on goes to after_count. */
 int frame_path_count_reached(struct frame_path *p);
 

@@ -76,12 +76,12 @@ static void consume(struct fixture *f, const struct frame_rec *rec)
 static void test_caplen_capture_and_filter_snaplen(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t snaplens[VPNCAP_MAX_RULES] = { [3] = 100 };
+	static struct vpncap_ruleset rules = { .count = 4, .rules[3].snaplen = 100 };
 	struct captured c;
 	const struct frame_rec *rec;
 
 	f->path.snaplen = 1500;
-	frame_path_set_rule_snaplen(&f->path, snaplens, VPNCAP_MAX_RULES);
+	frame_path_set_rules(&f->path, &rules);
 	c = frame_of(f, 1800, 0);
 	rec = put_and_take(f, &c);
 	assert_non_null(rec);
