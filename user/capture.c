@@ -1055,6 +1055,11 @@ static void build_snapshot(struct capture_session *s, int running, struct counte
 	for (i = 0; i < snap->n_ifaces; i++) {
 		snap->ifaces[i].in = s->totals[i].hook;
 		snap->ifaces[i].out = s->totals[i].egress;
+		snap->ifaces[i].stamped = (struct counters_stamps){
+			.hook = s->totals[i].ts_from_hook,
+			.batch = s->totals[i].ts_from_batch,
+			.hardware = s->totals[i].ts_from_hw,
+		};
 	}
 	snprintf(snap->capture, sizeof(snap->capture), "%s", s->tag);
 	snap->pid = (long)getpid();

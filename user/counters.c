@@ -71,6 +71,7 @@ static const struct {
 	{ "vpncap_hook_truncated_total", offsetof(struct vpncap_counters, truncated), "Copies cut at 64 KiB below the snaplen." },
 	{ "vpncap_hook_fragments_total", offsetof(struct vpncap_counters, fragments), "Later IP fragments matched through their first fragment." },
 	{ "vpncap_hook_early_fragments_total", offsetof(struct vpncap_counters, early_fragments), "IP fragments matched ahead of their first fragment." },
+	{ "vpncap_hook_hw_stamped_total", offsetof(struct vpncap_counters, hw_stamped), "Matched frames the NIC gave a receive stamp (XDP RX metadata, device-bound program)." },
 };
 #define N_HOOK_METRICS (sizeof(hook_metrics) / sizeof(hook_metrics[0]))
 
@@ -133,6 +134,34 @@ static void iface_labels(FILE *f, const struct counters_snapshot *s,
 	put_label(f, "interface", ci->name, 0);
 }
 
+/* Timestamp sources by label value, for writing and reading alike. */
+static const struct {
+	const char *source;
+	size_t off;
+} stamp_sources[] = {
+	{ "hook", offsetof(struct counters_stamps, hook) },
+	{ "batch", offsetof(struct counters_stamps, batch) },
+	{ "hardware", offsetof(struct counters_stamps, hardware) },
+};
+#define N_STAMP_SOURCES (sizeof(stamp_sources) / sizeof(stamp_sources[0]))
+#define STAMPS_METRIC "vpncap_frames_timestamped_total"
+
+static void write_stamps(FILE *f, const struct counters_snapshot *s)
+{
+	unsigned int i, k;
+
+	put_header(f, STAMPS_METRIC, "counter",
+		   "Frames by the source of their timestamp: hook (XDP or TC hook), batch (one clock reading per batch, no metadata), hardware (the NIC's, XDP RX metadata).");
+	for (i = 0; i < s->n_ifaces; i++)
+		for (k = 0; k < N_STAMP_SOURCES; k++) {
+			fputs(STAMPS_METRIC "{", f);
+			iface_labels(f, s, &s->ifaces[i]);
+			put_label(f, "source", stamp_sources[k].source, 0);
+			fprintf(f, "} %llu\n", (unsigned long long)*(const uint64_t *)
+				((const char *)&s->ifaces[i].stamped + stamp_sources[k].off));
+		}
+}
+
 static void write_ifaces(FILE *f, const struct counters_snapshot *s)
 {
 	unsigned int i, m, d;
@@ -169,6 +198,7 @@ static void write_ifaces(FILE *f, const struct counters_snapshot *s)
 		iface_labels(f, s, &s->ifaces[i]);
 		fprintf(f, "} %llu\n", (unsigned long long)s->ifaces[i].queue_full);
 	}
+	write_stamps(f, s);
 }
 
 static const struct {
@@ -433,6 +463,16 @@ static struct counters_queue *queue_of(struct counters_iface *ci, const char *id
 	return &ci->queues[ci->n_queues++];
 }
 
+static uint64_t *stamp_field(struct counters_iface *ci, const char *source)
+{
+	unsigned int k;
+
+	for (k = 0; k < N_STAMP_SOURCES; k++)
+		if (!strcmp(source, stamp_sources[k].source))
+			return (uint64_t *)((char *)&ci->stamped + stamp_sources[k].off);
+	return NULL;    /* a source of a newer writer */
+}
+
 static uint64_t *writer_field(struct counters_snapshot *s, const char *name, const char *reason)
 {
 	if (!strcmp(name, "vpncap_written_frames_total"))
@@ -472,6 +512,8 @@ static uint64_t *field_of(struct counters_snapshot *s, const struct sample *sm)
 		return &ci->ring_taken;
 	if (ci && !strcmp(sm->name, "vpncap_writer_queue_full_total"))
 		return &ci->queue_full;
+	if (ci && !strcmp(sm->name, STAMPS_METRIC))
+		return stamp_field(ci, label(sm, "source"));
 	if (!strcmp(sm->name, "vpncap_filter_hits_total") && s->n_filters < COUNTERS_MAX_FILTERS) {
 		snprintf(s->filters[s->n_filters].name, COUNTERS_NAME_MAX, "%s", label(sm, "filter"));
 		return &s->filters[s->n_filters++].hits;

@@ -35,6 +35,17 @@ struct counters_queue {
 	uint64_t fill_ring_empty;       /* rx_fill_ring_empty_descs (events, not frames) */
 };
 
+/*
+ * Frames by where their timestamp came from. A frame is stamped once, just
+ * before the writer queue (or the view, without -w) takes or refuses it:
+ * hook + batch + hardware = frames handed on + writer queue full.
+ */
+struct counters_stamps {
+	uint64_t hook;                  /* taken at the XDP or TC hook */
+	uint64_t batch;                 /* one clock reading per batch (no metadata) */
+	uint64_t hardware;              /* the NIC's receive stamp (XDP RX metadata) */
+};
+
 struct counters_iface {
 	char name[IF_NAMESIZE];
 	char mode[16];                  /* "bypass" or "inline" */
@@ -42,6 +53,7 @@ struct counters_iface {
 	struct vpncap_counters out;     /* TC egress hook: transmitted frames */
 	uint64_t ring_taken;            /* records taken off the BPF ring buffer */
 	uint64_t queue_full;            /* frames the writer queue had no room for */
+	struct counters_stamps stamped;
 	unsigned int n_queues;
 	struct counters_queue queues[COUNTERS_MAX_QUEUES];
 };

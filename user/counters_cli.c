@@ -38,9 +38,11 @@ static const char counters_usage[] =
 	"af_xdp_ring_full, queue_full, disk_full, min_free, write_error,\n"
 	"after_count, holds}, filters [{name, hits}], interfaces [{name, mode, in\n"
 	"{seen, matched, passed, dropped, redirected, no_socket, copied,\n"
-	"ring_full, truncated, fragments, early_fragments}, out {...}, ring_taken,\n"
-	"queue_full, queues [{queue, taken, af_xdp_no_buffer, af_xdp_ring_full,\n"
-	"fill_ring_empty}]}].\n";
+	"ring_full, truncated, fragments, early_fragments, hw_stamped}, out {...},\n"
+	"ring_taken, queue_full, timestamps {hook, batch, hardware}, queues [{queue,\n"
+	"taken, af_xdp_no_buffer, af_xdp_ring_full, fill_ring_empty}]}].\n"
+	"timestamps: frames stamped at the hook, once per batch (no metadata), or by\n"
+	"the NIC; hw_stamped: matched frames the NIC gave a stamp at the hook.\n";
 
 /* ---- text ----------------------------------------------------------------- */
 
@@ -65,6 +67,9 @@ static void print_iface(FILE *f, const struct counters_iface *ci)
 		print_hook(f, "transmitted", &ci->out);
 	fprintf(f, "    ring buffer: taken %llu; writer queue full %llu\n",
 		(unsigned long long)ci->ring_taken, (unsigned long long)ci->queue_full);
+	fprintf(f, "    timestamps: hook %llu, batch %llu, hardware %llu (the nic stamped %llu at the hook)\n",
+		(unsigned long long)ci->stamped.hook, (unsigned long long)ci->stamped.batch,
+		(unsigned long long)ci->stamped.hardware, (unsigned long long)ci->in.hw_stamped);
 	for (q = 0; q < ci->n_queues; q++)
 		fprintf(f, "    queue %-4u taken %llu, af_xdp no buffer %llu, rx ring full %llu, fill ring empty %llu\n",
 			ci->queues[q].id, (unsigned long long)ci->queues[q].taken,
@@ -136,7 +141,8 @@ static void json_hook(FILE *f, const char *key, const struct vpncap_counters *c)
 	JU(f, "ring_full", c->ring_full); fputc(',', f);
 	JU(f, "truncated", c->truncated); fputc(',', f);
 	JU(f, "fragments", c->fragments); fputc(',', f);
-	JU(f, "early_fragments", c->early_fragments);
+	JU(f, "early_fragments", c->early_fragments); fputc(',', f);
+	JU(f, "hw_stamped", c->hw_stamped);
 	fputc('}', f);
 }
 
@@ -155,7 +161,11 @@ static void json_iface(FILE *f, const struct counters_iface *ci)
 	fputc(',', f);
 	JU(f, "ring_taken", ci->ring_taken); fputc(',', f);
 	JU(f, "queue_full", ci->queue_full);
-	fputs(",\"queues\":[", f);
+	fputs(",\"timestamps\":{", f);
+	JU(f, "hook", ci->stamped.hook); fputc(',', f);
+	JU(f, "batch", ci->stamped.batch); fputc(',', f);
+	JU(f, "hardware", ci->stamped.hardware);
+	fputs("},\"queues\":[", f);
 	for (q = 0; q < ci->n_queues; q++) {
 		const struct counters_queue *cq = &ci->queues[q];
 

@@ -4,15 +4,14 @@
 #include "capture.h"
 #include "iface.h"
 #include "log.h"
+#include "netdev_genl.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
-#include <linux/genetlink.h>
 #include <linux/if_packet.h>
-#include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #ifndef IFF_LOWER_UP
@@ -29,13 +27,6 @@
 #ifndef IFF_DORMANT
 #define IFF_DORMANT 0x20000
 #endif
-
-/* The netdev family (include/uapi/linux/netdev.h, Linux 6.3); older headers lack it. */
-#define NETDEV_FAMILY "netdev"
-#define NETDEV_DEV_GET 1
-#define NETDEV_A_IFINDEX 1
-#define NETDEV_A_XDP_FEATURES 3
-#define NETDEV_A_XDP_ZC_MAX_SEGS 4
 
 #define LOCK_DIR "/run/vpncap"
 #define VPNCAP_PROG "vpncap_xdp"
@@ -49,7 +40,9 @@ const char list_usage[] =
 	"name, driver, MAC, state, MTU, RX queues, whether a vpncap capture runs on\n"
 	"it, IPv4 and IPv6 addresses, then which XDP modes it can take (native needs\n"
 	"driver support, read from the kernel on Linux 6.3 and later; skb always\n"
-	"works), whether AF_XDP zero-copy is possible, and the XDP programs attached\n"
+	"works), whether AF_XDP zero-copy is possible, the XDP RX metadata the driver\n"
+	"hands a device-bound program (timestamp, hash, vlan-tag; Linux 6.8 and\n"
+	"later: --timestamps needs timestamp), and the XDP programs attached\n"
 	"(vpncap's own is vpncap_xdp, libxdp's dispatcher xdp_dispatcher). Without\n"
 	"root, program names and captures may show as unknown.\n"
 	"\n"
@@ -310,6 +303,19 @@ static void zero_copy_text(const struct list_entry *e, char *buf, size_t len)
 		snprintf(buf, len, "zero-copy no");
 }
 
+/* What --timestamps can get from the driver: the NIC's receive stamp needs "timestamp". */
+static void rx_metadata_text(const struct list_entry *e, char *buf, size_t len)
+{
+	char words[64];
+
+	if (!e->rx_meta_known) {
+		snprintf(buf, len, "rx metadata unknown (kernel < 6.8)");
+		return;
+	}
+	netdev_rx_meta_words(e->rx_metadata, words, sizeof(words));
+	snprintf(buf, len, "rx metadata: %s", words[0] ? words : "none");
+}
+
 static void prog_text(const struct list_prog *p, char *buf, size_t len)
 {
 	const char *owner = list_prog_owner(p);
@@ -349,7 +355,7 @@ static void print_parts(FILE *f, int indent, char parts[][200], int n)
 
 static void print_xdp_line(FILE *f, const struct list_entry *e, int indent)
 {
-	char parts[5][200];
+	char parts[6][200];
 	int n = 0, i;
 
 	snprintf(parts[n], sizeof(parts[n]), "xdp: ");
@@ -362,6 +368,8 @@ static void print_xdp_line(FILE *f, const struct list_entry *e, int indent)
 		snprintf(parts[n++], sizeof(parts[0]), "no program");
 	for (i = 0; e->progs_known && i < e->n_progs; i++)
 		prog_text(&e->progs[i], parts[n++], sizeof(parts[0]));
+	/* Last: what is attached stays on the "xdp:" line, this part wraps first. */
+	rx_metadata_text(e, parts[n++], sizeof(parts[0]));
 	print_parts(f, indent, parts, n);
 }
 
@@ -741,215 +749,38 @@ static int read_capturing(unsigned long netns, const char *ifname)
 	return busy;
 }
 
-/* ---- XDP features: the netdev generic netlink family (Linux 6.3) ---------- */
+/* ---- XDP features and RX metadata: the netdev family (Linux 6.3, 6.8) -------- */
 
-struct genl_req {
-	struct nlmsghdr nh;
-	struct genlmsghdr gh;
-	char attrs[64];
-};
-
-#define NL_BUF_SIZE 65536
-
-static int nl_open(void)
+static void store_dev(void *ctx, const struct netdev_dev *d)
 {
-	struct timeval tv = { .tv_sec = 2 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-
-	if (fd < 0)
-		return -errno;
-	/* The kernel answers at once; the timeout only guards against a bug. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static void genl_req_init(struct genl_req *r, uint16_t family, uint8_t cmd, uint16_t flags,
-			  uint32_t seq)
-{
-	memset(r, 0, sizeof(*r));
-	r->nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	r->nh.nlmsg_type = family;
-	r->nh.nlmsg_flags = NLM_F_REQUEST | flags;
-	r->nh.nlmsg_seq = seq;
-	r->gh.cmd = cmd;
-	r->gh.version = 1;
-}
-
-static void genl_put_string(struct genl_req *r, uint16_t type, const char *s)
-{
-	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
-	size_t len = strlen(s) + 1;
-
-	a->nla_type = type;
-	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
-	memcpy((char *)a + NLA_HDRLEN, s, len);
-	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + NLA_ALIGN(a->nla_len);
-}
-
-/*
- * Called for each attribute of a reply message, then once with type 0
- * (NLA_UNSPEC, never a real attribute) when the message ends.
- */
-typedef void (*attr_fn)(void *ctx, uint16_t type, const void *data, size_t len);
-
-static void for_each_attr(const struct nlmsghdr *h, attr_fn fn, void *ctx)
-{
-	const char *p = (const char *)NLMSG_DATA(h) + GENL_HDRLEN;
-	long rem = (long)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-
-	while (rem >= NLA_HDRLEN) {
-		const struct nlattr *a = (const struct nlattr *)p;
-
-		if (a->nla_len < NLA_HDRLEN || a->nla_len > rem)
-			break;
-		fn(ctx, a->nla_type & NLA_TYPE_MASK, p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN);
-		rem -= NLA_ALIGN(a->nla_len);
-		p += NLA_ALIGN(a->nla_len);
-	}
-	fn(ctx, 0, NULL, 0);
-}
-
-/*
- * Send one request and feed every reply message to fn until the answer is
- * complete (the ACK of a single request, NLMSG_DONE of a dump). 0 or -errno.
- */
-static int genl_talk(int fd, struct genl_req *r, attr_fn fn, void *ctx)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	int dump = !!(r->nh.nlmsg_flags & NLM_F_DUMP);
-	char *buf = malloc(NL_BUF_SIZE);
-	int ret = -EIO;
-
-	if (!buf)
-		return -ENOMEM;
-	r->nh.nlmsg_flags |= NLM_F_ACK;
-	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t got = recv(fd, buf, NL_BUF_SIZE, 0);
-		struct nlmsghdr *h;
-		int len = (int)got;
-
-		if (got < 0) {
-			ret = -errno;
-			goto out;
-		}
-		/* NLMSG_OK() spelled out: it compares an int with a __u32. */
-		for (h = (struct nlmsghdr *)buf;
-		     len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && (int)h->nlmsg_len <= len;
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != r->nh.nlmsg_seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				ret = 0;
-				goto out;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					goto out;
-				ret = e->error;
-				/* A dump ends with DONE; its ACK (0) may come first or not at all. */
-				if (ret || !dump)
-					goto out;
-				continue;
-			}
-			if (h->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN))
-				for_each_attr(h, fn, ctx);
-		}
-	}
-out:
-	free(buf);
-	return ret;
-}
-
-static void family_id_attr(void *ctx, uint16_t type, const void *data, size_t len)
-{
-	if (type == CTRL_ATTR_FAMILY_ID && len >= sizeof(uint16_t))
-		memcpy(ctx, data, sizeof(uint16_t));
-}
-
-/* The id of a generic netlink family; -ENOENT when the kernel lacks it. */
-static int genl_family(int fd, const char *name)
-{
-	struct genl_req r;
-	uint16_t id = 0;
-	int ret;
-
-	genl_req_init(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, 1);
-	genl_put_string(&r, CTRL_ATTR_FAMILY_NAME, name);
-	ret = genl_talk(fd, &r, family_id_attr, &id);
-	if (ret)
-		return ret;
-	return id ? id : -ENOENT;
-}
-
-/* One device of the dump (one message): its attributes, stored at its end. */
-struct dev_features {
-	struct entries *l;
-	uint32_t ifindex;
-	uint64_t features;
-	uint32_t zc_max_segs;
-	int have_features;
-};
-
-static void store_dev(struct dev_features *d)
-{
+	struct entries *l = ctx;
 	size_t i;
 
-	for (i = 0; d->have_features && i < d->l->n; i++) {
-		if (d->l->e[i].ifindex != (int)d->ifindex)
+	for (i = 0; i < l->n; i++) {
+		struct list_entry *e = &l->e[i];
+
+		if (e->ifindex != (int)d->ifindex)
 			continue;
-		d->l->e[i].features_known = 1;
-		d->l->e[i].xdp_features = d->features;
-		d->l->e[i].zc_max_segs = d->zc_max_segs;
-	}
-	d->ifindex = 0;
-	d->features = 0;
-	d->zc_max_segs = 0;
-	d->have_features = 0;
-}
-
-static void dev_attr(void *ctx, uint16_t type, const void *data, size_t len)
-{
-	struct dev_features *d = ctx;
-
-	if (type == 0) {
-		store_dev(d);
-	} else if (type == NETDEV_A_IFINDEX && len >= 4) {
-		memcpy(&d->ifindex, data, 4);
-	} else if (type == NETDEV_A_XDP_FEATURES && len >= 8) {
-		memcpy(&d->features, data, 8);
-		d->have_features = 1;
-	} else if (type == NETDEV_A_XDP_ZC_MAX_SEGS && len >= 4) {
-		memcpy(&d->zc_max_segs, data, 4);
+		e->features_known = d->has_xdp_features;
+		e->xdp_features = d->xdp_features;
+		e->zc_max_segs = d->zc_max_segs;
+		e->rx_meta_known = d->has_rx_metadata;
+		e->rx_metadata = d->rx_metadata;
 	}
 }
 
 /*
- * Fill features_known/xdp_features/zc_max_segs of every entry the kernel
- * reports. Before Linux 6.3 there is no netdev family: nothing is filled.
+ * Fill the XDP features and RX metadata of every entry the kernel reports.
+ * Before Linux 6.3 there is no netdev family: nothing is filled.
  */
 static void read_xdp_features(struct entries *l)
 {
-	struct dev_features d = { .l = l };
-	struct genl_req r;
-	int fd = nl_open(), family;
+	int ret = netdev_dump(store_dev, l);
 
-	if (fd < 0)
-		return;
-	family = genl_family(fd, NETDEV_FAMILY);
-	if (family > 0) {
-		genl_req_init(&r, (uint16_t)family, NETDEV_DEV_GET, NLM_F_DUMP, 2);
-		if (genl_talk(fd, &r, dev_attr, &d))
-			log_debug("netdev family: the device dump failed");
-	} else {
+	if (ret == -ENOENT)
 		log_debug("no netdev generic netlink family (kernel < 6.3): XDP features unknown");
-	}
-	close(fd);
+	else if (ret)
+		log_debug("netdev family: the device dump failed: %s", strerror(-ret));
 }
 
 /* ---- attached XDP programs (bpf_xdp_query, bpf()) ----------------------------- */

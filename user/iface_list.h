@@ -4,8 +4,8 @@
  * a capture needs to know about it (driver, queues, addresses, which XDP
  * modes it can take, what is attached, whether vpncap captures on it).
  *
- * Gathering talks to the kernel (getifaddrs, ethtool, generic netlink,
- * bpf()); printing is pure and works on an array of struct list_entry, so
+ * Gathering talks to the kernel (getifaddrs, ethtool, generic netlink
+ * through netdev_genl.c, bpf()); printing is pure and works on an array of struct list_entry, so
  * the table and the JSON are tested from fixed data.
  */
 #ifndef VPNCAP_IFACE_LIST_H
@@ -53,6 +53,8 @@ struct list_entry {
 	int features_known;          /* 0 before Linux 6.3 (no netdev family) */
 	uint64_t xdp_features;       /* LIST_XDP_* */
 	uint32_t zc_max_segs;
+	int rx_meta_known;           /* 0 before Linux 6.8 (no xdp-rx-metadata-features) */
+	uint64_t rx_metadata;        /* NETDEV_RX_META_* (netdev_genl.h) */
 	int progs_known;             /* 0 when bpf_xdp_query failed */
 	struct list_prog progs[3];
 	int n_progs;

@@ -448,25 +448,11 @@ static const char *hw_attach_hint(int err)
  * driver accepts it (EINVAL: try without, as for the plain program).
  * 0, or -errno with c->ts_reason saying who refused.
  */
-static int attach_hw_timestamps(struct classifier *c, enum xdp_mode_choice want)
+static int attach_hw_timestamps(struct classifier *c)
 {
 	const char *stage;
-	struct utsname u;
 	int ret;
 
-	if (want == XDP_MODE_CHOICE_SKB) {
-		snprintf(c->ts_reason, sizeof(c->ts_reason),
-			 "generic (skb) XDP cannot run a device-bound program (--xdp-mode skb)");
-		return -EOPNOTSUPP;
-	}
-	if (!kernel_has_rx_timestamp_kfunc()) {
-		if (uname(&u))
-			snprintf(u.release, sizeof(u.release), "?");
-		snprintf(c->ts_reason, sizeof(c->ts_reason),
-			 "kernel %s has no XDP RX metadata kfuncs (Linux 6.3 or later needed)",
-			 u.release);
-		return -EOPNOTSUPP;
-	}
 	ret = hw_load_and_attach(c, 1, &stage);
 	if (ret == -EINVAL) {
 		log_debug("%s: multi-buffer device-bound program refused at %s; trying without",
@@ -487,6 +473,72 @@ static int attach_hw_timestamps(struct classifier *c, enum xdp_mode_choice want)
 	log_info("%s: hardware receive timestamps: device-bound XDP program attached alone in native mode (other XDP programs cannot share the hook)",
 		 c->ifname);
 	return 0;
+}
+
+struct ts_plan classifier_ts_plan(enum ts_choice want, enum xdp_mode_choice xdp_mode,
+				  int have_kfuncs, enum netdev_rx_ts driver)
+{
+	enum ts_why why = TS_WHY_NONE;
+
+	if (want == TS_CHOICE_SOFTWARE)
+		return (struct ts_plan){ TS_PLAIN, TS_WHY_SOFTWARE };
+	if (xdp_mode == XDP_MODE_CHOICE_SKB)
+		why = TS_WHY_SKB_MODE;
+	else if (!have_kfuncs)
+		why = TS_WHY_NO_KFUNCS;
+	/* Unknown (before 6.8) is tried: the driver's refusal then says no. */
+	else if (driver == NETDEV_RX_TS_NO)
+		why = TS_WHY_DRIVER;
+	if (why == TS_WHY_NONE)
+		return (struct ts_plan){ TS_TRY_DEVICE_BOUND, TS_WHY_NONE };
+	return (struct ts_plan){ want == TS_CHOICE_HARDWARE ? TS_FAIL : TS_PLAIN, why };
+}
+
+/*
+ * The facts the plan needs, asked only when it can still depend on them:
+ * vmlinux BTF is megabytes to parse.
+ */
+static struct ts_plan plan_timestamps(const struct classifier *c, enum xdp_mode_choice xdp_mode)
+{
+	enum netdev_rx_ts driver = NETDEV_RX_TS_UNKNOWN;
+	int kfuncs = 0;
+
+	if (c->ts_want != TS_CHOICE_SOFTWARE && xdp_mode != XDP_MODE_CHOICE_SKB) {
+		kfuncs = kernel_has_rx_timestamp_kfunc();
+		if (kfuncs)
+			driver = netdev_rx_timestamp(c->ifindex);
+	}
+	return classifier_ts_plan(c->ts_want, xdp_mode, kfuncs, driver);
+}
+
+static void set_ts_reason(struct classifier *c, enum ts_why why)
+{
+	struct utsname u;
+
+	switch (why) {
+	case TS_WHY_SOFTWARE:
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "software timestamps requested (--timestamps software)");
+		break;
+	case TS_WHY_SKB_MODE:
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "generic (skb) XDP cannot run a device-bound program (--xdp-mode skb)");
+		break;
+	case TS_WHY_NO_KFUNCS:
+		if (uname(&u))
+			snprintf(u.release, sizeof(u.release), "?");
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "kernel %s has no XDP RX metadata kfuncs (Linux 6.3 or later needed)",
+			 u.release);
+		break;
+	case TS_WHY_DRIVER:
+		snprintf(c->ts_reason, sizeof(c->ts_reason),
+			 "the driver does not offer XDP RX timestamps (netdev xdp-rx-metadata-features)");
+		break;
+	case TS_WHY_NONE:
+		c->ts_reason[0] = '\0';
+		break;
+	}
 }
 
 /* The plain program through libxdp; multi-buffer aware where the driver accepts it. */
@@ -518,24 +570,26 @@ static int attach_plain(struct classifier *c, enum xdp_mode_choice want,
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 		      char *err, size_t errlen)
 {
-	int ret;
+	struct ts_plan plan = plan_timestamps(c, want);
+	int ret = -EOPNOTSUPP;
 
-	if (c->ts_want == TS_CHOICE_SOFTWARE) {
-		snprintf(c->ts_reason, sizeof(c->ts_reason),
-			 "software timestamps requested (--timestamps software)");
-		return attach_plain(c, want, err, errlen);
+	set_ts_reason(c, plan.why);
+	if (plan.action == TS_TRY_DEVICE_BOUND) {
+		ret = attach_hw_timestamps(c);
+		if (!ret)
+			return 0;
+		if (c->ts_want == TS_CHOICE_HARDWARE)
+			plan.action = TS_FAIL;
 	}
-	ret = attach_hw_timestamps(c, want);
-	if (!ret)
-		return 0;
-	if (c->ts_want == TS_CHOICE_HARDWARE) {
+	if (plan.action == TS_FAIL) {
 		err_set(err, errlen, "%s: hardware timestamps unavailable: %s", c->ifname,
 			c->ts_reason);
 		return ret;
 	}
 	/* auto: not a fault; the file header says why, -v says it here. */
-	log_debug("%s: hardware timestamps unavailable (%s); using software timestamps taken at the XDP hook",
-		  c->ifname, c->ts_reason);
+	if (c->ts_want == TS_CHOICE_AUTO)
+		log_debug("%s: hardware timestamps unavailable (%s); using software timestamps taken at the XDP hook",
+			  c->ifname, c->ts_reason);
 	return attach_plain(c, want, err, errlen);
 }
 

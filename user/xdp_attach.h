@@ -14,6 +14,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli_capture.h"
+#include "netdev_genl.h"
 #include "tc_egress.h"
 #include "vpncap/abi.h"
 
@@ -92,12 +93,41 @@ int classifier_set_xsk_sg(struct classifier *c, int on);
 /*
  * Where frame timestamps come from; call before classifier_attach().
  * TS_CHOICE_AUTO: try the device-bound program that reads the NIC's receive
- * stamp; if the kernel (< 6.3) or the driver refuses it, log one line and
- * attach the plain program. TS_CHOICE_HARDWARE: that refusal fails the
- * attach. TS_CHOICE_SOFTWARE: the plain program only. After the attach,
+ * stamp unless the driver says it has none (Linux 6.8+); if the kernel
+ * (< 6.3) or the driver refuses it, log one line and attach the plain
+ * program. TS_CHOICE_HARDWARE: any of that fails the attach.
+ * TS_CHOICE_SOFTWARE: the plain program only. After the attach,
  * c->hw_timestamps and c->ts_reason say what was chosen.
  */
 void classifier_set_timestamps(struct classifier *c, enum ts_choice want);
+
+/* Why the device-bound program is not tried; TS_WHY_NONE: it is. */
+enum ts_why {
+	TS_WHY_NONE,
+	TS_WHY_SOFTWARE,        /* --timestamps software */
+	TS_WHY_SKB_MODE,        /* --xdp-mode skb: generic XDP runs no device-bound program */
+	TS_WHY_NO_KFUNCS,       /* kernel < 6.3 */
+	TS_WHY_DRIVER,          /* the driver's xdp-rx-metadata-features lack timestamp */
+};
+
+enum ts_action {
+	TS_TRY_DEVICE_BOUND,    /* then, with auto, the plain program if it is refused */
+	TS_PLAIN,
+	TS_FAIL,                /* --timestamps hardware that cannot be had */
+};
+
+struct ts_plan {
+	enum ts_action action;
+	enum ts_why why;
+};
+
+/*
+ * What classifier_attach() does about timestamps before it touches the
+ * interface, from the choice, --xdp-mode, whether the kernel has the RX
+ * metadata kfuncs and what the driver says. Pure.
+ */
+struct ts_plan classifier_ts_plan(enum ts_choice want, enum xdp_mode_choice xdp_mode,
+				  int have_kfuncs, enum netdev_rx_ts driver);
 
 /* Attach: native first with AUTO, then SKB (hardware timestamps: native only). */
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,

@@ -14,9 +14,16 @@
  * Whatever a driver answers, the flag must be set exactly when hw_ns is
  * non-zero, and hw_stamped must count exactly the flagged frames.
  *
- * The fallback: the namespace's own loopback device has no native XDP and
- * refuses a device-bound program, so auto must attach the plain program
- * with a reason, and hardware must fail with that reason.
+ * Asking the driver first: on Linux 6.8+ the netdev family says veth offers
+ * the RX timestamp (so auto still loads the device-bound program) and the
+ * namespace's own loopback offers none (so auto attaches the plain program
+ * without trying, and hardware fails, with that reason). Before 6.8 nobody
+ * knows, and loopback refuses the device-bound program instead. A driver
+ * that offers the stamp can still refuse the attach (another program holds
+ * the hook): hardware then fails with the driver's refusal.
+ *
+ * The decision itself is a pure function, tested first on every branch
+ * (no root needed for that group).
  *
  * Needs root and Linux 6.3+ (skipped otherwise).
  */
@@ -39,6 +46,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
+
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
@@ -49,6 +58,7 @@
 #include <xdp/xsk.h>
 
 #include "log.h"
+#include "netdev_genl.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "vpncap_classifier_hwts.skel.h"
@@ -65,9 +75,14 @@ static struct {
 	unsigned int n;
 } got;
 
+#define DRIVER_REASON \
+	"the driver does not offer XDP RX timestamps (netdev xdp-rx-metadata-features)"
+
 /* The classifier of the running test; closed by teardown even when a test fails. */
 static struct classifier cur;
 static int cur_open;
+/* Another program holding CAPT's hook in native mode, detached by teardown. */
+static int other_prog_fd = -1;
 
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -96,6 +111,84 @@ static int kernel_has_kfunc(void)
 	btf__free(vmlinux);
 	return found;
 }
+
+/* The running kernel is major.minor or later. */
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma, mi;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* ---- the decision, pure ------------------------------------------------------ */
+
+static void test_ts_plan_cases(void **state)
+{
+	static const struct {
+		const char *name;
+		enum ts_choice want;
+		enum xdp_mode_choice xdp_mode;
+		int kfuncs;
+		enum netdev_rx_ts driver;
+		enum ts_action action;
+		enum ts_why why;
+	} cases[] = {
+		{ "software asks nothing", TS_CHOICE_SOFTWARE, XDP_MODE_CHOICE_AUTO, 1, NETDEV_RX_TS_YES, TS_PLAIN, TS_WHY_SOFTWARE },
+		{ "software in skb mode", TS_CHOICE_SOFTWARE, XDP_MODE_CHOICE_SKB, 0, NETDEV_RX_TS_NO, TS_PLAIN, TS_WHY_SOFTWARE },
+		{ "auto, skb mode", TS_CHOICE_AUTO, XDP_MODE_CHOICE_SKB, 1, NETDEV_RX_TS_YES, TS_PLAIN, TS_WHY_SKB_MODE },
+		{ "hardware, skb mode", TS_CHOICE_HARDWARE, XDP_MODE_CHOICE_SKB, 1, NETDEV_RX_TS_YES, TS_FAIL, TS_WHY_SKB_MODE },
+		{ "auto, kernel < 6.3", TS_CHOICE_AUTO, XDP_MODE_CHOICE_AUTO, 0, NETDEV_RX_TS_UNKNOWN, TS_PLAIN, TS_WHY_NO_KFUNCS },
+		{ "hardware, kernel < 6.3", TS_CHOICE_HARDWARE, XDP_MODE_CHOICE_NATIVE, 0, NETDEV_RX_TS_UNKNOWN, TS_FAIL, TS_WHY_NO_KFUNCS },
+		{ "auto, the driver says no", TS_CHOICE_AUTO, XDP_MODE_CHOICE_AUTO, 1, NETDEV_RX_TS_NO, TS_PLAIN, TS_WHY_DRIVER },
+		{ "auto native, the driver says no", TS_CHOICE_AUTO, XDP_MODE_CHOICE_NATIVE, 1, NETDEV_RX_TS_NO, TS_PLAIN, TS_WHY_DRIVER },
+		{ "hardware, the driver says no", TS_CHOICE_HARDWARE, XDP_MODE_CHOICE_AUTO, 1, NETDEV_RX_TS_NO, TS_FAIL, TS_WHY_DRIVER },
+		{ "auto, the driver says yes", TS_CHOICE_AUTO, XDP_MODE_CHOICE_AUTO, 1, NETDEV_RX_TS_YES, TS_TRY_DEVICE_BOUND, TS_WHY_NONE },
+		{ "hardware native, the driver says yes", TS_CHOICE_HARDWARE, XDP_MODE_CHOICE_NATIVE, 1, NETDEV_RX_TS_YES, TS_TRY_DEVICE_BOUND, TS_WHY_NONE },
+		{ "auto, kernel 6.3 to 6.7: unknown is tried", TS_CHOICE_AUTO, XDP_MODE_CHOICE_AUTO, 1, NETDEV_RX_TS_UNKNOWN, TS_TRY_DEVICE_BOUND, TS_WHY_NONE },
+		{ "hardware, unknown is tried", TS_CHOICE_HARDWARE, XDP_MODE_CHOICE_AUTO, 1, NETDEV_RX_TS_UNKNOWN, TS_TRY_DEVICE_BOUND, TS_WHY_NONE },
+		{ "skb mode before the driver's no", TS_CHOICE_HARDWARE, XDP_MODE_CHOICE_SKB, 1, NETDEV_RX_TS_NO, TS_FAIL, TS_WHY_SKB_MODE },
+		{ "no kfuncs before the driver's no", TS_CHOICE_AUTO, XDP_MODE_CHOICE_AUTO, 0, NETDEV_RX_TS_NO, TS_PLAIN, TS_WHY_NO_KFUNCS },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ts_plan p = classifier_ts_plan(cases[i].want, cases[i].xdp_mode,
+						      cases[i].kfuncs, cases[i].driver);
+
+		if (p.action != cases[i].action || p.why != cases[i].why)
+			fail_msg("%s: action %d why %d, expected %d %d", cases[i].name, p.action,
+				 p.why, cases[i].action, cases[i].why);
+	}
+}
+
+/* Every input: the device-bound program is tried exactly when nothing rules it out. */
+static void test_ts_plan_all_inputs(void **state)
+{
+	int want, mode, kfuncs, driver;
+
+	(void)state;
+	for (want = TS_CHOICE_AUTO; want <= TS_CHOICE_SOFTWARE; want++)
+		for (mode = XDP_MODE_CHOICE_AUTO; mode <= XDP_MODE_CHOICE_SKB; mode++)
+			for (kfuncs = 0; kfuncs <= 1; kfuncs++)
+				for (driver = NETDEV_RX_TS_UNKNOWN; driver <= NETDEV_RX_TS_YES; driver++) {
+					struct ts_plan p = classifier_ts_plan(want, mode, kfuncs, driver);
+					int ruled_out = want == TS_CHOICE_SOFTWARE ||
+							mode == XDP_MODE_CHOICE_SKB || !kfuncs ||
+							driver == NETDEV_RX_TS_NO;
+
+					assert_int_equal(p.action == TS_TRY_DEVICE_BOUND, !ruled_out);
+					assert_int_equal(p.why == TS_WHY_NONE, !ruled_out);
+					/* Only an insistence on hardware makes the attach fail. */
+					assert_int_equal(p.action == TS_FAIL,
+							 ruled_out && want == TS_CHOICE_HARDWARE);
+				}
+}
+
+/* ---- on veth and loopback ------------------------------------------------------ */
 
 static int group_setup(void **state)
 {
@@ -128,6 +221,11 @@ static int close_classifier(void **state)
 	if (cur_open)
 		classifier_close(&cur);
 	cur_open = 0;
+	if (other_prog_fd >= 0) {
+		bpf_xdp_detach((int)if_nametoindex(CAPT), XDP_FLAGS_DRV_MODE, NULL);
+		close(other_prog_fd);
+		other_prog_fd = -1;
+	}
 	return 0;
 }
 
@@ -380,8 +478,39 @@ static void test_software_loads_no_kfunc_program(void **state)
 	assert_true(got.recs[0].hw_ns == 0);
 }
 
-/* The namespace's own loopback: no native XDP, so no device-bound program. */
-static void test_auto_falls_back_on_refusal(void **state)
+/*
+ * What the netdev family says: veth reads the stamp (veth_xdp_rx_timestamp),
+ * loopback has no XDP RX metadata at all; nothing is known before 6.8.
+ */
+static void test_driver_answers(void **state)
+{
+	struct netdev_dev veth, lo;
+
+	(void)state;
+	if (!kernel_at_least(6, 8)) {
+		assert_int_equal(netdev_rx_timestamp((int)if_nametoindex(CAPT)), NETDEV_RX_TS_UNKNOWN);
+		skip();
+	}
+	assert_int_equal(netdev_get((int)if_nametoindex(CAPT), &veth), 0);
+	assert_int_equal(veth.ifindex, if_nametoindex(CAPT));
+	assert_true(veth.has_rx_metadata);
+	assert_true(veth.rx_metadata & NETDEV_RX_META_TIMESTAMP);
+	assert_int_equal(netdev_rx_timestamp((int)if_nametoindex(CAPT)), NETDEV_RX_TS_YES);
+	assert_int_equal(netdev_get((int)if_nametoindex("lo"), &lo), 0);
+	assert_true(lo.has_rx_metadata);
+	assert_int_equal(lo.rx_metadata, 0);
+	assert_int_equal(netdev_rx_timestamp((int)if_nametoindex("lo")), NETDEV_RX_TS_NO);
+	/* No such device: unknown, never a guess. */
+	assert_int_equal(netdev_get(0x7ffffff0, &lo), -ENODEV);
+	assert_int_equal(netdev_rx_timestamp(0x7ffffff0), NETDEV_RX_TS_UNKNOWN);
+}
+
+/*
+ * The namespace's own loopback offers no RX metadata: auto attaches the
+ * plain program without trying and says why (6.8+); before 6.8 it tries,
+ * and loopback, without native XDP, refuses the device-bound program.
+ */
+static void test_auto_plain_without_driver_support(void **state)
 {
 	struct classifier *c = &cur;
 	char err[256] = "";
@@ -395,12 +524,15 @@ static void test_auto_falls_back_on_refusal(void **state)
 		fail_msg("attach: %s", err);
 	assert_int_equal(c->hw_timestamps, 0);
 	assert_null(c->hw_skel);
-	assert_non_null(strstr(c->ts_reason, "refused"));
+	if (kernel_at_least(6, 8))
+		assert_string_equal(c->ts_reason, DRIVER_REASON);
+	else
+		assert_non_null(strstr(c->ts_reason, "refused"));
 	assert_non_null(c->prog);      /* the plain program, through libxdp */
 	assert_int_equal(c->mode, XDP_MODE_SKB);
 }
 
-static void test_hardware_fails_on_refusal(void **state)
+static void test_hardware_fails_without_driver_support(void **state)
 {
 	struct classifier *c = &cur;
 	char err[256] = "";
@@ -411,24 +543,69 @@ static void test_hardware_fails_on_refusal(void **state)
 	open_classifier(c, "lo");
 	classifier_set_timestamps(c, TS_CHOICE_HARDWARE);
 	assert_int_not_equal(classifier_attach(c, XDP_MODE_CHOICE_AUTO, err, sizeof(err)), 0);
-	assert_non_null(strstr(err, "hardware timestamps unavailable"));
+	if (kernel_at_least(6, 8))
+		assert_string_equal(err, "lo: hardware timestamps unavailable: " DRIVER_REASON);
+	else
+		assert_non_null(strstr(err, "hardware timestamps unavailable"));
 	assert_non_null(strstr(err, c->ts_reason));
 	assert_int_equal(c->mode, XDP_MODE_UNSPEC);
 	assert_null(c->prog);
 }
 
+/* r0 = XDP_PASS; exit: a stranger's program holding the hook, without libxdp. */
+static int load_other_program(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "other", "GPL", insns, 2, NULL);
+}
+
+/* The driver offers the stamp, but the hook is taken: hardware fails with the refusal. */
+static void test_hardware_fails_when_hook_taken(void **state)
+{
+	struct classifier *c = &cur;
+	char err[256] = "";
+
+	(void)state;
+	if (!kernel_has_kfunc())
+		skip();
+	other_prog_fd = load_other_program();
+	assert_true(other_prog_fd >= 0);
+	assert_int_equal(bpf_xdp_attach((int)if_nametoindex(CAPT), other_prog_fd,
+					XDP_FLAGS_DRV_MODE, NULL), 0);
+	open_classifier(c, CAPT);
+	classifier_set_timestamps(c, TS_CHOICE_HARDWARE);
+	assert_int_not_equal(classifier_attach(c, XDP_MODE_CHOICE_AUTO, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "hardware timestamps unavailable: the driver refused the device-bound XDP program at attach"));
+	assert_non_null(strstr(err, "another XDP program is attached"));
+	assert_int_equal(c->hw_timestamps, 0);
+	assert_null(c->hw_skel);
+	assert_int_equal(c->mode, XDP_MODE_UNSPEC);
+}
+
 int main(void)
 {
+	const struct CMUnitTest decision[] = {
+		cmocka_unit_test(test_ts_plan_cases),
+		cmocka_unit_test(test_ts_plan_all_inputs),
+	};
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_driver_answers),
 		cmocka_unit_test_teardown(test_device_bound_program_on_veth, close_classifier),
 		cmocka_unit_test_teardown(test_bypass_meta_through_af_xdp, close_classifier),
 		cmocka_unit_test_teardown(test_hardware_refused_in_skb_mode, close_classifier),
 		cmocka_unit_test_teardown(test_software_loads_no_kfunc_program, close_classifier),
-		cmocka_unit_test_teardown(test_auto_falls_back_on_refusal, close_classifier),
-		cmocka_unit_test_teardown(test_hardware_fails_on_refusal, close_classifier),
+		cmocka_unit_test_teardown(test_auto_plain_without_driver_support, close_classifier),
+		cmocka_unit_test_teardown(test_hardware_fails_without_driver_support, close_classifier),
+		cmocka_unit_test_teardown(test_hardware_fails_when_hook_taken, close_classifier),
 	};
+	int failed;
 
 	log_set_level(LOG_INFO);
 	libbpf_set_print(libbpf_warnings_only);
-	return cmocka_run_group_tests_name("hardware timestamps", tests, group_setup, NULL);
+	failed = cmocka_run_group_tests_name("timestamp decision", decision, NULL, NULL);
+	return failed | cmocka_run_group_tests_name("hardware timestamps", tests, group_setup, NULL);
 }

@@ -56,9 +56,13 @@ assert c['running'] and c['interfaces'][0]['name'] == '$LAB_CAP_IF' and c['inter
 i = c['identity']
 assert i['holds'] and i['seen'] >= 4000
 assert i['seen'] == i['passed'] + i['written'] + i['in_flight'] + sum(i[k] for k in ('unmatched_dropped', 'no_socket', 'ring_full', 'af_xdp_no_buffer', 'af_xdp_ring_full', 'queue_full', 'disk_full', 'min_free', 'write_error', 'after_count'))
+ts = c['interfaces'][0]['timestamps']
+assert set(ts) == {'hook', 'batch', 'hardware'} and ts['hook'] >= i['written'] and ts['hardware'] == 0, ts
 "
 	check "counters: the table names the interface and prints the identity" \
 		sh -c "'$VPNCAP' counters '$LAB_CAP_IF' | grep -q '^  identity: seen [0-9]* = passed'"
+	check "counters: the table counts frames per timestamp source" \
+		sh -c "'$VPNCAP' counters '$LAB_CAP_IF' | grep -q '^    timestamps: hook [1-9][0-9]*, batch 0, hardware 0 (the nic stamped 0 at the hook)$'"
 	check "counters --watch refreshes until signalled" sh -c "timeout -s INT 2.5 '$VPNCAP' counters '$LAB_CAP_IF' --watch | grep -c '^capture ' | grep -qv '^[01]$'"
 	stop_capture INT; rc=$?
 	check "inline: exit 0" [ "$rc" -eq 0 ]
@@ -77,6 +81,11 @@ assert i['seen'] == i['passed'] + i['written'] + i['in_flight'] + sum(i[k] for k
 	check "final: nothing in flight, identity holds" sh -c "[ '$(metric "$prom" vpncap_in_flight_frames)' = 0 ] && [ '$(metric "$prom" vpncap_identity_holds)' = 1 ]"
 	check "drops forced: the 64k ring lost copies" [ "$ring" -gt 0 ]
 	check "every matched frame accounted: written + lost = matched" [ $((written + ring + queue_full)) -eq "$matched" ]
+	# A frame is stamped once, before the writer queue takes or refuses it.
+	check "inline: every frame stamped once: sources ($(sum_metric "$prom" vpncap_frames_timestamped_total)) = written + queue full + writer drops" \
+		[ "$(sum_metric "$prom" vpncap_frames_timestamped_total)" -eq $((written + queue_full + disk)) ]
+	check "inline: ring records carry the hook's time: no batch stamps" \
+		[ "$(metric "$prom" vpncap_frames_timestamped_total 'source="batch"')" = 0 ]
 	check "the file holds what the counters say was written" \
 		sh -c "[ \$(capinfos -c -M '$out' | sed -n 's/^Number of packets: *//p') -eq $written ]"
 	check "counters of an ended capture are gone from /run/vpncap" sh -c "! '$VPNCAP' counters '$LAB_CAP_IF' | grep -q '^capture '"
@@ -95,6 +104,42 @@ case_bypass_queues() {
 	check "bypass: redirected = written, identity exact" sh -c "[ '$(sum_metric "$prom" vpncap_hook_redirected_total)' = '$(metric "$prom" vpncap_written_frames_total)' ] && [ '$(metric "$prom" vpncap_in_flight_frames)' = 0 ]"
 	check "bypass: hits per rule add up to matched" \
 		[ "$(sum_metric "$prom" vpncap_filter_hits_total)" = "$(sum_metric "$prom" vpncap_hook_matched_total)" ]
+}
+
+# veth offers RX timestamps (Linux 6.8+ says so) but a frame from its peer's
+# stack carries none: auto loads the device-bound program, and every frame
+# keeps the hook's stamp.
+case_timestamp_sources() {
+	local out=$WORK/ts.pcapng log=$WORK/ts.log prom=$WORK/metrics/ts.prom n=20 written rc err
+	ip -n "$LAB_CAP" addr flush dev "$LAB_CAP_IF"
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass --timestamps auto -c $n --duration 10 \
+		--metrics-file "$prom" || { fail "timestamps: did not start: $(cat "$log")"; return; }
+	lab_send --per-class 10 >/dev/null
+	wait_capture; rc=$?
+	check "timestamps: -c $n ends the capture, exit 0" [ "$rc" -eq 0 ]
+	written=$(metric "$prom" vpncap_written_frames_total)
+	echo "# timestamps: $(grep '^vpncap_frames_timestamped_total' "$prom" | sed 's/.*source=//' | tr '\n' ' ')"
+	check "timestamps: $n frames written" [ "$written" = $n ]
+	check "timestamps: nothing lost between hook and file" \
+		[ $(( $(sum_metric "$prom" vpncap_writer_queue_full_total) + $(sum_metric "$prom" vpncap_writer_dropped_total) )) -eq 0 ]
+	check "timestamps: source hook = frames written (bypass metadata carries the hook's time)" \
+		[ "$(metric "$prom" vpncap_frames_timestamped_total 'source="hook"')" = "$written" ]
+	check "timestamps: no batch stamp, no hardware stamp on veth" sh -c \
+		"[ '$(metric "$prom" vpncap_frames_timestamped_total 'source="batch"')' = 0 ] && [ '$(metric "$prom" vpncap_frames_timestamped_total 'source="hardware"')' = 0 ]"
+	check "timestamps: the hook saw no NIC stamp" [ "$(sum_metric "$prom" vpncap_hook_hw_stamped_total)" = 0 ]
+	check "timestamps: HELP and TYPE lines" sh -c \
+		"grep -q '^# HELP vpncap_frames_timestamped_total ' '$prom' && grep -q '^# TYPE vpncap_frames_timestamped_total counter$' '$prom'"
+	check "timestamps: veth offers RX timestamps, so auto took the device-bound program" \
+		grep -q 'timestamps by the nic' <("$DUMP" "$out" | grep '^IDB')
+	# The lab namespace's own loopback: its driver offers no RX metadata.
+	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$WORK/lo.pcapng" --timestamps hardware --duration 1 2>&1); rc=$?
+	if lab_in_cap "$VPNCAP" list | awk '$2 == "lo" { f = 1 } f && /xdp:/ { print; exit }' |
+		grep -q 'rx metadata: none'; then
+		check "timestamps hardware on lo: refused, the driver does not offer them" sh -c \
+			"[ $rc -ne 0 ] && printf '%s' \"\$0\" | grep -q 'lo: hardware timestamps unavailable: the driver does not offer XDP RX timestamps (netdev xdp-rx-metadata-features)'" "$err"
+	else
+		check "timestamps hardware on lo: refused (kernel < 6.8: by the driver)" [ $rc -ne 0 ]
+	fi
 }
 
 case_status_line() {
@@ -121,6 +166,7 @@ case_errors() {
 lab_with_addresses || { echo "not ok - could not build the lab"; exit 1; }
 case_inline_ring_full
 case_bypass_queues
+case_timestamp_sources
 case_status_line
 case_errors
 e2e_finish

@@ -32,11 +32,13 @@ static void fill(struct counters_snapshot *s)
 	snprintf(s->ifaces[0].name, sizeof(s->ifaces[0].name), "eth1");
 	snprintf(s->ifaces[0].mode, sizeof(s->ifaces[0].mode), "bypass");
 	s->ifaces[0].in = (struct vpncap_counters){ .seen = 1000, .matched = 700, .redirected = 690,
-		.redirect_fail = 10, .passed = 310, .fragments = 5, .early_fragments = 1 };
+		.redirect_fail = 10, .passed = 310, .fragments = 5, .early_fragments = 1,
+		.hw_stamped = 9 };
 	s->ifaces[0].n_queues = 2;
 	s->ifaces[0].queues[0] = (struct counters_queue){ 0, 400, 3, 2, 7 };
 	s->ifaces[0].queues[1] = (struct counters_queue){ 3, 280, 4, 1, 0 };
 	s->ifaces[0].queue_full = 6;
+	s->ifaces[0].stamped = (struct counters_stamps){ .hook = 671, .batch = 2, .hardware = 3 };
 	snprintf(s->ifaces[1].name, sizeof(s->ifaces[1].name), "eth2");
 	snprintf(s->ifaces[1].mode, sizeof(s->ifaces[1].mode), "inline");
 	s->ifaces[1].in = (struct vpncap_counters){ .seen = 500, .matched = 100, .copied = 90,
@@ -45,6 +47,7 @@ static void fill(struct counters_snapshot *s)
 		.passed = 300 };
 	s->ifaces[1].ring_taken = 170;
 	s->ifaces[1].queue_full = 4;
+	s->ifaces[1].stamped = (struct counters_stamps){ .hook = 161, .batch = 5, .hardware = 7 };
 	s->written = 820;
 	s->bytes = 123456789;
 	s->files = 3;
@@ -130,6 +133,59 @@ static void test_round_trip(void **state)
 	assert_int_equal(b.write_error, 2);
 }
 
+/* One sample per interface and source, with its HELP and TYPE, read back to the same numbers. */
+static void test_timestamp_sources(void **state)
+{
+	static const char *const want[] = {
+		"vpncap_frames_timestamped_total{capture=\"c\",interface=\"eth1\",source=\"hook\"} 671\n",
+		"vpncap_frames_timestamped_total{capture=\"c\",interface=\"eth1\",source=\"batch\"} 2\n",
+		"vpncap_frames_timestamped_total{capture=\"c\",interface=\"eth1\",source=\"hardware\"} 3\n",
+		"vpncap_frames_timestamped_total{capture=\"c\",interface=\"eth2\",source=\"hook\"} 161\n",
+		"vpncap_frames_timestamped_total{capture=\"c\",interface=\"eth2\",source=\"batch\"} 5\n",
+		"vpncap_frames_timestamped_total{capture=\"c\",interface=\"eth2\",source=\"hardware\"} 7\n",
+		"# TYPE vpncap_frames_timestamped_total counter\n",
+		"# HELP vpncap_frames_timestamped_total Frames by the source of their timestamp",
+		"vpncap_hook_hw_stamped_total{capture=\"c\",interface=\"eth1\",direction=\"in\"} 9\n",
+	};
+	char err[256], *text;
+	unsigned int i;
+	size_t len;
+
+	(void)state;
+	fill(&a);
+	snprintf(a.capture, sizeof(a.capture), "c");
+	text = to_text(&a, &len);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(text, want[i]))
+			fail_msg("missing: %s", want[i]);
+	assert_int_equal(counters_parse_prometheus(text, len, &b, err, sizeof(err)), 0);
+	free(text);
+	assert_int_equal(b.ifaces[0].stamped.hook, 671);
+	assert_int_equal(b.ifaces[0].stamped.batch, 2);
+	assert_int_equal(b.ifaces[0].stamped.hardware, 3);
+	assert_int_equal(b.ifaces[1].stamped.hook, 161);
+	assert_int_equal(b.ifaces[1].stamped.batch, 5);
+	assert_int_equal(b.ifaces[1].stamped.hardware, 7);
+	assert_int_equal(b.ifaces[0].in.hw_stamped, 9);
+}
+
+/* A file of an older vpncap has no sources (zeros); a newer one's unknown source is skipped. */
+static void test_timestamp_sources_old_and_new_writers(void **state)
+{
+	const char *text = "vpncap_capture_info{capture=\"x\"} 1\n"
+			   "vpncap_interface_info{capture=\"x\",interface=\"e\",mode=\"bypass\"} 1\n"
+			   "vpncap_frames_timestamped_total{capture=\"x\",interface=\"e\",source=\"ptp\"} 5\n"
+			   "vpncap_frames_timestamped_total{capture=\"x\",interface=\"e\",source=\"hook\"} 4\n";
+	char err[256];
+
+	(void)state;
+	assert_int_equal(counters_parse_prometheus(text, strlen(text), &b, err, sizeof(err)), 0);
+	assert_int_equal(b.n_ifaces, 1);
+	assert_int_equal(b.ifaces[0].stamped.hook, 4);
+	assert_int_equal(b.ifaces[0].stamped.batch, 0);
+	assert_int_equal(b.ifaces[0].stamped.hardware, 0);
+}
+
 static void expect_parse_error(const char *text, const char *why)
 {
 	char err[256] = "";
@@ -151,6 +207,9 @@ static void test_parse_errors(void **state)
 	expect_parse_error("vpncap_hook_seen_total{interface=\"a\"} 99999999999999999999999\n",
 			   "line 1");
 	expect_parse_error("novalue\n", "line 1");
+	expect_parse_error("vpncap_capture_info{capture=\"x\"} 1\n"
+			   "vpncap_frames_timestamped_total{interface=\"e\",source=\"hook\"} 1.5\n",
+			   "line 2");
 	/* Times must convert to time_t (the fuzzer found inf). */
 	expect_parse_error("vpncap_start_time_seconds{capture=\"x\"} inf\n", "line 1");
 	expect_parse_error("vpncap_snapshot_time_seconds{capture=\"x\"} nan\n", "line 1");
@@ -186,6 +245,32 @@ static void test_json(void **state)
 	assert_non_null(strstr(buf, "\"identity\":{\"seen\":1800,\"passed\":920,\"written\":820,"));
 	assert_non_null(strstr(buf, "\"holds\":true}"));
 	assert_non_null(strstr(buf, "{\"queue\":3,\"taken\":280,\"af_xdp_no_buffer\":4,"));
+	assert_non_null(strstr(buf, "\"queue_full\":6,\"timestamps\":{\"hook\":671,\"batch\":2,\"hardware\":3},\"queues\":["));
+	assert_non_null(strstr(buf, "\"queue_full\":4,\"timestamps\":{\"hook\":161,\"batch\":5,\"hardware\":7},\"queues\":[]"));
+	assert_non_null(strstr(buf, "\"early_fragments\":1,\"hw_stamped\":9}"));
+	free(buf);
+}
+
+/* One timestamps line per interface, under the interface it counts. */
+static void test_text(void **state)
+{
+	char *buf = NULL, *eth1, *eth2, *line;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	fill(&a);
+	f = open_memstream(&buf, &len);
+	counters_print_text(f, &a);
+	fclose(f);
+	eth1 = strstr(buf, "\n  eth1 (bypass)\n");
+	eth2 = strstr(buf, "\n  eth2 (inline)\n");
+	assert_non_null(eth1);
+	assert_non_null(eth2);
+	line = strstr(eth1, "\n    timestamps: hook 671, batch 2, hardware 3 (the nic stamped 9 at the hook)\n");
+	assert_non_null(line);
+	assert_true(line < eth2);
+	assert_non_null(strstr(eth2, "\n    timestamps: hook 161, batch 5, hardware 7 (the nic stamped 0 at the hook)\n"));
 	free(buf);
 }
 
@@ -197,6 +282,9 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_unknown_metrics_skipped),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_timestamp_sources),
+		cmocka_unit_test(test_timestamp_sources_old_and_new_writers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

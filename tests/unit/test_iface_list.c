@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of `vpncap list` (iface_list.c), the parts that need no kernel:
- * option parsing, prefix lengths, XDP feature words, JSON escaping, and the
- * table and the JSON made from a fixed array of interfaces.
+ * option parsing, prefix lengths, XDP feature words, JSON escaping, the
+ * table and the JSON made from a fixed array of interfaces, and the reader
+ * of the netdev family's answers (netdev_genl.c) on crafted attributes.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 
 #include "iface_list.h"
 #include "json.h"
+#include "netdev_genl.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000
@@ -171,6 +174,8 @@ static void fixture(struct list_entry e[2])
 	e[1].features_known = 1;
 	e[1].xdp_features = LIST_XDP_BASIC | LIST_XDP_REDIRECT | LIST_XDP_NDO_XMIT | LIST_XDP_RX_SG;
 	e[1].zc_max_segs = 1;
+	e[1].rx_meta_known = 1;
+	e[1].rx_metadata = NETDEV_RX_META_TIMESTAMP | NETDEV_RX_META_HASH;
 	e[1].progs_known = 1;
 	e[1].n_progs = 1;
 	e[1].progs[0].id = 57;
@@ -180,6 +185,7 @@ static void fixture(struct list_entry e[2])
 	e[1].capturing = 1;
 }
 
+/* What is attached stays on the "xdp:" line; the RX metadata wraps first. */
 static void test_table(void **state)
 {
 	struct list_entry e[2];
@@ -195,12 +201,13 @@ static void test_table(void **state)
 		"IDX  NAME  DRIVER   MAC                STATE         MTU  RXQ  VPNCAP     ADDRESSES\n"
 		"  1  lo    unknown  00:00:00:00:00:00  UP          65536    1  -          127.0.0.1/8\n"
 		"                                                                          ::1/128\n"
-		"     xdp: native unknown (kernel < 6.3), skb; zero-copy unknown; no program\n"
+		"     xdp: native unknown (kernel < 6.3), skb; zero-copy unknown; no program; rx metadata unknown (kernel < 6.8)\n"
 		" 12  vc\"x  veth     6e:01:02:03:04:05  NO-CARRIER   1400    2  capturing  198.18.0.1/24\n"
 		"                                                                          2001:db8::1/64\n"
 		"                                                                          fe80::6c01:2ff:fe03:405/64\n"
 		"     xdp: native (redirect ndo-xmit rx-sg), skb; zero-copy no; "
-		"program xdp_dispatcher id 57 (skb; libxdp: vpncap_xdp)\n");
+		"program xdp_dispatcher id 57 (skb; libxdp: vpncap_xdp);\n"
+		"          rx metadata: timestamp, hash\n");
 	free(out);
 	list_entries_free(e, 2);
 }
@@ -223,14 +230,18 @@ static void test_table_unknowns(void **state)
 	e[0].progs_known = 0;
 	e[0].features_known = 1;
 	e[0].xdp_features = 0;
+	e[0].rx_meta_known = 1;
+	e[0].rx_metadata = 0;
 	cap_open(&c);
 	list_print_table(c.f, e, 2);
 	out = cap_close(&c);
-	assert_non_null(strstr(out, "     xdp: skb only (no native XDP in the driver); zero-copy no; program unknown\n"));
+	assert_non_null(strstr(out, "     xdp: skb only (no native XDP in the driver); zero-copy no; program unknown; "
+				    "rx metadata: none\n"));
 	assert_non_null(strstr(out, " 12  vc\"x  veth     -                  DOWN"));
 	assert_non_null(strstr(out, "?    2  unknown  "));
 	assert_non_null(strstr(out, "xdp: native, skb; zero-copy yes; "
-				    "program id 57 (skb; name unknown, needs CAP_SYS_ADMIN)\n"));
+				    "program id 57 (skb; name unknown, needs CAP_SYS_ADMIN);\n"
+				    "          rx metadata: timestamp, hash\n"));
 	free(out);
 	list_entries_free(e, 2);
 }
@@ -360,6 +371,191 @@ static void test_owner_and_state(void **state)
 	assert_string_equal(list_state(&e), "DOWN");
 }
 
+static void test_rx_metadata_words(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	netdev_rx_meta_words(0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	netdev_rx_meta_words(NETDEV_RX_META_TIMESTAMP, buf, sizeof(buf));
+	assert_string_equal(buf, "timestamp");
+	netdev_rx_meta_words(7 | 0x80, buf, sizeof(buf));   /* an unknown bit is left out */
+	assert_string_equal(buf, "timestamp, hash, vlan-tag");
+	netdev_rx_meta_words(7, buf, 12);                    /* cut, still terminated */
+	assert_string_equal(buf, "timestamp, ");
+}
+
+/* ---- the netdev family's answers, crafted -------------------------------- */
+
+enum { A_IFINDEX = 1, A_PAD = 2, A_XDP_FEATURES = 3, A_ZC_MAX_SEGS = 4, A_RX_METADATA = 5,
+       A_XSK_FEATURES = 6 };
+
+struct msg {
+	unsigned char b[256];
+	size_t len;
+};
+
+/* An attribute as the kernel lays it out: header, value, padding to 4 bytes. */
+static void put(struct msg *m, uint16_t type, const void *data, uint16_t len)
+{
+	uint16_t alen = (uint16_t)(4 + len);
+
+	memcpy(m->b + m->len, &alen, 2);
+	memcpy(m->b + m->len + 2, &type, 2);
+	memcpy(m->b + m->len + 4, data, len);
+	m->len += (size_t)(alen + 3) & ~(size_t)3;
+}
+
+static void put32(struct msg *m, uint16_t type, uint32_t v)
+{
+	put(m, type, &v, 4);
+}
+
+static void put64(struct msg *m, uint16_t type, uint64_t v)
+{
+	put(m, type, &v, 8);
+}
+
+/* What Linux 6.8+ sends for veth: ifindex, features, RX metadata, XSK features. */
+static void kernel_message(struct msg *m, int with_rx_metadata, uint64_t rx_metadata)
+{
+	memset(m, 0, sizeof(*m));
+	put32(m, A_IFINDEX, 7);
+	put(m, A_PAD, "", 0);
+	put64(m, A_XDP_FEATURES, 0x23);
+	if (with_rx_metadata)
+		put64(m, A_RX_METADATA, rx_metadata);
+	put64(m, A_XSK_FEATURES, 0);
+	put32(m, A_ZC_MAX_SEGS, 1);
+}
+
+static void test_parse_dev(void **state)
+{
+	struct netdev_dev d;
+	struct msg m;
+
+	(void)state;
+	kernel_message(&m, 1, NETDEV_RX_META_TIMESTAMP | NETDEV_RX_META_HASH);
+	assert_int_equal(netdev_parse_dev(m.b, m.len, &d), 0);
+	assert_int_equal(d.ifindex, 7);
+	assert_true(d.has_xdp_features);
+	assert_int_equal(d.xdp_features, 0x23);
+	assert_int_equal(d.zc_max_segs, 1);
+	assert_true(d.has_rx_metadata);
+	assert_int_equal(d.rx_metadata, 3);
+	assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_YES);
+
+	/* A driver with hash only: the answer is no. */
+	kernel_message(&m, 1, NETDEV_RX_META_HASH);
+	assert_int_equal(netdev_parse_dev(m.b, m.len, &d), 0);
+	assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_NO);
+
+	/* Linux 6.3 to 6.7: no attribute, so nobody knows. */
+	kernel_message(&m, 0, 0);
+	assert_int_equal(netdev_parse_dev(m.b, m.len, &d), 0);
+	assert_false(d.has_rx_metadata);
+	assert_true(d.has_xdp_features);
+	assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_UNKNOWN);
+
+	/* Nothing at all is a device with nothing known. */
+	assert_int_equal(netdev_parse_dev(m.b, 0, &d), 0);
+	assert_int_equal(d.ifindex, 0);
+	assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_UNKNOWN);
+}
+
+/* Flags in the type's top bits, no padding after the last one, an odd address. */
+static void test_parse_dev_layouts(void **state)
+{
+	unsigned char shifted[sizeof(((struct msg *)0)->b) + 1];
+	struct netdev_dev d;
+	struct msg m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	put32(&m, A_IFINDEX, 9);
+	put64(&m, (uint16_t)(A_RX_METADATA | 0x8000), 1);  /* NLA_F_NESTED set */
+	put(&m, 99, "ab", 2);                               /* unknown, last, unpadded */
+	m.len -= 2;
+	assert_int_equal(netdev_parse_dev(m.b, m.len, &d), 0);
+	assert_int_equal(d.ifindex, 9);
+	assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_YES);
+
+	memcpy(shifted + 1, m.b, m.len);
+	assert_int_equal(netdev_parse_dev(shifted + 1, m.len, &d), 0);
+	assert_int_equal(d.ifindex, 9);
+}
+
+static void expect_malformed(const struct msg *m, size_t len)
+{
+	struct netdev_dev d;
+
+	assert_int_equal(netdev_parse_dev(m->b, len, &d), -EINVAL);
+	/* Nothing half-read survives: the caller sees "unknown". */
+	assert_int_equal(d.ifindex, 0);
+	assert_false(d.has_rx_metadata);
+	assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_UNKNOWN);
+}
+
+static void test_parse_dev_malformed(void **state)
+{
+	uint16_t bad_len;
+	struct msg m;
+
+	(void)state;
+	/* The RX metadata as 4 bytes, the ifindex as 8: sizes the kernel never sends. */
+	memset(&m, 0, sizeof(m));
+	put32(&m, A_IFINDEX, 7);
+	put32(&m, A_RX_METADATA, 1);
+	expect_malformed(&m, m.len);
+	memset(&m, 0, sizeof(m));
+	put64(&m, A_IFINDEX, 7);
+	expect_malformed(&m, m.len);
+
+	/* An attribute longer than the message, one shorter than its header. */
+	kernel_message(&m, 1, 1);
+	expect_malformed(&m, m.len - 4);
+	bad_len = 3;
+	memcpy(m.b, &bad_len, 2);
+	expect_malformed(&m, m.len);
+
+	/* Two bytes left: half a header. */
+	kernel_message(&m, 1, 1);
+	expect_malformed(&m, m.len + 2);
+}
+
+/*
+ * Every cut of a kernel message and every byte set to every interesting
+ * value: never a read past the end (ASan watches in the sanitizer build),
+ * and either a clean answer or -EINVAL with nothing known.
+ */
+static void test_parse_dev_every_cut_and_byte(void **state)
+{
+	static const unsigned char values[] = { 0x00, 0x01, 0x03, 0x04, 0x05, 0x08, 0x0c, 0x7f,
+						0x80, 0xff };
+	struct netdev_dev d;
+	struct msg good, m;
+	size_t cut, i, v;
+
+	(void)state;
+	kernel_message(&good, 1, 1);
+	for (cut = 0; cut <= good.len; cut++) {
+		unsigned char *copy = malloc(cut ? cut : 1);
+
+		memcpy(copy, good.b, cut);
+		if (netdev_parse_dev(copy, cut, &d))
+			assert_int_equal(netdev_rx_ts_of(&d), NETDEV_RX_TS_UNKNOWN);
+		free(copy);
+	}
+	for (i = 0; i < good.len; i++)
+		for (v = 0; v < sizeof(values); v++) {
+			m = good;
+			m.b[i] = values[v];
+			if (netdev_parse_dev(m.b, m.len, &d))
+				assert_int_equal(d.ifindex, 0);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +570,11 @@ int main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_unknowns),
 		cmocka_unit_test(test_owner_and_state),
+		cmocka_unit_test(test_rx_metadata_words),
+		cmocka_unit_test(test_parse_dev),
+		cmocka_unit_test(test_parse_dev_layouts),
+		cmocka_unit_test(test_parse_dev_malformed),
+		cmocka_unit_test(test_parse_dev_every_cut_and_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
