@@ -47,15 +47,34 @@ static void bell_ring(struct frame_bell *b)
 }
 
 /*
+ * A queue at least this full wakes a napping consumer: a quarter leaves the
+ * other three for the time the consumer takes to wake and catch up.
+ */
+static int past_urgent_mark(struct frame_queue *q)
+{
+	uint64_t mark = q->cap / 4;
+
+	if (q->prod_head - q->prod_tail_seen < mark)
+		return 0;
+	/* The tail seen may be old: look again before waking anyone. */
+	q->prod_tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+	return q->prod_head - q->prod_tail_seen >= mark;
+}
+
+/*
  * Producer side of the sleep handshake: the head store, then a full fence,
  * then the look at sleeping. The consumer does the mirror image (sleeping
  * store, fence, look at the heads), so at least one of the two sees the
- * other's store and no wake-up is lost.
+ * other's store and no wake-up is lost. A napping consumer wakes by itself
+ * and is rung only for a queue past its urgent mark.
  */
-static void bell_ring_if_sleeping(struct frame_bell *b)
+static void bell_ring_if_waiting(struct frame_queue *q, struct frame_bell *b)
 {
+	int state;
+
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&b->sleeping, memory_order_relaxed))
+	state = atomic_load_explicit(&b->sleeping, memory_order_relaxed);
+	if (state == FRAME_BELL_ASLEEP || (state == FRAME_BELL_NAPPING && past_urgent_mark(q)))
 		bell_ring(b);
 }
 
@@ -207,7 +226,7 @@ int frame_queue_pushv(struct frame_queue *q, const struct frame_rec *hdr,
 void frame_queue_publish(struct frame_queue *q)
 {
 	atomic_store_explicit(&q->head, q->prod_head, memory_order_release);
-	bell_ring_if_sleeping(bell_of(q));
+	bell_ring_if_waiting(q, bell_of(q));
 }
 
 void frame_queue_close(struct frame_queue *q)
@@ -288,11 +307,11 @@ static int all_finished(struct frame_queue *const *queues, unsigned int n)
 	return 1;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
+static void deadline_after_us(struct timespec *ts, long us)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	ts->tv_sec += us / 1000000;
+	ts->tv_nsec += (us % 1000000) * 1000L;
 	if (ts->tv_nsec >= 1000000000L) {
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
@@ -308,16 +327,29 @@ int frame_queue_wait_any(struct frame_queue *const *queues, unsigned int n,
 	if (any_has_records(queues, n))
 		return 1;
 	pthread_mutex_lock(&bell->lock);
-	atomic_store_explicit(&bell->sleeping, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst); /* the mirror of bell_ring_if_sleeping() */
+	atomic_store_explicit(&bell->sleeping, FRAME_BELL_ASLEEP, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst); /* the mirror of bell_ring_if_waiting() */
 	more = any_has_records(queues, n);
 	if (!more && !all_finished(queues, n)) {
-		deadline_after(&deadline, timeout_ms);
+		deadline_after_us(&deadline, (long)timeout_ms * 1000);
 		pthread_cond_timedwait(&bell->cond, &bell->lock, &deadline);
 	}
-	atomic_store_explicit(&bell->sleeping, 0, memory_order_relaxed);
+	atomic_store_explicit(&bell->sleeping, FRAME_BELL_AWAKE, memory_order_relaxed);
 	pthread_mutex_unlock(&bell->lock);
 	return !all_finished(queues, n);
+}
+
+void frame_queue_nap(struct frame_bell *bell, long nap_us)
+{
+	struct timespec deadline;
+
+	pthread_mutex_lock(&bell->lock);
+	atomic_store_explicit(&bell->sleeping, FRAME_BELL_NAPPING, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	deadline_after_us(&deadline, nap_us);
+	pthread_cond_timedwait(&bell->cond, &bell->lock, &deadline);
+	atomic_store_explicit(&bell->sleeping, FRAME_BELL_AWAKE, memory_order_relaxed);
+	pthread_mutex_unlock(&bell->lock);
 }
 
 int frame_queue_wait(struct frame_queue *q, int timeout_ms)

@@ -8,6 +8,9 @@
  * slow consumer in two threads, where drops are counted, order is kept and
  * memory never grows. frame_queue_pushv gathers segments byte for byte; a
  * consumer of two queues sharing one bell is woken by a publish on either.
+ * A napping consumer sleeps through small publishes, and is woken early by
+ * a queue filled past a quarter (judged on the consumer's real position,
+ * not an old one) or by a close.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -916,6 +919,87 @@ static void test_wait_any_woken_by_either_queue(void **state)
 	frame_queue_destroy(&q[1]);
 }
 
+/* ---- napping --------------------------------------------------------------- */
+
+struct nap_feed {
+	struct frame_queue *q;
+	int delay_ms;
+	size_t bytes;           /* pushed as 1000-byte frames, then one publish */
+	int close;
+	int failed;
+};
+
+static void *feed_later(void *arg)
+{
+	struct nap_feed *f = arg;
+	size_t done = 0;
+	uint64_t seq = 0;
+
+	usleep((useconds_t)f->delay_ms * 1000);
+	while (done < f->bytes) {
+		if (push_seq(f->q, seq++, 1000))
+			f->failed = 1;
+		done += 1000 + HDR;
+	}
+	frame_queue_publish(f->q);
+	if (f->close)
+		frame_queue_close(f->q);
+	return NULL;
+}
+
+/* Nap for nap_ms while feed runs; the nap's length in ms. */
+static uint64_t nap_during(struct frame_queue *q, struct nap_feed *feed, long nap_ms)
+{
+	pthread_t th;
+	uint64_t t0, dt;
+
+	feed->q = q;
+	assert_int_equal(pthread_create(&th, NULL, feed_later, feed), 0);
+	t0 = now_ms();
+	frame_queue_nap(&q->own_bell, nap_ms * 1000); /* the queue rings its own bell */
+	dt = now_ms() - t0;
+	pthread_join(th, NULL);
+	assert_false(feed->failed);
+	return dt;
+}
+
+static void drain_all(struct frame_queue *q)
+{
+	const struct frame_rec *r;
+
+	while ((r = frame_queue_peek(q)))
+		frame_queue_consume(q, r);
+	frame_queue_release(q);
+}
+
+static void test_nap(void **state)
+{
+	struct frame_queue q;
+	struct nap_feed small = { .delay_ms = 50, .bytes = 1000 };
+	struct nap_feed big = { .delay_ms = 50, .bytes = 300 * 1024 };
+	struct nap_feed closing = { .delay_ms = 50, .close = 1 };
+
+	(void)state;
+	queue_init(&q, 1); /* 1 MiB: the urgent mark is 256 KiB */
+	/* One small batch does not cut the nap short: the records wait for it. */
+	assert_true(nap_during(&q, &small, 800) >= 700);
+	assert_non_null(frame_queue_peek(&q));
+	drain_all(&q);
+
+	/* A quarter of the queue does. */
+	assert_true(nap_during(&q, &big, 5000) < 2500);
+	assert_non_null(frame_queue_peek(&q));
+
+	/* Once that is consumed, a small batch is small again (the producer looks at the real tail). */
+	drain_all(&q);
+	assert_true(nap_during(&q, &small, 800) >= 700);
+	drain_all(&q);
+
+	/* A close wakes it at once. */
+	assert_true(nap_during(&q, &closing, 5000) < 2500);
+	frame_queue_destroy(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_two_threads),
 		cmocka_unit_test(test_pushv_gathers_segments),
 		cmocka_unit_test(test_wait_any_woken_by_either_queue),
+		cmocka_unit_test(test_nap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown_group);
