@@ -57,7 +57,9 @@ const char list_usage[] =
 	"              xdp: {skb (true), native, hw_offload, zero_copy (true, false,\n"
 	"              or null before Linux 6.3), features (array of redirect,\n"
 	"              ndo-xmit, xsk-zerocopy, hw-offload, rx-sg, ndo-xmit-sg; null\n"
-	"              before Linux 6.3), zc_max_segs (number or null), programs\n"
+	"              before Linux 6.3), zc_max_segs (number or null), rx_metadata\n"
+	"              (array of timestamp, hash, vlan-tag: what the driver hands\n"
+	"              XDP programs; null before Linux 6.8), programs\n"
 	"              (array, null when unknown) of {id, mode (\"native\", \"skb\",\n"
 	"              \"hw\"), name (null without CAP_SYS_ADMIN), owner (\"vpncap\",\n"
 	"              \"libxdp\" or null), components (array: the programs behind\n"
@@ -512,6 +514,26 @@ static void json_programs(FILE *f, const struct list_entry *e)
 	fputc(']', f);
 }
 
+/* What the driver hands XDP programs (6.8+): ["timestamp", ...], or null when unknown. */
+static void json_rx_metadata(FILE *f, const struct list_entry *e)
+{
+	char words[64], *w, *save = NULL;
+	int first = 1;
+
+	if (!e->rx_meta_known) {
+		fputs("null", f);
+		return;
+	}
+	netdev_rx_meta_words(e->rx_metadata, words, sizeof(words));
+	fputc('[', f);
+	for (w = strtok_r(words, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+		fputs(first ? "" : ", ", f);
+		json_string(f, w);
+		first = 0;
+	}
+	fputc(']', f);
+}
+
 static void json_xdp(FILE *f, const struct list_entry *e)
 {
 	int k = e->features_known;
@@ -528,6 +550,8 @@ static void json_xdp(FILE *f, const struct list_entry *e)
 		fprintf(f, ", \"zc_max_segs\": %u", e->zc_max_segs);
 	else
 		fputs(", \"zc_max_segs\": null", f);
+	fputs(", \"rx_metadata\": ", f);
+	json_rx_metadata(f, e);
 	fputs(", \"programs\": ", f);
 	json_programs(f, e);
 	fputc('}', f);

@@ -82,6 +82,15 @@ kernel_has_features() {
 	[ "$1" -gt 6 ] || { [ "$1" -eq 6 ] && [ "$2" -ge 3 ]; }
 }
 
+# xdp-rx-metadata-features came with Linux 6.8.
+kernel_has_rx_metadata() {
+	local v
+	v=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+	# shellcheck disable=SC2086
+	set -- $v
+	[ "$1" -gt 6 ] || { [ "$1" -eq 6 ] && [ "$2" -ge 8 ]; }
+}
+
 # ---- cases -----------------------------------------------------------------
 
 case_usage() {
@@ -131,7 +140,12 @@ case_json_idle() {
 	local out=$WORK/idle.json
 	list "$out" --json; check "json: exit 0" [ $? -eq 0 ]
 	check "json: parses" "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$out"
-	json_check "$out" "json: stable keys" 'all(set(i) == {"ifindex", "name", "driver", "mac", "state", "operstate", "flags", "mtu", "rx_queues", "ipv4", "ipv6", "capturing", "xdp"} and set(i["xdp"]) == {"skb", "native", "hw_offload", "zero_copy", "features", "zc_max_segs", "programs"} for i in d)'
+	json_check "$out" "json: stable keys" 'all(set(i) == {"ifindex", "name", "driver", "mac", "state", "operstate", "flags", "mtu", "rx_queues", "ipv4", "ipv6", "capturing", "xdp"} and set(i["xdp"]) == {"skb", "native", "hw_offload", "zero_copy", "features", "zc_max_segs", "rx_metadata", "programs"} for i in d)'
+	if kernel_has_rx_metadata; then
+		json_check "$out" "json: veth hands XDP a timestamp, lo nothing" '"timestamp" in la["xdp"]["rx_metadata"] and by["lo"]["xdp"]["rx_metadata"] == []'
+	else
+		json_check "$out" "json: rx metadata unknown before 6.8" 'all(i["xdp"]["rx_metadata"] is None for i in d)'
+	fi
 	json_check "$out" "json: sorted by index, lo first" '[i["ifindex"] for i in d] == sorted(i["ifindex"] for i in d) and d[0]["name"] == "lo" and len(d) == 5'
 	json_check "$out" "json: $LA facts" "la['ifindex'] == $(index_of "$LA") and la['driver'] == 'veth' and la['mac'] == '$(mac_of "$LA")' and la['mtu'] == 1400 and la['rx_queues'] == 2"
 	json_check "$out" "json: $LA state and flags" 'la["state"] == "UP" and la["operstate"] == "up" and {"UP", "LOWER_UP", "RUNNING"} <= set(la["flags"])'
