@@ -310,7 +310,7 @@ static void test_json(void **state)
 		"\"rx_queues\": 1, \"ipv4\": [\"127.0.0.1/8\"], \"ipv6\": [\"::1/128\"], "
 		"\"capturing\": false, \"xdp\": {\"skb\": true, \"native\": null, "
 		"\"hw_offload\": null, \"zero_copy\": null, \"features\": null, "
-		"\"zc_max_segs\": null, \"programs\": null}},\n"
+		"\"zc_max_segs\": null, \"rx_metadata\": null, \"programs\": null}},\n"
 		"  {\"ifindex\": 12, \"name\": \"vc\\\"x\", \"driver\": \"veth\", "
 		"\"mac\": \"6e:01:02:03:04:05\", \"state\": \"NO-CARRIER\", "
 		"\"operstate\": \"lowerlayerdown\", \"flags\": [\"UP\", \"BROADCAST\", \"MULTICAST\"], "
@@ -319,6 +319,7 @@ static void test_json(void **state)
 		"\"capturing\": true, \"xdp\": {\"skb\": true, \"native\": true, "
 		"\"hw_offload\": false, \"zero_copy\": false, "
 		"\"features\": [\"redirect\", \"ndo-xmit\", \"rx-sg\"], \"zc_max_segs\": 1, "
+		"\"rx_metadata\": [\"timestamp\", \"hash\"], "
 		"\"programs\": [{\"id\": 57, \"mode\": \"skb\", \"name\": \"xdp_dispatcher\", "
 		"\"owner\": \"libxdp\", \"components\": [\"vpncap_xdp\"], \"vpncap\": true}]}}\n"
 		"]\n");
