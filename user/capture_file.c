@@ -358,25 +358,36 @@ void capture_file_abandon(struct capture_file *f)
 		unlink(f->path);
 }
 
-int capture_file_close(struct capture_file *f)
+int capture_file_detach(struct capture_file *f, int *fd)
 {
 	int ret = 0;
 
+	*fd = f->fd;
 	if (f->fd >= 0) {
 		ret = capture_file_flush(f);
 		if (!ret)
 			ret = take_sync_error(f);
-		if (fsync(f->fd) && !ret)
-			ret = -errno;
 	}
-	/* Whatever could not be written goes: the ring serves the next file. */
+	/*
+	 * The I/O thread idle and done with the file (io->fd = -1), whatever
+	 * could not be written gone: the ring serves the next file.
+	 */
 	if (f->io)
 		release_ring(f, -1);
-	if (f->fd >= 0) {
-		if (close(f->fd) && !ret)
-			ret = -errno;
-		f->fd = -1;
-	}
+	f->fd = -1;
+	return ret;
+}
+
+int capture_file_close(struct capture_file *f)
+{
+	int fd, ret = capture_file_detach(f, &fd);
+
+	if (fd < 0)
+		return ret;
+	if (fsync(fd) && !ret)
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
 	return ret;
 }
 

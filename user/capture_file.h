@@ -21,7 +21,9 @@
  * next publish or wait; the unwritten blocks stay in the ring, in file order,
  * and the caller retries (capture_file_flush) or drops them
  * (capture_file_discard), having walked them (capture_file_unwritten) to
- * count them. The file set (fileset.c) rotates these files.
+ * count them. The file set (fileset.c) rotates these files, and hands a
+ * finished one over (capture_file_detach) to be fsynced and closed on
+ * another thread while the next one is written.
  */
 #ifndef VPNCAP_CAPTURE_FILE_H
 #define VPNCAP_CAPTURE_FILE_H
@@ -149,5 +151,14 @@ int capture_file_sync_start(struct capture_file *f);
 
 /* Flush, fsync and close; 0 or -errno. Safe on a file that failed to open. */
 int capture_file_close(struct capture_file *f);
+
+/*
+ * Flush and hand the open file over: *fd is its descriptor (-1 if none),
+ * the caller's to fsync and close, on any thread. Neither f nor the I/O
+ * thread touches it again: the I/O thread is idle when this returns and the
+ * ring is free for the next file. 0, or -errno of a write or background
+ * fdatasync that failed (the file may lack data).
+ */
+int capture_file_detach(struct capture_file *f, int *fd);
 
 #endif /* VPNCAP_CAPTURE_FILE_H */

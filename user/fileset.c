@@ -1,4 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The life of a set's file: opened as .part, headers, frames, then ended in
+ * two halves. Its content ends on the writer thread: encoded frames flushed
+ * (a failure drops and counts them), then ISBs written and flushed, so the
+ * counters in the ISBs tell the truth. Its completion (fsync, close, rename
+ * to the final name, fsync of the directory) goes with the file's
+ * descriptor to post_jobs.c's completion thread, and the writer opens the
+ * next file at once: an fsync can take hundreds of milliseconds on a real
+ * disk, and at line rate the frame queues would overflow meanwhile.
+ * Compression and --on-rotate follow the rename, in file order. When too
+ * many files wait (a stalled disk) or the set ends, the writer completes
+ * the file itself.
+ *
+ * A file being completed is neither the current file nor, until renamed, a
+ * completed member: retention counts it as a member (by its size), so that
+ * --max-files and --max-bytes delete exactly what they did before, and
+ * never deletes it. files_completed counts a file when the writer ends it,
+ * so the ISBs and the summary keep their meaning.
+ */
 #include "fileset.h"
 #include "log.h"
 #include "recover.h"
@@ -235,10 +254,15 @@ static int scan_leftovers(struct fileset *fs)
 
 /* ---- retention ------------------------------------------------------------ */
 
+/*
+ * Members by name for deletion, files[listed..n) being completed: counted,
+ * never deleted (they have no name in names[]).
+ */
 struct member_list {
 	struct retained_file *files;
 	char (*names)[256];
 	size_t n;
+	size_t listed;
 };
 
 static void free_members(struct member_list *l)
@@ -267,9 +291,32 @@ static int add_member(struct member_list *l, const char *name, uint64_t seq, uin
 	return 0;
 }
 
-/* Completed members only: never the file being written, never anything else. */
-static int list_completed(const struct fileset *fs, struct member_list *l)
+/* The i-th newest file handed over for completion (i from 0). */
+static const struct retained_file *handed(const struct fileset *fs, unsigned int i)
 {
+	return &fs->handed[(fs->handed_count - 1 - i) % POST_JOBS_COMPLETING];
+}
+
+static int is_completing(const struct fileset *fs, unsigned int completing, uint64_t seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < completing; i++)
+		if (handed(fs, i)->seq == seq)
+			return 1;
+	return 0;
+}
+
+/*
+ * Completed members only: never the file being written, never anything
+ * else, never a file being completed even once renamed (the completion
+ * thread still works on it). with_completing adds those at the end, to be
+ * counted. They are looked up before the directory is read: one that
+ * completes meanwhile is counted once, and one completed before is listed.
+ */
+static int list_completed(struct fileset *fs, struct member_list *l, int with_completing)
+{
+	unsigned int completing = post_jobs_completing(&fs->post), i;
 	struct dirent *de;
 	DIR *d;
 
@@ -282,6 +329,7 @@ static int list_completed(const struct fileset *fs, struct member_list *l)
 		struct stat st;
 
 		if (!fileset_parse_name(de->d_name, fs->cfg.tag, &fn) || fn.kind == FILESET_PART ||
+		    is_completing(fs, completing, fn.seq) ||
 		    fstatat(fs->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 		    !S_ISREG(st.st_mode))
 			continue;
@@ -289,6 +337,10 @@ static int list_completed(const struct fileset *fs, struct member_list *l)
 			break;
 	}
 	closedir(d);
+	l->listed = l->n;
+	for (i = 0; with_completing && i < completing; i++)
+		if (add_member(l, "", handed(fs, i)->seq, handed(fs, i)->size))
+			break;
 	return 0;
 }
 
@@ -308,14 +360,15 @@ static void apply_retention(struct fileset *fs)
 
 	if (!p->max_files && !p->max_bytes)
 		return;
-	if (list_completed(fs, &l))
+	if (list_completed(fs, &l, 1))
 		return;
 	victims = calloc(l.n + 1, sizeof(*victims));
 	if (victims) {
 		n = retention_select(l.files, l.n, p, fs->file_open, capture_file_size(&fs->file),
 				     victims);
 		for (i = 0; i < n; i++)
-			delete_member(fs, l.names[victims[i]], "retention");
+			if (victims[i] < l.listed) /* one being completed goes next time */
+				delete_member(fs, l.names[victims[i]], "retention");
 	}
 	free(victims);
 	free_members(&l);
@@ -328,7 +381,7 @@ static int free_oldest(struct fileset *fs, const char *why)
 	size_t *order;
 	int done = 0;
 
-	if (!fs->cfg.is_dir || list_completed(fs, &l))
+	if (!fs->cfg.is_dir || list_completed(fs, &l, 0))
 		return 0;
 	order = calloc(l.n + 1, sizeof(*order));
 	if (order && l.n) {
@@ -511,10 +564,10 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
 }
 
 /*
- * Frames out first (a failure drops and counts them, so the ISBs tell the
- * truth), then ISBs, flush, fsync, the atomic rename and the directory's fsync.
+ * The file's content ends here, on the writer thread: frames out first (a
+ * failure drops and counts them, so the ISBs tell the truth), then ISBs.
  */
-static int end_file(struct fileset *fs, uint64_t now_ns)
+static void write_end(struct fileset *fs, uint64_t now_ns)
 {
 	int ret = capture_file_flush(&fs->file);
 
@@ -524,26 +577,56 @@ static int end_file(struct fileset *fs, uint64_t now_ns)
 	ret = capture_file_flush(&fs->file);
 	if (ret) /* the ISBs did not fit on the disk: the file is valid without them */
 		capture_file_discard(&fs->file);
-	fs->stats.bytes += fs->file.bytes_written;
-	ret = capture_file_close(&fs->file);
-	fs->file_open = 0;
-	fs->stats.files_completed++;
-	if (!fs->cfg.is_dir)
+}
+
+enum completion {
+	COMPLETE_LATER,         /* on the completion thread, if its queue has room */
+	COMPLETE_NOW,           /* here: the set ends */
+};
+
+/*
+ * fsync, close, the atomic rename and the directory's fsync: handed over
+ * with the descriptor, or done here when the completion queue is full (a
+ * stalled disk) or now is asked. Compression and --on-rotate follow.
+ */
+static int complete_member(struct fileset *fs, enum completion when)
+{
+	uint64_t size = fs->file.bytes_written;
+	int fd, ret = capture_file_detach(&fs->file, &fd);
+
+	if (ret) { /* a background write or fdatasync failed: the data is not known safe */
+		log_error("%s: cannot complete the file: %s", fs->file.path, strerror(-ret));
+		close(fd);
 		return ret;
-	if (rename(fs->file.path, fs->final_path)) {
-		log_error("%s: cannot complete the file: %s", fs->file.path, strerror(errno));
-		return -errno;
 	}
-	fsync(fs->dir_fd);
-	post_jobs_add(&fs->post, fs->final_path);
+	if (when == COMPLETE_LATER &&
+	    !post_jobs_hand_over(&fs->post, fd, fs->file.path, fs->final_path)) {
+		fs->handed[fs->handed_count++ % POST_JOBS_COMPLETING] =
+			(struct retained_file){ .seq = fs->seq, .size = size };
+		return 0;
+	}
+	ret = post_jobs_complete_file(fs->dir_fd, fd, fs->file.path, fs->final_path);
+	if (!ret)
+		post_jobs_add(&fs->post, fs->final_path);
 	return ret;
+}
+
+static int end_file(struct fileset *fs, uint64_t now_ns, enum completion when)
+{
+	write_end(fs, now_ns);
+	fs->stats.bytes += fs->file.bytes_written;
+	fs->stats.files_completed++;
+	fs->file_open = 0;
+	if (!fs->cfg.is_dir)
+		return capture_file_close(&fs->file);
+	return complete_member(fs, when);
 }
 
 static void rotate(struct fileset *fs, uint64_t now_ns, int64_t start_sec)
 {
 	char err[256];
 
-	end_file(fs, now_ns);
+	end_file(fs, now_ns, COMPLETE_LATER);
 	if (open_file(fs, start_sec, err, sizeof(err)))
 		log_error("%s", err); /* frames are counted as dropped until a file opens */
 	apply_retention(fs);
@@ -738,6 +821,8 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 		ret = lock_set(fs, err, errlen);
 	if (!ret) {
 		ret = post_jobs_start(&fs->post, cfg->compress, cfg->on_rotate);
+		if (!ret)
+			ret = post_jobs_start_completion(&fs->post, fs->dir_fd);
 		if (ret)
 			err_set(err, errlen, "%s: cannot start the post-rotation thread: %s",
 				fs->dir, strerror(-ret));
@@ -769,8 +854,10 @@ int fileset_close(struct fileset *fs, uint64_t now_ns)
 {
 	int ret = 0;
 
+	/* Files handed over first, so they are renamed in order, then the last one here. */
+	post_jobs_wait_completed(&fs->post);
 	if (fs->file_open)
-		ret = end_file(fs, now_ns);
+		ret = end_file(fs, now_ns, COMPLETE_NOW);
 	if (fs->cfg.is_dir)
 		apply_retention(fs);
 	release_dir(fs);

@@ -11,7 +11,10 @@
  * fails the capture: frames are dropped and counted, and writing resumes by
  * itself. Everything here runs on the writer thread, except the write()s and
  * periodic fdatasyncs, which capture_file.c's I/O thread does in the
- * background (their errors are learnt, and handled here, a piece or so later).
+ * background (their errors are learnt, and handled here, a piece or so later),
+ * and the completion of a set's file (fsync, close, rename, the directory's
+ * fsync), which post_jobs.c's completion thread does while the writer goes on
+ * with the next file (see fileset.c).
  */
 #ifndef VPNCAP_FILESET_H
 #define VPNCAP_FILESET_H
@@ -86,6 +89,13 @@ struct fileset {
 	int holding_for_min_free;
 	uint64_t last_space_log_ns;
 	uint64_t dropped_at_log;
+	/*
+	 * The last files handed over for completion, the newest at
+	 * handed_count - 1: retention counts those not complete yet as members
+	 * but never deletes them.
+	 */
+	struct retained_file handed[POST_JOBS_COMPLETING];
+	uint64_t handed_count;
 };
 
 /*
@@ -114,7 +124,10 @@ void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, u
 /* The path of the file being written ("" when none is open). */
 void fileset_current_path(const struct fileset *fs, char *buf, size_t len);
 
-/* End: final ISBs, last file completed, post jobs finished. 0 or -errno. */
+/*
+ * End: final ISBs, every file completed (those handed over before waited
+ * for), post jobs finished. 0 or -errno of the last file.
+ */
 int fileset_close(struct fileset *fs, uint64_t now_ns);
 
 /* The capture never started: remove what fileset_start created. */

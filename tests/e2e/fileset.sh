@@ -175,10 +175,13 @@ case_disk_full() {
 }
 
 case_on_rotate() {
-	local dir="$WORK/with space/set" log=$WORK/hook.log seen=$WORK/seen.txt files
+	local dir="$WORK/with space/set" log=$WORK/hook.log seen=$WORK/seen.txt early=$WORK/early.txt files
+	# The file is completed on another thread: the command must still find
+	# it under its final name, its .part gone.
 	cat >"$WORK/hook.sh" <<-EOT
 	#!/bin/sh
 	printf '%s\n' "\$1" >>"$seen"
+	{ [ -f "\$1" ] && [ ! -e "\$1.part" ]; } || printf '%s\n' "\$1" >>"$early"
 	EOT
 	chmod +x "$WORK/hook.sh"
 	start_set_capture "$log" -w "$dir/" --rotate-size 64k --on-rotate "$WORK/hook.sh" ||
@@ -188,6 +191,7 @@ case_on_rotate() {
 	stop_capture INT
 	mapfile -t files < <(members "$dir")
 	check "on-rotate: one call per completed file (${#files[@]})" [ "$(wc -l <"$seen")" -eq "${#files[@]}" ]
+	check "on-rotate: each command ran after its file's rename" [ ! -s "$early" ]
 	check "on-rotate: each file exactly once, full path with spaces" \
 		sh -c "[ \"\$(sort '$seen' | uniq -d)\" = '' ] && [ \"\$(sort '$seen')\" = \"\$(printf '%s\n' $(printf "'%s' " "${files[@]}") | sort)\" ]"
 }

@@ -5,7 +5,10 @@
  * whatever it contains, and the shell never interprets it (no command
  * substitution, no word splitting, no option parsing); its result is the
  * command's exit status. post_jobs_start/add/stop run the hook once per
- * file, in order, and stop waits for every queued job.
+ * file, in order, and stop waits for every queued job. post_jobs_complete_file
+ * renames only what it could fsync and close, and a file it cannot rename
+ * keeps its .part name. (Completion on its own thread, with fsync held:
+ * test_fileset_completion.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -439,6 +443,60 @@ static void test_jobs_bounded(void **state)
 	free(got);
 }
 
+/* ---- completion ---------------------------------------------------------- */
+
+static int open_part(char *part, size_t len, const char *name)
+{
+	int fd;
+
+	path_in_tmp(part, len, name);
+	fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "data", 4), 4);
+	return fd;
+}
+
+static void test_complete_file(void **state)
+{
+	char part[256], final[256];
+	int dir_fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+
+	(void)state;
+	assert_true(dir_fd >= 0);
+	fd = open_part(part, sizeof(part), "c.pcapng.part");
+	path_in_tmp(final, sizeof(final), "c.pcapng");
+	assert_int_equal(post_jobs_complete_file(dir_fd, fd, part, final), 0);
+	assert_true(exists(final));
+	assert_false(exists(part));
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
+
+	/* The rename fails: said, the file keeps its .part name, fd closed all the same. */
+	fd = open_part(part, sizeof(part), "d.pcapng.part");
+	path_in_tmp(final, sizeof(final), "no-such-dir/d.pcapng");
+	assert_int_equal(post_jobs_complete_file(dir_fd, fd, part, final), -ENOENT);
+	assert_true(exists(part));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	close(dir_fd);
+}
+
+/* No completion thread: the caller keeps the file and completes it itself. */
+static void test_hand_over_without_completer(void **state)
+{
+	struct post_jobs pj;
+	char part[256];
+	int fd;
+
+	(void)state;
+	fd = open_part(part, sizeof(part), "e.pcapng.part");
+	assert_int_equal(post_jobs_start(&pj, COMPRESS_NONE, NULL), 0);
+	assert_int_equal(post_jobs_hand_over(&pj, fd, part, "e.pcapng"), -EBUSY);
+	assert_int_equal(post_jobs_completing(&pj), 0);
+	post_jobs_wait_completed(&pj);
+	post_jobs_stop(&pj);
+	assert_true(fcntl(fd, F_GETFD) >= 0); /* still the caller's */
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +508,8 @@ int main(void)
 		cmocka_unit_test(test_jobs_failures_counted),
 		cmocka_unit_test(test_jobs_nothing_to_do),
 		cmocka_unit_test(test_jobs_bounded),
+		cmocka_unit_test(test_complete_file),
+		cmocka_unit_test(test_hand_over_without_completer),
 	};
 	int ret = cmocka_run_group_tests(tests, setup, teardown);
 
