@@ -11,6 +11,16 @@
 #    - host: C's end has 198.18.1.1/24, the frames are addressed to it, and
 #      UDP sockets are bound (never read) on ports 53 and 500 so the kernel
 #      answers nothing with ICMP: vpncap runs --mode inline.
+#    - NIC-like port (needs clang and ethtool): as the capture port, but the
+#      frames reach C's end as XDP frames, the way a NIC with native XDP
+#      receives them, instead of as skbs from trafgen's packet socket. A
+#      third namespace R forwards them with XDP_REDIRECT from one veth pair
+#      into another (R's program pays veth's copy of each skb into a
+#      page-pool page, once, for every case alike); C's end has GRO on, so
+#      veth receives in NAPI and builds an skb around each frame only when
+#      no program takes it first. On a plain veth pair every XDP program,
+#      vpncap's included, pays that copy on the capture port itself, and
+#      tcpdump does not (docs/PERFORMANCE.md).
 #    trafgen (netsniff-ng package) sends as fast as it can for DURATION
 #    seconds on TRAFGEN_CPUS cores, three loads: 64-byte IKE-like frames to
 #    UDP 500, 1400-byte ones, and a mix of 64-byte frames where 9 in 10 go to
@@ -21,7 +31,7 @@
 #                                            on veth (needs clang; not in QUICK)
 #      vpncap capture -i IF -w FILE          (port: auto = bypass; host: --mode inline)
 #      tcpdump -B 262144 -w FILE 'udp port 500'
-#      netsniff-ng -S 256MiB -f 'udp port 500' -o FILE  (port only)
+#      netsniff-ng -S 256MiB -f 'udp port 500' -o FILE  (the ports only)
 #    Frames captured are counted in the files (capinfos) for every tool. CPU
 #    is the whole machine's busy time from /proc/stat, from the start of the
 #    send until the tool has ended (SETTLE seconds after the send, then
@@ -56,7 +66,8 @@
 #   WAIT_QUIET=PCT    first wait (up to 30 min) until other work keeps the
 #                     machine less than PCT % busy (2 s samples)
 # Needs root, trafgen and netsniff-ng (netsniff-ng), tcpdump, capinfos
-# (wireshark-common), python3 (the bound sockets). Touches no interface
+# (wireshark-common), python3 (the bound sockets); clang and ethtool for the
+# XDP_PASS rows and the NIC-like port. Touches no interface
 # outside its namespaces; everything it creates goes at exit.
 set -u
 
@@ -97,9 +108,11 @@ fi
 # ---- the lab ---------------------------------------------------------------
 
 ID=$(printf '%04x%04x' $$ $RANDOM | tail -c 6)
-NS_G=vpncap-bg-$ID NS_C=vpncap-bcap-$ID
+NS_G=vpncap-bg-$ID NS_C=vpncap-bcap-$ID NS_R=vpncap-bfwd-$ID
 IF_GP=gp$ID IF_CP=cp$ID        # capture port pair: no addresses
 IF_GH=gh$ID IF_CH=ch$ID        # host pair: C's end has ADDR_CH
+IF_GX=gx$ID IF_RX=rx$ID        # NIC-like port: G -> R, R's end redirects
+IF_RY=ry$ID IF_CX=cx$ID        #   into R -> C, C's end captures
 ADDR_CH=198.18.1.1 ADDR_GH=198.18.1.2
 PORT_SRC=198.18.0.2 PORT_DST=198.18.0.1 FOREIGN_MAC=02:00:00:00:00:99
 NAMESPACES=()
@@ -157,6 +170,31 @@ signal.pause()' "$ADDR_CH" >"$WORK/sockets.log" 2>&1 &
 	done
 	say "could not bind the UDP sockets: $(cat "$WORK/sockets.log")"
 	return 1
+}
+
+# nic_up: the NIC-like port. G's gx -> R's rx, whose XDP program redirects
+# every frame into ry -> C's cx. GRO on cx puts its receive side in NAPI
+# mode, which veth needs to take redirected frames without a program of
+# its own there (the no-capture baseline). 0, or 1 with the reason said.
+nic_up() {
+	local idx
+	ip netns add "$NS_R" || return 1
+	NAMESPACES+=("$NS_R")
+	ip -n "$NS_R" link set lo up &&
+		ip -n "$NS_G" link add "$IF_GX" type veth peer name "$IF_RX" netns "$NS_R" &&
+		ip -n "$NS_R" link add "$IF_RY" type veth peer name "$IF_CX" netns "$NS_C" || return 1
+	ip -n "$NS_G" link set "$IF_GX" up && ip -n "$NS_R" link set "$IF_RX" up &&
+		ip -n "$NS_R" link set "$IF_RY" up && ip -n "$NS_C" link set "$IF_CX" up || return 1
+	ip netns exec "$NS_C" ethtool -K "$IF_CX" gro on || { say "ethtool cannot turn GRO on for $IF_CX"; return 1; }
+	idx=$(ip netns exec "$NS_R" cat "/sys/class/net/$IF_RY/ifindex") || return 1
+	# bpf_redirect is helper 23; no headers needed.
+	printf '%s\n' 'static long (*bpf_redirect)(unsigned int, unsigned long long) = (void *)23;' \
+		"__attribute__((section(\"xdp\"), used)) int xdp_fwd(void *ctx) { return bpf_redirect($idx, 0); }" \
+		'char _license[] __attribute__((section("license"), used)) = "GPL";' |
+		clang -O2 -target bpf -x c -c - -o "$WORK/xdp_fwd.o" 2>>"$WORK/clang.log" ||
+		{ say "clang cannot build the forwarding program: $(tail -n 1 "$WORK/clang.log")"; return 1; }
+	ip -n "$NS_R" link set dev "$IF_RX" xdpdrv obj "$WORK/xdp_fwd.o" sec xdp ||
+		{ say "cannot attach the forwarding program to $IF_RX"; return 1; }
 }
 
 # ---- the loads (trafgen configurations) ------------------------------------
@@ -272,9 +310,10 @@ kill_generators() {
 	say "generator processes still in $NS_G: $pid"
 }
 
-setup_of() { case "$1" in *_h) echo host ;; *) echo port ;; esac; }
-gen_if_of() { [ "$(setup_of "$1")" = host ] && echo "$IF_GH" || echo "$IF_GP"; }
-cap_if_of() { [ "$(setup_of "$1")" = host ] && echo "$IF_CH" || echo "$IF_CP"; }
+# A case is TOOL_SETUP; SETUP is p (port), h (host) or x (NIC-like port).
+setup_of() { case "$1" in *_h) echo host ;; *_x) echo nic ;; *) echo port ;; esac; }
+gen_if_of() { case "$1" in *_h) echo "$IF_GH" ;; *_x) echo "$IF_GX" ;; *) echo "$IF_GP" ;; esac; }
+cap_if_of() { case "$1" in *_h) echo "$IF_CH" ;; *_x) echo "$IF_CX" ;; *) echo "$IF_CP" ;; esac; }
 
 # start_capture CASE LOG OUT: the capture tool of CASE in C; sets CAP_PID.
 start_capture() {
@@ -286,7 +325,7 @@ start_capture() {
 	xdp_*) ip -n "$NS_C" link set dev "$ifc" xdpdrv obj "$WORK/xdp_pass.o" sec xdp >"$log" 2>&1 &&
 			return 0
 		return 1 ;;
-	vp_p) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
+	vp_p|vp_x) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
 		ready='capturing on' ;;
 	vs_p) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" --xdp-mode skb "${EXTRA[@]}" \
 			>"$log" 2>&1 &
@@ -348,9 +387,9 @@ measure() {
 	c1=$(cpu_busy)
 	case "$case" in xdp_*) ip -n "$NS_C" link set dev "$(cap_if_of "$case")" xdpdrv off ;; esac
 	if [ $send_ok -ne 0 ]; then
-		echo "trafgen failed: $(tail -n 3 "$tlog" | tr '\n' ' ')" >>"$WORK/$case.$load.fail"
+		echo "trafgen failed: $(tail -n 3 "$tlog" | tr '\n' ' ')" >"$WORK/trafgen.fail"
 		rm -f "$out"
-		return 1
+		return 2
 	fi
 	if [ -n "$died" ]; then
 		echo "the capture ended by itself (status $rc): $(tail -n 3 "$log" | tr '\n' ' ')" \
@@ -380,6 +419,22 @@ measure() {
 		"${sent% *}" "${sent#* }" "$captured" "$([ "$vp" != '- -' ] && echo ", vpncap seen/dropped ${vp/ //}")")"
 }
 
+# measure_retry CASE LOAD RUN: measure, and again (twice at most) when
+# trafgen itself gave up: with an XDP program on the receiving veth it can
+# abort with "Flushing TX_RING failed: EAGAIN" (its socket's send buffer
+# fills while the frames wait for NAPI, and the default size cannot be
+# raised inside a namespace). That is the generator's failure, not the
+# capture's; a third one is recorded as the run's.
+measure_retry() {
+	local try
+	for try in 1 2 3; do
+		measure "$@"
+		[ $? -eq 2 ] || return 0
+		say "$1 $2 run $3: trafgen aborted ($(grep -o 'Flushing[^!]*' "$WORK/trafgen.fail" | head -n 1)); try $try of 3"
+	done
+	cat "$WORK/trafgen.fail" >>"$WORK/$1.$2.fail"
+}
+
 # ICMP destination unreachable messages C has sent (the storm to avoid).
 icmp_unreach() {
 	# shellcheck disable=SC2016  # awk's own $
@@ -390,8 +445,8 @@ icmp_unreach() {
 # Leftovers of a capture would make the next case wrong.
 hooks_left() {
 	local i
-	for i in "$IF_CP" "$IF_CH"; do
-		ip -n "$NS_C" link show "$i" | grep -q 'xdp' && echo "$i: XDP program"
+	for i in "$IF_CP" "$IF_CH" "$IF_CX"; do
+		ip -n "$NS_C" link show "$i" 2>/dev/null | grep -q 'xdp' && echo "$i: XDP program"
 		[ -n "$(tc -n "$NS_C" filter show dev "$i" egress 2>/dev/null)" ] && echo "$i: TC egress filter"
 	done
 	return 0
@@ -473,6 +528,16 @@ if [ "$QUICK" != 1 ] && command -v clang >/dev/null &&
 elif [ "$QUICK" != 1 ]; then
 	say "no clang (or it cannot build BPF): no 'XDP_PASS only' rows"
 fi
+NIC=0
+if ! command -v clang >/dev/null || ! command -v ethtool >/dev/null; then
+	say "no clang or no ethtool: no NIC-like port rows"
+elif nic_up; then
+	NIC=1
+	make_loads nic "$FOREIGN_MAC" "$(ip netns exec "$NS_G" cat "/sys/class/net/$IF_GX/address")" \
+		"$PORT_SRC" "$PORT_DST"
+else
+	say "could not set up the NIC-like port: no rows for it"
+fi
 CASES=(base_p)
 [ "$XDP_PASS" = 1 ] && CASES+=(xdp_p)
 CASES+=(vp_p vs_p td_p)
@@ -481,6 +546,12 @@ CASES+=(base_h)
 [ "$XDP_PASS" = 1 ] && CASES+=(xdp_h)
 CASES+=(vp_h)
 [ "$QUICK" = 1 ] || CASES+=(td_h)
+if [ "$NIC" = 1 ]; then
+	CASES+=(base_x)
+	[ "$XDP_PASS" = 1 ] && CASES+=(xdp_x)
+	CASES+=(vp_x td_x)
+	[ "$QUICK" = 1 ] || CASES+=(ns_x)
+fi
 declare -A LABEL=(
 	[base_p]="port: no capture (baseline)"
 	[xdp_p]="port: XDP program returning XDP_PASS, no capture"
@@ -492,6 +563,11 @@ declare -A LABEL=(
 	[base_h]="host: no capture (baseline)"
 	[vp_h]="host: vpncap --mode inline"
 	[td_h]="host: tcpdump -B 262144 'udp port 500'"
+	[base_x]="NIC-like port: no capture (baseline)"
+	[xdp_x]="NIC-like port: XDP program returning XDP_PASS, no capture"
+	[vp_x]="NIC-like port: vpncap (auto = bypass)"
+	[td_x]="NIC-like port: tcpdump -B 262144 'udp port 500'"
+	[ns_x]="NIC-like port: netsniff-ng -S 256MiB -f 'udp port 500'"
 )
 
 say "namespaces $NS_G, $NS_C; $RUNS round(s) of $DURATION s sends, trafgen on $TRAFGEN_CPUS core(s); files in $WORK"
@@ -512,7 +588,7 @@ start=$(date +%s)
 for run in $(seq 1 "$RUNS"); do
 	for load in "${LOADS[@]}"; do
 		for c in "${CASES[@]}"; do
-			measure "$c" "$load" "$run"
+			measure_retry "$c" "$load" "$run"
 		done
 	done
 done
@@ -538,13 +614,13 @@ echo "$head"
 echo "$sep"
 for c in "${CASES[@]}"; do
 	line="| ${LABEL[$c]} |"
-	s=$(setup_of "$c")
+	s=${c##*_}
 	for load in "${LOADS[@]}"; do
 		if [ ! -s "$WORK/$c.$load.res" ]; then
 			line+=" failed: $(head -n 1 "$WORK/$c.$load.fail" 2>/dev/null | tr '|' '/') | | | | |"
 			continue
 		fi
-		read -r off offr capf loss cpum ov rat < <(row_stats "$c" "$load" "base_${s:0:1}" "td_${s:0:1}")
+		read -r off offr capf loss cpum ov rat < <(row_stats "$c" "$load" "base_$s" "td_$s")
 		line+=$(awk -v off="$off" -v offr="$offr" -v capf="$capf" -v loss="$loss" -v cpum="$cpum" \
 			-v rat="$rat" -v base="${c%%_*}" '
 			function f(x, fmt) { return x == "-" ? "-" : sprintf(fmt, x) }
@@ -562,6 +638,7 @@ done
 echo
 echo "port: the capture interface has no IP address and the frames go to a foreign MAC (a SPAN port);"
 echo "host: it has 198.18.1.1 and the frames are addressed to it, UDP 53 and 500 bound (the inline use)."
+[ "$NIC" = 1 ] && echo "NIC-like port: as port, but the frames arrive as XDP frames redirected from another veth pair, as from a NIC's receive ring (no skb until a program passes them on)."
 echo "64 B mixed: 9 in 10 frames to UDP 53 (no match), 1 in 10 to UDP 500. Offered: trafgen's frames / its"
 echo "sending time, in thousands per second; (x base): ratio to the no-capture rate of the same setup and"
 echo "round. Captured: frames in the file (capinfos). Loss: frames to UDP 500 sent but not in the file."
@@ -570,16 +647,16 @@ echo "the start of the send until the tool has ended. Overhead: that CPU minus w
 echo "same setup and round spent on as many frames sent, per million captured, as a ratio to tcpdump's."
 [ "$XDP_PASS" = 1 ] && echo "XDP_PASS rows: the hook alone (native XDP on veth); CPU per million sent, overhead per million frames to UDP 500."
 ovs=
-for s in p h; do
+for s in p h x; do
 	for load in "${LOADS[@]}"; do
 		[ -s "$WORK/td_$s.$load.res" ] || continue
 		read -r _ _ _ _ _ ov _ < <(row_stats "td_$s" "$load" "base_$s" "td_$s")
-		ovs+="$([ "$s" = p ] && echo port || echo host) ${LOAD_LABEL[$load]} $(awk -v v="$ov" 'BEGIN { printf (v == "-" ? "-" : "%.2f"), v }'), "
+		ovs+="$(setup_of "td_$s") ${LOAD_LABEL[$load]} $(awk -v v="$ov" 'BEGIN { printf (v == "-" ? "-" : "%.2f"), v }'), "
 	done
 done
 [ -n "$ovs" ] && echo "tcpdump's overhead, CPU s per million frames captured: ${ovs%, }."
 vps=
-for c in vp_p vs_p vp_h; do
+for c in vp_p vs_p vp_h vp_x; do
 	for load in "${LOADS[@]}"; do
 		[ -s "$WORK/$c.$load.res" ] || continue
 		vps+="${LABEL[$c]%%:*}$([ "$c" = vs_p ] && echo ' skb') ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
