@@ -111,10 +111,7 @@ unsigned int list_prefix_len(const unsigned char *mask, size_t len)
 	return n;
 }
 
-static const struct {
-	uint64_t bit;
-	const char *word;
-} feature_words[] = {
+static const struct netdev_flag_word feature_words[] = {
 	{ LIST_XDP_REDIRECT, "redirect" },
 	{ LIST_XDP_NDO_XMIT, "ndo-xmit" },
 	{ LIST_XDP_XSK_ZEROCOPY, "xsk-zerocopy" },
@@ -125,18 +122,8 @@ static const struct {
 
 void list_feature_words(uint64_t features, char *buf, size_t len)
 {
-	size_t i, used = 0;
-
-	if (len)
-		buf[0] = '\0';
-	for (i = 0; i < sizeof(feature_words) / sizeof(feature_words[0]); i++) {
-		int n;
-
-		if (!(features & feature_words[i].bit) || used >= len)
-			continue;
-		n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", feature_words[i].word);
-		used += n > 0 ? (size_t)n : 0;
-	}
+	netdev_flag_words(feature_words, sizeof(feature_words) / sizeof(feature_words[0]),
+			  features, " ", buf, len);
 }
 
 const char *list_prog_owner(const struct list_prog *p)
@@ -517,19 +504,20 @@ static void json_programs(FILE *f, const struct list_entry *e)
 /* What the driver hands XDP programs (6.8+): ["timestamp", ...], or null when unknown. */
 static void json_rx_metadata(FILE *f, const struct list_entry *e)
 {
-	char words[64], *w, *save = NULL;
-	int first = 1;
+	const char *sep = "";
+	size_t i;
 
 	if (!e->rx_meta_known) {
 		fputs("null", f);
 		return;
 	}
-	netdev_rx_meta_words(e->rx_metadata, words, sizeof(words));
 	fputc('[', f);
-	for (w = strtok_r(words, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-		fputs(first ? "" : ", ", f);
-		json_string(f, w);
-		first = 0;
+	for (i = 0; i < netdev_rx_meta_count; i++) {
+		if (!(e->rx_metadata & netdev_rx_meta_names[i].bit))
+			continue;
+		fputs(sep, f);
+		json_string(f, netdev_rx_meta_names[i].word);
+		sep = ", ";
 	}
 	fputc(']', f);
 }

@@ -117,28 +117,33 @@ enum netdev_rx_ts netdev_rx_ts_of(const struct netdev_dev *d)
 	return d->rx_metadata & NETDEV_RX_META_TIMESTAMP ? NETDEV_RX_TS_YES : NETDEV_RX_TS_NO;
 }
 
-void netdev_rx_meta_words(uint64_t rx_metadata, char *buf, size_t len)
+const struct netdev_flag_word netdev_rx_meta_names[] = {
+	{ NETDEV_RX_META_TIMESTAMP, "timestamp" },
+	{ NETDEV_RX_META_HASH, "hash" },
+	{ NETDEV_RX_META_VLAN_TAG, "vlan-tag" },
+};
+const size_t netdev_rx_meta_count = sizeof(netdev_rx_meta_names) / sizeof(netdev_rx_meta_names[0]);
+
+void netdev_flag_words(const struct netdev_flag_word *table, size_t n, uint64_t bits,
+		       const char *sep, char *buf, size_t len)
 {
-	static const struct {
-		uint64_t bit;
-		const char *word;
-	} words[] = {
-		{ NETDEV_RX_META_TIMESTAMP, "timestamp" },
-		{ NETDEV_RX_META_HASH, "hash" },
-		{ NETDEV_RX_META_VLAN_TAG, "vlan-tag" },
-	};
 	size_t i, used = 0;
 
 	if (len)
 		buf[0] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		int n;
+	for (i = 0; i < n; i++) {
+		int w;
 
-		if (!(rx_metadata & words[i].bit) || used >= len)
+		if (!(bits & table[i].bit) || used >= len)
 			continue;
-		n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", words[i].word);
-		used += n > 0 ? (size_t)n : 0;
+		w = snprintf(buf + used, len - used, "%s%s", used ? sep : "", table[i].word);
+		used += w > 0 ? (size_t)w : 0;
 	}
+}
+
+void netdev_rx_meta_words(uint64_t rx_metadata, char *buf, size_t len)
+{
+	netdev_flag_words(netdev_rx_meta_names, netdev_rx_meta_count, rx_metadata, ", ", buf, len);
 }
 
 /* ---- talking to the kernel --------------------------------------------------- */

@@ -53,6 +53,24 @@ int netdev_parse_dev(const void *attrs, size_t len, struct netdev_dev *d);
 /* What one device's answer says about RX timestamps. */
 enum netdev_rx_ts netdev_rx_ts_of(const struct netdev_dev *d);
 
+/* A flag bit and the word the kernel's netdev spec gives it. */
+struct netdev_flag_word {
+	uint64_t bit;
+	const char *word;
+};
+
+/* The RX metadata flags in order: timestamp, hash, vlan-tag. */
+extern const struct netdev_flag_word netdev_rx_meta_names[];
+extern const size_t netdev_rx_meta_count;
+
+/*
+ * The words of the bits set in bits, in table order, joined by sep, into
+ * buf (always terminated; cut when too small). Bits not in the table are
+ * left out.
+ */
+void netdev_flag_words(const struct netdev_flag_word *table, size_t n, uint64_t bits,
+		       const char *sep, char *buf, size_t len);
+
 /* The RX metadata words, ", "-separated ("timestamp, hash"); "" for none. */
 void netdev_rx_meta_words(uint64_t rx_metadata, char *buf, size_t len);
 
