@@ -61,8 +61,12 @@
 #   SETTLE=SECS       wait after the send before SIGINT (default 1.2: libpcap
 #                     hands a TPACKET_V3 block over up to 1 s late)
 #   VPNCAP_ARGS=..    more options for every vpncap run
-#   WRITER_MIB=N      MiB of frame data per bench_writer measurement (1024)
-#   MEM_SECONDS=N     length of the memory run (default 600; QUICK 20)
+#   WRITER_MIB=N      MiB of frame data per bench_writer measurement (1024;
+#                     0 skips the writer)
+#   MEM_SECONDS=N     length of the memory run (default 600; QUICK 20; 0 skips it)
+#   ONLY="CASE ..."   only these end-to-end cases (names as in LABEL below,
+#                     e.g. "base_x vp_x vb_x td_x"); the baselines and tcpdump
+#                     rows of their setups are needed for the ratios
 #   WAIT_QUIET=PCT    first wait (up to 30 min) until other work keeps the
 #                     machine less than PCT % busy (2 s samples)
 # Needs root, trafgen and netsniff-ng (netsniff-ng), tcpdump, capinfos
@@ -327,6 +331,9 @@ start_capture() {
 		return 1 ;;
 	vp_p|vp_x) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
 		ready='capturing on' ;;
+	vb_x) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" --busy-poll "${EXTRA[@]}" \
+			>"$log" 2>&1 &
+		ready='capturing on' ;;
 	vs_p) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" --xdp-mode skb "${EXTRA[@]}" \
 			>"$log" 2>&1 &
 		ready='capturing on' ;;
@@ -408,7 +415,7 @@ measure() {
 			return 1
 		fi ;;
 	esac
-	case "$case" in vp_*|vs_*)
+	case "$case" in vp_*|vs_*|vb_*)
 		vp=$(sed -n 's/.*vpncap: summary: seen \([0-9]*\), matched [0-9]*, written [0-9]*, dropped \([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
 		[ -n "$vp" ] || vp='- -' ;;
 	esac
@@ -549,8 +556,18 @@ CASES+=(vp_h)
 if [ "$NIC" = 1 ]; then
 	CASES+=(base_x)
 	[ "$XDP_PASS" = 1 ] && CASES+=(xdp_x)
-	CASES+=(vp_x td_x)
+	CASES+=(vp_x)
+	[ "$QUICK" = 1 ] || CASES+=(vb_x)
+	CASES+=(td_x)
 	[ "$QUICK" = 1 ] || CASES+=(ns_x)
+fi
+if [ -n "${ONLY:-}" ]; then
+	kept=()
+	for c in "${CASES[@]}"; do
+		case " $ONLY " in *" $c "*) kept+=("$c") ;; esac
+	done
+	[ ${#kept[@]} -gt 0 ] || die "ONLY=\"$ONLY\" names none of: ${CASES[*]}"
+	CASES=("${kept[@]}")
 fi
 declare -A LABEL=(
 	[base_p]="port: no capture (baseline)"
@@ -566,6 +583,7 @@ declare -A LABEL=(
 	[base_x]="NIC-like port: no capture (baseline)"
 	[xdp_x]="NIC-like port: XDP program returning XDP_PASS, no capture"
 	[vp_x]="NIC-like port: vpncap (auto = bypass)"
+	[vb_x]="NIC-like port: vpncap --busy-poll (bypass)"
 	[td_x]="NIC-like port: tcpdump -B 262144 'udp port 500'"
 	[ns_x]="NIC-like port: netsniff-ng -S 256MiB -f 'udp port 500'"
 )
@@ -656,10 +674,10 @@ for s in p h x; do
 done
 [ -n "$ovs" ] && echo "tcpdump's overhead, CPU s per million frames captured: ${ovs%, }."
 vps=
-for c in vp_p vs_p vp_h vp_x; do
+for c in vp_p vs_p vp_h vp_x vb_x; do
 	for load in "${LOADS[@]}"; do
 		[ -s "$WORK/$c.$load.res" ] || continue
-		vps+="${LABEL[$c]%%:*}$([ "$c" = vs_p ] && echo ' skb') ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
+		vps+="${LABEL[$c]%%:*}$([ "$c" = vs_p ] && echo ' skb')$([ "$c" = vb_x ] && echo ' busy-poll') ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
 	done
 done
 [ -n "$vps" ] && echo "vpncap's own summary, frames seen at the hook / dropped, all rounds: ${vps%, }."
@@ -715,15 +733,19 @@ memory_run() {
 }
 
 fail=0
-echo
-echo "### Memory over a long run (bypass, 1400 B IKE, $MEM_SECONDS s)"
-echo
-memory_run || fail=1
+if [ "$MEM_SECONDS" != 0 ]; then
+	echo
+	echo "### Memory over a long run (bypass, 1400 B IKE, $MEM_SECONDS s)"
+	echo
+	memory_run || fail=1
+fi
 
 echo
 echo "### Writer alone (no kernel)"
 echo
-if [ -x "$BUILD/tests/bench_writer" ]; then
+if [ "$WRITER_MIB" = 0 ]; then
+	echo "Not run (WRITER_MIB=0)."
+elif [ -x "$BUILD/tests/bench_writer" ]; then
 	if out=$("$BUILD/tests/bench_writer" "$WRITER_MIB" "$WORK"); then
 		echo "$out" | grep -v '^cpu: '
 	else
