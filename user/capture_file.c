@@ -65,9 +65,10 @@ static int span_due(const struct capture_io *io)
 	       (io->commit - io->tail >= CAPTURE_FILE_PIECE || io->tail < io->urgent);
 }
 
+/* Under the lock: everything before the writer's request written, the sync not yet asked. */
 static int sync_due(const struct capture_io *io)
 {
-	return !io->err && io->synced_to < io->sync_to && io->tail >= io->sync_to;
+	return !io->err && io->sync_asked < io->sync_to && io->tail >= io->sync_to;
 }
 
 /*
@@ -103,20 +104,15 @@ static void write_span(struct capture_io *io)
 	pthread_cond_broadcast(&io->progress);
 }
 
-static void sync_file(struct capture_io *io)
+/*
+ * Under the lock: hand the fdatasync to the sync thread and go on writing
+ * (waiting for it here would stop the writes for as long as the disk takes).
+ * If a sync is running, this one starts when it returns.
+ */
+static void ask_sync(struct capture_io *io)
 {
-	uint64_t target = io->sync_to;
-	int fd = io->fd, ret;
-
-	io->busy = 1;
-	pthread_mutex_unlock(&io->lock);
-	ret = fdatasync(fd) ? -errno : 0;
-	pthread_mutex_lock(&io->lock);
-	io->busy = 0;
-	io->synced_to = target;
-	if (ret && !io->sync_err)
-		io->sync_err = ret;
-	pthread_cond_broadcast(&io->progress);
+	io->sync_asked = io->sync_to;
+	pthread_cond_signal(&io->sync_work);
 }
 
 static void *io_main(void *arg)
@@ -126,10 +122,10 @@ static void *io_main(void *arg)
 	pthread_mutex_lock(&io->lock);
 	for (;;) {
 		skip_gap(io);
+		if (sync_due(io))
+			ask_sync(io);
 		if (span_due(io))
 			write_span(io);
-		else if (sync_due(io))
-			sync_file(io);
 		else if (io->stop)
 			break;
 		else
@@ -139,15 +135,79 @@ static void *io_main(void *arg)
 	return NULL;
 }
 
+/* ---- the sync thread ------------------------------------------------------------ */
+
+/*
+ * Called and returns with the lock held; fdatasync() runs without it. The
+ * descriptor cannot change meanwhile: a file is not let go (release_ring)
+ * while a sync asked on it has not returned.
+ */
+static void sync_file(struct capture_io *io)
+{
+	uint64_t target = io->sync_asked;
+	int fd = io->fd, ret;
+
+	io->syncing = 1;
+	pthread_mutex_unlock(&io->lock);
+	ret = fdatasync(fd) ? -errno : 0;
+	pthread_mutex_lock(&io->lock);
+	io->syncing = 0;
+	io->synced_to = target;
+	if (ret && !io->sync_err)
+		io->sync_err = ret;
+	pthread_cond_broadcast(&io->progress);
+}
+
+static void *sync_main(void *arg)
+{
+	struct capture_io *io = arg;
+
+	pthread_mutex_lock(&io->lock);
+	for (;;) {
+		if (io->synced_to < io->sync_asked)
+			sync_file(io);
+		else if (io->stop)
+			break;
+		else
+			pthread_cond_wait(&io->sync_work, &io->lock);
+	}
+	pthread_mutex_unlock(&io->lock);
+	return NULL;
+}
+
 /* Under the lock, with the I/O thread idle: an empty ring for a new file. */
 static void ring_reset(struct capture_io *io, int fd)
 {
 	io->fd = fd;
-	io->commit = io->tail = io->urgent = io->sync_to = io->synced_to = 0;
+	io->commit = io->tail = io->urgent = 0;
+	io->sync_to = io->sync_asked = io->synced_to = 0;
 	io->gap = NO_GAP;
 	io->on_disk = 0;
 	io->err = io->sync_err = 0;
 	io->calls = 0;
+}
+
+/* Have the threads end and wait for them: both, or the I/O thread alone. */
+static void end_threads(struct capture_io *io, int sync_started)
+{
+	pthread_mutex_lock(&io->lock);
+	io->stop = 1;
+	pthread_cond_signal(&io->work);
+	pthread_cond_signal(&io->sync_work);
+	pthread_mutex_unlock(&io->lock);
+	pthread_join(io->thread, NULL);
+	if (sync_started)
+		pthread_join(io->sync_thread, NULL);
+}
+
+static void free_io(struct capture_io *io)
+{
+	pthread_cond_destroy(&io->progress);
+	pthread_cond_destroy(&io->sync_work);
+	pthread_cond_destroy(&io->work);
+	pthread_mutex_destroy(&io->lock);
+	free(io->ring);
+	io->ring = NULL;
 }
 
 int capture_io_start(struct capture_io *io)
@@ -161,34 +221,29 @@ int capture_io_start(struct capture_io *io)
 	ring_reset(io, -1);
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->work, NULL);
+	pthread_cond_init(&io->sync_work, NULL);
 	pthread_cond_init(&io->progress, NULL);
 	ret = -pthread_create(&io->thread, NULL, io_main, io);
-	if (!ret) {
-		io->started = 1;
-		return 0;
+	if (ret) {
+		free_io(io);
+		return ret;
 	}
-	pthread_cond_destroy(&io->progress);
-	pthread_cond_destroy(&io->work);
-	pthread_mutex_destroy(&io->lock);
-	free(io->ring);
-	io->ring = NULL;
-	return ret;
+	ret = -pthread_create(&io->sync_thread, NULL, sync_main, io);
+	if (ret) {
+		end_threads(io, 0);
+		free_io(io);
+		return ret;
+	}
+	io->started = 1;
+	return 0;
 }
 
 void capture_io_stop(struct capture_io *io)
 {
 	if (!io->started)
 		return;
-	pthread_mutex_lock(&io->lock);
-	io->stop = 1;
-	pthread_cond_signal(&io->work);
-	pthread_mutex_unlock(&io->lock);
-	pthread_join(io->thread, NULL);
-	pthread_cond_destroy(&io->progress);
-	pthread_cond_destroy(&io->work);
-	pthread_mutex_destroy(&io->lock);
-	free(io->ring);
-	io->ring = NULL;
+	end_threads(io, 1);
+	free_io(io);
 	io->started = 0;
 }
 
@@ -216,8 +271,8 @@ static void publish(struct capture_file *f)
 }
 
 /*
- * Let the I/O thread write everything published (and fdatasync if asked),
- * or stop at a failure, and wait until it has.
+ * Let the I/O thread write everything published, or stop at a failure, and
+ * wait until it has. A sync it asked for may still be running.
  */
 static void wait_idle(struct capture_file *f)
 {
@@ -226,17 +281,32 @@ static void wait_idle(struct capture_file *f)
 	if (io->urgent < io->commit)
 		io->urgent = io->commit;
 	pthread_cond_signal(&io->work);
-	while (io->busy || (!io->err && (io->tail < io->commit || io->synced_to < io->sync_to)))
+	while (io->busy || (!io->err && io->tail < io->commit))
 		pthread_cond_wait(&io->progress, &io->lock);
 	learn(f);
 }
 
+/*
+ * Under the lock: wait until every sync asked of the sync thread has
+ * returned, and the one the writer asked for too unless a write failed
+ * (then it is not asked: the data it was to cover is not all written).
+ */
+static void wait_synced(struct capture_io *io)
+{
+	pthread_cond_signal(&io->work); /* it may have a sync to ask for */
+	while (io->syncing || io->synced_to < io->sync_asked ||
+	       (!io->err && io->synced_to < io->sync_to))
+		pthread_cond_wait(&io->progress, &io->lock);
+}
+
+/* The error of a background fdatasync, once those asked for have returned. */
 static int take_sync_error(struct capture_file *f)
 {
 	struct capture_io *io = f->io;
 	int ret;
 
 	pthread_mutex_lock(&io->lock);
+	wait_synced(io);
 	ret = io->sync_err;
 	io->sync_err = 0;
 	pthread_mutex_unlock(&io->lock);
@@ -303,13 +373,17 @@ static int open_fd(struct capture_file *f, const char *path, enum capture_file_o
 	return f->fd >= 0 ? 0 : -errno;
 }
 
-/* The I/O thread idle, and the ring emptied of whatever could not be written. */
+/*
+ * The I/O thread idle, no sync running on the old descriptor, and the ring
+ * emptied of whatever could not be written.
+ */
 static void release_ring(struct capture_file *f, int fd)
 {
 	struct capture_io *io = f->io;
 
 	pthread_mutex_lock(&io->lock);
 	wait_idle(f);
+	wait_synced(io);
 	ring_reset(io, fd);
 	f->head = f->commit = 0;
 	learn(f);

@@ -24,6 +24,17 @@
  * count them. The file set (fileset.c) rotates these files, and hands a
  * finished one over (capture_file_detach) to be fsynced and closed on
  * another thread while the next one is written.
+ *
+ * The periodic fdatasync runs on a sync thread of its own (one per
+ * capture_io, like the I/O thread): on a disk it takes a hundred
+ * milliseconds or more at line rate, while the ring fills in about ten, so
+ * an I/O thread that waited for it would make the writer wait and the frame
+ * queues overflow. Once everything published before the request is written,
+ * the I/O thread asks the sync thread and goes on writing; a sync asked
+ * while one runs follows it, so at most one runs and one waits. Its error is
+ * learnt like a background write's, at the next request or at detach and
+ * close, which wait for a running sync: the descriptor stays the file's
+ * until the sync on it has returned.
  */
 #ifndef VPNCAP_CAPTURE_FILE_H
 #define VPNCAP_CAPTURE_FILE_H
@@ -46,27 +57,31 @@
  */
 struct capture_io {
 	pthread_t thread;
+	pthread_t sync_thread;
 	int started;
 	uint8_t *ring;
 	pthread_mutex_t lock;
 	pthread_cond_t work;            /* to the I/O thread: published, sync, stop */
+	pthread_cond_t sync_work;       /* to the sync thread: a sync asked, stop */
 	pthread_cond_t progress;        /* to the writer: written, synced, failed */
 	int fd;
 	int stop;
-	int busy;                       /* in a write() or fdatasync() without the lock */
+	int busy;                       /* the I/O thread in a write() without the lock */
+	int syncing;                    /* the sync thread in fdatasync() without the lock */
 	uint64_t commit;                /* whole blocks encoded up to here (writer) */
 	uint64_t tail;                  /* written up to here (I/O thread) */
 	uint64_t urgent;                /* write up to here even in spans below a piece */
 	uint64_t gap;                   /* where the data of tail's lap ends; UINT64_MAX: none */
-	uint64_t sync_to;               /* fdatasync once tail is here */
-	uint64_t synced_to;
+	uint64_t sync_to;               /* fdatasync once tail is here (writer) */
+	uint64_t sync_asked;            /* the sync thread asked up to here (I/O thread) */
+	uint64_t synced_to;             /* an fdatasync returned for up to here (sync thread) */
 	uint64_t on_disk;               /* file size: whole blocks, where a failure rolls back to */
 	int err;                        /* a write failed (-errno): the I/O thread stopped */
 	int sync_err;                   /* a background fdatasync failed: -errno, for the next sync */
 	uint64_t calls;                 /* write() calls */
 };
 
-/* Start the I/O thread and allocate its ring. 0 or -errno. */
+/* Start the I/O and sync threads and allocate the ring. 0 or -errno. */
 int capture_io_start(struct capture_io *io);
 /* Stop it (no file may be open on it) and free the ring. Safe if never started. */
 void capture_io_stop(struct capture_io *io);
@@ -120,7 +135,7 @@ static inline uint64_t capture_file_size(const struct capture_file *f)
 /*
  * Write out everything encoded (retrying a failed write) and wait; 0 or
  * -errno. On failure the file is cut back to its last whole block and the
- * unwritten blocks are kept.
+ * unwritten blocks are kept. A background fdatasync is not waited for.
  */
 int capture_file_flush(struct capture_file *f);
 
@@ -143,9 +158,9 @@ int capture_file_sync(struct capture_file *f);
 
 /*
  * The same in the background: publish everything encoded, have the I/O
- * thread write it and fdatasync, and return. Returns the error of an earlier
- * background write or fdatasync, if one failed (learnt now); the result of
- * this one comes with a later call.
+ * thread write it and then the sync thread fdatasync it, and return. Returns
+ * the error of an earlier background write or fdatasync, if one failed
+ * (learnt now); the result of this one comes with a later call.
  */
 int capture_file_sync_start(struct capture_file *f);
 
@@ -154,10 +169,11 @@ int capture_file_close(struct capture_file *f);
 
 /*
  * Flush and hand the open file over: *fd is its descriptor (-1 if none),
- * the caller's to fsync and close, on any thread. Neither f nor the I/O
- * thread touches it again: the I/O thread is idle when this returns and the
- * ring is free for the next file. 0, or -errno of a write or background
- * fdatasync that failed (the file may lack data).
+ * the caller's to fsync and close, on any thread. Neither f nor the I/O and
+ * sync threads touch it again: they are idle when this returns (a running
+ * fdatasync is waited for) and the ring is free for the next file. 0, or
+ * -errno of a write or background fdatasync that failed (the file may lack
+ * data).
  */
 int capture_file_detach(struct capture_file *f, int *fd);
 

@@ -12,6 +12,9 @@
  *  - the ring: while the I/O thread is stuck in a write(), the writer
  *    thread still takes frames off the queue (encoding never waits for the
  *    file system unless the ring is full);
+ *  - the periodic sync (--wrap=fdatasync too): while the fdatasync the
+ *    file set asked for is stuck, the writer takes three rings' worth of
+ *    frames off the queue and every one reaches the file;
  *  - a write failing with ENOSPC, learnt a piece or so later: frames written
  *    plus frames dropped is exactly what was pushed, and the file holds
  *    exactly the frames counted as written;
@@ -47,6 +50,7 @@
 /* ---- the wrapped calls ------------------------------------------------------------ */
 
 ssize_t __real_write(int fd, const void *buf, size_t len);
+int __real_fdatasync(int fd);
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
 void *__real_realloc(void *p, size_t size);
@@ -56,6 +60,8 @@ static atomic_ulong allocations;        /* malloc, calloc, realloc calls */
 static atomic_int write_gate_closed;    /* write() waits while set */
 static atomic_int writes_waiting;       /* write() calls stuck at the gate */
 static atomic_int failing_writes;       /* the next N write() calls fail with ENOSPC */
+static atomic_int sync_gate_closed;     /* fdatasync() waits while set */
+static atomic_int syncs_waiting;        /* fdatasync() calls stuck at the gate */
 
 ssize_t __wrap_write(int fd, const void *buf, size_t len)
 {
@@ -72,6 +78,17 @@ ssize_t __wrap_write(int fd, const void *buf, size_t len)
 		return -1;
 	}
 	return __real_write(fd, buf, len);
+}
+
+int __wrap_fdatasync(int fd)
+{
+	if (atomic_load(&sync_gate_closed)) {
+		atomic_fetch_add(&syncs_waiting, 1);
+		while (atomic_load(&sync_gate_closed))
+			usleep(1000);
+		atomic_fetch_sub(&syncs_waiting, 1);
+	}
+	return __real_fdatasync(fd);
 }
 
 void *__wrap_malloc(size_t size)
@@ -124,12 +141,13 @@ struct rig {
 	uint8_t frame[2048];
 };
 
-static struct rig *rig_start(unsigned int n_queues, size_t queue_bytes)
+static struct rig *rig_start_syncing(unsigned int n_queues, size_t queue_bytes,
+				     uint64_t sync_ns)
 {
 	struct fileset_config cfg = {
 		.is_dir = 0,
 		.tag = "t0",
-		.sync_ns = 3600 * NS_PER_SEC,   /* no periodic sync inside a test */
+		.sync_ns = sync_ns,
 		.shb = &shb,
 		.idbs = idbs,
 		.n_idbs = 2,
@@ -154,6 +172,11 @@ static struct rig *rig_start(unsigned int n_queues, size_t queue_bytes)
 	assert_int_equal(fileset_open(&r->fs, &cfg, err, sizeof(err)), 0);
 	assert_int_equal(fileset_start(&r->fs, clock_real_ns(), err, sizeof(err)), 0);
 	return r;
+}
+
+static struct rig *rig_start(unsigned int n_queues, size_t queue_bytes)
+{
+	return rig_start_syncing(n_queues, queue_bytes, 3600 * NS_PER_SEC); /* no periodic sync */
 }
 
 static void rig_run_writer(struct rig *r)
@@ -322,6 +345,51 @@ static void test_encoding_goes_on_while_a_write_blocks(void **state)
 	free(r);
 }
 
+/* ---- the periodic sync: a stuck fdatasync does not stop writing ---------------------------- */
+
+static int wait_syncs_waiting(int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms && !atomic_load(&syncs_waiting); i++)
+		usleep(1000);
+	return atomic_load(&syncs_waiting);
+}
+
+static void test_writing_goes_on_while_fdatasync_blocks(void **state)
+{
+	/* A sync asked at every tick of the writer; the queue holds all frames pushed. */
+	struct rig *r = rig_start_syncing(1, 32 * MIB, NS_PER_SEC / 100);
+	const uint64_t warm_up = 100, frames = 3 * CAPTURE_FILE_RING / 1200;
+	uint64_t i, *ts;
+	int stuck, stuck_after, drained;
+
+	(void)state;
+	atomic_store(&sync_gate_closed, 1);
+	rig_run_writer(r);
+	for (i = 0; i < warm_up; i++)
+		push_one(r, 0, ts_base() + i, 1200);
+	frame_queue_publish(&r->queues[0]);
+	stuck = wait_syncs_waiting(5000); /* the writer ticks every 100 ms */
+	for (; i < warm_up + frames; i++) {
+		push_one(r, 0, ts_base() + i, 1200);
+		if (i % 64 == 63)
+			frame_queue_publish(&r->queues[0]);
+	}
+	frame_queue_publish(&r->queues[0]);
+	/* Taken off the queue means encoded into the ring: 3 rings, so 2 written. */
+	drained = wait_drained(&r->queues[0], 10000);
+	stuck_after = atomic_load(&syncs_waiting);
+	atomic_store(&sync_gate_closed, 0);
+	print_message("fdatasync stuck: %d; %llu frames of 1200 B drained meanwhile: %s\n",
+		      stuck_after, (unsigned long long)frames, drained ? "yes" : "no");
+	assert_int_equal(stuck, 1);
+	assert_int_equal(stuck_after, 1);
+	assert_true(drained);
+	assert_int_equal(rig_finish(r, &ts), warm_up + frames);
+	assert_true(r->fs.stats.dropped_write_error == 0);
+	free(ts);
+	free(r);
+}
+
 /* ---- ENOSPC learnt late: counts stay exact --------------------------------------------- */
 
 static void test_disk_full_counts_exact(void **state)
@@ -451,6 +519,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_steady_state_writes_and_allocations),
 		cmocka_unit_test(test_encoding_goes_on_while_a_write_blocks),
+		cmocka_unit_test(test_writing_goes_on_while_fdatasync_blocks),
 		cmocka_unit_test(test_disk_full_counts_exact),
 		cmocka_unit_test(test_merge_in_time_order),
 		cmocka_unit_test(test_two_producers_all_written),
