@@ -26,6 +26,14 @@
  * Every header access is bounds-checked against data_end, so a frame cut at
  * any point in the headers the classifier reads is simply "not matched".
  *
+ * The kernel in front of it decides a few things, which user space sets as
+ * read-only switches before load (kernel_probe.c finds out what the kernel
+ * accepts): where bypass puts the per-frame metadata (the metadata area,
+ * or in front of the frame for kernels that refuse bpf_xdp_adjust_meta in
+ * XDP, or nowhere), and how inline copies read a received frame. The
+ * verifier knows a read-only value and never walks a path it turns off, so
+ * a helper the kernel refuses may stay in the object.
+ *
  * Built twice: plain, and with -DVPNCAP_HW_TIMESTAMPS, which also asks the
  * driver for each matched frame's hardware receive stamp through the XDP RX
  * metadata kfunc (Linux 6.3+, program loaded device-bound). The kfunc is
@@ -73,6 +81,10 @@
 #define FRAG_TRACK_ENTRIES 16384
 #define RING_WAKEUP_BYTES (64 * 1024)  /* records waiting before the reader is woken */
 #define HOST_TRACK_ENTRIES 4096
+
+/* Set by user space before load; see the top of this file. */
+const volatile __u32 meta_place = VPNCAP_META_IN_AREA;   /* enum vpncap_meta_place */
+const volatile __u32 xdp_copy = VPNCAP_XDP_COPY_LOAD_BYTES; /* enum vpncap_xdp_copy */
 
 #ifdef VPNCAP_HW_TIMESTAMPS
 extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym;
@@ -171,6 +183,20 @@ struct frame_info {
 	__u8 frag;              /* enum frag_kind */
 	__u8 pad[2];
 };
+
+/*
+ * The frame being classified lives in this per-CPU slot rather than on the
+ * stack, so the rule loop (a global function, vpncap_match_rules()) can
+ * find it with a scalar argument only: Linux before 5.12 accepts no pointer
+ * arguments to global functions. XDP runs in softirq and TC egress with
+ * bottom halves off, so one CPU never runs two classifications at once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct frame_info);
+} frame_scratch SEC(".maps");
 
 struct cursor {
 	void *pos;
@@ -536,21 +562,26 @@ static __always_inline int rule_match(const struct vpncap_rule *r, const struct 
 }
 
 /*
- * Index of the first rule the frame matches, or -1.
+ * Index of the first rule of rule set slot that the frame in frame_scratch
+ * matches, or -1.
  *
- * A global function, so the verifier checks it on its own, where both
- * arguments are plain memory of known size (that may be NULL as far as it
- * knows). Each iteration starts with a compiler barrier: the frame's fields
- * are then loaded afresh from that memory in every iteration, and what the
- * verifier learns about them in one iteration (a branch taken) does not
- * carry into the next. Without that, it cannot prune the states of 64
- * inlined rule checks and gives up long before the end; with it, the loop
- * is checked once per iteration and runs without a call per rule.
+ * A global function, so the verifier checks it on its own, where the rule
+ * set and the frame are plain map memory of known size. Each iteration
+ * starts with a compiler barrier: the frame's fields are then loaded afresh
+ * from that memory in every iteration, and what the verifier learns about
+ * them in one iteration (a branch taken) does not carry into the next.
+ * Without that, it cannot prune the states of 64 inlined rule checks and
+ * gives up long before the end; with it, the loop is checked once per
+ * iteration and runs without a call per rule.
  */
-__noinline int vpncap_match_rules(const struct vpncap_ruleset *set, const struct frame_info *f)
+__noinline int vpncap_match_rules(__u32 slot)
 {
-	__u32 count, i;
+	const struct vpncap_ruleset *set;
+	const struct frame_info *f;
+	__u32 count, i, zero = 0;
 
+	set = bpf_map_lookup_elem(&rules_map, &slot);
+	f = bpf_map_lookup_elem(&frame_scratch, &zero);
 	if (!set || !f)
 		return -1;
 	count = set->count;
@@ -671,6 +702,7 @@ static __always_inline void host_refresh(const struct frame_info *f, __u16 rule,
 /* The settings, read once per frame: the whole frame uses one rule set. */
 struct hook_config {
 	struct vpncap_ruleset *set;
+	__u32 slot;             /* of set in rules_map */
 	__u64 frag_timeout;
 	__u64 host_window;
 	__u32 unmatched;
@@ -703,6 +735,7 @@ static __always_inline int read_config(struct hook_config *hc)
 	hc->xsk_sg = settings->xsk_sg;
 	hc->frag_timeout = settings->frag_timeout_ns;
 	hc->host_window = settings->host_window_ns;
+	hc->slot = slot;
 	hc->set = bpf_map_lookup_elem(&rules_map, &slot);
 	return hc->set ? 0 : -1;
 }
@@ -715,39 +748,43 @@ static __always_inline int read_config(struct hook_config *hc)
 static __always_inline int classify(void *data, void *data_end, const struct hook_config *hc,
 				    struct vpncap_counters *cnt, struct match *m)
 {
-	struct frame_info f = {};
-	__u32 rule_key;
+	struct frame_info *f;
+	__u32 rule_key, zero = 0;
 	__u64 now, *hits;
 	__u8 flags = 0;
 	int rule = -1;
 
-	if (parse_frame(data, data_end, &f))
+	f = bpf_map_lookup_elem(&frame_scratch, &zero);
+	if (!f)
+		return 0;
+	__builtin_memset(f, 0, sizeof(*f));
+	if (parse_frame(data, data_end, f))
 		return 0;
 	/* The clock only for frames that need it: fragments and matches. */
-	now = f.frag != FRAG_NONE ? bpf_ktime_get_ns() : 0;
+	now = f->frag != FRAG_NONE ? bpf_ktime_get_ns() : 0;
 
 	/* A later fragment follows its datagram's first fragment's rule. */
-	if (f.frag == FRAG_LATER && hc->frag_timeout) {
-		rule = frag_lookup(&f, now);
+	if (f->frag == FRAG_LATER && hc->frag_timeout) {
+		rule = frag_lookup(f, now);
 		if (rule >= 0) {
 			flags = VPNCAP_META_FRAGMENT;
 			cnt->fragments++;
 		}
 	}
 	if (rule < 0) {
-		rule = vpncap_match_rules(hc->set, &f);
+		rule = vpncap_match_rules(hc->slot);
 		/* A matched first fragment: its later fragments will follow. */
-		if (rule >= 0 && f.frag == FRAG_FIRST && hc->frag_timeout)
-			frag_remember(&f, rule, now, hc->frag_timeout);
+		if (rule >= 0 && f->frag == FRAG_FIRST && hc->frag_timeout)
+			frag_remember(f, rule, now, hc->frag_timeout);
 	}
 	/* A fragment ahead of its first one: taken if its hosts talked lately. */
-	if (rule < 0 && f.frag == FRAG_LATER && hc->host_window) {
-		rule = host_lookup(&f, now, hc->host_window);
+	if (rule < 0 && f->frag == FRAG_LATER && hc->host_window) {
+		rule = host_lookup(f, now, hc->host_window);
 		if (rule >= 0) {
 			flags = VPNCAP_META_FRAGMENT;
 			cnt->early_fragments++;
 			if (hc->frag_timeout)
-				frag_remember(&f, rule, now, hc->frag_timeout);
+				frag_remember(f, rule, now, hc->frag_timeout);
 		}
 	}
 	if (rule < 0 || rule >= VPNCAP_MAX_RULES)
@@ -755,7 +792,7 @@ static __always_inline int classify(void *data, void *data_end, const struct hoo
 	if (!now)
 		now = bpf_ktime_get_ns();
 	if (hc->host_window)
-		host_refresh(&f, rule, now);
+		host_refresh(f, rule, now);
 	cnt->matched++;
 	rule_key = rule;
 	hits = bpf_map_lookup_elem(&hits_map, &rule_key);
@@ -764,7 +801,7 @@ static __always_inline int classify(void *data, void *data_end, const struct hoo
 	m->now = now;
 	m->hw_ns = 0;
 	m->rule = rule_key;
-	m->klass = f.klass;
+	m->klass = f->klass;
 	m->flags = flags;
 	return 1;
 }
@@ -824,10 +861,13 @@ static __always_inline int ring_put(void *ctx, int is_xdp, const struct vpncap_r
 		last = room - 1;
 	*rec = *hdr;
 	rec->caplen = last + 1;
-	if (is_xdp)
-		err = bpf_xdp_load_bytes(ctx, 0, rec + 1, last + 1);
-	else
+	if (!is_xdp)
 		err = bpf_skb_load_bytes(ctx, 0, rec + 1, last + 1);
+	else if (xdp_copy == VPNCAP_XDP_COPY_LOAD_BYTES)
+		err = bpf_xdp_load_bytes(ctx, 0, rec + 1, last + 1);
+	else    /* linear frames only there: caplen is at most data_end - data */
+		err = bpf_probe_read_kernel(rec + 1, last + 1,
+					    (void *)(long)((struct xdp_md *)ctx)->data);
 	if (err) {
 		bpf_ringbuf_discard(rec, BPF_RB_NO_WAKEUP);
 		return -2;
@@ -896,18 +936,11 @@ static __always_inline void copy_frame(void *ctx, int is_xdp, const struct hook_
 /* Bypass: redirect into AF_XDP                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Put the metadata in front of the frame; failure only loses the stamp. */
-static __always_inline void write_meta(struct xdp_md *ctx, const struct match *m)
-{
-	struct vpncap_meta *meta;
-	void *data;
+#define META_LEN ((int)sizeof(struct vpncap_meta))
 
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
-		return;
-	meta = (void *)(long)ctx->data_meta;
-	data = (void *)(long)ctx->data;
-	if ((void *)(meta + 1) > data)
-		return;
+static __always_inline void fill_meta(struct vpncap_meta *meta, const struct xdp_md *ctx,
+				      const struct match *m)
+{
 	meta->hook_ns = m->now;
 	meta->rule = m->rule;
 	meta->magic = VPNCAP_META_MAGIC;
@@ -915,6 +948,55 @@ static __always_inline void write_meta(struct xdp_md *ctx, const struct match *m
 	meta->klass = m->klass;
 	meta->flags = m->flags;
 	meta->hw_ns = m->hw_ns;
+}
+
+/*
+ * In the metadata area. A refusal only loses the stamp: the consumer
+ * trusts only a magic it finds there.
+ */
+static __always_inline int meta_in_area(struct xdp_md *ctx, const struct match *m)
+{
+	struct vpncap_meta *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -META_LEN))
+		return 0;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return 0;
+	fill_meta(meta, ctx, m);
+	return 0;
+}
+
+/* In front of the frame: 1, or -1 when there is no headroom for it. */
+static __always_inline int meta_in_head(struct xdp_md *ctx, const struct match *m)
+{
+	struct vpncap_meta *meta;
+
+	if (bpf_xdp_adjust_head(ctx, -META_LEN))
+		return -1;
+	meta = (void *)(long)ctx->data;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data_end) {
+		bpf_xdp_adjust_head(ctx, META_LEN);
+		return -1;
+	}
+	fill_meta(meta, ctx, m);
+	return 1;
+}
+
+/*
+ * The metadata of a frame about to be redirected, where meta_place says.
+ * 1: the frame now starts with it (HEAD), so a redirect that does not
+ * happen must take it off again; 0: it went into the metadata area, or
+ * nowhere (NONE); -1: HEAD could not prepend it, and the frame must not
+ * reach the socket, whose reader strips the first bytes of every frame.
+ */
+static __always_inline int put_meta(struct xdp_md *ctx, const struct match *m)
+{
+	if (meta_place == VPNCAP_META_IN_AREA)
+		return meta_in_area(ctx, m);
+	if (meta_place == VPNCAP_META_IN_HEAD)
+		return meta_in_head(ctx, m);
+	return 0;
 }
 
 /*
@@ -978,6 +1060,7 @@ int vpncap_xdp(struct xdp_md *ctx)
 	struct hook_config hc;
 	struct match m;
 	__u64 len;
+	int placed;
 
 	cnt = bpf_map_lookup_elem(&counters_map, &key);
 	if (!cnt || read_config(&hc))
@@ -990,23 +1073,36 @@ int vpncap_xdp(struct xdp_md *ctx)
 	/*
 	 * Inline copies. So does bypass for a multi-buffer frame when the
 	 * sockets were bound without XDP_USE_SG (they cannot take it): the
-	 * frame then goes on to the stack rather than being lost.
+	 * frame then goes on to the stack rather than being lost. Kernels
+	 * without bpf_xdp_get_buff_len (5.18) have no multi-buffer frames.
 	 */
-	len = bpf_xdp_get_buff_len(ctx);
-	if (hc.mode == VPNCAP_MODE_INLINE || (len > (__u64)(data_end - data) && !hc.xsk_sg)) {
-		copy_frame(ctx, 1, &hc, cnt, &m, len, queue, 0);
-		cnt->passed++;
-		return XDP_PASS;
-	}
+	len = xdp_copy == VPNCAP_XDP_COPY_LOAD_BYTES ? bpf_xdp_get_buff_len(ctx) :
+						       (__u64)(data_end - data);
+	if (hc.mode == VPNCAP_MODE_INLINE || (len > (__u64)(data_end - data) && !hc.xsk_sg))
+		goto copy;
 	if (!bpf_map_lookup_elem(&xsks_map, &queue)) {
 		/* No socket on this queue (not chosen with -q): leave it to the stack. */
 		cnt->redirect_fail++;
 		cnt->passed++;
 		return XDP_PASS;
 	}
-	write_meta(ctx, &m);
-	cnt->redirected++;
-	return bpf_redirect_map(&xsks_map, queue, XDP_PASS);
+	placed = put_meta(ctx, &m);
+	if (placed < 0)
+		goto copy;      /* no headroom for the metadata: copied and passed instead */
+	if (bpf_redirect_map(&xsks_map, queue, XDP_PASS) == XDP_REDIRECT) {
+		cnt->redirected++;
+		return XDP_REDIRECT;
+	}
+	/* The socket went away since the lookup: the stack gets the frame as it came. */
+	if (placed)
+		bpf_xdp_adjust_head(ctx, META_LEN);
+	cnt->redirect_fail++;
+	cnt->passed++;
+	return XDP_PASS;
+copy:
+	copy_frame(ctx, 1, &hc, cnt, &m, len, queue, 0);
+	cnt->passed++;
+	return XDP_PASS;
 }
 
 /* The linear part of a transmitted skb nearly always holds its headers. */

@@ -4,11 +4,13 @@
 #include "clock.h"
 #include "consumer.h"
 #include "counters.h"
+#include "degrade.h"
 #include "fileset.h"
 #include "filters.h"
 #include "frame_path.h"
 #include "frame_queue.h"
 #include "iface.h"
+#include "kernel_probe.h"
 #include "log.h"
 #include "privileges.h"
 #include "realtime.h"
@@ -75,10 +77,15 @@ struct capture_iface {
 	struct iface_totals live;       /* the main thread's own counts (ring_taken) */
 	_Atomic uint64_t queue_taken[CAPTURE_MAX_QUEUES]; /* frames taken off each socket */
 	char description[2][1024];       /* one per IDB set: the writer may read the other */
+	char comment[2][2048];           /* the IDB comment: what the kernel took away */
+	struct degradation degraded[DEGRADE_MAX];
+	unsigned int n_degraded;
 };
 
 struct capture_session {
 	const struct capture_opts *opts;
+	struct kernel_features kf;      /* what the kernel accepts, probed once at start */
+	int bpffs;                      /* bpffs usable (libxdp's dispatcher pins there) */
 	struct capture_iface *ifaces;
 	unsigned int n_ifaces;
 	struct fileset fs;
@@ -238,22 +245,34 @@ static int check_output(const struct capture_opts *o, int is_dir, char *err, siz
  * interface took XDP_USE_SG; otherwise the classifier copies them through
  * the ring buffer (whole up to 64 KiB, longer ones cut and counted).
  */
-static void choose_multi_buffer(struct capture_iface *ci)
+static const char *sockets_without_sg(const struct capture_session *s,
+				      const struct capture_iface *ci)
 {
-	const char *why = NULL;
+	static __thread char kernel_why[200];
 	unsigned int i;
 
-	for (i = 0; i < ci->n_queues && !why; i++)
-		why = xsk_rx_sg_refused(&ci->queues[i]);
-	if (why)
-		log_info("%s; frames larger than one %u-byte UMEM buffer are copied through the ring buffer instead (whole up to 64 KiB; longer ones cut and counted)",
-			 why, XSK_RX_FRAME_SIZE);
+	if (!kernel_has(&s->kf, KFEAT_XSK_SG)) {
+		snprintf(kernel_why, sizeof(kernel_why),
+			 "multi-buffer AF_XDP (XDP_USE_SG) refused: kernel %s has none (Linux 6.6 or later needed)",
+			 s->kf.release);
+		return kernel_why;
+	}
+	for (i = 0; i < ci->n_queues; i++)
+		if (xsk_rx_sg_refused(&ci->queues[i]))
+			return xsk_rx_sg_refused(&ci->queues[i]);
+	return NULL;
+}
+
+static void choose_multi_buffer(const struct capture_session *s, struct capture_iface *ci)
+{
+	const char *why = sockets_without_sg(s, ci);
+
 	if (classifier_set_xsk_sg(&ci->cls, !why))
 		log_error("%s: cannot set up multi-buffer frames: %s", ci->info.name,
 			  strerror(errno));
 }
 
-static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
+static int open_sockets(const struct capture_session *s, struct capture_iface *ci,
 			char *err, size_t errlen)
 {
 	int map_fd = classifier_xsks_map_fd(&ci->cls);
@@ -261,7 +280,8 @@ static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
 	unsigned int i;
 	int ret;
 
-	xsk_rx_config_from_opts(&cfg, o);
+	xsk_rx_config_from_opts(&cfg, s->opts);
+	cfg.want_sg = kernel_has(&s->kf, KFEAT_XSK_SG);
 	for (i = 0; i < ci->n_queues; i++) {
 		ret = xsk_rx_open(&ci->queues[i], ci->info.name, ci->queues[i].queue_id,
 				  &cfg, map_fd, err, errlen);
@@ -272,7 +292,7 @@ static int open_sockets(struct capture_iface *ci, const struct capture_opts *o,
 			return ret;
 		}
 	}
-	choose_multi_buffer(ci);
+	choose_multi_buffer(s, ci);
 	return 0;
 }
 
@@ -287,6 +307,36 @@ static void announce_mode(const struct capture_iface *ci)
 			 "the interface has no IP address (a capture port), so matched frames are taken off it");
 }
 
+/* What this interface's capture lost to the kernel or its driver, as attached. */
+static void find_degradations(const struct capture_session *s, struct capture_iface *ci)
+{
+	struct degrade_facts f = {
+		.kf = &s->kf,
+		.inline_mode = ci->mode == CAPTURE_MODE_INLINE,
+		.variant = ci->cls.variant,
+		.hook = ci->cls.hook,
+		.hw_timestamps = ci->cls.hw_timestamps,
+		.bpffs = ci->cls.bpffs,
+		.egress_clsact = ci->cls.egress.kind == TC_EGRESS_CLSACT,
+		.sg_refused = ci->mode == CAPTURE_MODE_BYPASS ? sockets_without_sg(s, ci) : NULL,
+	};
+
+	ci->n_degraded = degradations_list(&f, ci->degraded);
+}
+
+/* One line each; those that cost the user nothing only with -v. */
+static void announce_degradations(const struct capture_iface *ci)
+{
+	unsigned int i;
+
+	for (i = 0; i < ci->n_degraded; i++) {
+		if (ci->degraded[i].notable)
+			log_info("%s: %s", ci->info.name, ci->degraded[i].text);
+		else
+			log_debug("%s: %s", ci->info.name, ci->degraded[i].text);
+	}
+}
+
 /*
  * Maps filled and sockets bound first, so the first frame after attach is
  * captured. Inline needs no AF_XDP socket, but every interface has the ring:
@@ -296,12 +346,19 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 		       char *err, size_t errlen)
 {
 	const struct capture_opts *o = s->opts;
+	unsigned int i;
 	int ret;
 
-	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, o->ring_size, err,
-			      errlen);
+	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, o->ring_size, &s->kf,
+			      err, errlen);
 	if (ret)
 		return ret;
+	ci->cls.bpffs = s->bpffs;
+	if (ci->mode == CAPTURE_MODE_INLINE && !ci->cls.variant.can_copy_rx) {
+		err_set(err, errlen, "%s: inline capture needs bpf_xdp_load_bytes (Linux 5.18) or bpf_probe_read_kernel in XDP programs, and kernel %s refuses both; on a port the host does not use, --mode bypass works",
+			ci->info.name, s->kf.release);
+		return -EOPNOTSUPP;
+	}
 	ci->cls.frag_timeout_ns = o->fragment_timeout_ms * 1000000ull;
 	ci->cls.host_window_ns = o->fragment_window_ms * 1000000ull;
 	ci->cls.bpf_mode = ci->mode == CAPTURE_MODE_INLINE ? VPNCAP_MODE_INLINE : VPNCAP_MODE_BYPASS;
@@ -313,7 +370,7 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 		return ret;
 	}
 	if (ci->mode == CAPTURE_MODE_BYPASS) {
-		ret = open_sockets(ci, o, err, errlen);
+		ret = open_sockets(s, ci, err, errlen);
 		if (ret)
 			return ret;
 	} else {
@@ -330,12 +387,16 @@ static int start_iface(struct capture_session *s, struct capture_iface *ci,
 	ret = classifier_attach(&ci->cls, o->xdp_mode, err, errlen);
 	if (ret)
 		return ret;
+	for (i = 0; i < ci->n_queues; i++)
+		xsk_rx_set_meta_place(&ci->queues[i], ci->cls.variant.meta);
 	if (ci->mode == CAPTURE_MODE_INLINE) {
 		ret = classifier_attach_egress(&ci->cls, err, errlen);
 		if (ret)
 			return ret;
 	}
 	announce_mode(ci);
+	find_degradations(s, ci);
+	announce_degradations(ci);
 	ret = iface_ensure_up(ci->info.name);
 	if (ret == 1)
 		log_info("%s: link was down; set up for capture (left up at exit)", ci->info.name);
@@ -362,7 +423,9 @@ static void stop_iface(struct capture_iface *ci)
 /* Where the frames' timestamps come from, for the file header. */
 static const char *describe_timestamps(const struct capture_iface *ci, char *buf, size_t len)
 {
-	if (ci->cls.hw_timestamps)
+	if (ci->mode == CAPTURE_MODE_BYPASS && ci->cls.variant.meta == VPNCAP_META_NONE)
+		snprintf(buf, len, "timestamps per batch of frames (software): the kernel gives bypass no per-frame metadata");
+	else if (ci->cls.hw_timestamps)
 		snprintf(buf, len, "timestamps by the nic (xdp rx metadata), frames without one at the %s",
 			 ci->mode == CAPTURE_MODE_INLINE ? "xdp and tc hooks" : "xdp hook");
 	else
@@ -388,7 +451,7 @@ static void describe_bypass(struct capture_iface *ci, char *buf, size_t len)
 		snprintf(buf + used, len - used,
 			 " of %u; xdp %s (%s); af_xdp %s; %s",
 			 ci->info.rx_queues, xdp_mode_name(ci->cls.mode),
-			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program", sockets,
+			 hook_kind_name(ci->cls.hook), sockets,
 			 describe_timestamps(ci, ts, sizeof(ts)));
 }
 
@@ -404,13 +467,14 @@ static void describe_iface(struct capture_session *s, struct capture_iface *ci, 
 		snprintf(how, sizeof(how),
 			 "received: xdp %s (%s), transmitted: tc egress %s; copied through a %llu-byte "
 			 "bpf ring buffer; %s",
-			 xdp_mode_name(ci->cls.mode),
-			 ci->cls.shared_hook ? "libxdp dispatcher" : "single program",
+			 xdp_mode_name(ci->cls.mode), hook_kind_name(ci->cls.hook),
 			 tc_egress_kind_name(ci->cls.egress.kind),
 			 (unsigned long long)s->opts->ring_size,
 			 describe_timestamps(ci, ts, sizeof(ts)));
 	snprintf(buf, len, "driver %s; mode %s%s; %s", ci->info.driver, mode_name(ci->mode),
 		 ci->auto_mode ? " (auto)" : "", how);
+	degradations_comment(&s->kf, ci->degraded, ci->n_degraded, ci->comment[k],
+			     sizeof(ci->comment[k]));
 }
 
 static void read_hardware(char *buf, size_t len)
@@ -454,6 +518,7 @@ static void prepare_idbs(struct capture_session *s, unsigned int k, uint32_t unm
 			.name = s->ifaces[i].info.name,
 			.description = s->ifaces[i].description[k],
 			.filter = s->filter[k],
+			.comment = s->ifaces[i].comment[k][0] ? s->ifaces[i].comment[k] : NULL,
 		};
 	}
 }
@@ -782,11 +847,21 @@ static void redescribe(struct capture_session *s)
  * gives it one (networking comes up after vpncap at boot), taking matched
  * frames away would cut the host's own VPN traffic: copy instead, from now on.
  */
-static int switch_to_inline(struct capture_iface *ci, const char *addr)
+static int switch_to_inline(const struct capture_session *s, struct capture_iface *ci,
+			    const char *addr)
 {
 	char err[ERRLEN];
-	int ret = classifier_set_mode(&ci->cls, VPNCAP_MODE_INLINE);
+	int ret;
 
+	if (!ci->cls.variant.can_copy_rx) {
+		/* Bypass would go on taking the host's traffic: stop capturing here instead. */
+		classifier_detach(&ci->cls);
+		log_error("%s: address %s appeared, and kernel %s cannot capture inline (no bpf_xdp_load_bytes or bpf_probe_read_kernel in XDP): capture on %s stopped, the host keeps its traffic",
+			  ci->info.name, addr, s->kf.release, ci->info.name);
+		ci->auto_mode = 0;
+		return -EOPNOTSUPP;
+	}
+	ret = classifier_set_mode(&ci->cls, VPNCAP_MODE_INLINE);
 	if (ret) {
 		log_error("%s: address %s appeared, but switching to inline failed: %s", ci->info.name,
 			  addr, strerror(-ret));
@@ -797,6 +872,7 @@ static int switch_to_inline(struct capture_iface *ci, const char *addr)
 		log_error("%s; transmitted frames are not captured", err);
 	log_info("%s: address %s appeared: --mode auto switched to inline, the host keeps its traffic",
 		 ci->info.name, addr);
+	find_degradations(s, ci);
 	return 0;
 }
 
@@ -813,7 +889,7 @@ static void follow_addresses(struct capture_session *s)
 		if (!ci->auto_mode || ci->mode != CAPTURE_MODE_BYPASS ||
 		    iface_lookup(ci->info.name, &now, err, sizeof(err)) || !iface_has_ip(&now))
 			continue;
-		if (!switch_to_inline(ci, now.ip_addr))
+		if (!switch_to_inline(s, ci, now.ip_addr))
 			switched = 1;
 	}
 	if (switched)
@@ -1244,6 +1320,14 @@ static void print_summary(const struct capture_session *s)
 	fprintf(stderr, "\n");
 }
 
+/* Where frame timestamps come from, in a word or three, for the start line. */
+static const char *timestamp_source(const struct capture_iface *ci)
+{
+	if (ci->mode == CAPTURE_MODE_BYPASS && ci->cls.variant.meta == VPNCAP_META_NONE)
+		return "per batch";
+	return ci->cls.hw_timestamps ? "by the nic" : "at the hook";
+}
+
 static void announce(const struct capture_session *s)
 {
 	unsigned int i;
@@ -1253,14 +1337,16 @@ static void announce(const struct capture_session *s)
 		const char *into = s->has_output ? s->opts->output : "the terminal only";
 
 		if (ci->mode == CAPTURE_MODE_INLINE)
-			log_info("capturing on %s (inline, both directions: xdp %s, tc egress %s) into %s",
+			log_info("capturing on %s (inline, both directions: xdp %s, %s, tc egress %s; timestamps %s) into %s",
 				 ci->info.name, xdp_mode_name(ci->cls.mode),
-				 tc_egress_kind_name(ci->cls.egress.kind), into);
+				 hook_kind_name(ci->cls.hook),
+				 tc_egress_kind_name(ci->cls.egress.kind), timestamp_source(ci), into);
 		else
-			log_info("capturing on %s (%u queue%s, xdp %s, af_xdp %s) into %s",
+			log_info("capturing on %s (%u queue%s, xdp %s, %s, af_xdp %s; timestamps %s) into %s",
 				 ci->info.name, ci->n_queues, ci->n_queues == 1 ? "" : "s",
-				 xdp_mode_name(ci->cls.mode),
-				 ci->queues[0].zero_copy ? "zero-copy" : "copy", into);
+				 xdp_mode_name(ci->cls.mode), hook_kind_name(ci->cls.hook),
+				 ci->queues[0].zero_copy ? "zero-copy" : "copy", timestamp_source(ci),
+				 into);
 	}
 }
 
@@ -1471,7 +1557,7 @@ static int started(struct capture_session *s, char *err, size_t errlen)
 	extra.dac_override = s->is_dir && stat(s->opts->output, &st) == 0 &&
 			     st.st_uid != geteuid();
 	for (i = 0; i < s->n_ifaces; i++)
-		extra.sys_admin |= s->ifaces[i].cls.shared_hook;
+		extra.sys_admin |= s->ifaces[i].cls.hook == HOOK_DISPATCHER;
 	if (privileges_drop_after_start(&extra, err, errlen))
 		return -1;
 	/* Named by network namespace too: the same interface name may be in several. */
@@ -1508,10 +1594,20 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 		session_free(s);
 		return EXIT_USAGE;
 	}
+	if (kernel_probe(&s->kf, err, sizeof(err))) {
+		log_error("%s", err);
+		session_free(s);
+		return EXIT_USAGE;
+	}
 	prepare_headers(s);
 	fileset_config_of(s, s->is_dir, &fcfg);
-	if (bpffs_ensure_mounted(err, sizeof(err)) ||
-	    (s->has_output && fileset_open(&s->fs, &fcfg, err, sizeof(err))))
+	/* Without bpffs only libxdp's dispatcher is lost: vpncap attaches alone. */
+	s->bpffs = !bpffs_ensure_mounted(err, sizeof(err));
+	if (!s->bpffs) {
+		log_debug("%s", err);
+		err[0] = '\0';
+	}
+	if (s->has_output && fileset_open(&s->fs, &fcfg, err, sizeof(err)))
 		goto out;
 	if (start_realtime(s, err, sizeof(err)) || setup(s, err, sizeof(err))) {
 		if (!err[0])

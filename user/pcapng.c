@@ -233,8 +233,9 @@ static size_t idb_opts_size(const struct pcapng_idb_info *info)
 {
 	size_t flen = filter_len(info->filter);
 
-	return opts_total(str_opt_size(info->name) + str_opt_size(info->description) +
-			  opt_size(1) + (flen ? opt_size(1 + flen) : 0));
+	return opts_total(str_opt_size(info->comment) + str_opt_size(info->name) +
+			  str_opt_size(info->description) + opt_size(1) +
+			  (flen ? opt_size(1 + flen) : 0));
 }
 
 static uint8_t *put_opt_filter(uint8_t *p, const char *filter)
@@ -263,6 +264,7 @@ size_t pcapng_put_idb(uint8_t *dst, size_t room, const struct pcapng_idb_info *i
 	p = put_u16(p, 0);                      /* reserved */
 	p = put_u32(p, info->snaplen);
 	opts = p;
+	p = put_opt_str(p, OPT_COMMENT, info->comment);
 	p = put_opt_str(p, IF_NAME, info->name);
 	p = put_opt_str(p, IF_DESCRIPTION, info->description);
 	p = put_opt(p, IF_TSRESOL, &tsresol, 1);

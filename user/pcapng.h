@@ -45,6 +45,7 @@ struct pcapng_idb_info {
 	const char *name;       /* if_name */
 	const char *description;/* if_description */
 	const char *filter;     /* if_filter, written with code 0 (libpcap string) */
+	const char *comment;    /* opt_comment, or NULL */
 	/* if_tsresol is always 9 (nanoseconds). */
 };
 

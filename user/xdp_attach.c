@@ -27,7 +27,6 @@
 #define BPFFS_PATH "/sys/fs/bpf"
 #define LOCK_DIR "/run/vpncap"
 #define PROG_NAME "vpncap_xdp"
-#define HWTS_KFUNC "bpf_xdp_metadata_rx_timestamp"
 
 int bpffs_ensure_mounted(char *err, size_t errlen)
 {
@@ -50,14 +49,17 @@ int bpffs_ensure_mounted(char *err, size_t errlen)
 
 /*
  * Create a map like the object's definition and make the object use it, so
- * it can be filled before libxdp loads and attaches the program. vpncap
- * keeps its own reference: a failed attach may unload the object, and the
- * retry without multi-buffer support opens it again on the same maps.
+ * it can be filled before the program is loaded and attached. vpncap keeps
+ * its own reference: every try to attach opens the object anew on the same
+ * maps. The read-only switches (.rodata) are not shared: each object gets
+ * its own, frozen with the variant's values at load.
  */
 static int precreate_map(struct classifier *c, struct bpf_map *map)
 {
 	int fd, err;
 
+	if (bpf_map__is_internal(map))
+		return 0;
 	if (c->n_map_fds == CLASSIFIER_MAX_MAPS)
 		return -E2BIG;
 	fd = bpf_map_create(bpf_map__type(map), bpf_map__name(map),
@@ -127,8 +129,47 @@ static void remove_orphans(struct classifier *c)
 	xdp_multiprog__close(mp);
 }
 
+void classifier_choose_variant(const struct kernel_features *kf, struct classifier_variant *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (kernel_has(kf, KFEAT_ADJUST_META))
+		v->meta = VPNCAP_META_IN_AREA;
+	else if (kernel_has(kf, KFEAT_ADJUST_HEAD))
+		v->meta = VPNCAP_META_IN_HEAD;
+	else
+		v->meta = VPNCAP_META_NONE;
+	v->copy = kernel_has(kf, KFEAT_XDP_LOAD_BYTES) ? VPNCAP_XDP_COPY_LOAD_BYTES :
+							VPNCAP_XDP_COPY_PROBE_READ;
+	v->can_copy_rx = kernel_has(kf, KFEAT_RINGBUF) &&
+			 (kernel_has(kf, KFEAT_XDP_LOAD_BYTES) || kernel_has(kf, KFEAT_PROBE_READ));
+	v->frags = kernel_has(kf, KFEAT_XDP_FRAGS);
+}
+
+void classifier_variant_apply(struct vpncap_classifier *skel, const struct classifier_variant *v)
+{
+	skel->rodata->meta_place = v->meta;
+	skel->rodata->xdp_copy = v->copy;
+	bpf_program__set_flags(skel->progs.vpncap_xdp,
+			       bpf_program__flags(skel->progs.vpncap_xdp) |
+			       (v->frags ? BPF_F_XDP_HAS_FRAGS : 0));
+}
+
+const char *hook_kind_name(enum hook_kind kind)
+{
+	switch (kind) {
+	case HOOK_DISPATCHER:
+		return "libxdp dispatcher";
+	case HOOK_ALONE_LIBXDP:
+		return "single program (libxdp)";
+	case HOOK_ALONE_DIRECT:
+		return "single program (direct attach)";
+	default:
+		return "not attached";
+	}
+}
+
 int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint64_t ring_bytes,
-		    char *err, size_t errlen)
+		    const struct kernel_features *kf, char *err, size_t errlen)
 {
 	struct bpf_map *map;
 	int ret;
@@ -138,9 +179,17 @@ int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint6
 	c->mode = XDP_MODE_UNSPEC;
 	c->lock_fd = -1;
 	c->egress.link_fd = -1;
-	/* Until the caller chooses: the plain program, as before timestamps were a choice. */
+	c->kf = kf;
+	c->bpffs = 1;
+	classifier_choose_variant(kf, &c->variant);
+	/* Until the caller chooses: the plain program. */
 	c->ts_want = TS_CHOICE_SOFTWARE;
 	snprintf(c->ifname, sizeof(c->ifname), "%s", ifname);
+	if (kf->probed && !kernel_has(kf, KFEAT_RINGBUF)) {
+		err_set(err, errlen, "%s: kernel %s has no BPF ring buffer (Linux 5.8 or later needed)",
+			ifname, kf->release);
+		return -EOPNOTSUPP;
+	}
 	ret = lock_interface(c, err, errlen);
 	if (ret) {
 		classifier_close(c);
@@ -264,74 +313,17 @@ static const char *attach_hint(int err)
 	switch (-err) {
 	case EBUSY:
 	case EEXIST:
-		return " (another XDP program attached without libxdp?)";
+		return " (another XDP program is attached to the interface)";
 	case EPERM:
 	case EACCES:
 		return " (not permitted: run as root or with CAP_NET_ADMIN and CAP_BPF)";
 	case EOPNOTSUPP:
-		return " (driver does not support this XDP mode; try --xdp-mode skb)";
+		return " (the driver has no native XDP; try --xdp-mode skb)";
 	default:
 		return "";
 	}
 }
 
-/*
- * libxdp falls back to attaching the program alone when the kernel refuses
- * its dispatcher (freplace); say so, since other XDP tools then cannot share
- * the hook with us.
- */
-static void note_dispatcher(struct classifier *c)
-{
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(c->ifindex);
-
-	c->shared_hook = !libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp);
-	if (!libxdp_get_error(mp))
-		xdp_multiprog__close(mp);
-	if (!c->shared_hook)
-		log_info("%s: libxdp could not use its dispatcher (kernel refused it, or bpffs not writable); attached as the only XDP program",
-			 c->ifname);
-}
-
-static int try_attach(struct classifier *c, enum xdp_attach_mode mode)
-{
-	int ret = xdp_program__attach(c->prog, c->ifindex, mode, 0);
-
-	if (ret == 0) {
-		c->mode = mode;
-		note_dispatcher(c);
-	}
-	return ret;
-}
-
-/* Native first with AUTO, then SKB; the program multi-buffer aware or not. */
-static int attach_modes(struct classifier *c, enum xdp_mode_choice want, int frags)
-{
-	int ret;
-
-	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp");
-	ret = (int)libxdp_get_error(c->prog);
-	if (ret) {
-		c->prog = NULL;
-		return ret;
-	}
-	xdp_program__set_xdp_frags_support(c->prog, frags);
-	c->frags = frags;
-	if (want == XDP_MODE_CHOICE_SKB)
-		ret = try_attach(c, XDP_MODE_SKB);
-	else
-		ret = try_attach(c, XDP_MODE_NATIVE);
-	if (ret && want == XDP_MODE_CHOICE_AUTO) {
-		log_debug("%s: native XDP refused (%d), trying skb mode", c->ifname, ret);
-		ret = try_attach(c, XDP_MODE_SKB);
-	}
-	return ret;
-}
-
-/*
- * A program is loaded once: for another try without multi-buffer support,
- * open the object again on the same maps (already filled, sockets and ring
- * in use), so nothing user space holds changes.
- */
 /* An object just opened takes the maps vpncap created and filled, in order. */
 static int reuse_maps(struct classifier *c, struct bpf_object *obj)
 {
@@ -340,6 +332,8 @@ static int reuse_maps(struct classifier *c, struct bpf_object *obj)
 	int ret;
 
 	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
 		if (i == c->n_map_fds)
 			return -ENOENT;
 		ret = bpf_map__reuse_fd(map, c->map_fds[i++]);
@@ -349,31 +343,159 @@ static int reuse_maps(struct classifier *c, struct bpf_object *obj)
 	return 0;
 }
 
-static int reopen_on_same_maps(struct classifier *c)
+/*
+ * Every try starts here: a new object on the same maps (already filled,
+ * sockets and ring in use, so nothing user space holds changes), with the
+ * variant's switches. Nothing of a failed load or attach is reused.
+ */
+static int fresh_object(struct classifier *c)
 {
-	xdp_program__close(c->prog);
-	c->prog = NULL;
+	int ret;
+
+	if (c->prog) {
+		xdp_program__close(c->prog);
+		c->prog = NULL;
+	}
 	vpncap_classifier__destroy(c->skel);
 	c->skel = vpncap_classifier__open();
 	if (!c->skel)
 		return -errno;
-	return reuse_maps(c, c->skel->obj);
+	ret = reuse_maps(c, c->skel->obj);
+	if (ret)
+		return ret;
+	classifier_variant_apply(c->skel, &c->variant);
+	return 0;
+}
+
+/* Did libxdp put the program behind its dispatcher, or alone? */
+static enum hook_kind libxdp_hook_kind(const struct classifier *c)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(c->ifindex);
+	int shared = !libxdp_get_error(mp) && mp && !xdp_multiprog__is_legacy(mp);
+
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	return shared ? HOOK_DISPATCHER : HOOK_ALONE_LIBXDP;
+}
+
+static int attach_libxdp(struct classifier *c, enum xdp_attach_mode mode, int frags)
+{
+	int ret = fresh_object(c);
+
+	if (ret)
+		return ret;
+	c->prog = xdp_program__from_bpf_obj(c->skel->obj, "xdp");
+	ret = (int)libxdp_get_error(c->prog);
+	if (ret) {
+		c->prog = NULL;
+		return ret;
+	}
+	xdp_program__set_xdp_frags_support(c->prog, frags);
+	ret = xdp_program__attach(c->prog, c->ifindex, mode, 0);
+	if (ret)
+		return ret;
+	c->hook = libxdp_hook_kind(c);
+	return 0;
+}
+
+static __u32 xdp_mode_flag(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+}
+
+/* Load the object ourselves and attach its program alone. */
+static int attach_direct(struct classifier *c, enum xdp_attach_mode mode, int frags)
+{
+	struct bpf_program *prog;
+	int ret = fresh_object(c);
+
+	if (ret)
+		return ret;
+	prog = c->skel->progs.vpncap_xdp;
+	if (!frags)
+		bpf_program__set_flags(prog, bpf_program__flags(prog) & ~BPF_F_XDP_HAS_FRAGS);
+	ret = vpncap_classifier__load(c->skel);
+	if (ret)
+		return ret;
+	ret = bpf_xdp_attach(c->ifindex, bpf_program__fd(prog),
+			     XDP_FLAGS_UPDATE_IF_NOEXIST | xdp_mode_flag(mode), NULL);
+	if (ret < 0)
+		return ret;
+	c->hook = HOOK_ALONE_DIRECT;
+	return 0;
+}
+
+enum attach_path { PATH_LIBXDP, PATH_DIRECT };
+
+/*
+ * One mode, one path; multi-buffer aware first where the kernel has it.
+ * Drivers without multi-buffer support refuse an xdp.frags program with
+ * EINVAL: then the same again without, and later tries go without too.
+ */
+static int try_attach(struct classifier *c, enum attach_path path, enum xdp_attach_mode mode)
+{
+	int frags = c->variant.frags, ret;
+
+	ret = path == PATH_LIBXDP ? attach_libxdp(c, mode, frags) : attach_direct(c, mode, frags);
+	if (ret == -EINVAL && frags) {
+		log_debug("%s: multi-buffer XDP program refused in %s mode (%s); trying without",
+			  c->ifname, xdp_mode_name(mode), strerror(-ret));
+		c->variant.frags = 0;
+		ret = path == PATH_LIBXDP ? attach_libxdp(c, mode, 0) : attach_direct(c, mode, 0);
+		if (!ret)
+			log_info("%s: the driver refused a multi-buffer XDP program; attached one without multi-buffer support (frames larger than a page are not seen)",
+				 c->ifname);
+		else
+			c->variant.frags = frags;
+	}
+	if (!ret) {
+		c->mode = mode;
+		c->frags = c->variant.frags;
+	}
+	return ret;
+}
+
+/* libxdp only where its dispatcher can hold vpncap and has a bpffs to pin to. */
+static int libxdp_usable(const struct classifier *c)
+{
+	return c->bpffs && kernel_has(c->kf, KFEAT_DISPATCHER);
+}
+
+/*
+ * The plain program: for each mode (native first with AUTO), libxdp where
+ * usable, then directly. The first refusal names the reason: it is the
+ * mode the user wanted most.
+ */
+static int attach_plain(struct classifier *c, enum xdp_mode_choice want,
+			char *err, size_t errlen)
+{
+	enum xdp_attach_mode modes[2] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
+	unsigned int first = want == XDP_MODE_CHOICE_SKB, last = want == XDP_MODE_CHOICE_NATIVE ? 0 : 1;
+	int ret = -EOPNOTSUPP, first_err = 0;
+	unsigned int m;
+
+	for (m = first; m <= last; m++) {
+		if (libxdp_usable(c)) {
+			ret = try_attach(c, PATH_LIBXDP, modes[m]);
+			if (!ret)
+				return 0;
+			log_debug("%s: libxdp could not attach in %s mode (%s); attaching directly",
+				  c->ifname, xdp_mode_name(modes[m]), strerror(-ret));
+			first_err = first_err ? first_err : ret;
+		}
+		ret = try_attach(c, PATH_DIRECT, modes[m]);
+		if (!ret)
+			return 0;
+		log_debug("%s: %s XDP refused (%s)", c->ifname, xdp_mode_name(modes[m]),
+			  strerror(-ret));
+		first_err = first_err ? first_err : ret;
+	}
+	err_set(err, errlen, "%s: XDP attach refused: %s%s", c->ifname, strerror(-first_err),
+		attach_hint(first_err));
+	return first_err;
 }
 
 /* ---- hardware timestamps: the device-bound program ---------------------- */
-
-/* Linux 6.3+ has the XDP RX metadata kfuncs; vmlinux BTF says so without loading anything. */
-static int kernel_has_rx_timestamp_kfunc(void)
-{
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	int found;
-
-	if (libbpf_get_error(vmlinux))
-		return 0;
-	found = btf__find_by_name_kind(vmlinux, HWTS_KFUNC, BTF_KIND_FUNC) > 0;
-	btf__free(vmlinux);
-	return found;
-}
 
 static void hw_close(struct classifier *c)
 {
@@ -398,6 +520,8 @@ static int hw_load(struct classifier *c, int frags)
 	ret = reuse_maps(c, c->hw_skel->obj);
 	if (ret)
 		return ret;
+	c->hw_skel->rodata->meta_place = c->variant.meta;
+	c->hw_skel->rodata->xdp_copy = c->variant.copy;
 	prog = c->hw_skel->progs.vpncap_xdp;
 	bpf_program__set_ifindex(prog, c->ifindex);
 	bpf_program__set_flags(prog, BPF_F_XDP_DEV_BOUND_ONLY | (frags ? BPF_F_XDP_HAS_FRAGS : 0));
@@ -453,8 +577,8 @@ static int attach_hw_timestamps(struct classifier *c)
 	const char *stage;
 	int ret;
 
-	ret = hw_load_and_attach(c, 1, &stage);
-	if (ret == -EINVAL) {
+	ret = hw_load_and_attach(c, c->variant.frags, &stage);
+	if (ret == -EINVAL && c->variant.frags) {
 		log_debug("%s: multi-buffer device-bound program refused at %s; trying without",
 			  c->ifname, stage);
 		ret = hw_load_and_attach(c, 0, &stage);
@@ -468,7 +592,7 @@ static int attach_hw_timestamps(struct classifier *c)
 	}
 	c->hw_timestamps = 1;
 	c->mode = XDP_MODE_NATIVE;
-	c->shared_hook = 0;
+	c->hook = HOOK_ALONE_DIRECT;
 	c->ts_reason[0] = '\0';
 	log_info("%s: hardware receive timestamps: device-bound XDP program attached alone in native mode (other XDP programs cannot share the hook)",
 		 c->ifname);
@@ -494,20 +618,14 @@ struct ts_plan classifier_ts_plan(enum ts_choice want, enum xdp_mode_choice xdp_
 	return (struct ts_plan){ want == TS_CHOICE_HARDWARE ? TS_FAIL : TS_PLAIN, why };
 }
 
-/*
- * The facts the plan needs, asked only when it can still depend on them:
- * vmlinux BTF is megabytes to parse.
- */
+/* The driver is asked only when the plan can still depend on its answer. */
 static struct ts_plan plan_timestamps(const struct classifier *c, enum xdp_mode_choice xdp_mode)
 {
 	enum netdev_rx_ts driver = NETDEV_RX_TS_UNKNOWN;
-	int kfuncs = 0;
+	int kfuncs = kernel_has(c->kf, KFEAT_RX_KFUNCS);
 
-	if (c->ts_want != TS_CHOICE_SOFTWARE && xdp_mode != XDP_MODE_CHOICE_SKB) {
-		kfuncs = kernel_has_rx_timestamp_kfunc();
-		if (kfuncs)
-			driver = netdev_rx_timestamp(c->ifindex);
-	}
+	if (c->ts_want != TS_CHOICE_SOFTWARE && xdp_mode != XDP_MODE_CHOICE_SKB && kfuncs)
+		driver = netdev_rx_timestamp(c->ifindex);
 	return classifier_ts_plan(c->ts_want, xdp_mode, kfuncs, driver);
 }
 
@@ -539,32 +657,6 @@ static void set_ts_reason(struct classifier *c, enum ts_why why)
 		c->ts_reason[0] = '\0';
 		break;
 	}
-}
-
-/* The plain program through libxdp; multi-buffer aware where the driver accepts it. */
-static int attach_plain(struct classifier *c, enum xdp_mode_choice want,
-			char *err, size_t errlen)
-{
-	char msg[128];
-	int ret = attach_modes(c, want, 1);
-
-	/* Drivers without multi-buffer support refuse xdp.frags programs with EINVAL. */
-	if (ret == -EINVAL) {
-		log_debug("%s: multi-buffer XDP program refused (%s); trying without",
-			  c->ifname, strerror(-ret));
-		ret = reopen_on_same_maps(c);
-		if (!ret)
-			ret = attach_modes(c, want, 0);
-		if (!ret)
-			log_info("%s: the driver refused a multi-buffer XDP program; attached one without multi-buffer support (frames larger than a page are not seen)",
-				 c->ifname);
-	}
-	if (ret) {
-		libxdp_strerror(ret, msg, sizeof(msg));
-		err_set(err, errlen, "%s: XDP attach refused: %s%s", c->ifname, msg,
-			attach_hint(ret));
-	}
-	return ret;
 }
 
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
@@ -677,11 +769,13 @@ out:
 	return ret;
 }
 
-/* The device-bound program (hardware timestamps), or the one libxdp loaded. */
+/* The device-bound program (hardware timestamps), or the one libxdp or vpncap loaded. */
 static int attached_prog_fd(const struct classifier *c)
 {
 	if (c->hw_timestamps)
 		return bpf_program__fd(c->hw_skel->progs.vpncap_xdp);
+	if (c->hook == HOOK_ALONE_DIRECT)
+		return bpf_program__fd(c->skel->progs.vpncap_xdp);
 	return xdp_program__fd(c->prog);
 }
 
@@ -694,10 +788,9 @@ static int attached_prog_fd(const struct classifier *c)
 static int detach(struct classifier *c)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = attached_prog_fd(c));
-	__u32 flags = XDP_FLAGS_REPLACE |
-		      (c->mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE);
+	__u32 flags = XDP_FLAGS_REPLACE | xdp_mode_flag(c->mode);
 
-	if (c->shared_hook)
+	if (c->hook == HOOK_DISPATCHER)
 		return xdp_program__detach(c->prog, c->ifindex, c->mode, 0);
 	return bpf_xdp_detach(c->ifindex, flags, &opts) ? -errno : 0;
 }
@@ -705,13 +798,14 @@ static int detach(struct classifier *c)
 void classifier_detach(struct classifier *c)
 {
 	tc_egress_detach(&c->egress, c->ifname);
-	if ((c->prog || c->hw_timestamps) && c->mode != XDP_MODE_UNSPEC) {
+	if (c->hook != HOOK_NONE && c->mode != XDP_MODE_UNSPEC) {
 		int ret = detach(c);
 
 		if (ret)
 			log_error("%s: XDP detach failed: %s (remove with: xdp-loader unload %s --all)",
 				  c->ifname, strerror(-ret), c->ifname);
 		c->mode = XDP_MODE_UNSPEC;
+		c->hook = HOOK_NONE;
 	}
 }
 

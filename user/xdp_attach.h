@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Loading and attaching the classifier through libxdp (dispatcher, so other
- * XDP programs can share the hook), and detaching it on every exit path.
+ * Loading and attaching the classifier, and detaching it on every exit path.
  *
  * Order matters: the maps are created and filled (rules, settings, AF_XDP
  * sockets) before the program is attached, so the first frame that reaches
  * the hook already sees the complete configuration.
+ *
+ * What is loaded follows what the kernel accepts (kernel_probe.h): the
+ * variant (where bypass puts the per-frame metadata, how inline copies read
+ * a received frame, multi-buffer or not) is chosen before anything is
+ * loaded. The program is attached through libxdp's dispatcher where the
+ * kernel lets the dispatcher hold it, so other XDP programs can share the
+ * hook; otherwise, or when libxdp fails at any stage, vpncap attaches it
+ * itself (bpf_xdp_attach), native mode first. Every try starts from a fresh
+ * object on the same maps: nothing of a failed load or attach is reused.
  */
 #ifndef VPNCAP_XDP_ATTACH_H
 #define VPNCAP_XDP_ATTACH_H
@@ -14,6 +22,7 @@
 #include <xdp/libxdp.h>
 
 #include "cli_capture.h"
+#include "kernel_probe.h"
 #include "netdev_genl.h"
 #include "tc_egress.h"
 #include "vpncap/abi.h"
@@ -23,14 +32,33 @@ struct vpncap_classifier_hwts;
 
 #define CLASSIFIER_MAX_MAPS 16
 
+/* The classifier as this kernel can run it (read-only switches, load flags). */
+struct classifier_variant {
+	enum vpncap_meta_place meta;    /* where bypass puts struct vpncap_meta */
+	enum vpncap_xdp_copy copy;      /* how inline copies read a received frame */
+	int can_copy_rx;                /* inline capture of received frames is possible */
+	int frags;                      /* load multi-buffer aware (the driver may still refuse) */
+};
+
+/* How the XDP program sits on the interface. */
+enum hook_kind {
+	HOOK_NONE,                      /* not attached */
+	HOOK_DISPATCHER,                /* libxdp's dispatcher: other XDP programs share the hook */
+	HOOK_ALONE_LIBXDP,              /* alone, attached by libxdp (its dispatcher refused) */
+	HOOK_ALONE_DIRECT,              /* alone, attached by vpncap itself (bpf_xdp_attach) */
+};
+
 struct classifier {
 	struct vpncap_classifier *skel;
-	struct xdp_program *prog;
+	struct xdp_program *prog;       /* the libxdp program of the last libxdp try */
+	const struct kernel_features *kf;
+	struct classifier_variant variant;
 	int ifindex;
 	char ifname[16];
 	enum xdp_attach_mode mode;   /* XDP_MODE_UNSPEC while not attached */
-	int shared_hook;             /* attached through libxdp's dispatcher */
+	enum hook_kind hook;
 	int frags;                   /* loaded multi-buffer aware (xdp.frags) */
+	int bpffs;                   /* bpffs is usable (libxdp pins its dispatcher there) */
 	int map_fds[CLASSIFIER_MAX_MAPS]; /* our own references to the maps, in object order */
 	unsigned int n_map_fds;
 	int lock_fd;                 /* held while this vpncap owns the interface */
@@ -55,16 +83,32 @@ struct classifier {
 	char ts_reason[192];         /* why software stamps, "" when hw_timestamps */
 };
 
-/* Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins there). */
+/* Pure: the variant of the classifier for a kernel with these features. */
+void classifier_choose_variant(const struct kernel_features *kf, struct classifier_variant *v);
+
+/*
+ * Set an opened, not yet loaded classifier object to the variant: its
+ * read-only switches, and the multi-buffer flag (libxdp sets its own).
+ */
+void classifier_variant_apply(struct vpncap_classifier *skel, const struct classifier_variant *v);
+
+/* "libxdp dispatcher", "single program (libxdp)", "single program (direct attach)" */
+const char *hook_kind_name(enum hook_kind kind);
+
+/*
+ * Mount bpffs on /sys/fs/bpf if nothing is mounted there (libxdp pins its
+ * dispatcher there). Without it vpncap attaches its program itself.
+ */
 int bpffs_ensure_mounted(char *err, size_t errlen);
 
 /*
  * Take the interface (one vpncap per interface and network namespace), open
  * the object and create its maps, capture_ring of ring_bytes (a power of
- * two); nothing touches the interface yet.
+ * two), and choose the variant kf allows (kf must outlive c); nothing
+ * touches the interface yet.
  */
 int classifier_open(struct classifier *c, const char *ifname, int ifindex, uint64_t ring_bytes,
-		    char *err, size_t errlen);
+		    const struct kernel_features *kf, char *err, size_t errlen);
 
 /*
  * Install a rule set and the unmatched action, atomically for the frames:
@@ -129,7 +173,11 @@ struct ts_plan {
 struct ts_plan classifier_ts_plan(enum ts_choice want, enum xdp_mode_choice xdp_mode,
 				  int have_kfuncs, enum netdev_rx_ts driver);
 
-/* Attach: native first with AUTO, then SKB (hardware timestamps: native only). */
+/*
+ * Attach: native first with AUTO, then SKB (hardware timestamps: native
+ * only); in each mode through libxdp's dispatcher where the kernel allows
+ * it, else directly. Afterwards c->mode, c->hook and c->frags say how.
+ */
 int classifier_attach(struct classifier *c, enum xdp_mode_choice want,
 		      char *err, size_t errlen);
 

@@ -159,10 +159,10 @@ static int socket_create(struct xsk_rx *q, const char *ifname, __u16 bind_flags)
 }
 
 /*
- * One mode (XDP_ZEROCOPY or XDP_COPY), multi-buffer first when wanted.
- * Kernels before 6.6 refuse the unknown XDP_USE_SG flag with EINVAL, and a
- * zero-copy driver without multi-buffer support with EOPNOTSUPP: then the
- * same mode without it, and the reason is kept for the caller to print.
+ * One mode (XDP_ZEROCOPY or XDP_COPY), multi-buffer first when wanted (the
+ * caller wants it only where the kernel has it, Linux 6.6). A driver
+ * without multi-buffer support refuses it with EOPNOTSUPP or EINVAL: then
+ * the same mode without it, and the reason is kept for the caller to print.
  */
 static int bind_mode(struct xsk_rx *q, const char *ifname, __u16 mode, int want_sg)
 {
@@ -180,7 +180,7 @@ static int bind_mode(struct xsk_rx *q, const char *ifname, __u16 mode, int want_
 	ret = socket_create(q, ifname, mode);
 	if (ret == 0 && want_sg)
 		snprintf(q->sg_refused, sizeof(q->sg_refused),
-			 "%s queue %u: multi-buffer AF_XDP (XDP_USE_SG) refused in %s mode: Linux before 6.6 or a driver without support",
+			 "%s queue %u: multi-buffer AF_XDP (XDP_USE_SG) refused in %s mode by the driver",
 			 ifname, q->queue_id, mode == XDP_ZEROCOPY ? "zero-copy" : "copy");
 	return ret;
 }
@@ -326,18 +326,48 @@ static const uint8_t *desc_data(const struct xsk_rx *q, const struct xdp_desc *d
 	return xsk_umem__get_data(q->area, d->addr);
 }
 
+void xsk_rx_set_meta_place(struct xsk_rx *q, enum vpncap_meta_place place)
+{
+	q->meta_place = place;
+}
+
+/*
+ * The metadata of a frame whose first descriptor holds data/len. In front
+ * of the frame (HEAD) it is part of the descriptor's bytes: the classifier
+ * puts it on every frame it redirects, and *skip says how much to strip.
+ */
+static const struct vpncap_meta *frame_meta(const struct xsk_rx *q, const uint8_t *data,
+					    uint32_t len, uint32_t *skip)
+{
+	const struct vpncap_meta *meta = (const void *)data;
+
+	*skip = 0;
+	switch (q->meta_place) {
+	case VPNCAP_META_IN_AREA:
+		return xsk_frame_meta(data);
+	case VPNCAP_META_IN_HEAD:
+		if (len < sizeof(*meta) || meta->magic != VPNCAP_META_MAGIC)
+			return NULL;
+		*skip = sizeof(*meta);
+		return meta;
+	default:
+		return NULL;
+	}
+}
+
 /* Starts frame f with its first descriptor. */
 static void frame_begin(const struct xsk_rx *q, struct xsk_frame *f, const struct xdp_desc *d)
 {
 	const uint8_t *data = desc_data(q, d);
+	uint32_t skip;
 
-	f->data = data;
-	f->len = d->len;
-	f->meta = xsk_frame_meta(data);
+	f->meta = frame_meta(q, data, d->len, &skip);
+	f->data = data + skip;
+	f->len = d->len - skip;
 	f->n_segs = 1;
-	f->total_len = d->len;
-	f->segs[0].iov_base = (void *)data;
-	f->segs[0].iov_len = d->len;
+	f->total_len = f->len;
+	f->segs[0].iov_base = (void *)f->data;
+	f->segs[0].iov_len = f->len;
 }
 
 /* Adds a continuation descriptor; 0 when the frame has no room for it. */
@@ -423,7 +453,8 @@ void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs)
 	for (i = 0; i < n_descs; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, first_idx + i);
 
-		xsk_frame_meta_clear(xsk_umem__get_data(q->area, d->addr));
+		if (q->meta_place == VPNCAP_META_IN_AREA)
+			xsk_frame_meta_clear(xsk_umem__get_data(q->area, d->addr));
 		q->spare[q->n_spare++] = xsk_umem__extract_addr(d->addr) &
 					 ~(uint64_t)(XSK_RX_FRAME_SIZE - 1);
 	}

@@ -46,7 +46,7 @@ struct xsk_rx_config {
 	uint32_t rx_ring;       /* 0: XSK_RX_DEFAULT_RX_RING; else a power of two */
 	uint32_t fill_ring;     /* 0: rx ring + the NIC's RX ring, power of two */
 	int busy_poll;          /* SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET */
-	int want_sg;            /* multi-buffer (XDP_USE_SG) where the kernel offers it */
+	int want_sg;            /* multi-buffer (XDP_USE_SG): only where the kernel has it */
 };
 
 struct xsk_rx {
@@ -58,6 +58,8 @@ struct xsk_rx {
 	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
 	uint32_t queue_id;
+	/* Where the classifier puts each frame's metadata (xsk_rx_set_meta_place) */
+	enum vpncap_meta_place meta_place;
 	/* What was chosen, for the file header and the summary */
 	int zero_copy;
 	int hugepages;          /* UMEM in 2 MiB pages (MAP_HUGETLB) */
@@ -77,8 +79,9 @@ struct xsk_rx {
 
 /*
  * One whole frame of a batch, pointing into the UMEM (valid until release).
- * data/len is the first segment, where the metadata sits in front; segs[]
- * repeats it as segs[0] and holds the rest of a multi-buffer frame.
+ * data/len is the first segment, the frame's own bytes (metadata the
+ * classifier put in front of them already stripped); segs[] repeats it as
+ * segs[0] and holds the rest of a multi-buffer frame.
  */
 struct xsk_frame {
 	const uint8_t *data;
@@ -90,9 +93,10 @@ struct xsk_frame {
 };
 
 /*
- * The metadata in front of a frame is trusted only when it carries the
- * classifier's magic; the magic is cleared before the buffer goes back to the
- * kernel, so a buffer later filled without metadata never shows a stale stamp.
+ * Metadata in the XDP metadata area (VPNCAP_META_IN_AREA), right before the
+ * frame, is trusted only when it carries the classifier's magic; the magic
+ * is cleared before the buffer goes back to the kernel, so a buffer later
+ * filled without metadata never shows a stale stamp.
  */
 static inline const struct vpncap_meta *xsk_frame_meta(const uint8_t *data)
 {
@@ -105,6 +109,12 @@ static inline void xsk_frame_meta_clear(uint8_t *data)
 {
 	((struct vpncap_meta *)(void *)(data - sizeof(struct vpncap_meta)))->magic = 0;
 }
+
+/*
+ * Where the classifier puts each frame's metadata (the attached variant);
+ * set it before the first frame can arrive. VPNCAP_META_IN_AREA by default.
+ */
+void xsk_rx_set_meta_place(struct xsk_rx *q, enum vpncap_meta_place place);
 
 /* The capture options' part: copy mode, sizes, busy polling; want_sg on. */
 void xsk_rx_config_from_opts(struct xsk_rx_config *cfg, const struct capture_opts *o);

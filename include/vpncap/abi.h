@@ -183,10 +183,11 @@ struct vpncap_counters {
 #define VPNCAP_META_MAGIC 0x5643u /* "VC" */
 
 /*
- * Per-frame metadata, placed by the classifier in the XDP metadata area
- * right before the frame (bpf_xdp_adjust_meta). In the UMEM it sits at
- * desc.addr - sizeof(struct vpncap_meta). Size must be a multiple of 4 and
- * at most 32 bytes (kernel limit on XDP metadata).
+ * Per-frame metadata of a redirected frame (bypass), where enum
+ * vpncap_meta_place below says: in the XDP metadata area right before the
+ * frame (in the UMEM at desc.addr - sizeof(struct vpncap_meta)), or as the
+ * first bytes of the descriptor's data. Size must be a multiple of 4 and at
+ * most 32 bytes (kernel limit on XDP metadata).
  */
 #define VPNCAP_META_FRAGMENT 0x1u /* a fragment matched through frags_map or hosts_map */
 /*
@@ -196,6 +197,33 @@ struct vpncap_counters {
  * hardware clock), not CLOCK_MONOTONIC.
  */
 #define VPNCAP_META_HW_TS 0x2u
+
+/*
+ * Where bypass puts struct vpncap_meta, chosen by user space from what the
+ * kernel accepts (a read-only setting of the loaded program):
+ * AREA: the XDP metadata area (bpf_xdp_adjust_meta), right before the frame.
+ * HEAD: prepended to the frame itself (bpf_xdp_adjust_head), for kernels
+ *       that refuse adjust_meta in XDP; the consumer strips it before writing.
+ *       A frame that cannot take it is copied through capture_ring instead,
+ *       so a frame in the socket always starts with it.
+ * NONE: no per-frame metadata; user space stamps frames per batch.
+ */
+enum vpncap_meta_place {
+	VPNCAP_META_IN_AREA = 0,
+	VPNCAP_META_IN_HEAD = 1,
+	VPNCAP_META_NONE = 2,
+};
+
+/*
+ * How the XDP program copies a received frame into capture_ring, chosen the
+ * same way: bpf_xdp_load_bytes (Linux 5.18; all fragments of a multi-buffer
+ * frame), or bpf_probe_read_kernel of the linear part (older kernels, which
+ * have no multi-buffer frames).
+ */
+enum vpncap_xdp_copy {
+	VPNCAP_XDP_COPY_LOAD_BYTES = 0,
+	VPNCAP_XDP_COPY_PROBE_READ = 1,
+};
 
 struct vpncap_meta {
 	__u64 hook_ns;        /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at the hook */
@@ -229,5 +257,9 @@ struct vpncap_ring_rec {
 	__u8 pad;
 	__u64 hw_ns;          /* as in vpncap_meta (received frames only; TC egress: 0) */
 };
+
+/* Layout promises both compilers must keep. */
+_Static_assert(sizeof(struct vpncap_meta) % 4 == 0 && sizeof(struct vpncap_meta) <= 32,
+	       "XDP metadata: a multiple of 4 bytes, at most 32");
 
 #endif /* VPNCAP_ABI_H */

@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "kernel_probe.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "xdp_attach.h"
@@ -237,6 +238,9 @@ int main(int argc, char **argv)
 	};
 	unsigned repeat = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : DEFAULT_REPEAT;
 	__u32 ns[3][2], key = 0;
+	struct classifier_variant variant;
+	struct kernel_features kf;
+	char err[256];
 	cpu_set_t cpus;
 	unsigned i;
 	int fr;
@@ -249,8 +253,14 @@ int main(int argc, char **argv)
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 
 	libbpf_set_print(quiet);
-	skel = vpncap_classifier__open_and_load();
-	if (!skel)
+	/* The variant vpncap itself loads on this kernel. */
+	if (kernel_probe(&kf, err, sizeof(err)))
+		die(err);
+	classifier_choose_variant(&kf, &variant);
+	skel = vpncap_classifier__open();
+	if (skel)
+		classifier_variant_apply(skel, &variant);
+	if (!skel || vpncap_classifier__load(skel))
 		die("cannot load the classifier (root and a BTF kernel needed)");
 	prog_fd = bpf_program__fd(skel->progs.vpncap_xdp);
 	counters_fd = bpf_map__fd(skel->maps.counters_map);

@@ -22,6 +22,13 @@
  *    the buffer starting at data_meta, so data_out = metadata + frame and
  *    ctx_out.data = sizeof(struct vpncap_meta).
  *
+ * Run as `test_classifier [area|head|none]`: the classifier variant vpncap
+ * would load on this kernel, with that metadata placement forced
+ * (test_variant.h); a placement the kernel refuses exits 77 (skipped).
+ * With head, the metadata is the first bytes of data_out as with area (the
+ * frame moved, not the metadata); with none, a redirected frame comes back
+ * as it went in.
+ *
  * Note on test_run (kernel 6.18): when a ctx (ctx_in or only ctx_out) is
  * given, ctx.data_end is the size of the *linear* part of the test buffer
  * and the rest goes to a fragment. A zeroed ctx therefore gives the program
@@ -48,6 +55,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "test_variant.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "xdp_attach.h"
@@ -419,6 +427,7 @@ static int prog_fd, rules_fd, settings_fd, counters_fd, xsks_fd, hits_fd, frags_
 static int ncpus;
 static int xsk_fd = -1;         /* unbound AF_XDP socket, -1 if unavailable */
 static struct vpncap_settings settings;     /* what settings_map holds */
+static struct classifier_variant variant;    /* what was loaded (main() chooses) */
 
 #define DEFAULT_FRAG_TIMEOUT_NS 30000000000ull  /* the product defaults */
 #define DEFAULT_HOST_WINDOW_NS 10000000000ull
@@ -754,7 +763,11 @@ static void expect_match_no_socket(const struct pkt *p, unsigned rule, enum via 
 	assert_frame_plain(&r, p->b, p->len);
 }
 
-/* Socket in xsks_map[0]: redirected, metadata in front of the frame. */
+/*
+ * Socket in xsks_map[0]: redirected, metadata in front of the frame. In
+ * the metadata area (area) or the frame itself (head), data_out holds the
+ * metadata then the frame; with none, only the frame.
+ */
 static void expect_match_socket(const struct pkt *p, unsigned rule, unsigned klass,
 				enum via via)
 {
@@ -771,9 +784,13 @@ static void expect_match_socket(const struct pkt *p, unsigned rule, unsigned kla
 	assert_int_equal(r.d.passed, 0);
 	assert_int_equal(r.d.dropped, 0);
 
+	if (variant.meta == VPNCAP_META_NONE) {
+		assert_frame_plain(&r, p->b, p->len);
+		return;
+	}
 	/* data_out starts at data_meta; ctx_out offsets are relative to it. */
 	assert_int_equal(r.ctx.data_meta, 0);
-	assert_int_equal(r.ctx.data, sizeof(meta));
+	assert_int_equal(r.ctx.data, variant.meta == VPNCAP_META_IN_AREA ? sizeof(meta) : 0);
 	assert_int_equal(r.ctx.data_end, sizeof(meta) + p->len);
 	assert_int_equal(r.out_len, sizeof(meta) + p->len);
 	assert_memory_equal(r.out + sizeof(meta), p->b, p->len);
@@ -825,7 +842,14 @@ static int group_setup(void **state)
 {
 	(void)state;
 	libbpf_set_print(silence_libbpf);
-	skel = vpncap_classifier__open_and_load();
+	skel = vpncap_classifier__open();
+	if (skel) {
+		classifier_variant_apply(skel, &variant);
+		if (vpncap_classifier__load(skel)) {
+			vpncap_classifier__destroy(skel);
+			skel = NULL;
+		}
+	}
 	if (!skel) {
 		fprintf(stderr, "cannot load the classifier (root and a BTF kernel needed): %s\n",
 			strerror(errno));
@@ -2328,8 +2352,9 @@ static void test_counter_identities(void **state)
 		assert_true(c.redirected > 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int ret = test_variant(argc, argv, &variant);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_ike_udp500_ipv4, test_setup),
 		cmocka_unit_test_setup(test_ike_udp4500_ipv4, test_setup),
@@ -2371,5 +2396,7 @@ int main(void)
 		cmocka_unit_test_setup(test_counter_identities, test_setup),
 	};
 
+	if (ret)
+		return ret;
 	return cmocka_run_group_tests_name("classifier", tests, group_setup, group_teardown);
 }

@@ -268,7 +268,7 @@ case_both_directions() {
 	local out=$WORK/both.pcapng log=$WORK/both.log rc r tcp sent
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode inline ||
 		{ fail "inline: did not start: $(cat "$log")"; return; }
-	check "inline: says it captures both directions" grep -q "capturing on $LAB_CAP_IF (inline, both directions: xdp native, tc egress" "$log"
+	check "inline: says it captures both directions" grep -q "capturing on $LAB_CAP_IF (inline, both directions: xdp native, .*, tc egress" "$log"
 	check "inline: XDP and egress programs attached" sh -c "ip -n '$LAB_CAP' link show '$LAB_CAP_IF' | grep -q prog/xdp && [ \"\$0\" != 0 ]" "$(traffic tcx-egress "$LAB_CAP" "$LAB_CAP_IF")"
 	check "inline: ping (IPv4) works" ip netns exec "$LAB_GEN" ping -c 3 -i 0.2 -W 1 -q "$CAP4" >/dev/null
 	check "inline: ping (IPv6) works" ip netns exec "$LAB_GEN" ping -6 -c 3 -i 0.2 -W 1 -q "$CAP6" >/dev/null

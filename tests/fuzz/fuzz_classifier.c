@@ -25,6 +25,11 @@
  * before they hold REF_TABLE entries, far below the LRU sizes, so nothing is
  * evicted either and the kernel's state stays exactly the reference's.
  *
+ * Every variant of the classifier the kernel accepts (kernel_probe.h: the
+ * metadata in the metadata area, in front of the frame or nowhere; inline
+ * copies through bpf_xdp_load_bytes or bpf_probe_read_kernel) is loaded on
+ * the same maps, and the hash of each input picks one.
+ *
  * A hash of the input picks the --unmatched mode (pass/drop), whether an
  * AF_XDP socket (created, never bound) sits in xsks_map[0], and bypass or
  * inline mode, so the redirect_fail path (XDP_PASS, no metadata), the
@@ -48,6 +53,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "kernel_probe.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "xdp_attach.h"
@@ -63,8 +69,14 @@
 #define TRACK_NS 3600000000000ull /* frag_timeout_ns and host_window_ns: one hour */
 #define HITS_CHECK_EVERY 1024     /* runs between two checks of the hits total */
 
-static struct vpncap_classifier *skel;
+#define MAX_VARIANTS 6
+
+static struct vpncap_classifier *skel;       /* the first variant: its maps are everyone's */
+static struct vpncap_classifier *variant_skels[MAX_VARIANTS];
+static struct classifier_variant variants[MAX_VARIANTS];
+static unsigned int n_variants;
 static int prog_fd, counters_fd, settings_fd, xsks_fd, hits_fd, frags_fd, hosts_fd;
+static enum vpncap_meta_place cur_meta;
 static int xsk_fd = -1;
 static int ncpus;
 static struct vpncap_counters *percpu;
@@ -308,15 +320,72 @@ static void maybe_reset_tracking(void)
 	n_frags = n_hosts = 0;
 }
 
+/* A variant on the maps of the first one (they are the same object's maps). */
+static struct vpncap_classifier *load_variant(const struct classifier_variant *v)
+{
+	struct vpncap_classifier *s = vpncap_classifier__open();
+	struct bpf_map *map, *shared = NULL;
+
+	if (!s)
+		return NULL;
+	if (skel) {
+		bpf_object__for_each_map(map, s->obj) {
+			if (bpf_map__is_internal(map))
+				continue;
+			shared = bpf_object__find_map_by_name(skel->obj, bpf_map__name(map));
+			if (!shared || bpf_map__reuse_fd(map, bpf_map__fd(shared)))
+				DIE("cannot share map %s", bpf_map__name(map));
+		}
+	}
+	classifier_variant_apply(s, v);
+	if (vpncap_classifier__load(s)) {
+		vpncap_classifier__destroy(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Every metadata placement and copy mode this kernel accepts. */
+static void load_variants(void)
+{
+	static const enum kfeat meta_needs[] = { KFEAT_ADJUST_META, KFEAT_ADJUST_HEAD, KFEAT_COUNT };
+	static const enum kfeat copy_needs[] = { KFEAT_XDP_LOAD_BYTES, KFEAT_PROBE_READ };
+	struct kernel_features kf;
+	struct classifier_variant base;
+	char err[256];
+	int m, c;
+
+	if (kernel_probe(&kf, err, sizeof(err)))
+		DIE("%s", err);
+	classifier_choose_variant(&kf, &base);
+	for (m = 0; m < 3; m++)
+		for (c = 0; c < 2; c++) {
+			struct classifier_variant v = base;
+
+			if ((meta_needs[m] != KFEAT_COUNT && !kernel_has(&kf, meta_needs[m])) ||
+			    !kernel_has(&kf, copy_needs[c]))
+				continue;
+			v.meta = (enum vpncap_meta_place)m;
+			v.copy = (enum vpncap_xdp_copy)c;
+			v.frags = 0;    /* every input is one linear frame */
+			variant_skels[n_variants] = load_variant(&v);
+			if (!variant_skels[n_variants])
+				DIE("cannot load the classifier (meta %d, copy %d; root and a BTF kernel needed): %s",
+				    m, c, strerror(errno));
+			if (!skel)
+				skel = variant_skels[n_variants];
+			variants[n_variants++] = v;
+		}
+	if (!n_variants)
+		DIE("kernel %s accepts no variant of the classifier", kf.release);
+}
+
 static void setup(void)
 {
 	__u32 key = 1;
 
 	libbpf_set_print(quiet);
-	skel = vpncap_classifier__open_and_load();
-	if (!skel)
-		DIE("cannot load the classifier (root and a BTF kernel needed): %s",
-		    strerror(errno));
+	load_variants();
 	prog_fd = bpf_program__fd(skel->progs.vpncap_xdp);
 	counters_fd = bpf_map__fd(skel->maps.counters_map);
 	settings_fd = bpf_map__fd(skel->maps.settings_map);
@@ -742,6 +811,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	h = fnv1a(data, size);
 	set_mode(h & 1, xsk_fd >= 0 && (h & 2), !!(h & 4));
+	prog_fd = bpf_program__fd(variant_skels[(h >> 3) % n_variants]->progs.vpncap_xdp);
+	cur_meta = variants[(h >> 3) % n_variants].meta;
 	maybe_reset_tracking();
 
 	/* The reference first (it updates its tables as the program will). */
@@ -816,7 +887,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (opts.retval != XDP_REDIRECT || d.redirected != 1 || d.passed || d.dropped)
 			DIE("matched with a socket: action %u", opts.retval);
-		if (ctx_out.data != sizeof(meta) || opts.data_size_out != sizeof(meta) + size)
+		if (cur_meta == VPNCAP_META_NONE) {
+			if (ctx_out.data != 0 || opts.data_size_out != size || memcmp(out, data, size))
+				DIE("frame modified (no metadata in this variant)");
+			return 0;
+		}
+		/* In the metadata area, data follows it; in front of the frame, data is it. */
+		if (ctx_out.data != (cur_meta == VPNCAP_META_IN_AREA ? sizeof(meta) : 0) ||
+		    opts.data_size_out != sizeof(meta) + size)
 			DIE("no metadata in front of the frame (data %u, out %u)",
 			    ctx_out.data, opts.data_size_out);
 		memcpy(&meta, out, sizeof(meta));

@@ -36,6 +36,8 @@ static void dump_idb(const struct pcapng_reader *r, const struct pcapng_block *b
 		else if (o.code == 11 && o.len >= 1)
 			printf(" filter_code=%u filter=\"%.*s\"", o.value[0], (int)o.len - 1,
 			       (const char *)o.value + 1);
+		else if (o.code == 1)
+			printf(" comment=\"%.*s\"", (int)o.len, (const char *)o.value);
 	}
 	printf("\n");
 }
