@@ -3,6 +3,7 @@
 #include "json.h"
 #include "capture.h"
 #include "iface.h"
+#include "kernel_probe.h"
 #include "log.h"
 #include "netdev_genl.h"
 
@@ -36,7 +37,10 @@
 const char list_usage[] =
 	"usage: vpncap list [--json]\n"
 	"\n"
-	"One row per network interface of the current network namespace: index,\n"
+	"First what the running kernel accepts of what vpncap can use (probed by\n"
+	"loading small BPF programs, so root is needed to know), and for each\n"
+	"feature it lacks what vpncap does instead and what that costs. Then one\n"
+	"row per network interface of the current network namespace: index,\n"
 	"name, driver, MAC, state, MTU, RX queues, whether a vpncap capture runs on\n"
 	"it, IPv4 and IPv6 addresses, then which XDP modes it can take (native needs\n"
 	"driver support, read from the kernel on Linux 6.3 and later; skb always\n"
@@ -47,7 +51,13 @@ const char list_usage[] =
 	"root, program names and captures may show as unknown.\n"
 	"\n"
 	"Options:\n"
-	"  --json      a JSON array instead, one object per interface, with the keys\n"
+	"  --json      a JSON object instead: kernel {release, probed (false without\n"
+	"              the privileges to probe), unprobed (why, or null), features\n"
+	"              (array of {name, what, present, forced (turned off by\n"
+	"              VPNCAP_KERNEL_LACKS, a test switch), why (the kernel's refusal,\n"
+	"              or null), effect (what vpncap does without it, or null),\n"
+	"              costly (true when that loses something)})}, and\n"
+	"              interfaces, an array with one object per interface, with the keys\n"
 	"              ifindex (number), name, driver, mac (string or null),\n"
 	"              state (\"UP\", \"NO-CARRIER\" or \"DOWN\"), operstate (the kernel's,\n"
 	"              lower case), flags (array: UP, LOWER_UP, RUNNING, BROADCAST,\n"
@@ -388,6 +398,91 @@ void list_print_table(FILE *f, const struct list_entry *e, size_t n)
 		print_xdp_line(f, &e[i], width[COL_IDX] + 2);
 	}
 	free(rows);
+}
+
+/* ---- the kernel's features ------------------------------------------------- */
+
+/* text at indent, wrapped at TABLE_WIDTH with a hanging indent of 4 more. */
+static void print_wrapped(FILE *f, int indent, const char *text)
+{
+	int col = indent, width;
+
+	fprintf(f, "%*s", indent, "");
+	while (*text) {
+		size_t word = strcspn(text, " ");
+
+		width = (int)word;
+		if (col > indent && col + 1 + width > TABLE_WIDTH) {
+			fprintf(f, "\n%*s", indent + 4, "");
+			col = indent + 4;
+		} else if (col > indent) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(text, 1, word, f);
+		col += width;
+		text += word;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', f);
+}
+
+void list_print_kernel(FILE *f, const struct kernel_features *kf)
+{
+	char line[1024];
+	size_t used;
+	int i, costly;
+
+	if (!kf->probed) {
+		snprintf(line, sizeof(line), "kernel %s: features unknown (%s)", kf->release,
+			 kf->unprobed);
+		print_wrapped(f, 0, line);
+		return;
+	}
+	used = (size_t)snprintf(line, sizeof(line), "kernel %s has:", kf->release);
+	for (i = 0; i < KFEAT_COUNT && used < sizeof(line); i++)
+		if (kernel_has(kf, (enum kfeat)i))
+			used += (size_t)snprintf(line + used, sizeof(line) - used, " %s",
+						 kfeat_name((enum kfeat)i));
+	print_wrapped(f, 0, line);
+	for (i = 0; i < KFEAT_COUNT; i++) {
+		const char *effect;
+
+		if (kernel_has(kf, (enum kfeat)i))
+			continue;
+		effect = kfeat_effect(kf, (enum kfeat)i, &costly);
+		snprintf(line, sizeof(line), "lacks %s, %s (%s): %s%s", kfeat_name((enum kfeat)i),
+			 kfeat_what((enum kfeat)i), kf->why[i], costly ? "" : "no loss, ", effect);
+		print_wrapped(f, 2, line);
+	}
+}
+
+void list_print_kernel_json(FILE *f, const struct kernel_features *kf)
+{
+	int i, costly;
+
+	fputs("{\"release\": ", f);
+	json_string(f, kf->release);
+	fprintf(f, ", \"probed\": %s, \"unprobed\": ", kf->probed ? "true" : "false");
+	json_string(f, kf->probed ? NULL : kf->unprobed);
+	fputs(", \"features\": [", f);
+	for (i = 0; i < KFEAT_COUNT; i++) {
+		int has = kernel_has(kf, (enum kfeat)i);
+		const char *effect = kfeat_effect(kf, (enum kfeat)i, &costly);
+
+		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
+		json_string(f, kfeat_name((enum kfeat)i));
+		fputs(", \"what\": ", f);
+		json_string(f, kfeat_what((enum kfeat)i));
+		fprintf(f, ", \"present\": %s, \"forced\": %s, \"why\": ",
+			has ? "true" : "false", (kf->denied >> i) & 1 ? "true" : "false");
+		json_string(f, has ? NULL : kf->why[i]);
+		fputs(", \"effect\": ", f);
+		json_string(f, has ? NULL : effect);
+		fprintf(f, ", \"costly\": %s}", !has && costly ? "true" : "false");
+	}
+	fputs("]}", f);
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
@@ -897,6 +992,7 @@ static void read_details(struct entries *l)
 
 int list_main(int argc, char **argv)
 {
+	struct kernel_features kf;
 	struct entries l = {};
 	struct list_opts o;
 	char err[256];
@@ -920,10 +1016,23 @@ int list_main(int argc, char **argv)
 	}
 	qsort(l.e, l.n, sizeof(*l.e), by_ifindex);
 	read_details(&l);
-	if (o.json)
+	if (kernel_probe(&kf, err, sizeof(err))) {
+		log_error("list: %s", err);
+		list_entries_free(l.e, l.n);
+		free(l.e);
+		return EXIT_USAGE;
+	}
+	if (o.json) {
+		fputs("{\"kernel\": ", stdout);
+		list_print_kernel_json(stdout, &kf);
+		fputs(",\n\"interfaces\": ", stdout);
 		list_print_json(stdout, l.e, l.n);
-	else
+		fputs("}\n", stdout);
+	} else {
+		list_print_kernel(stdout, &kf);
+		fputc('\n', stdout);
 		list_print_table(stdout, l.e, l.n);
+	}
 	list_entries_free(l.e, l.n);
 	free(l.e);
 	return EXIT_OK;

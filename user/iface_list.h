@@ -88,7 +88,14 @@ const char *list_state(const struct list_entry *e);
 int list_add_addr(struct list_entry *e, int ipv6, const char *addr);
 
 void list_print_table(FILE *f, const struct list_entry *e, size_t n);
+/* The interfaces as a JSON array (the "interfaces" of `vpncap list --json`). */
 void list_print_json(FILE *f, const struct list_entry *e, size_t n);
+
+struct kernel_features;
+/* What the kernel has and, for what it lacks, the reason and what it costs. */
+void list_print_kernel(FILE *f, const struct kernel_features *kf);
+/* The same as the "kernel" object of `vpncap list --json`. */
+void list_print_kernel_json(FILE *f, const struct kernel_features *kf);
 
 /* Release what list_add_addr() allocated. */
 void list_entries_free(struct list_entry *e, size_t n);

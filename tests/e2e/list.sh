@@ -62,12 +62,15 @@ after_row() {
 }
 field() { row "$1" "$2" | awk -v f="$3" '{ print $f }'; }
 
-# json_check FILE DESCRIPTION PYTHON-EXPRESSION: `d` is the array, `by` by name.
+# json_check FILE DESCRIPTION PYTHON-EXPRESSION: `d` is the array of
+# interfaces, `by` by name, `k` the kernel object, `kf` its features by name.
 json_check() {
 	local file=$1 what=$2 expr=$3
 	check "$what" "$PY" -c '
 import json, sys
-d = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[1]))
+d, k = doc["interfaces"], doc["kernel"]
+kf = {f["name"]: f for f in k["features"]}
 by = {i["name"]: i for i in d}
 la, lb, lc, ld = (by[n] for n in sys.argv[3:7])
 sys.exit(0 if eval(sys.argv[2]) else 1)' "$file" "$expr" "$LA" "$LB" "$LC" "$LD"
@@ -112,7 +115,7 @@ case_table_idle() {
 	check "table: header" grep -q '^IDX  NAME  *DRIVER  *MAC  *STATE  *MTU  *RXQ  *VPNCAP  *ADDRESSES$' "$out"
 	check "table: lines fit 120 columns" awk 'length > 120 { bad = 1 } END { exit bad }' "$out"
 	check "table: only the namespace's interfaces" [ "$(awk '$1 ~ /^[0-9]+$/ && NF == 9' "$out" | wc -l)" -eq 5 ]
-	check "table: lo first" sh -c "[ \"\$(awk 'NR == 2 { print \$2 }' '$out')\" = lo ]"
+	check "table: lo first" sh -c "[ \"\$(awk 'seen { print \$2; exit } /^IDX / { seen = 1 }' '$out')\" = lo ]"
 	check "table: $LA index" [ "$(field "$out" "$LA" 1)" = "$(index_of "$LA")" ]
 	check "table: $LA driver veth" [ "$(field "$out" "$LA" 3)" = veth ]
 	check "table: $LA MAC" [ "$(field "$out" "$LA" 4)" = "$(mac_of "$LA")" ]
@@ -202,9 +205,39 @@ case_unprivileged() {
 	ip netns exec "$LAB_CAP" setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=-all "$VPNCAP" list >"$out.txt" 2>&1
 	check "unprivileged: table exit 0" [ $? -eq 0 ]
+	check "unprivileged: kernel features unknown, and why" grep -q "^kernel $(uname -r): features unknown (not permitted" "$out.txt"
+	json_check "$out" "unprivileged: json kernel not probed" 'k["probed"] is False and "not permitted" in k["unprobed"] and not any(f["present"] for f in kf.values())' 
+}
+
+# The kernel section with its wrapped lines joined: one line per feature lacked.
+unwrapped() { awk '/^      / { sub(/^ +/, " "); line = line $0; next } { if (NR > 1) print line; line = $0 } END { print line }' "$1"; }
+
+# What the kernel accepts, and the test switch that pretends it lacks some.
+case_kernel() {
+	local out=$WORK/kernel.txt js=$WORK/kernel.json
+	list "$out"; check "kernel: exit 0" [ $? -eq 0 ]
+	check "kernel: first line names the release" grep -q "^kernel $(uname -r) has:" "$out"
+	unwrapped "$out" >"$out.joined"
+	check "kernel: every lack has a reason and an effect" sh -c "! grep '^  lacks ' '$out.joined' | grep -v '^  lacks [a-z_]*, .* (.*): ..'"
+	list "$js" --json; check "kernel: json exit 0" [ $? -eq 0 ]
+	json_check "$js" "kernel: json has every feature, probed" "k['release'] == '$(uname -r)' and k['probed'] is True and set(kf) == {'adjust_meta', 'adjust_head', 'xdp_frags', 'xdp_load_bytes', 'probe_read', 'ringbuf', 'rx_kfuncs', 'tcx', 'dispatcher', 'xsk_sg'}"
+	json_check "$js" "kernel: a missing feature has why and effect, a present one neither" 'all((f["why"] is None and f["effect"] is None) if f["present"] else (f["why"] and f["effect"]) for f in kf.values())'
+	json_check "$js" "kernel: ring buffer and adjust_head (every supported kernel)" 'kf["ringbuf"]["present"] and kf["adjust_head"]["present"]'
+
+	VPNCAP_KERNEL_LACKS=tcx,adjust_meta list "$js" --json
+	check "kernel switch: exit 0" [ $? -eq 0 ]
+	json_check "$js" "kernel switch: tcx and adjust_meta forced off" 'not kf["tcx"]["present"] and kf["tcx"]["forced"] and not kf["adjust_meta"]["present"] and kf["adjust_meta"]["forced"] and not kf["ringbuf"]["forced"]'
+	json_check "$js" "kernel switch: effects named (clsact; metadata in front, no loss)" '"clsact" in kf["tcx"]["effect"] and kf["tcx"]["costly"] and "in front" in kf["adjust_meta"]["effect"] and not kf["adjust_meta"]["costly"]'
+	VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head list "$out"
+	unwrapped "$out" >"$out.joined"
+	check "kernel switch: without both, bypass stamps per batch" grep -q 'lacks adjust_head.*per batch' "$out.joined"
+	VPNCAP_KERNEL_LACKS=bogus list "$out"
+	check "kernel switch: unknown name: exit 2" [ $? -eq 2 ]
+	check "kernel switch: unknown name: one line naming it" sh -c "[ \$(wc -l <'$out.err') -eq 1 ] && grep -q \"unknown kernel feature 'bogus'\" '$out.err'"
 }
 
 case_usage
+case_kernel
 case_table_idle
 case_json_idle
 case_capturing
