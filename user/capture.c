@@ -518,7 +518,7 @@ static void prepare_idbs(struct capture_session *s, unsigned int k, uint32_t unm
 			.name = s->ifaces[i].info.name,
 			.description = s->ifaces[i].description[k],
 			.filter = s->filter[k],
-			.comment = s->ifaces[i].comment[k][0] ? s->ifaces[i].comment[k] : NULL,
+			.comment = s->ifaces[i].comment[k], /* "" until attached: left out */
 		};
 	}
 }
@@ -1281,6 +1281,7 @@ static void print_summary(const struct capture_session *s)
 {
 	const struct fileset_stats *w = &s->fs.stats;
 	uint64_t seen = 0, matched = 0, queue_full = 0, ring_full = 0, dropped, after_count;
+	uint64_t per_batch;
 	unsigned int i;
 
 	dropped = w->dropped_disk_full + w->dropped_min_free + w->dropped_write_error;
@@ -1309,6 +1310,10 @@ static void print_summary(const struct capture_session *s)
 	after_count = outs_sum_all(s, offsetof(struct out_counts, after_count));
 	if (after_count)
 		fprintf(stderr, " (%llu more after --count)", (unsigned long long)after_count);
+	per_batch = outs_sum_all(s, offsetof(struct out_counts, ts_batch));
+	if (per_batch)
+		fprintf(stderr, " (%llu stamped per batch, not per frame: no per-frame metadata)",
+			(unsigned long long)per_batch);
 	if (!s->has_output)
 		fprintf(stderr, "; no file (--realtime without -w)");
 	else if (s->fs.cfg.is_dir)
@@ -1325,7 +1330,7 @@ static const char *timestamp_source(const struct capture_iface *ci)
 {
 	if (ci->mode == CAPTURE_MODE_BYPASS && ci->cls.variant.meta == VPNCAP_META_NONE)
 		return "per batch";
-	return ci->cls.hw_timestamps ? "by the nic" : "at the hook";
+	return ci->cls.hw_timestamps ? "by the nic where it stamps, else at the hook" : "at the hook";
 }
 
 static void announce(const struct capture_session *s)

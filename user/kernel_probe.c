@@ -15,6 +15,7 @@
 #include <sys/utsname.h>
 
 #define LACKS_ENV "VPNCAP_KERNEL_LACKS"
+#define TRY_LIBXDP_ENV "VPNCAP_TRY_LIBXDP"
 
 static const struct {
 	const char *name, *what, *since;
@@ -379,6 +380,7 @@ int kernel_probe(struct kernel_features *kf, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	snprintf(kf->release, sizeof(kf->release), "%s", uname(&u) ? "?" : u.release);
+	kf->try_libxdp = getenv(TRY_LIBXDP_ENV) && !strcmp(getenv(TRY_LIBXDP_ENV), "1");
 	old = libbpf_set_print(quiet_print);
 	kf->probed = probe_baseline(kf);
 	if (!kf->probed) {

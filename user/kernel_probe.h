@@ -12,7 +12,9 @@
  *
  * VPNCAP_KERNEL_LACKS=name,name... makes vpncap treat those features as
  * missing, so tests can force every fallback on a kernel that would take
- * the preferred path. It is a test switch, not an option.
+ * the preferred path; VPNCAP_TRY_LIBXDP=1 makes it try libxdp even where the
+ * probe says its dispatcher cannot hold vpncap, so the stages at which
+ * libxdp fails can be forced too. Test switches, not options.
  */
 #ifndef VPNCAP_KERNEL_PROBE_H
 #define VPNCAP_KERNEL_PROBE_H
@@ -42,6 +44,7 @@ struct kernel_features {
 	char unprobed[KFEAT_WHY_LEN];   /* why not (not permitted, ...), when probed is 0 */
 	uint32_t have;                  /* bit (1 << enum kfeat): accepted and not denied */
 	uint32_t denied;                /* turned off by VPNCAP_KERNEL_LACKS */
+	int try_libxdp;                 /* VPNCAP_TRY_LIBXDP=1: attach through libxdp first anyway */
 	char why[KFEAT_COUNT][KFEAT_WHY_LEN]; /* for a missing feature: the kernel's refusal */
 };
 

@@ -95,27 +95,32 @@ static int attach_clsact(struct tc_egress *t, int prog_fd)
 }
 
 int tc_egress_attach(struct tc_egress *t, int ifindex, const char *ifname, int prog_fd,
-		     char *err, size_t errlen)
+		     int try_tcx, char *err, size_t errlen)
 {
 	int fd, ret;
 
 	t->ifindex = ifindex;
 	t->kind = TC_EGRESS_NONE;
 	t->link_fd = -1;
-	fd = bpf_link_create(prog_fd, ifindex, VPNCAP_BPF_TCX_EGRESS, NULL);
-	if (fd >= 0) {
-		t->link_fd = fd;
-		t->kind = TC_EGRESS_TCX;
-		return 0;
+	if (try_tcx) {
+		fd = bpf_link_create(prog_fd, ifindex, VPNCAP_BPF_TCX_EGRESS, NULL);
+		if (fd >= 0) {
+			t->link_fd = fd;
+			t->kind = TC_EGRESS_TCX;
+			return 0;
+		}
+		ret = -errno;
+		if (ret == -EPERM || ret == -EACCES) {
+			err_set(err, errlen, "%s: TC egress attach refused: %s%s", ifname,
+				strerror(-ret), egress_hint(ret));
+			return ret;
+		}
+		log_info("%s: the kernel refused a tcx link (%s); attaching the egress program as a clsact filter",
+			 ifname, strerror(-ret));
+	} else {
+		log_info("%s: the kernel has no tcx links (Linux 6.6 or later); attaching the egress program as a clsact filter",
+			 ifname);
 	}
-	ret = -errno;
-	if (ret == -EPERM || ret == -EACCES) {
-		err_set(err, errlen, "%s: TC egress attach refused: %s%s", ifname, strerror(-ret),
-			egress_hint(ret));
-		return ret;
-	}
-	log_info("%s: the kernel has no tcx links (%s; they need Linux 6.6); attaching the egress program as a clsact filter",
-		 ifname, strerror(-ret));
 	ret = attach_clsact(t, prog_fd);
 	if (ret)
 		err_set(err, errlen, "%s: TC egress attach (clsact) refused: %s%s", ifname,

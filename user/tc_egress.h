@@ -30,9 +30,12 @@ struct tc_egress {
 /* Detach a clsact filter of an earlier vpncap that did not exit cleanly. */
 void tc_egress_remove_orphan(int ifindex, const char *ifname);
 
-/* Attach prog_fd to ifindex's egress: tcx, else clsact. 0 or -errno with err. */
+/*
+ * Attach prog_fd to ifindex's egress: a tcx link where the kernel has them
+ * (try_tcx) and takes it, else a clsact filter. 0 or -errno with err.
+ */
 int tc_egress_attach(struct tc_egress *t, int ifindex, const char *ifname, int prog_fd,
-		     char *err, size_t errlen);
+		     int try_tcx, char *err, size_t errlen);
 
 /* Detach if attached; safe to call twice. */
 void tc_egress_detach(struct tc_egress *t, const char *ifname);

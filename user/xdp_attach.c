@@ -455,10 +455,13 @@ static int try_attach(struct classifier *c, enum attach_path path, enum xdp_atta
 	return ret;
 }
 
-/* libxdp only where its dispatcher can hold vpncap and has a bpffs to pin to. */
+/*
+ * libxdp only where its dispatcher can hold vpncap and has a bpffs to pin
+ * to (or where a test insists: its failures must lead to a direct attach).
+ */
 static int libxdp_usable(const struct classifier *c)
 {
-	return c->bpffs && kernel_has(c->kf, KFEAT_DISPATCHER);
+	return c->kf->try_libxdp || (c->bpffs && kernel_has(c->kf, KFEAT_DISPATCHER));
 }
 
 /*
@@ -695,7 +698,8 @@ int classifier_attach_egress(struct classifier *c, char *err, size_t errlen)
 		err_set(err, errlen, "%s: the TC egress program is not loaded", c->ifname);
 		return -ENOENT;
 	}
-	return tc_egress_attach(&c->egress, c->ifindex, c->ifname, fd, err, errlen);
+	return tc_egress_attach(&c->egress, c->ifindex, c->ifname, fd, kernel_has(c->kf, KFEAT_TCX),
+				err, errlen);
 }
 
 void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
