@@ -29,26 +29,13 @@ BOOT_TIMEOUT=240              # seconds per boot, then qemu is killed
 STALL_TIMEOUT=60              # seconds without the kernel's first line: start qemu again
 START=$SECONDS
 
-# Everything the guest needs: a booting systemd with udev (without udev the
-# sys-subsystem-net-devices-*.device units never appear), and the shared
-# libraries the vpncap binary links.
-PACKAGES="systemd systemd-sysv udev dbus kmod iproute2 linux-image-amd64
-libbpf1 libxdp1 libelf1 zlib1g libzstd1 libinih1 libsystemd0 libcap-ng0"
-
-# The initrd only has to find an ext4 root on virtio-blk: MODULES=list with
-# these three makes it 6 MB instead of 35 MB and the boot faster. Both files
-# are written before initramfs-tools is installed, so the kernel's own
-# postinst builds the small initrd once.
-INITRD_MODULES="virtio_pci virtio_blk ext4"
-# shellcheck disable=SC2016 # $1 is for the hook's shell (the new root)
-ESSENTIAL_HOOK='mkdir -p "$1/etc/initramfs-tools/conf.d" "$1/usr/share/initramfs-tools/modules.d" &&
-echo MODULES=list > "$1/etc/initramfs-tools/conf.d/vpncap-boot-test" &&
-printf "%s\n" '"$INITRD_MODULES"' > "$1/usr/share/initramfs-tools/modules.d/vpncap-boot-test"'
+# The shared parts (cached root file system, namespace and tap, qemu and its
+# stall rule) are also used by tests/kernels/kernel-matrix.sh.
+# shellcheck source=../lib/qemu-vm.sh
+. "$SRC_DIR/tests/lib/qemu-vm.sh"
 
 WORK=
-NS_PID=
 TRAFFIC_PID=
-QEMU_PID=
 QEMU_RC=
 PASSED=0
 FAILED=0
@@ -66,15 +53,7 @@ abort() { fail "$*"; summary; exit 1; }
 
 cleanup() {
 	stop_traffic
-	if [ -n "$QEMU_PID" ]; then
-		kill "$QEMU_PID" 2>/dev/null
-		wait "$QEMU_PID" 2>/dev/null
-	fi
-	# The namespace (and the tap in it) goes away with its only process.
-	if [ -n "$NS_PID" ]; then
-		kill "$NS_PID" 2>/dev/null
-		wait "$NS_PID" 2>/dev/null
-	fi
+	vm_cleanup
 	if [ -n "$WORK" ]; then
 		if [ "${VPNCAP_BOOT_KEEP:-0}" = 1 ]; then
 			rm -rf "$WORK/root" "$WORK/disk.img"
@@ -106,46 +85,7 @@ ensure_host_tools() {
 
 # --- 1. the cached root file system --------------------------------------------
 
-# This machine's Debian apt sources (third-party repositories left out: the
-# guest needs only Debian packages, and they may be unreachable).
-debian_sources() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] && grep -Eq '^[^#]*(URIs:|deb ).*debian' "$f" && echo "$f"
-	done
-}
-
-# Prints the path of a pristine root directory, building it if needed. The key
-# covers the package list and the recipe, so a change to either rebuilds.
-cached_root() {
-	local key dir tmp sources
-	key=$(printf '%s\n' "$PACKAGES" "$ESSENTIAL_HOOK" | sha256sum | cut -c1-16)
-	dir=$CACHE/root-$key
-	mkdir -p "$CACHE" || return 1
-	# One builder at a time; a second run waits and then reuses the result.
-	exec 9>"$CACHE/.lock"
-	flock 9
-	if [ ! -d "$dir" ]; then
-		sources=$(debian_sources)
-		[ -n "$sources" ] || { echo "boot-test: no Debian apt source on this machine" >&2; return 1; }
-		tmp=$dir.tmp.$$
-		rm -rf "$tmp"
-		echo "# building the root file system in $dir (a few minutes, once)" >&2
-		# shellcheck disable=SC2086
-		if ! mmdebstrap --quiet --variant=minbase --include="$(echo $PACKAGES | tr ' ' ,)" \
-			--essential-hook="$ESSENTIAL_HOOK" \
-			bookworm "$tmp" $sources >"$CACHE/mmdebstrap.log" 2>&1; then
-			tail -20 "$CACHE/mmdebstrap.log" >&2
-			rm -rf "$tmp"
-			return 1
-		fi
-		mv "$tmp" "$dir"
-		# Roots of older package lists are of no further use.
-		find "$CACHE" -mindepth 1 -maxdepth 1 -name 'root-*' ! -name "root-$key" -exec rm -rf {} +
-	fi
-	flock -u 9
-	echo "$dir"
-}
+cached_root() { vm_cached_root "$CACHE"; }
 
 # --- 2. this build installed into a copy, with the unit enabled ------------------
 
@@ -285,16 +225,8 @@ prepare_image() { # prepare_image CACHED_ROOT
 # A network namespace of our own holding only the tap: the VM reaches nothing
 # else, and the frames we inject come from here.
 make_namespace() {
-	unshare --net sleep infinity &
-	NS_PID=$!
-	for _ in $(seq 50); do
-		[ "$(readlink /proc/$NS_PID/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
-		sleep 0.1
-	done
-	in_ns ip tuntap add dev "$TAP" mode tap && in_ns ip link set "$TAP" up
+	vm_make_namespace && vm_add_tap "$TAP"
 }
-
-in_ns() { nsenter --net="/proc/$NS_PID/ns/net" -- "$@"; }
 
 # IKEv2 frames to the guest MAC every ~0.3 s (plus scapy's start-up), from
 # before the kernel starts until the last boot ends. Sends fail harmlessly
@@ -302,7 +234,7 @@ in_ns() { nsenter --net="/proc/$NS_PID/ns/net" -- "$@"; }
 start_traffic() {
 	(
 		while :; do
-			in_ns /usr/bin/python3 "$SRC_DIR/scripts/lab_traffic.py" --iface "$TAP" \
+			vm_in_ns /usr/bin/python3 "$SRC_DIR/scripts/lab_traffic.py" --iface "$TAP" \
 				--dst-mac "$GUEST_MAC" --per-class 3 --classes ike-v4 >/dev/null 2>&1
 			sleep 0.3
 		done
@@ -322,17 +254,10 @@ stop_traffic() {
 
 # start_qemu N: the VM, in the namespace, killed after BOOT_TIMEOUT seconds.
 start_qemu() {
-	timeout --kill-after=10 "$BOOT_TIMEOUT" nsenter --net="/proc/$NS_PID/ns/net" -- \
-		qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
-		-nodefaults -no-reboot -nographic -monitor none -serial "file:$WORK/serial$1.log" \
-		-kernel "$WORK/vmlinuz" -initrd "$WORK/initrd.img" \
-		-append "console=ttyS0 root=/dev/vda rw panic=-1" \
-		-drive "file=$WORK/disk.img,format=raw,if=none,id=root" \
-		-device virtio-blk-pci,drive=root,addr=0x4 \
+	vm_start_qemu "$BOOT_TIMEOUT" "$WORK/serial$1.log" "$WORK/qemu$1.log" \
+		"$WORK/vmlinuz" "$WORK/initrd.img" "console=ttyS0 root=/dev/vda rw panic=-1" "$WORK/disk.img" \
 		-netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no" \
-		-device "virtio-net-pci,addr=0x3,netdev=net0,mac=$GUEST_MAC" \
-		</dev/null >"$WORK/qemu$1.log" 2>&1 &
-	QEMU_PID=$!
+		-device "virtio-net-pci,addr=0x3,netdev=net0,mac=$GUEST_MAC"
 }
 
 # wait_qemu N: sets QEMU_RC to qemu's exit status, or to "stalled" if the
@@ -340,21 +265,8 @@ start_qemu() {
 # emulator stalled before the kernel's first line; the disk is untouched
 # then, so starting qemu again is safe.
 wait_qemu() {
-	local t0=$SECONDS
-	QEMU_RC=
-	while kill -0 "$QEMU_PID" 2>/dev/null; do
-		if [ $((SECONDS - t0)) -ge "$STALL_TIMEOUT" ] && ! grep -q 'Linux version' "$WORK/serial$1.log"; then
-			kill "$QEMU_PID"
-			wait "$QEMU_PID" 2>/dev/null
-			QEMU_PID=
-			QEMU_RC=stalled
-			return
-		fi
-		sleep 1
-	done
-	wait "$QEMU_PID"
-	QEMU_RC=$?
-	QEMU_PID=
+	vm_wait_qemu "$WORK/serial$1.log" "$STALL_TIMEOUT" 'Linux version'
+	QEMU_RC=$VM_QEMU_RC
 }
 
 # boot N EXPECTED_LAST_CONSOLE_LINE: one boot, until the guest resets or powers
