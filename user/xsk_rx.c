@@ -180,8 +180,8 @@ static int bind_mode(struct xsk_rx *q, const char *ifname, __u16 mode, int want_
 	ret = socket_create(q, ifname, mode);
 	if (ret == 0 && want_sg)
 		snprintf(q->sg_refused, sizeof(q->sg_refused),
-			 "%s queue %u: multi-buffer AF_XDP (XDP_USE_SG) refused in %s mode by the driver",
-			 ifname, q->queue_id, mode == XDP_ZEROCOPY ? "zero-copy" : "copy");
+			 "queue %u: multi-buffer AF_XDP (XDP_USE_SG) refused in %s mode by the driver",
+			 q->queue_id, mode == XDP_ZEROCOPY ? "zero-copy" : "copy");
 	return ret;
 }
 

@@ -34,18 +34,12 @@ isb_comment() { "$DUMP" "$1" | grep '^ISB' | head -1; }
 # capture_bypass NAME [ENV=VALUE...] [-- vpncap options]: FRAMES IKE frames
 # into a bypass capture; sets OUT, LOG, RC and SENT.
 capture_bypass() {
-	local name=$1 envs=() i; shift
+	local name=$1 envs=(); shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do envs+=("$1"); shift; done
 	[ "${1:-}" = -- ] && shift
 	OUT=$WORK/$name.pcapng LOG=$WORK/$name.log SENT=$WORK/$name.sent.pcap
-	ip netns exec "$LAB_CAP" env "${envs[@]}" "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$OUT" \
-		--mode bypass --timestamps software -c "$FRAMES" --duration 20 "$@" >"$LOG" 2>&1 &
-	VPNCAP_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'capturing on' "$LOG" && break
-		kill -0 "$VPNCAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	start_in_cap "$LOG" env "${envs[@]}" "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$OUT" \
+		--mode bypass --timestamps software -c "$FRAMES" --duration 20 "$@"
 	lab_send --per-class "$FRAMES" --classes ike-v4 --save-matching "$SENT" >/dev/null 2>&1
 	wait_capture; RC=$?
 }
@@ -66,33 +60,37 @@ nothing_attached() {
 		! tc -n "$LAB_CAP" filter show dev "$LAB_CAP_IF" egress 2>/dev/null | grep -q vpncap
 }
 
+# What every bypass case must show, whatever the fallback: a clean exit, the
+# frames byte for byte (metadata in front of them stripped, if any) and
+# nothing left on the interface.
+captured_whole() { # captured_whole LABEL
+	check "$1: exit 0" [ "$RC" -eq 0 ]
+	check "$1: $FRAMES frames byte for byte" same_frames
+	check "$1: nothing left attached" nothing_attached
+}
+
 # ---- bypass: where each frame's metadata goes ------------------------------------
 
 case_product() {
 	capture_bypass product
-	check "as probed: exit 0" [ "$RC" -eq 0 ]
-	check "as probed: $FRAMES frames byte for byte" same_frames
+	captured_whole "as probed"
 	check "as probed: every frame stamped at the hook" stamped "$FRAMES" 0
 	check "as probed: start line names the attach and the timestamps" \
 		grep -q "capturing on $LAB_CAP_IF (1 queue, xdp native, .*, af_xdp copy; timestamps at the hook)" "$LOG"
-	check "as probed: nothing left attached" nothing_attached
 }
 
 case_meta_in_front() {
 	capture_bypass meta_head VPNCAP_KERNEL_LACKS=adjust_meta
-	check "no adjust_meta: exit 0" [ "$RC" -eq 0 ]
-	check "no adjust_meta: $FRAMES frames byte for byte (metadata stripped)" same_frames
+	captured_whole "no adjust_meta"
 	check "no adjust_meta: still stamped per frame at the hook" stamped "$FRAMES" 0
 	check "no adjust_meta: no line at start (it costs nothing)" sh -c "! grep -q adjust_meta '$LOG'"
 	check "no adjust_meta: the IDB comment says where the metadata went" \
 		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'comment=\"kernel [^\"]*bpf_xdp_adjust_meta refused in XDP ([^)]*): each frame.s metadata travels in front of it'"
-	check "no adjust_meta: nothing left attached" nothing_attached
 }
 
 case_no_metadata() {
 	capture_bypass meta_none VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head
-	check "no adjust_meta/head: exit 0" [ "$RC" -eq 0 ]
-	check "no adjust_meta/head: $FRAMES frames byte for byte" same_frames
+	captured_whole "no adjust_meta/head"
 	check "no adjust_meta/head: every frame stamped per batch" stamped 0 "$FRAMES"
 	check "no adjust_meta/head: one line at start says so" \
 		grep -q "^vpncap: $LAB_CAP_IF: bpf_xdp_adjust_meta and bpf_xdp_adjust_head refused in XDP .*timestamps per batch of frames, not per frame" "$LOG"
@@ -101,15 +99,13 @@ case_no_metadata() {
 		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'timestamps per batch of frames (software)'"
 	check "no adjust_meta/head: the summary says per batch" \
 		grep -q "^vpncap: summary: .*($FRAMES stamped per batch, not per frame" "$LOG"
-	check "no adjust_meta/head: nothing left attached" nothing_attached
 }
 
 # ---- bypass: multi-buffer ---------------------------------------------------------
 
 case_no_frags() {
 	capture_bypass no_frags VPNCAP_KERNEL_LACKS=xdp_frags
-	check "no xdp.frags: exit 0" [ "$RC" -eq 0 ]
-	check "no xdp.frags: frames byte for byte" same_frames
+	captured_whole "no xdp.frags"
 	check "no xdp.frags: one line says large frames are not seen" \
 		grep -q "^vpncap: $LAB_CAP_IF: no multi-buffer XDP programs (Linux 5.18 or later): frames larger than a page are not seen" "$LOG"
 	check "no xdp.frags: the program is loaded without xdp.frags" sh -c "[ \$(grep -c 'multi-buffer XDP program refused' '$LOG') -eq 0 ]"
@@ -117,8 +113,7 @@ case_no_frags() {
 
 case_no_xsk_sg() {
 	capture_bypass no_xsk_sg VPNCAP_KERNEL_LACKS=xsk_sg
-	check "no AF_XDP multi-buffer: exit 0" [ "$RC" -eq 0 ]
-	check "no AF_XDP multi-buffer: frames byte for byte" same_frames
+	captured_whole "no AF_XDP multi-buffer"
 	check "no AF_XDP multi-buffer: the reason is the kernel" \
 		grep -q "multi-buffer AF_XDP (XDP_USE_SG) refused: kernel $(uname -r) has none (Linux 6.6 or later needed); frames larger than one 4096-byte UMEM buffer are copied through the ring buffer" "$LOG"
 	check "no AF_XDP multi-buffer: the IDB says multi-buffer off" sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'multi-buffer off'"
@@ -128,23 +123,19 @@ case_no_xsk_sg() {
 
 case_attach_direct() {
 	capture_bypass direct VPNCAP_KERNEL_LACKS=dispatcher
-	check "no dispatcher: exit 0" [ "$RC" -eq 0 ]
-	check "no dispatcher: frames byte for byte" same_frames
+	captured_whole "no dispatcher"
 	check "no dispatcher: attached directly, alone" \
 		grep -q "xdp native, single program (direct attach)" "$LOG"
 	check "no dispatcher: one line says other XDP programs cannot share the hook" \
 		grep -q "^vpncap: $LAB_CAP_IF: the XDP program is attached alone: other XDP programs (xdpdump, xdp-loader) cannot share the interface" "$LOG"
 	check "no dispatcher: the IDB says single program" sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'xdp native (single program (direct attach))'"
-	check "no dispatcher: nothing left attached" nothing_attached
 }
 
 # libxdp with its dispatcher skipped (its own switch): libxdp attaches alone.
 case_libxdp_skip_dispatcher() {
 	capture_bypass libxdp_alone VPNCAP_TRY_LIBXDP=1 LIBXDP_SKIP_DISPATCHER=1
-	check "libxdp without dispatcher: exit 0" [ "$RC" -eq 0 ]
-	check "libxdp without dispatcher: frames byte for byte" same_frames
+	captured_whole "libxdp without dispatcher"
 	check "libxdp without dispatcher: libxdp attached it alone" grep -q "single program (libxdp)" "$LOG"
-	check "libxdp without dispatcher: nothing left attached" nothing_attached
 }
 
 # bpffs read-only: libxdp cannot pin a dispatcher there; whatever libxdp does,
@@ -152,26 +143,22 @@ case_libxdp_skip_dispatcher() {
 case_bpffs_read_only() {
 	capture_bypass bpffs_ro VPNCAP_TRY_LIBXDP=1 unshare -m sh -c \
 		'mount -t bpf -o ro bpf /sys/fs/bpf && exec "$@"' sh
-	check "read-only bpffs: exit 0" [ "$RC" -eq 0 ]
-	check "read-only bpffs: frames byte for byte" same_frames
+	captured_whole "read-only bpffs"
 	check "read-only bpffs: attached alone" grep -q "xdp native, single program" "$LOG"
-	check "read-only bpffs: nothing left attached" nothing_attached
 }
 
 # No bpffs at all (its mount point hidden and not creatable): direct attach.
 case_no_bpffs() {
 	capture_bypass no_bpffs unshare -m sh -c \
 		'mount -t tmpfs -o ro,size=4k none /sys/fs && exec "$@"' sh
-	check "no bpffs: exit 0" [ "$RC" -eq 0 ]
-	check "no bpffs: frames byte for byte" same_frames
+	captured_whole "no bpffs"
 	check "no bpffs: attached directly" grep -q "single program (direct attach)" "$LOG"
-	check "no bpffs: nothing left attached" nothing_attached
 }
 
 # A device without native XDP (macvlan): native is refused by libxdp and by
 # the direct attach alike, each from a fresh object; auto goes on to skb.
 case_no_native_xdp() {
-	local mv=mv${LAB_CAP_IF#vc} mac=02:00:00:00:71:01 out=$WORK/mv.pcapng log=$WORK/mv.log err rc i
+	local mv=mv${LAB_CAP_IF#vc} mac=02:00:00:00:71:01 out=$WORK/mv.pcapng log=$WORK/mv.log err rc
 	ip -n "$LAB_CAP" link add "$mv" link "$LAB_CAP_IF" address "$mac" type macvlan mode bridge &&
 		ip -n "$LAB_CAP" link set "$mv" up || { fail "macvlan: cannot create"; return; }
 	err=$(ip netns exec "$LAB_CAP" env VPNCAP_TRY_LIBXDP=1 "$VPNCAP" capture -i "$mv" \
@@ -182,14 +169,8 @@ case_no_native_xdp() {
 	check "macvlan --xdp-mode native: nothing left attached" \
 		sh -c "! ip -n '$LAB_CAP' link show '$mv' | grep -q xdp"
 
-	ip netns exec "$LAB_CAP" env VPNCAP_TRY_LIBXDP=1 "$VPNCAP" capture -i "$mv" -w "$out" \
-		--mode bypass --timestamps software -c "$FRAMES" --duration 20 >"$log" 2>&1 &
-	VPNCAP_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'capturing on' "$log" && break
-		kill -0 "$VPNCAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	start_in_cap "$log" env VPNCAP_TRY_LIBXDP=1 "$VPNCAP" capture -i "$mv" -w "$out" \
+		--mode bypass --timestamps software -c "$FRAMES" --duration 20
 	ip netns exec "$LAB_GEN" "$LAB_PY" "$E2E_HERE/../../scripts/lab_traffic.py" --iface "$LAB_GEN_IF" \
 		--dst-mac "$mac" --per-class "$FRAMES" --classes ike-v4 >/dev/null 2>&1
 	wait_capture; rc=$?
@@ -209,14 +190,8 @@ case_no_native_xdp() {
 capture_inline() {
 	local name=$1 i; shift
 	OUT=$WORK/$name.pcapng LOG=$WORK/$name.log
-	ip netns exec "$LAB_CAP" env "$@" "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$OUT" \
-		--mode inline -c $((2 * FRAMES)) --duration 20 >"$LOG" 2>&1 &
-	VPNCAP_PID=$!
-	for i in $(seq 1 100); do
-		grep -q 'capturing on' "$LOG" && break
-		kill -0 "$VPNCAP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	start_in_cap "$LOG" env "$@" "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$OUT" \
+		--mode inline -c $((2 * FRAMES)) --duration 20
 	lab_send --per-class "$FRAMES" --classes ike-v4 >/dev/null 2>&1
 	for i in $(seq 1 "$FRAMES"); do
 		ip netns exec "$LAB_CAP" bash -c 'echo out-$1 >/dev/udp/198.18.0.10/500' sh "$i" 2>/dev/null
@@ -278,11 +253,10 @@ case_no_rx_kfuncs() {
 	check "no RX metadata kfuncs: --timestamps hardware exits 1 saying why" \
 		sh -c "[ $rc -eq 1 ] && printf '%s' \"\$0\" | grep -q 'hardware timestamps unavailable: kernel $(uname -r) has no XDP RX metadata kfuncs'" "$err"
 	capture_bypass no_kfuncs VPNCAP_KERNEL_LACKS=rx_kfuncs -- --timestamps auto
-	check "no RX metadata kfuncs: auto captures" [ "$RC" -eq 0 ]
+	captured_whole "no RX metadata kfuncs, auto"
 	check "no RX metadata kfuncs: stamped at the hook" stamped "$FRAMES" 0
 	check "no RX metadata kfuncs: the IDB says why" \
 		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'timestamps at the xdp hook (software): kernel [^ ]* has no XDP RX metadata kfuncs'"
-	check "no RX metadata kfuncs: nothing left attached" nothing_attached
 }
 
 case_product

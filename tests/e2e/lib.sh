@@ -47,8 +47,15 @@ check() { # check DESCRIPTION COMMAND...
 # capture namespace; waits until it is capturing. `ip netns exec` execs
 # vpncap, so $VPNCAP_PID is vpncap itself and gets the signals.
 start_capture() {
+	local log=$1; shift
+	start_in_cap "$log" "$VPNCAP" capture "$@"
+}
+
+# start_in_cap LOG COMMAND...: the same for any command line that ends up
+# running vpncap capture (env VAR=..., unshare ..., and so on).
+start_in_cap() {
 	local log=$1 i; shift
-	ip netns exec "$LAB_CAP" "$VPNCAP" capture "$@" >"$log" 2>&1 &
+	ip netns exec "$LAB_CAP" "$@" >"$log" 2>&1 &
 	VPNCAP_PID=$!
 	for i in $(seq 1 100); do
 		grep -q 'capturing on' "$log" 2>/dev/null && return 0
