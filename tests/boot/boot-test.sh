@@ -37,19 +37,8 @@ START=$SECONDS
 WORK=
 TRAFFIC_PID=
 QEMU_RC=
-PASSED=0
-FAILED=0
-
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-note() { echo "# $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
-summary() { echo "$PASSED passed, $FAILED failed"; }
-# A step without which nothing after it can be checked.
-abort() { fail "$*"; summary; exit 1; }
+# shellcheck source=../lib/tap.sh
+. "$SRC_DIR/tests/lib/tap.sh"
 
 cleanup() {
 	stop_traffic

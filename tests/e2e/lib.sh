@@ -9,6 +9,8 @@
 # e2e_on_exit FUNCTION. End with e2e_finish.
 
 E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/tap.sh
+. "$E2E_HERE/../lib/tap.sh"
 # shellcheck source=../../scripts/lab.sh
 . "$E2E_HERE/../../scripts/lab.sh"
 
@@ -36,12 +38,6 @@ e2e_cleanup() {
 	rm -rf "$WORK"
 }
 
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
 
 # start_capture LOG ARGS...: `vpncap capture ARGS` in the background in the
 # capture namespace; waits until it is capturing. `ip netns exec` execs
@@ -96,6 +92,6 @@ no_xdp_left() {
 }
 
 e2e_finish() {
-	echo "$PASSED passed, $FAILED failed"
+	summary
 	[ "$FAILED" -eq 0 ]
 }

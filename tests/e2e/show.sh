@@ -24,14 +24,8 @@ done
 WORK=$(mktemp -d /tmp/vpncap-show.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1; shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
+# shellcheck source=../lib/tap.sh
+. "$HERE/../lib/tap.sh"
 
 # same_as_golden NAME FILE: FILE equals tests/golden/NAME (or becomes it).
 same_as_golden() {

@@ -72,17 +72,11 @@ RESULTS=/var/lib/vpncap-matrix   # in the guest: one directory per kernel
 
 WORK=
 FOLLOW_PID=
-PASSED=0
-FAILED=0
 declare -A SUITES VERSION PKGS FETCH_NOTE KVER_OF
 declare -A R_FRAMES R_XDP R_AFXDP R_TS R_RC R_OK
 
-ok() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-note() { echo "# $*"; }
-summary() { echo "$PASSED passed, $FAILED failed"; }
-# A step without which nothing after it can be checked.
-abort() { fail "$*"; summary; exit 1; }
+# shellcheck source=../lib/tap.sh
+. "$SRC_DIR/tests/lib/tap.sh"
 indent() { sed 's/^/#   /'; }
 
 cleanup() {
