@@ -245,18 +245,11 @@ static int check_output(const struct capture_opts *o, int is_dir, char *err, siz
  * interface took XDP_USE_SG; otherwise the classifier copies them through
  * the ring buffer (whole up to 64 KiB, longer ones cut and counted).
  */
-static const char *sockets_without_sg(const struct capture_session *s,
-				      const struct capture_iface *ci)
+/* The driver's refusal of XDP_USE_SG on one of the sockets, or NULL. */
+static const char *driver_refused_sg(const struct capture_iface *ci)
 {
-	static __thread char kernel_why[200];
 	unsigned int i;
 
-	if (!kernel_has(&s->kf, KFEAT_XSK_SG)) {
-		snprintf(kernel_why, sizeof(kernel_why),
-			 "multi-buffer AF_XDP (XDP_USE_SG) refused: kernel %s has none (Linux 6.6 or later needed)",
-			 s->kf.release);
-		return kernel_why;
-	}
 	for (i = 0; i < ci->n_queues; i++)
 		if (xsk_rx_sg_refused(&ci->queues[i]))
 			return xsk_rx_sg_refused(&ci->queues[i]);
@@ -265,9 +258,9 @@ static const char *sockets_without_sg(const struct capture_session *s,
 
 static void choose_multi_buffer(const struct capture_session *s, struct capture_iface *ci)
 {
-	const char *why = sockets_without_sg(s, ci);
+	int sg = kernel_has(&s->kf, KFEAT_XSK_SG) && !driver_refused_sg(ci);
 
-	if (classifier_set_xsk_sg(&ci->cls, !why))
+	if (classifier_set_xsk_sg(&ci->cls, sg))
 		log_error("%s: cannot set up multi-buffer frames: %s", ci->info.name,
 			  strerror(errno));
 }
@@ -318,7 +311,7 @@ static void find_degradations(const struct capture_session *s, struct capture_if
 		.hw_timestamps = ci->cls.hw_timestamps,
 		.bpffs = ci->cls.bpffs,
 		.egress_clsact = ci->cls.egress.kind == TC_EGRESS_CLSACT,
-		.sg_refused = ci->mode == CAPTURE_MODE_BYPASS ? sockets_without_sg(s, ci) : NULL,
+		.sg_refused = driver_refused_sg(ci),
 	};
 
 	ci->n_degraded = degradations_list(&f, ci->degraded);

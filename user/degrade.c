@@ -58,6 +58,8 @@ static void hook(const struct degrade_facts *f, struct degradation *out, unsigne
 		add(out, n, 1, "%s (libxdp could not attach it; -v says why)", alone);
 }
 
+#define COPIED_INSTEAD "frames larger than one %u-byte UMEM buffer are copied through the ring buffer instead (whole up to 64 KiB; longer ones cut and counted)"
+
 static void frames(const struct degrade_facts *f, struct degradation *out, unsigned int *n)
 {
 	if (!kernel_has(f->kf, KFEAT_XDP_FRAGS))
@@ -66,9 +68,13 @@ static void frames(const struct degrade_facts *f, struct degradation *out, unsig
 		add(out, n, 0, "no bpf_xdp_load_bytes (Linux 5.18 or later): received frames are copied with bpf_probe_read_kernel");
 	if (f->inline_mode && f->egress_clsact)
 		add(out, n, 0, "no tcx links (Linux 6.6 or later): transmitted frames through a clsact filter");
-	if (!f->inline_mode && f->sg_refused)
-		add(out, n, 1, "%s; frames larger than one %u-byte UMEM buffer are copied through the ring buffer instead (whole up to 64 KiB; longer ones cut and counted)",
-		    f->sg_refused, XSK_RX_FRAME_SIZE);
+	if (f->inline_mode)
+		return;
+	if (!kernel_has(f->kf, KFEAT_XSK_SG))
+		add(out, n, 1, "multi-buffer AF_XDP (XDP_USE_SG) refused: kernel %s has none (Linux 6.6 or later needed); " COPIED_INSTEAD,
+		    f->kf->release, XSK_RX_FRAME_SIZE);
+	else if (f->sg_refused)
+		add(out, n, 1, "%s; " COPIED_INSTEAD, f->sg_refused, XSK_RX_FRAME_SIZE);
 }
 
 unsigned int degradations_list(const struct degrade_facts *f, struct degradation *out)

@@ -21,7 +21,7 @@ struct degrade_facts {
 	int hw_timestamps;              /* the device-bound program is attached (alone by nature) */
 	int bpffs;                      /* bpffs was usable */
 	int egress_clsact;              /* inline: transmitted frames through clsact, not tcx */
-	const char *sg_refused;         /* bypass: why the sockets have no XDP_USE_SG, or NULL */
+	const char *sg_refused;         /* bypass: the driver's refusal of XDP_USE_SG, or NULL */
 };
 
 #define DEGRADE_MAX 8

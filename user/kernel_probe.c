@@ -172,7 +172,7 @@ static void refusal(const char *log, int err, char *why, size_t len)
 /* Load obj with only prog in it. 0, or the error with the kernel's reason in why. */
 static int load_alone(struct bpf_object *obj, struct bpf_program *only, char *why, size_t len)
 {
-	static char log[16384];
+	char log[16384];
 	struct bpf_program *p;
 	int err;
 
