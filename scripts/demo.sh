@@ -22,8 +22,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 bash "$top/scripts/setup-deps.sh" >/dev/null
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j "$(nproc)" >/dev/null
+# The build's own chatter (bpftool's notes on sections it skips) only if it fails.
+buildlog=$(mktemp)
+if ! { cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+	cmake --build "$build" -j "$(nproc)"; } >"$buildlog" 2>&1; then
+	cat "$buildlog" >&2
+	rm -f "$buildlog"
+	echo "demo: the build failed" >&2
+	exit 1
+fi
+rm -f "$buildlog"
 vpncap=$build/vpncap
 
 show() {
