@@ -10,6 +10,13 @@
 
 enum log_level { LOG_ERROR = 0, LOG_INFO = 1, LOG_DEBUG = 2 };
 
+/* Exit status of every command. */
+enum vpncap_exit {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,   /* failed at run time */
+	EXIT_USAGE = 2,     /* bad usage or input: nothing was touched */
+};
+
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 

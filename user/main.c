@@ -4,16 +4,16 @@
  * PCAPNG. This file only dispatches subcommands and turns signals into
  * requests.
  */
-#include "counters.h"
-#include "capture.h"
-#include "cli_capture.h"
-#include "config.h"
-#include "filters.h"
-#include "iface_list.h"
+#include "capture/counters.h"
+#include "capture/session.h"
+#include "capture/options.h"
+#include "capture/config.h"
+#include "capture/filters.h"
+#include "cmd/list.h"
 #include "log.h"
-#include "report.h"
-#include "service.h"
-#include "show.h"
+#include "cmd/report.h"
+#include "cmd/service.h"
+#include "cmd/show.h"
 
 #include <signal.h>
 #include <stdio.h>

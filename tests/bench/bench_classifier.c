@@ -32,10 +32,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "kernel_probe.h"
+#include "hook/kernel_probe.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
-#include "xdp_attach.h"
+#include "hook/classifier.h"
 
 #define DEFAULT_REPEAT 1000000u
 #define TRIALS 5

@@ -56,10 +56,10 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "fileset.h"
-#include "frame_queue.h"
+#include "store/fileset.h"
+#include "path/frame_queue.h"
 #include "pcapng.h"
-#include "writer.h"
+#include "path/writer.h"
 
 #define TRIALS 5
 #define BATCH 64                        /* XSK_RX_BATCH: frames per publish */

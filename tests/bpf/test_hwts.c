@@ -58,11 +58,11 @@
 #include <xdp/xsk.h>
 
 #include "log.h"
-#include "netdev_genl.h"
+#include "hook/netdev_genl.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "vpncap_classifier_hwts.skel.h"
-#include "xdp_attach.h"
+#include "hook/classifier.h"
 
 #define PEER "vhtsA"       /* sends */
 #define CAPT "vhtsB"       /* captures */

@@ -40,7 +40,7 @@
 #include "test_variant.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
-#include "xdp_attach.h"
+#include "hook/classifier.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44

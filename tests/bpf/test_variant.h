@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel_probe.h"
-#include "xdp_attach.h"
+#include "hook/kernel_probe.h"
+#include "hook/classifier.h"
 
 #define TEST_SKIPPED 77
 

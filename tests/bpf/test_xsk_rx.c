@@ -40,9 +40,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "iface.h"
+#include "hook/iface.h"
 #include "test_xsk_redirect.skel.h"
-#include "xsk_rx.h"
+#include "hook/xsk_rx.h"
 
 #define IF_CAP "va"
 #define IF_PEER "vb"

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "capfile.h"
-#include "decode.h"
+#include "read/input_file.h"
+#include "read/decode.h"
 
 #define CHECK(cond)                                                          \
 	do {                                                                 \

@@ -53,10 +53,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "kernel_probe.h"
+#include "hook/kernel_probe.h"
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
-#include "xdp_attach.h"
+#include "hook/classifier.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_capture.h"
+#include "capture/options.h"
 #include "vpncap/abi.h"
 
 #define MAX_ARGV 64

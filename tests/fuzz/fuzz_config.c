@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli_capture.h"
-#include "config.h"
+#include "capture/options.h"
+#include "capture/config.h"
 
 #define MAX_INPUT 65536
 

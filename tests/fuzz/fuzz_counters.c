@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "counters.h"
+#include "capture/counters.h"
 
 #define DIE(...) do { fprintf(stderr, "fuzz_counters: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
 

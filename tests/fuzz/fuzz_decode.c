@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "decode.h"
+#include "read/decode.h"
 
 #define CHECK(cond)                                                          \
 	do {                                                                 \

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileset_name.h"
+#include "store/fileset_name.h"
 
 #define CHECK(cond)                                                          \
 	do {                                                                 \

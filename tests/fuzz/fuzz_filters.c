@@ -38,7 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "filters.h"
+#include "capture/filters.h"
 #include "vpncap/abi.h"
 
 #define MAX_INPUT 65536

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel_probe.h"
+#include "hook/kernel_probe.h"
 
 #define CHECK(cond)                                                          \
 	do {                                                                 \

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recover.h"
+#include "store/recover.h"
 
 #define CHECK(cond)                                                          \
 	do {                                                                 \

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "capfile.h"
-#include "compress.h"
+#include "read/input_file.h"
+#include "store/compress.h"
 #include "pcapng.h"
 
 #define TS0 1700000000123456789ull

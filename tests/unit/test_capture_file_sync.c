@@ -38,7 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture_file.h"
+#include "store/output_file.h"
 #include "pcapng.h"
 #include "pcapng_reader.h"
 

@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "cli_capture.h"
-#include "rules.h"
+#include "capture/options.h"
+#include "capture/rules.h"
 #include "vpncap/abi.h"
 
 #define MAX_ARGS 200

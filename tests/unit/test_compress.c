@@ -21,7 +21,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "compress.h"
+#include "store/compress.h"
 #include "pcapng.h"
 
 #define CHUNK_SIZE (1u << 20)   /* compress.c's step: test around it */

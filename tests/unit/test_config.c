@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "cli_capture.h"
-#include "config.h"
+#include "capture/options.h"
+#include "capture/config.h"
 #include "vpncap/abi.h"
 
 #define ERRLEN 512

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "counters.h"
+#include "capture/counters.h"
 
 static struct counters_snapshot a, b;
 

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "decode.h"
+#include "read/decode.h"
 
 #define ISPI 0x1a2b3c4d5e6f7081ull
 #define RSPI 0x1122334455667788ull

@@ -42,8 +42,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileset.h"
-#include "frame_queue.h"
+#include "store/fileset.h"
+#include "path/frame_queue.h"
 #include "pcapng.h"
 
 #define NS_PER_SEC 1000000000ull

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "fileset_name.h"
+#include "store/fileset_name.h"
 
 #define NS 1000000000ull
 #define T_20261127_101500 1795774500ll /* 2026-11-27 10:15:00 UTC */

@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "filters.h"
+#include "capture/filters.h"
 #include "vpncap/abi.h"
 
 #define ERRLEN 512

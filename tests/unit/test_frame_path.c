@@ -13,13 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "frame_path.h"
+#include "path/frame_path.h"
 
 #define QUEUE_BYTES (1u << 20)
 #define SEC 1000000000ull
 
 struct fixture {
-	struct capture_opts opts;
 	struct frame_path path;
 	struct frame_out out;
 	uint8_t frame[2000];
@@ -29,9 +28,8 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	capture_opts_defaults(&f->opts);
-	f->opts.output = "unused";
-	frame_path_init(&f->path, &f->opts, NULL);
+	/* As a capture with the default snaplen, to a file, without --count. */
+	frame_path_init(&f->path, 262144, 1, 0, NULL);
 	assert_int_equal(frame_out_init(&f->out, QUEUE_BYTES), 0);
 	memset(f->frame, 0xab, sizeof(f->frame));
 	*state = f;

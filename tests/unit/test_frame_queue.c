@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "frame_queue.h"
+#include "path/frame_queue.h"
 
 #define MIB ((size_t)1 << 20)
 #define HDR sizeof(struct frame_rec)

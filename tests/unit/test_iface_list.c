@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "iface_list.h"
+#include "cmd/list.h"
 #include "json.h"
-#include "netdev_genl.h"
+#include "hook/netdev_genl.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "degrade.h"
-#include "kernel_probe.h"
-#include "xdp_attach.h"
+#include "hook/degrade.h"
+#include "hook/kernel_probe.h"
+#include "hook/classifier.h"
 
 #define ALL ((1u << KFEAT_COUNT) - 1)
 #define BIT(f) (1u << (f))

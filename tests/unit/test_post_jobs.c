@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "post_jobs.h"
+#include "store/post_jobs.h"
 
 static char tmpdir[] = "/tmp/test_post_jobs.XXXXXX";
 static char pwned_prefix[64];   /* /tmp/vpncap-pwned-PID- */

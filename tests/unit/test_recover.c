@@ -22,7 +22,7 @@
 
 #include "pcapng.h"
 #include "pcapng_reader.h"
-#include "recover.h"
+#include "store/recover.h"
 
 #define BUF_MAX 65536
 #define MAX_BLOCKS 128

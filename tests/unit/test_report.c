@@ -17,7 +17,7 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
-#include "report.h"
+#include "cmd/report.h"
 
 #define T0 UINT64_C(1764237600000000000) /* 2025-11-27T10:00:00Z */
 #define MS UINT64_C(1000000)

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "retention.h"
+#include "store/retention.h"
 
 #define MAXN 4000
 #define NO_CURRENT 0, 0

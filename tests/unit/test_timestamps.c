@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
-#include "xsk_rx.h"
+#include "hook/xsk_rx.h"
 
 #define HEADROOM 256
 

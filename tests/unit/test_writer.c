@@ -41,11 +41,11 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "fileset.h"
-#include "frame_queue.h"
+#include "store/fileset.h"
+#include "path/frame_queue.h"
 #include "pcapng.h"
 #include "pcapng_reader.h"
-#include "writer.h"
+#include "path/writer.h"
 
 /* ---- the wrapped calls ------------------------------------------------------------ */
 

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * `vpncap capture` options: a pure parser (no I/O, no exit) so unit tests and
+ * the fuzzer call it directly. Errors come back as one line in err.
+ */
+#ifndef VPNCAP_CAPTURE_OPTIONS_H
+#define VPNCAP_CAPTURE_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/compress.h"
+#include "capture_limits.h"
+#include "hook/classifier.h"     /* enum xdp_mode_choice, enum ts_choice */
+#include "hook/xsk_rx.h"         /* enum copy_choice */
+
+#define CAPTURE_DEFAULT_SNAPLEN 262144u
+#define CAPTURE_MIN_SNAPLEN 64u
+#define CAPTURE_DEFAULT_QUEUE_SIZE (32ull << 20)
+#define CAPTURE_DEFAULT_RING_SIZE (8ull << 20)  /* inline copies: BPF ring buffer per interface */
+#define CAPTURE_DEFAULT_SYNC_MS 1000
+#define CAPTURE_DEFAULT_FRAG_TIMEOUT_MS 30000  /* a datagram's fragments are followed this long */
+#define CAPTURE_DEFAULT_FRAG_WINDOW_MS 10000   /* early fragments: hosts seen this recently */
+/* AF_XDP ring sizes (--rx-ring, --fill-ring): powers of two in this range. */
+#define CAPTURE_MIN_RING 64u
+#define CAPTURE_MAX_RING 65536u
+/* --umem-frames: 4 KiB frames per queue (at most 4 GiB of UMEM per queue). */
+#define CAPTURE_MIN_UMEM_FRAMES 64u
+#define CAPTURE_MAX_UMEM_FRAMES 1048576u
+
+/* auto: bypass on an interface without IP addresses (a capture port), else inline. */
+enum capture_mode { CAPTURE_MODE_AUTO, CAPTURE_MODE_BYPASS, CAPTURE_MODE_INLINE };
+
+struct capture_opts {
+	const char *ifaces[CAPTURE_MAX_IFACES];
+	unsigned int n_ifaces;
+	const char *output;             /* -w FILE */
+	uint32_t snaplen;
+	uint64_t duration_ms;           /* 0 = until signalled */
+	uint64_t count;                 /* 0 = unlimited */
+	enum capture_mode mode;
+	uint32_t unmatched;             /* enum vpncap_unmatched */
+	enum xdp_mode_choice xdp_mode;
+	enum copy_choice copy;
+	uint32_t queues[CAPTURE_MAX_QUEUES]; /* -q N; none = all queues */
+	unsigned int n_queues;
+	/* Line rate: per-queue consumer threads and the AF_XDP socket's sizes */
+	uint32_t cpus[CAPTURE_MAX_QUEUES]; /* --cpus LIST: thread i on cpus[i % n_cpus] */
+	unsigned int n_cpus;            /* 0: threads not pinned */
+	int busy_poll;                  /* --busy-poll: poll the driver instead of sleeping */
+	uint32_t umem_frames;           /* --umem-frames N; 0 = fill ring + rx ring */
+	uint32_t rx_ring;               /* --rx-ring N; 0 = automatic (2048) */
+	uint32_t fill_ring;             /* --fill-ring N; 0 = rx ring + the NIC's RX ring */
+	enum ts_choice timestamps;      /* --timestamps auto|hardware|software */
+	/* File set (-w DIR) */
+	uint64_t rotate_size;           /* bytes; 0 = off */
+	uint64_t rotate_time_ms;        /* 0 = off */
+	uint64_t max_files;             /* 0 = no limit */
+	uint64_t max_bytes;             /* 0 = no limit */
+	uint64_t min_free;              /* bytes; 0 = off */
+	uint64_t sync_interval_ms;
+	const char *on_rotate;
+	enum compress_kind compress;
+	uint64_t queue_size;            /* bytes of the writer queue */
+	uint64_t ring_size;             /* bytes of each interface's BPF ring buffer (inline) */
+	const char *rules;              /* --rules LIST; NULL = named filters, else the VPN default */
+	const char *metrics_file;       /* --metrics-file PATH: counters in Prometheus text format */
+	uint64_t fragment_timeout_ms;
+	uint64_t fragment_window_ms;
+	const char *config;             /* --config FILE (loaded by config.c) */
+	int persistent;                 /* --persistent: hand over to vpncap@IFACE */
+	int realtime;                   /* --realtime: a decoded line per frame on stdout */
+	int verbose;
+	int help;                       /* -h: print usage, nothing else */
+};
+
+/* argv[0] is "capture". Returns 0, or -1 with a one-line reason in err. */
+int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
+		       char *err, size_t errlen);
+
+/*
+ * Apply one long option by name, as a configuration file line gives it
+ * ("rotate-size", "256M"); flags take yes/no, true/false, on/off or 1/0.
+ * o keeps everything applied before. 0, or -1 with a one-line reason.
+ */
+int capture_opts_apply_long(struct capture_opts *o, const char *name, const char *value,
+			    char *err, size_t errlen);
+
+/*
+ * Checks between options that no single value shows: --umem-frames at least
+ * --fill-ring + --rx-ring when all three are given. capture_opts_parse()
+ * runs it; config.c too, so that an accepted file always parses.
+ */
+int capture_opts_check_sizes(const struct capture_opts *o, char *err, size_t errlen);
+
+/* Defaults, as capture_opts_parse() starts from. */
+void capture_opts_defaults(struct capture_opts *o);
+
+/* Usage text of `vpncap capture`. */
+extern const char capture_usage[];
+
+#endif /* VPNCAP_CAPTURE_OPTIONS_H */

@@ -1,0 +1,2088 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `vpncap report` (see report.h). Frames are folded into four tables as
+ * they come: addresses (which role each played: IKE initiator, ESP
+ * endpoint, SSTP client), IKE SAs by initiator SPI, TCP 443 sessions by
+ * 4-tuple, and a small cache of IP fragment datagrams. Everything that
+ * needs the whole capture (health probes, clients per protocol, the
+ * concurrency peaks and the timeline) is worked out by finish() when a
+ * printer asks, so frames may come in any order and files in any number.
+ *
+ * Each table is an array that grows up to its limit, indexed by a chained
+ * hash (uint32 indices, so no pointers move when the array grows). When an
+ * array is full, the frame is still counted in its protocol's totals but
+ * the new address, SA or session is not tracked, and the "limits hit"
+ * counters say how many frames that concerned.
+ */
+#include "cmd/report.h"
+#include "json.h"
+#include "read/input_file.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define NONE UINT32_MAX
+#define RETX_RING 16            /* recent messages per SA; retransmissions come within seconds */
+#define FRAG_SLOTS 4096         /* datagrams being fragmented at once; direct-mapped */
+#define TIMELINE_BUCKETS 120
+#define TEXT_MAX_ROWS 100       /* per table in the text report; --json lists all */
+#define HTML_MAX_ROWS 1000
+#define PROBE_MIN_SESSIONS 3
+#define PROBE_MAX_NS UINT64_C(2000000000)
+#define PROBE_MAX_DATA 1        /* data segments from the prober */
+#define NS UINT64_C(1000000000)
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+static const struct report_limits default_limits = {
+	.addresses = 1u << 18, .ike_sas = 1u << 17, .sessions = 1u << 18,
+};
+
+static const char *const proto_names[REPORT_NPROTO] = { "IKEv2", "NAT-T", "ESP", "SSTP", "other" };
+static const char *const proto_keys[REPORT_NPROTO] = { "ikev2", "natt", "esp", "sstp", "other" };
+
+struct addr_key {
+	uint8_t family;         /* 4 or 6 */
+	uint8_t bin[16];
+};
+
+enum role {
+	ROLE_IKE_CLIENT = 1,    /* initiator of IKE on UDP 500 */
+	ROLE_NATT_CLIENT = 2,   /* initiator of IKE on UDP 4500 */
+	ROLE_ESP_END = 4,       /* source or destination of ESP */
+	ROLE_KEEPALIVE = 8,     /* sent a NAT-T keepalive */
+	ROLE_SSTP_CLIENT = 16,  /* the non-443 end of a TCP 443 session */
+};
+
+struct addr_rec {
+	struct addr_key key;
+	uint32_t next;
+	uint32_t roles;
+	/* Filled by finish(): this address's TCP 443 sessions. */
+	uint32_t sessions, probe_like;
+	uint64_t first_start, last_start;
+	int prober;
+};
+
+/* Exchange types the report names; the rest are counted as "other". */
+enum xchg { X_INIT, X_AUTH, X_CHILD, X_INFO, X_INTER, X_OTHER, NXCHG };
+static const struct {
+	uint8_t type;
+	const char *name;
+} xchgs[NXCHG] = {
+	[X_INIT] = { 34, "IKE_SA_INIT" }, [X_AUTH] = { 35, "IKE_AUTH" },
+	[X_CHILD] = { 36, "CREATE_CHILD_SA" }, [X_INFO] = { 37, "INFORMATIONAL" },
+	[X_INTER] = { 43, "IKE_INTERMEDIATE" }, [X_OTHER] = { 0, "other" },
+};
+
+struct ike_sa {
+	uint64_t ispi, rspi;
+	struct addr_key client, server;
+	uint32_t next;
+	uint64_t first_ns, last_ns;
+	uint32_t req[NXCHG], resp[NXCHG];       /* messages, retransmissions not counted */
+	uint32_t auth_req_max, auth_resp_max;   /* highest IKE_AUTH message IDs */
+	uint64_t recent[RETX_RING];             /* msg_key() of recent messages */
+	unsigned int nrecent;
+	uint32_t retransmissions;
+	uint16_t init_error;                    /* error notify of the last IKE_SA_INIT response */
+	uint16_t skf_total;                     /* most SKF fragments of one IKE_AUTH message */
+	uint32_t skf_messages, ip_fragmented;   /* IKE_AUTH messages sent so */
+	int natt;
+};
+
+enum ses_flag {
+	SES_SYN = 1, SES_SYNACK = 2, SES_FIN = 4, SES_RST = 8, SES_CLOSED = 16,
+	SES_REPLACED = 32,      /* a new SYN on the same 4-tuple before any FIN or RST */
+};
+
+struct tcp_session {
+	struct addr_key client, server;
+	uint16_t cport, sport;
+	uint32_t next;
+	uint32_t client_addr;   /* index in addrs, NONE when that table was full */
+	uint64_t start_ns, end_ns, last_ns;
+	uint64_t bytes, frames;
+	uint32_t data, client_data;     /* segments with payload: all, from the client */
+	uint32_t syn_seq;
+	unsigned int flags;
+};
+
+/* A datagram in IP fragments: which protocol its first fragment showed. */
+struct frag_slot {
+	struct addr_key src, dst;
+	uint32_t id;
+	int used;
+	int proto;              /* enum report_proto, or -1 until the first fragment */
+	uint64_t pending_frames, pending_bytes, pending_first, pending_last;
+	uint64_t pending_in, pending_out;
+};
+
+/* A growable array with a chained hash over it. */
+struct table {
+	void *items;
+	uint32_t n, cap, limit;
+	size_t size;
+	uint32_t *heads, mask;
+};
+
+struct report {
+	struct report_limits lim;
+	uint64_t frames, bytes, first_ns, last_ns;
+	struct report_proto_totals proto[REPORT_NPROTO];
+	uint64_t ikev1_frames;
+	struct table addrs, sas, sessions;
+	struct frag_slot *frags;
+	uint64_t retransmissions, skf_messages, skf_fragments, auth_ip_fragmented;
+	uint64_t ip_frag_datagrams, ip_frag_ike;
+	uint64_t dropped_addresses, dropped_sas, dropped_sessions, dropped_fragments;
+	/* finish() */
+	struct report_summary sum;
+	uint64_t ike_peak, ike_peak_ns;
+	uint64_t tl_start, tl_step;
+	uint64_t tl_ike[TIMELINE_BUCKETS], tl_sstp[TIMELINE_BUCKETS];
+};
+
+/* ---- tables ------------------------------------------------------------- */
+
+static uint32_t hash_bytes(const void *p, size_t len, uint32_t h)
+{
+	const uint8_t *b = p;
+
+	while (len--)
+		h = (h ^ *b++) * 16777619u;     /* FNV-1a */
+	return h;
+}
+
+/* Buckets: a quarter of the limit, so chains stay short even when full. */
+static int table_init(struct table *t, size_t size, uint32_t limit)
+{
+	uint32_t nb = 64;
+
+	while (nb < limit / 4 && nb < (1u << 20))
+		nb <<= 1;
+	memset(t, 0, sizeof(*t));
+	t->size = size;
+	t->limit = limit;
+	t->mask = nb - 1;
+	t->heads = malloc(nb * sizeof(*t->heads));
+	if (!t->heads)
+		return -1;
+	memset(t->heads, 0xff, nb * sizeof(*t->heads));
+	return 0;
+}
+
+static void table_free(struct table *t)
+{
+	free(t->items);
+	free(t->heads);
+}
+
+static void *table_at(const struct table *t, uint32_t i)
+{
+	return (char *)t->items + (size_t)i * t->size;
+}
+
+/*
+ * A new zeroed item at the head of bucket h's chain (its chain field at
+ * next_offset); NONE when the table is at its limit or out of memory.
+ */
+static uint32_t table_append(struct table *t, uint32_t h, size_t next_offset)
+{
+	uint32_t i = t->n;
+
+	if (t->n == t->limit)
+		return NONE;
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 256;
+		void *p;
+
+		if (cap > t->limit)
+			cap = t->limit;
+		p = realloc(t->items, (size_t)cap * t->size);
+		if (!p)
+			return NONE;
+		t->items = p;
+		t->cap = cap;
+	}
+	memset(table_at(t, i), 0, t->size);
+	memcpy((char *)table_at(t, i) + next_offset, &t->heads[h & t->mask], sizeof(uint32_t));
+	t->heads[h & t->mask] = i;
+	t->n++;
+	return i;
+}
+
+static uint32_t addr_hash(const struct addr_key *k)
+{
+	return hash_bytes(k, sizeof(*k), 2166136261u);
+}
+
+static void addr_from(struct addr_key *k, int family, const uint8_t *bin)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)family;
+	memcpy(k->bin, bin, family == 6 ? 16 : 4);
+}
+
+/* The record of an address, added when new; NULL when the table is full. */
+static struct addr_rec *addr_get(struct report *r, const struct addr_key *k, uint32_t *index)
+{
+	uint32_t h = addr_hash(k), i;
+	struct addr_rec *a;
+
+	for (i = r->addrs.heads[h & r->addrs.mask]; i != NONE; i = a->next) {
+		a = table_at(&r->addrs, i);
+		if (!memcmp(&a->key, k, sizeof(*k)))
+			goto found;
+	}
+	i = table_append(&r->addrs, h, offsetof(struct addr_rec, next));
+	if (i == NONE) {
+		r->dropped_addresses++;
+		return NULL;
+	}
+	a = table_at(&r->addrs, i);
+	a->key = *k;
+found:
+	if (index)
+		*index = i;
+	return a;
+}
+
+static uint32_t addr_role(struct report *r, const struct addr_key *k, uint32_t roles)
+{
+	uint32_t i = NONE;
+	struct addr_rec *a = addr_get(r, k, &i);
+
+	if (a)
+		a->roles |= roles;
+	return a ? i : NONE;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+static void stretch(uint64_t *first, uint64_t *last, uint64_t ts)
+{
+	if (!*first || ts < *first)
+		*first = ts;
+	if (ts > *last)
+		*last = ts;
+}
+
+static void proto_count(struct report *r, int p, uint64_t ts, enum decode_dir dir, uint64_t frames,
+			uint64_t bytes)
+{
+	struct report_proto_totals *t = &r->proto[p];
+
+	t->frames += frames;
+	t->bytes += bytes;
+	if (dir == DECODE_DIR_IN)
+		t->frames_in += frames;
+	else if (dir == DECODE_DIR_OUT)
+		t->frames_out += frames;
+	stretch(&t->first_ns, &t->last_ns, ts);
+}
+
+static enum report_proto classify(const struct decoded *d)
+{
+	switch (d->kind) {
+	case DECODE_IKE:
+		return d->ike.natt ? REPORT_NATT : REPORT_IKEV2;
+	case DECODE_KEEPALIVE:
+		return REPORT_NATT;
+	case DECODE_ESP:
+		return REPORT_ESP;
+	case DECODE_TCP:
+		if (d->has_ports && (d->sport == 443 || d->dport == 443))
+			return REPORT_SSTP;
+		return REPORT_OTHER;
+	default:
+		return REPORT_OTHER;
+	}
+}
+
+/* ---- IP fragments --------------------------------------------------------- */
+
+static struct frag_slot *frag_slot(struct report *r, const struct decoded *d, int *is_new)
+{
+	struct addr_key src, dst;
+	struct frag_slot *f;
+	uint32_t h;
+
+	addr_from(&src, d->family, d->src_bin);
+	addr_from(&dst, d->family, d->dst_bin);
+	h = hash_bytes(&src, sizeof(src), hash_bytes(&dst, sizeof(dst), 2166136261u));
+	h = hash_bytes(&d->frag_id, sizeof(d->frag_id), h);
+	f = &r->frags[h % FRAG_SLOTS];
+	*is_new = !f->used || f->id != d->frag_id || memcmp(&f->src, &src, sizeof(src)) ||
+		  memcmp(&f->dst, &dst, sizeof(dst));
+	if (!*is_new)
+		return f;
+	/* Evicted before its first fragment came: its frames stay "other". */
+	if (f->used && f->proto < 0 && f->pending_frames) {
+		r->dropped_fragments += f->pending_frames;
+		proto_count(r, REPORT_OTHER, f->pending_first, DECODE_DIR_UNKNOWN, f->pending_frames,
+			    f->pending_bytes);
+		stretch(&r->proto[REPORT_OTHER].first_ns, &r->proto[REPORT_OTHER].last_ns,
+			f->pending_last);
+	}
+	memset(f, 0, sizeof(*f));
+	f->used = 1;
+	f->src = src;
+	f->dst = dst;
+	f->id = d->frag_id;
+	f->proto = -1;
+	r->ip_frag_datagrams++;
+	return f;
+}
+
+/* The first fragment (offset 0) names the datagram's protocol for the rest. */
+static void frag_first(struct report *r, const struct decoded *d, enum report_proto p)
+{
+	int is_new;
+	struct frag_slot *f = frag_slot(r, d, &is_new);
+
+	if (f->proto >= 0)
+		return;         /* the first fragment again: a retransmission */
+	f->proto = p;
+	if (d->kind == DECODE_IKE)
+		r->ip_frag_ike++;
+	if (f->pending_frames) {
+		struct report_proto_totals *t = &r->proto[p];
+
+		t->frames += f->pending_frames;
+		t->bytes += f->pending_bytes;
+		t->frames_in += f->pending_in;
+		t->frames_out += f->pending_out;
+		stretch(&t->first_ns, &t->last_ns, f->pending_first);
+		stretch(&t->first_ns, &t->last_ns, f->pending_last);
+		f->pending_frames = 0;
+	}
+}
+
+/* A later fragment has no ports: it counts where its first fragment did. */
+static void frag_later(struct report *r, uint64_t ts, enum decode_dir dir, const struct decoded *d,
+		       uint32_t origlen)
+{
+	int is_new;
+	struct frag_slot *f = frag_slot(r, d, &is_new);
+
+	if (f->proto >= 0) {
+		proto_count(r, f->proto, ts, dir, 1, origlen);
+		return;
+	}
+	f->pending_frames++;
+	f->pending_bytes += origlen;
+	f->pending_in += dir == DECODE_DIR_IN;
+	f->pending_out += dir == DECODE_DIR_OUT;
+	stretch(&f->pending_first, &f->pending_last, ts);
+}
+
+/* ---- IKE ---------------------------------------------------------------- */
+
+static enum xchg xchg_index(uint8_t type)
+{
+	int x;
+
+	for (x = 0; x < X_OTHER; x++)
+		if (xchgs[x].type == type)
+			return x;
+	return X_OTHER;
+}
+
+static struct ike_sa *sa_get(struct report *r, uint64_t ispi, const struct addr_key *client,
+			     const struct addr_key *server)
+{
+	uint32_t h = hash_bytes(&ispi, sizeof(ispi), 2166136261u), i;
+	struct ike_sa *sa;
+
+	for (i = r->sas.heads[h & r->sas.mask]; i != NONE; i = sa->next) {
+		sa = table_at(&r->sas, i);
+		if (sa->ispi == ispi)
+			return sa;
+	}
+	i = table_append(&r->sas, h, offsetof(struct ike_sa, next));
+	if (i == NONE) {
+		r->dropped_sas++;
+		return NULL;
+	}
+	sa = table_at(&r->sas, i);
+	sa->ispi = ispi;
+	sa->client = *client;
+	sa->server = *server;
+	return sa;
+}
+
+/*
+ * What makes two frames the same message for retransmission counting:
+ * (msg_id, request/response, exchange, fragment number) and the direction,
+ * which flag I gives (the original initiator sent it, or not).
+ */
+static uint64_t msg_key(const struct decode_ike *k)
+{
+	return (uint64_t)k->msg_id | (uint64_t)k->exchange << 32 | (uint64_t)k->frag_num << 40 |
+	       (uint64_t)(k->response ? 1 : 0) << 56 | (uint64_t)(k->initiator ? 1 : 0) << 57;
+}
+
+/* 1 when seen recently; otherwise remembered. */
+static int sa_seen(struct ike_sa *sa, uint64_t key)
+{
+	unsigned int i, n = sa->nrecent < RETX_RING ? sa->nrecent : RETX_RING;
+
+	for (i = 0; i < n; i++)
+		if (sa->recent[i] == key)
+			return 1;
+	sa->recent[sa->nrecent++ % RETX_RING] = key;
+	return 0;
+}
+
+static uint16_t error_notify(const struct decode_ike *k)
+{
+	unsigned int i;
+
+	/* Types below 16384 are errors (RFC 7296 3.10.1). */
+	for (i = 0; i < k->n_notify && i < DECODE_MAX_NOTIFY; i++)
+		if (k->notify[i] && k->notify[i] < 16384)
+			return k->notify[i];
+	return 0;
+}
+
+/* A new message (not a retransmission) of an SA. */
+static void sa_message(struct report *r, struct ike_sa *sa, const struct decode_ike *k,
+		       int first_ip_fragment)
+{
+	enum xchg x = xchg_index(k->exchange);
+
+	/* The fragments of one message count once, with the first. */
+	if (k->frag_num <= 1) {
+		if (k->response)
+			sa->resp[x]++;
+		else
+			sa->req[x]++;
+	}
+	if (x == X_INIT && k->response)
+		sa->init_error = error_notify(k);
+	if (x != X_AUTH)
+		return;
+	if (k->response && k->msg_id > sa->auth_resp_max)
+		sa->auth_resp_max = k->msg_id;
+	if (!k->response && k->msg_id > sa->auth_req_max)
+		sa->auth_req_max = k->msg_id;
+	if (k->frag_total > 1) {
+		r->skf_fragments++;
+		if (k->frag_total > sa->skf_total)
+			sa->skf_total = k->frag_total;
+		if (k->frag_num == 1) {
+			sa->skf_messages++;
+			r->skf_messages++;
+		}
+	}
+	if (first_ip_fragment) {
+		sa->ip_fragmented++;
+		r->auth_ip_fragmented++;
+	}
+}
+
+static void ike_add(struct report *r, uint64_t ts, const struct decoded *d)
+{
+	const struct decode_ike *k = &d->ike;
+	struct addr_key src, dst;
+	const struct addr_key *client, *server;
+	struct ike_sa *sa;
+
+	if (k->version >> 4 != 2) {
+		r->ikev1_frames++;
+		return;
+	}
+	if (!k->ispi || !d->family)
+		return;
+	addr_from(&src, d->family, d->src_bin);
+	addr_from(&dst, d->family, d->dst_bin);
+	/* Flag I marks every message of the original initiator: the client. */
+	client = k->initiator ? &src : &dst;
+	server = k->initiator ? &dst : &src;
+	addr_role(r, client, k->natt ? ROLE_NATT_CLIENT : ROLE_IKE_CLIENT);
+	sa = sa_get(r, k->ispi, client, server);
+	if (!sa)
+		return;
+	stretch(&sa->first_ns, &sa->last_ns, ts);
+	if (k->rspi)
+		sa->rspi = k->rspi;
+	sa->natt |= k->natt;
+	if (sa_seen(sa, msg_key(k))) {
+		sa->retransmissions++;
+		r->retransmissions++;
+		return;
+	}
+	sa_message(r, sa, k, d->is_fragment && !d->frag_offset);
+}
+
+/* Established: an IKE_AUTH response to the last IKE_AUTH request (EAP takes several). */
+static int sa_established(const struct ike_sa *sa)
+{
+	return sa->resp[X_AUTH] && (!sa->req[X_AUTH] || sa->auth_resp_max >= sa->auth_req_max);
+}
+
+enum sa_state { SA_ESTABLISHED, SA_INCOMPLETE, SA_UNKNOWN };
+
+static enum sa_state sa_state(const struct ike_sa *sa, char *why, size_t len)
+{
+	const char *name;
+
+	*why = 0;
+	if (sa_established(sa))
+		return SA_ESTABLISHED;
+	if (sa->req[X_AUTH]) {
+		snprintf(why, len, "no IKE_AUTH response");
+	} else if (sa->resp[X_INIT] && sa->init_error) {
+		name = decode_ike_notify_name(sa->init_error);
+		if (name)
+			snprintf(why, len, "IKE_SA_INIT answered with %s", name);
+		else
+			snprintf(why, len, "IKE_SA_INIT answered with error %u", sa->init_error);
+	} else if (sa->resp[X_INIT]) {
+		snprintf(why, len, "no IKE_AUTH request");
+	} else if (sa->req[X_INIT]) {
+		snprintf(why, len, "no IKE_SA_INIT response");
+	} else {
+		snprintf(why, len, "began before the capture");
+		return SA_UNKNOWN;
+	}
+	return SA_INCOMPLETE;
+}
+
+static const char *const sa_state_names[] = { "established", "incomplete", "unknown" };
+
+/* ---- TCP 443 ------------------------------------------------------------ */
+
+static uint32_t session_hash(const struct tcp_session *k)
+{
+	uint32_t h = hash_bytes(&k->client, sizeof(k->client), 2166136261u);
+
+	h = hash_bytes(&k->server, sizeof(k->server), h);
+	h = hash_bytes(&k->cport, sizeof(k->cport), h);
+	return hash_bytes(&k->sport, sizeof(k->sport), h);
+}
+
+/* The latest session of a 4-tuple: new ones go to the head of the chain. */
+static struct tcp_session *session_find(struct report *r, const struct tcp_session *k)
+{
+	uint32_t i;
+	struct tcp_session *s;
+
+	for (i = r->sessions.heads[session_hash(k) & r->sessions.mask]; i != NONE; i = s->next) {
+		s = table_at(&r->sessions, i);
+		if (s->cport == k->cport && s->sport == k->sport &&
+		    !memcmp(&s->client, &k->client, sizeof(k->client)) &&
+		    !memcmp(&s->server, &k->server, sizeof(k->server)))
+			return s;
+	}
+	return NULL;
+}
+
+static struct tcp_session *session_new(struct report *r, const struct tcp_session *k, uint64_t ts)
+{
+	uint32_t i = table_append(&r->sessions, session_hash(k), offsetof(struct tcp_session, next));
+	struct tcp_session *s;
+	uint32_t next;
+
+	if (i == NONE) {
+		r->dropped_sessions++;
+		return NULL;
+	}
+	s = table_at(&r->sessions, i);
+	next = s->next;
+	*s = *k;
+	s->next = next;
+	s->start_ns = ts;
+	s->client_addr = addr_role(r, &k->client, ROLE_SSTP_CLIENT);
+	return s;
+}
+
+/*
+ * The session a frame belongs to. A SYN from the client opens a new one
+ * unless it repeats the SYN of a session not yet closed; a frame of a
+ * 4-tuple never seen opens one too (it began before the capture).
+ */
+static struct tcp_session *session_of(struct report *r, const struct tcp_session *k,
+				      const struct decoded *d, int to_server, uint64_t ts)
+{
+	int syn = to_server && (d->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	struct tcp_session *s = session_find(r, k);
+
+	if (s && syn && (s->flags & (SES_SYN | SES_CLOSED)) == SES_SYN && s->syn_seq == d->tcp.seq)
+		return s;
+	if (s && !syn)
+		return s;
+	if (s && !(s->flags & SES_CLOSED)) {
+		/* The port came back before we saw the old session end. */
+		s->flags |= SES_CLOSED | SES_REPLACED;
+		s->end_ns = s->last_ns;
+	}
+	s = session_new(r, k, ts);
+	if (s && syn) {
+		s->flags |= SES_SYN;
+		s->syn_seq = d->tcp.seq;
+	}
+	return s;
+}
+
+static void tcp_add(struct report *r, uint64_t ts, const struct decoded *d, uint32_t origlen)
+{
+	int to_server = d->dport == 443;
+	struct tcp_session k, *s;
+
+	if (!d->family)
+		return;
+	memset(&k, 0, sizeof(k));
+	addr_from(&k.client, d->family, to_server ? d->src_bin : d->dst_bin);
+	addr_from(&k.server, d->family, to_server ? d->dst_bin : d->src_bin);
+	k.cport = to_server ? d->sport : d->dport;
+	k.sport = to_server ? d->dport : d->sport;
+	s = session_of(r, &k, d, to_server, ts);
+	if (!s)
+		return;
+	if (ts < s->start_ns)
+		s->start_ns = ts;
+	if (ts > s->last_ns)
+		s->last_ns = ts;
+	s->frames++;
+	s->bytes += origlen;
+	if (!to_server && (d->tcp.flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		s->flags |= SES_SYNACK;
+	if (d->tcp.payload_len) {
+		s->data++;
+		s->client_data += to_server;
+	}
+	if ((d->tcp.flags & (TCP_FIN | TCP_RST)) && !(s->flags & SES_CLOSED)) {
+		s->flags |= SES_CLOSED | (d->tcp.flags & TCP_RST ? SES_RST : SES_FIN);
+		s->end_ns = ts;
+	}
+}
+
+/* ---- the frame ------------------------------------------------------------ */
+
+void report_add(struct report *r, uint64_t ts, enum decode_dir dir, const struct decoded *d,
+		uint32_t origlen)
+{
+	enum report_proto p;
+	struct addr_key a;
+
+	r->frames++;
+	r->bytes += origlen;
+	stretch(&r->first_ns, &r->last_ns, ts);
+	if (d->kind == DECODE_FRAGMENT && d->family) {
+		frag_later(r, ts, dir, d, origlen);
+		return;
+	}
+	p = classify(d);
+	if (d->is_fragment && d->family)
+		frag_first(r, d, p);
+	proto_count(r, p, ts, dir, 1, origlen);
+	switch (p) {
+	case REPORT_IKEV2:
+	case REPORT_NATT:
+		if (d->kind == DECODE_IKE) {
+			ike_add(r, ts, d);
+		} else if (d->family) {
+			addr_from(&a, d->family, d->src_bin);
+			addr_role(r, &a, ROLE_KEEPALIVE);
+		}
+		break;
+	case REPORT_ESP:
+		if (!d->family)
+			break;
+		addr_from(&a, d->family, d->src_bin);
+		addr_role(r, &a, ROLE_ESP_END);
+		addr_from(&a, d->family, d->dst_bin);
+		addr_role(r, &a, ROLE_ESP_END);
+		break;
+	case REPORT_SSTP:
+		tcp_add(r, ts, d, origlen);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+struct report *report_new_limited(const struct report_limits *lim)
+{
+	struct report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->lim = *lim;
+	r->frags = calloc(FRAG_SLOTS, sizeof(*r->frags));
+	if (!r->frags || table_init(&r->addrs, sizeof(struct addr_rec), lim->addresses) ||
+	    table_init(&r->sas, sizeof(struct ike_sa), lim->ike_sas) ||
+	    table_init(&r->sessions, sizeof(struct tcp_session), lim->sessions)) {
+		report_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct report *report_new(void)
+{
+	return report_new_limited(&default_limits);
+}
+
+void report_free(struct report *r)
+{
+	if (!r)
+		return;
+	table_free(&r->addrs);
+	table_free(&r->sas);
+	table_free(&r->sessions);
+	free(r->frags);
+	free(r);
+}
+
+/* ---- totals over the whole capture ---------------------------------------- */
+
+/* A session still open when the capture ended lasts until its last frame. */
+static uint64_t session_end(const struct report *r, const struct tcp_session *s)
+{
+	uint64_t end = s->flags & SES_CLOSED ? s->end_ns : r->last_ns;
+
+	return end > s->start_ns ? end : s->start_ns;
+}
+
+/* A health probe: short, and the prober sent at most one data segment. */
+static int session_probe_like(const struct report *r, const struct tcp_session *s)
+{
+	return session_end(r, s) - s->start_ns < PROBE_MAX_NS && s->client_data <= PROBE_MAX_DATA;
+}
+
+static int session_is_probe(const struct report *r, const struct tcp_session *s)
+{
+	const struct addr_rec *a;
+
+	if (s->client_addr == NONE)
+		return 0;
+	a = table_at(&r->addrs, s->client_addr);
+	return a->prober;
+}
+
+/*
+ * Load-balancer health probes: a source whose TCP 443 sessions, at least
+ * PROBE_MIN_SESSIONS of them, all look like probes. A real client that
+ * ever stayed or sent data is never one.
+ */
+static void find_probers(struct report *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->addrs.n; i++) {
+		struct addr_rec *a = table_at(&r->addrs, i);
+
+		a->sessions = a->probe_like = 0;
+		a->first_start = a->last_start = 0;
+	}
+	for (i = 0; i < r->sessions.n; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+		struct addr_rec *a;
+
+		if (s->client_addr == NONE)
+			continue;
+		a = table_at(&r->addrs, s->client_addr);
+		a->sessions++;
+		a->probe_like += session_probe_like(r, s);
+		stretch(&a->first_start, &a->last_start, s->start_ns);
+	}
+	for (i = 0; i < r->addrs.n; i++) {
+		struct addr_rec *a = table_at(&r->addrs, i);
+
+		a->prober = a->sessions >= PROBE_MIN_SESSIONS && a->probe_like == a->sessions;
+	}
+}
+
+struct event {
+	uint64_t t;
+	int delta;
+};
+
+static int cmp_event(const void *pa, const void *pb)
+{
+	const struct event *a = pa, *b = pb;
+
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->delta - b->delta;     /* ends first: back to back is not concurrent */
+}
+
+/*
+ * The peak of concurrent intervals (when first reached) and the timeline:
+ * the most at once within each bucket. An interval [start, end] ends at
+ * end + 1 ns, so one of a single frame still counts.
+ */
+static void sweep(struct report *r, struct event *ev, size_t n, uint64_t *peak, uint64_t *peak_ns,
+		  uint64_t *tl)
+{
+	int64_t cur = 0;
+	size_t e = 0;
+	unsigned int b;
+
+	qsort(ev, n, sizeof(*ev), cmp_event);
+	*peak = *peak_ns = 0;
+	for (b = 0; b < TIMELINE_BUCKETS; b++) {
+		uint64_t lim = b + 1 < TIMELINE_BUCKETS ? r->tl_start + (b + 1) * r->tl_step : UINT64_MAX;
+		int64_t most = cur;
+
+		for (; e < n && ev[e].t < lim; e++) {
+			cur += ev[e].delta;
+			if (cur > most)
+				most = cur;
+			if (cur > (int64_t)*peak) {
+				*peak = (uint64_t)cur;
+				*peak_ns = ev[e].t;
+			}
+		}
+		tl[b] = most > 0 ? (uint64_t)most : 0;
+	}
+}
+
+static void add_interval(struct event *ev, size_t *n, uint64_t start, uint64_t end)
+{
+	ev[(*n)++] = (struct event){ start, 1 };
+	ev[(*n)++] = (struct event){ end + 1, -1 };
+}
+
+/* SSTP sessions (probes excluded) and IKE SAs over time. */
+static void concurrency(struct report *r)
+{
+	size_t most = 2 * (size_t)(r->sessions.n > r->sas.n ? r->sessions.n : r->sas.n), n = 0;
+	struct event *ev = malloc((most ? most : 1) * sizeof(*ev));
+	uint32_t i;
+
+	r->tl_start = r->first_ns;
+	r->tl_step = (r->last_ns - r->first_ns) / TIMELINE_BUCKETS + 1;
+	if (!ev) {
+		/* Out of memory at the very end: no peaks rather than no report. */
+		memset(r->tl_sstp, 0, sizeof(r->tl_sstp));
+		memset(r->tl_ike, 0, sizeof(r->tl_ike));
+		return;
+	}
+	for (i = 0; i < r->sessions.n; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+
+		if (!session_is_probe(r, s))
+			add_interval(ev, &n, s->start_ns, session_end(r, s));
+	}
+	sweep(r, ev, n, &r->sum.sstp_peak, &r->sum.sstp_peak_ns, r->tl_sstp);
+	n = 0;
+	/* Without decryption a Delete cannot be told from a liveness check:
+	 * an established SA counts until the end of the capture. */
+	for (i = 0; i < r->sas.n; i++) {
+		const struct ike_sa *sa = table_at(&r->sas, i);
+
+		add_interval(ev, &n, sa->first_ns, sa_established(sa) ? r->last_ns : sa->last_ns);
+	}
+	sweep(r, ev, n, &r->ike_peak, &r->ike_peak_ns, r->tl_ike);
+	free(ev);
+}
+
+/* Clients per protocol, from the roles each address played. */
+static void count_clients(struct report *r, struct report_summary *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->addrs.n; i++) {
+		const struct addr_rec *a = table_at(&r->addrs, i);
+		int ike_client = !!(a->roles & (ROLE_IKE_CLIENT | ROLE_NATT_CLIENT));
+
+		s->proto[REPORT_IKEV2].clients += !!(a->roles & ROLE_IKE_CLIENT);
+		s->proto[REPORT_NATT].clients +=
+			(a->roles & ROLE_NATT_CLIENT) || ((a->roles & ROLE_KEEPALIVE) && ike_client);
+		s->proto[REPORT_ESP].clients += (a->roles & ROLE_ESP_END) && ike_client;
+		if (a->prober) {
+			s->probe_sources++;
+			s->probe_sessions += a->sessions;
+		} else if (a->sessions) {
+			s->sstp_clients++;
+		}
+	}
+	s->proto[REPORT_SSTP].clients = s->sstp_clients;
+}
+
+/* Later fragments whose first fragment never came are "other". */
+static void pending_fragments(const struct report *r, struct report_summary *s)
+{
+	struct report_proto_totals *t = &s->proto[REPORT_OTHER];
+	unsigned int i;
+
+	for (i = 0; i < FRAG_SLOTS; i++) {
+		const struct frag_slot *f = &r->frags[i];
+
+		if (!f->used || f->proto >= 0 || !f->pending_frames)
+			continue;
+		t->frames += f->pending_frames;
+		t->bytes += f->pending_bytes;
+		t->frames_in += f->pending_in;
+		t->frames_out += f->pending_out;
+		stretch(&t->first_ns, &t->last_ns, f->pending_first);
+		stretch(&t->first_ns, &t->last_ns, f->pending_last);
+		s->dropped_fragments += f->pending_frames;
+	}
+}
+
+static void finish(struct report *r)
+{
+	struct report_summary *s = &r->sum;
+	char why[96];
+	uint32_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->frames = r->frames;
+	s->bytes = r->bytes;
+	s->first_ns = r->first_ns;
+	s->last_ns = r->last_ns;
+	memcpy(s->proto, r->proto, sizeof(s->proto));
+	for (i = 0; i < REPORT_NPROTO; i++)
+		s->proto[i].clients = 0;
+	s->ikev1_frames = r->ikev1_frames;
+	find_probers(r);
+	count_clients(r, s);
+	s->sstp_sessions = r->sessions.n - s->probe_sessions;
+	s->ike_sas = r->sas.n;
+	for (i = 0; i < r->sas.n; i++) {
+		switch (sa_state(table_at(&r->sas, i), why, sizeof(why))) {
+		case SA_ESTABLISHED:
+			s->ike_established++;
+			break;
+		case SA_INCOMPLETE:
+			s->ike_incomplete++;
+			break;
+		default:
+			s->ike_unknown++;
+		}
+	}
+	s->ike_retransmissions = r->retransmissions;
+	s->ike_auth_skf_messages = r->skf_messages;
+	s->ike_auth_skf_fragments = r->skf_fragments;
+	s->ike_auth_ip_fragmented = r->auth_ip_fragmented;
+	s->ip_fragmented_datagrams = r->ip_frag_datagrams;
+	s->ip_fragmented_ike = r->ip_frag_ike;
+	s->dropped_addresses = r->dropped_addresses;
+	s->dropped_sas = r->dropped_sas;
+	s->dropped_sessions = r->dropped_sessions;
+	s->dropped_fragments = r->dropped_fragments;
+	pending_fragments(r, s);
+	concurrency(r);
+}
+
+void report_summarize(struct report *r, struct report_summary *s)
+{
+	finish(r);
+	*s = r->sum;
+}
+
+/* ---- formatting ------------------------------------------------------------ */
+
+/* UTC, ISO 8601: milliseconds for people, nanoseconds for JSON. "-" for none. */
+static const char *fmt_time(char *buf, size_t len, uint64_t ns, int nanos)
+{
+	time_t sec = (time_t)(ns / NS);
+	struct tm tm;
+	size_t n;
+
+	if (!ns || !gmtime_r(&sec, &tm))
+		return "-";
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (nanos)
+		snprintf(buf + n, len - n, ".%09" PRIu64 "Z", ns % NS);
+	else
+		snprintf(buf + n, len - n, ".%03" PRIu64 "Z", ns % NS / 1000000);
+	return buf;
+}
+
+static const char *fmt_addr(char *buf, size_t len, const struct addr_key *k)
+{
+	if (!inet_ntop(k->family == 6 ? AF_INET6 : AF_INET, k->bin, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static double seconds(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* "IKE_SA_INIT 1/1, IKE_AUTH 1/1": requests/responses of each exchange seen. */
+static const char *fmt_exchanges(char *buf, size_t len, const struct ike_sa *sa)
+{
+	size_t n = 0;
+	int x;
+
+	buf[0] = 0;
+	for (x = 0; x < NXCHG && n < len; x++) {
+		if (!sa->req[x] && !sa->resp[x])
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s %u/%u", n ? ", " : "", xchgs[x].name,
+				      sa->req[x], sa->resp[x]);
+	}
+	return n ? buf : "-";
+}
+
+/* How the SA's IKE_AUTH messages were fragmented: "SKF 4", "IP", "SKF 4, IP", "-". */
+static const char *fmt_frag(char *buf, size_t len, const struct ike_sa *sa)
+{
+	if (sa->skf_messages && sa->ip_fragmented)
+		snprintf(buf, len, "SKF %u, IP", sa->skf_total);
+	else if (sa->skf_messages)
+		snprintf(buf, len, "SKF %u", sa->skf_total);
+	else
+		snprintf(buf, len, "%s", sa->ip_fragmented ? "IP" : "-");
+	return buf;
+}
+
+static const char *session_end_name(const struct tcp_session *s)
+{
+	if (s->flags & SES_RST)
+		return "RST";
+	if (s->flags & SES_FIN)
+		return "FIN";
+	if (s->flags & SES_REPLACED)
+		return "reused";
+	return "open";
+}
+
+/* ---- text ------------------------------------------------------------------ */
+
+static void text_protocols(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	char a[40], b[40];
+	int p;
+
+	fprintf(out, "%-8s %12s %15s %8s  %-24s  %s\n", "protocol", "frames", "bytes", "clients",
+		"first", "last");
+	for (p = 0; p < REPORT_NPROTO; p++) {
+		const struct report_proto_totals *t = &s->proto[p];
+
+		if (p == REPORT_OTHER && !t->frames)
+			continue;
+		fprintf(out, "%-8s %12" PRIu64 " %15" PRIu64 " ", proto_names[p], t->frames, t->bytes);
+		if (p == REPORT_OTHER)
+			fprintf(out, "%8s", "-");
+		else
+			fprintf(out, "%8" PRIu64, t->clients);
+		fprintf(out, "  %-24s  %s\n", fmt_time(a, sizeof(a), t->first_ns, 0),
+			fmt_time(b, sizeof(b), t->last_ns, 0));
+	}
+	if (s->ikev1_frames)
+		fprintf(out, "(%" PRIu64 " IKEv1 frames are counted above but not followed as SAs)\n",
+			s->ikev1_frames);
+}
+
+static void text_sa_row(const struct ike_sa *sa, FILE *out)
+{
+	char c[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN], x[160], f[24], why[96];
+	enum sa_state st = sa_state(sa, why, sizeof(why));
+
+	fprintf(out, "  %016" PRIx64 "/%016" PRIx64 "  %-15s %-15s %-11s %5u  %-9s %s\n", sa->ispi,
+		sa->rspi, fmt_addr(c, sizeof(c), &sa->client), fmt_addr(sv, sizeof(sv), &sa->server),
+		sa_state_names[st], sa->retransmissions, fmt_frag(f, sizeof(f), sa),
+		fmt_exchanges(x, sizeof(x), sa));
+}
+
+static void text_ike(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	char c[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN], t[40], why[96];
+	uint32_t i, shown = 0;
+
+	fprintf(out, "\nIKE SAs: %" PRIu64 " (established %" PRIu64 ", incomplete %" PRIu64
+		", began before the capture %" PRIu64 "); retransmissions %" PRIu64
+		"; peak %" PRIu64 " at once\n",
+		s->ike_sas, s->ike_established, s->ike_incomplete, s->ike_unknown,
+		s->ike_retransmissions, r->ike_peak);
+	if (s->ike_sas)
+		fprintf(out, "  %-33s  %-15s %-15s %-11s %5s  %-9s %s\n", "ispi/rspi", "client",
+			"server", "state", "retx", "frag", "exchanges (requests/responses)");
+	for (i = 0; i < r->sas.n && i < TEXT_MAX_ROWS; i++)
+		text_sa_row(table_at(&r->sas, i), out);
+	if (r->sas.n > TEXT_MAX_ROWS)
+		fprintf(out, "  ... and %u more (--json lists all)\n", r->sas.n - TEXT_MAX_ROWS);
+
+	fprintf(out, "Handshakes that never completed: %" PRIu64 "\n", s->ike_incomplete);
+	for (i = 0; i < r->sas.n; i++) {
+		const struct ike_sa *sa = table_at(&r->sas, i);
+
+		if (sa_state(sa, why, sizeof(why)) != SA_INCOMPLETE)
+			continue;
+		if (shown++ == TEXT_MAX_ROWS) {
+			fprintf(out, "  ... and more (--json lists all)\n");
+			break;
+		}
+		fprintf(out, "  %016" PRIx64 "  %s -> %s  %s (first seen %s)\n", sa->ispi,
+			fmt_addr(c, sizeof(c), &sa->client), fmt_addr(sv, sizeof(sv), &sa->server),
+			why, fmt_time(t, sizeof(t), sa->first_ns, 0));
+	}
+	fprintf(out, "Fragmented IKE_AUTH: %" PRIu64 " messages in IKEv2 fragments (SKF, %" PRIu64
+		" fragments), %" PRIu64 " in IP fragments; IP-fragmented datagrams: %" PRIu64
+		" (IKE %" PRIu64 ")\n",
+		s->ike_auth_skf_messages, s->ike_auth_skf_fragments, s->ike_auth_ip_fragmented,
+		s->ip_fragmented_datagrams, s->ip_fragmented_ike);
+}
+
+/* "address:port" of a session end. */
+static const char *fmt_endpoint(char *buf, size_t len, const struct addr_key *k, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, len, k->family == 6 ? "[%s]:%u" : "%s:%u", fmt_addr(a, sizeof(a), k), port);
+	return buf;
+}
+
+/* Columns as wide as the widest endpoint shown: IPv4 tables stay narrow. */
+static int endpoint_width(const struct report *r)
+{
+	char e[INET6_ADDRSTRLEN + 8];
+	uint32_t i, shown = 0;
+	int w = 15;
+
+	for (i = 0; i < r->sessions.n && shown < TEXT_MAX_ROWS; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+		int n;
+
+		if (session_is_probe(r, s))
+			continue;
+		shown++;
+		n = (int)strlen(fmt_endpoint(e, sizeof(e), &s->client, s->cport));
+		w = n > w ? n : w;
+		n = (int)strlen(fmt_endpoint(e, sizeof(e), &s->server, s->sport));
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
+static void text_sessions(const struct report *r, FILE *out)
+{
+	char c[INET6_ADDRSTRLEN + 8], sv[INET6_ADDRSTRLEN + 8], t[40];
+	uint32_t i, shown = 0;
+	int w = endpoint_width(r);
+
+	if (r->sum.sstp_sessions)
+		fprintf(out, "  %-*s %-*s %-24s %12s %12s  %s\n", w, "client", w, "server", "start",
+			"duration", "bytes", "end");
+	for (i = 0; i < r->sessions.n; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+
+		if (session_is_probe(r, s))
+			continue;
+		if (shown++ == TEXT_MAX_ROWS) {
+			fprintf(out, "  ... and %" PRIu64 " more (--json lists all)\n",
+				r->sum.sstp_sessions - TEXT_MAX_ROWS);
+			break;
+		}
+		fprintf(out, "  %-*s %-*s %-24s %10.3f s %12" PRIu64 "  %s\n",
+			w, fmt_endpoint(c, sizeof(c), &s->client, s->cport),
+			w, fmt_endpoint(sv, sizeof(sv), &s->server, s->sport),
+			fmt_time(t, sizeof(t), s->start_ns, 0),
+			seconds(session_end(r, s) - s->start_ns), s->bytes, session_end_name(s));
+	}
+}
+
+static double probe_interval(const struct addr_rec *a)
+{
+	return a->sessions > 1 ? seconds(a->last_start - a->first_start) / (a->sessions - 1) : 0;
+}
+
+static void text_probes(const struct report *r, FILE *out)
+{
+	char a1[INET6_ADDRSTRLEN], t1[40], t2[40];
+	uint32_t i;
+
+	fprintf(out, "Health probes (short repeated TCP 443 connections; not counted above): %" PRIu64
+		" sources, %" PRIu64 " sessions\n", r->sum.probe_sources, r->sum.probe_sessions);
+	if (r->sum.probe_sources)
+		fprintf(out, "  %-15s %8s %12s  %-24s  %s\n", "source", "sessions", "interval",
+			"first", "last");
+	for (i = 0; i < r->addrs.n; i++) {
+		const struct addr_rec *a = table_at(&r->addrs, i);
+
+		if (!a->prober)
+			continue;
+		fprintf(out, "  %-15s %8u %10.3f s  %-24s  %s\n", fmt_addr(a1, sizeof(a1), &a->key),
+			a->sessions, probe_interval(a), fmt_time(t1, sizeof(t1), a->first_start, 0),
+			fmt_time(t2, sizeof(t2), a->last_start, 0));
+	}
+}
+
+static void text_sstp(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	char t[40];
+
+	fprintf(out, "\nSSTP (TCP 443): %" PRIu64 " sessions from %" PRIu64 " clients; peak %" PRIu64
+		" concurrent at %s (Azure SSTP gateway limit: %d)\n",
+		s->sstp_sessions, s->sstp_clients, s->sstp_peak,
+		fmt_time(t, sizeof(t), s->sstp_peak_ns, 0), REPORT_AZURE_SSTP_LIMIT);
+	if (s->sstp_peak > REPORT_AZURE_SSTP_LIMIT)
+		fprintf(out, "warning: peak of %" PRIu64 " concurrent SSTP sessions is above the "
+			"Azure SSTP gateway limit of %d\n", s->sstp_peak, REPORT_AZURE_SSTP_LIMIT);
+	text_sessions(r, out);
+	text_probes(r, out);
+}
+
+static void text_limits(const struct report_summary *s, FILE *out)
+{
+	if (!s->dropped_addresses && !s->dropped_sas && !s->dropped_sessions && !s->dropped_fragments)
+		return;
+	fprintf(out, "\nLimits hit (frames counted in their protocol, but not followed): "
+		"addresses %" PRIu64 ", IKE SAs %" PRIu64 ", TCP 443 sessions %" PRIu64
+		", IP fragments with no first fragment %" PRIu64 "\n",
+		s->dropped_addresses, s->dropped_sas, s->dropped_sessions, s->dropped_fragments);
+}
+
+int report_print_text(struct report *r, FILE *out)
+{
+	char a[40], b[40];
+
+	finish(r);
+	fprintf(out, "vpncap report: %" PRIu64 " frames, %" PRIu64 " bytes, %s to %s (%.3f s)\n\n",
+		r->sum.frames, r->sum.bytes, fmt_time(a, sizeof(a), r->first_ns, 0),
+		fmt_time(b, sizeof(b), r->last_ns, 0), seconds(r->last_ns - r->first_ns));
+	text_protocols(r, out);
+	text_ike(r, out);
+	text_sstp(r, out);
+	text_limits(&r->sum, out);
+	return fflush(out) || ferror(out) ? -1 : 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* "KEY": "ISO time", "KEY_ns": ns (null and 0 when none). */
+static void json_time(FILE *out, const char *key, uint64_t ns)
+{
+	char t[40];
+
+	fprintf(out, "\"%s\": ", key);
+	if (ns)
+		json_string(out, fmt_time(t, sizeof(t), ns, 1));
+	else
+		fputs("null", out);
+	fprintf(out, ", \"%s_ns\": %" PRIu64, key, ns);
+}
+
+static void json_addr(FILE *out, const char *key, const struct addr_key *k)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	fprintf(out, "\"%s\": ", key);
+	json_string(out, fmt_addr(a, sizeof(a), k));
+}
+
+static void json_protocols(const struct report *r, FILE *out)
+{
+	int p;
+
+	fputs("  \"protocols\": {\n", out);
+	for (p = 0; p < REPORT_NPROTO; p++) {
+		const struct report_proto_totals *t = &r->sum.proto[p];
+
+		fprintf(out, "    \"%s\": {\"frames\": %" PRIu64 ", \"bytes\": %" PRIu64
+			", \"frames_in\": %" PRIu64 ", \"frames_out\": %" PRIu64
+			", \"clients\": %" PRIu64 ", ",
+			proto_keys[p], t->frames, t->bytes, t->frames_in, t->frames_out, t->clients);
+		json_time(out, "first", t->first_ns);
+		fputs(", ", out);
+		json_time(out, "last", t->last_ns);
+		fprintf(out, "}%s\n", p + 1 < REPORT_NPROTO ? "," : "");
+	}
+	fputs("  },\n", out);
+}
+
+static void json_ike_totals(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+
+	fprintf(out, "  \"ike\": {\"sas\": %" PRIu64 ", \"established\": %" PRIu64
+		", \"incomplete\": %" PRIu64 ", \"unknown\": %" PRIu64
+		", \"retransmissions\": %" PRIu64 ", \"ikev1_frames\": %" PRIu64
+		", \"peak_concurrent\": %" PRIu64 ", ",
+		s->ike_sas, s->ike_established, s->ike_incomplete, s->ike_unknown,
+		s->ike_retransmissions, s->ikev1_frames, r->ike_peak);
+	json_time(out, "peak_time", r->ike_peak_ns);
+	fputs("},\n", out);
+	fprintf(out, "  \"ike_fragmentation\": {\"ike_auth_skf_messages\": %" PRIu64
+		", \"ike_auth_skf_fragments\": %" PRIu64 ", \"ike_auth_ip_fragmented\": %" PRIu64
+		", \"ip_fragmented_datagrams\": %" PRIu64 ", \"ip_fragmented_ike\": %" PRIu64 "},\n",
+		s->ike_auth_skf_messages, s->ike_auth_skf_fragments, s->ike_auth_ip_fragmented,
+		s->ip_fragmented_datagrams, s->ip_fragmented_ike);
+}
+
+static void json_sa(const struct ike_sa *sa, FILE *out)
+{
+	char why[96];
+	enum sa_state st = sa_state(sa, why, sizeof(why));
+	int x, n = 0;
+
+	fprintf(out, "    {\"ispi\": \"%016" PRIx64 "\", \"rspi\": \"%016" PRIx64 "\", ", sa->ispi,
+		sa->rspi);
+	json_addr(out, "client", &sa->client);
+	fputs(", ", out);
+	json_addr(out, "server", &sa->server);
+	fprintf(out, ", \"state\": \"%s\", \"reason\": ", sa_state_names[st]);
+	json_string(out, why);
+	fprintf(out, ", \"natt\": %s, \"retransmissions\": %u, \"skf_messages\": %u"
+		", \"skf_fragments\": %u, \"ip_fragmented\": %u, ",
+		sa->natt ? "true" : "false", sa->retransmissions, sa->skf_messages, sa->skf_total,
+		sa->ip_fragmented);
+	json_time(out, "first", sa->first_ns);
+	fputs(", ", out);
+	json_time(out, "last", sa->last_ns);
+	fputs(", \"exchanges\": {", out);
+	for (x = 0; x < NXCHG; x++) {
+		if (!sa->req[x] && !sa->resp[x])
+			continue;
+		fprintf(out, "%s\"%s\": {\"requests\": %u, \"responses\": %u}", n++ ? ", " : "",
+			xchgs[x].name, sa->req[x], sa->resp[x]);
+	}
+	fputs("}}", out);
+}
+
+static void json_sas(const struct report *r, FILE *out)
+{
+	uint32_t i;
+
+	fputs("  \"ike_sas\": [", out);
+	for (i = 0; i < r->sas.n; i++) {
+		fputs(i ? ",\n" : "\n", out);
+		json_sa(table_at(&r->sas, i), out);
+	}
+	fputs(r->sas.n ? "\n  ],\n" : "],\n", out);
+}
+
+static void json_sstp_totals(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+
+	fprintf(out, "  \"sstp\": {\"sessions\": %" PRIu64 ", \"clients\": %" PRIu64
+		", \"peak_concurrent\": %" PRIu64 ", ", s->sstp_sessions, s->sstp_clients, s->sstp_peak);
+	json_time(out, "peak_time", s->sstp_peak_ns);
+	fprintf(out, ", \"azure_limit\": %d, \"above_azure_limit\": %s, \"probe_sources\": %" PRIu64
+		", \"probe_sessions\": %" PRIu64 "},\n", REPORT_AZURE_SSTP_LIMIT,
+		s->sstp_peak > REPORT_AZURE_SSTP_LIMIT ? "true" : "false", s->probe_sources,
+		s->probe_sessions);
+}
+
+static void json_session(const struct report *r, const struct tcp_session *s, FILE *out)
+{
+	uint64_t end = session_end(r, s);
+
+	fputs("    {", out);
+	json_addr(out, "client", &s->client);
+	fprintf(out, ", \"client_port\": %u, ", s->cport);
+	json_addr(out, "server", &s->server);
+	fprintf(out, ", \"server_port\": %u, ", s->sport);
+	json_time(out, "start", s->start_ns);
+	fputs(", ", out);
+	json_time(out, "end", end);
+	fprintf(out, ", \"duration_s\": %.6f, \"frames\": %" PRIu64 ", \"bytes\": %" PRIu64
+		", \"data_segments\": %u, \"syn_seen\": %s, \"end_reason\": \"%s\"}",
+		seconds(end - s->start_ns), s->frames, s->bytes, s->data,
+		s->flags & SES_SYN ? "true" : "false", session_end_name(s));
+}
+
+static void json_sessions(const struct report *r, FILE *out)
+{
+	uint32_t i, n = 0;
+
+	fputs("  \"sstp_sessions\": [", out);
+	for (i = 0; i < r->sessions.n; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+
+		if (session_is_probe(r, s))
+			continue;
+		fputs(n++ ? ",\n" : "\n", out);
+		json_session(r, s, out);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
+static void json_probes(const struct report *r, FILE *out)
+{
+	uint32_t i, n = 0;
+
+	fputs("  \"health_probes\": [", out);
+	for (i = 0; i < r->addrs.n; i++) {
+		const struct addr_rec *a = table_at(&r->addrs, i);
+
+		if (!a->prober)
+			continue;
+		fputs(n++ ? ",\n    {" : "\n    {", out);
+		json_addr(out, "source", &a->key);
+		fprintf(out, ", \"sessions\": %u, \"interval_s\": %.6f, ", a->sessions,
+			probe_interval(a));
+		json_time(out, "first", a->first_start);
+		fputs(", ", out);
+		json_time(out, "last", a->last_start);
+		fputc('}', out);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
+static void json_series(FILE *out, const char *key, const uint64_t *v)
+{
+	unsigned int b;
+
+	fprintf(out, "\"%s\": [", key);
+	for (b = 0; b < TIMELINE_BUCKETS; b++)
+		fprintf(out, "%s%" PRIu64, b ? ", " : "", v[b]);
+	fputc(']', out);
+}
+
+static void json_tail(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+
+	fprintf(out, "  \"timeline\": {\"start_ns\": %" PRIu64 ", \"step_ns\": %" PRIu64
+		", \"buckets\": %d,\n    ", r->tl_start, r->tl_step, TIMELINE_BUCKETS);
+	json_series(out, "ike_sas", r->tl_ike);
+	fputs(",\n    ", out);
+	json_series(out, "sstp_sessions", r->tl_sstp);
+	fputs("},\n", out);
+	fprintf(out, "  \"limits_hit\": {\"addresses\": %" PRIu64 ", \"ike_sas\": %" PRIu64
+		", \"sstp_sessions\": %" PRIu64 ", \"ip_fragments\": %" PRIu64 "}\n",
+		s->dropped_addresses, s->dropped_sas, s->dropped_sessions, s->dropped_fragments);
+}
+
+int report_print_json(struct report *r, FILE *out)
+{
+	finish(r);
+	fprintf(out, "{\n  \"capture\": {\"frames\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ",
+		r->sum.frames, r->sum.bytes);
+	json_time(out, "first", r->first_ns);
+	fputs(", ", out);
+	json_time(out, "last", r->last_ns);
+	fprintf(out, ", \"duration_s\": %.6f},\n", seconds(r->last_ns - r->first_ns));
+	json_protocols(r, out);
+	json_ike_totals(r, out);
+	json_sas(r, out);
+	json_sstp_totals(r, out);
+	json_sessions(r, out);
+	json_probes(r, out);
+	json_tail(r, out);
+	fputs("}\n", out);
+	return fflush(out) || ferror(out) ? -1 : 0;
+}
+
+/* ---- HTML ------------------------------------------------------------------ */
+
+static const char html_head[] =
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<title>vpncap report</title>\n<style>\n"
+	"body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
+	"table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+	"th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left;font-size:90%;white-space:nowrap}\n"
+	"td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"th{background:#eee}\n"
+	".warn{background:#fdd;border:1px solid #c00;padding:.5em;font-weight:bold}\n"
+	"svg text{font-size:11px;fill:#444}\n"
+	".ike{stroke:#1f77b4}.sstp{stroke:#d62728}\n"
+	"</style>\n</head>\n<body>\n<h1>vpncap report</h1>\n";
+
+static void html_str(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+/* A table row: cells starting with '#' are numbers (right-aligned, '#' dropped). */
+static void html_row(FILE *out, const char *tag, int n, const char *const *cells)
+{
+	int i;
+
+	fputs("<tr>", out);
+	for (i = 0; i < n; i++) {
+		int num = cells[i][0] == '#';
+
+		fprintf(out, "<%s%s>", tag, num ? " class=\"n\"" : "");
+		html_str(out, cells[i] + num);
+		fprintf(out, "</%s>", tag);
+	}
+	fputs("</tr>\n", out);
+}
+
+static void html_protocols(const struct report *r, FILE *out)
+{
+	static const char *const head[] = { "protocol", "frames", "bytes", "clients", "first", "last" };
+	char f[24], b[24], c[24], t1[40], t2[40];
+	int p;
+
+	fputs("<h2>Protocols</h2>\n<table>\n", out);
+	html_row(out, "th", 6, head);
+	for (p = 0; p < REPORT_NPROTO; p++) {
+		const struct report_proto_totals *t = &r->sum.proto[p];
+		const char *cells[6] = { proto_names[p], f, b, c,
+					 fmt_time(t1, sizeof(t1), t->first_ns, 0),
+					 fmt_time(t2, sizeof(t2), t->last_ns, 0) };
+
+		snprintf(f, sizeof(f), "#%" PRIu64, t->frames);
+		snprintf(b, sizeof(b), "#%" PRIu64, t->bytes);
+		snprintf(c, sizeof(c), p == REPORT_OTHER ? "#-" : "#%" PRIu64, t->clients);
+		html_row(out, "td", 6, cells);
+	}
+	fputs("</table>\n", out);
+}
+
+#define SVG_W 900
+#define SVG_H 300
+#define PX0 60
+#define PX1 880
+#define PY0 20
+#define PY1 250
+
+static void svg_series(FILE *out, const char *cls, const uint64_t *v, double ymax)
+{
+	unsigned int b;
+
+	fprintf(out, "<polyline class=\"%s\" fill=\"none\" stroke-width=\"2\" points=\"", cls);
+	for (b = 0; b < TIMELINE_BUCKETS; b++) {
+		double x0 = PX0 + (double)(PX1 - PX0) * b / TIMELINE_BUCKETS;
+		double x1 = PX0 + (double)(PX1 - PX0) * (b + 1) / TIMELINE_BUCKETS;
+		double y = PY1 - (PY1 - PY0) * (double)v[b] / ymax;
+
+		fprintf(out, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
+	}
+	fputs("\"/>\n", out);
+}
+
+static uint64_t series_max(const uint64_t *v)
+{
+	uint64_t m = 0;
+	unsigned int b;
+
+	for (b = 0; b < TIMELINE_BUCKETS; b++)
+		m = v[b] > m ? v[b] : m;
+	return m;
+}
+
+/* Concurrent IKE SAs and SSTP sessions over time, with Azure's limit when near. */
+static void html_chart(const struct report *r, FILE *out)
+{
+	uint64_t top = series_max(r->tl_ike);
+	double ymax;
+	char t[40];
+	int i;
+
+	if (series_max(r->tl_sstp) > top)
+		top = series_max(r->tl_sstp);
+	if (r->sum.sstp_peak > REPORT_AZURE_SSTP_LIMIT / 2 && top < REPORT_AZURE_SSTP_LIMIT)
+		top = REPORT_AZURE_SSTP_LIMIT;
+	ymax = top ? (double)top * 1.1 : 1;
+	fputs("<h2>Concurrent sessions</h2>\n", out);
+	fprintf(out, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n"
+		"<title>Concurrent IKE SAs and SSTP sessions over time</title>\n",
+		SVG_W, SVG_H, SVG_W, SVG_H);
+	fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
+		"stroke=\"#999\"/>\n", PX0, PY0, PX1 - PX0, PY1 - PY0);
+	for (i = 0; i <= 2; i++) {
+		double v = top * i / 2.0, y = PY1 - (PY1 - PY0) * v / ymax;
+
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n", PX0 - 5,
+			y + 4, v);
+	}
+	if (top >= REPORT_AZURE_SSTP_LIMIT) {
+		double y = PY1 - (PY1 - PY0) * REPORT_AZURE_SSTP_LIMIT / ymax;
+
+		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
+			"stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
+			"Azure SSTP limit %d</text>\n", PX0, PX1, y, y, PX1 - 5, y - 4,
+			REPORT_AZURE_SSTP_LIMIT);
+	}
+	svg_series(out, "ike", r->tl_ike, ymax);
+	svg_series(out, "sstp", r->tl_sstp, ymax);
+	fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", PX0, PY1 + 18,
+		fmt_time(t, sizeof(t), r->first_ns, 0));
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", PX1, PY1 + 18,
+		fmt_time(t, sizeof(t), r->last_ns, 0));
+	fprintf(out, "<line class=\"ike\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke-width=\"2\"/>"
+		"<text x=\"%d\" y=\"%d\">IKE SAs (peak %" PRIu64 ")</text>\n",
+		PX0, PX0 + 20, PY1 + 38, PY1 + 38, PX0 + 25, PY1 + 42, r->ike_peak);
+	fprintf(out, "<line class=\"sstp\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke-width=\"2\"/>"
+		"<text x=\"%d\" y=\"%d\">SSTP sessions (peak %" PRIu64 ")</text>\n</svg>\n",
+		PX0 + 250, PX0 + 270, PY1 + 38, PY1 + 38, PX0 + 275, PY1 + 42, r->sum.sstp_peak);
+}
+
+static void html_ike(const struct report *r, FILE *out)
+{
+	static const char *const head[] = { "ispi", "rspi", "client", "server", "state", "reason",
+					    "retransmissions", "fragmented IKE_AUTH", "exchanges (req/resp)",
+					    "first" };
+	const struct report_summary *s = &r->sum;
+	char is[20], rs[20], c[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN], why[96], rt[16], fr[24];
+	char x[160], t[40];
+	uint32_t i;
+
+	fprintf(out, "<h2>IKE SAs</h2>\n<p>%" PRIu64 " SAs: %" PRIu64 " established, %" PRIu64
+		" incomplete (handshakes that never completed), %" PRIu64
+		" began before the capture; %" PRIu64 " retransmissions; peak %" PRIu64 " at once.</p>\n",
+		s->ike_sas, s->ike_established, s->ike_incomplete, s->ike_unknown,
+		s->ike_retransmissions, r->ike_peak);
+	fprintf(out, "<p>Fragmented IKE_AUTH: %" PRIu64 " messages in IKEv2 fragments (SKF, %" PRIu64
+		" fragments), %" PRIu64 " in IP fragments; IP-fragmented datagrams: %" PRIu64
+		" (IKE %" PRIu64 ").</p>\n", s->ike_auth_skf_messages, s->ike_auth_skf_fragments,
+		s->ike_auth_ip_fragmented, s->ip_fragmented_datagrams, s->ip_fragmented_ike);
+	if (!r->sas.n)
+		return;
+	fputs("<table>\n", out);
+	html_row(out, "th", 10, head);
+	for (i = 0; i < r->sas.n && i < HTML_MAX_ROWS; i++) {
+		const struct ike_sa *sa = table_at(&r->sas, i);
+		enum sa_state st = sa_state(sa, why, sizeof(why));
+		const char *cells[10] = { is, rs, fmt_addr(c, sizeof(c), &sa->client),
+					  fmt_addr(sv, sizeof(sv), &sa->server), sa_state_names[st],
+					  why, rt, fmt_frag(fr, sizeof(fr), sa),
+					  fmt_exchanges(x, sizeof(x), sa),
+					  fmt_time(t, sizeof(t), sa->first_ns, 0) };
+
+		snprintf(is, sizeof(is), "%016" PRIx64, sa->ispi);
+		snprintf(rs, sizeof(rs), "%016" PRIx64, sa->rspi);
+		snprintf(rt, sizeof(rt), "#%u", sa->retransmissions);
+		html_row(out, "td", 10, cells);
+	}
+	fputs("</table>\n", out);
+	if (r->sas.n > HTML_MAX_ROWS)
+		fprintf(out, "<p>... and %u more (vpncap report --json lists all)</p>\n",
+			r->sas.n - HTML_MAX_ROWS);
+}
+
+static void html_sessions(const struct report *r, FILE *out)
+{
+	static const char *const head[] = { "client", "server", "start", "duration (s)", "bytes",
+					    "end" };
+	char c[INET6_ADDRSTRLEN + 8], sv[INET6_ADDRSTRLEN + 8], t[40], d[32], b[24];
+	uint32_t i, n = 0;
+
+	if (!r->sum.sstp_sessions)
+		return;
+	fputs("<table>\n", out);
+	html_row(out, "th", 6, head);
+	for (i = 0; i < r->sessions.n && n < HTML_MAX_ROWS; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+		const char *cells[6] = { c, sv, t, d, b, session_end_name(s) };
+
+		if (session_is_probe(r, s))
+			continue;
+		n++;
+		fmt_endpoint(c, sizeof(c), &s->client, s->cport);
+		fmt_endpoint(sv, sizeof(sv), &s->server, s->sport);
+		fmt_time(t, sizeof(t), s->start_ns, 0);
+		snprintf(d, sizeof(d), "#%.3f", seconds(session_end(r, s) - s->start_ns));
+		snprintf(b, sizeof(b), "#%" PRIu64, s->bytes);
+		html_row(out, "td", 6, cells);
+	}
+	fputs("</table>\n", out);
+	if (r->sum.sstp_sessions > n)
+		fprintf(out, "<p>... and %" PRIu64 " more (vpncap report --json lists all)</p>\n",
+			r->sum.sstp_sessions - n);
+}
+
+static void html_probes(const struct report *r, FILE *out)
+{
+	static const char *const head[] = { "source", "sessions", "interval (s)", "first", "last" };
+	char a1[INET6_ADDRSTRLEN], n[16], iv[32], t1[40], t2[40];
+	uint32_t i;
+
+	fprintf(out, "<h3>Load-balancer health probes</h3>\n<p>%" PRIu64 " sources, %" PRIu64
+		" sessions: short repeated TCP 443 connections, not counted as SSTP clients or "
+		"sessions.</p>\n", r->sum.probe_sources, r->sum.probe_sessions);
+	if (!r->sum.probe_sources)
+		return;
+	fputs("<table>\n", out);
+	html_row(out, "th", 5, head);
+	for (i = 0; i < r->addrs.n; i++) {
+		const struct addr_rec *a = table_at(&r->addrs, i);
+		const char *cells[5] = { fmt_addr(a1, sizeof(a1), &a->key), n, iv,
+					 fmt_time(t1, sizeof(t1), a->first_start, 0),
+					 fmt_time(t2, sizeof(t2), a->last_start, 0) };
+
+		if (!a->prober)
+			continue;
+		snprintf(n, sizeof(n), "#%u", a->sessions);
+		snprintf(iv, sizeof(iv), "#%.3f", probe_interval(a));
+		html_row(out, "td", 5, cells);
+	}
+	fputs("</table>\n", out);
+}
+
+static void html_sstp(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	char t[40];
+
+	fprintf(out, "<h2>SSTP (TCP 443)</h2>\n<p>%" PRIu64 " sessions from %" PRIu64
+		" clients; peak <b id=\"sstp-peak\">%" PRIu64 "</b> concurrent at %s "
+		"(Azure SSTP gateway limit: %d).</p>\n", s->sstp_sessions, s->sstp_clients,
+		s->sstp_peak, fmt_time(t, sizeof(t), s->sstp_peak_ns, 0), REPORT_AZURE_SSTP_LIMIT);
+	if (s->sstp_peak > REPORT_AZURE_SSTP_LIMIT)
+		fprintf(out, "<p class=\"warn\">Warning: peak of %" PRIu64 " concurrent SSTP sessions "
+			"is above the Azure SSTP gateway limit of %d.</p>\n", s->sstp_peak,
+			REPORT_AZURE_SSTP_LIMIT);
+	html_sessions(r, out);
+	html_probes(r, out);
+}
+
+int report_print_html(struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	char a[40], b[40];
+
+	finish(r);
+	fputs(html_head, out);
+	fprintf(out, "<p>%" PRIu64 " frames, %" PRIu64 " bytes, %s to %s (%.3f s).</p>\n",
+		s->frames, s->bytes, fmt_time(a, sizeof(a), r->first_ns, 0),
+		fmt_time(b, sizeof(b), r->last_ns, 0), seconds(r->last_ns - r->first_ns));
+	html_protocols(r, out);
+	html_chart(r, out);
+	html_ike(r, out);
+	html_sstp(r, out);
+	if (s->dropped_addresses || s->dropped_sas || s->dropped_sessions || s->dropped_fragments)
+		fprintf(out, "<p>Limits hit (frames counted, not followed): addresses %" PRIu64
+			", IKE SAs %" PRIu64 ", TCP 443 sessions %" PRIu64 ", IP fragments %" PRIu64
+			".</p>\n", s->dropped_addresses, s->dropped_sas, s->dropped_sessions,
+			s->dropped_fragments);
+	fputs("</body>\n</html>\n", out);
+	return fflush(out) || ferror(out) ? -1 : 0;
+}
+
+/* ---- vpncap report ----------------------------------------------------------- */
+
+const char report_usage[] =
+	"usage: vpncap report FILE...|DIR...|- [--json] [--html FILE]\n"
+	"\n"
+	"A summary of capture files (PCAPNG or pcap, gzip or zstd members of a\n"
+	"vpncap file set) for troubleshooting and for planning the move off SSTP.\n"
+	"A DIR stands for its vpncap-*.pcapng* members (.part files, still being\n"
+	"written or left by a crash, are skipped) and its *.pcap and *.pcapng\n"
+	"files, sorted by name.\n"
+	"\n"
+	"  - per protocol (IKEv2 on UDP 500; NAT-T: IKE on UDP 4500 and keepalives;\n"
+	"    ESP: IP protocol 50 and ESP in UDP; SSTP: TCP 443): frames, bytes,\n"
+	"    distinct clients, first and last frame. A client is an IKE initiator's\n"
+	"    address (ESP and keepalives count the initiators they carry), or the\n"
+	"    sender of a SYN to port 443.\n"
+	"  - IKE SAs by SPI pair: client, server, exchanges seen, state: established\n"
+	"    (an IKE_AUTH response to the last IKE_AUTH request), incomplete (a\n"
+	"    handshake that never completed, and why), or unknown (began before the\n"
+	"    capture); retransmissions (the same message ID, request or response,\n"
+	"    exchange and fragment number seen again in the same direction); IKE_AUTH\n"
+	"    sent in IKEv2 fragments (RFC 7383) or in IP fragments.\n"
+	"  - SSTP: TCP 443 sessions from SYN to FIN or RST (or the end of the\n"
+	"    capture), the peak number at once, against Azure's SSTP limit of 128.\n"
+	"  - load-balancer health probes: sources of at least 3 TCP 443 sessions,\n"
+	"    each shorter than 2 s with at most 1 data segment from the source;\n"
+	"    listed apart, not counted as SSTP clients or sessions.\n"
+	"\n"
+	"Options:\n"
+	"  --json       the report as one JSON object instead of text; keys:\n"
+	"                 capture {frames, bytes, first, last, duration_s}\n"
+	"                 protocols {ikev2, natt, esp, sstp, other}: {frames, bytes,\n"
+	"                   frames_in, frames_out, clients, first, last}\n"
+	"                 ike {sas, established, incomplete, unknown, retransmissions,\n"
+	"                   ikev1_frames, peak_concurrent, peak_time}\n"
+	"                 ike_fragmentation {ike_auth_skf_messages, ike_auth_skf_fragments,\n"
+	"                   ike_auth_ip_fragmented, ip_fragmented_datagrams,\n"
+	"                   ip_fragmented_ike}\n"
+	"                 ike_sas [{ispi, rspi, client, server, state, reason, natt,\n"
+	"                   retransmissions, skf_messages, skf_fragments, ip_fragmented,\n"
+	"                   first, last, exchanges {NAME: {requests, responses}}}]\n"
+	"                 sstp {sessions, clients, peak_concurrent, peak_time,\n"
+	"                   azure_limit, above_azure_limit, probe_sources, probe_sessions}\n"
+	"                 sstp_sessions [{client, client_port, server, server_port,\n"
+	"                   start, end, duration_s, frames, bytes, data_segments,\n"
+	"                   syn_seen, end_reason (FIN, RST, open, reused)}]\n"
+	"                 health_probes [{source, sessions, interval_s, first, last}]\n"
+	"                 timeline {start_ns, step_ns, buckets, ike_sas [], sstp_sessions []}\n"
+	"                 limits_hit {addresses, ike_sas, sstp_sessions, ip_fragments}\n"
+	"               Times are UTC ISO 8601 strings (null when none), each with a\n"
+	"               KEY_ns twin in nanoseconds since the epoch; frames_in and\n"
+	"               frames_out count frames whose file records the direction.\n"
+	"  --html FILE  also write a self-contained HTML page (tables and a timeline\n"
+	"               chart of concurrent IKE SAs and SSTP sessions) to FILE\n"
+	"  -h, --help   this text\n"
+	"\n"
+	"Exit status: 0, 1 when the output could not be written, 2 for bad usage\n"
+	"or a file that cannot be read (`vpncap: FILE: reason`).\n";
+
+struct file_list {
+	char **paths;
+	size_t n, cap;
+};
+
+static int list_add(struct file_list *l, const char *dir, const char *name)
+{
+	char *p;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **np = realloc(l->paths, cap * sizeof(*np));
+
+		if (!np)
+			return -1;
+		l->paths = np;
+		l->cap = cap;
+	}
+	if (dir) {
+		p = malloc(strlen(dir) + strlen(name) + 2);
+		if (p)
+			sprintf(p, "%s/%s", dir, name);
+	} else {
+		p = strdup(name);
+	}
+	if (!p)
+		return -1;
+	l->paths[l->n++] = p;
+	return 0;
+}
+
+static void list_free(struct file_list *l)
+{
+	while (l->n)
+		free(l->paths[--l->n]);
+	free(l->paths);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* Which names of a directory are capture files. */
+static int capture_name(const char *name)
+{
+	if (name[0] == '.' || ends_with(name, ".part"))
+		return 0;
+	if (!strncmp(name, "vpncap-", 7) && strstr(name, ".pcapng"))
+		return 1;
+	return ends_with(name, ".pcap") || ends_with(name, ".pcapng");
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory's capture files, sorted by name: a file set in time order. */
+static int list_dir(struct file_list *l, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t first = l->n;
+
+	if (!d) {
+		log_error("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		if (capture_name(e->d_name) && list_add(l, dir, e->d_name)) {
+			closedir(d);
+			log_error("%s: out of memory", dir);
+			return -1;
+		}
+	}
+	closedir(d);
+	if (l->n == first) {
+		log_error("%s: no capture files (vpncap-*.pcapng*, *.pcap, *.pcapng)", dir);
+		return -1;
+	}
+	qsort(l->paths + first, l->n - first, sizeof(*l->paths), cmp_name);
+	return 0;
+}
+
+static int list_inputs(struct file_list *l, int n, char **args)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(args[i], "-")) {    /* standard input, which capfile reads */
+			if (list_add(l, NULL, args[i]))
+				return -1;
+			continue;
+		}
+		if (stat(args[i], &st)) {
+			log_error("%s: %s", args[i], strerror(errno));
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode) ? list_dir(l, args[i]) : list_add(l, NULL, args[i])) {
+			if (!S_ISDIR(st.st_mode))
+				log_error("%s: out of memory", args[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "FILE: reason", whether or not capfile's reason already names the file. */
+static void file_error(const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+
+	err_one_line(err, errlen);
+	if (!strncmp(err, path, n) && !strncmp(err + n, ": ", 2))
+		log_error("%s", err);
+	else
+		log_error("%s: %s", path, err);
+}
+
+/* Every frame of one file into the report; only Ethernet frames are decoded. */
+static int read_file(struct report *r, const char *path)
+{
+	struct capfile_frame fr;
+	struct capfile *f;
+	struct decoded d;
+	char err[512];
+	int rc;
+
+	f = capfile_open(path, err, sizeof(err));
+	if (!f) {
+		file_error(path, err, sizeof(err));
+		return -1;
+	}
+	while ((rc = capfile_next(f, &fr, err, sizeof(err))) == 1) {
+		memset(&d, 0, sizeof(d));
+		if (fr.linktype == 1)
+			decode_frame(fr.data, fr.caplen, &d);
+		report_add(r, fr.ts_ns, fr.dir, &d, fr.origlen);
+	}
+	capfile_close(f);
+	if (rc < 0) {
+		file_error(path, err, sizeof(err));
+		return -1;
+	}
+	return 0;
+}
+
+struct report_opts {
+	int json, help;
+	const char *html;
+	char **inputs;
+	int ninputs;
+};
+
+static int parse_opts(int argc, char **argv, struct report_opts *o)
+{
+	int i, only_files = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->inputs = calloc((size_t)argc + 1, sizeof(*o->inputs));
+	if (!o->inputs)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (only_files || a[0] != '-' || !a[1])
+			o->inputs[o->ninputs++] = argv[i];
+		else if (!strcmp(a, "--"))
+			only_files = 1;
+		else if (!strcmp(a, "--json"))
+			o->json = 1;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			o->help = 1;
+		else if (!strncmp(a, "--html=", 7) && a[7])
+			o->html = a + 7;
+		else if (!strcmp(a, "--html") && i + 1 < argc)
+			o->html = argv[++i];
+		else {
+			log_error("report: %s: %s (see 'vpncap report --help')", a,
+				  !strcmp(a, "--html") ? "needs a FILE" : "unknown option");
+			return -1;
+		}
+	}
+	if (!o->help && !o->ninputs) {
+		log_error("report: no capture file or directory (see 'vpncap report --help')");
+		return -1;
+	}
+	return 0;
+}
+
+static int write_html(struct report *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = report_print_html(r, f);
+	if (fclose(f) || rc) {
+		log_error("%s: %s", path, strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+static int report_run(const struct report_opts *o, const struct file_list *files)
+{
+	struct report *r = report_new();
+	size_t i;
+	int rc = EXIT_OK;
+
+	if (!r) {
+		log_error("report: out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (i = 0; i < files->n; i++) {
+		if (read_file(r, files->paths[i])) {
+			report_free(r);
+			return EXIT_USAGE;
+		}
+	}
+	if (o->html && write_html(r, o->html))
+		rc = EXIT_RUNTIME;
+	if ((o->json ? report_print_json(r, stdout) : report_print_text(r, stdout)) && !rc) {
+		log_error("standard output: %s", strerror(errno ? errno : EIO));
+		rc = EXIT_RUNTIME;
+	}
+	report_free(r);
+	return rc;
+}
+
+int report_main(int argc, char **argv)
+{
+	struct file_list files = { 0 };
+	struct report_opts o;
+	int rc;
+
+	if (parse_opts(argc, argv, &o)) {
+		free(o.inputs);
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(report_usage, stdout);
+		free(o.inputs);
+		return EXIT_OK;
+	}
+	rc = list_inputs(&files, o.ninputs, o.inputs) ? EXIT_USAGE : report_run(&o, &files);
+	list_free(&files);
+	free(o.inputs);
+	return rc;
+}

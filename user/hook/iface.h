@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Interface facts the capture needs before it touches anything: index,
+ * driver, RX queue count, and whether the host uses the interface for IP
+ * (then redirecting frames away from the stack would cut it off).
+ */
+#ifndef VPNCAP_HOOK_IFACE_H
+#define VPNCAP_HOOK_IFACE_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stddef.h>
+
+struct iface_info {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	char driver[32];
+	unsigned int rx_queues;
+	/* First IPv4 or non-link-local IPv6 address, "" if none. */
+	char ip_addr[INET6_ADDRSTRLEN];
+};
+
+/* 0 on success; -ENODEV with a message when there is no such interface. */
+int iface_lookup(const char *name, struct iface_info *out, char *err, size_t errlen);
+
+/*
+ * Bring the link up if it is down: at early boot nothing has configured a
+ * capture port yet, and a down link receives nothing. 1 if it was brought
+ * up, 0 if it was up already, -errno on failure.
+ */
+int iface_ensure_up(const char *name);
+
+/*
+ * The two facts of iface_lookup() that need no address scan, for callers
+ * that walk every interface (vpncap list): the driver (ethtool, "unknown"
+ * when it does not answer) and the RX queue count (sysfs, at least 1).
+ */
+void iface_driver(const char *name, char *buf, size_t len);
+unsigned int iface_rx_queue_count(const char *name);
+
+/*
+ * Descriptors in the NIC's RX ring (ethtool ETHTOOL_GRINGPARAM, rx_pending):
+ * buffers the driver takes from an AF_XDP fill ring and holds until frames
+ * arrive. 0 when the driver has no such ring or does not say (veth).
+ */
+unsigned int iface_rx_ring_pending(const char *name);
+
+/* True when the host uses this interface for IP traffic. */
+static inline int iface_has_ip(const struct iface_info *i)
+{
+	return i->ip_addr[0] != '\0';
+}
+
+#endif /* VPNCAP_HOOK_IFACE_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The writer thread: takes frame records from the bounded queues (one per
+ * producer thread: a ring consumer per RX queue, and the main thread) and
+ * hands them to the file set, and runs the file set's housekeeping
+ * (rotation by time, sync, --min-free). It runs apart from the ring
+ * consumers so a slow disk only ever fills the queues.
+ *
+ * Order: among the records at the heads of the queues, the one with the
+ * smallest ts_ns goes first, so a file is in time order as far as the queues
+ * allow. A record published later with an earlier time (its producer was
+ * behind, or its queue was empty when the others were taken) can still come
+ * after records with later times.
+ *
+ * Waking: the queues share the writer's doorbell; a publish on any of them
+ * wakes the writer, and costs the producer nothing while the writer is busy.
+ */
+#ifndef VPNCAP_PATH_WRITER_H
+#define VPNCAP_PATH_WRITER_H
+
+#include <pthread.h>
+
+#include "store/fileset.h"
+#include "path/frame_queue.h"
+
+/* 64 per-RX-queue consumer threads plus one for the main thread. */
+#define WRITER_MAX_QUEUES 65
+
+/* What the writer has done, as of its last tick: for counters and the status line. */
+struct writer_status {
+	struct fileset_stats stats;
+	char current[FILESET_PATH_MAX]; /* the file being written, "" if none */
+};
+
+/* A queue's record in the writer's merge, keyed by its time. */
+struct writer_head {
+	uint64_t ts_ns;
+	const struct frame_rec *rec;
+	struct frame_queue *queue;
+};
+
+struct writer {
+	pthread_t thread;
+	struct frame_queue *queues[WRITER_MAX_QUEUES];
+	unsigned int n_queues;
+	struct frame_bell bell;         /* rung by every queue's publish */
+	struct writer_head heap[WRITER_MAX_QUEUES]; /* min-heap on ts_ns, writer thread only */
+	struct fileset *fs;
+	int started;
+	pthread_mutex_t lock;           /* guards pending and status */
+	int has_pending;
+	struct fileset_config pending;
+	struct writer_status status;
+};
+
+/*
+ * Start the writer on n_queues queues (1 to WRITER_MAX_QUEUES), each with
+ * exactly one producer thread; call before the producers publish (the
+ * queues are given the writer's doorbell). 0 or -errno (-EINVAL for a bad
+ * n_queues).
+ */
+int writer_start(struct writer *w, struct frame_queue *const *queues, unsigned int n_queues,
+		 struct fileset *fs);
+
+/* Hand a new file-set configuration to the writer (applied within 100 ms). */
+void writer_reconfigure(struct writer *w, const struct fileset_config *cfg);
+
+/* A copy of the writer's status (at most 100 ms old). */
+void writer_get_status(struct writer *w, struct writer_status *out);
+
+/*
+ * Close every queue, let the writer take every record of every queue, and
+ * join it. Call once the producers have stopped (closing is their last act).
+ */
+void writer_finish(struct writer *w);
+
+#endif /* VPNCAP_PATH_WRITER_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reading capture files from any tool, frame by frame: PCAPNG (any byte
+ * order, several sections and interfaces, if_tsresol, unknown blocks and
+ * options skipped, EPB and the obsolete SPB/PB) and classic pcap (both byte
+ * orders, micro- and nanosecond magic; tcpdump, Wireshark, PktMon's
+ * etl2pcap). Files are mapped read-only; gzip- or zstd-compressed files of a
+ * vpncap file set are read through their libraries. Only Ethernet link types
+ * are decoded further by the callers; others are still returned.
+ */
+#ifndef VPNCAP_READ_INPUT_FILE_H
+#define VPNCAP_READ_INPUT_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "read/decode.h"
+
+struct capfile_frame {
+	uint64_t ts_ns;         /* wall clock, nanoseconds since the epoch */
+	uint32_t caplen, origlen;
+	const uint8_t *data;    /* valid until the next capfile_next() */
+	uint16_t linktype;      /* 1 = Ethernet */
+	const char *iface;      /* if_name, or NULL */
+	int queue;              /* epb_queue, or -1 */
+	enum decode_dir dir;    /* from epb_flags, or unknown */
+};
+
+struct capfile;             /* opaque */
+
+/* Open PATH; NULL with a one-line reason in err (bad magic, unreadable, truncated header). */
+struct capfile *capfile_open(const char *path, char *err, size_t errlen);
+
+/*
+ * The same over a buffer the caller keeps alive until capfile_close() (tests,
+ * the fuzzer). name is only used in messages. Compressed data is inflated
+ * into memory of its own.
+ */
+struct capfile *capfile_open_mem(const void *data, size_t len, const char *name, char *err,
+				 size_t errlen);
+
+/* 1: a frame; 0: end of file; -1: malformed from here on (err says where). */
+int capfile_next(struct capfile *f, struct capfile_frame *frame, char *err, size_t errlen);
+
+void capfile_close(struct capfile *f);
+
+#endif /* VPNCAP_READ_INPUT_FILE_H */

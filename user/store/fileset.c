@@ -1,0 +1,873 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The life of a set's file: opened as .part, headers, frames, then ended in
+ * two halves. Its content ends on the writer thread: encoded frames flushed
+ * (a failure drops and counts them), then ISBs written and flushed, so the
+ * counters in the ISBs tell the truth. Its completion (fsync, close, rename
+ * to the final name, fsync of the directory) goes with the file's
+ * descriptor to post_jobs.c's completion thread, and the writer opens the
+ * next file at once: an fsync can take hundreds of milliseconds on a real
+ * disk, and at line rate the frame queues would overflow meanwhile.
+ * Compression and --on-rotate follow the rename, in file order. When too
+ * many files wait (a stalled disk) or the set ends, the writer completes
+ * the file itself.
+ *
+ * A file being completed is neither the current file nor, until renamed, a
+ * completed member: retention counts it as a member (by its size), so that
+ * --max-files and --max-bytes delete exactly what they did before, and
+ * never deletes it. files_completed counts a file when the writer ends it,
+ * so the ISBs and the summary keep their meaning.
+ */
+#include "store/fileset.h"
+#include "log.h"
+#include "store/recover.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS_PER_SEC 1000000000ull
+#define SPACE_LOG_INTERVAL_NS (10 * NS_PER_SEC)
+#define ISB_ROOM_PER_IFACE 1024  /* what the closing ISBs may add to a file */
+#define CORRUPT_SUFFIX ".corrupt"
+
+/* ---- names and the directory ------------------------------------------- */
+
+static int member_path(const struct fileset *fs, char *buf, size_t len, uint64_t seq,
+		       int64_t start_sec, enum fileset_kind kind)
+{
+	char name[500];
+
+	fileset_format_name(name, sizeof(name), fs->cfg.tag, start_sec, seq, kind);
+	return snprintf(buf, len, "%s/%s", fs->dir, name);
+}
+
+/* Name of a set member, also one set aside as corrupt (its seq stays taken). */
+static int parse_member(const struct fileset *fs, const char *name, struct fileset_name *fn,
+			int *corrupt)
+{
+	size_t n = strlen(name), sl = strlen(CORRUPT_SUFFIX);
+	char base[512];
+
+	*corrupt = n > sl && !strcmp(name + n - sl, CORRUPT_SUFFIX);
+	if (!*corrupt)
+		return fileset_parse_name(name, fs->cfg.tag, fn);
+	if (n - sl >= sizeof(base))
+		return 0;
+	memcpy(base, name, n - sl);
+	base[n - sl] = '\0';
+	return fileset_parse_name(base, fs->cfg.tag, fn);
+}
+
+static void state_name(const struct fileset *fs, char *buf, size_t len, const char *what)
+{
+	snprintf(buf, len, ".vpncap-%s.%s", fs->cfg.tag, what);
+}
+
+/* The highest sequence number ever used survives even if retention deleted its file. */
+static uint64_t read_saved_seq(const struct fileset *fs)
+{
+	char name[256], text[32] = "";
+	ssize_t n;
+	int fd;
+
+	state_name(fs, name, sizeof(name), "seq");
+	fd = openat(fs->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	return strtoull(text, NULL, 10);
+}
+
+static void save_seq(const struct fileset *fs, uint64_t seq)
+{
+	char name[256], tmp[300], text[32];
+	int fd, len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)seq);
+
+	state_name(fs, name, sizeof(name), "seq");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	fd = openat(fs->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return;
+	if (write(fd, text, (size_t)len) == len && fsync(fd) == 0)
+		renameat(fs->dir_fd, tmp, fs->dir_fd, name);
+	close(fd);
+}
+
+/* mkdir -p with mode 0750 for each directory it creates. */
+static int make_dirs(const char *path)
+{
+	char tmp[FILESET_DIR_MAX];
+	char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0750) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
+{
+	int ret;
+
+	if (strlen(fs->cfg.path) >= sizeof(fs->dir) - 600) {
+		err_set(err, errlen, "%.64s...: directory path too long", fs->cfg.path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(fs->dir, sizeof(fs->dir), "%s", fs->cfg.path);
+	while (strlen(fs->dir) > 1 && fs->dir[strlen(fs->dir) - 1] == '/')
+		fs->dir[strlen(fs->dir) - 1] = '\0'; /* "set/" names files "set/x", not "set//x" */
+	ret = make_dirs(fs->dir);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot create the capture directory: %s", fs->dir,
+			strerror(-ret));
+		return ret;
+	}
+	/* The set's own directory is never reached through a symlink someone planted. */
+	fs->dir_fd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fs->dir_fd < 0 || faccessat(fs->dir_fd, ".", W_OK, AT_EACCESS)) {
+		int e = errno;
+
+		err_set(err, errlen, "%s: output not writable: %s", fs->dir,
+			e == ELOOP || e == ENOTDIR ? "is a symbolic link (refused)" : strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* One vpncap per set: a second one would reuse sequence numbers. */
+static int lock_set(struct fileset *fs, char *err, size_t errlen)
+{
+	char name[256];
+
+	state_name(fs, name, sizeof(name), "lock");
+	fs->lock_fd = openat(fs->dir_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fs->lock_fd < 0 || flock(fs->lock_fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+
+		err_set(err, errlen, "%s: %s", fs->dir, e == EWOULDBLOCK ?
+			"another vpncap is writing this file set" : strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * A directory stream of the set's directory. dup() shares the file offset
+ * with dir_fd, so rewind: an earlier listing left it at the end.
+ */
+static DIR *open_listing(const struct fileset *fs)
+{
+	int fd = dup(fs->dir_fd);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	else
+		rewinddir(d);
+	return d;
+}
+
+/* ---- recovery of leftovers ------------------------------------------------ */
+
+static void recover_part(struct fileset *fs, const char *name, const struct fileset_name *fn)
+{
+	char path[FILESET_PATH_MAX], done[FILESET_PATH_MAX + 16], err[256], comment[160];
+	struct recover_result res;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", fs->dir, name);
+	if (fstatat(fs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		return;
+	if (st.st_size == 0) { /* created, never written: nothing was captured */
+		unlinkat(fs->dir_fd, name, 0);
+		return;
+	}
+	snprintf(comment, sizeof(comment),
+		 "vpncap: capture ended uncleanly (crash or power loss); file repaired at the next start");
+	if (recover_file(path, comment, &res, err, sizeof(err))) {
+		snprintf(done, sizeof(done), "%s%s", path, CORRUPT_SUFFIX);
+		rename(path, done);
+		log_error("%s; kept as %s", err, done);
+		return;
+	}
+	member_path(fs, done, sizeof(done), fn->seq, fn->start_sec, FILESET_COMPLETE);
+	if (rename(path, done)) {
+		log_error("%s: cannot rename the repaired file: %s", path, strerror(errno));
+		return;
+	}
+	fsync(fs->dir_fd);
+	fs->stats.files_recovered++;
+	log_info("%s: recovered %llu frames of an unclean end (%zu torn bytes cut)", done,
+		 (unsigned long long)res.frames, res.cut_bytes);
+	post_jobs_add(&fs->post, done);
+}
+
+/* Repair leftovers and find the next sequence number. */
+static int scan_leftovers(struct fileset *fs)
+{
+	uint64_t max_seq = read_saved_seq(fs);
+	int found = max_seq > 0;
+	struct dirent *de;
+	DIR *d;
+
+	d = open_listing(fs);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct fileset_name fn;
+		int corrupt;
+
+		if (!parse_member(fs, de->d_name, &fn, &corrupt))
+			continue;
+		if (!found || fn.seq > max_seq)
+			max_seq = fn.seq;
+		found = 1;
+		if (!corrupt && fn.kind == FILESET_PART)
+			recover_part(fs, de->d_name, &fn);
+	}
+	closedir(d);
+	fs->next_seq = found ? max_seq + 1 : 0;
+	return 0;
+}
+
+/* ---- retention ------------------------------------------------------------ */
+
+/*
+ * Members by name for deletion, files[listed..n) being completed: counted,
+ * never deleted (they have no name in names[]).
+ */
+struct member_list {
+	struct retained_file *files;
+	char (*names)[256];
+	size_t n;
+	size_t listed;
+};
+
+static void free_members(struct member_list *l)
+{
+	free(l->files);
+	free(l->names);
+	memset(l, 0, sizeof(*l));
+}
+
+static int add_member(struct member_list *l, const char *name, uint64_t seq, uint64_t size)
+{
+	size_t cap = l->n + 1;
+	struct retained_file *f = realloc(l->files, cap * sizeof(*f));
+	char (*n)[256];
+
+	if (!f)
+		return -ENOMEM;
+	l->files = f;
+	n = realloc(l->names, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	l->names = n;
+	l->files[l->n] = (struct retained_file){ .seq = seq, .size = size };
+	snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+	l->n++;
+	return 0;
+}
+
+/* The i-th newest file handed over for completion (i from 0). */
+static const struct retained_file *handed(const struct fileset *fs, unsigned int i)
+{
+	return &fs->handed[(fs->handed_count - 1 - i) % POST_JOBS_COMPLETING];
+}
+
+static int is_completing(const struct fileset *fs, unsigned int completing, uint64_t seq)
+{
+	unsigned int i;
+
+	for (i = 0; i < completing; i++)
+		if (handed(fs, i)->seq == seq)
+			return 1;
+	return 0;
+}
+
+/*
+ * Completed members only: never the file being written, never anything
+ * else, never a file being completed even once renamed (the completion
+ * thread still works on it). with_completing adds those at the end, to be
+ * counted. They are looked up before the directory is read: one that
+ * completes meanwhile is counted once, and one completed before is listed.
+ */
+static int list_completed(struct fileset *fs, struct member_list *l, int with_completing)
+{
+	unsigned int completing = post_jobs_completing(&fs->post), i;
+	struct dirent *de;
+	DIR *d;
+
+	memset(l, 0, sizeof(*l));
+	d = open_listing(fs);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct fileset_name fn;
+		struct stat st;
+
+		if (!fileset_parse_name(de->d_name, fs->cfg.tag, &fn) || fn.kind == FILESET_PART ||
+		    is_completing(fs, completing, fn.seq) ||
+		    fstatat(fs->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (add_member(l, de->d_name, fn.seq, (uint64_t)st.st_size))
+			break;
+	}
+	closedir(d);
+	l->listed = l->n;
+	for (i = 0; with_completing && i < completing; i++)
+		if (add_member(l, "", handed(fs, i)->seq, handed(fs, i)->size))
+			break;
+	return 0;
+}
+
+static void delete_member(struct fileset *fs, const char *name, const char *why)
+{
+	if (unlinkat(fs->dir_fd, name, 0) == 0) {
+		fs->stats.files_deleted++;
+		log_debug("%s/%s: deleted (%s)", fs->dir, name, why);
+	}
+}
+
+static void apply_retention(struct fileset *fs)
+{
+	const struct retention_policy *p = &fs->cfg.retention;
+	struct member_list l;
+	size_t *victims, n, i;
+
+	if (!p->max_files && !p->max_bytes)
+		return;
+	if (list_completed(fs, &l, 1))
+		return;
+	victims = calloc(l.n + 1, sizeof(*victims));
+	if (victims) {
+		n = retention_select(l.files, l.n, p, fs->file_open, capture_file_size(&fs->file),
+				     victims);
+		for (i = 0; i < n; i++)
+			if (victims[i] < l.listed) /* one being completed goes next time */
+				delete_member(fs, l.names[victims[i]], "retention");
+	}
+	free(victims);
+	free_members(&l);
+}
+
+/* Delete the oldest completed member; 1 when one was deleted. */
+static int free_oldest(struct fileset *fs, const char *why)
+{
+	struct member_list l;
+	size_t *order;
+	int done = 0;
+
+	if (!fs->cfg.is_dir || list_completed(fs, &l, 0))
+		return 0;
+	order = calloc(l.n + 1, sizeof(*order));
+	if (order && l.n) {
+		retention_oldest_first(l.files, l.n, order);
+		delete_member(fs, l.names[order[0]], why);
+		done = 1;
+	}
+	free(order);
+	free_members(&l);
+	return done;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static int write_headers(struct fileset *fs)
+{
+	unsigned int i;
+	int ret = capture_file_add_shb(&fs->file, fs->cfg.shb);
+
+	for (i = 0; i < fs->cfg.n_idbs && !ret; i++)
+		ret = capture_file_add_idb(&fs->file, &fs->cfg.idbs[i]);
+	return ret;
+}
+
+static int may_free_space(const struct fileset *fs)
+{
+	return fs->cfg.is_dir && (fs->cfg.retention.max_files || fs->cfg.retention.max_bytes ||
+				  fs->cfg.min_free);
+}
+
+/* EPBs per interface in one unwritten region. */
+static void uncount_region(struct fileset *fs, const uint8_t *p, size_t n)
+{
+	const uint8_t *end = p + n;
+
+	while (p + 12 <= end) {
+		uint32_t type, len, if_id;
+
+		memcpy(&type, p, 4);
+		memcpy(&len, p + 4, 4);
+		if (len < 12 || p + len > end)
+			break;
+		if (type == PCAPNG_BT_EPB && len >= 12 + 4) {
+			memcpy(&if_id, p + 8, 4);
+			if (if_id < FILESET_MAX_IFACES)
+				fs->if_written[if_id]--;
+		}
+		p += len;
+	}
+}
+
+/* EPBs per interface in what is about to be dropped: everything not on disk. */
+static void uncount_buffered(struct fileset *fs)
+{
+	const uint8_t *data[2];
+	size_t len[2];
+	unsigned int i, n = capture_file_unwritten(&fs->file, data, len);
+
+	for (i = 0; i < n; i++)
+		uncount_region(fs, data[i], len[i]);
+}
+
+static void log_space(struct fileset *fs, uint64_t now_ns)
+{
+	uint64_t dropped = fs->stats.dropped_disk_full + fs->stats.dropped_min_free;
+
+	if (fs->last_space_log_ns && now_ns - fs->last_space_log_ns < SPACE_LOG_INTERVAL_NS)
+		return;
+	log_error("%s: no space left: %llu frames dropped so far; writing resumes when space returns",
+		  fs->cfg.path, (unsigned long long)dropped);
+	fs->last_space_log_ns = now_ns;
+	fs->dropped_at_log = dropped;
+}
+
+/*
+ * A write failed (perhaps in the background, a piece or so ago) and the file
+ * was cut back to whole blocks. Free space
+ * through the retention policy if there is one; otherwise drop what is
+ * buffered, count it, and carry on: the next flush tries again.
+ */
+static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_ns)
+{
+	int no_space = ret == -ENOSPC || ret == -EDQUOT;
+	uint64_t frames;
+
+	while (ret && no_space && may_free_space(fs) && free_oldest(fs, "disk full"))
+		ret = capture_file_flush(&fs->file);
+	if (!ret)
+		return;
+	uncount_buffered(fs);
+	frames = capture_file_discard(&fs->file);
+	fs->stats.frames_written -= frames;
+	if (no_space) {
+		fs->stats.dropped_disk_full += frames;
+		fs->out_of_space = 1;
+		log_space(fs, now_ns);
+	} else {
+		fs->stats.dropped_write_error += frames;
+		log_error("%s: write failed: %s; %llu frames dropped", fs->file.path,
+			  strerror(-ret), (unsigned long long)frames);
+	}
+	if (fs->file.bytes_written == 0)
+		write_headers(fs); /* the file must still start with its SHB */
+}
+
+/*
+ * Everything encoded goes to the disk with an fdatasync, in the background:
+ * what comes back now is the outcome of earlier background writes.
+ */
+static void flush_and_sync(struct fileset *fs, uint64_t now_ns)
+{
+	int ret = capture_file_sync_start(&fs->file);
+
+	if (ret) {
+		recover_from_write_error(fs, ret, now_ns);
+		return;
+	}
+	if (fs->out_of_space) {
+		fs->out_of_space = 0;
+		log_info("%s: writing again after %llu frames were dropped for lack of space",
+			 fs->cfg.path,
+			 (unsigned long long)(fs->stats.dropped_disk_full + fs->stats.dropped_min_free));
+	}
+}
+
+static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t errlen)
+{
+	char part[FILESET_PATH_MAX];
+	int ret;
+
+	if (!fs->cfg.is_dir) {
+		ret = capture_file_begin(&fs->file);
+		if (ret)
+			err_set(err, errlen, "%s: cannot truncate: %s", fs->cfg.path, strerror(-ret));
+	} else {
+		fs->seq = fs->next_seq++;
+		save_seq(fs, fs->seq);
+		member_path(fs, part, sizeof(part), fs->seq, start_sec, FILESET_PART);
+		member_path(fs, fs->final_path, sizeof(fs->final_path), fs->seq, start_sec,
+			    FILESET_COMPLETE);
+		ret = capture_file_open(&fs->file, &fs->io, part, CAPTURE_FILE_NEW, err, errlen);
+	}
+	if (ret)
+		return ret;
+	fs->file_open = 1;
+	fs->file_frames = 0;
+	ret = write_headers(fs);
+	if (!ret)
+		ret = capture_file_flush(&fs->file);
+	if (ret)
+		recover_from_write_error(fs, ret, 0);
+	return 0;
+}
+
+static void add_isbs(struct fileset *fs, uint64_t now_ns)
+{
+	const struct fileset_stats *st = &fs->stats;
+	unsigned int i;
+
+	for (i = 0; i < fs->cfg.n_idbs; i++) {
+		struct pcapng_isb_info isb = { .if_id = i, .ts_ns = now_ns };
+		char comment[1024] = "";
+		size_t used;
+
+		fs->cfg.fill_isb(fs->cfg.ctx, i, &isb, comment, sizeof(comment));
+		used = strlen(comment);
+		snprintf(comment + used, sizeof(comment) - used,
+			 "%swriter: files completed %llu, bytes %llu, frames written %llu, dropped: "
+			 "disk full %llu, min-free %llu, write errors %llu",
+			 used ? "; " : "", (unsigned long long)st->files_completed,
+			 (unsigned long long)(st->bytes + capture_file_size(&fs->file)),
+			 (unsigned long long)st->frames_written,
+			 (unsigned long long)st->dropped_disk_full,
+			 (unsigned long long)st->dropped_min_free,
+			 (unsigned long long)st->dropped_write_error);
+		isb.usrdeliv = i < FILESET_MAX_IFACES ? fs->if_written[i] : PCAPNG_ISB_UNSET;
+		isb.comment = comment;
+		capture_file_add_isb(&fs->file, &isb);
+	}
+}
+
+/*
+ * The file's content ends here, on the writer thread: frames out first (a
+ * failure drops and counts them, so the ISBs tell the truth), then ISBs.
+ */
+static void write_end(struct fileset *fs, uint64_t now_ns)
+{
+	int ret = capture_file_flush(&fs->file);
+
+	if (ret)
+		recover_from_write_error(fs, ret, now_ns);
+	add_isbs(fs, now_ns);
+	ret = capture_file_flush(&fs->file);
+	if (ret) /* the ISBs did not fit on the disk: the file is valid without them */
+		capture_file_discard(&fs->file);
+}
+
+enum completion {
+	COMPLETE_LATER,         /* on the completion thread, if its queue has room */
+	COMPLETE_NOW,           /* here: the set ends */
+};
+
+/*
+ * fsync, close, the atomic rename and the directory's fsync: handed over
+ * with the descriptor, or done here when the completion queue is full (a
+ * stalled disk) or now is asked. Compression and --on-rotate follow.
+ */
+static int complete_member(struct fileset *fs, enum completion when)
+{
+	uint64_t size = fs->file.bytes_written;
+	int fd, ret = capture_file_detach(&fs->file, &fd);
+
+	if (ret) { /* a background write or fdatasync failed: the data is not known safe */
+		log_error("%s: cannot complete the file: %s", fs->file.path, strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	if (when == COMPLETE_LATER &&
+	    !post_jobs_hand_over(&fs->post, fd, fs->file.path, fs->final_path)) {
+		fs->handed[fs->handed_count++ % POST_JOBS_COMPLETING] =
+			(struct retained_file){ .seq = fs->seq, .size = size };
+		return 0;
+	}
+	ret = post_jobs_complete_file(fs->dir_fd, fd, fs->file.path, fs->final_path);
+	if (!ret)
+		post_jobs_add(&fs->post, fs->final_path);
+	return ret;
+}
+
+static int end_file(struct fileset *fs, uint64_t now_ns, enum completion when)
+{
+	write_end(fs, now_ns);
+	fs->stats.bytes += fs->file.bytes_written;
+	fs->stats.files_completed++;
+	fs->file_open = 0;
+	if (!fs->cfg.is_dir)
+		return capture_file_close(&fs->file);
+	return complete_member(fs, when);
+}
+
+static void rotate(struct fileset *fs, uint64_t now_ns, int64_t start_sec)
+{
+	char err[256];
+
+	end_file(fs, now_ns, COMPLETE_LATER);
+	if (open_file(fs, start_sec, err, sizeof(err)))
+		log_error("%s", err); /* frames are counted as dropped until a file opens */
+	apply_retention(fs);
+}
+
+static void maybe_rotate(struct fileset *fs, const struct frame_rec *rec, size_t epb_size)
+{
+	uint64_t isb_room = (uint64_t)fs->cfg.n_idbs * ISB_ROOM_PER_IFACE;
+
+	if (fs->cfg.rotate_ns && rec->ts_ns >= fs->boundary_ns) {
+		uint64_t start = rec->ts_ns - rec->ts_ns % fs->cfg.rotate_ns;
+
+		fs->boundary_ns = start + fs->cfg.rotate_ns;
+		rotate(fs, rec->ts_ns, (int64_t)(start / NS_PER_SEC));
+		return;
+	}
+	if (fs->cfg.rotate_bytes && fs->file_frames &&
+	    capture_file_size(&fs->file) + epb_size + isb_room > fs->cfg.rotate_bytes)
+		rotate(fs, rec->ts_ns, (int64_t)(rec->ts_ns / NS_PER_SEC));
+}
+
+/*
+ * Direction and verdict of a frame, as the EPB says them: a received frame
+ * was redirected to AF_XDP (bypass) or passed on after its copy (inline); a
+ * transmitted one left the TC egress program with TC_ACT_UNSPEC (-1).
+ */
+static void epb_direction(const struct frame_rec *rec, struct pcapng_epb_info *epb)
+{
+	epb->has_verdict = 1;
+	if (rec->flags & FRAME_REC_OUTBOUND) {
+		epb->flags = PCAPNG_EPB_FLAG_OUTBOUND;
+		epb->verdict_type = PCAPNG_VERDICT_TC;
+		epb->verdict = UINT64_MAX; /* TC_ACT_UNSPEC */
+		return;
+	}
+	epb->flags = PCAPNG_EPB_FLAG_INBOUND;
+	epb->verdict_type = PCAPNG_VERDICT_XDP;
+	epb->verdict = rec->flags & FRAME_REC_COPIED ? 2 /* XDP_PASS */ : 4 /* XDP_REDIRECT */;
+}
+
+void fileset_write(struct fileset *fs, const struct frame_rec *rec)
+{
+	struct pcapng_epb_info epb = {
+		.if_id = rec->if_id,
+		.ts_ns = rec->ts_ns,
+		.caplen = rec->caplen,
+		.origlen = rec->origlen,
+		.has_queue = 1,
+		.queue = rec->queue,
+	};
+	int ret;
+
+	epb_direction(rec, &epb);
+	if (fs->holding_for_min_free) {
+		fs->stats.dropped_min_free++;
+		return;
+	}
+	if (fs->cfg.is_dir)
+		maybe_rotate(fs, rec, pcapng_epb_size(&epb));
+	if (!fs->file_open) {
+		fs->stats.dropped_write_error++;
+		return;
+	}
+	ret = capture_file_add_epb(&fs->file, &epb, rec + 1);
+	if (ret) {
+		recover_from_write_error(fs, ret, rec->ts_ns);
+		ret = capture_file_add_epb(&fs->file, &epb, rec + 1);
+	}
+	if (ret) {
+		fs->stats.dropped_write_error++;
+		return;
+	}
+	fs->stats.frames_written++;
+	fs->file_frames++;
+	if (rec->if_id < FILESET_MAX_IFACES)
+		fs->if_written[rec->if_id]++;
+}
+
+/* ---- housekeeping ------------------------------------------------------------- */
+
+static uint64_t free_bytes(const struct fileset *fs)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(fs->dir_fd, &sv))
+		return UINT64_MAX;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+/* Keep --min-free: delete oldest members; if none is left, hold frames back. */
+static void keep_min_free(struct fileset *fs, uint64_t now_ns)
+{
+	while (free_bytes(fs) < fs->cfg.min_free)
+		if (!free_oldest(fs, "--min-free"))
+			break;
+	if (free_bytes(fs) < fs->cfg.min_free) {
+		if (!fs->holding_for_min_free)
+			log_error("%s: less than --min-free left and no completed file to delete: dropping frames",
+				  fs->cfg.path);
+		fs->holding_for_min_free = 1;
+		log_space(fs, now_ns);
+	} else if (fs->holding_for_min_free) {
+		fs->holding_for_min_free = 0;
+		log_info("%s: --min-free met again, writing resumes", fs->cfg.path);
+	}
+}
+
+void fileset_current_path(const struct fileset *fs, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", fs->file_open ? fs->file.path : "");
+}
+
+void fileset_tick(struct fileset *fs, uint64_t now_ns)
+{
+	if (!fs->file_open)
+		return;
+	if (fs->cfg.is_dir && fs->cfg.rotate_ns && now_ns >= fs->boundary_ns) {
+		uint64_t start = now_ns - now_ns % fs->cfg.rotate_ns;
+
+		fs->boundary_ns = start + fs->cfg.rotate_ns;
+		rotate(fs, now_ns, (int64_t)(start / NS_PER_SEC));
+	}
+	if (fs->cfg.is_dir && fs->cfg.min_free)
+		keep_min_free(fs, now_ns);
+	if (now_ns - fs->last_sync_ns >= fs->cfg.sync_ns) {
+		flush_and_sync(fs, now_ns);
+		fs->last_sync_ns = now_ns;
+		/* The current file grows: hold the byte budget between rotations too. */
+		if (fs->cfg.is_dir && fs->cfg.retention.max_bytes)
+			apply_retention(fs);
+	}
+}
+
+void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns)
+{
+	int new_idbs = cfg->idbs != fs->cfg.idbs;
+	int new_period = cfg->rotate_ns != fs->cfg.rotate_ns;
+
+	fs->cfg.rotate_bytes = cfg->rotate_bytes;
+	fs->cfg.rotate_ns = cfg->rotate_ns;
+	fs->cfg.retention = cfg->retention;
+	fs->cfg.min_free = cfg->min_free;
+	fs->cfg.sync_ns = cfg->sync_ns;
+	fs->cfg.idbs = cfg->idbs;
+	if (fs->cfg.is_dir)
+		post_jobs_configure(&fs->post, cfg->compress, cfg->on_rotate);
+	if (new_period && cfg->rotate_ns)
+		fs->boundary_ns = fileset_next_boundary(now_ns, cfg->rotate_ns);
+	if (fs->cfg.is_dir && fs->file_open && new_idbs)
+		rotate(fs, now_ns, (int64_t)(now_ns / NS_PER_SEC));
+	else if (fs->cfg.is_dir)
+		apply_retention(fs);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+static void release_dir(struct fileset *fs)
+{
+	capture_io_stop(&fs->io);
+	post_jobs_stop(&fs->post);
+	if (fs->lock_fd >= 0)
+		close(fs->lock_fd);
+	if (fs->dir_fd >= 0)
+		close(fs->dir_fd);
+	fs->lock_fd = fs->dir_fd = -1;
+}
+
+
+int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->cfg = *cfg;
+	fs->dir_fd = fs->lock_fd = -1;
+	fs->file.fd = -1;
+	ret = capture_io_start(&fs->io);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot start the writing thread: %s", cfg->path,
+			strerror(-ret));
+		return ret;
+	}
+	if (!cfg->is_dir) {
+		ret = capture_file_open(&fs->file, &fs->io, cfg->path, CAPTURE_FILE_REPLACE, err,
+					errlen);
+		if (ret)
+			capture_io_stop(&fs->io);
+		return ret;
+	}
+	ret = prepare_dir(fs, err, errlen);
+	if (!ret)
+		ret = lock_set(fs, err, errlen);
+	if (!ret) {
+		ret = post_jobs_start(&fs->post, cfg->compress, cfg->on_rotate);
+		if (!ret)
+			ret = post_jobs_start_completion(&fs->post, fs->dir_fd);
+		if (ret)
+			err_set(err, errlen, "%s: cannot start the post-rotation thread: %s",
+				fs->dir, strerror(-ret));
+	}
+	if (!ret) {
+		ret = scan_leftovers(fs);
+		if (ret)
+			err_set(err, errlen, "%s: cannot read the directory: %s", fs->dir,
+				strerror(-ret));
+	}
+	if (ret)
+		release_dir(fs);
+	return ret;
+}
+
+int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen)
+{
+	uint64_t start = now_ns;
+
+	if (fs->cfg.rotate_ns) {
+		fs->boundary_ns = fileset_next_boundary(now_ns, fs->cfg.rotate_ns);
+		start = fs->boundary_ns - fs->cfg.rotate_ns;
+	}
+	fs->last_sync_ns = now_ns;
+	return open_file(fs, (int64_t)(start / NS_PER_SEC), err, errlen);
+}
+
+int fileset_close(struct fileset *fs, uint64_t now_ns)
+{
+	int ret = 0;
+
+	/* Files handed over first, so they are renamed in order, then the last one here. */
+	post_jobs_wait_completed(&fs->post);
+	if (fs->file_open)
+		ret = end_file(fs, now_ns, COMPLETE_NOW);
+	if (fs->cfg.is_dir)
+		apply_retention(fs);
+	release_dir(fs);
+	return ret;
+}
+
+void fileset_abandon(struct fileset *fs)
+{
+	if (fs->file.fd >= 0) /* opened, not completed */
+		capture_file_abandon(&fs->file);
+	fs->file_open = 0;
+	release_dir(fs);
+}

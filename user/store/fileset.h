@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Where frames end up: one file (-w FILE) or a rotating file set (-w DIR).
+ *
+ * A set's files are named by fileset_name.h; the file being written ends in
+ * .part and is renamed when complete, after an fsync of the file and then of
+ * the directory. Every file opens on its own (SHB and IDBs at its start, ISBs
+ * at its end). Retention deletes only completed members of the set, oldest
+ * first. At open, .part files left by a crash are repaired and completed, and
+ * sequence numbers continue from the highest ever used. A full disk never
+ * fails the capture: frames are dropped and counted, and writing resumes by
+ * itself. Everything here runs on the writer thread, except the write()s and
+ * periodic fdatasyncs, which capture_file.c's I/O and sync threads do in the
+ * background (their errors are learnt, and handled here, a piece or so later),
+ * and the completion of a set's file (fsync, close, rename, the directory's
+ * fsync), which post_jobs.c's completion thread does while the writer goes on
+ * with the next file (see fileset.c).
+ */
+#ifndef VPNCAP_STORE_FILESET_H
+#define VPNCAP_STORE_FILESET_H
+
+#include <stdint.h>
+
+#include "store/output_file.h"
+#include "store/compress.h"
+#include "store/fileset_name.h"
+#include "frame_rec.h"
+#include "pcapng.h"
+#include "store/post_jobs.h"
+#include "store/retention.h"
+
+#define FILESET_MAX_IFACES 16
+#define FILESET_DIR_MAX 4096
+/* A member's full path: the directory, '/', a name of at most 511 bytes, a suffix. */
+#define FILESET_PATH_MAX (FILESET_DIR_MAX + 512 + 16)
+
+struct fileset_config {
+	const char *path;               /* -w: a directory (set) or a file */
+	int is_dir;
+	const char *tag;                /* interface part of the set's names */
+	uint64_t rotate_bytes;          /* 0 = no size rotation */
+	uint64_t rotate_ns;             /* 0 = no time rotation */
+	struct retention_policy retention;
+	uint64_t min_free;              /* bytes to keep free; 0 = off */
+	uint64_t sync_ns;               /* --sync-interval */
+	enum compress_kind compress;
+	const char *on_rotate;          /* NULL = none */
+	const struct pcapng_shb_info *shb;
+	const struct pcapng_idb_info *idbs;
+	unsigned int n_idbs;
+	/*
+	 * Statistics of interface if_id for the ISB that closes a file (counters
+	 * since the capture began) and the start of its comment.
+	 */
+	void (*fill_isb)(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
+			 char *comment, size_t len);
+	void *ctx;
+};
+
+struct fileset_stats {
+	uint64_t files_completed;
+	uint64_t files_recovered;
+	uint64_t files_deleted;         /* by retention or --min-free */
+	uint64_t bytes;                 /* written to completed and current files */
+	uint64_t frames_written;
+	uint64_t dropped_disk_full;     /* ENOSPC / EDQUOT with nothing left to free */
+	uint64_t dropped_min_free;      /* held back to keep --min-free */
+	uint64_t dropped_write_error;   /* other write errors */
+};
+
+struct fileset {
+	struct fileset_config cfg;
+	struct fileset_stats stats;
+	struct capture_file file;
+	struct capture_io io;           /* the write ring and its thread, for every file */
+	struct post_jobs post;
+	int file_open;
+	int dir_fd;
+	int lock_fd;
+	char dir[FILESET_DIR_MAX];
+	char final_path[FILESET_PATH_MAX];          /* the name the current file gets when complete */
+	uint64_t seq;                   /* of the current file */
+	uint64_t next_seq;
+	uint64_t file_frames;
+	uint64_t boundary_ns;           /* next time rotation */
+	uint64_t last_sync_ns;
+	uint64_t if_written[FILESET_MAX_IFACES];
+	int out_of_space;               /* dropping for lack of space */
+	int holding_for_min_free;
+	uint64_t last_space_log_ns;
+	uint64_t dropped_at_log;
+	/*
+	 * The last files handed over for completion, the newest at
+	 * handed_count - 1: retention counts those not complete yet as members
+	 * but never deletes them.
+	 */
+	struct retained_file handed[POST_JOBS_COMPLETING];
+	uint64_t handed_count;
+};
+
+/*
+ * Check and prepare the output without writing a frame: a file is opened
+ * (not truncated), a set's directory is created if missing (0750), locked
+ * against a second vpncap, and its leftovers recovered. 0 or -errno.
+ */
+int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err, size_t errlen);
+
+/* The capture starts: first file, headers written. 0 or -errno. */
+int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen);
+
+/* One frame; failures are counted, never returned. */
+void fileset_write(struct fileset *fs, const struct frame_rec *rec);
+
+/* Time rotation, periodic sync, --min-free; call at least once a second. */
+void fileset_tick(struct fileset *fs, uint64_t now_ns);
+
+/*
+ * Reload (writer thread): new rotation, retention, sync, compression and
+ * on-rotate settings, and new IDBs (a changed filter). A set starts a new
+ * file when the IDBs changed, so every file's if_filter tells the truth.
+ */
+void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns);
+
+/* The path of the file being written ("" when none is open). */
+void fileset_current_path(const struct fileset *fs, char *buf, size_t len);
+
+/*
+ * End: final ISBs, every file completed (those handed over before waited
+ * for), post jobs finished. 0 or -errno of the last file.
+ */
+int fileset_close(struct fileset *fs, uint64_t now_ns);
+
+/* The capture never started: remove what fileset_start created. */
+void fileset_abandon(struct fileset *fs);
+
+#endif /* VPNCAP_STORE_FILESET_H */
