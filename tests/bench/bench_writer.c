@@ -200,8 +200,7 @@ static struct result writer_run(const char *path, const uint8_t *frame, uint32_t
 		.tag = "bench0",
 		.sync_ns = 1000000000ull,       /* the default --sync-interval */
 		.shb = &shb,
-		.idbs = &idb,
-		.n_idbs = 1,
+		.idbs = idb_set_new(&idb, 1),
 		.fill_isb = fill_isb,
 	};
 	static struct producer prod[MAX_PRODUCERS];
@@ -231,11 +230,12 @@ static struct result writer_run(const char *path, const uint8_t *frame, uint32_t
 		prod[k].ts0 = ts0;
 		prod[k].waits = 0;
 	}
-	if (fileset_open(&fs, &cfg, err, sizeof(err)) ||
+	if (!cfg.idbs || fileset_open(&fs, &cfg, err, sizeof(err)) ||
 	    fileset_start(&fs, clock_real_ns(), err, sizeof(err))) {
-		fprintf(stderr, "bench_writer: %s\n", err);
+		fprintf(stderr, "bench_writer: %s\n", cfg.idbs ? err : "out of memory");
 		exit(1);
 	}
+	idb_set_unref(cfg.idbs);        /* the file set holds its own reference */
 	memset(&w, 0, sizeof(w));
 	ret = writer_start(&w, queues, producers, &fs);
 	if (ret)

@@ -175,8 +175,7 @@ static struct rig *rig_start(uint64_t max_files)
 		.retention = { .max_files = max_files },
 		.sync_ns = 1,           /* each tick flushes and fdatasyncs */
 		.shb = &shb,
-		.idbs = &idb,
-		.n_idbs = 1,
+		.idbs = idb_set_new(&idb, 1),
 		.fill_isb = fill_isb,
 	};
 	struct rig *r = calloc(1, sizeof(*r));
@@ -192,7 +191,9 @@ static struct rig *rig_start(uint64_t max_files)
 	memset(r->frame.bytes, 0x5a, sizeof(r->frame.bytes));
 	writer_thread = pthread_self();
 	atomic_store(&writer_part_fsyncs, 0);
+	assert_non_null(cfg.idbs);
 	assert_int_equal(fileset_open(&r->fs, &cfg, err, sizeof(err)), 0);
+	idb_set_unref(cfg.idbs);        /* the file set holds its own reference */
 	assert_int_equal(fileset_start(&r->fs, T0, err, sizeof(err)), 0);
 	return r;
 }

@@ -149,8 +149,7 @@ static struct rig *rig_start_syncing(unsigned int n_queues, size_t queue_bytes,
 		.tag = "t0",
 		.sync_ns = sync_ns,
 		.shb = &shb,
-		.idbs = idbs,
-		.n_idbs = 2,
+		.idbs = idb_set_new(idbs, 2),
 		.fill_isb = fill_isb,
 	};
 	struct rig *r = calloc(1, sizeof(*r));
@@ -169,7 +168,9 @@ static struct rig *rig_start_syncing(unsigned int n_queues, size_t queue_bytes,
 		assert_int_equal(frame_queue_init(&r->queues[i], queue_bytes), 0);
 		r->qp[i] = &r->queues[i];
 	}
+	assert_non_null(cfg.idbs);
 	assert_int_equal(fileset_open(&r->fs, &cfg, err, sizeof(err)), 0);
+	idb_set_unref(cfg.idbs);        /* the file set holds its own reference */
 	assert_int_equal(fileset_start(&r->fs, clock_real_ns(), err, sizeof(err)), 0);
 	return r;
 }

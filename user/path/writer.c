@@ -25,16 +25,27 @@ static void apply_pending(struct writer *w, uint64_t now)
 	cfg = w->pending;
 	w->has_pending = 0;
 	pthread_mutex_unlock(&w->lock);
-	if (has)
+	if (has) {
 		fileset_reconfigure(w->fs, &cfg, now);
+		idb_set_unref(cfg.idbs);        /* the file set took its own */
+	}
 }
 
+/* The pending configuration holds its own reference to its IDB set. */
 void writer_reconfigure(struct writer *w, const struct fileset_config *cfg)
 {
+	struct idb_set *replaced = NULL;
+
+	if (!w->started)
+		return;         /* no file (--realtime alone): nothing to reconfigure */
 	pthread_mutex_lock(&w->lock);
+	if (w->has_pending)
+		replaced = w->pending.idbs;     /* never applied */
 	w->pending = *cfg;
+	idb_set_ref(w->pending.idbs);
 	w->has_pending = 1;
 	pthread_mutex_unlock(&w->lock);
+	idb_set_unref(replaced);
 }
 
 /* The file-set facts others may read, copied under the lock. */
@@ -198,6 +209,9 @@ void writer_finish(struct writer *w)
 	for (i = 0; i < w->n_queues; i++)
 		frame_queue_close(w->queues[i]);
 	pthread_join(w->thread, NULL);
+	if (w->has_pending)
+		idb_set_unref(w->pending.idbs);
+	w->has_pending = 0;
 	/* The queues may outlive the writer: give them their own bells back. */
 	for (i = 0; i < w->n_queues; i++)
 		frame_queue_set_bell(w->queues[i], NULL);

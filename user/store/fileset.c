@@ -401,8 +401,8 @@ static int write_headers(struct fileset *fs)
 	unsigned int i;
 	int ret = capture_file_add_shb(&fs->file, fs->cfg.shb);
 
-	for (i = 0; i < fs->cfg.n_idbs && !ret; i++)
-		ret = capture_file_add_idb(&fs->file, &fs->cfg.idbs[i]);
+	for (i = 0; i < idb_set_count(fs->cfg.idbs) && !ret; i++)
+		ret = capture_file_add_idb(&fs->file, idb_set_at(fs->cfg.idbs, i));
 	return ret;
 }
 
@@ -541,7 +541,7 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
 	const struct fileset_stats *st = &fs->stats;
 	unsigned int i;
 
-	for (i = 0; i < fs->cfg.n_idbs; i++) {
+	for (i = 0; i < idb_set_count(fs->cfg.idbs); i++) {
 		struct pcapng_isb_info isb = { .if_id = i, .ts_ns = now_ns };
 		char comment[1024] = "";
 		size_t used;
@@ -634,7 +634,7 @@ static void rotate(struct fileset *fs, uint64_t now_ns, int64_t start_sec)
 
 static void maybe_rotate(struct fileset *fs, const struct frame_rec *rec, size_t epb_size)
 {
-	uint64_t isb_room = (uint64_t)fs->cfg.n_idbs * ISB_ROOM_PER_IFACE;
+	uint64_t isb_room = (uint64_t)idb_set_count(fs->cfg.idbs) * ISB_ROOM_PER_IFACE;
 
 	if (fs->cfg.rotate_ns && rec->ts_ns >= fs->boundary_ns) {
 		uint64_t start = rec->ts_ns - rec->ts_ns % fs->cfg.rotate_ns;
@@ -760,6 +760,14 @@ void fileset_tick(struct fileset *fs, uint64_t now_ns)
 	}
 }
 
+void fileset_use_idbs(struct fileset *fs, struct idb_set *set)
+{
+	struct idb_set *old = fs->cfg.idbs;
+
+	fs->cfg.idbs = idb_set_ref(set);
+	idb_set_unref(old);
+}
+
 void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns)
 {
 	int new_idbs = cfg->idbs != fs->cfg.idbs;
@@ -770,7 +778,8 @@ void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, u
 	fs->cfg.retention = cfg->retention;
 	fs->cfg.min_free = cfg->min_free;
 	fs->cfg.sync_ns = cfg->sync_ns;
-	fs->cfg.idbs = cfg->idbs;
+	if (new_idbs)   /* the same interfaces: the current file's ISBs are the same too */
+		fileset_use_idbs(fs, cfg->idbs);
 	if (fs->cfg.is_dir)
 		post_jobs_configure(&fs->post, cfg->compress, cfg->on_rotate);
 	if (new_period && cfg->rotate_ns)
@@ -792,6 +801,7 @@ static void release_dir(struct fileset *fs)
 	if (fs->dir_fd >= 0)
 		close(fs->dir_fd);
 	fs->lock_fd = fs->dir_fd = -1;
+	fileset_use_idbs(fs, NULL);
 }
 
 
@@ -801,6 +811,7 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 
 	memset(fs, 0, sizeof(*fs));
 	fs->cfg = *cfg;
+	idb_set_ref(fs->cfg.idbs);
 	fs->dir_fd = fs->lock_fd = -1;
 	fs->file.fd = -1;
 	ret = capture_io_start(&fs->io);

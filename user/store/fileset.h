@@ -24,6 +24,7 @@
 #include "store/output_file.h"
 #include "store/compress.h"
 #include "store/fileset_name.h"
+#include "store/idb_set.h"
 #include "frame_rec.h"
 #include "pcapng.h"
 #include "store/post_jobs.h"
@@ -46,8 +47,12 @@ struct fileset_config {
 	enum compress_kind compress;
 	const char *on_rotate;          /* NULL = none */
 	const struct pcapng_shb_info *shb;
-	const struct pcapng_idb_info *idbs;
-	unsigned int n_idbs;
+	/*
+	 * The IDBs each new file starts with. The file set takes its own
+	 * reference (fileset_open, fileset_reconfigure, fileset_use_idbs); a
+	 * new set starts a new file.
+	 */
+	struct idb_set *idbs;
 	/*
 	 * Statistics of interface if_id for the ISB that closes a file (counters
 	 * since the capture began) and the start of its comment.
@@ -120,6 +125,9 @@ void fileset_tick(struct fileset *fs, uint64_t now_ns);
  * file when the IDBs changed, so every file's if_filter tells the truth.
  */
 void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns);
+
+/* The IDBs to start files with, before fileset_start (the set is referenced, not taken). */
+void fileset_use_idbs(struct fileset *fs, struct idb_set *set);
 
 /* The path of the file being written ("" when none is open). */
 void fileset_current_path(const struct fileset *fs, char *buf, size_t len);

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include "capture/session_parts.h"
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int choose_queues(struct capture_iface *ci, const struct capture_opts *o,
+			 char *err, size_t errlen)
+{
+	unsigned int i;
+
+	if (!o->n_queues) {
+		ci->n_queues = ci->info.rx_queues < CAPTURE_MAX_QUEUES ?
+			ci->info.rx_queues : CAPTURE_MAX_QUEUES;
+		for (i = 0; i < ci->n_queues; i++)
+			ci->queues[i].queue_id = i;
+		return 0;
+	}
+	for (i = 0; i < o->n_queues; i++) {
+		if (o->queues[i] >= ci->info.rx_queues) {
+			err_set(err, errlen, "%s: queue %u does not exist (%u RX queue%s)",
+				ci->info.name, o->queues[i], ci->info.rx_queues,
+				ci->info.rx_queues == 1 ? "" : "s");
+			return -EINVAL;
+		}
+		ci->queues[i].queue_id = o->queues[i];
+	}
+	ci->n_queues = o->n_queues;
+	return 0;
+}
+
+/*
+ * --mode auto: a capture port (no IP address) gets bypass, an interface the
+ * host uses gets inline, which never takes its traffic away.
+ */
+static int choose_mode(struct capture_iface *ci, const struct capture_opts *o,
+		       char *err, size_t errlen)
+{
+	ci->auto_mode = o->mode == CAPTURE_MODE_AUTO;
+	if (!ci->auto_mode) {
+		ci->mode = o->mode;
+		return 0;
+	}
+	ci->mode = iface_has_ip(&ci->info) ? CAPTURE_MODE_INLINE : CAPTURE_MODE_BYPASS;
+	if (ci->mode == CAPTURE_MODE_INLINE && o->unmatched == VPNCAP_UNMATCHED_DROP) {
+		err_set(err, errlen,
+			"%s: has IP address %s, so --mode auto captures inline, which never drops frames; "
+			"--unmatched drop needs --mode bypass",
+			ci->info.name, ci->info.ip_addr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *session_mode_name(enum capture_mode mode)
+{
+	return mode == CAPTURE_MODE_INLINE ? "inline" : "bypass";
+}
+
+/* Checks that touch nothing: a failure here is bad usage (exit 2). */
+int session_check_iface(struct capture_iface *ci, const char *name,
+			const struct capture_opts *o, char *err, size_t errlen)
+{
+	int ret = iface_lookup(name, &ci->info, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = choose_mode(ci, o, err, errlen);
+	if (ret)
+		return ret;
+	return choose_queues(ci, o, err, errlen);
+}
+
+/*
+ * Multi-buffer frames go to the sockets only when every socket of the
+ * interface took XDP_USE_SG; otherwise the classifier copies them through
+ * the ring buffer (whole up to 64 KiB, longer ones cut and counted).
+ */
+/* The driver's refusal of XDP_USE_SG on one of the sockets, or NULL. */
+static const char *driver_refused_sg(const struct capture_iface *ci)
+{
+	unsigned int i;
+
+	for (i = 0; i < ci->n_queues; i++)
+		if (xsk_rx_sg_refused(&ci->queues[i]))
+			return xsk_rx_sg_refused(&ci->queues[i]);
+	return NULL;
+}
+
+static void choose_multi_buffer(const struct capture_session *s, struct capture_iface *ci)
+{
+	int sg = kernel_has(&s->kf, KFEAT_XSK_SG) && !driver_refused_sg(ci);
+
+	if (classifier_set_xsk_sg(&ci->cls, sg))
+		log_error("%s: cannot set up multi-buffer frames: %s", ci->info.name,
+			  strerror(errno));
+}
+
+static int open_sockets(const struct capture_session *s, struct capture_iface *ci,
+			char *err, size_t errlen)
+{
+	int map_fd = classifier_xsks_map_fd(&ci->cls);
+	struct xsk_rx_config cfg;
+	unsigned int i;
+	int ret;
+
+	cfg = (struct xsk_rx_config){
+		.copy = s->opts->copy,
+		.umem_frames = s->opts->umem_frames,
+		.rx_ring = s->opts->rx_ring,
+		.fill_ring = s->opts->fill_ring,
+		.busy_poll = s->opts->busy_poll,
+		.want_sg = kernel_has(&s->kf, KFEAT_XSK_SG),
+	};
+	for (i = 0; i < ci->n_queues; i++) {
+		ret = xsk_rx_open(&ci->queues[i], ci->info.name, ci->queues[i].queue_id,
+				  &cfg, map_fd, err, errlen);
+		if (ret) {
+			while (i--)
+				xsk_rx_close(&ci->queues[i]);
+			ci->n_queues = 0;
+			return ret;
+		}
+	}
+	choose_multi_buffer(s, ci);
+	return 0;
+}
+
+static void announce_mode(const struct capture_iface *ci)
+{
+	if (ci->auto_mode)
+		log_info("%s: --mode auto chose %s: %s", ci->info.name, session_mode_name(ci->mode),
+			 ci->mode == CAPTURE_MODE_INLINE ?
+			 "the interface has an IP address, so matched frames are copied and the host keeps its traffic" :
+			 "the interface has no IP address (a capture port), so matched frames are taken off it");
+}
+
+/* What this interface's capture lost to the kernel or its driver, as attached. */
+void session_find_degradations(const struct capture_session *s, struct capture_iface *ci)
+{
+	struct degrade_facts f = {
+		.kf = &s->kf,
+		.inline_mode = ci->mode == CAPTURE_MODE_INLINE,
+		.variant = ci->cls.variant,
+		.hook = ci->cls.hook,
+		.hw_timestamps = ci->cls.hw_timestamps,
+		.bpffs = ci->cls.bpffs,
+		.egress_clsact = ci->cls.egress.kind == TC_EGRESS_CLSACT,
+		.sg_refused = driver_refused_sg(ci),
+	};
+
+	ci->n_degraded = degradations_list(&f, ci->degraded);
+}
+
+/* One line each; those that cost the user nothing only with -v. */
+static void announce_degradations(const struct capture_iface *ci)
+{
+	unsigned int i;
+
+	for (i = 0; i < ci->n_degraded; i++) {
+		if (ci->degraded[i].notable)
+			log_info("%s: %s", ci->info.name, ci->degraded[i].text);
+		else
+			log_debug("%s: %s", ci->info.name, ci->degraded[i].text);
+	}
+}
+
+/*
+ * Maps filled and sockets bound first, so the first frame after attach is
+ * captured. Inline needs no AF_XDP socket, but every interface has the ring:
+ * bypass sends it the multi-buffer frames AF_XDP cannot take.
+ */
+int session_start_iface(struct capture_session *s, struct capture_iface *ci,
+			char *err, size_t errlen)
+{
+	const struct capture_opts *o = s->opts;
+	unsigned int i;
+	int ret;
+
+	ret = classifier_open(&ci->cls, ci->info.name, ci->info.ifindex, o->ring_size, &s->kf,
+			      err, errlen);
+	if (ret)
+		return ret;
+	ci->cls.bpffs = s->bpffs;
+	if (ci->mode == CAPTURE_MODE_INLINE && !ci->cls.variant.can_copy_rx) {
+		err_set(err, errlen, "%s: inline capture needs bpf_xdp_load_bytes (Linux 5.18) or bpf_probe_read_kernel in XDP programs, and kernel %s refuses both; on a port the host does not use, --mode bypass works",
+			ci->info.name, s->kf.release);
+		return -EOPNOTSUPP;
+	}
+	ci->cls.frag_timeout_ns = o->fragment_timeout_ms * 1000000ull;
+	ci->cls.host_window_ns = o->fragment_window_ms * 1000000ull;
+	ci->cls.bpf_mode = ci->mode == CAPTURE_MODE_INLINE ? VPNCAP_MODE_INLINE : VPNCAP_MODE_BYPASS;
+	ci->cls.snaplen = o->snaplen;
+	ret = classifier_apply_rules(&ci->cls, &s->rules, o->unmatched);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot fill the classifier maps: %s", ci->info.name,
+			strerror(-ret));
+		return ret;
+	}
+	if (ci->mode == CAPTURE_MODE_BYPASS) {
+		ret = open_sockets(s, ci, err, errlen);
+		if (ret)
+			return ret;
+	} else {
+		ci->n_queues = 0;
+	}
+	classifier_set_timestamps(&ci->cls, o->timestamps);
+	ret = ring_rx_open(&ci->ring, classifier_ring_fd(&ci->cls), session_on_ring_frame, &ci->ring_ctx);
+	if (ret) {
+		err_set(err, errlen, "%s: cannot map the capture ring buffer: %s", ci->info.name,
+			strerror(-ret));
+		return ret;
+	}
+	ci->ring_open = 1;
+	ret = classifier_attach(&ci->cls, o->xdp_mode, err, errlen);
+	if (ret)
+		return ret;
+	for (i = 0; i < ci->n_queues; i++)
+		xsk_rx_set_meta_place(&ci->queues[i], ci->cls.variant.meta);
+	if (ci->mode == CAPTURE_MODE_INLINE) {
+		ret = classifier_attach_egress(&ci->cls, err, errlen);
+		if (ret)
+			return ret;
+	}
+	announce_mode(ci);
+	session_find_degradations(s, ci);
+	announce_degradations(ci);
+	ret = iface_ensure_up(ci->info.name);
+	if (ret == 1)
+		log_info("%s: link was down; set up for capture (left up at exit)", ci->info.name);
+	else if (ret < 0)
+		log_error("%s: cannot set the link up: %s", ci->info.name, strerror(-ret));
+	return 0;
+}
+
+void session_stop_iface(struct capture_iface *ci)
+{
+	unsigned int i;
+
+	classifier_close(&ci->cls);
+	for (i = 0; i < ci->n_queues; i++)
+		xsk_rx_close(&ci->queues[i]);
+	ci->n_queues = 0;
+	if (ci->ring_open)
+		ring_rx_close(&ci->ring);
+	ci->ring_open = 0;
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include "capture/session_parts.h"
+
+/* ---- the hot path ------------------------------------------------------ */
+
+/*
+ * Bypass frames are taken by the consumer threads (consumer.c); this thread
+ * takes the inline copies off each interface's BPF ring buffer, and does
+ * everything that is not per frame.
+ */
+
+/* ring_rx callback: one copied frame, in place in the ring. */
+void session_on_ring_frame(void *ctx, const struct ring_frame *frame)
+{
+	struct ring_ctx *rc = ctx;
+	const struct vpncap_ring_rec *h = frame->hdr;
+	struct captured c = {
+		.data = frame->data,
+		.len = h->caplen,
+		.origlen = h->origlen > h->caplen ? h->origlen : h->caplen,
+		.n_segs = 1,
+		.queue = h->queue,
+		.rule = h->rule,
+		.flags = FRAME_REC_COPIED |
+			 (h->ring_flags & VPNCAP_RING_OUTBOUND ? FRAME_REC_OUTBOUND : 0),
+		.stamped = 1,
+		.hook_ns = h->hook_ns,
+		.hw_stamped = !!(h->flags & VPNCAP_META_HW_TS),
+		.hw_ns = h->hw_ns,
+	};
+
+	frame_out_put(&rc->s->path, &rc->s->main_out, rc->if_id, &c, &rc->batch_ns);
+}
+
+static uint32_t drain_ring(struct capture_iface *ci)
+{
+	uint32_t n;
+
+	ci->ring_ctx.batch_ns = 0;
+	n = ring_rx_drain(&ci->ring);
+	ci->live.ring_taken += n;
+	return n;
+}
+
+/* Every ring once, then one hand-over to the writer; returns the frames taken. */
+uint64_t session_drain_rings(struct capture_session *s)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		if (s->ifaces[i].ring_open)
+			total += drain_ring(&s->ifaces[i]);
+	if (total)
+		frame_out_publish(&s->path, &s->main_out);
+	return total;
+}
+
+static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		if (s->ifaces[i].ring_open)
+			pfds[n++] = (struct pollfd){ .fd = ring_rx_fd(&s->ifaces[i].ring),
+						     .events = POLLIN };
+	return n;
+}
+
+static int should_stop(struct capture_session *s, struct capture_signals *sig)
+{
+	if (sig->stop)
+		return 1;
+	if (frame_path_count_reached(&s->path))
+		return 1;
+	return s->deadline_mono_ns && clock_mono_ns() >= s->deadline_mono_ns;
+}
+
+/* ---- consumer threads ---------------------------------------------------- */
+
+static unsigned int count_sockets(const struct capture_session *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		n += s->ifaces[i].n_queues;
+	return n;
+}
+
+/*
+ * One consumer per socket (more sockets than threads share them round
+ * robin), each with its share of --queue-size, so the writer queues together
+ * stay within what was configured.
+ */
+int session_create_consumers(struct capture_session *s, char *err, size_t errlen)
+{
+	const struct capture_opts *o = s->opts;
+	unsigned int sockets = count_sockets(s), i, j, k = 0;
+	size_t share;
+	int ret;
+
+	s->n_consumers = sockets < CONSUMER_MAX_THREADS ? sockets : CONSUMER_MAX_THREADS;
+	share = o->queue_size / (s->n_consumers + 1);
+	ret = frame_out_init(&s->main_out, share);
+	if (ret) {
+		err_set(err, errlen, "cannot allocate the writer queue (--queue-size): %s",
+			strerror(-ret));
+		return ret;
+	}
+	s->outs[s->n_outs++] = &s->main_out;
+	if (!s->n_consumers)
+		return 0;
+	s->consumers = calloc(s->n_consumers, sizeof(*s->consumers));
+	if (!s->consumers)
+		return -ENOMEM;
+	for (i = 0; i < s->n_consumers; i++) {
+		ret = consumer_init(&s->consumers[i], &s->path, share,
+				    o->n_cpus ? (int)o->cpus[i % o->n_cpus] : -1, o->busy_poll);
+		if (ret) {
+			err_set(err, errlen, "cannot allocate the writer queue of consumer %u: %s",
+				i, strerror(-ret));
+			s->n_consumers = i;
+			return ret;
+		}
+		s->outs[s->n_outs++] = &s->consumers[i].out;
+	}
+	for (i = 0; i < s->n_ifaces; i++)
+		for (j = 0; j < s->ifaces[i].n_queues; j++, k++)
+			consumer_add_socket(&s->consumers[k % s->n_consumers],
+					    &s->ifaces[i].queues[j], i, s->ifaces[i].info.name,
+					    &s->ifaces[i].queue_taken[j]);
+	return 0;
+}
+
+int session_start_consumers(struct capture_session *s, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->n_consumers; i++) {
+		ret = consumer_start(&s->consumers[i]);
+		if (ret) {
+			err_set(err, errlen, "cannot start consumer thread %u (CPU %d): %s", i,
+				s->consumers[i].cpu, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The hooks are detached first: each thread takes what its sockets still hold, then ends. */
+void session_stop_consumers(struct capture_session *s)
+{
+	unsigned int i;
+
+	atomic_store_explicit(&s->path.stop, 1, memory_order_release);
+	for (i = 0; i < s->n_consumers; i++)
+		consumer_join(&s->consumers[i]);
+}
+
+void session_free_consumers(struct capture_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_consumers; i++)
+		consumer_destroy(&s->consumers[i]);
+	free(s->consumers);
+	s->consumers = NULL;
+	s->n_consumers = 0;
+}
+
+/* Wait only when idle: under load the loop never sleeps or makes syscalls per frame. */
+void session_capture_loop(struct capture_session *s, struct capture_signals *sig)
+{
+	struct pollfd pfds[CAPTURE_MAX_IFACES];
+	unsigned int nfds = build_pollfds(s, pfds);
+	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
+	uint64_t next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
+
+	while (!should_stop(s, sig)) {
+		if (!session_drain_rings(s))
+			poll(pfds, nfds, POLL_TIMEOUT_MS);
+		if (sig->reload) {
+			sig->reload = 0;
+			session_reload(s);
+		}
+		if (clock_mono_ns() >= next_filter_check) {
+			session_follow_filters_file(s);
+			next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
+		}
+		if (clock_mono_ns() >= next_housekeeping) {
+			/* One read of hooks, sockets and hits serves ISBs, counters and hits file. */
+			session_publish_counters(s, 1);
+			session_write_hits(s);
+			session_show_status_line(s);
+			session_follow_addresses(s);
+			/* This thread's stamps for the rings; consumers resync their own. */
+			clock_sync(&s->main_out.clock);
+			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
+		}
+	}
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include "capture/session_parts.h"
+
+/* ---- --mode auto: an address appears ------------------------------------ */
+
+/* New IDBs, for the interfaces as they are now; the writer starts a file. */
+static void redescribe(struct capture_session *s)
+{
+	struct fileset_config cfg;
+
+	session_prepare_idbs(s, s->opts->unmatched);
+	session_fileset_config_of(s, s->is_dir, &cfg);
+	writer_reconfigure(&s->writer, &cfg);
+}
+
+/*
+ * Bypass was chosen because the interface had no address. Once the host
+ * gives it one (networking comes up after vpncap at boot), taking matched
+ * frames away would cut the host's own VPN traffic: copy instead, from now on.
+ */
+static int switch_to_inline(const struct capture_session *s, struct capture_iface *ci,
+			    const char *addr)
+{
+	char err[ERRLEN];
+	int ret;
+
+	if (!ci->cls.variant.can_copy_rx) {
+		/* Bypass would go on taking the host's traffic: stop capturing here instead. */
+		classifier_detach(&ci->cls);
+		log_error("%s: address %s appeared, and kernel %s cannot capture inline (no bpf_xdp_load_bytes or bpf_probe_read_kernel in XDP): capture on %s stopped, the host keeps its traffic",
+			  ci->info.name, addr, s->kf.release, ci->info.name);
+		ci->auto_mode = 0;
+		return -EOPNOTSUPP;
+	}
+	ret = classifier_set_mode(&ci->cls, VPNCAP_MODE_INLINE);
+	if (ret) {
+		log_error("%s: address %s appeared, but switching to inline failed: %s", ci->info.name,
+			  addr, strerror(-ret));
+		return ret;
+	}
+	ci->mode = CAPTURE_MODE_INLINE;
+	if (classifier_attach_egress(&ci->cls, err, sizeof(err)))
+		log_error("%s; transmitted frames are not captured", err);
+	log_info("%s: address %s appeared: --mode auto switched to inline, the host keeps its traffic",
+		 ci->info.name, addr);
+	session_find_degradations(s, ci);
+	return 0;
+}
+
+void session_follow_addresses(struct capture_session *s)
+{
+	struct iface_info now;
+	unsigned int i;
+	int switched = 0;
+	char err[ERRLEN];
+
+	for (i = 0; i < s->n_ifaces; i++) {
+		struct capture_iface *ci = &s->ifaces[i];
+
+		if (!ci->auto_mode || ci->mode != CAPTURE_MODE_BYPASS ||
+		    iface_lookup(ci->info.name, &now, err, sizeof(err)) || !iface_has_ip(&now))
+			continue;
+		if (!switch_to_inline(s, ci, now.ip_addr))
+			switched = 1;
+	}
+	if (switched)
+		redescribe(s);
+}
+
+/* ---- reload -------------------------------------------------------------- */
+
+/* What a reload cannot change without a restart; NULL when nothing of it changed. */
+static const char *needs_restart(const struct capture_opts *a, const struct capture_opts *b)
+{
+	unsigned int i;
+
+	if (a->n_ifaces != b->n_ifaces)
+		return "interface";
+	for (i = 0; i < a->n_ifaces; i++)
+		if (strcmp(a->ifaces[i], b->ifaces[i]))
+			return "interface";
+	if (!a->output != !b->output || (a->output && strcmp(a->output, b->output)))
+		return "write";
+	if (a->realtime != b->realtime)
+		return "realtime";
+	if (a->n_queues != b->n_queues ||
+	    memcmp(a->queues, b->queues, a->n_queues * sizeof(a->queues[0])))
+		return "queue";
+	if (a->mode != b->mode)
+		return "mode";
+	if (a->xdp_mode != b->xdp_mode)
+		return "xdp-mode";
+	if (a->copy != b->copy)
+		return "copy/zero-copy";
+	if (a->snaplen != b->snaplen)
+		return "snaplen";
+	if (a->queue_size != b->queue_size)
+		return "queue-size";
+	if (a->ring_size != b->ring_size)
+		return "ring-size";
+	if (a->n_cpus != b->n_cpus || memcmp(a->cpus, b->cpus, a->n_cpus * sizeof(a->cpus[0])))
+		return "cpus";
+	if (a->busy_poll != b->busy_poll)
+		return "busy-poll";
+	if (a->umem_frames != b->umem_frames || a->rx_ring != b->rx_ring ||
+	    a->fill_ring != b->fill_ring)
+		return "umem-frames/rx-ring/fill-ring";
+	if (a->timestamps != b->timestamps)
+		return "timestamps";
+	return NULL;
+}
+
+/* Per-rule snaplen and the words for if_filter, for the rule set in s->rules. */
+void session_note_rules(struct capture_session *s)
+{
+	frame_path_set_rules(&s->path, &s->rules);
+	if (s->from_filters)
+		filters_describe(&s->filters, s->rules_words, sizeof(s->rules_words));
+	else
+		rules_describe(&s->rules, s->rules_words, sizeof(s->rules_words));
+}
+
+/*
+ * What to capture: --rules, else the named filters of the configuration
+ * directory (when there are any), else the VPN default. -1 with err when
+ * the filter file is broken.
+ */
+int session_choose_rules(struct capture_session *s, const struct capture_opts *o,
+			 struct vpncap_ruleset *rules, char *err, size_t errlen)
+{
+	s->from_filters = 0;
+	if (o->rules && !rules_parse(o->rules, rules, NULL, 0))
+		return 0;
+	if (filters_load(s->filters_path, &s->filters, err, errlen))
+		return -1;
+	if (s->filters.count) {
+		filters_to_ruleset(&s->filters, rules);
+		s->from_filters = 1;
+		return 0;
+	}
+	rules_default(rules);
+	return 0;
+}
+
+/* New rules and unmatched action on every interface, each swapped in one store. */
+static void install_rules(struct capture_session *s, const struct vpncap_ruleset *rules,
+			  const struct capture_opts *n)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++) {
+		s->ifaces[i].cls.frag_timeout_ns = n->fragment_timeout_ms * 1000000ull;
+		s->ifaces[i].cls.host_window_ns = n->fragment_window_ms * 1000000ull;
+		if (classifier_apply_rules(&s->ifaces[i].cls, rules, n->unmatched))
+			log_error("%s: cannot update the rules: %s", s->ifaces[i].info.name,
+				  strerror(errno));
+	}
+	s->rules = *rules;
+	session_note_rules(s);
+	session_prepare_idbs(s, n->unmatched);
+}
+
+static int rules_changed(const struct capture_session *s, const struct vpncap_ruleset *rules,
+			 const struct capture_opts *n)
+{
+	return memcmp(rules, &s->rules, sizeof(*rules)) || n->unmatched != s->opts->unmatched ||
+	       n->fragment_timeout_ms != s->opts->fragment_timeout_ms ||
+	       n->fragment_window_ms != s->opts->fragment_window_ms;
+}
+
+void session_remember_filters_file(struct capture_session *s)
+{
+	if (stat(s->filters_path, &s->filters_stat))
+		memset(&s->filters_stat, 0, sizeof(s->filters_stat));
+}
+
+/*
+ * `vpncap filter add/remove` while capturing: the file changed, so load it
+ * and swap the rule set in (within a second); a broken file changes nothing.
+ */
+void session_follow_filters_file(struct capture_session *s)
+{
+	struct vpncap_ruleset rules;
+	struct fileset_config cfg;
+	struct stat st;
+	char err[512];
+
+	if (s->opts->rules)
+		return;
+	if (stat(s->filters_path, &st))
+		memset(&st, 0, sizeof(st));
+	if (st.st_ino == s->filters_stat.st_ino && st.st_size == s->filters_stat.st_size &&
+	    st.st_mtim.tv_sec == s->filters_stat.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == s->filters_stat.st_mtim.tv_nsec)
+		return;
+	s->filters_stat = st;
+	if (session_choose_rules(s, s->opts, &rules, err, sizeof(err))) {
+		log_error("filters: %s; keeping the running filters", err);
+		return;
+	}
+	install_rules(s, &rules, s->opts);
+	session_fileset_config_of(s, s->is_dir, &cfg);
+	writer_reconfigure(&s->writer, &cfg);
+	log_info("filters: now capturing %s", s->rules_words);
+}
+
+/*
+ * SIGHUP: read the configuration again. An invalid one changes nothing;
+ * otherwise rules, unmatched action, rotation, retention, sync, compression
+ * and the on-rotate command apply at once, without stopping capture: the
+ * rings, the queue and the current file stay as they are.
+ */
+void session_reload(struct capture_session *s)
+{
+	struct capture_opts *n = calloc(1, sizeof(*n));
+	struct vpncap_ruleset rules;
+	struct fileset_config cfg;
+	char err[ERRLEN] = "";
+	const char *what;
+
+	if (!n || !s->reloader) {
+		log_error("reload: nothing to reload (no --config)");
+		free(n);
+		return;
+	}
+	sd_notify(0, "RELOADING=1");
+	if (s->reloader->load(s->reloader->ctx, n, err, sizeof(err)) ||
+	    session_check_output(n, s->is_dir, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		free(n);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	what = needs_restart(s->opts, n);
+	if (what) {
+		log_error("reload: a change of '%s' needs a restart; keeping the running configuration",
+			  what);
+		free(n);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (session_choose_rules(s, n, &rules, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		free(n);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	if (rules_changed(s, &rules, n))
+		install_rules(s, &rules, n);
+	free(s->reloaded);
+	s->reloaded = n;
+	s->opts = n;
+	session_fileset_config_of(s, s->is_dir, &cfg);
+	writer_reconfigure(&s->writer, &cfg);
+	log_info("reload: applied (%s)", s->filter);
+	sd_notify(0, "READY=1");
+}
