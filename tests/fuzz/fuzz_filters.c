@@ -7,7 +7,7 @@
  *  2. as a NUL-separated argument list after "add" (at most 64 strings; a
  *     NUL at the very end adds no empty argument), through filters_add_args
  *     on a fixed set, and through `vpncap filter --config-dir DIR add ...`
- *     (filter_cli) on the same set saved in DIR/filters.conf.
+ *     (cmd_filter) on the same set saved in DIR/filters.conf.
  *
  * abort()s when:
  *  - a refused file gives an empty message, one that spans lines or does
@@ -19,7 +19,7 @@
  *    the set when it fails (or for --help); succeeds without adding a
  *    filter, or changes the filters that were there; or its result does not
  *    come back identical from filters_save + filters_load;
- *  - filter_cli does not agree with it: exit 2, exactly one line
+ *  - cmd_filter does not agree with it: exit 2, exactly one line
  *    "vpncap: filter add: ..." on stderr and the file byte-for-byte
  *    unchanged when it failed; exit 0, nothing on stderr and the file
  *    unchanged for --help; exit 0 and the file loading to its set when it
@@ -38,6 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
+#include "cmd/filter.h"
 #include "capture/filters.h"
 #include "vpncap/abi.h"
 
@@ -192,7 +194,7 @@ static void fuzz_file(const uint8_t *data, size_t size)
 	check_round_trip(&set);
 }
 
-/* filter_cli with stdout to /dev/null and stderr into buf. Exit status. */
+/* cmd_filter with stdout to /dev/null and stderr into buf. Exit status. */
 static int run_cli(int argc, char **argv, char *buf, size_t len)
 {
 	int so, se, null, mem, status;
@@ -208,7 +210,7 @@ static int run_cli(int argc, char **argv, char *buf, size_t len)
 	CHECK(so >= 0 && se >= 0);
 	dup2(null, 1);
 	dup2(mem, 2);
-	status = filter_cli(argc, argv);
+	status = cmd_filter(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, 1);

@@ -27,6 +27,9 @@
 #include "capture/rules.h"
 #include "vpncap/abi.h"
 
+
+/* The usage text, built from the option table (main() fills it). */
+static char capture_usage[16384];
 #define MAX_ARGS 200
 #define ERRLEN 256
 
@@ -1313,6 +1316,92 @@ static void test_timestamps(void **state)
 	EXPECT_ERR_IW("--timestamps", "--timestamps");
 }
 
+/*
+ * Everything derived from the one option table: every row is in --help;
+ * every configuration key reads back what --persistent writes; a reload
+ * refuses exactly the rows that are not COPT_RELOAD. A row added without a
+ * sample value here fails this test, so a new option gets its checks.
+ */
+static void test_option_table(void **state)
+{
+	static const struct {
+		const char *name, *value;
+	} samples[] = {
+		{ "interface", "eth7" }, { "write", "/tmp/x.pcapng" }, { "snaplen", "128" },
+		{ "duration", "2.5" }, { "count", "99" }, { "mode", "inline" },
+		{ "unmatched", "drop" }, { "xdp-mode", "skb" }, { "queue", "3" }, { "copy", "yes" },
+		{ "zero-copy", "yes" }, { "queue-size", "64M" }, { "cpus", "0-2,5" },
+		{ "busy-poll", "yes" }, { "umem-frames", "8192" }, { "rx-ring", "1024" },
+		{ "fill-ring", "2048" }, { "timestamps", "software" }, { "ring-size", "16M" },
+		{ "metrics-file", "/run/x.prom" }, { "rules", "udp:500,esp" },
+		{ "fragment-timeout", "5s" }, { "fragment-window", "1m" }, { "rotate-size", "256M" },
+		{ "rotate-time", "1h" }, { "max-files", "10" }, { "max-bytes", "20G" },
+		{ "min-free", "2G" }, { "sync-interval", "250ms" }, { "on-rotate", "/bin/true" },
+		{ "compress", "zstd" }, { "verbose", "yes" },
+	};
+	const struct capture_option *table;
+	size_t n, i, k;
+
+	(void)state;
+	table = capture_options(&n);
+	for (i = 0; i < n; i++) {
+		const struct capture_option *c = &table[i];
+		struct capture_opts a, b, back;
+		char err[ERRLEN], want[64], *text = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		snprintf(want, sizeof(want), "--%s", c->name);
+		if (!strstr(capture_usage, want))
+			fail_msg("--help lacks %s", want);
+		if (!(c->flags & COPT_IN_FILE))
+			continue;
+		for (k = 0; k < sizeof(samples) / sizeof(samples[0]); k++)
+			if (!strcmp(samples[k].name, c->name))
+				break;
+		if (k == sizeof(samples) / sizeof(samples[0]))
+			fail_msg("option %s has no sample value in test_option_table", c->name);
+		capture_opts_defaults(&a);
+		b = a;
+		if (capture_opts_apply_long(&b, c->name, samples[k].value, err, sizeof(err)))
+			fail_msg("%s = %s: %s", c->name, samples[k].value, err);
+		/* The restart check: exactly the options a reload cannot apply. */
+		if (c->flags & COPT_RELOAD)
+			assert_null(capture_opts_restart_needed(&a, &b));
+		else if (!capture_opts_restart_needed(&a, &b) ||
+			 !strstr(capture_opts_restart_needed(&a, &b), c->name))
+			fail_msg("changing %s: restart check says %s", c->name,
+				 capture_opts_restart_needed(&a, &b) ?: "nothing");
+		/* Write-back, read back line by line: the same options. */
+		if (c->group == COPT_GROUP_IFACE)
+			continue;       /* the unit's instance, never a line of the file */
+		f = open_memstream(&text, &len);
+		assert_non_null(f);
+		assert_int_equal(capture_opts_write(f, "t.conf", &b, err, sizeof(err)), 0);
+		assert_int_equal(fclose(f), 0);
+		if (!strstr(text, c->name))
+			fail_msg("%s was not written back: '%s'", c->name, text);
+		capture_opts_defaults(&back);
+		{
+			char *line = text, *eq, *nl;
+
+			for (; *line; line = nl + 1) {
+				nl = strchr(line, '\n');
+				assert_non_null(nl);
+				*nl = '\0';
+				eq = strstr(line, " = ");
+				assert_non_null(eq);
+				*eq = '\0';
+				if (capture_opts_apply_long(&back, line, eq + 3, err, sizeof(err)))
+					fail_msg("%s: written back as '%s', read back: %s", c->name,
+						 eq + 3, err);
+			}
+		}
+		assert_null(capture_opts_restart_needed(&b, &back));
+		free(text);
+	}
+}
+
 static void test_line_rate_usage(void **state)
 {
 	static const char *const opts[] = { "--cpus LIST", "--busy-poll", "--umem-frames N",
@@ -1328,8 +1417,10 @@ static void test_line_rate_usage(void **state)
 
 int main(void)
 {
+	FILE *f = fmemopen(capture_usage, sizeof(capture_usage) - 1, "w");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_option_table),
 		cmocka_unit_test(test_cpus),
 		cmocka_unit_test(test_err_cpus),
 		cmocka_unit_test(test_busy_poll_and_rings),
@@ -1378,5 +1469,9 @@ int main(void)
 		cmocka_unit_test(test_err_fileset_options),
 	};
 
+	if (!f)
+		return 1;
+	capture_opts_usage(f);
+	fclose(f);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

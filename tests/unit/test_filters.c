@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the named filters (filters.c): `vpncap filter add|list|
- * remove` through filter_cli, the filter file (filters_load/filters_save),
+ * remove` through cmd_filter, the filter file (filters_load/filters_save),
  * the rule set and the words for if_filter.
  *
  * Every refused command must give exit 2, exactly one line on stderr that
@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "cmd/cmd.h"
+#include "cmd/filter.h"
 #include "capture/filters.h"
 #include "vpncap/abi.h"
 
@@ -128,7 +130,7 @@ static void write_text(const char *path, const char *text, size_t len)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* What the last filter_cli call did. */
+/* What the last cmd_filter call did. */
 static struct {
 	int status;
 	char out[65536];
@@ -143,7 +145,7 @@ static void read_fd(int fd, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* filter_cli("filter", args...), stdout and stderr into R. */
+/* cmd_filter("filter", args...), stdout and stderr into R. */
 static int run(const char *const *args)
 {
 	char *argv[200], path[300];
@@ -165,7 +167,7 @@ static int run(const char *const *args)
 	se = dup(2);
 	dup2(fo, 1);
 	dup2(fe, 2);
-	R.status = filter_cli(argc, argv);
+	R.status = cmd_filter(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(so, 1);

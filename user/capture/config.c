@@ -36,94 +36,27 @@
 #define CONFIG_MAX_LINE 8192            /* bytes per line: paths, commands, rule lists */
 #define CONFIG_MAX_KEY 64               /* longer than any key: shown cut in messages */
 
-enum key_group { GROUP_NONE, GROUP_IFACE, GROUP_QUEUE, GROUP_COPY };
-
-/* The long options of `vpncap capture`, as cli_capture.c's long_opts. */
-struct key {
-	const char *name;
-	char short_opt;         /* 0: long only */
-	unsigned char flag;     /* takes no value on the command line */
-	unsigned char group;    /* enum key_group */
-	unsigned char in_file;  /* allowed as a configuration key */
-};
-
-static const struct key keys[] = {
-	{ "interface", 'i', 0, GROUP_IFACE, 1 },
-	{ "write", 'w', 0, GROUP_NONE, 1 },
-	{ "snaplen", 's', 0, GROUP_NONE, 1 },
-	{ "duration", 0, 0, GROUP_NONE, 1 },
-	{ "count", 'c', 0, GROUP_NONE, 1 },
-	{ "mode", 0, 0, GROUP_NONE, 1 },
-	{ "unmatched", 0, 0, GROUP_NONE, 1 },
-	{ "xdp-mode", 0, 0, GROUP_NONE, 1 },
-	{ "queue", 'q', 0, GROUP_QUEUE, 1 },
-	{ "copy", 0, 1, GROUP_COPY, 1 },        /* copy, then zero-copy: apply_line */
-	{ "zero-copy", 0, 1, GROUP_COPY, 1 },
-	{ "queue-size", 0, 0, GROUP_NONE, 1 },
-	{ "cpus", 0, 0, GROUP_NONE, 1 },
-	{ "busy-poll", 0, 1, GROUP_NONE, 1 },
-	{ "umem-frames", 0, 0, GROUP_NONE, 1 },
-	{ "rx-ring", 0, 0, GROUP_NONE, 1 },
-	{ "fill-ring", 0, 0, GROUP_NONE, 1 },
-	{ "timestamps", 0, 0, GROUP_NONE, 1 },
-	{ "ring-size", 0, 0, GROUP_NONE, 1 },
-	{ "rotate-size", 0, 0, GROUP_NONE, 1 },
-	{ "rotate-time", 0, 0, GROUP_NONE, 1 },
-	{ "max-files", 0, 0, GROUP_NONE, 1 },
-	{ "max-bytes", 0, 0, GROUP_NONE, 1 },
-	{ "min-free", 0, 0, GROUP_NONE, 1 },
-	{ "sync-interval", 0, 0, GROUP_NONE, 1 },
-	{ "on-rotate", 0, 0, GROUP_NONE, 1 },
-	{ "compress", 0, 0, GROUP_NONE, 1 },
-	{ "rules", 0, 0, GROUP_NONE, 1 },
-	{ "metrics-file", 0, 0, GROUP_NONE, 1 },
-	{ "fragment-timeout", 0, 0, GROUP_NONE, 1 },
-	{ "fragment-window", 0, 0, GROUP_NONE, 1 },
-	{ "config", 0, 0, GROUP_NONE, 0 },
-	{ "persistent", 0, 1, GROUP_NONE, 0 },
-	{ "realtime", 0, 1, GROUP_NONE, 0 },
-	{ "verbose", 'v', 1, GROUP_NONE, 1 },
-	{ "help", 'h', 1, GROUP_NONE, 0 },
-};
-
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
-static const struct key *key_by_name(const char *name)
+/*
+ * The keys are the options of `vpncap capture` marked COPT_IN_FILE in its
+ * option table (capture/options.c); a key without a value on the command
+ * line (--copy) is a flag here, set with yes/no.
+ */
+static int is_flag(const struct capture_option *c)
 {
-	size_t i;
-
-	for (i = 0; i < N_KEYS; i++)
-		if (!strcmp(keys[i].name, name))
-			return &keys[i];
-	return NULL;
+	return !c->arg;
 }
 
-/* As getopt_long resolves "--NAME": exact, or an unambiguous prefix. */
-static const struct key *key_by_long(const char *name, size_t n)
+/* The option's place in the table: per-key state is kept by it. */
+static size_t option_index(const struct capture_option *c)
 {
-	const struct key *found = NULL;
-	size_t i;
-	int matches = 0;
+	size_t n;
 
-	for (i = 0; i < N_KEYS; i++) {
-		if (strncmp(keys[i].name, name, n))
-			continue;
-		if (strlen(keys[i].name) == n)
-			return &keys[i];
-		found = &keys[i];
-		matches++;
-	}
-	return matches == 1 ? found : NULL;
+	return (size_t)(c - capture_options(&n));
 }
 
-static const struct key *key_by_short(char c)
+static const struct capture_option *key_by_name(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < N_KEYS; i++)
-		if (keys[i].short_opt && keys[i].short_opt == c)
-			return &keys[i];
-	return NULL;
+	return capture_option_by_name(name, strlen(name));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -202,7 +135,7 @@ struct parse_state {
 	int err_line;                   /* first problem we found; 0: none */
 	char *err;
 	size_t errlen;
-	int first_line[N_KEYS];         /* line of each key's first use */
+	int first_line[CAPTURE_MAX_OPTIONS]; /* line of each key's first use, by table index */
 	struct capture_opts all;        /* every line so far, applied in order */
 	struct argv_buf args;
 };
@@ -323,22 +256,22 @@ static char *read_line(char *str, int num, void *stream)
 /* Applies one "key = value" line; 0, or -1 with the problem recorded. */
 static int apply_line(struct parse_state *p, const char *name, const char *value, size_t vlen)
 {
-	const struct key *k = key_by_name(name);
+	const struct capture_option *k = key_by_name(name);
 	struct capture_opts alone;
 	char msg[256], buf[300];
 	char *v;
 	int idx, on;
 
-	if (!k || !k->in_file) {
+	if (!k || !(k->flags & COPT_IN_FILE)) {
 		fail(p, "unknown key '%s'", name);
 		return -1;
 	}
-	idx = (int)(k - keys);
-	if (!k->flag && !vlen) {
+	idx = (int)option_index(k);
+	if (!is_flag(k) && !vlen) {
 		fail(p, "%s: empty value", name);
 		return -1;
 	}
-	if (p->first_line[idx] && k->group != GROUP_IFACE && k->group != GROUP_QUEUE) {
+	if (p->first_line[idx] && k->group != COPT_GROUP_IFACE && k->group != COPT_GROUP_QUEUE) {
 		fail(p, "'%s' given twice (first on line %d)", name, p->first_line[idx]);
 		return -1;
 	}
@@ -358,7 +291,7 @@ static int apply_line(struct parse_state *p, const char *name, const char *value
 		free(v);
 		return -1;
 	}
-	on = !k->flag || alone.copy != COPY_CHOICE_AUTO || alone.verbose || alone.busy_poll;
+	on = !is_flag(k) || capture_opts_flag_word(v) == 1;
 	if (!on) {
 		free(v);
 		return 0; /* "copy = no": nothing to say */
@@ -369,7 +302,7 @@ static int apply_line(struct parse_state *p, const char *name, const char *value
 	 * queues, copy and zero-copy. all keeps pointers to the values, which
 	 * live in args from here on.
 	 */
-	if (k->flag) {
+	if (is_flag(k)) {
 		free(v);
 		v = NULL;
 		if (argv_take(&p->args, malloc(strlen(name) + 3)))
@@ -387,12 +320,15 @@ static int apply_line(struct parse_state *p, const char *name, const char *value
 		if (argv_take(&p->args, v))
 			goto nomem;
 	}
-	if (capture_opts_apply_long(&p->all, name, k->flag ? "yes" : v, msg, sizeof(msg))) {
-		if (k->group == GROUP_COPY) {
+	if (capture_opts_apply_long(&p->all, name, is_flag(k) ? "yes" : v, msg, sizeof(msg))) {
+		if (k->group == COPT_GROUP_COPY) {
+			/* copy, then zero-copy, in the table */
 			int other = !strcmp(name, "copy") ? idx + 1 : idx - 1;
+			size_t n;
+			const char *oname = capture_options(&n)[other].name;
 
-			fail(p, "'%s' and '%s' exclude each other (%s on line %d)", name,
-			     keys[other].name, keys[other].name, p->first_line[other]);
+			fail(p, "'%s' and '%s' exclude each other (%s on line %d)", name, oname,
+			     oname, p->first_line[other]);
 		} else {
 			fail(p, "%s", as_key_message(msg, buf, sizeof(buf)));
 		}
@@ -449,10 +385,10 @@ static int last_line_of(const struct parse_state *p, const char *const *names, s
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct key *k = key_by_name(names[i]);
+		const struct capture_option *k = key_by_name(names[i]);
 
-		if (k && p->first_line[k - keys] > line)
-			line = p->first_line[k - keys];
+		if (k && p->first_line[option_index(k)] > line)
+			line = p->first_line[option_index(k)];
 	}
 	return line;
 }
@@ -538,7 +474,7 @@ int config_load(const char *path, struct config_args *out, char *err, size_t err
 /* ---------------------------------------------------------------------- */
 
 struct cli_scan {
-	int has[4];             /* by enum key_group: the command line gives one */
+	int has[4];             /* by enum capture_opt_group: the command line gives one */
 	int config_at;          /* index of --config; -1: none */
 	int config_n;           /* 1 (--config=FILE) or 2 (--config FILE) */
 	const char *config_path;
@@ -556,14 +492,14 @@ static int scan_cli(int argc, char **argv, struct cli_scan *sc, char *err, size_
 	sc->config_at = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *s;
-		const struct key *k;
+		const struct capture_option *k;
 
 		if (!strcmp(a, "--") || a[0] != '-' || !a[1])
 			break;
 		if (a[1] == '-') {
 			const char *eq = strchr(a + 2, '=');
 
-			k = key_by_long(a + 2, eq ? (size_t)(eq - (a + 2)) : strlen(a + 2));
+			k = capture_option_by_long(a + 2, eq ? (size_t)(eq - (a + 2)) : strlen(a + 2));
 			if (!k)
 				continue; /* unknown or ambiguous: the parser says so */
 			sc->has[k->group] = 1;
@@ -586,16 +522,16 @@ static int scan_cli(int argc, char **argv, struct cli_scan *sc, char *err, size_
 				sc->config_n = eq ? 1 : 2;
 				sc->config_path = path;
 			}
-			if (!k->flag && !eq)
+			if (!is_flag(k) && !eq)
 				i++; /* its value, whatever it looks like */
 			continue;
 		}
 		for (s = a + 1; *s; s++) {
-			k = key_by_short(*s);
+			k = capture_option_by_short(*s);
 			if (!k)
 				continue;
 			sc->has[k->group] = 1;
-			if (!k->flag) {
+			if (!is_flag(k)) {
 				if (!s[1])
 					i++; /* "-i eth0"; "-ieth0" keeps it in the same word */
 				break;
@@ -626,12 +562,12 @@ int config_expand_argv(int argc, char **argv, struct config_args *out,
 
 	argv_copy(&b, argc > 0 ? argv[0] : "capture");
 	for (i = 1; i < file.argc; i++) {
-		const struct key *k = key_by_name(file.argv[i] + 2); /* "--key", as config_parse made it */
-		int drop = k && k->group != GROUP_NONE && sc.has[k->group];
+		const struct capture_option *k = key_by_name(file.argv[i] + 2); /* "--key", as config_parse made it */
+		int drop = k && k->group != COPT_GROUP_NONE && sc.has[k->group];
 
 		if (!drop)
 			argv_copy(&b, file.argv[i]);
-		if (k && !k->flag && i + 1 < file.argc) {
+		if (k && !is_flag(k) && i + 1 < file.argc) {
 			i++;
 			if (!drop)
 				argv_copy(&b, file.argv[i]);
@@ -660,72 +596,6 @@ int config_expand_argv(int argc, char **argv, struct config_args *out,
 /* Writing                                                                 */
 /* ---------------------------------------------------------------------- */
 
-#define KIB 1024ull
-#define MIB (1024ull * KIB)
-#define GIB (1024ull * MIB)
-#define TIB (1024ull * GIB)
-
-/* Largest exact unit, as parse_size reads it back. */
-static void put_size(FILE *f, const char *key, uint64_t v)
-{
-	static const struct {
-		uint64_t mult;
-		const char *suffix;
-	} units[] = { { TIB, "T" }, { GIB, "G" }, { MIB, "M" }, { KIB, "k" } };
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (v && v % units[i].mult == 0) {
-			fprintf(f, "%s = %" PRIu64 "%s\n", key, v / units[i].mult, units[i].suffix);
-			return;
-		}
-	}
-	fprintf(f, "%s = %" PRIu64 "\n", key, v);
-}
-
-/* Largest exact unit, as parse_duration reads it back. */
-static void put_duration(FILE *f, const char *key, uint64_t ms)
-{
-	static const struct {
-		uint64_t mult;
-		const char *suffix;
-	} units[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" } };
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms && ms % units[i].mult == 0) {
-			fprintf(f, "%s = %" PRIu64 "%s\n", key, ms / units[i].mult, units[i].suffix);
-			return;
-		}
-	}
-	fprintf(f, "%s = %" PRIu64 "ms\n", key, ms);
-}
-
-/* A value a line gives back unchanged: no newline, no white space at its ends. */
-static int put_string(FILE *f, const char *path, const char *key, const char *v, char *err,
-		      size_t errlen)
-{
-	size_t n = strlen(v);
-
-	if (!n) {
-		err_set(err, errlen, "%s: %s: an empty value cannot be written", path, key);
-		return -1;
-	}
-	if (strchr(v, '\n')) {
-		err_set(err, errlen, "%s: %s: a value with a line break cannot be written", path,
-			key);
-		return -1;
-	}
-	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1])) {
-		err_set(err, errlen,
-			"%s: %s: a value starting or ending with white space cannot be written",
-			path, key);
-		return -1;
-	}
-	fprintf(f, "%s = %s\n", key, v);
-	return 0;
-}
-
 static int safe_iface_name(const char *s)
 {
 	if (!s || !*s)
@@ -736,48 +606,10 @@ static int safe_iface_name(const char *s)
 	return 1;
 }
 
-/* "0-3,6": runs of consecutive CPUs as ranges, as --cpus reads them back. */
-static void put_cpus(FILE *f, const struct capture_opts *o)
-{
-	unsigned int i = 0, j;
-
-	fputs("cpus = ", f);
-	while (i < o->n_cpus && i < CAPTURE_MAX_QUEUES) {
-		for (j = i; j + 1 < o->n_cpus && o->cpus[j + 1] == o->cpus[j] + 1; j++)
-			;
-		fprintf(f, "%s%" PRIu32, i ? "," : "", o->cpus[i]);
-		if (j > i)
-			fprintf(f, "-%" PRIu32, o->cpus[j]);
-		i = j + 1;
-	}
-	fputc('\n', f);
-}
-
-/* The AF_XDP sockets and their threads: only what differs from automatic. */
-static void put_line_rate(FILE *f, const struct capture_opts *o)
-{
-	static const char *const timestamps[] = { "auto", "hardware", "software" };
-
-	if (o->n_cpus)
-		put_cpus(f, o);
-	if (o->busy_poll)
-		fprintf(f, "busy-poll = yes\n");
-	if (o->umem_frames)
-		fprintf(f, "umem-frames = %" PRIu32 "\n", o->umem_frames);
-	if (o->rx_ring)
-		fprintf(f, "rx-ring = %" PRIu32 "\n", o->rx_ring);
-	if (o->fill_ring)
-		fprintf(f, "fill-ring = %" PRIu32 "\n", o->fill_ring);
-	if (o->timestamps != TS_CHOICE_AUTO && (unsigned int)o->timestamps < 3)
-		fprintf(f, "timestamps = %s\n", timestamps[o->timestamps]);
-}
-
 static int put_options(FILE *f, const char *path, const struct capture_opts *o, char *err,
 		       size_t errlen)
 {
-	static const char *const xdp_modes[] = { "auto", "native", "skb" };
 	const char *iface = o->n_ifaces && safe_iface_name(o->ifaces[0]) ? o->ifaces[0] : "IFACE";
-	unsigned int i;
 
 	fprintf(f,
 		"# vpncap configuration, written by `vpncap capture --persistent`.\n"
@@ -789,65 +621,7 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 		"# (restart instead when write, queue, snaplen or a mode changes).\n",
 		iface, iface, iface, iface);
 
-	if (o->output && put_string(f, path, "write", o->output, err, errlen))
-		return -1;
-	if (o->snaplen != CAPTURE_DEFAULT_SNAPLEN)
-		fprintf(f, "snaplen = %" PRIu32 "\n", o->snaplen);
-	if (o->duration_ms % 1000)
-		fprintf(f, "duration = %" PRIu64 ".%03" PRIu64 "\n", o->duration_ms / 1000,
-			o->duration_ms % 1000);
-	else if (o->duration_ms)
-		fprintf(f, "duration = %" PRIu64 "\n", o->duration_ms / 1000);
-	if (o->count)
-		fprintf(f, "count = %" PRIu64 "\n", o->count);
-	if (o->mode == CAPTURE_MODE_BYPASS)
-		fprintf(f, "mode = bypass\n");
-	else if (o->mode == CAPTURE_MODE_INLINE)
-		fprintf(f, "mode = inline\n");
-	if (o->unmatched == VPNCAP_UNMATCHED_DROP)
-		fprintf(f, "unmatched = drop\n");
-	if (o->xdp_mode != XDP_MODE_CHOICE_AUTO && (unsigned int)o->xdp_mode < 3)
-		fprintf(f, "xdp-mode = %s\n", xdp_modes[o->xdp_mode]);
-	for (i = 0; i < o->n_queues && i < CAPTURE_MAX_QUEUES; i++)
-		fprintf(f, "queue = %" PRIu32 "\n", o->queues[i]);
-	if (o->copy == COPY_CHOICE_COPY)
-		fprintf(f, "copy = yes\n");
-	else if (o->copy == COPY_CHOICE_ZEROCOPY)
-		fprintf(f, "zero-copy = yes\n");
-	if (o->queue_size != CAPTURE_DEFAULT_QUEUE_SIZE)
-		put_size(f, "queue-size", o->queue_size);
-	if (o->ring_size != CAPTURE_DEFAULT_RING_SIZE)
-		put_size(f, "ring-size", o->ring_size);
-	put_line_rate(f, o);
-	if (o->rotate_size)
-		put_size(f, "rotate-size", o->rotate_size);
-	if (o->rotate_time_ms)
-		put_duration(f, "rotate-time", o->rotate_time_ms);
-	if (o->max_files)
-		fprintf(f, "max-files = %" PRIu64 "\n", o->max_files);
-	if (o->max_bytes)
-		put_size(f, "max-bytes", o->max_bytes);
-	if (o->min_free)
-		put_size(f, "min-free", o->min_free);
-	if (o->sync_interval_ms != CAPTURE_DEFAULT_SYNC_MS)
-		put_duration(f, "sync-interval", o->sync_interval_ms);
-	if (o->on_rotate && put_string(f, path, "on-rotate", o->on_rotate, err, errlen))
-		return -1;
-	if (o->compress == COMPRESS_GZIP)
-		fprintf(f, "compress = gzip\n");
-	else if (o->compress == COMPRESS_ZSTD)
-		fprintf(f, "compress = zstd\n");
-	if (o->rules && put_string(f, path, "rules", o->rules, err, errlen))
-		return -1;
-	if (o->metrics_file && put_string(f, path, "metrics-file", o->metrics_file, err, errlen))
-		return -1;
-	if (o->fragment_timeout_ms != CAPTURE_DEFAULT_FRAG_TIMEOUT_MS)
-		put_duration(f, "fragment-timeout", o->fragment_timeout_ms);
-	if (o->fragment_window_ms != CAPTURE_DEFAULT_FRAG_WINDOW_MS)
-		put_duration(f, "fragment-window", o->fragment_window_ms);
-	if (o->verbose)
-		fprintf(f, "verbose = yes\n");
-	return 0;
+	return capture_opts_write(f, path, o, err, errlen);
 }
 
 int config_write(const char *path, const struct capture_opts *o, char *err, size_t errlen)

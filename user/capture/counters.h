@@ -110,7 +110,5 @@ int counters_parse_prometheus(const char *text, size_t len, struct counters_snap
 void counters_print_text(FILE *f, const struct counters_snapshot *s);
 void counters_print_json(FILE *f, const struct counters_snapshot *s);
 
-/* `vpncap counters [IFACE] [--watch] [--json]`; argv[0] is "counters". */
-int counters_main(int argc, char **argv);
 
 #endif /* VPNCAP_CAPTURE_COUNTERS_H */

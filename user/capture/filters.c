@@ -15,6 +15,7 @@
  */
 #include "capture/filters.h"
 #include "log.h"
+#include "optparse.h"
 #include "textfile.h"
 #include "capture/config.h"
 
@@ -999,206 +1000,66 @@ int filters_save(const char *path, const struct filter_set *set, char *err, size
 	return rc;
 }
 
-/* ---------------------------------------------------------------------- */
-/* Hits of running captures                                                */
-/* ---------------------------------------------------------------------- */
-
-static const char *hits_dir = FILTERS_HITS_DIR;
-
-void filters_set_hits_dir(const char *dir)
+/* The fields of a rule as JSON members, each ", \"key\": value". */
+void filters_rule_json(FILE *f, const struct vpncap_rule *r)
 {
-	hits_dir = dir ? dir : FILTERS_HITS_DIR;
-}
+	char tmp[512];
+	struct sbuf b = { tmp, sizeof(tmp), 0 };
+	unsigned int a;
+	size_t c;
+	const char *sep = "";
 
-/* One "NAME HITS" line; 0 with the two, or -1. */
-static int hits_line(char *line, const char **name, unsigned long long *v)
-{
-	char *s = line, *e;
-
-	while (*s && *s != ' ' && *s != '\t' && *s != '\n')
-		s++;
-	if (s == line || (*s != ' ' && *s != '\t'))
-		return -1;
-	*s++ = '\0';
-	while (*s == ' ' || *s == '\t')
-		s++;
-	for (e = s; *e >= '0' && *e <= '9'; e++)
-		;
-	if (e == s || e - s > 20)
-		return -1;
-	while (isspace((unsigned char)*e))
-		e++;
-	if (*e)
-		return -1;
-	errno = 0;
-	*v = strtoull(s, NULL, 10);
-	if (errno == ERANGE)
-		*v = ~0ull;
-	*name = line;
-	return 0;
-}
-
-static void read_hits(const struct filter_set *set, unsigned long long *hits, int *have)
-{
-	struct dirent *e;
-	DIR *d = opendir(hits_dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		char path[4096], line[256];
-		struct stat st;
-		FILE *f;
-
-		if (n <= 5 || strcmp(e->d_name + n - 5, ".hits") ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", hits_dir, e->d_name) >= sizeof(path))
-			continue;
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-			fclose(f);
-			continue;
+	if (r->fields & VPNCAP_F_PROTO)
+		fprintf(f, ", \"protocol\": \"%s\"", proto_word(r->l4_proto, tmp, sizeof(tmp), 0));
+	if (r->fields & VPNCAP_F_PORT)
+		fprintf(f, ", \"port_low\": %u, \"port_high\": %u", r->port_lo, r->port_hi);
+	if (r->fields & VPNCAP_F_ADDR) {
+		fprintf(f, ", \"addresses\": [");
+		for (a = 0; a < r->n_addrs && a < VPNCAP_RULE_ADDRS; a++) {
+			prefix_str(&r->addrs[a], tmp, sizeof(tmp));
+			fprintf(f, "%s\"%s\"", a ? ", " : "", tmp);
 		}
-		while (fgets(line, sizeof(line), f)) {
-			size_t l = strlen(line);
-			const char *name;
-			unsigned long long v;
-			int idx;
-
-			if (l && line[l - 1] != '\n' && !feof(f)) {
-				int c;
-
-				while ((c = fgetc(f)) != EOF && c != '\n')
-					; /* too long to be ours */
-				continue;
-			}
-			if (hits_line(line, &name, &v) || (idx = filters_find(set, name)) < 0)
-				continue;
-			hits[idx] = hits[idx] + v < hits[idx] ? ~0ull : hits[idx] + v;
-			have[idx] = 1;
-		}
-		fclose(f);
+		fprintf(f, "]");
 	}
-	closedir(d);
+	if (r->fields & VPNCAP_F_VLAN)
+		fprintf(f, ", \"vlan\": %u", r->vlan_id);
+	if (r->fields & VPNCAP_F_MAC) {
+		put_mac(&b, r->mac);
+		fprintf(f, ", \"mac\": \"%s\"", tmp);
+	}
+	if (r->fields & VPNCAP_F_CLASS) {
+		fprintf(f, ", \"classes\": [");
+		for (c = 0; c < N_CLASSES; c++) {
+			if (r->class_mask & classes[c].bit) {
+				fprintf(f, "%s\"%s\"", sep, classes[c].name);
+				sep = ", ";
+			}
+		}
+		fprintf(f, "]");
+	}
+	fprintf(f, ", \"snaplen\": %u", r->snaplen);
 }
 
 /* ---------------------------------------------------------------------- */
 /* The command line                                                        */
 /* ---------------------------------------------------------------------- */
 
-enum {
-	O_PRESET = N_KEYS, O_CONFIG_DIR, O_HELP, O_JSON, O_ALL,
-};
+enum { O_PRESET = FILTERS_OPT_PRESET, O_CONFIG_DIR = FILTERS_OPT_CONFIG_DIR, O_HELP = FILTERS_OPT_HELP };
+_Static_assert(N_KEYS == FILTERS_N_KEYS, "filter fields and FILTERS_N_KEYS");
 
-struct optdef {
-	const char *lng;
-	char shrt;
-	int has_value;
-	int id;                 /* enum key or O_*; -1 ends a table */
-};
+#define N_OPTS(t) (sizeof(t) / sizeof((t)[0]))
 
+/* `filter add|list|remove`: options anywhere, exact long names, no clusters. */
 static const struct optdef add_opts[] = {
-	{ "protocol", 't', 1, K_PROTO }, { "port", 'p', 1, K_PORT },
-	{ "address", 'i', 1, K_ADDR }, { "vlan", 0, 1, K_VLAN }, { "mac", 0, 1, K_MAC },
-	{ "class", 0, 1, K_CLASS }, { "snaplen", 0, 1, K_SNAPLEN },
-	{ "preset", 0, 1, O_PRESET }, { "config-dir", 0, 1, O_CONFIG_DIR },
-	{ "help", 'h', 0, O_HELP }, { NULL, 0, 0, -1 },
+	{ "protocol", 't', 1, K_PROTO, NULL }, { "port", 'p', 1, K_PORT, NULL },
+	{ "address", 'i', 1, K_ADDR, NULL }, { "vlan", 0, 1, K_VLAN, NULL }, { "mac", 0, 1, K_MAC, NULL },
+	{ "class", 0, 1, K_CLASS, NULL }, { "snaplen", 0, 1, K_SNAPLEN, NULL },
+	{ "preset", 0, 1, O_PRESET, NULL }, { "config-dir", 0, 1, O_CONFIG_DIR, NULL },
+	{ "help", 'h', 0, O_HELP, NULL },
 };
-
-static const struct optdef list_opts[] = {
-	{ "json", 0, 0, O_JSON }, { "config-dir", 0, 1, O_CONFIG_DIR },
-	{ "help", 'h', 0, O_HELP }, { NULL, 0, 0, -1 },
-};
-
-static const struct optdef remove_opts[] = {
-	{ "all", 0, 0, O_ALL }, { "config-dir", 0, 1, O_CONFIG_DIR },
-	{ "help", 'h', 0, O_HELP }, { NULL, 0, 0, -1 },
-};
-
-struct optparse {
-	int argc;
-	char **argv;
-	int i;
-	int dashdash;
-};
-
-enum { OPT_END, OPT_OPTION, OPT_WORD, OPT_ERROR = -1 };
-
-/*
- * The next argument, as getopt_long with permutation would see it: options
- * anywhere, "--" ends them, "-x VALUE", "-xVALUE", "--long VALUE",
- * "--long=VALUE"; long names exact.
- */
-static int opt_next(struct optparse *op, const struct optdef *defs, int *id, const char **val,
-		    char *err, size_t errlen)
-{
-	const struct optdef *d;
-	const char *a;
-
-	for (;;) {
-		if (op->i >= op->argc)
-			return OPT_END;
-		a = op->argv[op->i++];
-		if (op->dashdash || a[0] != '-' || !a[1]) {
-			*val = a;
-			return OPT_WORD;
-		}
-		if (strcmp(a, "--"))
-			break;
-		op->dashdash = 1;
-	}
-	if (a[1] == '-') {
-		const char *name = a + 2, *eq = strchr(name, '=');
-		size_t n = eq ? (size_t)(eq - name) : strlen(name);
-
-		for (d = defs; d->id >= 0; d++)
-			if (d->lng && strlen(d->lng) == n && !strncmp(d->lng, name, n))
-				break;
-		if (d->id < 0) {
-			err_set(err, errlen, "unknown option '--%.*s'", (int)(n > 80 ? 80 : n), name);
-			return OPT_ERROR;
-		}
-		if (!d->has_value) {
-			if (eq) {
-				err_set(err, errlen, "option '--%s' takes no value", d->lng);
-				return OPT_ERROR;
-			}
-			*val = NULL;
-		} else if (eq) {
-			*val = eq + 1;
-		} else if (op->i < op->argc) {
-			*val = op->argv[op->i++];
-		} else {
-			err_set(err, errlen, "option '--%s' needs a value", d->lng);
-			return OPT_ERROR;
-		}
-	} else {
-		for (d = defs; d->id >= 0; d++)
-			if (d->shrt && d->shrt == a[1])
-				break;
-		if (d->id < 0 || (!d->has_value && a[2])) {
-			err_set(err, errlen, "unknown option '%.80s'", a);
-			return OPT_ERROR;
-		}
-		if (!d->has_value) {
-			*val = NULL;
-		} else if (a[2]) {
-			*val = a + 2;
-		} else if (op->i < op->argc) {
-			*val = op->argv[op->i++];
-		} else {
-			err_set(err, errlen, "option '-%c' needs a value", d->shrt);
-			return OPT_ERROR;
-		}
-	}
-	*id = d->id;
-	return OPT_OPTION;
-}
 
 /* --config-dir DIR; cfg NULL: not an option here. */
-static int take_config_dir(const char **cfg, const char *val, char *err, size_t errlen)
+int filters_take_config_dir(const char **cfg, const char *val, char *err, size_t errlen)
 {
 	if (!cfg) {
 		err_set(err, errlen, "unknown option '--config-dir'");
@@ -1216,28 +1077,21 @@ static int take_config_dir(const char **cfg, const char *val, char *err, size_t 
 	return 0;
 }
 
-struct add_req {
-	const char *name;               /* NULL with a preset */
-	const char *preset;
-	struct vpncap_rule rule;
-	int seen[N_KEYS];
-	const char *port;               /* -p as given */
-	int help;
-};
 
-/* Everything `filter add` is told, checked on its own. 0, or -1 with err. */
-static int parse_add(int argc, char **argv, struct add_req *req, const char **cfg, char *err,
-		     size_t errlen)
+int filters_add_parse(int argc, char **argv, struct filter_add_req *req, const char **cfg,
+		      char *err, size_t errlen)
 {
-	struct optparse op = { argc, argv, 1, 0 };
+	struct optparse op;
 	const char *val;
 	int rc, id, k;
 
 	memset(req, 0, sizeof(*req));
-	while ((rc = opt_next(&op, add_opts, &id, &val, err, errlen)) != OPT_END) {
-		if (rc == OPT_ERROR)
+	optparse_init(&op, argc, argv, OPTPARSE_PERMUTE);
+	while ((rc = optparse_next(&op, add_opts, N_OPTS(add_opts), &id, &val, err, errlen)) !=
+	       OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR)
 			return -1;
-		if (rc == OPT_WORD) {
+		if (rc == OPTPARSE_WORD) {
 			if (req->name) {
 				err_set(err, errlen, "unexpected argument '%.80s' (one filter name: '%s')",
 					val, req->name);
@@ -1255,7 +1109,7 @@ static int parse_add(int argc, char **argv, struct add_req *req, const char **cf
 			req->help = 1;
 			return 0;
 		case O_CONFIG_DIR:
-			if (take_config_dir(cfg, val, err, errlen))
+			if (filters_take_config_dir(cfg, val, err, errlen))
 				return -1;
 			break;
 		case O_PRESET:
@@ -1270,11 +1124,11 @@ static int parse_add(int argc, char **argv, struct add_req *req, const char **cf
 			req->preset = val;
 			break;
 		default:
-			if (req->seen[id] && !keys[id].repeatable) {
+			if (req->seen_keys[id] && !keys[id].repeatable) {
 				err_set(err, errlen, "%s given twice ('%.80s')", keys[id].cli, val);
 				return -1;
 			}
-			req->seen[id] = 1;
+			req->seen_keys[id] = 1;
 			if (id == K_PORT)
 				req->port = val;
 			if (set_field(&req->rule, (enum key)id, val, err, errlen))
@@ -1288,7 +1142,7 @@ static int parse_add(int argc, char **argv, struct add_req *req, const char **cf
 			return -1;
 		}
 		for (k = 0; k < N_KEYS; k++) {
-			if (req->seen[k] && k != K_SNAPLEN) {
+			if (req->seen_keys[k] && k != K_SNAPLEN) {
 				err_set(err, errlen, "%s cannot go with --preset (only --snaplen can)",
 					keys[k].cli);
 				return -1;
@@ -1314,8 +1168,8 @@ static int parse_add(int argc, char **argv, struct add_req *req, const char **cf
 	}
 }
 
-/* The request into set: all of it or nothing. */
-static int apply_add(struct filter_set *set, const struct add_req *req, char *err, size_t errlen)
+int filters_add_apply(struct filter_set *set, const struct filter_add_req *req, char *err,
+		      size_t errlen)
 {
 	unsigned int i;
 
@@ -1366,429 +1220,18 @@ static int apply_add(struct filter_set *set, const struct add_req *req, char *er
 
 int filters_add_args(struct filter_set *set, int argc, char **argv, char *err, size_t errlen)
 {
-	struct add_req req;
+	struct filter_add_req req;
 
-	if (parse_add(argc, argv, &req, NULL, err, errlen)) {
+	if (filters_add_parse(argc, argv, &req, NULL, err, errlen)) {
 		err_one_line(err, errlen);
 		return -1;
 	}
 	if (req.help)
 		return 1;
-	if (apply_add(set, &req, err, errlen)) {
+	if (filters_add_apply(set, &req, err, errlen)) {
 		err_one_line(err, errlen);
 		return -1;
 	}
 	return 0;
 }
 
-static const char filter_usage[] =
-	"usage: vpncap filter add NAME [-t PROTO] [-p PORT|LOW-HIGH] [-i ADDR[/LEN]]...\n"
-	"                         [--vlan ID] [--mac MAC] [--class CLASS[,CLASS...]]...\n"
-	"                         [--snaplen N]\n"
-	"       vpncap filter add --preset aovpn [--snaplen N]\n"
-	"       vpncap filter list [--json]\n"
-	"       vpncap filter remove NAME | --all\n"
-	"\n"
-	"Named filters: a frame is captured when every field of one filter matches.\n"
-	"A capture without --rules uses them (in order; the first match names the\n"
-	"frame), or the VPN default when there are none.\n"
-	"\n"
-	"  -t, --protocol PROTO  udp, tcp, esp, icmp, icmpv6 or an IP protocol 1-255\n"
-	"  -p, --port PORT       1-65535 or LOW-HIGH, source or destination (-t udp/tcp)\n"
-	"  -i, --address ADDR    IPv4 or IPv6 address or prefix (10.0.0.0/8), source or\n"
-	"                        destination; up to 4, any of them matches\n"
-	"  --vlan ID             802.1Q VLAN ID 1-4094 (outer or inner tag)\n"
-	"  --mac MAC             aa:bb:cc:dd:ee:ff, source or destination\n"
-	"  --class CLASS         ike, esp or keepalive (as the classifier tells them\n"
-	"                        apart); repeatable or a comma list, any matches\n"
-	"  --snaplen N           bytes kept of a matching frame, 64-262144 (0: all)\n"
-	"  --preset aovpn        Always On VPN: IKEv2 (udp 500), NAT-T (udp 4500),\n"
-	"                        ESP (esp), SSTP (tcp 443)\n"
-	"  --json                list as JSON\n"
-	"  --config-dir DIR      the filters are DIR/filters.conf (default:\n"
-	"                        $VPNCAP_CONFIG_DIR, else " CONFIG_DIR_DEFAULT ")\n"
-	"\n"
-	"Names: 1-32 of A-Z a-z 0-9 . _ -, case-sensitive. A prefix must have no\n"
-	"host bits set (10.0.0.0/8, not 10.0.0.1/8). Hits are those of the running\n"
-	"captures.\n";
-
-static int usage_error(const char *cmd, char *err, size_t errlen)
-{
-	err_one_line(err, errlen);
-	log_error("%s: %s", cmd, err);
-	return EXIT_USAGE;
-}
-
-/* The filter file in force: DIR/filters.conf. */
-static int filters_path(const char *cfg, char *path, size_t len, const char **dir)
-{
-	*dir = cfg ? cfg : config_dir();
-	if ((size_t)snprintf(path, len, "%s/%s", *dir, FILTERS_FILE) >= len) {
-		log_error("%.80s...: directory name too long", *dir);
-		return -1;
-	}
-	return 0;
-}
-
-/* Serializes `filter add/remove`: an exclusive flock on the directory. fd or -errno. */
-static int lock_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX)) {
-		if (errno != EINTR) {
-			int e = errno;
-
-			close(fd);
-			return -e;
-		}
-	}
-	return fd;
-}
-
-/* Loads for a command: exit status on failure, -1 on success. */
-static int load_for(const char *path, struct filter_set *set)
-{
-	char err[512];
-	int rc = filters_load(path, set, err, sizeof(err));
-
-	if (!rc)
-		return -1;
-	log_error("%s", err);
-	return rc == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-}
-
-static int cmd_add(int argc, char **argv, const char *cfg)
-{
-	struct filter_set *set = NULL;
-	struct add_req req;
-	const char *dir;
-	char path[4096], err[512], words[512];
-	unsigned int first, i;
-	int lk = -1, status;
-
-	if (parse_add(argc, argv, &req, &cfg, err, sizeof(err)))
-		return usage_error("filter add", err, sizeof(err));
-	if (req.help) {
-		fputs(filter_usage, stdout);
-		return EXIT_OK;
-	}
-	if (filters_path(cfg, path, sizeof(path), &dir))
-		return EXIT_USAGE;
-	if (mkdir(dir, 0750) && errno != EEXIST) {
-		log_error("%s: cannot create: %s", dir, strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	lk = lock_dir(dir);
-	if (lk < 0) {
-		log_error("%s: cannot lock: %s", dir, strerror(-lk));
-		return EXIT_RUNTIME;
-	}
-	set = malloc(sizeof(*set));
-	if (!set) {
-		log_error("filter add: out of memory");
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	status = load_for(path, set);
-	if (status >= 0)
-		goto out;
-	first = set->count;
-	if (apply_add(set, &req, err, sizeof(err))) {
-		status = usage_error("filter add", err, sizeof(err));
-		goto out;
-	}
-	if (filters_save(path, set, err, sizeof(err))) {
-		log_error("%s", err);
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	for (i = first; i < set->count; i++) {
-		filters_describe_rule(&set->rules[i], words, sizeof(words));
-		if (set->rules[i].snaplen)
-			printf("added filter %s: %s snaplen %u\n", set->names[i], words,
-			       set->rules[i].snaplen);
-		else
-			printf("added filter %s: %s\n", set->names[i], words);
-	}
-	status = EXIT_OK;
-out:
-	free(set);
-	close(lk);
-	return status;
-}
-
-static void json_row(const struct filter_set *set, unsigned int i, const unsigned long long *hits,
-		     const int *have)
-{
-	const struct vpncap_rule *r = &set->rules[i];
-	char words[512], tmp[512];
-	struct sbuf b = { tmp, sizeof(tmp), 0 };
-	unsigned int a;
-	size_t c;
-	const char *sep = "";
-
-	filters_describe_rule(r, words, sizeof(words));
-	printf("  {\"name\": \"%s\", \"filter\": \"%s\"", set->names[i], words);
-	if (r->fields & VPNCAP_F_PROTO)
-		printf(", \"protocol\": \"%s\"", proto_word(r->l4_proto, tmp, sizeof(tmp), 0));
-	if (r->fields & VPNCAP_F_PORT)
-		printf(", \"port_low\": %u, \"port_high\": %u", r->port_lo, r->port_hi);
-	if (r->fields & VPNCAP_F_ADDR) {
-		printf(", \"addresses\": [");
-		for (a = 0; a < r->n_addrs && a < VPNCAP_RULE_ADDRS; a++) {
-			prefix_str(&r->addrs[a], tmp, sizeof(tmp));
-			printf("%s\"%s\"", a ? ", " : "", tmp);
-		}
-		printf("]");
-	}
-	if (r->fields & VPNCAP_F_VLAN)
-		printf(", \"vlan\": %u", r->vlan_id);
-	if (r->fields & VPNCAP_F_MAC) {
-		put_mac(&b, r->mac);
-		printf(", \"mac\": \"%s\"", tmp);
-	}
-	if (r->fields & VPNCAP_F_CLASS) {
-		printf(", \"classes\": [");
-		for (c = 0; c < N_CLASSES; c++) {
-			if (r->class_mask & classes[c].bit) {
-				printf("%s\"%s\"", sep, classes[c].name);
-				sep = ", ";
-			}
-		}
-		printf("]");
-	}
-	printf(", \"snaplen\": %u", r->snaplen);
-	if (have[i])
-		printf(", \"hits\": %llu}", hits[i]);
-	else
-		printf(", \"hits\": null}");
-	printf("%s\n", i + 1 < set->count ? "," : "");
-}
-
-static int cmd_list(int argc, char **argv, const char *cfg)
-{
-	struct optparse op = { argc, argv, 1, 0 };
-	unsigned long long hits[VPNCAP_MAX_RULES] = { 0 };
-	int have[VPNCAP_MAX_RULES] = { 0 };
-	struct filter_set *set;
-	const char *dir, *val;
-	char path[4096], err[512], words[512], num[32];
-	int rc, id, json = 0, status;
-	size_t wn = 4, wf = 6;
-	unsigned int i;
-
-	while ((rc = opt_next(&op, list_opts, &id, &val, err, sizeof(err))) != OPT_END) {
-		if (rc == OPT_ERROR)
-			return usage_error("filter list", err, sizeof(err));
-		if (rc == OPT_WORD) {
-			err_set(err, sizeof(err), "unexpected argument '%.80s'", val);
-			return usage_error("filter list", err, sizeof(err));
-		}
-		if (id == O_HELP) {
-			fputs(filter_usage, stdout);
-			return EXIT_OK;
-		}
-		if (id == O_JSON)
-			json = 1;
-		else if (id == O_CONFIG_DIR && take_config_dir(&cfg, val, err, sizeof(err)))
-			return usage_error("filter list", err, sizeof(err));
-	}
-	if (filters_path(cfg, path, sizeof(path), &dir))
-		return EXIT_USAGE;
-	set = malloc(sizeof(*set));
-	if (!set) {
-		log_error("filter list: out of memory");
-		return EXIT_RUNTIME;
-	}
-	status = load_for(path, set);
-	if (status >= 0) {
-		free(set);
-		return status;
-	}
-	read_hits(set, hits, have);
-	if (json) {
-		printf("[\n");
-		for (i = 0; i < set->count; i++)
-			json_row(set, i, hits, have);
-		printf("]\n");
-		free(set);
-		return EXIT_OK;
-	}
-	if (!set->count) {
-		printf("no filters (%s)\n", path);
-		free(set);
-		return EXIT_OK;
-	}
-	for (i = 0; i < set->count; i++) {
-		size_t n = (size_t)filters_describe_rule(&set->rules[i], NULL, 0);
-
-		wn = strlen(set->names[i]) > wn ? strlen(set->names[i]) : wn;
-		wf = n > wf ? n : wf;
-	}
-	printf("%-*s  %-*s  %-7s  %s\n", (int)wn, "NAME", (int)wf, "FILTER", "SNAPLEN", "HITS");
-	for (i = 0; i < set->count; i++) {
-		char snap[16];
-
-		filters_describe_rule(&set->rules[i], words, sizeof(words));
-		if (set->rules[i].snaplen)
-			snprintf(snap, sizeof(snap), "%u", set->rules[i].snaplen);
-		else
-			snprintf(snap, sizeof(snap), "all");
-		if (have[i])
-			snprintf(num, sizeof(num), "%llu", hits[i]);
-		else
-			snprintf(num, sizeof(num), "-");
-		printf("%-*s  %-*s  %-7s  %s\n", (int)wn, set->names[i], (int)wf, words, snap, num);
-	}
-	free(set);
-	return EXIT_OK;
-}
-
-static int cmd_remove(int argc, char **argv, const char *cfg)
-{
-	struct optparse op = { argc, argv, 1, 0 };
-	struct filter_set *set = NULL;
-	const char *dir, *val, *name = NULL;
-	char path[4096], err[512];
-	int rc, id, all = 0, lk, status, idx;
-
-	while ((rc = opt_next(&op, remove_opts, &id, &val, err, sizeof(err))) != OPT_END) {
-		if (rc == OPT_ERROR)
-			return usage_error("filter remove", err, sizeof(err));
-		if (rc == OPT_WORD) {
-			if (name) {
-				err_set(err, sizeof(err),
-					"unexpected argument '%.80s' (one filter name: '%.80s')", val,
-					name);
-				return usage_error("filter remove", err, sizeof(err));
-			}
-			name = val;
-			continue;
-		}
-		if (id == O_HELP) {
-			fputs(filter_usage, stdout);
-			return EXIT_OK;
-		}
-		if (id == O_ALL)
-			all = 1;
-		else if (id == O_CONFIG_DIR && take_config_dir(&cfg, val, err, sizeof(err)))
-			return usage_error("filter remove", err, sizeof(err));
-	}
-	if (!name && !all) {
-		err_set(err, sizeof(err), "missing filter name (filter remove NAME, or --all)");
-		return usage_error("filter remove", err, sizeof(err));
-	}
-	if (name && all) {
-		err_set(err, sizeof(err), "'%.80s' and --all exclude each other", name);
-		return usage_error("filter remove", err, sizeof(err));
-	}
-	if (filters_path(cfg, path, sizeof(path), &dir))
-		return EXIT_USAGE;
-	lk = lock_dir(dir);
-	if (lk < 0 && lk != -ENOENT) {
-		log_error("%s: cannot lock: %s", dir, strerror(-lk));
-		return EXIT_RUNTIME;
-	}
-	set = malloc(sizeof(*set));
-	if (!set) {
-		log_error("filter remove: out of memory");
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	status = load_for(path, set);
-	if (status >= 0)
-		goto out;
-	if (all) {
-		unsigned int n = set->count;
-
-		status = EXIT_OK;
-		if (!n) {
-			printf("no filters to remove\n");
-			goto out;
-		}
-		memset(set, 0, sizeof(*set));
-		if (filters_save(path, set, err, sizeof(err))) {
-			log_error("%s", err);
-			status = EXIT_RUNTIME;
-			goto out;
-		}
-		printf("removed %u filter%s\n", n, n == 1 ? "" : "s");
-		goto out;
-	}
-	idx = filters_find(set, name);
-	if (idx < 0) {
-		err_set(err, sizeof(err), "no filter named '%.80s'", name);
-		status = usage_error("filter remove", err, sizeof(err));
-		goto out;
-	}
-	memmove(&set->names[idx], &set->names[idx + 1],
-		(set->count - (unsigned int)idx - 1) * sizeof(set->names[0]));
-	memmove(&set->rules[idx], &set->rules[idx + 1],
-		(set->count - (unsigned int)idx - 1) * sizeof(set->rules[0]));
-	set->count--;
-	memset(set->names[set->count], 0, sizeof(set->names[0]));
-	memset(&set->rules[set->count], 0, sizeof(set->rules[0]));
-	if (filters_save(path, set, err, sizeof(err))) {
-		log_error("%s", err);
-		status = EXIT_RUNTIME;
-		goto out;
-	}
-	printf("removed filter %s\n", name);
-	status = EXIT_OK;
-out:
-	free(set);
-	if (lk >= 0)
-		close(lk);
-	return status;
-}
-
-int filter_cli(int argc, char **argv)
-{
-	const char *cfg = NULL, *sub;
-	char err[512];
-	int i = 1;
-
-	/* Options before the subcommand: --config-dir, -h. */
-	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(filter_usage, stdout);
-			return EXIT_OK;
-		}
-		if (!strcmp(a, "--config-dir") || !strncmp(a, "--config-dir=", 13)) {
-			const char *val = a[12] == '=' ? a + 13 : i + 1 < argc ? argv[++i] : NULL;
-
-			if (!val) {
-				err_set(err, sizeof(err), "option '--config-dir' needs a value");
-				return usage_error("filter", err, sizeof(err));
-			}
-			if (take_config_dir(&cfg, val, err, sizeof(err)))
-				return usage_error("filter", err, sizeof(err));
-			i++;
-			continue;
-		}
-		err_set(err, sizeof(err), "unknown option '%.80s'", a);
-		return usage_error("filter", err, sizeof(err));
-	}
-	if (i >= argc) {
-		err_set(err, sizeof(err), "missing subcommand (add, list or remove)");
-		return usage_error("filter", err, sizeof(err));
-	}
-	sub = argv[i];
-	if (!strcmp(sub, "add"))
-		return cmd_add(argc - i, argv + i, cfg);
-	if (!strcmp(sub, "list"))
-		return cmd_list(argc - i, argv + i, cfg);
-	if (!strcmp(sub, "remove"))
-		return cmd_remove(argc - i, argv + i, cfg);
-	if (!strcmp(sub, "help")) {
-		fputs(filter_usage, stdout);
-		return EXIT_OK;
-	}
-	err_set(err, sizeof(err), "unknown subcommand '%.80s' (add, list or remove)", sub);
-	return usage_error("filter", err, sizeof(err));
-}

@@ -42,6 +42,7 @@
 #define VPNCAP_CAPTURE_FILTERS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vpncap/abi.h"
 
@@ -101,13 +102,35 @@ int filters_find(const struct filter_set *set, const char *name);
 /* 1 when s is a valid filter name. */
 int filters_valid_name(const char *s);
 
+/* The fields of a rule as JSON object members, each ", \"key\": value". */
+void filters_rule_json(FILE *f, const struct vpncap_rule *r);
+
+/* `filter add` options that are not fields (ids the command line hands back). */
+#define FILTERS_N_KEYS 7                /* fields: -t -p -i --vlan --mac --class --snaplen */
+enum { FILTERS_OPT_PRESET = FILTERS_N_KEYS, FILTERS_OPT_CONFIG_DIR, FILTERS_OPT_HELP };
+
+/* What `filter add` was told, checked on its own (filters_add_parse). */
+struct filter_add_req {
+	const char *name;               /* NULL with a preset */
+	const char *preset;
+	struct vpncap_rule rule;
+	int seen_keys[FILTERS_N_KEYS];
+	const char *port;               /* -p as given */
+	int help;
+};
+
 /*
- * Hits of a running capture: each capture keeps a file ending ".hits" in
- * DIR, with one line "NAME HITS" (decimal) per rule; `filter list` sums
- * the lines of every such file by name. DIR is FILTERS_HITS_DIR;
- * filters_set_hits_dir changes it (tests), NULL restores it.
+ * Parse `filter add` arguments (argv[0] = "add"). cfg: where --config-dir
+ * goes, or NULL when it is not an option. 0, or -1 with err naming the bad
+ * token; req->help after -h.
  */
-void filters_set_hits_dir(const char *dir);
+int filters_add_parse(int argc, char **argv, struct filter_add_req *req, const char **cfg,
+		      char *err, size_t errlen);
+/* The request into set, all of it or nothing. 0, or -1 with err. */
+int filters_add_apply(struct filter_set *set, const struct filter_add_req *req, char *err,
+		      size_t errlen);
+/* --config-dir DIR into *cfg (NULL cfg: not an option here). 0, or -1 with err. */
+int filters_take_config_dir(const char **cfg, const char *val, char *err, size_t errlen);
 
 /*
  * Parses `filter add` arguments (argv[0] = "add"; --config-dir is not
@@ -117,8 +140,5 @@ void filters_set_hits_dir(const char *dir);
  * `vpncap filter add`, for tests and the fuzzer.
  */
 int filters_add_args(struct filter_set *set, int argc, char **argv, char *err, size_t errlen);
-
-/* `vpncap filter ...` (argv[0] = "filter"). Returns an exit status (capture.h). */
-int filter_cli(int argc, char **argv);
 
 #endif /* VPNCAP_CAPTURE_FILTERS_H */

@@ -1,161 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#define _GNU_SOURCE /* CPU_SETSIZE */
+#define _GNU_SOURCE /* CPU_SETSIZE, open_memstream */
 #include "capture/options.h"
-#include "log.h"
 #include "capture/rules.h"
+#include "log.h"
+#include "optparse.h"
 #include "units.h"
 #include "vpncap/abi.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char capture_usage[] =
-	"usage: vpncap capture -i IFACE [-i IFACE...] -w FILE [options]\n"
-	"\n"
-	"Capture IKEv2 (UDP 500), NAT-T (UDP 4500) and SSTP (TCP 443) frames at the\n"
-	"XDP hook into a PCAPNG file.\n"
-	"\n"
-	"  -i, --interface IFACE   interface to capture on (repeatable)\n"
-	"  -w, --write FILE|DIR    PCAPNG file, or directory of a rotating file set\n"
-	"                          (an existing directory, or a path ending in '/')\n"
-	"  -s, --snaplen N         bytes kept per frame (default 262144)\n"
-	"      --duration SECS     stop after SECS seconds\n"
-	"  -c, --count N           stop after N frames written\n"
-	"      --mode auto|inline|bypass  inline copies matched frames and leaves them\n"
-	"                          to the host, both directions (for the gateway\n"
-	"                          itself); bypass takes received frames away from\n"
-	"                          the host (a capture port); auto (default): bypass\n"
-	"                          without IP addresses on the interface, else inline\n"
-	"      --unmatched pass|drop  what happens to frames that match no rule\n"
-	"      --xdp-mode auto|native|skb  XDP attach mode (auto: native, then skb)\n"
-	"  -q, --queue N           capture RX queue N only (repeatable; default all)\n"
-	"      --copy              force AF_XDP copy mode\n"
-	"      --zero-copy         force AF_XDP zero-copy mode\n"
-	"      --queue-size SIZE   memory between capture and writer (default 32M)\n"
-	"      --cpus LIST         CPUs for the per-queue capture threads, in order\n"
-	"                          (thread i on the i-th CPU, wrapping around), e.g.\n"
-	"                          0-3,6 (default: not pinned)\n"
-	"      --busy-poll         poll the driver from the capture threads instead of\n"
-	"                          sleeping (lowest latency, one busy CPU per thread)\n"
-	"      --umem-frames N     AF_XDP buffers of 4 KiB per queue (default: fill\n"
-	"                          ring + rx ring); hugepages are used when reserved\n"
-	"      --rx-ring N         AF_XDP RX ring size, a power of two from 64 to\n"
-	"                          65536 (default 4096)\n"
-	"      --fill-ring N       AF_XDP fill ring size, same range (default: rx ring\n"
-	"                          + the NIC's RX ring, rounded up to a power of two)\n"
-	"      --timestamps auto|hardware|software  auto (default): the NIC's\n"
-	"                          hardware timestamp where the driver offers one,\n"
-	"                          else the software one taken at the XDP hook\n"
-	"      --ring-size SIZE    inline: kernel ring buffer per interface, a power\n"
-	"                          of two (default 8M)\n"
-	"      --metrics-file PATH counters in Prometheus text format, replaced every\n"
-	"                          second (node_exporter's textfile collector)\n"
-	"      --rules LIST        what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
-	"                          esp, icmp, icmpv6 or a number (default\n"
-	"                          udp:500,udp:4500,tcp:443)\n"
-	"      --fragment-timeout DURATION  follow a matched datagram's fragments this\n"
-	"                          long (default 30s)\n"
-	"      --fragment-window DURATION  capture fragments that come before their\n"
-	"                          first one between hosts with matched traffic this\n"
-	"                          recent (default 10s)\n"
-	"      --config FILE       read options from FILE (key = value, keys are the\n"
-	"                          long options); options given here override it\n"
-	"      --realtime          one decoded line per frame on stdout (IKEv2, ESP,\n"
-	"                          TLS); -w is then optional. The view never slows\n"
-	"                          capture: when the console lags it skips lines and\n"
-	"                          says how many\n"
-	"      --persistent        write /etc/vpncap/IFACE.conf and start vpncap@IFACE\n"
-	"                          (from early boot, across reboots)\n"
-	"\n"
-	"File set (-w DIR): files vpncap-IFACE-START-SEQ.pcapng, the one being\n"
-	"written ends in .part. SIZE takes k/M/G/T, DURATION ms/s/m/h/d.\n"
-	"      --rotate-size SIZE  start a new file before this size is reached\n"
-	"      --rotate-time DURATION  new file at each multiple of DURATION (UTC)\n"
-	"      --max-files N       keep at most N files (a ring)\n"
-	"      --max-bytes SIZE    keep the set within SIZE, oldest files deleted first\n"
-	"      --min-free SIZE     keep SIZE free on the disk\n"
-	"      --sync-interval DURATION  fsync at least this often (default 1s)\n"
-	"      --on-rotate CMD     run CMD with each completed file as last argument\n"
-	"      --compress gzip|zstd  compress completed files\n"
-	"\n"
-	"  -v, --verbose           show library diagnostics\n"
-	"  -h, --help              this text\n";
+#define KIB 1024ull
+#define MIB (1024ull * KIB)
+#define GIB (1024ull * MIB)
+#define TIB (1024ull * GIB)
 
-enum long_only_opt {
-	OPT_DURATION = 256,
-	OPT_MODE,
-	OPT_UNMATCHED,
-	OPT_XDP_MODE,
-	OPT_COPY,
-	OPT_ZEROCOPY,
-	OPT_QUEUE_SIZE,
-	OPT_RING_SIZE,
-	OPT_ROTATE_SIZE,
-	OPT_ROTATE_TIME,
-	OPT_MAX_FILES,
-	OPT_MAX_BYTES,
-	OPT_MIN_FREE,
-	OPT_SYNC_INTERVAL,
-	OPT_ON_ROTATE,
-	OPT_COMPRESS,
-	OPT_RULES,
-	OPT_METRICS_FILE,
-	OPT_FRAG_TIMEOUT,
-	OPT_FRAG_WINDOW,
-	OPT_CONFIG,
-	OPT_PERSISTENT,
-	OPT_REALTIME,
-	OPT_CPUS,
-	OPT_BUSY_POLL,
-	OPT_UMEM_FRAMES,
-	OPT_RX_RING,
-	OPT_FILL_RING,
-	OPT_TIMESTAMPS,
-};
-
-static const struct option long_opts[] = {
-	{ "interface", required_argument, NULL, 'i' },
-	{ "write", required_argument, NULL, 'w' },
-	{ "snaplen", required_argument, NULL, 's' },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "count", required_argument, NULL, 'c' },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "unmatched", required_argument, NULL, OPT_UNMATCHED },
-	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
-	{ "queue", required_argument, NULL, 'q' },
-	{ "copy", no_argument, NULL, OPT_COPY },
-	{ "zero-copy", no_argument, NULL, OPT_ZEROCOPY },
-	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
-	{ "cpus", required_argument, NULL, OPT_CPUS },
-	{ "busy-poll", no_argument, NULL, OPT_BUSY_POLL },
-	{ "umem-frames", required_argument, NULL, OPT_UMEM_FRAMES },
-	{ "rx-ring", required_argument, NULL, OPT_RX_RING },
-	{ "fill-ring", required_argument, NULL, OPT_FILL_RING },
-	{ "timestamps", required_argument, NULL, OPT_TIMESTAMPS },
-	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
-	{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
-	{ "rotate-time", required_argument, NULL, OPT_ROTATE_TIME },
-	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
-	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
-	{ "min-free", required_argument, NULL, OPT_MIN_FREE },
-	{ "sync-interval", required_argument, NULL, OPT_SYNC_INTERVAL },
-	{ "on-rotate", required_argument, NULL, OPT_ON_ROTATE },
-	{ "compress", required_argument, NULL, OPT_COMPRESS },
-	{ "rules", required_argument, NULL, OPT_RULES },
-	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
-	{ "fragment-timeout", required_argument, NULL, OPT_FRAG_TIMEOUT },
-	{ "fragment-window", required_argument, NULL, OPT_FRAG_WINDOW },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "persistent", no_argument, NULL, OPT_PERSISTENT },
-	{ "realtime", no_argument, NULL, OPT_REALTIME },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
+/* ---- values ---------------------------------------------------------------- */
 
 /* Whole decimal number in [min, max]; no sign, no trailing junk. */
 static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -240,96 +105,6 @@ static int duration_option(const char *opt, const char *arg, uint64_t min_ms, ui
 	return 0;
 }
 
-/* Options of the file set, the writer and its queue. */
-static int apply_output_option(struct capture_opts *o, int c, const char *arg,
-			       char *err, size_t errlen)
-{
-	switch (c) {
-	case OPT_QUEUE_SIZE:
-		return size_option("--queue-size", arg, MIB, 16 * GIB, "1M to 16G",
-				   &o->queue_size, err, errlen);
-	case OPT_RING_SIZE:
-		if (size_option("--ring-size", arg, 64 * KIB, GIB, "64k to 1G", &o->ring_size,
-				err, errlen))
-			return -1;
-		if (o->ring_size & (o->ring_size - 1)) {
-			err_set(err, errlen, "--ring-size: '%s' is not a power of two (64k, 128k, ... 1G)",
-				arg);
-			return -1;
-		}
-		return 0;
-	case OPT_ROTATE_SIZE:
-		return size_option("--rotate-size", arg, 64 * KIB, TIB, "64k to 1T",
-				   &o->rotate_size, err, errlen);
-	case OPT_ROTATE_TIME:
-		return duration_option("--rotate-time", arg, 1000, 7 * 86400000ull, "1s to 7d",
-				       &o->rotate_time_ms, err, errlen);
-	case OPT_MAX_FILES:
-		if (parse_uint(arg, 1, 1000000, &o->max_files)) {
-			err_set(err, errlen, "--max-files: '%s' is not a number from 1 to 1000000",
-				arg);
-			return -1;
-		}
-		return 0;
-	case OPT_MAX_BYTES:
-		return size_option("--max-bytes", arg, 64 * KIB, 1024 * TIB, "64k to 1024T",
-				   &o->max_bytes, err, errlen);
-	case OPT_MIN_FREE:
-		return size_option("--min-free", arg, 1, 1024 * TIB, "1 to 1024T", &o->min_free,
-				   err, errlen);
-	case OPT_SYNC_INTERVAL:
-		return duration_option("--sync-interval", arg, 10, 3600000, "10ms to 1h",
-				       &o->sync_interval_ms, err, errlen);
-	case OPT_ON_ROTATE:
-		if (!*arg) {
-			err_set(err, errlen, "--on-rotate: empty command");
-			return -1;
-		}
-		o->on_rotate = arg;
-		return 0;
-	case OPT_COMPRESS:
-		if (compress_parse(arg, &o->compress)) {
-			err_set(err, errlen, "--compress: '%s' is not one of gzip, zstd", arg);
-			return -1;
-		}
-		return 0;
-	case OPT_RULES: {
-		struct vpncap_ruleset set;
-		char why[160];
-
-		if (rules_parse(arg, &set, why, sizeof(why))) {
-			err_set(err, errlen, "--rules: %s", why);
-			return -1;
-		}
-		o->rules = arg;
-		return 0;
-	}
-	case OPT_METRICS_FILE:
-		if (!*arg) {
-			err_set(err, errlen, "--metrics-file: empty file name");
-			return -1;
-		}
-		o->metrics_file = arg;
-		return 0;
-	case OPT_FRAG_TIMEOUT:
-		return duration_option("--fragment-timeout", arg, 100, 600000, "100ms to 10m",
-				       &o->fragment_timeout_ms, err, errlen);
-	case OPT_FRAG_WINDOW:
-		return duration_option("--fragment-window", arg, 0, 3600000, "0 to 1h",
-				       &o->fragment_window_ms, err, errlen);
-	case OPT_CONFIG:
-		o->config = arg;
-		return 0;
-	case OPT_PERSISTENT:
-		o->persistent = 1;
-		return 0;
-	case OPT_REALTIME:
-		o->realtime = 1;
-		return 0;
-	}
-	return -1;
-}
-
 static int add_iface(struct capture_opts *o, const char *name, char *err, size_t errlen)
 {
 	unsigned int i;
@@ -371,23 +146,6 @@ static int add_queue(struct capture_opts *o, const char *arg, char *err, size_t 
 	}
 	o->queues[o->n_queues++] = (uint32_t)q;
 	return 0;
-}
-
-static int parse_choice(const char *opt, const char *arg, const char *const *words,
-			int n, int *out, char *err, size_t errlen)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (!strcmp(arg, words[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	err_set(err, errlen, "%s: '%s' is not one of %s%s%s%s%s", opt, arg, words[0],
-		n > 1 ? ", " : "", n > 1 ? words[1] : "", n > 2 ? ", " : "",
-		n > 2 ? words[2] : "");
-	return -1;
 }
 
 /* One CPU number of --cpus, digits only, below CPU_SETSIZE. */
@@ -491,115 +249,629 @@ static int ring_option(const char *opt, const char *arg, uint32_t *out, char *er
 	return 0;
 }
 
-/* Options of the AF_XDP sockets and their threads (line rate). */
-static int apply_line_rate_option(struct capture_opts *o, int c, const char *arg,
-				  char *err, size_t errlen)
-{
-	static const char *const timestamps[] = { "auto", "hardware", "software" };
-	uint64_t v;
-	int choice;
 
-	switch (c) {
-	case OPT_CPUS:
-		return parse_cpu_list(o, arg, err, errlen);
-	case OPT_BUSY_POLL:
-		o->busy_poll = 1;
-		return 0;
-	case OPT_UMEM_FRAMES:
-		if (parse_uint(arg, CAPTURE_MIN_UMEM_FRAMES, CAPTURE_MAX_UMEM_FRAMES, &v)) {
-			err_set(err, errlen, "--umem-frames: '%s' is not a number from %u to %u",
-				arg, CAPTURE_MIN_UMEM_FRAMES, CAPTURE_MAX_UMEM_FRAMES);
-			return -1;
-		}
-		o->umem_frames = (uint32_t)v;
-		return 0;
-	case OPT_RX_RING:
-		return ring_option("--rx-ring", arg, &o->rx_ring, err, errlen);
-	case OPT_FILL_RING:
-		return ring_option("--fill-ring", arg, &o->fill_ring, err, errlen);
-	case OPT_TIMESTAMPS:
-		if (parse_choice("--timestamps", arg, timestamps, 3, &choice, err, errlen))
-			return -1;
-		o->timestamps = (enum ts_choice)choice;
-		return 0;
+/* ---- the options that need code of their own --------------------------------- */
+
+static int parse_write(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg) {
+		err_set(err, errlen, "-w: empty file name");
+		return -1;
 	}
-	return apply_output_option(o, c, arg, err, errlen);
+	o->output = arg;
+	return 0;
 }
 
-static int apply_option(struct capture_opts *o, int c, const char *arg,
+static int parse_duration_s(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (parse_seconds(arg, &o->duration_ms)) {
+		err_set(err, errlen, "--duration: '%s' is not a positive number of seconds", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_copy_mode(struct capture_opts *o, enum copy_choice mode, char *err,
+			   size_t errlen)
+{
+	if (o->copy != COPY_CHOICE_AUTO) {
+		err_set(err, errlen, "--copy and --zero-copy exclude each other");
+		return -1;
+	}
+	o->copy = mode;
+	return 0;
+}
+
+static int parse_copy(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	return parse_copy_mode(o, COPY_CHOICE_COPY, err, errlen);
+}
+
+static int parse_zero_copy(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	return parse_copy_mode(o, COPY_CHOICE_ZEROCOPY, err, errlen);
+}
+
+static int parse_cpus(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	return parse_cpu_list(o, arg, err, errlen);
+}
+
+static int parse_umem_frames(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, CAPTURE_MIN_UMEM_FRAMES, CAPTURE_MAX_UMEM_FRAMES, &v)) {
+		err_set(err, errlen, "--umem-frames: '%s' is not a number from %u to %u", arg,
+			CAPTURE_MIN_UMEM_FRAMES, CAPTURE_MAX_UMEM_FRAMES);
+		return -1;
+	}
+	o->umem_frames = (uint32_t)v;
+	return 0;
+}
+
+static int parse_rx_ring(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	return ring_option("--rx-ring", arg, &o->rx_ring, err, errlen);
+}
+
+static int parse_fill_ring(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	return ring_option("--fill-ring", arg, &o->fill_ring, err, errlen);
+}
+
+static int parse_ring_size(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (size_option("--ring-size", arg, 64 * KIB, GIB, "64k to 1G", &o->ring_size, err,
+			errlen))
+		return -1;
+	if (o->ring_size & (o->ring_size - 1)) {
+		err_set(err, errlen, "--ring-size: '%s' is not a power of two (64k, 128k, ... 1G)",
+			arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_rules(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	struct vpncap_ruleset set;
+	char why[160];
+
+	if (rules_parse(arg, &set, why, sizeof(why))) {
+		err_set(err, errlen, "--rules: %s", why);
+		return -1;
+	}
+	o->rules = arg;
+	return 0;
+}
+
+static int parse_compress(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	if (compress_parse(arg, &o->compress)) {
+		err_set(err, errlen, "--compress: '%s' is not one of gzip, zstd", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_interface(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	return add_iface(o, arg, err, errlen);
+}
+
+static int parse_queue(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	return add_queue(o, arg, err, errlen);
+}
+
+/* ---- write-back of those ----------------------------------------------------- */
+
+/* A value a line gives back unchanged: no newline, no white space at its ends. */
+static int put_string(FILE *f, const char *path, const char *key, const char *v, char *err,
+		      size_t errlen)
+{
+	size_t n = strlen(v);
+
+	if (!n) {
+		err_set(err, errlen, "%s: %s: an empty value cannot be written", path, key);
+		return -1;
+	}
+	if (strchr(v, '\n')) {
+		err_set(err, errlen, "%s: %s: a value with a line break cannot be written", path,
+			key);
+		return -1;
+	}
+	if (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1])) {
+		err_set(err, errlen,
+			"%s: %s: a value starting or ending with white space cannot be written",
+			path, key);
+		return -1;
+	}
+	fprintf(f, "%s = %s\n", key, v);
+	return 0;
+}
+
+/* Largest exact unit, as parse_size or parse_duration reads it back. */
+static void put_scaled(FILE *f, const char *key, uint64_t v, int duration)
+{
+	static const struct {
+		uint64_t mult;
+		const char *suffix;
+	} sizes[] = { { TIB, "T" }, { GIB, "G" }, { MIB, "M" }, { KIB, "k" } },
+	  times[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" } };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t mult = duration ? times[i].mult : sizes[i].mult;
+
+		if (v && v % mult == 0) {
+			fprintf(f, "%s = %" PRIu64 "%s\n", key, v / mult,
+				duration ? times[i].suffix : sizes[i].suffix);
+			return;
+		}
+	}
+	fprintf(f, "%s = %" PRIu64 "%s\n", key, v, duration ? "ms" : "");
+}
+
+static int put_duration_s(FILE *f, const char *path, const struct capture_opts *o, char *err,
+			  size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (o->duration_ms % 1000)
+		fprintf(f, "duration = %" PRIu64 ".%03" PRIu64 "\n", o->duration_ms / 1000,
+			o->duration_ms % 1000);
+	else if (o->duration_ms)
+		fprintf(f, "duration = %" PRIu64 "\n", o->duration_ms / 1000);
+	return 0;
+}
+
+static int put_write(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		     size_t errlen)
+{
+	return o->output ? put_string(f, path, "write", o->output, err, errlen) : 0;
+}
+
+static int put_queues(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		      size_t errlen)
+{
+	unsigned int i;
+
+	(void)path;
+	(void)err;
+	(void)errlen;
+	for (i = 0; i < o->n_queues && i < CAPTURE_MAX_QUEUES; i++)
+		fprintf(f, "queue = %" PRIu32 "\n", o->queues[i]);
+	return 0;
+}
+
+static int put_copy(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		    size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (o->copy == COPY_CHOICE_COPY)
+		fprintf(f, "copy = yes\n");
+	return 0;
+}
+
+static int put_zero_copy(FILE *f, const char *path, const struct capture_opts *o, char *err,
+			 size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (o->copy == COPY_CHOICE_ZEROCOPY)
+		fprintf(f, "zero-copy = yes\n");
+	return 0;
+}
+
+/* "0-3,6": runs of consecutive CPUs as ranges, as --cpus reads them back. */
+static int put_cpus(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		    size_t errlen)
+{
+	unsigned int i = 0, j;
+
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (!o->n_cpus)
+		return 0;
+	fputs("cpus = ", f);
+	while (i < o->n_cpus && i < CAPTURE_MAX_QUEUES) {
+		for (j = i; j + 1 < o->n_cpus && o->cpus[j + 1] == o->cpus[j] + 1; j++)
+			;
+		fprintf(f, "%s%" PRIu32, i ? "," : "", o->cpus[i]);
+		if (j > i)
+			fprintf(f, "-%" PRIu32, o->cpus[j]);
+		i = j + 1;
+	}
+	fputc('\n', f);
+	return 0;
+}
+
+static int put_ring(FILE *f, const char *key, uint32_t v)
+{
+	if (v)
+		fprintf(f, "%s = %" PRIu32 "\n", key, v);
+	return 0;
+}
+
+static int put_umem_frames(FILE *f, const char *path, const struct capture_opts *o, char *err,
+			   size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	return put_ring(f, "umem-frames", o->umem_frames);
+}
+
+static int put_rx_ring(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		       size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	return put_ring(f, "rx-ring", o->rx_ring);
+}
+
+static int put_fill_ring(FILE *f, const char *path, const struct capture_opts *o, char *err,
+			 size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	return put_ring(f, "fill-ring", o->fill_ring);
+}
+
+static int put_ring_size(FILE *f, const char *path, const struct capture_opts *o, char *err,
+			 size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (o->ring_size != CAPTURE_DEFAULT_RING_SIZE)
+		put_scaled(f, "ring-size", o->ring_size, 0);
+	return 0;
+}
+
+static int put_rules(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		     size_t errlen)
+{
+	return o->rules ? put_string(f, path, "rules", o->rules, err, errlen) : 0;
+}
+
+static int put_compress(FILE *f, const char *path, const struct capture_opts *o, char *err,
+			size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (o->compress == COMPRESS_GZIP)
+		fprintf(f, "compress = gzip\n");
+	else if (o->compress == COMPRESS_ZSTD)
+		fprintf(f, "compress = zstd\n");
+	return 0;
+}
+
+/* ---- the restart check of those --------------------------------------------- */
+
+static int ifaces_differ(const struct capture_opts *a, const struct capture_opts *b)
+{
+	unsigned int i;
+
+	if (a->n_ifaces != b->n_ifaces)
+		return 1;
+	for (i = 0; i < a->n_ifaces; i++)
+		if (strcmp(a->ifaces[i], b->ifaces[i]))
+			return 1;
+	return 0;
+}
+
+static int queues_differ(const struct capture_opts *a, const struct capture_opts *b)
+{
+	return a->n_queues != b->n_queues ||
+	       memcmp(a->queues, b->queues, a->n_queues * sizeof(a->queues[0]));
+}
+
+static int cpus_differ(const struct capture_opts *a, const struct capture_opts *b)
+{
+	return a->n_cpus != b->n_cpus || memcmp(a->cpus, b->cpus, a->n_cpus * sizeof(a->cpus[0]));
+}
+
+/* ---- the table -------------------------------------------------------------- */
+
+#define FIELD(f) offsetof(struct capture_opts, f), sizeof(((struct capture_opts *)0)->f)
+#define FILE_KEY COPT_IN_FILE
+#define RELOAD (COPT_IN_FILE | COPT_RELOAD)
+
+static const char *const mode_words[] = { "auto", "bypass", "inline", NULL };
+static const char *const unmatched_words[] = { "pass", "drop", NULL };
+static const char *const xdp_mode_words[] = { "auto", "native", "skb", NULL };
+static const char *const timestamp_words[] = { "auto", "hardware", "software", NULL };
+
+/*
+ * The options of `vpncap capture`, in --help's order. flags: FILE_KEY, a
+ * configuration key written back by --persistent; RELOAD, also one a reload
+ * applies; 0, the command line only.
+ */
+static const struct capture_option options[] = {
+	{ "interface", 'i', COPT_CUSTOM, "IFACE", "interface to capture on (repeatable)",
+	  FIELD(ifaces), .parse = parse_interface, .differs = ifaces_differ,
+	  .flags = FILE_KEY, .group = COPT_GROUP_IFACE },
+	{ "write", 'w', COPT_CUSTOM, "FILE|DIR",
+	  "PCAPNG file, or directory of a rotating file set\n"
+	  "(an existing directory, or a path ending in '/')",
+	  FIELD(output), .parse = parse_write, .put = put_write, .flags = FILE_KEY },
+	{ "snaplen", 's', COPT_UINT, "N", "bytes kept per frame (default 262144)", FIELD(snaplen),
+	  CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN, .flags = FILE_KEY },
+	{ "duration", 0, COPT_CUSTOM, "SECS", "stop after SECS seconds", FIELD(duration_ms),
+	  .parse = parse_duration_s, .put = put_duration_s, .flags = RELOAD },
+	{ "count", 'c', COPT_UINT, "N", "stop after N frames written", FIELD(count), 1,
+	  UINT64_MAX - 1, .flags = RELOAD },
+	{ "mode", 0, COPT_CHOICE, "auto|inline|bypass",
+	  "inline copies matched frames and leaves them\n"
+	  "to the host, both directions (for the gateway\n"
+	  "itself); bypass takes received frames away from\n"
+	  "the host (a capture port); auto (default): bypass\n"
+	  "without IP addresses on the interface, else inline",
+	  FIELD(mode), .words = mode_words, .flags = FILE_KEY },
+	{ "unmatched", 0, COPT_CHOICE, "pass|drop", "what happens to frames that match no rule",
+	  FIELD(unmatched), .words = unmatched_words, .flags = RELOAD },
+	{ "xdp-mode", 0, COPT_CHOICE, "auto|native|skb", "XDP attach mode (auto: native, then skb)",
+	  FIELD(xdp_mode), .words = xdp_mode_words, .flags = FILE_KEY },
+	{ "queue", 'q', COPT_CUSTOM, "N", "capture RX queue N only (repeatable; default all)",
+	  FIELD(queues), .parse = parse_queue, .put = put_queues, .differs = queues_differ,
+	  .flags = FILE_KEY, .group = COPT_GROUP_QUEUE },
+	{ "copy", 0, COPT_CUSTOM, NULL, "force AF_XDP copy mode", FIELD(copy),
+	  .parse = parse_copy, .put = put_copy, .flags = FILE_KEY, .group = COPT_GROUP_COPY },
+	{ "zero-copy", 0, COPT_CUSTOM, NULL, "force AF_XDP zero-copy mode", FIELD(copy),
+	  .parse = parse_zero_copy, .put = put_zero_copy, .flags = FILE_KEY,
+	  .group = COPT_GROUP_COPY },
+	{ "queue-size", 0, COPT_SIZE, "SIZE", "memory between capture and writer (default 32M)",
+	  FIELD(queue_size), MIB, 16 * GIB, "1M to 16G", .flags = FILE_KEY },
+	{ "cpus", 0, COPT_CUSTOM, "LIST",
+	  "CPUs for the per-queue capture threads, in order\n"
+	  "(thread i on the i-th CPU, wrapping around), e.g.\n"
+	  "0-3,6 (default: not pinned)",
+	  FIELD(cpus), .parse = parse_cpus, .put = put_cpus, .differs = cpus_differ,
+	  .flags = FILE_KEY },
+	{ "busy-poll", 0, COPT_FLAG, NULL,
+	  "poll the driver from the capture threads instead of\n"
+	  "sleeping (lowest latency, one busy CPU per thread)",
+	  FIELD(busy_poll), .flags = FILE_KEY },
+	{ "umem-frames", 0, COPT_CUSTOM, "N",
+	  "AF_XDP buffers of 4 KiB per queue (default: fill\n"
+	  "ring + rx ring); hugepages are used when reserved",
+	  FIELD(umem_frames), .parse = parse_umem_frames, .put = put_umem_frames,
+	  .flags = FILE_KEY },
+	{ "rx-ring", 0, COPT_CUSTOM, "N",
+	  "AF_XDP RX ring size, a power of two from 64 to\n65536 (default 4096)",
+	  FIELD(rx_ring), .parse = parse_rx_ring, .put = put_rx_ring, .flags = FILE_KEY },
+	{ "fill-ring", 0, COPT_CUSTOM, "N",
+	  "AF_XDP fill ring size, same range (default: rx ring\n"
+	  "+ the NIC's RX ring, rounded up to a power of two)",
+	  FIELD(fill_ring), .parse = parse_fill_ring, .put = put_fill_ring, .flags = FILE_KEY },
+	{ "timestamps", 0, COPT_CHOICE, "auto|hardware|software",
+	  "auto (default): the NIC's\n"
+	  "hardware timestamp where the driver offers one,\n"
+	  "else the software one taken at the XDP hook",
+	  FIELD(timestamps), .words = timestamp_words, .flags = FILE_KEY },
+	{ "ring-size", 0, COPT_CUSTOM, "SIZE",
+	  "inline: kernel ring buffer per interface, a power\nof two (default 8M)",
+	  FIELD(ring_size), .parse = parse_ring_size, .put = put_ring_size, .flags = FILE_KEY },
+	{ "metrics-file", 0, COPT_STRING, "PATH",
+	  "counters in Prometheus text format, replaced every\n"
+	  "second (node_exporter's textfile collector)",
+	  FIELD(metrics_file), .range = "file name", .flags = RELOAD },
+	{ "rules", 0, COPT_CUSTOM, "LIST",
+	  "what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
+	  "esp, icmp, icmpv6 or a number (default\n"
+	  "udp:500,udp:4500,tcp:443)",
+	  FIELD(rules), .parse = parse_rules, .put = put_rules, .flags = RELOAD },
+	{ "fragment-timeout", 0, COPT_DURATION, "DURATION",
+	  "follow a matched datagram's fragments this\nlong (default 30s)",
+	  FIELD(fragment_timeout_ms), 100, 600000, "100ms to 10m", .flags = RELOAD },
+	{ "fragment-window", 0, COPT_DURATION, "DURATION",
+	  "capture fragments that come before their\n"
+	  "first one between hosts with matched traffic this\n"
+	  "recent (default 10s)",
+	  FIELD(fragment_window_ms), 0, 3600000, "0 to 1h", .flags = RELOAD },
+	{ "config", 0, COPT_STRING, "FILE",
+	  "read options from FILE (key = value, keys are the\n"
+	  "long options); options given here override it",
+	  FIELD(config), .range = "file name" },
+	{ "realtime", 0, COPT_FLAG, NULL,
+	  "one decoded line per frame on stdout (IKEv2, ESP,\n"
+	  "TLS); -w is then optional. The view never slows\n"
+	  "capture: when the console lags it skips lines and\n"
+	  "says how many",
+	  FIELD(realtime), .flags = 0 },
+	{ "persistent", 0, COPT_FLAG, NULL,
+	  "write /etc/vpncap/IFACE.conf and start vpncap@IFACE\n(from early boot, across reboots)",
+	  FIELD(persistent), .flags = 0 },
+	{ "rotate-size", 0, COPT_SIZE, "SIZE", "start a new file before this size is reached",
+	  FIELD(rotate_size), 64 * KIB, TIB, "64k to 1T", .flags = RELOAD, .file_set = 1 },
+	{ "rotate-time", 0, COPT_DURATION, "DURATION", "new file at each multiple of DURATION (UTC)",
+	  FIELD(rotate_time_ms), 1000, 7 * 86400000ull, "1s to 7d", .flags = RELOAD,
+	  .file_set = 1 },
+	{ "max-files", 0, COPT_UINT, "N", "keep at most N files (a ring)", FIELD(max_files), 1,
+	  1000000, .flags = RELOAD, .file_set = 1 },
+	{ "max-bytes", 0, COPT_SIZE, "SIZE", "keep the set within SIZE, oldest files deleted first",
+	  FIELD(max_bytes), 64 * KIB, 1024 * TIB, "64k to 1024T", .flags = RELOAD, .file_set = 1 },
+	{ "min-free", 0, COPT_SIZE, "SIZE", "keep SIZE free on the disk", FIELD(min_free), 1,
+	  1024 * TIB, "1 to 1024T", .flags = RELOAD, .file_set = 1 },
+	{ "sync-interval", 0, COPT_DURATION, "DURATION", "fsync at least this often (default 1s)",
+	  FIELD(sync_interval_ms), 10, 3600000, "10ms to 1h", .flags = RELOAD, .file_set = 1 },
+	{ "on-rotate", 0, COPT_STRING, "CMD", "run CMD with each completed file as last argument",
+	  FIELD(on_rotate), .range = "command", .flags = RELOAD, .file_set = 1 },
+	{ "compress", 0, COPT_CUSTOM, "gzip|zstd", "compress completed files", FIELD(compress),
+	  .parse = parse_compress, .put = put_compress, .flags = RELOAD, .file_set = 1 },
+	{ "verbose", 'v', COPT_FLAG, NULL, "show library diagnostics", FIELD(verbose),
+	  .flags = RELOAD },
+	{ "help", 'h', COPT_FLAG, NULL, "this text", FIELD(help), .flags = 0 },
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(N_OPTIONS <= CAPTURE_MAX_OPTIONS, "raise CAPTURE_MAX_OPTIONS");
+
+const struct capture_option *capture_options(size_t *n)
+{
+	*n = N_OPTIONS;
+	return options;
+}
+
+const struct capture_option *capture_option_by_name(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++)
+		if (strlen(options[i].name) == n && !strncmp(options[i].name, name, n))
+			return &options[i];
+	return NULL;
+}
+
+const struct capture_option *capture_option_by_long(const char *name, size_t n)
+{
+	const struct capture_option *found = capture_option_by_name(name, n);
+	size_t i;
+	int matches = 0;
+
+	if (found || !n)
+		return found;
+	for (i = 0; i < N_OPTIONS; i++) {
+		if (!strncmp(options[i].name, name, n)) {
+			found = &options[i];
+			matches++;
+		}
+	}
+	return matches == 1 ? found : NULL;
+}
+
+const struct capture_option *capture_option_by_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++)
+		if (options[i].shrt && options[i].shrt == c)
+			return &options[i];
+	return NULL;
+}
+
+/* ---- applying one option ----------------------------------------------------- */
+
+static void *field(struct capture_opts *o, const struct capture_option *c)
+{
+	return (char *)o + c->off;
+}
+
+static const void *cfield(const struct capture_opts *o, const struct capture_option *c)
+{
+	return (const char *)o + c->off;
+}
+
+static uint64_t get_uint(const struct capture_opts *o, const struct capture_option *c)
+{
+	uint32_t v32;
+	uint64_t v64;
+
+	if (c->size == sizeof(v32)) {
+		memcpy(&v32, cfield(o, c), sizeof(v32));
+		return v32;
+	}
+	memcpy(&v64, cfield(o, c), sizeof(v64));
+	return v64;
+}
+
+static void set_uint(struct capture_opts *o, const struct capture_option *c, uint64_t v)
+{
+	uint32_t v32 = (uint32_t)v;
+
+	if (c->size == sizeof(v32))
+		memcpy(field(o, c), &v32, sizeof(v32));
+	else
+		memcpy(field(o, c), &v, sizeof(v));
+}
+
+static int apply_uint(struct capture_opts *o, const struct capture_option *c, const char *arg,
+		      char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, c->min, c->max, &v)) {
+		if (c->max >= UINT64_MAX - 1)
+			err_set(err, errlen, "--%s: '%s' is not a positive number", c->name, arg);
+		else
+			err_set(err, errlen, "--%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+				c->name, arg, c->min, c->max);
+		return -1;
+	}
+	set_uint(o, c, v);
+	return 0;
+}
+
+static int apply_choice(struct capture_opts *o, const struct capture_option *c, const char *arg,
 			char *err, size_t errlen)
 {
-	static const char *const modes[] = { "auto", "bypass", "inline" };
-	static const char *const unmatched[] = { "pass", "drop" };
-	static const char *const xdp_modes[] = { "auto", "native", "skb" };
-	uint64_t v;
-	int choice;
+	int i;
 
-	switch (c) {
-	case 'i':
-		return add_iface(o, arg, err, errlen);
-	case 'w':
-		if (!*arg) {
-			err_set(err, errlen, "-w: empty file name");
-			return -1;
+	for (i = 0; c->words[i]; i++) {
+		if (!strcmp(arg, c->words[i])) {
+			memcpy(field(o, c), &i, sizeof(i));
+			return 0;
 		}
-		o->output = arg;
-		return 0;
-	case 's':
-		if (parse_uint(arg, CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN, &v)) {
-			err_set(err, errlen, "--snaplen: '%s' is not a number from %u to %u",
-				arg, CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN);
-			return -1;
-		}
-		o->snaplen = (uint32_t)v;
-		return 0;
-	case OPT_DURATION:
-		if (parse_seconds(arg, &o->duration_ms)) {
-			err_set(err, errlen, "--duration: '%s' is not a positive number of seconds",
-				arg);
-			return -1;
-		}
-		return 0;
-	case 'c':
-		if (parse_uint(arg, 1, UINT64_MAX - 1, &o->count)) {
-			err_set(err, errlen, "--count: '%s' is not a positive number", arg);
-			return -1;
-		}
-		return 0;
-	case OPT_MODE:
-		if (parse_choice("--mode", arg, modes, 3, &choice, err, errlen))
-			return -1;
-		o->mode = (enum capture_mode)choice;
-		return 0;
-	case OPT_UNMATCHED:
-		if (parse_choice("--unmatched", arg, unmatched, 2, &choice, err, errlen))
-			return -1;
-		o->unmatched = choice ? VPNCAP_UNMATCHED_DROP : VPNCAP_UNMATCHED_PASS;
-		return 0;
-	case OPT_XDP_MODE:
-		if (parse_choice("--xdp-mode", arg, xdp_modes, 3, &choice, err, errlen))
-			return -1;
-		o->xdp_mode = (enum xdp_mode_choice)choice;
-		return 0;
-	case 'q':
-		return add_queue(o, arg, err, errlen);
-	case OPT_COPY:
-	case OPT_ZEROCOPY:
-		if (o->copy != COPY_CHOICE_AUTO) {
-			err_set(err, errlen, "--copy and --zero-copy exclude each other");
-			return -1;
-		}
-		o->copy = c == OPT_COPY ? COPY_CHOICE_COPY : COPY_CHOICE_ZEROCOPY;
-		return 0;
-	case 'v':
-		o->verbose = 1;
-		return 0;
-	case 'h':
-		o->help = 1;
-		return 0;
 	}
-	return apply_line_rate_option(o, c, arg, err, errlen);
+	err_set(err, errlen, "--%s: '%s' is not one of %s, %s%s%s", c->name, arg, c->words[0],
+		c->words[1], c->words[2] ? ", " : "", c->words[2] ? c->words[2] : "");
+	return -1;
 }
+
+static int apply_string(struct capture_opts *o, const struct capture_option *c,
+			const char *arg, char *err, size_t errlen)
+{
+	if (!*arg && c->range) {
+		err_set(err, errlen, "--%s: empty %s", c->name, c->range);
+		return -1;
+	}
+	memcpy(field(o, c), &arg, sizeof(arg));
+	return 0;
+}
+
+/* One option and its value (NULL for a flag). 0, or -1 with err. */
+static int apply(struct capture_opts *o, const struct capture_option *c, const char *arg,
+		 char *err, size_t errlen)
+{
+	static const int on = 1;
+	char opt[40];
+
+	snprintf(opt, sizeof(opt), "--%s", c->name);
+	switch (c->kind) {
+	case COPT_FLAG:
+		memcpy(field(o, c), &on, sizeof(on));
+		return 0;
+	case COPT_UINT:
+		return apply_uint(o, c, arg, err, errlen);
+	case COPT_SIZE:
+		return size_option(opt, arg, c->min, c->max, c->range, field(o, c), err, errlen);
+	case COPT_DURATION:
+		return duration_option(opt, arg, c->min, c->max, c->range, field(o, c), err,
+				       errlen);
+	case COPT_CHOICE:
+		return apply_choice(o, c, arg, err, errlen);
+	case COPT_STRING:
+		return apply_string(o, c, arg, err, errlen);
+	case COPT_CUSTOM:
+		return c->parse(o, arg, err, errlen);
+	}
+	return -1;
+}
+
+/* ---- the command line ------------------------------------------------------- */
 
 /*
  * Every UMEM frame must have a place: in the fill ring, the NIC, the rx ring
@@ -640,44 +912,34 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 	return capture_opts_check_sizes(o, err, errlen);
 }
 
-/*
- * After '?', getopt_long leaves optopt 0 (unknown or ambiguous long option)
- * or the val of a long flag given "=value"; only an unknown short option
- * leaves a character that is not one of ours.
- */
-static int is_short_optopt(int opt)
-{
-	return opt && opt < OPT_DURATION && !strchr("iwscqvh", opt);
-}
 
-static int parse_argv(int argc, char **argv, struct capture_opts *o,
-		      char *err, size_t errlen)
+static int parse_argv(int argc, char **argv, struct capture_opts *o, char *err, size_t errlen)
 {
-	int c, idx;
+	struct optdef defs[N_OPTIONS];
+	struct optparse p;
+	const char *value;
+	char msg[400];
+	size_t i;
+	int rc, id;
 
 	capture_opts_defaults(o);
-	optind = 0; /* full re-initialisation of GNU getopt: parse can run again */
-	opterr = 0; /* we report errors ourselves, as one line */
-	while ((c = getopt_long(argc, argv, "+:i:w:s:c:q:vh", long_opts, &idx)) != -1) {
-		if (c == '?') {
-			if (is_short_optopt(optopt))
-				err_set(err, errlen, "capture: unknown option '-%c'", optopt);
-			else
-				err_set(err, errlen, "capture: unknown option '%s'",
-					argv[optind - 1]);
+	for (i = 0; i < N_OPTIONS; i++)
+		defs[i] = (struct optdef){ options[i].name, options[i].shrt,
+					   options[i].kind != COPT_FLAG && options[i].arg, (int)i, NULL };
+	/* As getopt_long with "+": abbreviations, "-vh", options end at the first word. */
+	optparse_init(&p, argc, argv, OPTPARSE_PREFIX | OPTPARSE_CLUSTER);
+	while ((rc = optparse_next(&p, defs, N_OPTIONS, &id, &value, msg, sizeof(msg))) !=
+	       OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR) {
+			err_set(err, errlen, "capture: %s", msg);
 			return -1;
 		}
-		if (c == ':') {
-			err_set(err, errlen, "capture: option '%s' needs a value",
-				argv[optind - 1]);
+		if (rc == OPTPARSE_WORD) {
+			err_set(err, errlen, "capture: unexpected argument '%s'", value);
 			return -1;
 		}
-		if (apply_option(o, c, optarg, err, errlen))
+		if (apply(o, &options[id], value, err, errlen))
 			return -1;
-	}
-	if (optind < argc) {
-		err_set(err, errlen, "capture: unexpected argument '%s'", argv[optind]);
-		return -1;
 	}
 	return check_complete(o, err, errlen);
 }
@@ -693,7 +955,7 @@ int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 }
 
 /* yes/no words of a configuration file; -1 for anything else. */
-static int parse_flag_word(const char *v)
+int capture_opts_flag_word(const char *v)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -708,34 +970,168 @@ static int parse_flag_word(const char *v)
 	return -1;
 }
 
+
 int capture_opts_apply_long(struct capture_opts *o, const char *name, const char *value,
 			    char *err, size_t errlen)
 {
-	const struct option *opt;
+	const struct capture_option *c = capture_option_by_name(name, strlen(name));
 	int on;
 
-	for (opt = long_opts; opt->name; opt++)
-		if (!strcmp(opt->name, name))
-			break;
-	if (!opt->name || opt->val == OPT_CONFIG || opt->val == OPT_PERSISTENT ||
-	    opt->val == OPT_REALTIME || opt->val == 'h') {
+	if (!c || !(c->flags & COPT_IN_FILE)) {
 		err_set(err, errlen, "unknown key '%s'", name);
 		goto fail;
 	}
-	if (opt->has_arg == required_argument) {
-		if (apply_option(o, opt->val, value, err, errlen))
+	if (c->arg && c->kind != COPT_FLAG) {
+		if (apply(o, c, value, err, errlen))
 			goto fail;
 		return 0;
 	}
-	on = parse_flag_word(value);
+	on = capture_opts_flag_word(value);
 	if (on < 0) {
 		err_set(err, errlen, "%s: '%s' is not yes or no", name, value);
 		goto fail;
 	}
-	if (on && apply_option(o, opt->val, NULL, err, errlen))
+	if (on && apply(o, c, NULL, err, errlen))
 		goto fail;
 	return 0;
 fail:
 	err_one_line(err, errlen);
 	return -1;
+}
+
+/* ---- --help ----------------------------------------------------------------- */
+
+#define HELP_COLUMN 26
+
+static void usage_option(FILE *f, const struct capture_option *c)
+{
+	const char *line = c->help, *nl;
+	int n;
+
+	if (c->shrt)
+		n = fprintf(f, "  -%c, --%s", c->shrt, c->name);
+	else
+		n = fprintf(f, "      --%s", c->name);
+	if (c->arg)
+		n += fprintf(f, " %s", c->arg);
+	if (n + 2 > HELP_COLUMN)
+		fprintf(f, "  ");       /* a long head: its text follows on the same line */
+	else
+		fprintf(f, "%*s", HELP_COLUMN - n, "");
+	for (;;) {
+		nl = strchr(line, '\n');
+		fprintf(f, "%.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+		if (!nl)
+			break;
+		line = nl + 1;
+		fprintf(f, "%*s", HELP_COLUMN, "");
+	}
+}
+
+void capture_opts_usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: vpncap capture -i IFACE [-i IFACE...] -w FILE [options]\n"
+	      "\n"
+	      "Capture IKEv2 (UDP 500), NAT-T (UDP 4500) and SSTP (TCP 443) frames at the\n"
+	      "XDP hook into a PCAPNG file.\n"
+	      "\n", f);
+	for (i = 0; i < N_OPTIONS; i++)
+		if (!options[i].file_set && options[i].shrt != 'v' && options[i].shrt != 'h')
+			usage_option(f, &options[i]);
+	fputs("\n"
+	      "File set (-w DIR): files vpncap-IFACE-START-SEQ.pcapng, the one being\n"
+	      "written ends in .part. SIZE takes k/M/G/T, DURATION ms/s/m/h/d.\n", f);
+	for (i = 0; i < N_OPTIONS; i++)
+		if (options[i].file_set)
+			usage_option(f, &options[i]);
+	fputs("\n", f);
+	usage_option(f, capture_option_by_short('v'));
+	usage_option(f, capture_option_by_short('h'));
+}
+
+/* ---- write-back and the restart check --------------------------------------- */
+
+/* Did the option's field change from d? For the built-in kinds. */
+static int field_differs(const struct capture_opts *a, const struct capture_opts *b,
+			 const struct capture_option *c)
+{
+	const char *sa, *sb;
+
+	if (c->kind == COPT_CUSTOM && c->differs)
+		return c->differs(a, b);
+	if (c->kind == COPT_STRING || (c->kind == COPT_CUSTOM && c->size == sizeof(char *) &&
+				       (c->off == offsetof(struct capture_opts, output) ||
+					c->off == offsetof(struct capture_opts, rules)))) {
+		memcpy(&sa, cfield(a, c), sizeof(sa));
+		memcpy(&sb, cfield(b, c), sizeof(sb));
+		return !sa != !sb || (sa && strcmp(sa, sb));
+	}
+	return memcmp(cfield(a, c), cfield(b, c), c->size) != 0;
+}
+
+int capture_opts_write(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		       size_t errlen)
+{
+	struct capture_opts d;
+	const char *s;
+	size_t i;
+	int choice;
+
+	capture_opts_defaults(&d);
+	for (i = 0; i < N_OPTIONS; i++) {
+		const struct capture_option *c = &options[i];
+
+		/* The interface is the unit's instance (-i %I), not a key of the file. */
+		if (!(c->flags & COPT_IN_FILE) || c->group == COPT_GROUP_IFACE)
+			continue;
+		if (c->kind == COPT_CUSTOM) {
+			if (c->put && c->put(f, path, o, err, errlen))
+				return -1;
+			continue;
+		}
+		if (!field_differs(o, &d, c))
+			continue;
+		switch (c->kind) {
+		case COPT_FLAG:
+			fprintf(f, "%s = yes\n", c->name);
+			break;
+		case COPT_UINT:
+			fprintf(f, "%s = %" PRIu64 "\n", c->name, get_uint(o, c));
+			break;
+		case COPT_SIZE:
+		case COPT_DURATION:
+			put_scaled(f, c->name, get_uint(o, c), c->kind == COPT_DURATION);
+			break;
+		case COPT_CHOICE:
+			memcpy(&choice, cfield(o, c), sizeof(choice));
+			fprintf(f, "%s = %s\n", c->name, c->words[choice]);
+			break;
+		case COPT_STRING:
+			memcpy(&s, cfield(o, c), sizeof(s));
+			if (put_string(f, path, c->name, s, err, errlen))
+				return -1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+const char *capture_opts_restart_needed(const struct capture_opts *a,
+					const struct capture_opts *b)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTIONS; i++)
+		if ((options[i].flags & COPT_IN_FILE) && !(options[i].flags & COPT_RELOAD) &&
+		    field_differs(a, b, &options[i]))
+			/* --copy and --zero-copy are one setting */
+			return options[i].group == COPT_GROUP_COPY ? "copy/zero-copy" : options[i].name;
+	/* Not keys of a file, but a reload cannot change them either. */
+	if (a->realtime != b->realtime)
+		return "realtime";
+	return NULL;
 }

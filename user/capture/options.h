@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "store/compress.h"
 #include "capture_limits.h"
@@ -96,7 +97,78 @@ int capture_opts_check_sizes(const struct capture_opts *o, char *err, size_t err
 /* Defaults, as capture_opts_parse() starts from. */
 void capture_opts_defaults(struct capture_opts *o);
 
-/* Usage text of `vpncap capture`. */
-extern const char capture_usage[];
+/*
+ * The one table of `vpncap capture`'s options. The command line, --help,
+ * the configuration file keys, what --persistent writes back and what a
+ * reload may change all come from it: adding an option is one row plus the
+ * code that uses its field.
+ */
+enum capture_opt_kind {
+	COPT_FLAG,              /* int field set to 1 */
+	COPT_UINT,              /* whole number in [min, max] (a 32- or 64-bit field) */
+	COPT_SIZE,              /* bytes, k/M/G/T, in [min, max] (64-bit field) */
+	COPT_DURATION,          /* milliseconds, ms/s/m/h/d, in [min, max] (64-bit field) */
+	COPT_CHOICE,            /* one of words[] (an enum field: its index in words) */
+	COPT_STRING,            /* a non-empty string (a const char * field) */
+	COPT_CUSTOM,            /* parse and put of its own */
+};
+
+/* Options the command line gives win over the file for the whole group. */
+enum capture_opt_group { COPT_GROUP_NONE, COPT_GROUP_IFACE, COPT_GROUP_QUEUE, COPT_GROUP_COPY };
+
+#define COPT_IN_FILE 0x1u       /* a configuration file key, and written back by --persistent */
+#define COPT_RELOAD 0x2u        /* a reload (SIGHUP) applies it; else it needs a restart */
+
+struct capture_option {
+	const char *name;       /* --name, and the configuration key */
+	char shrt;              /* -x, or 0 */
+	enum capture_opt_kind kind;
+	const char *arg;        /* the value in --help ("N", "SIZE"); NULL for a flag */
+	const char *help;       /* lines of --help, '\n' between them */
+	size_t off;             /* the field of struct capture_opts */
+	size_t size;            /* its size (COPT_UINT: 4 or 8) */
+	uint64_t min, max;      /* COPT_UINT, COPT_SIZE, COPT_DURATION */
+	const char *range;      /* COPT_SIZE, COPT_DURATION: "1M to 16G", in messages */
+	const char *const *words; /* COPT_CHOICE, NULL-terminated */
+	int (*parse)(struct capture_opts *o, const char *arg, char *err, size_t errlen);
+	/* Write-back of a COPT_CUSTOM option when it differs from the default. */
+	int (*put)(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		   size_t errlen);
+	/* COPT_CUSTOM: did a and b get different values? (the restart check) */
+	int (*differs)(const struct capture_opts *a, const struct capture_opts *b);
+	unsigned int flags;     /* COPT_IN_FILE, COPT_RELOAD */
+	enum capture_opt_group group;
+	int file_set;           /* listed under the file set's options in --help */
+};
+
+/* The table has at most this many rows (per-key state in config.c is sized by it). */
+#define CAPTURE_MAX_OPTIONS 64
+
+/* The table, and n, its length. */
+const struct capture_option *capture_options(size_t *n);
+
+/* By exact long name; NULL if none. */
+const struct capture_option *capture_option_by_name(const char *name, size_t n);
+/* As the command line resolves "--NAME": exact, or an unambiguous prefix. */
+const struct capture_option *capture_option_by_long(const char *name, size_t n);
+const struct capture_option *capture_option_by_short(char c);
+
+/* A flag's value in a configuration file: 1 yes/true/on/1, 0 no/false/off/0, -1 neither. */
+int capture_opts_flag_word(const char *v);
+
+/* The usage text of `vpncap capture`, built from the table. */
+void capture_opts_usage(FILE *f);
+
+/*
+ * The configuration file lines ("key = value") of every COPT_IN_FILE option
+ * that differs from its default, as capture_opts_apply_long() reads them
+ * back. 0, or -1 with err (a value no line can hold).
+ */
+int capture_opts_write(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		       size_t errlen);
+
+/* The first option a reload cannot change that differs between a and b, or NULL. */
+const char *capture_opts_restart_needed(const struct capture_opts *a,
+					const struct capture_opts *b);
 
 #endif /* VPNCAP_CAPTURE_OPTIONS_H */

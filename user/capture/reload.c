@@ -70,47 +70,6 @@ void session_follow_addresses(struct capture_session *s)
 
 /* ---- reload -------------------------------------------------------------- */
 
-/* What a reload cannot change without a restart; NULL when nothing of it changed. */
-static const char *needs_restart(const struct capture_opts *a, const struct capture_opts *b)
-{
-	unsigned int i;
-
-	if (a->n_ifaces != b->n_ifaces)
-		return "interface";
-	for (i = 0; i < a->n_ifaces; i++)
-		if (strcmp(a->ifaces[i], b->ifaces[i]))
-			return "interface";
-	if (!a->output != !b->output || (a->output && strcmp(a->output, b->output)))
-		return "write";
-	if (a->realtime != b->realtime)
-		return "realtime";
-	if (a->n_queues != b->n_queues ||
-	    memcmp(a->queues, b->queues, a->n_queues * sizeof(a->queues[0])))
-		return "queue";
-	if (a->mode != b->mode)
-		return "mode";
-	if (a->xdp_mode != b->xdp_mode)
-		return "xdp-mode";
-	if (a->copy != b->copy)
-		return "copy/zero-copy";
-	if (a->snaplen != b->snaplen)
-		return "snaplen";
-	if (a->queue_size != b->queue_size)
-		return "queue-size";
-	if (a->ring_size != b->ring_size)
-		return "ring-size";
-	if (a->n_cpus != b->n_cpus || memcmp(a->cpus, b->cpus, a->n_cpus * sizeof(a->cpus[0])))
-		return "cpus";
-	if (a->busy_poll != b->busy_poll)
-		return "busy-poll";
-	if (a->umem_frames != b->umem_frames || a->rx_ring != b->rx_ring ||
-	    a->fill_ring != b->fill_ring)
-		return "umem-frames/rx-ring/fill-ring";
-	if (a->timestamps != b->timestamps)
-		return "timestamps";
-	return NULL;
-}
-
 /* Per-rule snaplen and the words for if_filter, for the rule set in s->rules. */
 void session_note_rules(struct capture_session *s)
 {
@@ -232,7 +191,7 @@ void session_reload(struct capture_session *s)
 		sd_notify(0, "READY=1");
 		return;
 	}
-	what = needs_restart(s->opts, n);
+	what = capture_opts_restart_needed(s->opts, n);
 	if (what) {
 		log_error("reload: a change of '%s' needs a restart; keeping the running configuration",
 			  what);

@@ -4,14 +4,15 @@
  * capture (foreground or service) publishes in /run/vpncap (NAME.prom), as a
  * table per capture or as JSON, once or every second.
  */
+#include "cmd/cmd.h"
 #include "capture/counters.h"
 #include "json.h"
 #include "log.h"
+#include "optparse.h"
 #include "textfile.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,38 +323,36 @@ static void on_signal(int sig)
 	watch_stop = 1;
 }
 
-int counters_main(int argc, char **argv)
+int cmd_counters(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "watch", no_argument, NULL, 'W' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct optdef opts[] = {
+		{ "watch", 0, 0, 'W', NULL }, { "json", 0, 0, 'j', NULL }, { "help", 'h', 0, 'h', NULL },
 	};
-	const char *iface = NULL;
-	int watch = 0, json = 0, c, tty = isatty(STDOUT_FILENO);
+	const char *iface = NULL, *value;
+	struct optparse p;
+	char err[256];
+	int watch = 0, json = 0, rc, id, tty = isatty(STDOUT_FILENO);
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'W') {
-			watch = 1;
-		} else if (c == 'j') {
-			json = 1;
-		} else if (c == 'h') {
-			fputs(counters_usage, stdout);
-			return 0;
-		} else {
-			log_error("counters: unknown option '%s' (see vpncap counters --help)",
-				  argv[optind - 1]);
+	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE | OPTPARSE_PREFIX | OPTPARSE_CLUSTER);
+	while ((rc = optparse_next(&p, opts, 3, &id, &value, err, sizeof(err))) != OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR) {
+			log_error("counters: %s (see vpncap counters --help)", err);
 			return 2;
 		}
-	}
-	if (optind < argc)
-		iface = argv[optind++];
-	if (optind < argc) {
-		log_error("counters: unexpected argument '%s'", argv[optind]);
-		return 2;
+		if (rc == OPTPARSE_WORD && iface) {
+			log_error("counters: unexpected argument '%s'", value);
+			return 2;
+		}
+		if (rc == OPTPARSE_WORD) {
+			iface = value;
+		} else if (id == 'W') {
+			watch = 1;
+		} else if (id == 'j') {
+			json = 1;
+		} else {
+			fputs(counters_usage, stdout);
+			return 0;
+		}
 	}
 	if (!watch)
 		return show_all(iface, json) || !iface ? 0 : 1;

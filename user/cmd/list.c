@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include "cmd/cmd.h"
 #include "cmd/list.h"
 #include "json.h"
 #include "log.h"
+#include "optparse.h"
 #include "hook/iface.h"
 #include "hook/kernel_probe.h"
 #include "hook/netdev_genl.h"
@@ -80,26 +82,27 @@ const char list_usage[] =
 
 int list_parse_args(int argc, char **argv, struct list_opts *o, char *err, size_t errlen)
 {
-	int i;
+	enum { O_JSON, O_HELP };
+	static const struct optdef defs[] = { { "json", 0, 0, O_JSON, NULL }, { "help", 'h', 0, O_HELP, NULL } };
+	struct optparse p;
+	const char *value;
+	int rc, id;
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--json"))
+	optparse_init(&p, argc, argv, 0);
+	while ((rc = optparse_next(&p, defs, 2, &id, &value, err, errlen)) != OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR)
+			return -1;
+		if (rc == OPTPARSE_WORD) {
+			err_set(err, errlen, "unexpected argument '%.80s'", value);
+			return -1;
+		}
+		if (id == O_JSON)
 			o->json = 1;
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			o->help = 1;
 		else
-			break;
+			o->help = 1;
 	}
-	if (i == argc)
-		return 0;
-	if (argv[i][0] == '-')
-		err_set(err, errlen, "unknown option '%.80s'", argv[i]);
-	else
-		err_set(err, errlen, "unexpected argument '%.80s'", argv[i]);
-	return -1;
+	return 0;
 }
 
 unsigned int list_prefix_len(const unsigned char *mask, size_t len)
@@ -989,7 +992,7 @@ static void read_details(struct entries *l)
 		close(sock);
 }
 
-int list_main(int argc, char **argv)
+int cmd_list(int argc, char **argv)
 {
 	struct kernel_features kf;
 	struct entries l = {};

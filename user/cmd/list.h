@@ -100,6 +100,5 @@ void list_print_kernel_json(FILE *f, const struct kernel_features *kf);
 /* Release what list_add_addr() allocated. */
 void list_entries_free(struct list_entry *e, size_t n);
 
-int list_main(int argc, char **argv);
 
 #endif /* VPNCAP_CMD_LIST_H */

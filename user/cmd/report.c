@@ -14,10 +14,12 @@
  * the new address, SA or session is not tracked, and the "limits hit"
  * counters say how many frames that concerned.
  */
+#include "cmd/cmd.h"
 #include "cmd/report.h"
 #include "json.h"
 #include "read/input_file.h"
 #include "log.h"
+#include "optparse.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1989,32 +1991,34 @@ struct report_opts {
 
 static int parse_opts(int argc, char **argv, struct report_opts *o)
 {
-	int i, only_files = 0;
+	enum { O_JSON, O_HELP, O_HTML };
+	static const struct optdef defs[] = {
+		{ "json", 0, 0, O_JSON, NULL }, { "help", 'h', 0, O_HELP, NULL }, { "html", 0, 1, O_HTML, "FILE" },
+	};
+	struct optparse p;
+	const char *value;
+	char err[256];
+	int rc, id;
 
 	memset(o, 0, sizeof(*o));
 	o->inputs = calloc((size_t)argc + 1, sizeof(*o->inputs));
 	if (!o->inputs)
 		return -1;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (only_files || a[0] != '-' || !a[1])
-			o->inputs[o->ninputs++] = argv[i];
-		else if (!strcmp(a, "--"))
-			only_files = 1;
-		else if (!strcmp(a, "--json"))
-			o->json = 1;
-		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			o->help = 1;
-		else if (!strncmp(a, "--html=", 7) && a[7])
-			o->html = a + 7;
-		else if (!strcmp(a, "--html") && i + 1 < argc)
-			o->html = argv[++i];
-		else {
-			log_error("report: %s: %s (see 'vpncap report --help')", a,
-				  !strcmp(a, "--html") ? "needs a FILE" : "unknown option");
+	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE);
+	while ((rc = optparse_next(&p, defs, 3, &id, &value, err, sizeof(err))) != OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR || (rc == OPTPARSE_OPTION && id == O_HTML && !*value)) {
+			log_error("report: %s (see 'vpncap report --help')",
+				  rc == OPTPARSE_ERROR ? err : "--html needs a FILE");
 			return -1;
 		}
+		if (rc == OPTPARSE_WORD)
+			o->inputs[o->ninputs++] = (char *)value; /* an argv string */
+		else if (id == O_JSON)
+			o->json = 1;
+		else if (id == O_HELP)
+			o->help = 1;
+		else
+			o->html = value;
 	}
 	if (!o->help && !o->ninputs) {
 		log_error("report: no capture file or directory (see 'vpncap report --help')");
@@ -2066,7 +2070,7 @@ static int report_run(const struct report_opts *o, const struct file_list *files
 	return rc;
 }
 
-int report_main(int argc, char **argv)
+int cmd_report(int argc, char **argv)
 {
 	struct file_list files = { 0 };
 	struct report_opts o;

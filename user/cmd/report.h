@@ -71,7 +71,5 @@ int report_print_html(struct report *r, FILE *out);
 
 extern const char report_usage[];
 
-/* `vpncap report ...`; argv[0] is "report". Exit status. */
-int report_main(int argc, char **argv);
 
 #endif /* VPNCAP_CMD_REPORT_H */

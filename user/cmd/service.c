@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include "cmd/cmd.h"
 #include "cmd/service.h"
 #include "capture/options.h"
 #include "log.h"
+#include "optparse.h"
 #include "capture/config.h"
 #include "store/fileset_name.h"
 
@@ -99,28 +101,79 @@ int service_make_persistent(const struct capture_opts *o)
 	return EXIT_OK;
 }
 
-int service_stop(int argc, char **argv)
-{
-	int i, status = EXIT_OK;
+static const char stop_usage[] =
+	"usage: vpncap stop IFACE...\n"
+	"\n"
+	"Stop and disable the persistent capture vpncap@IFACE.service; its files and\n"
+	"its configuration are kept.\n";
 
-	if (argc < 2) {
-		log_error("stop: which interface? (vpncap stop IFACE)");
-		return EXIT_USAGE;
+static const char status_usage[] =
+	"usage: vpncap status\n"
+	"\n"
+	"The persistent captures (one per configuration file IFACE.conf in the\n"
+	"configuration directory), their state and the file being written.\n";
+
+/*
+ * The words of a subcommand that takes -h and words only: 1 after -h (usage
+ * printed), 0 with *words, *n set, -1 after a usage error (reported).
+ */
+static int words_or_help(const char *cmd, const char *usage, int argc, char **argv,
+			 const char **words, int *n)
+{
+	static const struct optdef defs[] = { { "help", 'h', 0, 'h', NULL } };
+	struct optparse p;
+	const char *value;
+	char err[256];
+	int rc, id;
+
+	*n = 0;
+	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE);
+	while ((rc = optparse_next(&p, defs, 1, &id, &value, err, sizeof(err))) != OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR) {
+			log_error("%s: %s (see 'vpncap %s --help')", cmd, err, cmd);
+			return -1;
+		}
+		if (rc == OPTPARSE_OPTION) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		words[(*n)++] = value;
 	}
-	for (i = 1; i < argc; i++) {
+	return 0;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	const char **ifaces = calloc((size_t)argc + 1, sizeof(*ifaces));
+	int i, n, status = EXIT_OK, rc;
+
+	if (!ifaces) {
+		log_error("stop: out of memory");
+		return EXIT_RUNTIME;
+	}
+	rc = words_or_help("stop", stop_usage, argc, argv, ifaces, &n);
+	if (rc || !n) {
+		if (!rc)
+			log_error("stop: which interface? (vpncap stop IFACE)");
+		free(ifaces);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	for (i = 0; i < n; i++) {
 		char tag[FILESET_TAG_MAX];
-		const char *one[] = { argv[i] };
+		const char *one[] = { ifaces[i] };
 
 		if (fileset_make_tag(tag, sizeof(tag), one, 1)) {
-			log_error("stop: '%s' is not an interface name", argv[i]);
-			return EXIT_USAGE;
+			log_error("stop: '%s' is not an interface name", ifaces[i]);
+			status = EXIT_USAGE;
+			break;
 		}
-		if (systemctl("disable", argv[i]))
+		if (systemctl("disable", ifaces[i]))
 			status = EXIT_RUNTIME;
 		else
 			printf("vpncap: stopped and disabled vpncap@%s.service (files and %s/%s.conf kept)\n",
-			       argv[i], config_dir(), argv[i]);
+			       ifaces[i], config_dir(), ifaces[i]);
 	}
+	free(ifaces);
 	return status;
 }
 
@@ -171,15 +224,23 @@ static void status_line(const char *iface, const char *conf)
 	printf("%-16s %-10s %-40s %s\n", iface, state, dir, file);
 }
 
-int service_status(int argc, char **argv)
+int cmd_status(int argc, char **argv)
 {
-	const char *cdir = config_dir();
+	const char *cdir = config_dir(), *none[1];
 	struct dirent *de;
-	int n = 0;
+	int n = 0, rc;
 	DIR *d;
 
-	(void)argc;
-	(void)argv;
+	if (argc > 2) {
+		log_error("status: unexpected argument '%s'", argv[2]);
+		return EXIT_USAGE;
+	}
+	rc = words_or_help("status", status_usage, argc, argv, none, &n);
+	if (rc || n) {
+		if (!rc)
+			log_error("status: unexpected argument '%s'", none[0]);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
 	printf("%-16s %-10s %-40s %s\n", "INTERFACE", "STATE", "FILES IN", "CURRENT FILE");
 	d = opendir(cdir);
 	if (!d)
@@ -188,7 +249,9 @@ int service_status(int argc, char **argv)
 		size_t len = strlen(de->d_name);
 		char iface[64], conf[4096];
 
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") || len - 5 >= sizeof(iface))
+		/* filters.conf holds the named filters, not an interface's capture. */
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") || len - 5 >= sizeof(iface) ||
+		    !strcmp(de->d_name, "filters.conf"))
 			continue;
 		memcpy(iface, de->d_name, len - 5);
 		iface[len - 5] = '\0';

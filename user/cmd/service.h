@@ -20,10 +20,6 @@
  */
 int service_make_persistent(const struct capture_opts *o);
 
-/* `vpncap stop IFACE`: stop and disable vpncap@IFACE. Returns an exit status. */
-int service_stop(int argc, char **argv);
 
-/* `vpncap status`: persistent captures, their state and current file. */
-int service_status(int argc, char **argv);
 
 #endif /* VPNCAP_CMD_SERVICE_H */

@@ -4,7 +4,6 @@
  * parses the options and prints. A bad file is reported after the frames
  * read before the damage, and the remaining files are still shown.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +11,9 @@
 
 #include "read/input_file.h"
 #include "log.h"
+#include "optparse.h"
 #include "read/decode.h"
-#include "cmd/show.h"
+#include "cmd/cmd.h"
 
 static const char show_usage[] =
 	"usage: vpncap show [options] FILE...\n"
@@ -32,9 +32,11 @@ static const char show_usage[] =
 struct show_opts {
 	unsigned long count;    /* 0 = no limit */
 	int colour;
+	char **files;           /* the FILE arguments, in order */
+	int n_files;
 };
 
-enum { OPT_COLOR = 256, OPT_NO_COLOR };
+enum { OPT_COUNT, OPT_COLOR, OPT_NO_COLOR, OPT_HELP };
 
 static int default_colour(void)
 {
@@ -53,45 +55,48 @@ static int parse_count(const char *s, unsigned long *out)
 	return *end || !*out ? -1 : 0;
 }
 
-/* 0, 1 after -h, or -1 on a usage error (already reported). */
+/*
+ * 0, 1 after -h, or -1 on a usage error (already reported). o->files
+ * points into argv (o->files itself is argv's own array, reordered: files
+ * first, as getopt permutes).
+ */
 static int parse_opts(int argc, char **argv, struct show_opts *o)
 {
-	static const struct option longs[] = {
-		{ "color", no_argument, NULL, OPT_COLOR },
-		{ "colour", no_argument, NULL, OPT_COLOR },
-		{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-		{ "no-colour", no_argument, NULL, OPT_NO_COLOR },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	static const struct optdef defs[] = {
+		{ NULL, 'c', 1, OPT_COUNT, NULL }, { "color", 0, 0, OPT_COLOR, NULL },
+		{ "colour", 0, 0, OPT_COLOR, NULL }, { "no-color", 0, 0, OPT_NO_COLOR, NULL },
+		{ "no-colour", 0, 0, OPT_NO_COLOR, NULL }, { "help", 'h', 0, OPT_HELP, NULL },
 	};
-	int c;
+	struct optparse p;
+	const char *value;
+	char err[256];
+	int rc, id;
 
 	o->count = 0;
 	o->colour = default_colour();
-	optind = 0;             /* a full reset: getopt may have run before */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:h", longs, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (parse_count(optarg, &o->count)) {
-				log_error("show: -c '%s': expected a positive number of frames", optarg);
-				return -1;
-			}
-			break;
-		case OPT_COLOR:
-			o->colour = 1;
-			break;
-		case OPT_NO_COLOR:
-			o->colour = 0;
-			break;
-		case 'h':
-			return 1;
-		default:
-			log_error("show: unknown option '%s' (see 'vpncap show -h')", argv[optind - 1]);
+	o->files = argv;
+	o->n_files = 0;
+	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE | OPTPARSE_PREFIX | OPTPARSE_CLUSTER);
+	while ((rc = optparse_next(&p, defs, sizeof(defs) / sizeof(defs[0]), &id, &value, err,
+				   sizeof(err))) != OPTPARSE_END) {
+		if (rc == OPTPARSE_ERROR) {
+			log_error("show: %s (see 'vpncap show -h')", err);
 			return -1;
 		}
+		if (rc == OPTPARSE_WORD) {
+			o->files[o->n_files++] = (char *)value; /* never ahead of p */
+		} else if (id == OPT_COUNT) {
+			if (parse_count(value, &o->count)) {
+				log_error("show: -c '%s': expected a positive number of frames", value);
+				return -1;
+			}
+		} else if (id == OPT_HELP) {
+			return 1;
+		} else {
+			o->colour = id == OPT_COLOR;
+		}
 	}
-	if (optind >= argc) {
+	if (!o->n_files) {
 		log_error("show: no file given (see 'vpncap show -h')");
 		return -1;
 	}
@@ -140,7 +145,7 @@ static int show_file(const char *path, const struct show_opts *o, unsigned long 
 	return 0;
 }
 
-int show_main(int argc, char **argv)
+int cmd_show(int argc, char **argv)
 {
 	struct show_opts o;
 	unsigned long shown = 0;
@@ -148,8 +153,8 @@ int show_main(int argc, char **argv)
 
 	if (rc)
 		return rc > 0 ? (fputs(show_usage, stdout), EXIT_OK) : EXIT_USAGE;
-	for (i = optind; i < argc && (!o.count || shown < o.count); i++)
-		if (show_file(argv[i], &o, &shown))
+	for (i = 0; i < o.n_files && (!o.count || shown < o.count); i++)
+		if (show_file(o.files[i], &o, &shown))
 			status = EXIT_USAGE;
 	if (fflush(stdout) || ferror(stdout)) {
 		log_error("standard output: write error");
