@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "textfile.h"
+#include "fdio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -63,21 +64,6 @@ int textfile_read(const char *path, size_t max, char **text, size_t *len)
 	return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* After the rename: the directory entry itself reaches the disk. Best effort. */
 static void sync_parent(const char *path)
 {
@@ -134,7 +120,7 @@ int textfile_replace(const char *path, const char *text, size_t len, mode_t mode
 		goto out;
 	}
 	rc = 0;
-	if (fchmod(fd, mode) || (rc = write_all(fd, text, len)) || fsync(fd)) {
+	if (fchmod(fd, mode) || (rc = fd_write_all(fd, text, len, NULL)) || fsync(fd)) {
 		rc = rc ? rc : -errno;
 		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
 		goto out_unlink;

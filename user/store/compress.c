@@ -21,6 +21,7 @@
 #include <zstd.h>
 
 #include "store/compress.h"
+#include "fdio.h"
 #include "log.h"
 
 #define CHUNK (1u << 20)        /* bytes read, and compressed, per step */
@@ -97,25 +98,9 @@ static ssize_t read_chunk(int fd, uint8_t *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int write_out(struct job *j, size_t len)
 {
-	int rc = write_all(j->fd, j->obuf, len);
+	int rc = fd_write_all(j->fd, j->obuf, len, NULL);
 
 	return rc ? fail(j, rc, j->tmp, "cannot write") : 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "store/output_file.h"
+#include "fdio.h"
 #include "log.h"
 
 #include <errno.h>
@@ -22,23 +23,6 @@ static inline uint64_t lap_end(uint64_t pos)
 }
 
 /* ---- the I/O thread ------------------------------------------------------------ */
-
-static int write_all(int fd, const uint8_t *p, size_t len, uint64_t *calls)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-
-		(*calls)++;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 /* Cut a partly written span off again: the file keeps only whole blocks. */
 static int roll_back(int fd, uint64_t base)
@@ -89,7 +73,7 @@ static void write_span(struct capture_io *io)
 		end = stop;
 	io->busy = 1;
 	pthread_mutex_unlock(&io->lock);
-	ret = write_all(fd, io->ring + (start & RING_MASK), (size_t)(end - start), &calls);
+	ret = fd_write_all(fd, io->ring + (start & RING_MASK), (size_t)(end - start), &calls);
 	if (ret)
 		roll_back(fd, base);
 	pthread_mutex_lock(&io->lock);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "pcapng.h"
 #include "pcapng_reader.h"
@@ -99,23 +100,6 @@ int recover_scan(const uint8_t *buf, size_t len, struct recover_result *res,
 
 /* ---- repair in place --------------------------------------------------- */
 
-static int pwrite_all(int fd, const uint8_t *p, size_t len, off_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 /*
  * One ISB per interface, in host byte order, timestamped with the last
  * frame's raw timestamp: ISB and EPB timestamps share the interface's
@@ -139,7 +123,7 @@ static int append_isbs(int fd, off_t off, uint32_t ifaces, uint64_t ts, const ch
 		isb.if_id = i;
 		n = pcapng_put_isb(buf + used, ISB_BUF_SIZE - used, &isb);
 		if (!n) {       /* buffer full: flush, then it fits */
-			ret = pwrite_all(fd, buf, used, off);
+			ret = fd_pwrite_all(fd, buf, used, off);
 			off += (off_t)used;
 			used = 0;
 			n = pcapng_put_isb(buf, ISB_BUF_SIZE, &isb);
@@ -147,7 +131,7 @@ static int append_isbs(int fd, off_t off, uint32_t ifaces, uint64_t ts, const ch
 		used += n;
 	}
 	if (!ret)
-		ret = pwrite_all(fd, buf, used, off);
+		ret = fd_pwrite_all(fd, buf, used, off);
 	free(buf);
 	return ret;
 }
