@@ -64,8 +64,8 @@ int textfile_read(const char *path, size_t max, char **text, size_t *len)
 	return ret;
 }
 
-/* After the rename: the directory entry itself reaches the disk. Best effort. */
-static void sync_parent(const char *path)
+/* The directory of path, opened for fsync; -1 when it cannot be. */
+static int open_parent(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir;
@@ -78,76 +78,100 @@ static void sync_parent(const char *path)
 	else
 		dir = strndup(path, (size_t)(slash - path));
 	if (!dir)
-		return;
+		return -1;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return fd;
+}
+
+/* After the rename: the directory entry itself reaches the disk. Best effort. */
+static void sync_dir_of(int dirfd, const char *name)
+{
+	int fd;
+
+	if (dirfd != AT_FDCWD) {
+		fsync(dirfd);
+		return;
+	}
+	fd = open_parent(name);
 	if (fd >= 0) {
 		fsync(fd);
 		close(fd);
 	}
-	free(dir);
 }
 
-int textfile_replace(const char *path, const char *text, size_t len, mode_t mode, char *err,
-		     size_t errlen)
+/* A leftover of an interrupted write goes; anything else there stays. */
+static int clear_stale_tmp(int dirfd, const char *tmp, char *err, size_t errlen)
 {
-	char *tmp = malloc(strlen(path) + sizeof(".tmp"));
 	struct stat st;
-	int fd = -1, rc;
+
+	if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW))
+		return 0;
+	if (!S_ISREG(st.st_mode)) {
+		err_set(err, errlen, "%s: cannot write: exists and is not a regular file", tmp);
+		return -EEXIST;
+	}
+	if (unlinkat(dirfd, tmp, 0) && errno != ENOENT) {
+		int rc = -errno;
+
+		err_set(err, errlen, "%s: cannot remove: %s", tmp, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* text into the new file tmp (its mode set whatever the umask); 0 or -errno. */
+static int fill_tmp(int fd, const char *text, size_t len, mode_t mode, enum textfile_sync sync)
+{
+	int rc;
+
+	if (fchmod(fd, mode))
+		return -errno;
+	rc = fd_write_all(fd, text, len, NULL);
+	if (!rc && sync == TEXTFILE_SYNC && fsync(fd))
+		rc = -errno;
+	return rc;
+}
+
+int textfile_replace_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
+			enum textfile_sync sync, char *err, size_t errlen)
+{
+	char *tmp = malloc(strlen(name) + sizeof(".tmp"));
+	int fd, rc;
 
 	if (!tmp) {
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
+		err_set(err, errlen, "%s: cannot write: %s", name, strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	sprintf(tmp, "%s.tmp", path);
-	/* A leftover of an interrupted write goes; anything else there stays. */
-	if (lstat(tmp, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			rc = -EEXIST;
-			err_set(err, errlen, "%s: cannot write: exists and is not a regular file",
-				tmp);
-			goto out;
-		}
-		if (unlink(tmp) && errno != ENOENT) {
-			rc = -errno;
-			err_set(err, errlen, "%s: cannot remove: %s", tmp, strerror(-rc));
-			goto out;
-		}
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	sprintf(tmp, "%s.tmp", name);
+	rc = clear_stale_tmp(dirfd, tmp, err, errlen);
+	if (rc)
+		goto out;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		rc = -errno;
 		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
 		goto out;
 	}
-	rc = 0;
-	if (fchmod(fd, mode) || (rc = fd_write_all(fd, text, len, NULL)) || fsync(fd)) {
-		rc = rc ? rc : -errno;
-		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out_unlink;
-	}
-	rc = close(fd);
-	fd = -1;
+	rc = fill_tmp(fd, text, len, mode, sync);
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && renameat(dirfd, tmp, dirfd, name))
+		rc = -errno;
 	if (rc) {
-		rc = -errno;
 		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
-		goto out_unlink;
+		unlinkat(dirfd, tmp, 0);
+		goto out;
 	}
-	if (rename(tmp, path)) {
-		rc = -errno;
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(-rc));
-		goto out_unlink;
-	}
-	sync_parent(path);
-	rc = 0;
-	goto out;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlink(tmp);
+	if (sync == TEXTFILE_SYNC)
+		sync_dir_of(dirfd, name);
 out:
-	if (fd >= 0)
-		close(fd);
 	free(tmp);
 	return rc;
+}
+
+int textfile_replace(const char *path, const char *text, size_t len, mode_t mode, char *err,
+		     size_t errlen)
+{
+	return textfile_replace_at(AT_FDCWD, path, text, len, mode, TEXTFILE_SYNC, err, errlen);
 }

@@ -12,12 +12,24 @@
  */
 int textfile_read(const char *path, size_t max, char **text, size_t *len);
 
+/* Whether a replacement waits for the disk (fsync of file and directory). */
+enum textfile_sync {
+	TEXTFILE_NO_SYNC,       /* rewritten every second; readers need whole, not durable */
+	TEXTFILE_SYNC,          /* configuration, state: survives a power cut */
+};
+
 /*
- * Replace path with text: written to PATH.tmp (never through a symlink; a
- * stale regular PATH.tmp is removed, anything else there is an error) with
- * mode, fsynced, renamed over path, the directory fsynced. On failure path
- * is untouched and no PATH.tmp is left. 0 or -errno with a reason in err.
+ * Replace name (relative to dirfd, or AT_FDCWD) with text: written to
+ * NAME.tmp (never through a symlink; a stale regular NAME.tmp is removed,
+ * anything else there is an error) with mode whatever the umask, renamed
+ * over name; with TEXTFILE_SYNC fsynced first and the directory after. A
+ * reader sees the old text or the new, whole. On failure name is untouched
+ * and no NAME.tmp is left. 0 or -errno with a reason in err (may be NULL).
  */
+int textfile_replace_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
+			enum textfile_sync sync, char *err, size_t errlen);
+
+/* textfile_replace_at(AT_FDCWD, path, ..., TEXTFILE_SYNC, ...). */
 int textfile_replace(const char *path, const char *text, size_t len, mode_t mode, char *err,
 		     size_t errlen);
 

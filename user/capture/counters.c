@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "capture/counters.h"
 #include "log.h"
+#include "textfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -279,21 +281,22 @@ int counters_write_prometheus(FILE *f, const struct counters_snapshot *s)
 
 int counters_publish(const char *path, const struct counters_snapshot *s)
 {
-	char tmp[COUNTERS_PATH_MAX + 16];
-	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int ret;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
 	ret = counters_write_prometheus(f, s);
-	if (fclose(f) || ret) {
-		ret = -EIO;
-		unlink(tmp);
-		return ret;
-	}
-	return rename(tmp, path) ? -errno : 0;
+	if (fclose(f) || ret)
+		ret = -ENOMEM;
+	/* Rewritten every second for scrapers and `vpncap counters`: whole, not durable. */
+	if (!ret)
+		ret = textfile_replace_at(AT_FDCWD, path, text, len, 0644, TEXTFILE_NO_SYNC, NULL,
+					  0);
+	free(text);
+	return ret;
 }
 
 /* ---- reading -------------------------------------------------------------- */

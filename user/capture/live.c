@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE
 #include "capture/session_parts.h"
+#include "textfile.h"
+
+#include <fcntl.h>
 
 static void read_socket_totals(const struct capture_iface *ci, struct iface_totals *t)
 {
@@ -75,19 +78,20 @@ static const char *rule_name(const struct capture_session *s, unsigned int r, ch
 /* "NAME HITS" per rule (as last read), for `vpncap filter list`; replaced atomically. */
 void session_write_hits(struct capture_session *s)
 {
-	char tmp[4200], name[32];
+	char name[32], *text = NULL;
+	size_t len = 0;
 	unsigned int r;
-	FILE *f;
+	FILE *f = open_memstream(&text, &len);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->hits_path);
-	f = fopen(tmp, "we");
 	if (!f)
 		return;
 	for (r = 0; r < s->rules.count; r++)
 		fprintf(f, "%s %llu\n", rule_name(s, r, name, sizeof(name)),
 			(unsigned long long)s->last_hits[r]);
 	if (fclose(f) == 0)
-		rename(tmp, s->hits_path);
+		textfile_replace_at(AT_FDCWD, s->hits_path, text, len, 0644, TEXTFILE_NO_SYNC,
+				    NULL, 0);
+	free(text);
 }
 
 /* ---- counters ------------------------------------------------------------ */

@@ -21,6 +21,7 @@
 #include "store/fileset.h"
 #include "log.h"
 #include "store/recover.h"
+#include "textfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -89,19 +90,14 @@ static uint64_t read_saved_seq(const struct fileset *fs)
 	return strtoull(text, NULL, 10);
 }
 
+/* Best effort: without it the next start counts from the names it finds. */
 static void save_seq(const struct fileset *fs, uint64_t seq)
 {
-	char name[256], tmp[300], text[32];
-	int fd, len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)seq);
+	char name[256], text[32];
+	int len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)seq);
 
 	state_name(fs, name, sizeof(name), "seq");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	fd = openat(fs->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0)
-		return;
-	if (write(fd, text, (size_t)len) == len && fsync(fd) == 0)
-		renameat(fs->dir_fd, tmp, fs->dir_fd, name);
-	close(fd);
+	textfile_replace_at(fs->dir_fd, name, text, (size_t)len, 0640, TEXTFILE_SYNC, NULL, 0);
 }
 
 /* mkdir -p with mode 0750 for each directory it creates. */
