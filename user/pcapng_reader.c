@@ -52,6 +52,12 @@ void pcapng_reader_init(struct pcapng_reader *r, const void *data, size_t len)
 	r->len = data ? len : 0;
 }
 
+void pcapng_reader_init_blocks(struct pcapng_reader *r, const void *data, size_t len)
+{
+	pcapng_reader_init(r, data, len);
+	r->in_section = 1;
+}
+
 /* Records why the block at off is malformed; always returns -1. */
 __attribute__((format(printf, 3, 4)))
 static int fail(struct pcapng_reader *r, size_t off, const char *fmt, ...)

@@ -63,6 +63,12 @@ struct pcapng_idb_view {
 
 void pcapng_reader_init(struct pcapng_reader *r, const void *data, size_t len);
 
+/*
+ * A run of whole blocks in host byte order, inside a section whose SHB is
+ * elsewhere: what vpncap's own writer holds before it reaches the file.
+ */
+void pcapng_reader_init_blocks(struct pcapng_reader *r, const void *data, size_t len);
+
 /* 1: block returned; 0: clean end of buffer; -1: malformed (r->error says why). */
 int pcapng_next_block(struct pcapng_reader *r, struct pcapng_block *blk);
 

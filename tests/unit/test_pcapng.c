@@ -860,6 +860,35 @@ static void test_reader_first_not_shb(void **state)
 	expect_error(buf, sizeof(buf), 0, "block at offset 0", "section header");
 }
 
+/* The writer's own unwritten blocks: no SHB before them, host byte order. */
+static void test_reader_blocks_without_shb(void **state)
+{
+	static const uint8_t buf[] = {
+		H32(6), H32(40),
+		H32(3), H32(0), H32(1), H32(5), H32(60),
+		0xDE, 0xAD, 0xBE, 0xEF, 0x42, 0, 0, 0,
+		H32(40),
+		H32(1), H32(20), H16(1), H16(0), H32(0), H32(20),
+	};
+	struct pcapng_reader r;
+	struct pcapng_block blk;
+	struct pcapng_epb_view epb;
+
+	(void)state;
+	pcapng_reader_init_blocks(&r, buf, sizeof(buf));
+	assert_int_equal(pcapng_next_block(&r, &blk), 1);
+	assert_int_equal(pcapng_parse_epb(&r, &blk, &epb), 0);
+	assert_int_equal(epb.if_id, 3);
+	assert_int_equal(epb.caplen, 5);
+	assert_int_equal(pcapng_next_block(&r, &blk), 1);
+	assert_int_equal(blk.type, PCAPNG_BT_IDB);
+	assert_int_equal(pcapng_next_block(&r, &blk), 0);
+	/* a torn last block ends the walk, it is not read past */
+	pcapng_reader_init_blocks(&r, buf, sizeof(buf) - 4);
+	assert_int_equal(pcapng_next_block(&r, &blk), 1);
+	assert_int_equal(pcapng_next_block(&r, &blk), -1);
+}
+
 static void test_reader_bad_magic(void **state)
 {
 	static const uint8_t buf[] = {
@@ -1036,6 +1065,7 @@ int main(void)
 		cmocka_unit_test(test_reader_runs_past_end),
 		cmocka_unit_test(test_reader_length_not_multiple_of_4),
 		cmocka_unit_test(test_reader_length_too_small),
+		cmocka_unit_test(test_reader_blocks_without_shb),
 		cmocka_unit_test(test_reader_trailer_mismatch),
 		cmocka_unit_test(test_reader_first_not_shb),
 		cmocka_unit_test(test_reader_bad_magic),

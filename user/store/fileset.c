@@ -20,6 +20,7 @@
  */
 #include "store/fileset.h"
 #include "log.h"
+#include "pcapng_reader.h"
 #include "store/recover.h"
 #include "textfile.h"
 
@@ -411,22 +412,14 @@ static int may_free_space(const struct fileset *fs)
 /* EPBs per interface in one unwritten region. */
 static void uncount_region(struct fileset *fs, const uint8_t *p, size_t n)
 {
-	const uint8_t *end = p + n;
+	struct pcapng_reader r;
+	struct pcapng_block blk;
+	struct pcapng_epb_view epb;
 
-	while (p + 12 <= end) {
-		uint32_t type, len, if_id;
-
-		memcpy(&type, p, 4);
-		memcpy(&len, p + 4, 4);
-		if (len < 12 || p + len > end)
-			break;
-		if (type == PCAPNG_BT_EPB && len >= 12 + 4) {
-			memcpy(&if_id, p + 8, 4);
-			if (if_id < FILESET_MAX_IFACES)
-				fs->if_written[if_id]--;
-		}
-		p += len;
-	}
+	pcapng_reader_init_blocks(&r, p, n);
+	while (pcapng_next_block(&r, &blk) == 1)
+		if (!pcapng_parse_epb(&r, &blk, &epb) && epb.if_id < FILESET_MAX_IFACES)
+			fs->if_written[epb.if_id]--;
 }
 
 /* EPBs per interface in what is about to be dropped: everything not on disk. */

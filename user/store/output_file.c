@@ -2,6 +2,7 @@
 #include "store/output_file.h"
 #include "fdio.h"
 #include "log.h"
+#include "pcapng_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -324,19 +325,13 @@ static unsigned int unwritten_regions(struct capture_file *f, const uint8_t *dat
 
 static uint64_t count_epbs(const uint8_t *p, size_t n)
 {
-	const uint8_t *end = p + n;
+	struct pcapng_reader r;
+	struct pcapng_block blk;
 	uint64_t epbs = 0;
 
-	while (p + 12 <= end) {
-		uint32_t type, len;
-
-		memcpy(&type, p, 4);
-		memcpy(&len, p + 4, 4);
-		if (len < 12 || len > (size_t)(end - p))
-			break;
-		epbs += type == PCAPNG_BT_EPB;
-		p += len;
-	}
+	pcapng_reader_init_blocks(&r, p, n);
+	while (pcapng_next_block(&r, &blk) == 1)
+		epbs += blk.type == PCAPNG_BT_EPB;
 	return epbs;
 }
 
