@@ -392,9 +392,10 @@ static void test_empty_and_comment_only(void **state)
 }
 
 /*
- * inih's own habits do not leak into the format: indented lines are not
- * continuations, " ;" does not start a comment inside a value, lines are not
- * cut at inih's buffer size; CRLF, a BOM and a missing final newline are fine.
+ * The habits of general INI parsers are not the format's: indented lines are
+ * not continuations, " ;" does not start a comment inside a value, lines are
+ * not cut at a small buffer size; CRLF, a BOM and a missing final newline are
+ * fine.
  */
 static void test_line_handling(void **state)
 {
@@ -417,7 +418,7 @@ static void test_line_handling(void **state)
 			     "bypass"));
 	config_args_free(&a);
 
-	/* A value far longer than inih's 200-byte line buffer */
+	/* A value far longer than the 200-byte line buffer of inih's default build */
 	for (i = 0; i < sizeof(cmd) - 1; i++)
 		cmd[i] = "abcdefgh ;=:#[]"[i % 15];
 	cmd[sizeof(cmd) - 1] = '\0';
@@ -585,7 +586,7 @@ static void test_sections(void **state)
 	(void)state;
 	EXPECT_LOAD_ERR("snaplen = 100\n[capture]\ncount = 1\n",
 			"2: sections are not used in vpncap configuration files");
-	/* an empty section at the end, which inih alone would not report */
+	/* an empty section at the end, which an INI parser would not report */
 	EXPECT_LOAD_ERR("snaplen = 100\n\n  [eth1]\n",
 			"3: sections are not used in vpncap configuration files");
 	EXPECT_LOAD_ERR("[broken\n", "1: sections are not used in vpncap configuration files");

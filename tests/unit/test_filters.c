@@ -983,7 +983,7 @@ static void test_load_forms(void **state)
 	assert_int_equal(set.rules[2].snaplen, 0);
 	assert_int_equal(set.rules[2].fields, VPNCAP_F_VLAN | VPNCAP_F_MAC);
 
-	/* A long comment is fine (inih's own line buffer is not involved) */
+	/* A long comment is fine (no line buffer of an INI parser cuts it) */
 	{
 		char text[3000];
 

@@ -4,22 +4,15 @@
  * options of `vpncap capture`, turned into command-line arguments so that
  * one parser (cli_capture.c) gives every option its meaning.
  *
- * inih splits the lines (comments, blank lines, sections, "name = value");
- * a small reader in front of it hands inih each line with its leading white
- * space removed and its value left out, and the value is taken from the line
- * itself. This keeps three habits of inih out of vpncap's format, whichever
- * way the library was built: its fixed line buffer (200 bytes by default,
- * longer lines are cut and the rest read as a new line), continuation lines
- * (an indented line would extend the previous value) and inline ';'
- * comments (an on-rotate command may hold " ; ").
+ * keyfile.c splits the lines (comments, blank lines, "key = value"); a
+ * value runs to the end of its line, so an on-rotate command may hold " ; ".
  */
 #include "capture/config.h"
 #include "capture/options.h"
+#include "keyfile.h"
 #include "log.h"
 #include "textfile.h"
 #include "vpncap/abi.h"
-
-#include <ini.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -127,11 +120,7 @@ void config_args_free(struct config_args *a)
 
 struct parse_state {
 	const char *path;
-	const char *text;
-	size_t len, pos;
-	int lineno;                     /* the line last handed to inih */
-	const char *line;               /* that line: leading white space skipped, no '\n' */
-	size_t line_len;
+	int lineno;                     /* the line being read */
 	int err_line;                   /* first problem we found; 0: none */
 	char *err;
 	size_t errlen;
@@ -183,74 +172,6 @@ static const char *as_key_message(const char *msg, char *buf, size_t len)
 		}
 	}
 	return msg;
-}
-
-/*
- * inih's reader: one line per call, as fgets would give it, but with the
- * leading white space removed and only "name =" of a "name = value" line
- * (see the top of the file). NULL ends the parse: end of text, or a problem
- * found here (sections, NUL bytes, lines too long).
- */
-static char *read_line(char *str, int num, void *stream)
-{
-	struct parse_state *p = stream;
-	const char *s, *end, *nl, *eq, *name_end;
-	size_t n;
-
-	if (p->err_line || p->pos >= p->len || num < 4)
-		return NULL;
-	s = p->text + p->pos;
-	nl = memchr(s, '\n', p->len - p->pos);
-	end = nl ? nl : p->text + p->len;
-	p->pos = (size_t)(end - p->text) + (nl ? 1 : 0);
-	p->lineno++;
-
-	if (memchr(s, '\0', (size_t)(end - s))) {
-		fail(p, "malformed line (holds a NUL byte)");
-		return NULL;
-	}
-	if (end - s > CONFIG_MAX_LINE) {
-		fail(p, "line longer than %d bytes", CONFIG_MAX_LINE);
-		return NULL;
-	}
-	if (p->lineno == 1 && end - s >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
-		s += 3; /* UTF-8 byte order mark */
-	while (s < end && isspace((unsigned char)*s))
-		s++;
-	p->line = s;
-	p->line_len = (size_t)(end - s);
-
-	if (s < end && *s == '[') {
-		fail(p, "sections are not used in vpncap configuration files");
-		return NULL;
-	}
-	eq = memchr(s, '=', (size_t)(end - s));
-	if (eq && *s != '#' && *s != ';') {
-		name_end = eq;
-		while (name_end > s && isspace((unsigned char)name_end[-1]))
-			name_end--;
-		n = (size_t)(name_end - s);
-		if (n > CONFIG_MAX_KEY || n + 3 > (size_t)num) {
-			fail(p, "unknown key '%.*s...'", CONFIG_MAX_KEY / 2, s);
-			return NULL;
-		}
-		memcpy(str, s, n);
-		str[n++] = '=';
-	} else {
-		/* Comment, blank, or a line inih calls malformed: its start is enough. */
-		n = (size_t)(end - s);
-		if (n + 2 > (size_t)num) {
-			if (*s != '#' && *s != ';') {
-				fail(p, "malformed line (expected key = value)");
-				return NULL;
-			}
-			n = 1;
-		}
-		memcpy(str, s, n);
-	}
-	str[n++] = '\n';
-	str[n] = '\0';
-	return str;
 }
 
 /* Applies one "key = value" line; 0, or -1 with the problem recorded. */
@@ -340,43 +261,65 @@ nomem:
 	return -1;
 }
 
-/* inih's handler: name is inih's, the value comes from the line itself. */
-static int on_pair(void *user, const char *section, const char *name, const char *value)
+/* "key = value": the key checked for form, then applied. */
+static int parse_pair(struct parse_state *p, const struct keyfile_line *l)
 {
-	struct parse_state *p = user;
-	const char *s = p->line, *end = p->line + p->line_len, *eq, *n_end, *v;
 	char key[CONFIG_MAX_KEY + 1];
-	size_t n;
 
-	(void)value;
-	if (p->err_line)
+	if (l->key_len > CONFIG_MAX_KEY) {
+		fail(p, "unknown key '%.*s...'", CONFIG_MAX_KEY / 2, l->key);
+		return -1;
+	}
+	/*
+	 * "name: value", a concession of INI parsers to Python, is not ours; nor
+	 * is "name ; comment = value", which they read as a cut-off line.
+	 */
+	if (!l->key_len || memchr(l->key, ':', l->key_len) || memchr(l->key, ';', l->key_len)) {
+		fail(p, "malformed line (expected key = value)");
+		return -1;
+	}
+	memcpy(key, l->key, l->key_len);
+	key[l->key_len] = '\0';
+	return apply_line(p, key, l->value, l->value_len);
+}
+
+/* One line of the file; 0 to go on, -1 with the problem recorded. */
+static int parse_line(struct parse_state *p, const struct keyfile_line *l)
+{
+	switch (l->kind) {
+	case KEYFILE_BLANK:
+	case KEYFILE_COMMENT:
 		return 0;
-	if (section && *section) {
+	case KEYFILE_SECTION:
 		fail(p, "sections are not used in vpncap configuration files");
-		return 0;
-	}
-	eq = memchr(s, '=', p->line_len);
-	if (!eq || memchr(s, ':', (size_t)(eq - s))) {
-		/* "name: value", inih's concession to Python, is not ours */
+		return -1;
+	case KEYFILE_PAIR:
+		return parse_pair(p, l);
+	default:
 		fail(p, "malformed line (expected key = value)");
-		return 0;
+		return -1;
 	}
-	n_end = eq;
-	while (n_end > s && isspace((unsigned char)n_end[-1]))
-		n_end--;
-	n = (size_t)(n_end - s);
-	if (!n || n > CONFIG_MAX_KEY || !name || strlen(name) != n || memcmp(name, s, n)) {
-		fail(p, "malformed line (expected key = value)");
-		return 0;
+}
+
+/* Every line in order, up to the first problem. */
+static int parse_lines(struct parse_state *p, const char *text, size_t len)
+{
+	struct keyfile_reader r;
+	struct keyfile_line l;
+	char problem[128];
+	int rc;
+
+	keyfile_init(&r, text, len, CONFIG_MAX_LINE);
+	while ((rc = keyfile_next(&r, &l, problem, sizeof(problem))) == 1) {
+		p->lineno = l.lineno;
+		if (parse_line(p, &l))
+			return -1;
 	}
-	memcpy(key, s, n);
-	key[n] = '\0';
-	v = eq + 1;
-	while (v < end && isspace((unsigned char)*v))
-		v++;
-	while (end > v && isspace((unsigned char)end[-1]))
-		end--;
-	return apply_line(p, key, v, (size_t)(end - v)) ? 0 : 1;
+	if (rc < 0) {
+		p->lineno = r.lineno;
+		fail(p, "%s", problem);
+	}
+	return rc;
 }
 
 static int last_line_of(const struct parse_state *p, const char *const *names, size_t n)
@@ -411,12 +354,9 @@ int config_parse(const char *path, const char *text, size_t len, struct config_a
 		 char *err, size_t errlen)
 {
 	struct parse_state p;
-	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.path = path;
-	p.text = text;
-	p.len = len;
 	p.err = err;
 	p.errlen = errlen;
 	capture_opts_defaults(&p.all);
@@ -427,15 +367,9 @@ int config_parse(const char *path, const char *text, size_t len, struct config_a
 		err_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	rc = ini_parse_stream(read_line, &p, on_pair, &p);
-	if (rc > 0 && (!p.err_line || rc < p.err_line)) {
-		/* inih's own finding: no '=' on a line that is not a comment */
-		err_set(err, errlen, "%s:%d: malformed line (expected key = value)", path, rc);
+	if (parse_lines(&p, text, len) || p.err_line)
 		goto fail;
-	}
-	if (p.err_line)
-		goto fail;
-	if (rc < 0 || p.args.nomem) {
+	if (p.args.nomem) {
 		err_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}

@@ -2,7 +2,7 @@
 /*
  * The per-interface configuration file of vpncap (/etc/vpncap/IFACE.conf):
  * "key = value" lines whose keys are the long options of `vpncap capture`,
- * parsed with inih. No sections; whole-line comments start with '#' or ';'
+ * read by keyfile.c. No sections; whole-line comments start with '#' or ';'
  * (there are no inline comments: a value runs to the end of its line, so an
  * on-rotate command may hold " ; "). Flags take yes/no, true/false, on/off
  * or 1/0. Each error is one line: "PATH:LINE: problem".

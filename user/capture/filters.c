@@ -3,23 +3,18 @@
  * Named filters (see filters.h): the filter file, its rule set for the
  * classifier, and `vpncap filter add|list|remove`.
  *
- * The file is read as config.c reads the capture configuration: inih splits
- * the lines, but a small reader in front of it hands inih each line
- * already checked and trimmed, with only "key=" of a "key = value" line,
- * and the value is taken from the line itself. So inih's fixed line buffer,
- * continuation lines and inline ';' comments never change a filter,
- * however the library was built.
+ * The file is read line by line by keyfile.c, as the capture configuration
+ * is: a value runs to the end of its line.
  *
  * Every value goes through one function (set_field) whether it comes from
  * the file or the command line, so both accept exactly the same filters.
  */
 #include "capture/filters.h"
+#include "keyfile.h"
 #include "log.h"
 #include "optparse.h"
 #include "textfile.h"
 #include "capture/config.h"
-
-#include <ini.h>
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -627,12 +622,7 @@ int filters_describe(const struct filter_set *set, char *buf, size_t len)
 
 struct fparse {
 	const char *path;
-	const char *text;
-	size_t len, pos;
-	int lineno;                     /* the line last handed to inih */
-	const char *line;               /* that line, white space cut at both ends */
-	size_t line_len;
-	enum key cur_key;               /* its key, for a key = value line */
+	int lineno;                     /* the line being read */
 	int err_line;                   /* first problem; 0: none */
 	char *err;
 	size_t errlen;
@@ -724,126 +714,91 @@ static int start_filter(struct fparse *p, const char *s, const char *end)
 	return 0;
 }
 
-/*
- * inih's reader: one line per call, checked here and handed on as "\n"
- * (blank), "#\n" (comment), "[NAME]\n" or "key=\n". NULL ends the parse:
- * the end of the text, or a problem found here.
- */
-static char *read_line(char *str, int num, void *stream)
+static int key_by_file_name(const char *s, size_t n)
 {
-	struct fparse *p = stream;
-	const char *s, *end, *nl, *eq, *k_end;
-	size_t n;
 	int k;
 
-	if (p->err_line || p->pos >= p->len || num < FILTER_NAME_MAX + 8)
-		return NULL;
-	s = p->text + p->pos;
-	nl = memchr(s, '\n', p->len - p->pos);
-	end = nl ? nl : p->text + p->len;
-	p->pos = (size_t)(end - p->text) + (nl ? 1 : 0);
-	p->lineno++;
-
-	if (memchr(s, '\0', (size_t)(end - s))) {
-		fail_at(p, p->lineno, "malformed line (holds a NUL byte)");
-		return NULL;
-	}
-	if (end - s > FILTERS_MAX_LINE) {
-		fail_at(p, p->lineno, "line longer than %d bytes", FILTERS_MAX_LINE);
-		return NULL;
-	}
-	if (p->lineno == 1 && end - s >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
-		s += 3; /* UTF-8 byte order mark */
-	while (s < end && isspace((unsigned char)*s))
-		s++;
-	while (end > s && isspace((unsigned char)end[-1]))
-		end--;
-	p->line = s;
-	p->line_len = (size_t)(end - s);
-
-	if (s == end) {
-		strcpy(str, "\n");
-		return str;
-	}
-	if (*s == '#' || *s == ';') {
-		strcpy(str, "#\n");
-		return str;
-	}
-	if (*s == '[') {
-		if (start_filter(p, s, end))
-			return NULL;
-		snprintf(str, (size_t)num, "[%s]\n", p->set->names[p->set->count - 1]);
-		return str;
-	}
-	eq = memchr(s, '=', (size_t)(end - s));
-	if (!eq) {
-		fail_at(p, p->lineno, "malformed line (expected [NAME] or key = value)");
-		return NULL;
-	}
-	k_end = eq;
-	while (k_end > s && isspace((unsigned char)k_end[-1]))
-		k_end--;
-	n = (size_t)(k_end - s);
 	for (k = 0; k < N_KEYS; k++)
 		if (strlen(keys[k].file) == n && !memcmp(keys[k].file, s, n))
-			break;
-	if (k == N_KEYS) {
+			return k;
+	return -1;
+}
+
+/* "key = value" inside a filter: the key known, not repeated, the value set. */
+static int parse_pair(struct fparse *p, const struct keyfile_line *l)
+{
+	int k = key_by_file_name(l->key, l->key_len);
+	struct vpncap_rule *r;
+	char msg[400];
+	unsigned int i;
+
+	if (k < 0) {
 		fail_at(p, p->lineno,
 			"unknown key '%.*s' (protocol, port, address, vlan, mac, class, snaplen)",
-			(int)(n > 64 ? 64 : n), s);
-		return NULL;
+			(int)(l->key_len > 64 ? 64 : l->key_len), l->key);
+		return -1;
 	}
 	if (!p->set->count) {
 		fail_at(p, p->lineno, "'%s' before the first filter (start one with [NAME])",
 			keys[k].file);
-		return NULL;
+		return -1;
 	}
-	p->cur_key = (enum key)k;
-	snprintf(str, (size_t)num, "%s=\n", keys[k].file);
-	return str;
-}
-
-/* inih's handler: the name is inih's, the value comes from the line itself. */
-static int on_pair(void *user, const char *section, const char *name, const char *value)
-{
-	struct fparse *p = user;
-	struct vpncap_rule *r;
-	const char *eq, *v, *end = p->line + p->line_len;
-	enum key k = p->cur_key;
-	char msg[400];
-	unsigned int i;
-
-	(void)value;
-	if (p->err_line)
-		return 0;
 	i = p->set->count - 1;
-	eq = memchr(p->line, '=', p->line_len);
-	if (!p->set->count || !eq || !name || strcmp(name, keys[k].file) || !section ||
-	    strcmp(section, p->set->names[i])) {
-		fail_at(p, p->lineno, "malformed line (expected [NAME] or key = value)");
-		return 0;
-	}
 	r = &p->set->rules[i];
-	for (v = eq + 1; v < end && isspace((unsigned char)*v); v++)
-		;
-	if (v == end) {
+	if (!l->value_len) {
 		fail_at(p, p->lineno, "%s: empty value", keys[k].file);
-		return 0;
+		return -1;
 	}
 	if (p->key_line[k] && !keys[k].repeatable) {
 		fail_at(p, p->lineno, "'%s' given twice in filter '%s' (first on line %d)",
 			keys[k].file, p->set->names[i], p->key_line[k]);
-		return 0;
+		return -1;
 	}
 	if (!p->key_line[k])
 		p->key_line[k] = p->lineno;
-	memcpy(p->value, v, (size_t)(end - v));
-	p->value[end - v] = '\0';
-	if (set_field(r, k, p->value, msg, sizeof(msg))) {
+	memcpy(p->value, l->value, l->value_len);
+	p->value[l->value_len] = '\0';
+	if (set_field(r, (enum key)k, p->value, msg, sizeof(msg))) {
 		fail_at(p, p->lineno, "%s", msg);
-		return 0;
+		return -1;
 	}
-	return 1;
+	return 0;
+}
+
+/* One line of the file; 0 to go on, -1 with the problem recorded. */
+static int parse_line(struct fparse *p, const struct keyfile_line *l)
+{
+	switch (l->kind) {
+	case KEYFILE_BLANK:
+	case KEYFILE_COMMENT:
+		return 0;
+	case KEYFILE_SECTION:
+		return start_filter(p, l->text, l->text + l->len);
+	case KEYFILE_PAIR:
+		return parse_pair(p, l);
+	default:
+		fail_at(p, p->lineno, "malformed line (expected [NAME] or key = value)");
+		return -1;
+	}
+}
+
+/* Every line in order, up to the first problem. */
+static int parse_lines(struct fparse *p, const char *text, size_t len)
+{
+	struct keyfile_reader r;
+	struct keyfile_line l;
+	char problem[128];
+	int rc;
+
+	keyfile_init(&r, text, len, FILTERS_MAX_LINE);
+	while ((rc = keyfile_next(&r, &l, problem, sizeof(problem))) == 1) {
+		p->lineno = l.lineno;
+		if (parse_line(p, &l))
+			return -1;
+	}
+	if (rc < 0)
+		fail_at(p, r.lineno, "%s", problem);
+	return rc;
 }
 
 int filters_parse(const char *path, const char *text, size_t len, struct filter_set *out,
@@ -859,34 +814,17 @@ int filters_parse(const char *path, const char *text, size_t len, struct filter_
 		return -ENOMEM;
 	}
 	p->path = path;
-	p->text = text;
-	p->len = len;
 	p->err = err;
 	p->errlen = errlen;
 	p->set = out;
-	rc = ini_parse_stream(read_line, p, on_pair, p);
-	if (rc > 0 && (!p->err_line || rc < p->err_line)) {
-		/* inih's own finding (should not happen: lines come checked) */
-		p->err_line = 0;
-		fail_at(p, rc, "malformed line (expected [NAME] or key = value)");
-	}
-	if (!p->err_line && rc < 0) {
-		err_set(err, errlen, "%s: out of memory", path);
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (!p->err_line)
+	if (!parse_lines(p, text, len))
 		finish_filter(p);
-	if (p->err_line) {
-		rc = -EINVAL;
-		goto fail;
+	rc = p->err_line ? -EINVAL : 0;
+	free(p);
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		err_one_line(err, errlen);
 	}
-	free(p);
-	return 0;
-fail:
-	free(p);
-	memset(out, 0, sizeof(*out));
-	err_one_line(err, errlen);
 	return rc;
 }
 

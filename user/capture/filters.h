@@ -6,7 +6,7 @@
  * `vpncap filter remove NAME|--all`, `vpncap filter add --preset aovpn`.
  *
  * The filters live in DIR/filters.conf (DIR: --config-dir, else
- * $VPNCAP_CONFIG_DIR, else /etc/vpncap), an inih-style file with one
+ * $VPNCAP_CONFIG_DIR, else /etc/vpncap), an INI-style file with one
  * section per filter, in order:
  *
  *     [IKEv2]
