@@ -3,9 +3,10 @@
  * PCAPNG reader: a pure, bounds-checked block iterator over a memory buffer.
  *
  * Reads files from any writer (either byte order, several sections, unknown
- * block types and options skipped). Used by the tests to read vpncap's own
- * output back, by the fuzzer, and later by `vpncap show` and by recovery of
- * torn files. It never reads outside the buffer it was given.
+ * block types and options skipped). Used by `vpncap show` and `report`
+ * (read/input_file.c), by recovery of torn files, by the writer to walk its
+ * own unwritten blocks, and by the tests. It never reads outside the buffer
+ * it was given.
  */
 #ifndef VPNCAP_PCAPNG_READER_H
 #define VPNCAP_PCAPNG_READER_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Sizes and durations as operators write them: "256M", "1G", "15m", "1h".
- * Pure parsing, shared by the CLI and (later) the configuration file.
+ * Pure parsing, shared by the command line and the configuration file.
  */
 #ifndef VPNCAP_UNITS_H
 #define VPNCAP_UNITS_H

@@ -12,7 +12,7 @@
 
 #include <linux/types.h>
 
-/* Capacity of one rule set. Issue 5 grows the rule kinds, not this limit. */
+/* Capacity of one rule set. */
 #define VPNCAP_MAX_RULES 64
 
 /* Room in the XSKMAP: one slot per RX queue index. */
@@ -258,8 +258,43 @@ struct vpncap_ring_rec {
 	__u64 hw_ns;          /* as in vpncap_meta (received frames only; TC egress: 0) */
 };
 
-/* Layout promises both compilers must keep. */
+/*
+ * Layout promises both compilers must keep: every size is the sum of the
+ * fields (no hidden padding), so clang -target bpf and the host compiler
+ * agree byte for byte. A failing line names the struct that changed.
+ */
+#define VPNCAP_ABI_SIZE(type, bytes) \
+	_Static_assert(sizeof(type) == (bytes), #type ": size changed or hidden padding")
+#define VPNCAP_ABI_AT(type, field, off) \
+	_Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field ": moved")
+
+VPNCAP_ABI_SIZE(struct vpncap_prefix, 20);
+VPNCAP_ABI_AT(struct vpncap_prefix, addr, 4);
+VPNCAP_ABI_SIZE(struct vpncap_rule, 24 + VPNCAP_RULE_ADDRS * 20);
+VPNCAP_ABI_AT(struct vpncap_rule, snaplen, 12);
+VPNCAP_ABI_AT(struct vpncap_rule, addrs, 24);
+VPNCAP_ABI_SIZE(struct vpncap_ruleset, 8 + VPNCAP_MAX_RULES * sizeof(struct vpncap_rule));
+VPNCAP_ABI_SIZE(struct vpncap_settings, 40);
+/* the flip between rule sets is one aligned 32-bit store */
+VPNCAP_ABI_AT(struct vpncap_settings, active_rules, 4);
+VPNCAP_ABI_AT(struct vpncap_settings, frag_timeout_ns, 8);
+VPNCAP_ABI_AT(struct vpncap_settings, xsk_sg, 32);
+VPNCAP_ABI_SIZE(struct vpncap_frag_key, 40);
+VPNCAP_ABI_SIZE(struct vpncap_frag_val, 16);
+VPNCAP_ABI_SIZE(struct vpncap_host_key, 36);
+VPNCAP_ABI_SIZE(struct vpncap_host_val, 16);
+VPNCAP_ABI_SIZE(struct vpncap_counters, 12 * 8);
+/* XDP metadata: a multiple of 4 bytes and at most 32 (the kernel's limits) */
+VPNCAP_ABI_SIZE(struct vpncap_meta, 24);
 _Static_assert(sizeof(struct vpncap_meta) % 4 == 0 && sizeof(struct vpncap_meta) <= 32,
 	       "XDP metadata: a multiple of 4 bytes, at most 32");
+VPNCAP_ABI_AT(struct vpncap_meta, magic, 10);
+VPNCAP_ABI_AT(struct vpncap_meta, hw_ns, 16);
+/* ring records start 8-byte aligned and the frame follows the header */
+VPNCAP_ABI_SIZE(struct vpncap_ring_rec, 32);
+_Static_assert(sizeof(struct vpncap_ring_rec) % 8 == 0, "ring record header: 8-byte multiple");
+VPNCAP_ABI_AT(struct vpncap_ring_rec, hw_ns, 24);
+_Static_assert(VPNCAP_RULESET_SLOTS == 2, "the flip toggles between two rule sets");
+_Static_assert(VPNCAP_MAX_RULES <= 0xffff, "rule indexes are __u16 in meta and records");
 
 #endif /* VPNCAP_ABI_H */

@@ -3,7 +3,7 @@
  * Throughput of vpncap's writing path alone, without the kernel: synthetic
  * frames go through the same code a capture runs, frame_queue (the bounded
  * queue the ring consumer fills) -> the writer thread (writer.c) -> the file
- * set (fileset.c) -> capture_file.c's PCAPNG encoding and large write()s,
+ * set (fileset.c) -> output_file.c's PCAPNG encoding and large write()s,
  * into one file (-w FILE) on a tmpfs, by default /dev/shm.
  *
  * Frames of 64 and 1500 bytes, MIB MiB of frame data per measurement

@@ -2,7 +2,7 @@
 /*
  * Hardware receive timestamps: the device-bound classifier (built with
  * VPNCAP_HW_TIMESTAMPS, calling bpf_xdp_metadata_rx_timestamp) loaded and
- * attached through the product's own path (xdp_attach.c), on a veth pair in
+ * attached through the product's own path (hook/classifier.c), on a veth pair in
  * a private network namespace of this process (unshare: it disappears with
  * the process, however the test ends).
  *

@@ -660,7 +660,7 @@ collect() {
 # --- 4. checks -------------------------------------------------------------------
 
 # idb_field DUMP REGEX: the first match of REGEX in the first IDB's
-# description (how vpncap captured: see describe_iface in user/capture.c).
+# description (how vpncap captured: see session_describe_iface in user/capture/headers.c).
 idb_field() {
 	grep -m1 '^IDB' "$1" | grep -oE 'description="[^"]*"' | grep -oE "$2" | head -1
 }

@@ -2,7 +2,7 @@
 /*
  * The configuration file of vpncap: "key = value" lines, keys = the long
  * options of `vpncap capture`, turned into command-line arguments so that
- * one parser (cli_capture.c) gives every option its meaning.
+ * one parser (capture/options.c) gives every option its meaning.
  *
  * keyfile.c splits the lines (comments, blank lines, "key = value"); a
  * value runs to the end of its line, so an on-rotate command may hold " ; ".

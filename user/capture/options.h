@@ -50,7 +50,7 @@ struct capture_opts {
 	unsigned int n_cpus;            /* 0: threads not pinned */
 	int busy_poll;                  /* --busy-poll: poll the driver instead of sleeping */
 	uint32_t umem_frames;           /* --umem-frames N; 0 = fill ring + rx ring */
-	uint32_t rx_ring;               /* --rx-ring N; 0 = automatic (2048) */
+	uint32_t rx_ring;               /* --rx-ring N; 0 = XSK_RX_DEFAULT_RX_RING */
 	uint32_t fill_ring;             /* --fill-ring N; 0 = rx ring + the NIC's RX ring */
 	enum ts_choice timestamps;      /* --timestamps auto|hardware|software */
 	/* File set (-w DIR) */

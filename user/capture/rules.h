@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Rules: the rule table the XDP classifier matches against (pure logic).
- * Issue-level filters (named filters, CIDR, VLAN) grow here; the classifier
- * only ever sees struct vpncap_ruleset.
+ * --rules and the named filters (capture/filters.c) both end as a struct
+ * vpncap_ruleset, all the classifier ever sees.
  */
 #ifndef VPNCAP_CAPTURE_RULES_H
 #define VPNCAP_CAPTURE_RULES_H

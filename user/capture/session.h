@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A capture session: interfaces -> classifier + AF_XDP sockets -> PCAPNG file.
- * Setup and teardown live here; the hot loop is capture_loop() in capture.c.
+ * Setup and teardown in session.c, the main loop and consumer threads in
+ * loop.c, the rest in the parts session_parts.h lists.
  */
 #ifndef VPNCAP_CAPTURE_SESSION_H
 #define VPNCAP_CAPTURE_SESSION_H

@@ -836,7 +836,7 @@ static void read_operstate(struct list_entry *e)
 
 /*
  * A capture holds an exclusive flock on its lock file (lock_interface() in
- * xdp_attach.c). A shared try-lock fails exactly while one does; the probe
+ * hook/classifier.c). A shared try-lock fails exactly while one does; the probe
  * lock is dropped at once, so at worst a capture starting in that instant
  * is told the interface is busy and can be started again.
  */

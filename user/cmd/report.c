@@ -1924,7 +1924,7 @@ static int list_inputs(struct file_list *l, int n, char **args)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (!strcmp(args[i], "-")) {    /* standard input, which capfile reads */
+		if (!strcmp(args[i], "-")) {    /* standard input, which input_file reads */
 			if (list_add(l, NULL, args[i]))
 				return -1;
 			continue;
@@ -1942,7 +1942,7 @@ static int list_inputs(struct file_list *l, int n, char **args)
 	return 0;
 }
 
-/* "FILE: reason", whether or not capfile's reason already names the file. */
+/* "FILE: reason", whether or not input_file's reason already names the file. */
 static void file_error(const char *path, char *err, size_t errlen)
 {
 	size_t n = strlen(path);
@@ -1957,24 +1957,24 @@ static void file_error(const char *path, char *err, size_t errlen)
 /* Every frame of one file into the report; only Ethernet frames are decoded. */
 static int read_file(struct report *r, const char *path)
 {
-	struct capfile_frame fr;
-	struct capfile *f;
+	struct input_file_frame fr;
+	struct input_file *f;
 	struct decoded d;
 	char err[512];
 	int rc;
 
-	f = capfile_open(path, err, sizeof(err));
+	f = input_file_open(path, err, sizeof(err));
 	if (!f) {
 		file_error(path, err, sizeof(err));
 		return -1;
 	}
-	while ((rc = capfile_next(f, &fr, err, sizeof(err))) == 1) {
+	while ((rc = input_file_next(f, &fr, err, sizeof(err))) == 1) {
 		memset(&d, 0, sizeof(d));
 		if (fr.linktype == 1)
 			decode_frame(fr.data, fr.caplen, &d);
 		report_add(r, fr.ts_ns, fr.dir, &d, fr.origlen);
 	}
-	capfile_close(f);
+	input_file_close(f);
 	if (rc < 0) {
 		file_error(path, err, sizeof(err));
 		return -1;

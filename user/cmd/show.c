@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vpncap show (see show.h): capfile iterates, decode names, this file only
+ * vpncap show (see show.h): input_file iterates, decode names, this file only
  * parses the options and prints. A bad file is reported after the frames
  * read before the damage, and the remaining files are still shown.
  */
@@ -103,7 +103,7 @@ static int parse_opts(int argc, char **argv, struct show_opts *o)
 	return 0;
 }
 
-static void print_frame(const struct capfile_frame *fr, int colour)
+static void print_frame(const struct input_file_frame *fr, int colour)
 {
 	struct decode_line l = {
 		.ts_ns = fr->ts_ns, .iface = fr->iface, .queue = fr->queue, .dir = fr->dir,
@@ -120,22 +120,23 @@ static void print_frame(const struct capfile_frame *fr, int colour)
 /* Prints one file's frames; 0, or -1 after reporting the file's error. */
 static int show_file(const char *path, const struct show_opts *o, unsigned long *shown)
 {
-	struct capfile_frame fr;
-	struct capfile *f;
+	struct input_file_frame fr;
+	struct input_file *f;
 	char err[512];
 	int rc = 0;
 
-	f = capfile_open(path, err, sizeof(err));
+	f = input_file_open(path, err, sizeof(err));
 	if (!f) {
 		err_one_line(err, sizeof(err));
 		log_error("%s", err);
 		return -1;
 	}
-	while ((!o->count || *shown < o->count) && (rc = capfile_next(f, &fr, err, sizeof(err))) == 1) {
+	while ((!o->count || *shown < o->count) &&
+	       (rc = input_file_next(f, &fr, err, sizeof(err))) == 1) {
 		print_frame(&fr, o->colour);
 		(*shown)++;
 	}
-	capfile_close(f);
+	input_file_close(f);
 	if (rc < 0) {
 		fflush(stdout);         /* the frames before the damage come first */
 		err_one_line(err, sizeof(err));

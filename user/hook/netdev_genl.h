@@ -3,7 +3,7 @@
  * The netdev generic netlink family: what a driver says it can do with XDP
  * (xdp-features, Linux 6.3) and which XDP RX metadata it hands a
  * device-bound program (xdp-rx-metadata-features, Linux 6.8). `vpncap list`
- * shows both; xdp_attach.c asks for the RX timestamp before it loads a
+ * shows both; hook/classifier.c asks for the RX timestamp before it loads a
  * device-bound program that would take the hook alone.
  *
  * The kernel's answer is outside input: netdev_parse_dev() checks every
@@ -30,7 +30,7 @@ enum {
 struct netdev_dev {
 	uint32_t ifindex;               /* 0: the message named no device */
 	int has_xdp_features;           /* 0: no NETDEV_A_DEV_XDP_FEATURES */
-	uint64_t xdp_features;          /* NETDEV_XDP_ACT_* (LIST_XDP_* in iface_list.h) */
+	uint64_t xdp_features;          /* NETDEV_XDP_ACT_* (LIST_XDP_* in cmd/list.h) */
 	uint32_t zc_max_segs;
 	int has_rx_metadata;            /* 0 before Linux 6.8 */
 	uint64_t rx_metadata;           /* NETDEV_RX_META_* */
@@ -86,7 +86,7 @@ int netdev_dump(netdev_dev_fn fn, void *ctx);
 /* One device. 0, -ENOENT without the family, -ENODEV, -EINVAL or -errno. */
 int netdev_get(int ifindex, struct netdev_dev *d);
 
-/* netdev_get() boiled down to the question xdp_attach.c asks; never fails. */
+/* netdev_get() boiled down to the question hook/classifier.c asks; never fails. */
 enum netdev_rx_ts netdev_rx_timestamp(int ifindex);
 
 #endif /* VPNCAP_HOOK_NETDEV_GENL_H */

@@ -134,7 +134,7 @@ int xsk_rx_fd(const struct xsk_rx *q);
 const char *xsk_rx_sg_refused(const struct xsk_rx *q);
 
 /*
- * "zero-copy, umem 4096 x 4096 B (hugepages), rx ring 2048, fill ring 2048,
+ * "zero-copy, umem 4096 x 4096 B (hugepages), rx ring 4096, fill ring 8192,
  * busy poll off, multi-buffer on"
  */
 void xsk_rx_describe(const struct xsk_rx *q, char *buf, size_t len);

@@ -32,9 +32,6 @@
 			      memory_order_relaxed)
 #define COUNT_READ(counter) atomic_load_explicit(&(counter), memory_order_relaxed)
 
-/* Segments of one frame at most (a 64 KiB frame in 4 KiB AF_XDP buffers, and one more). */
-#define FRAME_MAX_SEGS 17
-
 /* A frame as a ring hands it over, before it goes into the writer queue. */
 struct captured {
 	const uint8_t *data;    /* first (or only) segment */

@@ -55,7 +55,7 @@ static void publish_status(struct writer *w)
 	w->status.stats = w->fs->stats;
 	/* stats.bytes counts completed files; add what the current one has. */
 	if (w->fs->file_open)
-		w->status.stats.bytes += capture_file_size(&w->fs->file);
+		w->status.stats.bytes += output_file_size(&w->fs->file);
 	fileset_current_path(w->fs, w->status.current, sizeof(w->status.current));
 	pthread_mutex_unlock(&w->lock);
 }

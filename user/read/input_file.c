@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Capture file iterator (see capfile.h). The whole file is in memory (mapped,
+ * Capture file iterator (see input_file.h). The whole file is in memory (mapped,
  * or inflated from gzip/zstd), so both formats are walked with the same
  * "wanted <= bytes left" checks as the PCAPNG reader, which does the block
  * framing of PCAPNG here too. Errors are one line: "NAME: reason".
@@ -51,7 +51,7 @@ struct iface {
 	char name[IFNAME_MAX];  /* "" when the IDB has none */
 };
 
-struct capfile {
+struct input_file {
 	char *name;
 	const uint8_t *data;
 	size_t len;
@@ -72,7 +72,7 @@ struct capfile {
 };
 
 __attribute__((format(printf, 4, 5)))
-static int fail(struct capfile *f, char *err, size_t errlen, const char *fmt, ...)
+static int fail(struct input_file *f, char *err, size_t errlen, const char *fmt, ...)
 {
 	char why[200];
 	va_list ap;
@@ -88,7 +88,7 @@ static int fail(struct capfile *f, char *err, size_t errlen, const char *fmt, ..
 
 /* ---- classic pcap ---------------------------------------------------------- */
 
-static uint32_t pcap_u32(const struct capfile *f, const uint8_t *p)
+static uint32_t pcap_u32(const struct input_file *f, const uint8_t *p)
 {
 	uint32_t v;
 
@@ -98,7 +98,7 @@ static uint32_t pcap_u32(const struct capfile *f, const uint8_t *p)
 	return v;
 }
 
-static uint16_t pcap_u16(const struct capfile *f, const uint8_t *p)
+static uint16_t pcap_u16(const struct input_file *f, const uint8_t *p)
 {
 	uint16_t v;
 
@@ -108,7 +108,7 @@ static uint16_t pcap_u16(const struct capfile *f, const uint8_t *p)
 	return v;
 }
 
-static int pcap_open(struct capfile *f, char *err, size_t errlen)
+static int pcap_open(struct input_file *f, char *err, size_t errlen)
 {
 	uint16_t major;
 
@@ -126,7 +126,7 @@ static int pcap_open(struct capfile *f, char *err, size_t errlen)
 	return 0;
 }
 
-static int pcap_next(struct capfile *f, struct capfile_frame *fr, char *err, size_t errlen)
+static int pcap_next(struct input_file *f, struct input_file_frame *fr, char *err, size_t errlen)
 {
 	size_t left = f->len - f->off;
 	const uint8_t *h = f->data + f->off;
@@ -184,7 +184,7 @@ static void copy_name(char *dst, const uint8_t *src, size_t n)
 	dst[i] = '\0';
 }
 
-static int idb_options(struct capfile *f, struct pcapng_option_iter *it, struct iface *ifc,
+static int idb_options(struct input_file *f, struct pcapng_option_iter *it, struct iface *ifc,
 		       const struct pcapng_block *blk, char *err, size_t errlen)
 {
 	struct pcapng_option o;
@@ -203,7 +203,7 @@ static int idb_options(struct capfile *f, struct pcapng_option_iter *it, struct 
 	return 0;
 }
 
-static int add_iface(struct capfile *f, const struct pcapng_block *blk, char *err, size_t errlen)
+static int add_iface(struct input_file *f, const struct pcapng_block *blk, char *err, size_t errlen)
 {
 	struct pcapng_idb_view idb;
 	struct iface *ifc;
@@ -234,7 +234,7 @@ static int add_iface(struct capfile *f, const struct pcapng_block *blk, char *er
 }
 
 /* The interface a packet block names, in the current section. */
-static struct iface *iface_of(struct capfile *f, const struct pcapng_block *blk, uint32_t id,
+static struct iface *iface_of(struct input_file *f, const struct pcapng_block *blk, uint32_t id,
 			      char *err, size_t errlen)
 {
 	if (id >= f->n_ifs - f->section_base) {
@@ -253,7 +253,7 @@ static uint64_t to_ns(const struct iface *ifc, uint64_t ts)
 	return (sec + (uint64_t)ifc->offset_s) * 1000000000u + ns;
 }
 
-static void fill_frame(struct capfile_frame *fr, const struct iface *ifc)
+static void fill_frame(struct input_file_frame *fr, const struct iface *ifc)
 {
 	fr->linktype = ifc->linktype;
 	fr->iface = ifc->name[0] ? ifc->name : NULL;
@@ -262,7 +262,7 @@ static void fill_frame(struct capfile_frame *fr, const struct iface *ifc)
 }
 
 /* epb_flags / pack_flags and epb_queue; a malformed option area is ignored. */
-static void packet_options(struct pcapng_option_iter *it, struct capfile_frame *fr)
+static void packet_options(struct pcapng_option_iter *it, struct input_file_frame *fr)
 {
 	struct pcapng_option o;
 
@@ -280,8 +280,8 @@ static void packet_options(struct pcapng_option_iter *it, struct capfile_frame *
 	}
 }
 
-static int epb_frame(struct capfile *f, const struct pcapng_block *blk, struct capfile_frame *fr,
-		     char *err, size_t errlen)
+static int epb_frame(struct input_file *f, const struct pcapng_block *blk,
+		     struct input_file_frame *fr, char *err, size_t errlen)
 {
 	struct pcapng_epb_view epb;
 	struct iface *ifc;
@@ -302,8 +302,8 @@ static int epb_frame(struct capfile *f, const struct pcapng_block *blk, struct c
 }
 
 /* Simple Packet Block: no timestamp, interface 0, caplen from the snaplen. */
-static int spb_frame(struct capfile *f, const struct pcapng_block *blk, struct capfile_frame *fr,
-		     char *err, size_t errlen)
+static int spb_frame(struct input_file *f, const struct pcapng_block *blk,
+		     struct input_file_frame *fr, char *err, size_t errlen)
 {
 	struct iface *ifc;
 	size_t caplen;
@@ -328,8 +328,8 @@ static int spb_frame(struct capfile *f, const struct pcapng_block *blk, struct c
 }
 
 /* The obsolete Packet Block: like an EPB with a 16-bit interface id. */
-static int pb_frame(struct capfile *f, const struct pcapng_block *blk, struct capfile_frame *fr,
-		    char *err, size_t errlen)
+static int pb_frame(struct input_file *f, const struct pcapng_block *blk,
+		    struct input_file_frame *fr, char *err, size_t errlen)
 {
 	const uint8_t *b = blk->body;
 	int sw = f->r.swapped;
@@ -361,7 +361,7 @@ static int pb_frame(struct capfile *f, const struct pcapng_block *blk, struct ca
 }
 
 /* One block that is not a packet: 0 to go on, -1 on error. */
-static int pcapng_other(struct capfile *f, const struct pcapng_block *blk, char *err,
+static int pcapng_other(struct input_file *f, const struct pcapng_block *blk, char *err,
 			size_t errlen)
 {
 	if (blk->type == PCAPNG_BT_SHB)
@@ -371,7 +371,7 @@ static int pcapng_other(struct capfile *f, const struct pcapng_block *blk, char 
 	return 0;                       /* ISB, NRB, DSB, custom, unknown */
 }
 
-static int pcapng_next(struct capfile *f, struct capfile_frame *fr, char *err, size_t errlen)
+static int pcapng_next(struct input_file *f, struct input_file_frame *fr, char *err, size_t errlen)
 {
 	struct pcapng_block blk;
 	int rc;
@@ -391,7 +391,7 @@ static int pcapng_next(struct capfile *f, struct capfile_frame *fr, char *err, s
 	return 0;
 }
 
-static int pcapng_open(struct capfile *f, char *err, size_t errlen)
+static int pcapng_open(struct input_file *f, char *err, size_t errlen)
 {
 	struct pcapng_block blk;
 
@@ -405,7 +405,7 @@ static int pcapng_open(struct capfile *f, char *err, size_t errlen)
 
 /* ---- compressed files -------------------------------------------------------- */
 
-static int grow(struct capfile *f, size_t *cap, size_t used, char *err, size_t errlen)
+static int grow(struct input_file *f, size_t *cap, size_t used, char *err, size_t errlen)
 {
 	size_t ncap = *cap ? *cap * 2 : 1 << 20;
 	uint8_t *p;
@@ -423,7 +423,7 @@ static int grow(struct capfile *f, size_t *cap, size_t used, char *err, size_t e
 }
 
 /* gzip, concatenated members included (what `cat a.gz b.gz` gives). */
-static int inflate_gzip(struct capfile *f, const uint8_t *in, size_t inlen, size_t *outlen,
+static int inflate_gzip(struct input_file *f, const uint8_t *in, size_t inlen, size_t *outlen,
 			char *err, size_t errlen)
 {
 	z_stream zs = { 0 };
@@ -458,7 +458,7 @@ static int inflate_gzip(struct capfile *f, const uint8_t *in, size_t inlen, size
 	return rc == Z_STREAM_END && !f->error[0] ? 0 : -1;
 }
 
-static int inflate_zstd(struct capfile *f, const uint8_t *in, size_t inlen, size_t *outlen,
+static int inflate_zstd(struct input_file *f, const uint8_t *in, size_t inlen, size_t *outlen,
 			char *err, size_t errlen)
 {
 	ZSTD_DStream *ds = ZSTD_createDStream();
@@ -502,7 +502,7 @@ static int is_zstd(const uint8_t *p, size_t n)
 	return n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd;
 }
 
-static int decompress(struct capfile *f, char *err, size_t errlen)
+static int decompress(struct input_file *f, char *err, size_t errlen)
 {
 	const uint8_t *in = f->data;
 	uint8_t *prev = f->owned;       /* a file read from a pipe */
@@ -526,7 +526,7 @@ static int decompress(struct capfile *f, char *err, size_t errlen)
 
 /* ---- opening ------------------------------------------------------------------ */
 
-static int detect(struct capfile *f, char *err, size_t errlen)
+static int detect(struct input_file *f, char *err, size_t errlen)
 {
 	const uint8_t *p = f->data;
 	uint32_t be;
@@ -551,9 +551,9 @@ static int detect(struct capfile *f, char *err, size_t errlen)
 	return fail(f, err, errlen, "not a pcap or pcapng file (magic 0x%08x)", be);
 }
 
-static struct capfile *capfile_new(const char *name, char *err, size_t errlen)
+static struct input_file *input_file_new(const char *name, char *err, size_t errlen)
 {
-	struct capfile *f = calloc(1, sizeof(*f));
+	struct input_file *f = calloc(1, sizeof(*f));
 
 	if (f)
 		f->name = strdup(name);
@@ -565,19 +565,19 @@ static struct capfile *capfile_new(const char *name, char *err, size_t errlen)
 	return f;
 }
 
-static struct capfile *finish_open(struct capfile *f, char *err, size_t errlen)
+static struct input_file *finish_open(struct input_file *f, char *err, size_t errlen)
 {
 	if (detect(f, err, errlen)) {
-		capfile_close(f);
+		input_file_close(f);
 		return NULL;
 	}
 	return f;
 }
 
-struct capfile *capfile_open_mem(const void *data, size_t len, const char *name, char *err,
-				 size_t errlen)
+struct input_file *input_file_open_mem(const void *data, size_t len, const char *name, char *err,
+				       size_t errlen)
 {
-	struct capfile *f = capfile_new(name, err, errlen);
+	struct input_file *f = input_file_new(name, err, errlen);
 
 	if (!f)
 		return NULL;
@@ -587,7 +587,7 @@ struct capfile *capfile_open_mem(const void *data, size_t len, const char *name,
 }
 
 /* A pipe or a device: read it all. */
-static int read_all(struct capfile *f, int fd, char *err, size_t errlen)
+static int read_all(struct input_file *f, int fd, char *err, size_t errlen)
 {
 	size_t cap = 0;
 	ssize_t n;
@@ -608,7 +608,7 @@ static int read_all(struct capfile *f, int fd, char *err, size_t errlen)
 	return 0;
 }
 
-static int load(struct capfile *f, int fd, char *err, size_t errlen)
+static int load(struct input_file *f, int fd, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -632,9 +632,9 @@ static int load(struct capfile *f, int fd, char *err, size_t errlen)
 	return 0;
 }
 
-struct capfile *capfile_open(const char *path, char *err, size_t errlen)
+struct input_file *input_file_open(const char *path, char *err, size_t errlen)
 {
-	struct capfile *f = capfile_new(path, err, errlen);
+	struct input_file *f = input_file_new(path, err, errlen);
 	int fd, rc;
 
 	if (!f)
@@ -642,19 +642,19 @@ struct capfile *capfile_open(const char *path, char *err, size_t errlen)
 	fd = !strcmp(path, "-") ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fail(f, err, errlen, "%s", strerror(errno));
-		capfile_close(f);
+		input_file_close(f);
 		return NULL;
 	}
 	rc = load(f, fd, err, errlen);
 	close(fd);
 	if (rc) {
-		capfile_close(f);
+		input_file_close(f);
 		return NULL;
 	}
 	return finish_open(f, err, errlen);
 }
 
-int capfile_next(struct capfile *f, struct capfile_frame *frame, char *err, size_t errlen)
+int input_file_next(struct input_file *f, struct input_file_frame *frame, char *err, size_t errlen)
 {
 	if (f->error[0]) {
 		if (err && errlen)
@@ -666,7 +666,7 @@ int capfile_next(struct capfile *f, struct capfile_frame *frame, char *err, size
 	return f->is_pcapng ? pcapng_next(f, frame, err, errlen) : pcap_next(f, frame, err, errlen);
 }
 
-void capfile_close(struct capfile *f)
+void input_file_close(struct input_file *f)
 {
 	size_t i;
 

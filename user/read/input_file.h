@@ -16,32 +16,32 @@
 
 #include "read/decode.h"
 
-struct capfile_frame {
+struct input_file_frame {
 	uint64_t ts_ns;         /* wall clock, nanoseconds since the epoch */
 	uint32_t caplen, origlen;
-	const uint8_t *data;    /* valid until the next capfile_next() */
+	const uint8_t *data;    /* valid until the next input_file_next() */
 	uint16_t linktype;      /* 1 = Ethernet */
 	const char *iface;      /* if_name, or NULL */
 	int queue;              /* epb_queue, or -1 */
 	enum decode_dir dir;    /* from epb_flags, or unknown */
 };
 
-struct capfile;             /* opaque */
+struct input_file;             /* opaque */
 
 /* Open PATH; NULL with a one-line reason in err (bad magic, unreadable, truncated header). */
-struct capfile *capfile_open(const char *path, char *err, size_t errlen);
+struct input_file *input_file_open(const char *path, char *err, size_t errlen);
 
 /*
- * The same over a buffer the caller keeps alive until capfile_close() (tests,
+ * The same over a buffer the caller keeps alive until input_file_close() (tests,
  * the fuzzer). name is only used in messages. Compressed data is inflated
  * into memory of its own.
  */
-struct capfile *capfile_open_mem(const void *data, size_t len, const char *name, char *err,
-				 size_t errlen);
+struct input_file *input_file_open_mem(const void *data, size_t len, const char *name, char *err,
+				       size_t errlen);
 
 /* 1: a frame; 0: end of file; -1: malformed from here on (err says where). */
-int capfile_next(struct capfile *f, struct capfile_frame *frame, char *err, size_t errlen);
+int input_file_next(struct input_file *f, struct input_file_frame *frame, char *err, size_t errlen);
 
-void capfile_close(struct capfile *f);
+void input_file_close(struct input_file *f);
 
 #endif /* VPNCAP_READ_INPUT_FILE_H */

@@ -361,7 +361,7 @@ static void apply_retention(struct fileset *fs)
 		return;
 	victims = calloc(l.n + 1, sizeof(*victims));
 	if (victims) {
-		n = retention_select(l.files, l.n, p, fs->file_open, capture_file_size(&fs->file),
+		n = retention_select(l.files, l.n, p, fs->file_open, output_file_size(&fs->file),
 				     victims);
 		for (i = 0; i < n; i++)
 			if (victims[i] < l.listed) /* one being completed goes next time */
@@ -396,10 +396,10 @@ static int free_oldest(struct fileset *fs, const char *why)
 static int write_headers(struct fileset *fs)
 {
 	unsigned int i;
-	int ret = capture_file_add_shb(&fs->file, fs->cfg.shb);
+	int ret = output_file_add_shb(&fs->file, fs->cfg.shb);
 
 	for (i = 0; i < idb_set_count(fs->cfg.idbs) && !ret; i++)
-		ret = capture_file_add_idb(&fs->file, idb_set_at(fs->cfg.idbs, i));
+		ret = output_file_add_idb(&fs->file, idb_set_at(fs->cfg.idbs, i));
 	return ret;
 }
 
@@ -427,7 +427,7 @@ static void uncount_buffered(struct fileset *fs)
 {
 	const uint8_t *data[2];
 	size_t len[2];
-	unsigned int i, n = capture_file_unwritten(&fs->file, data, len);
+	unsigned int i, n = output_file_unwritten(&fs->file, data, len);
 
 	for (i = 0; i < n; i++)
 		uncount_region(fs, data[i], len[i]);
@@ -457,11 +457,11 @@ static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_n
 	uint64_t frames;
 
 	while (ret && no_space && may_free_space(fs) && free_oldest(fs, "disk full"))
-		ret = capture_file_flush(&fs->file);
+		ret = output_file_flush(&fs->file);
 	if (!ret)
 		return;
 	uncount_buffered(fs);
-	frames = capture_file_discard(&fs->file);
+	frames = output_file_discard(&fs->file);
 	fs->stats.frames_written -= frames;
 	if (no_space) {
 		fs->stats.dropped_disk_full += frames;
@@ -482,7 +482,7 @@ static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_n
  */
 static void flush_and_sync(struct fileset *fs, uint64_t now_ns)
 {
-	int ret = capture_file_sync_start(&fs->file);
+	int ret = output_file_sync_start(&fs->file);
 
 	if (ret) {
 		recover_from_write_error(fs, ret, now_ns);
@@ -502,7 +502,7 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 	int ret;
 
 	if (!fs->cfg.is_dir) {
-		ret = capture_file_begin(&fs->file);
+		ret = output_file_begin(&fs->file);
 		if (ret)
 			err_set(err, errlen, "%s: cannot truncate: %s", fs->cfg.path, strerror(-ret));
 	} else {
@@ -511,7 +511,7 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 		member_path(fs, part, sizeof(part), fs->seq, start_sec, FILESET_PART);
 		member_path(fs, fs->final_path, sizeof(fs->final_path), fs->seq, start_sec,
 			    FILESET_COMPLETE);
-		ret = capture_file_open(&fs->file, &fs->io, part, CAPTURE_FILE_NEW, err, errlen);
+		ret = output_file_open(&fs->file, &fs->io, part, OUTPUT_FILE_NEW, err, errlen);
 	}
 	if (ret)
 		return ret;
@@ -519,7 +519,7 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 	fs->file_frames = 0;
 	ret = write_headers(fs);
 	if (!ret)
-		ret = capture_file_flush(&fs->file);
+		ret = output_file_flush(&fs->file);
 	if (ret)
 		recover_from_write_error(fs, ret, 0);
 	return 0;
@@ -541,14 +541,14 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
 			 "%swriter: files completed %llu, bytes %llu, frames written %llu, dropped: "
 			 "disk full %llu, min-free %llu, write errors %llu",
 			 used ? "; " : "", (unsigned long long)st->files_completed,
-			 (unsigned long long)(st->bytes + capture_file_size(&fs->file)),
+			 (unsigned long long)(st->bytes + output_file_size(&fs->file)),
 			 (unsigned long long)st->frames_written,
 			 (unsigned long long)st->dropped_disk_full,
 			 (unsigned long long)st->dropped_min_free,
 			 (unsigned long long)st->dropped_write_error);
 		isb.usrdeliv = i < FILESET_MAX_IFACES ? fs->if_written[i] : PCAPNG_ISB_UNSET;
 		isb.comment = comment;
-		capture_file_add_isb(&fs->file, &isb);
+		output_file_add_isb(&fs->file, &isb);
 	}
 }
 
@@ -558,14 +558,14 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
  */
 static void write_end(struct fileset *fs, uint64_t now_ns)
 {
-	int ret = capture_file_flush(&fs->file);
+	int ret = output_file_flush(&fs->file);
 
 	if (ret)
 		recover_from_write_error(fs, ret, now_ns);
 	add_isbs(fs, now_ns);
-	ret = capture_file_flush(&fs->file);
+	ret = output_file_flush(&fs->file);
 	if (ret) /* the ISBs did not fit on the disk: the file is valid without them */
-		capture_file_discard(&fs->file);
+		output_file_discard(&fs->file);
 }
 
 enum completion {
@@ -581,7 +581,7 @@ enum completion {
 static int complete_member(struct fileset *fs, enum completion when)
 {
 	uint64_t size = fs->file.bytes_written;
-	int fd, ret = capture_file_detach(&fs->file, &fd);
+	int fd, ret = output_file_detach(&fs->file, &fd);
 
 	if (ret) { /* a background write or fdatasync failed: the data is not known safe */
 		log_error("%s: cannot complete the file: %s", fs->file.path, strerror(-ret));
@@ -607,7 +607,7 @@ static int end_file(struct fileset *fs, uint64_t now_ns, enum completion when)
 	fs->stats.files_completed++;
 	fs->file_open = 0;
 	if (!fs->cfg.is_dir)
-		return capture_file_close(&fs->file);
+		return output_file_close(&fs->file);
 	return complete_member(fs, when);
 }
 
@@ -633,7 +633,7 @@ static void maybe_rotate(struct fileset *fs, const struct frame_rec *rec, size_t
 		return;
 	}
 	if (fs->cfg.rotate_bytes && fs->file_frames &&
-	    capture_file_size(&fs->file) + epb_size + isb_room > fs->cfg.rotate_bytes)
+	    output_file_size(&fs->file) + epb_size + isb_room > fs->cfg.rotate_bytes)
 		rotate(fs, rec->ts_ns, (int64_t)(rec->ts_ns / NS_PER_SEC));
 }
 
@@ -679,10 +679,10 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 		fs->stats.dropped_write_error++;
 		return;
 	}
-	ret = capture_file_add_epb(&fs->file, &epb, rec + 1);
+	ret = output_file_add_epb(&fs->file, &epb, rec + 1);
 	if (ret) {
 		recover_from_write_error(fs, ret, rec->ts_ns);
-		ret = capture_file_add_epb(&fs->file, &epb, rec + 1);
+		ret = output_file_add_epb(&fs->file, &epb, rec + 1);
 	}
 	if (ret) {
 		fs->stats.dropped_write_error++;
@@ -783,7 +783,7 @@ void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, u
 
 static void release_dir(struct fileset *fs)
 {
-	capture_io_stop(&fs->io);
+	output_io_stop(&fs->io);
 	post_jobs_stop(&fs->post);
 	if (fs->lock_fd >= 0)
 		close(fs->lock_fd);
@@ -803,17 +803,17 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 	idb_set_ref(fs->cfg.idbs);
 	fs->dir_fd = fs->lock_fd = -1;
 	fs->file.fd = -1;
-	ret = capture_io_start(&fs->io);
+	ret = output_io_start(&fs->io);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot start the writing thread: %s", cfg->path,
 			strerror(-ret));
 		return ret;
 	}
 	if (!cfg->is_dir) {
-		ret = capture_file_open(&fs->file, &fs->io, cfg->path, CAPTURE_FILE_REPLACE, err,
-					errlen);
+		ret = output_file_open(&fs->file, &fs->io, cfg->path, OUTPUT_FILE_REPLACE, err,
+				       errlen);
 		if (ret)
-			capture_io_stop(&fs->io);
+			output_io_stop(&fs->io);
 		return ret;
 	}
 	ret = prepare_dir(fs, err, errlen);
@@ -867,7 +867,7 @@ int fileset_close(struct fileset *fs, uint64_t now_ns)
 void fileset_abandon(struct fileset *fs)
 {
 	if (fs->file.fd >= 0) /* opened, not completed */
-		capture_file_abandon(&fs->file);
+		output_file_abandon(&fs->file);
 	fs->file_open = 0;
 	release_dir(fs);
 }

@@ -10,7 +10,7 @@
  * sequence numbers continue from the highest ever used. A full disk never
  * fails the capture: frames are dropped and counted, and writing resumes by
  * itself. Everything here runs on the writer thread, except the write()s and
- * periodic fdatasyncs, which capture_file.c's I/O and sync threads do in the
+ * periodic fdatasyncs, which output_file.c's I/O and sync threads do in the
  * background (their errors are learnt, and handled here, a piece or so later),
  * and the completion of a set's file (fsync, close, rename, the directory's
  * fsync), which post_jobs.c's completion thread does while the writer goes on
@@ -76,8 +76,8 @@ struct fileset_stats {
 struct fileset {
 	struct fileset_config cfg;
 	struct fileset_stats stats;
-	struct capture_file file;
-	struct capture_io io;           /* the write ring and its thread, for every file */
+	struct output_file file;
+	struct output_io io;           /* the write ring and its thread, for every file */
 	struct post_jobs post;
 	int file_open;
 	int dir_fd;

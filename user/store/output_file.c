@@ -4,6 +4,7 @@
 #include "log.h"
 #include "pcapng_reader.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,16 +12,42 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RING_MASK ((uint64_t)CAPTURE_FILE_RING - 1)
+#define RING_MASK ((uint64_t)OUTPUT_FILE_RING - 1)
 #define NO_GAP UINT64_MAX
 
-_Static_assert((CAPTURE_FILE_RING & (CAPTURE_FILE_RING - 1)) == 0, "ring size: a power of two");
-_Static_assert(CAPTURE_FILE_PIECE <= CAPTURE_FILE_RING / 4, "piece and ring sizes");
+_Static_assert((OUTPUT_FILE_RING & (OUTPUT_FILE_RING - 1)) == 0, "ring size: a power of two");
+_Static_assert(OUTPUT_FILE_PIECE <= OUTPUT_FILE_RING / 4, "piece and ring sizes");
 
 /* Where the lap of the ring that pos is in ends (the next lap's start). */
 static inline uint64_t lap_end(uint64_t pos)
 {
 	return (pos | RING_MASK) + 1;
+}
+
+/*
+ * The positions' promises, checked under the lock wherever they change
+ * hands (assert(): live in the sanitizer build, gone with NDEBUG). Written
+ * before published, asked before synced, nothing on disk past the tail,
+ * and the skipped end of a lap in the tail's lap.
+ */
+static void check_ring(const struct output_io *io)
+{
+	assert(io->tail <= io->commit);
+	assert(io->commit - io->tail <= OUTPUT_FILE_RING);
+	assert(io->on_disk <= io->tail);
+	assert(io->synced_to <= io->sync_asked && io->sync_asked <= io->sync_to);
+	assert(io->sync_asked <= io->tail);
+	assert(io->gap == NO_GAP || (io->gap >= io->tail && io->gap < lap_end(io->tail)));
+	(void)io;
+}
+
+/* The writer's side too: what it encodes never laps the unwritten tail. */
+static void check_writer(const struct output_file *f)
+{
+	check_ring(f->io);
+	assert(f->commit == f->io->commit && f->commit <= f->head);
+	assert(f->head - f->io->tail <= OUTPUT_FILE_RING);
+	(void)f;
 }
 
 /* ---- the I/O thread ------------------------------------------------------------ */
@@ -34,7 +61,7 @@ static int roll_back(int fd, uint64_t base)
 }
 
 /* Under the lock: step the tail over the unused end of its lap. */
-static void skip_gap(struct capture_io *io)
+static void skip_gap(struct output_io *io)
 {
 	if (io->tail != io->gap)
 		return;
@@ -44,14 +71,14 @@ static void skip_gap(struct capture_io *io)
 }
 
 /* Under the lock: a piece or more published, or less but wanted now. */
-static int span_due(const struct capture_io *io)
+static int span_due(const struct output_io *io)
 {
 	return !io->err && io->tail < io->commit &&
-	       (io->commit - io->tail >= CAPTURE_FILE_PIECE || io->tail < io->urgent);
+	       (io->commit - io->tail >= OUTPUT_FILE_PIECE || io->tail < io->urgent);
 }
 
 /* Under the lock: everything before the writer's request written, the sync not yet asked. */
-static int sync_due(const struct capture_io *io)
+static int sync_due(const struct output_io *io)
 {
 	return !io->err && io->sync_asked < io->sync_to && io->tail >= io->sync_to;
 }
@@ -62,7 +89,7 @@ static int sync_due(const struct capture_io *io)
  * count would not be: a failure after it would roll back into a block).
  * Called and returns with the lock held; the write() runs without it.
  */
-static void write_span(struct capture_io *io)
+static void write_span(struct output_io *io)
 {
 	uint64_t start = io->tail, end = io->commit, stop = lap_end(start), base = io->on_disk;
 	uint64_t calls = 0;
@@ -94,7 +121,7 @@ static void write_span(struct capture_io *io)
  * (waiting for it here would stop the writes for as long as the disk takes).
  * If a sync is running, this one starts when it returns.
  */
-static void ask_sync(struct capture_io *io)
+static void ask_sync(struct output_io *io)
 {
 	io->sync_asked = io->sync_to;
 	pthread_cond_signal(&io->sync_work);
@@ -102,10 +129,11 @@ static void ask_sync(struct capture_io *io)
 
 static void *io_main(void *arg)
 {
-	struct capture_io *io = arg;
+	struct output_io *io = arg;
 
 	pthread_mutex_lock(&io->lock);
 	for (;;) {
+		check_ring(io);
 		skip_gap(io);
 		if (sync_due(io))
 			ask_sync(io);
@@ -127,7 +155,7 @@ static void *io_main(void *arg)
  * descriptor cannot change meanwhile: a file is not let go (release_ring)
  * while a sync asked on it has not returned.
  */
-static void sync_file(struct capture_io *io)
+static void sync_file(struct output_io *io)
 {
 	uint64_t target = io->sync_asked;
 	int fd = io->fd, ret;
@@ -145,10 +173,11 @@ static void sync_file(struct capture_io *io)
 
 static void *sync_main(void *arg)
 {
-	struct capture_io *io = arg;
+	struct output_io *io = arg;
 
 	pthread_mutex_lock(&io->lock);
 	for (;;) {
+		check_ring(io);
 		if (io->synced_to < io->sync_asked)
 			sync_file(io);
 		else if (io->stop)
@@ -161,7 +190,7 @@ static void *sync_main(void *arg)
 }
 
 /* Under the lock, with the I/O thread idle: an empty ring for a new file. */
-static void ring_reset(struct capture_io *io, int fd)
+static void ring_reset(struct output_io *io, int fd)
 {
 	io->fd = fd;
 	io->commit = io->tail = io->urgent = 0;
@@ -173,7 +202,7 @@ static void ring_reset(struct capture_io *io, int fd)
 }
 
 /* Have the threads end and wait for them: both, or the I/O thread alone. */
-static void end_threads(struct capture_io *io, int sync_started)
+static void end_threads(struct output_io *io, int sync_started)
 {
 	pthread_mutex_lock(&io->lock);
 	io->stop = 1;
@@ -185,7 +214,7 @@ static void end_threads(struct capture_io *io, int sync_started)
 		pthread_join(io->sync_thread, NULL);
 }
 
-static void free_io(struct capture_io *io)
+static void free_io(struct output_io *io)
 {
 	pthread_cond_destroy(&io->progress);
 	pthread_cond_destroy(&io->sync_work);
@@ -195,12 +224,12 @@ static void free_io(struct capture_io *io)
 	io->ring = NULL;
 }
 
-int capture_io_start(struct capture_io *io)
+int output_io_start(struct output_io *io)
 {
 	int ret;
 
 	memset(io, 0, sizeof(*io));
-	io->ring = malloc(CAPTURE_FILE_RING);
+	io->ring = malloc(OUTPUT_FILE_RING);
 	if (!io->ring)
 		return -ENOMEM;
 	ring_reset(io, -1);
@@ -223,7 +252,7 @@ int capture_io_start(struct capture_io *io)
 	return 0;
 }
 
-void capture_io_stop(struct capture_io *io)
+void output_io_stop(struct output_io *io)
 {
 	if (!io->started)
 		return;
@@ -235,20 +264,21 @@ void capture_io_stop(struct capture_io *io)
 /* ---- talking to the I/O thread (writer thread, under the lock) -------------------- */
 
 /* Where blocks may be encoded up to: not past the unwritten tail, nor the lap's end. */
-static void learn(struct capture_file *f)
+static void learn(struct output_file *f)
 {
-	struct capture_io *io = f->io;
-	uint64_t free_to = io->tail + CAPTURE_FILE_RING, end = lap_end(f->head);
+	struct output_io *io = f->io;
+	uint64_t free_to = io->tail + OUTPUT_FILE_RING, end = lap_end(f->head);
 
 	f->bytes_written = io->on_disk;
 	f->write_calls = io->calls;
 	f->limit = free_to < end ? free_to : end;
+	check_writer(f);
 }
 
 /* Everything encoded is whole blocks: the I/O thread may have it. */
-static void publish(struct capture_file *f)
+static void publish(struct output_file *f)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 
 	io->commit = f->commit = f->head;
 	if (span_due(io))
@@ -259,9 +289,9 @@ static void publish(struct capture_file *f)
  * Let the I/O thread write everything published, or stop at a failure, and
  * wait until it has. A sync it asked for may still be running.
  */
-static void wait_idle(struct capture_file *f)
+static void wait_idle(struct output_file *f)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 
 	if (io->urgent < io->commit)
 		io->urgent = io->commit;
@@ -276,7 +306,7 @@ static void wait_idle(struct capture_file *f)
  * returned, and the one the writer asked for too unless a write failed
  * (then it is not asked: the data it was to cover is not all written).
  */
-static void wait_synced(struct capture_io *io)
+static void wait_synced(struct output_io *io)
 {
 	pthread_cond_signal(&io->work); /* it may have a sync to ask for */
 	while (io->syncing || io->synced_to < io->sync_asked ||
@@ -285,9 +315,9 @@ static void wait_synced(struct capture_io *io)
 }
 
 /* The error of a background fdatasync, once those asked for have returned. */
-static int take_sync_error(struct capture_file *f)
+static int take_sync_error(struct output_file *f)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	int ret;
 
 	pthread_mutex_lock(&io->lock);
@@ -299,10 +329,10 @@ static int take_sync_error(struct capture_file *f)
 }
 
 /* Under the lock, the I/O thread idle: the unwritten blocks, in file order. */
-static unsigned int unwritten_regions(struct capture_file *f, const uint8_t *data[2],
+static unsigned int unwritten_regions(struct output_file *f, const uint8_t *data[2],
 				      size_t len[2])
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	uint64_t pos = io->tail;
 	unsigned int n = 0;
 
@@ -337,7 +367,7 @@ static uint64_t count_epbs(const uint8_t *p, size_t n)
 
 /* ---- opening and closing ----------------------------------------------------------- */
 
-static int open_fd(struct capture_file *f, const char *path, enum capture_file_open_mode mode)
+static int open_fd(struct output_file *f, const char *path, enum output_file_open_mode mode)
 {
 	const int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
 
@@ -347,7 +377,7 @@ static int open_fd(struct capture_file *f, const char *path, enum capture_file_o
 		f->created = 1;
 		return 0;
 	}
-	if (errno == EEXIST && mode == CAPTURE_FILE_REPLACE)
+	if (errno == EEXIST && mode == OUTPUT_FILE_REPLACE)
 		f->fd = open(path, flags);
 	return f->fd >= 0 ? 0 : -errno;
 }
@@ -356,9 +386,9 @@ static int open_fd(struct capture_file *f, const char *path, enum capture_file_o
  * The I/O thread idle, no sync running on the old descriptor, and the ring
  * emptied of whatever could not be written.
  */
-static void release_ring(struct capture_file *f, int fd)
+static void release_ring(struct output_file *f, int fd)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 
 	pthread_mutex_lock(&io->lock);
 	wait_idle(f);
@@ -369,8 +399,8 @@ static void release_ring(struct capture_file *f, int fd)
 	pthread_mutex_unlock(&io->lock);
 }
 
-int capture_file_open(struct capture_file *f, struct capture_io *io, const char *path,
-		      enum capture_file_open_mode mode, char *err, size_t errlen)
+int output_file_open(struct output_file *f, struct output_io *io, const char *path,
+		     enum output_file_open_mode mode, char *err, size_t errlen)
 {
 	int ret;
 
@@ -393,14 +423,14 @@ int capture_file_open(struct capture_file *f, struct capture_io *io, const char 
 	return 0;
 }
 
-int capture_file_begin(struct capture_file *f)
+int output_file_begin(struct output_file *f)
 {
 	if (!f->created && ftruncate(f->fd, 0))
 		return -errno;
 	return 0;
 }
 
-void capture_file_abandon(struct capture_file *f)
+void output_file_abandon(struct output_file *f)
 {
 	if (f->io)
 		release_ring(f, -1);
@@ -411,13 +441,13 @@ void capture_file_abandon(struct capture_file *f)
 		unlink(f->path);
 }
 
-int capture_file_detach(struct capture_file *f, int *fd)
+int output_file_detach(struct output_file *f, int *fd)
 {
 	int ret = 0;
 
 	*fd = f->fd;
 	if (f->fd >= 0) {
-		ret = capture_file_flush(f);
+		ret = output_file_flush(f);
 		if (!ret)
 			ret = take_sync_error(f);
 	}
@@ -431,9 +461,9 @@ int capture_file_detach(struct capture_file *f, int *fd)
 	return ret;
 }
 
-int capture_file_close(struct capture_file *f)
+int output_file_close(struct output_file *f)
 {
-	int fd, ret = capture_file_detach(f, &fd);
+	int fd, ret = output_file_detach(f, &fd);
 
 	if (fd < 0)
 		return ret;
@@ -446,9 +476,9 @@ int capture_file_close(struct capture_file *f)
 
 /* ---- flushing ---------------------------------------------------------------------- */
 
-int capture_file_flush(struct capture_file *f)
+int output_file_flush(struct output_file *f)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	int ret;
 
 	pthread_mutex_lock(&io->lock);
@@ -461,10 +491,10 @@ int capture_file_flush(struct capture_file *f)
 	return ret;
 }
 
-unsigned int capture_file_unwritten(struct capture_file *f, const uint8_t *data[2],
-				    size_t len[2])
+unsigned int output_file_unwritten(struct output_file *f, const uint8_t *data[2],
+				   size_t len[2])
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	unsigned int n;
 
 	pthread_mutex_lock(&io->lock);
@@ -474,9 +504,9 @@ unsigned int capture_file_unwritten(struct capture_file *f, const uint8_t *data[
 	return n;
 }
 
-uint64_t capture_file_discard(struct capture_file *f)
+uint64_t output_file_discard(struct output_file *f)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	const uint8_t *data[2];
 	uint64_t frames = 0;
 	unsigned int i, n;
@@ -497,9 +527,9 @@ uint64_t capture_file_discard(struct capture_file *f)
 	return frames;
 }
 
-int capture_file_sync(struct capture_file *f)
+int output_file_sync(struct output_file *f)
 {
-	int ret = capture_file_flush(f);
+	int ret = output_file_flush(f);
 
 	if (ret)
 		return ret;
@@ -509,9 +539,9 @@ int capture_file_sync(struct capture_file *f)
 	return ret;
 }
 
-int capture_file_sync_start(struct capture_file *f)
+int output_file_sync_start(struct output_file *f)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	int ret;
 
 	pthread_mutex_lock(&io->lock);
@@ -520,7 +550,7 @@ int capture_file_sync_start(struct capture_file *f)
 	if (io->err) {
 		if (f->failed) { /* an error not dealt with yet: the slow way */
 			pthread_mutex_unlock(&io->lock);
-			return capture_file_sync(f);
+			return output_file_sync(f);
 		}
 		f->failed = 1;
 		ret = io->err;
@@ -546,27 +576,27 @@ int capture_file_sync_start(struct capture_file *f)
  * end of the ring starts the next lap instead. Returns a write error the
  * first time it is learnt; after that, retries the write (as a flush).
  */
-static int make_room(struct capture_file *f, size_t need)
+static int make_room(struct output_file *f, size_t need)
 {
-	struct capture_io *io = f->io;
+	struct output_io *io = f->io;
 	uint64_t start;
 	int ret = 0;
 
-	if (need > CAPTURE_FILE_MAX_BLOCK)
+	if (need > OUTPUT_FILE_MAX_BLOCK)
 		return -EMSGSIZE;
 	if (f->failed) {
-		ret = capture_file_flush(f);
+		ret = output_file_flush(f);
 		if (ret)
 			return ret;
 	}
 	start = f->head;
-	if ((start & RING_MASK) + need > CAPTURE_FILE_RING)
+	if ((start & RING_MASK) + need > OUTPUT_FILE_RING)
 		start = lap_end(start);
 	pthread_mutex_lock(&io->lock);
 	publish(f);
-	while (!io->err && start + need > io->tail + CAPTURE_FILE_RING) {
+	while (!io->err && start + need > io->tail + OUTPUT_FILE_RING) {
 		/* The ring is full: have the bytes needed written even below a piece. */
-		uint64_t want = start + need - CAPTURE_FILE_RING;
+		uint64_t want = start + need - OUTPUT_FILE_RING;
 
 		if (io->urgent < want)
 			io->urgent = want;
@@ -586,15 +616,15 @@ static int make_room(struct capture_file *f, size_t need)
 }
 
 /* need bytes at the head: 0, or -errno of a write learnt now. No lock, no call, mostly. */
-static inline int reserve(struct capture_file *f, size_t need)
+static inline int reserve(struct output_file *f, size_t need)
 {
-	if (f->head + need <= f->limit && f->head - f->commit < CAPTURE_FILE_PIECE)
+	if (f->head + need <= f->limit && f->head - f->commit < OUTPUT_FILE_PIECE)
 		return 0;
 	return make_room(f, need);
 }
 
-int capture_file_add_epb(struct capture_file *f, const struct pcapng_epb_info *epb,
-			 const void *frame)
+int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb,
+			const void *frame)
 {
 	size_t need = pcapng_epb_size(epb), n;
 	int ret = reserve(f, need);
@@ -610,7 +640,7 @@ int capture_file_add_epb(struct capture_file *f, const struct pcapng_epb_info *e
 /* Metadata blocks are small; 64 KiB of room covers any of them. */
 #define META_BLOCK_ROOM 65536
 
-static uint8_t *meta_room(struct capture_file *f, size_t *room, int *ret)
+static uint8_t *meta_room(struct output_file *f, size_t *room, int *ret)
 {
 	*ret = reserve(f, META_BLOCK_ROOM);
 	if (*ret)
@@ -620,7 +650,7 @@ static uint8_t *meta_room(struct capture_file *f, size_t *room, int *ret)
 }
 
 /* Account for a block the encoder wrote at the head. */
-static int commit_block(struct capture_file *f, size_t n)
+static int commit_block(struct output_file *f, size_t n)
 {
 	if (!n)
 		return -EOVERFLOW;
@@ -629,7 +659,7 @@ static int commit_block(struct capture_file *f, size_t n)
 	return 0;
 }
 
-int capture_file_add_shb(struct capture_file *f, const struct pcapng_shb_info *shb)
+int output_file_add_shb(struct output_file *f, const struct pcapng_shb_info *shb)
 {
 	size_t room;
 	int ret;
@@ -638,7 +668,7 @@ int capture_file_add_shb(struct capture_file *f, const struct pcapng_shb_info *s
 	return p ? commit_block(f, pcapng_put_shb(p, room, shb)) : ret;
 }
 
-int capture_file_add_idb(struct capture_file *f, const struct pcapng_idb_info *idb)
+int output_file_add_idb(struct output_file *f, const struct pcapng_idb_info *idb)
 {
 	size_t room;
 	int ret;
@@ -647,7 +677,7 @@ int capture_file_add_idb(struct capture_file *f, const struct pcapng_idb_info *i
 	return p ? commit_block(f, pcapng_put_idb(p, room, idb)) : ret;
 }
 
-int capture_file_add_isb(struct capture_file *f, const struct pcapng_isb_info *isb)
+int output_file_add_isb(struct output_file *f, const struct pcapng_isb_info *isb)
 {
 	size_t room;
 	int ret;

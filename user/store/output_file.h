@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * One PCAPNG output file, written through a byte ring and an I/O thread
- * (struct capture_io, one per capture). The writer thread encodes blocks
- * straight into the ring and, every CAPTURE_FILE_PIECE bytes, publishes how
+ * (struct output_io, one per capture). The writer thread encodes blocks
+ * straight into the ring and, every OUTPUT_FILE_PIECE bytes, publishes how
  * far whole blocks are encoded; the I/O thread write()s everything published
  * once a piece or more is (in one write() per piece while it keeps up), so
  * the bytes it hands to the kernel are still in cache. A span always ends at
@@ -19,14 +19,14 @@
  * disk, so the file is never left with half a block, and the I/O thread
  * stops. With writes in the background the error is learnt later, at the
  * next publish or wait; the unwritten blocks stay in the ring, in file order,
- * and the caller retries (capture_file_flush) or drops them
- * (capture_file_discard), having walked them (capture_file_unwritten) to
+ * and the caller retries (output_file_flush) or drops them
+ * (output_file_discard), having walked them (output_file_unwritten) to
  * count them. The file set (fileset.c) rotates these files, and hands a
- * finished one over (capture_file_detach) to be fsynced and closed on
+ * finished one over (output_file_detach) to be fsynced and closed on
  * another thread while the next one is written.
  *
  * The periodic fdatasync runs on a sync thread of its own (one per
- * capture_io, like the I/O thread): on a disk it takes a hundred
+ * output_io, like the I/O thread): on a disk it takes a hundred
  * milliseconds or more at line rate, while the ring fills in about ten, so
  * an I/O thread that waited for it would make the writer wait and the frame
  * queues overflow. Once everything published before the request is written,
@@ -45,17 +45,17 @@
 
 #include "pcapng.h"
 
-#define CAPTURE_FILE_RING (8u << 20)            /* the ring: a power of two */
-#define CAPTURE_FILE_MAX_BLOCK (CAPTURE_FILE_RING / 2) /* any block up to this fits */
-#define CAPTURE_FILE_PIECE (256u << 10)         /* published, and written, in pieces of this */
+#define OUTPUT_FILE_RING (8u << 20)            /* the ring: a power of two */
+#define OUTPUT_FILE_MAX_BLOCK (OUTPUT_FILE_RING / 2) /* any block up to this fits */
+#define OUTPUT_FILE_PIECE (256u << 10)         /* published, and written, in pieces of this */
 
 /*
  * The I/O thread and the ring, shared by the files a capture writes in turn.
  * Ring positions are logical byte counts since the file opened (physical
- * offset = position % CAPTURE_FILE_RING); they include the gaps left at the
+ * offset = position % OUTPUT_FILE_RING); they include the gaps left at the
  * end of the ring. Fields below the lock are under it.
  */
-struct capture_io {
+struct output_io {
 	pthread_t thread;
 	pthread_t sync_thread;
 	int started;
@@ -82,15 +82,15 @@ struct capture_io {
 };
 
 /* Start the I/O and sync threads and allocate the ring. 0 or -errno. */
-int capture_io_start(struct capture_io *io);
+int output_io_start(struct output_io *io);
 /* Stop it (no file may be open on it) and free the ring. Safe if never started. */
-void capture_io_stop(struct capture_io *io);
+void output_io_stop(struct output_io *io);
 
 /* The writer thread's side of the ring. */
-struct capture_file {
+struct output_file {
 	int fd;
 	char path[8192];
-	struct capture_io *io;
+	struct output_io *io;
 	uint8_t *ring;                  /* io->ring */
 	uint64_t head;                  /* encoded up to here */
 	uint64_t commit;                /* published up to here (io->commit) */
@@ -102,32 +102,32 @@ struct capture_file {
 	int created;                    /* the file did not exist before open */
 };
 
-enum capture_file_open_mode {
-	CAPTURE_FILE_NEW,        /* must not exist (O_EXCL) */
-	CAPTURE_FILE_REPLACE,    /* may exist; truncated only by capture_file_begin() */
+enum output_file_open_mode {
+	OUTPUT_FILE_NEW,        /* must not exist (O_EXCL) */
+	OUTPUT_FILE_REPLACE,    /* may exist; truncated only by output_file_begin() */
 };
 
 /*
  * Open path for writing through io (created 0640, never through a symlink).
- * With CAPTURE_FILE_REPLACE an existing file keeps its contents until
- * capture_file_begin(), once the capture is known to start.
+ * With OUTPUT_FILE_REPLACE an existing file keeps its contents until
+ * output_file_begin(), once the capture is known to start.
  */
-int capture_file_open(struct capture_file *f, struct capture_io *io, const char *path,
-		      enum capture_file_open_mode mode, char *err, size_t errlen);
-int capture_file_begin(struct capture_file *f);
+int output_file_open(struct output_file *f, struct output_io *io, const char *path,
+		     enum output_file_open_mode mode, char *err, size_t errlen);
+int output_file_begin(struct output_file *f);
 
 /* The capture never started: close, and remove the file if we created it. */
-void capture_file_abandon(struct capture_file *f);
+void output_file_abandon(struct output_file *f);
 
 /* 0, or -errno of a background write learnt now (see the file comment). */
-int capture_file_add_shb(struct capture_file *f, const struct pcapng_shb_info *shb);
-int capture_file_add_idb(struct capture_file *f, const struct pcapng_idb_info *idb);
-int capture_file_add_epb(struct capture_file *f, const struct pcapng_epb_info *epb,
-			 const void *frame);
-int capture_file_add_isb(struct capture_file *f, const struct pcapng_isb_info *isb);
+int output_file_add_shb(struct output_file *f, const struct pcapng_shb_info *shb);
+int output_file_add_idb(struct output_file *f, const struct pcapng_idb_info *idb);
+int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb,
+			const void *frame);
+int output_file_add_isb(struct output_file *f, const struct pcapng_isb_info *isb);
 
 /* Bytes the file will have once everything encoded is written. */
-static inline uint64_t capture_file_size(const struct capture_file *f)
+static inline uint64_t output_file_size(const struct output_file *f)
 {
 	return f->size;
 }
@@ -137,24 +137,24 @@ static inline uint64_t capture_file_size(const struct capture_file *f)
  * -errno. On failure the file is cut back to its last whole block and the
  * unwritten blocks are kept. A background fdatasync is not waited for.
  */
-int capture_file_flush(struct capture_file *f);
+int output_file_flush(struct output_file *f);
 
 /*
  * The blocks not on disk after a failure, in file order: up to two regions
  * (the ring may wrap). Lets the I/O thread finish what was published first
  * (it stops at a failure). Returns the number of regions.
  */
-unsigned int capture_file_unwritten(struct capture_file *f, const uint8_t *data[2],
-				    size_t len[2]);
+unsigned int output_file_unwritten(struct output_file *f, const uint8_t *data[2],
+				   size_t len[2]);
 
 /*
  * Drop what is not on disk (after a failed flush): the same blocks
- * capture_file_unwritten() just gave. Returns the EPBs dropped.
+ * output_file_unwritten() just gave. Returns the EPBs dropped.
  */
-uint64_t capture_file_discard(struct capture_file *f);
+uint64_t output_file_discard(struct output_file *f);
 
 /* Flush and fdatasync, and wait: what a power cut can no longer take. */
-int capture_file_sync(struct capture_file *f);
+int output_file_sync(struct output_file *f);
 
 /*
  * The same in the background: publish everything encoded, have the I/O
@@ -162,10 +162,10 @@ int capture_file_sync(struct capture_file *f);
  * the error of an earlier background write or fdatasync, if one failed
  * (learnt now); the result of this one comes with a later call.
  */
-int capture_file_sync_start(struct capture_file *f);
+int output_file_sync_start(struct output_file *f);
 
 /* Flush, fsync and close; 0 or -errno. Safe on a file that failed to open. */
-int capture_file_close(struct capture_file *f);
+int output_file_close(struct output_file *f);
 
 /*
  * Flush and hand the open file over: *fd is its descriptor (-1 if none),
@@ -175,6 +175,6 @@ int capture_file_close(struct capture_file *f);
  * -errno of a write or background fdatasync that failed (the file may lack
  * data).
  */
-int capture_file_detach(struct capture_file *f, int *fd);
+int output_file_detach(struct output_file *f, int *fd);
 
 #endif /* VPNCAP_STORE_OUTPUT_FILE_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of `vpncap list` (iface_list.c), the parts that need no kernel:
+ * Unit tests of `vpncap list` (cmd/list.c), the parts that need no kernel:
  * option parsing, prefix lengths, XDP feature words, JSON escaping, the
  * table and the JSON made from a fixed array of interfaces, and the reader
  * of the netdev family's answers (netdev_genl.c) on crafted attributes.

@@ -30,7 +30,7 @@ struct buf {
 };
 
 static uint8_t frame[256];
-static char tmpdir[] = "/tmp/test_capfile.XXXXXX";
+static char tmpdir[] = "/tmp/test_input_file.XXXXXX";
 
 static int setup(void **state)
 {
@@ -114,13 +114,13 @@ static void pcap_record(struct buf *b, int be, uint32_t sec, uint32_t frac, uint
 	raw(b, frame, caplen);
 }
 
-static void expect_frame(struct capfile *f, uint64_t ts, uint32_t caplen, uint32_t origlen,
+static void expect_frame(struct input_file *f, uint64_t ts, uint32_t caplen, uint32_t origlen,
 			 const uint8_t *data)
 {
-	struct capfile_frame fr;
+	struct input_file_frame fr;
 	char err[256] = "";
 
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_true(fr.ts_ns == ts);
 	assert_int_equal(fr.caplen, caplen);
 	assert_int_equal(fr.origlen, origlen);
@@ -128,25 +128,25 @@ static void expect_frame(struct capfile *f, uint64_t ts, uint32_t caplen, uint32
 	assert_int_equal(fr.linktype, 1);
 }
 
-static void expect_end(struct capfile *f)
+static void expect_end(struct input_file *f)
 {
-	struct capfile_frame fr;
+	struct input_file_frame fr;
 	char err[256] = "";
 
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 0);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 0);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 0);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 0);
 }
 
-static void expect_error(struct capfile *f, const char *want)
+static void expect_error(struct input_file *f, const char *want)
 {
-	struct capfile_frame fr;
+	struct input_file_frame fr;
 	char err[256] = "";
 
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), -1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), -1);
 	assert_string_equal(err, want);
 	/* Malformed from here on: the same answer again. */
 	memset(err, 0, sizeof(err));
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), -1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), -1);
 	assert_string_equal(err, want);
 }
 
@@ -156,24 +156,24 @@ static void test_pcap_orders_and_resolutions(void **state)
 	for (int be = 0; be < 2; be++) {
 		for (int nano = 0; nano < 2; nano++) {
 			struct buf b = { .n = 0 };
-			struct capfile *f;
-			struct capfile_frame fr;
+			struct input_file *f;
+			struct input_file_frame fr;
 			char err[256];
 			uint32_t frac = nano ? 123456789 : 123456;
 
 			pcap_header(&b, be, nano, 65535);
 			pcap_record(&b, be, 1700000000, frac, 60, 60);
 			pcap_record(&b, be, 1700000001, frac, 40, 1514);
-			f = capfile_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
+			f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
 			assert_non_null(f);
 			expect_frame(f, nano ? TS0 : TS0 - 789, 60, 60, frame);
-			assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+			assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 			assert_int_equal(fr.origlen, 1514);
 			assert_null(fr.iface);
 			assert_int_equal(fr.queue, -1);
 			assert_int_equal(fr.dir, DECODE_DIR_UNKNOWN);
 			expect_end(f);
-			capfile_close(f);
+			input_file_close(f);
 		}
 	}
 }
@@ -181,7 +181,7 @@ static void test_pcap_orders_and_resolutions(void **state)
 static void test_pcap_malformed(void **state)
 {
 	struct buf b = { .n = 0 };
-	struct capfile *f;
+	struct input_file *f;
 	char err[256];
 
 	(void)state;
@@ -193,12 +193,12 @@ static void test_pcap_malformed(void **state)
 	u32x(&b, 0, 100);
 	u32x(&b, 0, 100);
 	raw(&b, frame, 50);
-	f = capfile_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
+	f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
 	assert_non_null(f);
 	expect_frame(f, 1000000000, 60, 60, frame);
 	expect_error(f, "x.pcap: record at offset 100: captured length 100 runs past the end "
 		     "(50 bytes left)");
-	capfile_close(f);
+	input_file_close(f);
 
 	/* An absurd captured length. */
 	b.n = 0;
@@ -207,27 +207,27 @@ static void test_pcap_malformed(void **state)
 	u32x(&b, 1, 0);
 	u32x(&b, 1, 300000);
 	u32x(&b, 1, 300000);
-	f = capfile_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
+	f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
 	assert_non_null(f);
 	expect_error(f, "x.pcap: record at offset 24: captured length 300000 is larger than the "
 		     "snapshot length 65535");
-	capfile_close(f);
+	input_file_close(f);
 
 	/* A torn record header. */
 	b.n = 0;
 	pcap_header(&b, 0, 1, 65535);
 	u32x(&b, 0, 2);
-	f = capfile_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
+	f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
 	expect_error(f, "x.pcap: record at offset 24: header truncated (4 of 16 bytes)");
-	capfile_close(f);
+	input_file_close(f);
 
 	/* Headers. */
 	b.n = 0;
 	pcap_header(&b, 0, 0, 65535);
-	assert_null(capfile_open_mem(b.b, 10, "x.pcap", err, sizeof(err)));
+	assert_null(input_file_open_mem(b.b, 10, "x.pcap", err, sizeof(err)));
 	assert_string_equal(err, "x.pcap: pcap file header truncated (10 of 24 bytes)");
 	b.b[4] = 3;
-	assert_null(capfile_open_mem(b.b, b.n, "x.pcap", err, sizeof(err)));
+	assert_null(input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err)));
 	assert_string_equal(err, "x.pcap: unsupported pcap version 3.4");
 }
 
@@ -237,15 +237,15 @@ static void test_not_a_capture(void **state)
 	char err[256];
 
 	(void)state;
-	assert_null(capfile_open_mem(junk, sizeof(junk), "x.pcap", err, sizeof(err)));
+	assert_null(input_file_open_mem(junk, sizeof(junk), "x.pcap", err, sizeof(err)));
 	assert_string_equal(err, "x.pcap: not a pcap or pcapng file (magic 0x12345678)");
-	assert_null(capfile_open_mem(junk, 0, "e.pcap", err, sizeof(err)));
+	assert_null(input_file_open_mem(junk, 0, "e.pcap", err, sizeof(err)));
 	assert_string_equal(err, "e.pcap: not a pcap or pcapng file (empty)");
-	assert_null(capfile_open_mem(junk, 3, "s.pcap", err, sizeof(err)));
+	assert_null(input_file_open_mem(junk, 3, "s.pcap", err, sizeof(err)));
 	assert_string_equal(err, "s.pcap: not a pcap or pcapng file (shorter than 4 bytes)");
-	assert_null(capfile_open("/nonexistent/x.pcap", err, sizeof(err)));
+	assert_null(input_file_open("/nonexistent/x.pcap", err, sizeof(err)));
 	assert_string_equal(err, "/nonexistent/x.pcap: No such file or directory");
-	assert_null(capfile_open("/tmp", err, sizeof(err)));
+	assert_null(input_file_open("/tmp", err, sizeof(err)));
 	assert_string_equal(err, "/tmp: is a directory");
 }
 
@@ -358,8 +358,8 @@ static void test_pcapng_from_encoder(void **state)
 {
 	static const uint8_t custom[20] = { 0xde, 0xad };
 	struct buf *b = calloc(1, sizeof(*b));
-	struct capfile *f;
-	struct capfile_frame fr;
+	struct input_file *f;
+	struct input_file_frame fr;
 	char err[256];
 
 	(void)state;
@@ -372,9 +372,9 @@ static void test_pcapng_from_encoder(void **state)
 	put_block(b, 0x00000004, custom, 8);    /* a name resolution block */
 	put_epb(b, 1, TS0 + 1, 61, PCAPNG_EPB_FLAG_OUTBOUND, -1);
 	put_isb(b);
-	f = capfile_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
+	f = input_file_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
 	assert_non_null(f);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_true(fr.ts_ns == TS0);
 	assert_int_equal(fr.caplen, 60);
 	assert_int_equal(fr.origlen, 70);
@@ -383,21 +383,21 @@ static void test_pcapng_from_encoder(void **state)
 	assert_int_equal(fr.queue, 3);
 	assert_int_equal(fr.dir, DECODE_DIR_IN);
 	assert_int_equal(fr.linktype, 1);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_true(fr.ts_ns == TS0 + 1);
 	assert_null(fr.iface);
 	assert_int_equal(fr.queue, -1);
 	assert_int_equal(fr.dir, DECODE_DIR_OUT);
 	expect_end(f);
-	capfile_close(f);
+	input_file_close(f);
 	free(b);
 }
 
 static void test_pcapng_resolutions_spb_pb(void **state)
 {
 	struct buf *b = calloc(1, sizeof(*b));
-	struct capfile *f;
-	struct capfile_frame fr;
+	struct input_file *f;
+	struct input_file_frame fr;
 	char err[256];
 
 	(void)state;
@@ -409,27 +409,27 @@ static void test_pcapng_resolutions_spb_pb(void **state)
 	put_pb(b, 1, (1700000000ull << 10) | 512, 33);
 	put_spb(b, 50, 50);
 	put_spb(b, 80, 52);                     /* shorter than on the wire */
-	f = capfile_open_mem(b->b, b->n, "r.pcapng", err, sizeof(err));
+	f = input_file_open_mem(b->b, b->n, "r.pcapng", err, sizeof(err));
 	assert_non_null(f);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_true(fr.ts_ns == TS0 - 789);
 	assert_int_equal(fr.caplen, 42);
 	assert_string_equal(fr.iface, "wan0");
 	assert_int_equal(fr.dir, DECODE_DIR_OUT);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_true(fr.ts_ns == 1700000000500000000ull);
 	assert_string_equal(fr.iface, "tun0");
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_int_equal(fr.caplen, 50);
 	assert_int_equal(fr.origlen, 50);
 	assert_true(fr.ts_ns == 0);
 	assert_string_equal(fr.iface, "wan0");
 	assert_memory_equal(fr.data, frame, 50);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_int_equal(fr.caplen, 52);
 	assert_int_equal(fr.origlen, 80);
 	expect_end(f);
-	capfile_close(f);
+	input_file_close(f);
 	free(b);
 }
 
@@ -437,8 +437,8 @@ static void test_pcapng_resolutions_spb_pb(void **state)
 static void test_pcapng_sections(void **state)
 {
 	struct buf *b = calloc(1, sizeof(*b));
-	struct capfile *f;
-	struct capfile_frame fr;
+	struct input_file *f;
+	struct input_file_frame fr;
 	const char *first;
 	char err[256], want[256];
 	size_t at;
@@ -453,24 +453,24 @@ static void test_pcapng_sections(void **state)
 	put_epb(b, 0, TS0 + 5, 60, 0, -1);
 	at = b->n;
 	put_epb(b, 1, TS0 + 6, 60, 0, -1);
-	f = capfile_open_mem(b->b, b->n, "s.pcapng", err, sizeof(err));
+	f = input_file_open_mem(b->b, b->n, "s.pcapng", err, sizeof(err));
 	assert_non_null(f);
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	first = fr.iface;
-	assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 	assert_string_equal(fr.iface, "eth2");
 	assert_string_equal(first, "eth1");
 	snprintf(want, sizeof(want), "s.pcapng: block at offset %zu: packet on interface 1, but "
 		 "the section describes 1", at);
 	expect_error(f, want);
-	capfile_close(f);
+	input_file_close(f);
 	free(b);
 }
 
 static void test_pcapng_malformed(void **state)
 {
 	struct buf *b = calloc(1, sizeof(*b));
-	struct capfile *f;
+	struct input_file *f;
 	size_t at;
 	char err[256], want[256];
 
@@ -483,43 +483,43 @@ static void test_pcapng_malformed(void **state)
 	u32(b, PCAPNG_BT_EPB);
 	u32(b, 21);
 	u32(b, 0);
-	f = capfile_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
+	f = input_file_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
 	assert_non_null(f);
 	expect_frame(f, TS0, 60, 70, frame);
 	snprintf(want, sizeof(want), "x.pcapng: block at offset %zu: total length 21 is not a "
 		 "multiple of 4", at);
 	expect_error(f, want);
-	capfile_close(f);
+	input_file_close(f);
 
 	/* A packet before any interface. */
 	b->n = 0;
 	put_shb(b);
 	at = b->n;
 	put_epb(b, 0, TS0, 60, 0, -1);
-	f = capfile_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
+	f = input_file_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
 	snprintf(want, sizeof(want), "x.pcapng: block at offset %zu: packet on interface 0, but "
 		 "the section describes 0", at);
 	expect_error(f, want);
-	capfile_close(f);
+	input_file_close(f);
 
 	/* if_tsresol 10^-20. */
 	b->n = 0;
 	put_shb(b);
 	at = b->n;
 	put_idb_resol(b, 20, "x");
-	f = capfile_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
+	f = input_file_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err));
 	snprintf(want, sizeof(want), "x.pcapng: block at offset %zu: if_tsresol 0x14 is out of "
 		 "range", at);
 	expect_error(f, want);
-	capfile_close(f);
+	input_file_close(f);
 
 	/* A broken section header fails the open. */
 	b->n = 0;
 	put_shb(b);
 	b->b[8] ^= 0xff;
-	assert_null(capfile_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err)));
+	assert_null(input_file_open_mem(b->b, b->n, "x.pcapng", err, sizeof(err)));
 	assert_string_equal(err, "x.pcapng: block at offset 0: bad byte-order magic 0x1a2b3cb2");
-	assert_null(capfile_open_mem(b->b, 20, "x.pcapng", err, sizeof(err)));
+	assert_null(input_file_open_mem(b->b, 20, "x.pcapng", err, sizeof(err)));
 	assert_string_equal(err, "x.pcapng: block at offset 0: section header truncated: 20 bytes "
 			    "left, needs 28");
 	free(b);
@@ -538,21 +538,21 @@ static void write_file(const char *path, const void *p, size_t n)
 
 static void read_back(const char *path, size_t frames)
 {
-	struct capfile *f;
-	struct capfile_frame fr;
+	struct input_file *f;
+	struct input_file_frame fr;
 	char err[512];
 
-	f = capfile_open(path, err, sizeof(err));
+	f = input_file_open(path, err, sizeof(err));
 	if (!f)
 		fail_msg("%s", err);
 	for (size_t i = 0; i < frames; i++) {
-		assert_int_equal(capfile_next(f, &fr, err, sizeof(err)), 1);
+		assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
 		assert_int_equal(fr.caplen, 60);
 		assert_memory_equal(fr.data, frame, 60);
 		assert_string_equal(fr.iface, "eth1");
 	}
 	expect_end(f);
-	capfile_close(f);
+	input_file_close(f);
 }
 
 static void test_files_and_compression(void **state)
@@ -581,18 +581,18 @@ static void test_files_and_compression(void **state)
 	write_file(path, b->b, b->n);
 	assert_int_equal(compress_file(path, COMPRESS_GZIP, out, sizeof(out), err, sizeof(err)), 0);
 	assert_int_equal(truncate(out, 40), 0);
-	assert_null(capfile_open(out, err, sizeof(err)));
+	assert_null(input_file_open(out, err, sizeof(err)));
 	assert_non_null(strstr(err, ": gzip data truncated"));
 	snprintf(path, sizeof(path), "%s/cut2.pcapng", tmpdir);
 	write_file(path, b->b, b->n);
 	assert_int_equal(compress_file(path, COMPRESS_ZSTD, out, sizeof(out), err, sizeof(err)), 0);
 	assert_int_equal(truncate(out, 30), 0);
-	assert_null(capfile_open(out, err, sizeof(err)));
+	assert_null(input_file_open(out, err, sizeof(err)));
 	assert_non_null(strstr(err, ": zstd data truncated"));
 	/* An empty file. */
 	snprintf(path, sizeof(path), "%s/empty.pcap", tmpdir);
 	write_file(path, "", 0);
-	assert_null(capfile_open(path, err, sizeof(err)));
+	assert_null(input_file_open(path, err, sizeof(err)));
 	assert_non_null(strstr(err, "empty.pcap: not a pcap or pcapng file (empty)"));
 	free(b);
 }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of the writing path as a whole: frame queues -> writer thread
- * -> file set -> capture_file's ring and I/O thread -> a file in a
+ * -> file set -> output_file's ring and I/O thread -> a file in a
  * temporary directory, read back with the PCAPNG reader.
  *
  * The test binary is linked with --wrap=write,--wrap=malloc,... so it sees
  * every write() and every allocation vpncap's code makes:
  *  - steady state: no allocation per frame, and no more write() calls than
- *    one per CAPTURE_FILE_PIECE written (plus one per lap of the ring and a
+ *    one per OUTPUT_FILE_PIECE written (plus one per lap of the ring and a
  *    small constant), and at least one per lap of the ring;
  *  - the ring: while the I/O thread is stuck in a write(), the writer
  *    thread still takes frames off the queue (encoding never waits for the
@@ -284,7 +284,7 @@ static void test_steady_state_writes_and_allocations(void **state)
 	usleep(200000); /* a tick or two of housekeeping */
 	writes0 = atomic_load(&writes);
 	allocs0 = atomic_load(&allocations);
-	size0 = capture_file_size(&r->fs.file); /* less than two pieces of it not yet written */
+	size0 = output_file_size(&r->fs.file); /* less than two pieces of it not yet written */
 
 	for (i = 0; i < STEADY_FRAMES; i++) {
 		push_one(r, 0, ts_base() + 4000 + i, STEADY_LEN);
@@ -296,17 +296,17 @@ static void test_steady_state_writes_and_allocations(void **state)
 	usleep(200000);
 	writes1 = atomic_load(&writes);
 	allocs1 = atomic_load(&allocations);
-	size1 = capture_file_size(&r->fs.file); /* read while the writer idles */
+	size1 = output_file_size(&r->fs.file); /* read while the writer idles */
 
 	print_message("%u frames of %u B: %lu write() calls for %llu bytes (%u-byte pieces, "
 		      "%u-byte ring), %lu allocations\n", STEADY_FRAMES, STEADY_LEN,
-		      writes1 - writes0, (unsigned long long)(size1 - size0), CAPTURE_FILE_PIECE,
-		      CAPTURE_FILE_RING, allocs1 - allocs0);
+		      writes1 - writes0, (unsigned long long)(size1 - size0), OUTPUT_FILE_PIECE,
+		      OUTPUT_FILE_RING, allocs1 - allocs0);
 	assert_true(allocs1 == allocs0);
 	/* Spans of a piece or more; shorter only where a lap of the ring ends. */
-	assert_true(writes1 - writes0 <= (size1 - size0) / CAPTURE_FILE_PIECE +
-		    (size1 - size0) / CAPTURE_FILE_RING + 3);
-	assert_true(writes1 - writes0 >= (size1 - size0) / CAPTURE_FILE_RING);
+	assert_true(writes1 - writes0 <= (size1 - size0) / OUTPUT_FILE_PIECE +
+		    (size1 - size0) / OUTPUT_FILE_RING + 3);
+	assert_true(writes1 - writes0 >= (size1 - size0) / OUTPUT_FILE_RING);
 
 	n = rig_finish(r, &ts);
 	assert_int_equal(n, 4000 + STEADY_FRAMES);
@@ -325,7 +325,7 @@ static void test_encoding_goes_on_while_a_write_blocks(void **state)
 	 * old took too): the first piece goes out and its write() blocks, the
 	 * rest is encoded meanwhile.
 	 */
-	const uint64_t frames = (CAPTURE_FILE_RING / 4 * 3) / 1300;
+	const uint64_t frames = (OUTPUT_FILE_RING / 4 * 3) / 1300;
 	uint64_t i, *ts;
 	int drained;
 
@@ -359,7 +359,7 @@ static void test_writing_goes_on_while_fdatasync_blocks(void **state)
 {
 	/* A sync asked at every tick of the writer; the queue holds all frames pushed. */
 	struct rig *r = rig_start_syncing(1, 32 * MIB, NS_PER_SEC / 100);
-	const uint64_t warm_up = 100, frames = 3 * CAPTURE_FILE_RING / 1200;
+	const uint64_t warm_up = 100, frames = 3 * OUTPUT_FILE_RING / 1200;
 	uint64_t i, *ts;
 	int stuck, stuck_after, drained;
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer harness for the capture file iterator, through capfile_open_mem:
+ * libFuzzer harness for the capture file iterator, through input_file_open_mem:
  * pcap, pcapng and gzip/zstd-compressed inputs. Every frame handed out is
  * read in full (ASan catches a view outside the input or the inflated copy)
  * and decoded; errors must be one non-empty line, and stay errors.
@@ -39,18 +39,18 @@ static void check_err(const char *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct capfile_frame fr;
+	struct input_file_frame fr;
 	struct decoded d;
-	struct capfile *f;
+	struct input_file *f;
 	char err[256] = "", line[512];
 	int rc = 0, n;
 
-	f = capfile_open_mem(data, size, "fuzz", err, sizeof(err));
+	f = input_file_open_mem(data, size, "fuzz", err, sizeof(err));
 	if (!f) {
 		check_err(err);
 		return 0;
 	}
-	for (n = 0; n < MAX_FRAMES && (rc = capfile_next(f, &fr, err, sizeof(err))) == 1; n++) {
+	for (n = 0; n < MAX_FRAMES && (rc = input_file_next(f, &fr, err, sizeof(err))) == 1; n++) {
 		struct decode_line l = { .ts_ns = fr.ts_ns, .iface = fr.iface, .queue = fr.queue,
 					 .dir = fr.dir, .caplen = fr.caplen, .origlen = fr.origlen };
 
@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (rc < 0) {
 		check_err(err);
-		CHECK(capfile_next(f, &fr, err, sizeof(err)) == -1);
+		CHECK(input_file_next(f, &fr, err, sizeof(err)) == -1);
 	}
-	capfile_close(f);
+	input_file_close(f);
 	return 0;
 }

@@ -491,6 +491,7 @@ static void test_fsync_failure_leaves_part(void **state)
 	snprintf(failing_seq, sizeof(failing_seq), "-000000.pcapng.part");
 	r = rig_start(0);
 	cfg = r->fs.cfg;
+	idb_set_ref(cfg.idbs);          /* for the second open: close drops the set's */
 	write_frame(r, 0);
 	write_frame(r, NS_PER_SEC);
 	assert_int_equal(fileset_close(&r->fs, T0 + NS_PER_SEC + 1), 0);
@@ -503,6 +504,7 @@ static void test_fsync_failure_leaves_part(void **state)
 
 	/* The next start repairs it like any file left by a crash. */
 	assert_int_equal(fileset_open(&r->fs, &cfg, err, sizeof(err)), 0);
+	idb_set_unref(cfg.idbs);
 	assert_int_equal(r->fs.stats.files_recovered, 1);
 	assert_int_equal(fileset_close(&r->fs, T0 + 2 * NS_PER_SEC), 0);
 	assert_true(has(r, 0, ".pcapng") && !has(r, 0, ".pcapng.part"));

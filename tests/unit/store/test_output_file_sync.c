@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests of capture_file.c's periodic fdatasync, which runs on a sync
+ * Unit tests of output_file.c's periodic fdatasync, which runs on a sync
  * thread of its own so that the I/O thread goes on writing meanwhile.
  *
  * The test binary is linked with --wrap=write,--wrap=fdatasync: write()
@@ -13,12 +13,12 @@
  *    and reach the file (an I/O thread waiting for the sync would have let
  *    less than one ring in), the sync asked for saw everything written
  *    before the request, and one request makes one fdatasync;
- *  - capture_file_detach() and capture_file_close() return only once a
+ *  - output_file_detach() and output_file_close() return only once a
  *    held fdatasync has returned, and return its EIO; the next file on the
- *    same capture_io is synced through its own descriptor, not the old one,
+ *    same output_io is synced through its own descriptor, not the old one,
  *    and does not inherit the error;
  *  - a background fdatasync failing with EIO is returned once, by a later
- *    capture_file_sync_start(), and not again at close.
+ *    output_file_sync_start(), and not again at close.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,13 +90,13 @@ int __wrap_fdatasync(int fd)
 	return ret;
 }
 
-/* ---- a capture_file in a temporary directory ----------------------------------------- */
+/* ---- a output_file in a temporary directory ----------------------------------------- */
 
 #define MIB ((uint64_t)1 << 20)
 #define FRAME_LEN 1200u
 #define WAIT_MS 10000
 
-static const struct pcapng_shb_info shb = { "test", "Linux", "vpncap test_capture_file_sync" };
+static const struct pcapng_shb_info shb = { "test", "Linux", "vpncap test_output_file_sync" };
 static const struct pcapng_idb_info idb = {
 	.linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 262144, .name = "t0",
 };
@@ -104,8 +104,8 @@ static const struct pcapng_idb_info idb = {
 struct rig {
 	char dir[64];
 	char path[2][128];
-	struct capture_io io;
-	struct capture_file f;
+	struct output_io io;
+	struct output_file f;
 	uint64_t epbs;                  /* EPBs added to the file open now */
 	uint8_t frame[FRAME_LEN];
 };
@@ -114,11 +114,11 @@ static void rig_open_file(struct rig *r, unsigned int which)
 {
 	char err[256];
 
-	assert_int_equal(capture_file_open(&r->f, &r->io, r->path[which], CAPTURE_FILE_NEW, err,
-					   sizeof(err)), 0);
-	assert_int_equal(capture_file_begin(&r->f), 0);
-	assert_int_equal(capture_file_add_shb(&r->f, &shb), 0);
-	assert_int_equal(capture_file_add_idb(&r->f, &idb), 0);
+	assert_int_equal(output_file_open(&r->f, &r->io, r->path[which], OUTPUT_FILE_NEW, err,
+					  sizeof(err)), 0);
+	assert_int_equal(output_file_begin(&r->f), 0);
+	assert_int_equal(output_file_add_shb(&r->f, &shb), 0);
+	assert_int_equal(output_file_add_idb(&r->f, &idb), 0);
 	r->epbs = 0;
 }
 
@@ -128,13 +128,13 @@ static struct rig *rig_start(void)
 	unsigned int i;
 
 	assert_non_null(r);
-	snprintf(r->dir, sizeof(r->dir), "/tmp/test_capture_file_sync.XXXXXX");
+	snprintf(r->dir, sizeof(r->dir), "/tmp/test_output_file_sync.XXXXXX");
 	assert_non_null(mkdtemp(r->dir));
 	for (i = 0; i < 2; i++)
 		snprintf(r->path[i], sizeof(r->path[i]), "%s/out%u.pcapng", r->dir, i);
 	for (i = 0; i < FRAME_LEN; i++)
 		r->frame[i] = (uint8_t)(i * 7 + 1);
-	assert_int_equal(capture_io_start(&r->io), 0);
+	assert_int_equal(output_io_start(&r->io), 0);
 	atomic_store(&sync_gate_closed, 0);
 	atomic_store(&sync_fail_errno, 0);
 	rig_open_file(r, 0);
@@ -143,7 +143,7 @@ static struct rig *rig_start(void)
 
 static void rig_stop(struct rig *r)
 {
-	capture_io_stop(&r->io);
+	output_io_stop(&r->io);
 	unlink(r->path[0]);
 	unlink(r->path[1]);
 	rmdir(r->dir);
@@ -153,15 +153,15 @@ static void rig_stop(struct rig *r)
 /* EPBs until bytes more are encoded; 0 or the first error (any thread: no assert). */
 static int add_frames(struct rig *r, uint64_t bytes)
 {
-	uint64_t end = capture_file_size(&r->f) + bytes;
+	uint64_t end = output_file_size(&r->f) + bytes;
 
-	while (capture_file_size(&r->f) < end) {
+	while (output_file_size(&r->f) < end) {
 		struct pcapng_epb_info epb = {
 			.ts_ns = 1700000000000000000ull + r->epbs,
 			.caplen = FRAME_LEN,
 			.origlen = FRAME_LEN,
 		};
-		int ret = capture_file_add_epb(&r->f, &epb, r->frame);
+		int ret = output_file_add_epb(&r->f, &epb, r->frame);
 
 		if (ret)
 			return ret;
@@ -221,9 +221,9 @@ static void *add_three_rings(void *arg)
 {
 	struct adder *a = arg;
 
-	a->ret = add_frames(a->r, 3ull * CAPTURE_FILE_RING);
+	a->ret = add_frames(a->r, 3ull * OUTPUT_FILE_RING);
 	if (!a->ret)
-		a->ret = capture_file_flush(&a->r->f);
+		a->ret = output_file_flush(&a->r->f);
 	atomic_store(&a->done, 1);
 	return NULL;
 }
@@ -240,8 +240,8 @@ static void test_writes_go_on_while_fdatasync_blocks(void **state)
 	assert_int_equal(add_frames(r, MIB), 0);
 	atomic_store(&syncs_begun, 0);
 	atomic_store(&sync_gate_closed, 1);
-	requested = (int64_t)capture_file_size(&r->f);
-	assert_int_equal(capture_file_sync_start(&r->f), 0);
+	requested = (int64_t)output_file_size(&r->f);
+	assert_int_equal(output_file_sync_start(&r->f), 0);
 	assert_true(wait_for(&syncs_waiting, 1, WAIT_MS));
 
 	writes0 = atomic_load(&writes);
@@ -255,20 +255,20 @@ static void test_writes_go_on_while_fdatasync_blocks(void **state)
 
 	print_message("fdatasync held: %d write() calls, %lld bytes on disk (%lld at the request, "
 		      "%u-byte ring); the sync saw %lld bytes\n", writes_meanwhile,
-		      (long long)on_disk_meanwhile, (long long)requested, CAPTURE_FILE_RING,
+		      (long long)on_disk_meanwhile, (long long)requested, OUTPUT_FILE_RING,
 		      (long long)atomic_load(&size_at_sync));
 	assert_true(done);
 	assert_int_equal(held_still, 1);
 	assert_int_equal(a.ret, 0);
 	/* Everything encoded reached the file, three rings past the request. */
-	assert_true(on_disk_meanwhile == (int64_t)capture_file_size(&r->f));
-	assert_true(on_disk_meanwhile >= requested + 3 * (int64_t)CAPTURE_FILE_RING);
+	assert_true(on_disk_meanwhile == (int64_t)output_file_size(&r->f));
+	assert_true(on_disk_meanwhile >= requested + 3 * (int64_t)OUTPUT_FILE_RING);
 	assert_true(writes_meanwhile >= 3); /* a span never crosses a lap of the ring */
 	/* The sync came after what was asked for was written, and only once. */
 	assert_true(atomic_load(&size_at_sync) >= requested);
 	assert_int_equal(atomic_load(&syncs_begun), 1);
 
-	assert_int_equal(capture_file_close(&r->f), 0);
+	assert_int_equal(output_file_close(&r->f), 0);
 	assert_int_equal(epbs_in(r->path[0]), r->epbs);
 	rig_stop(r);
 }
@@ -292,9 +292,9 @@ static void *let_go(void *arg)
 	struct letting_go *l = arg;
 
 	if (l->by == BY_DETACH)
-		l->ret = capture_file_detach(&l->r->f, &l->fd);
+		l->ret = output_file_detach(&l->r->f, &l->fd);
 	else
-		l->ret = capture_file_close(&l->r->f);
+		l->ret = output_file_close(&l->r->f);
 	l->sync_had_returned = atomic_load(&syncs_returned) > l->syncs_before;
 	atomic_store(&l->done, 1);
 	return NULL;
@@ -309,11 +309,11 @@ static void check_next_file_synced_alone(struct rig *r)
 	rig_open_file(r, 1);
 	assert_int_equal(add_frames(r, MIB), 0);
 	returned = atomic_load(&syncs_returned);
-	assert_int_equal(capture_file_sync_start(&r->f), 0); /* the old error is not carried over */
+	assert_int_equal(output_file_sync_start(&r->f), 0); /* the old error is not carried over */
 	assert_true(wait_for(&syncs_returned, returned + 1, WAIT_MS));
 	assert_int_equal(stat(r->path[1], &st), 0);
 	assert_true(atomic_load(&inode_at_sync) == (unsigned long long)st.st_ino);
-	assert_int_equal(capture_file_close(&r->f), 0);
+	assert_int_equal(output_file_close(&r->f), 0);
 	assert_int_equal(epbs_in(r->path[1]), r->epbs);
 }
 
@@ -328,7 +328,7 @@ static void check_let_go_waits_for_sync(enum let_go_by by)
 	atomic_store(&sync_gate_closed, 1);
 	atomic_store(&sync_fail_errno, EIO);
 	l.syncs_before = atomic_load(&syncs_returned);
-	assert_int_equal(capture_file_sync_start(&r->f), 0);
+	assert_int_equal(output_file_sync_start(&r->f), 0);
 	assert_true(wait_for(&syncs_waiting, 1, WAIT_MS));
 
 	assert_int_equal(pthread_create(&th, NULL, let_go, &l), 0);
@@ -374,18 +374,18 @@ static void test_failed_sync_returned_once_by_a_later_request(void **state)
 	assert_int_equal(add_frames(r, MIB), 0);
 	atomic_store(&sync_fail_errno, EIO);
 	returned = atomic_load(&syncs_returned);
-	assert_int_equal(capture_file_sync_start(&r->f), 0);
+	assert_int_equal(output_file_sync_start(&r->f), 0);
 	assert_true(wait_for(&syncs_returned, returned + 1, WAIT_MS));
 	/* Learnt under the lock just after the call returns: the next requests see it. */
 	for (i = 0; i < WAIT_MS && !ret; i++) {
 		assert_int_equal(add_frames(r, FRAME_LEN), 0);
-		ret = capture_file_sync_start(&r->f);
+		ret = output_file_sync_start(&r->f);
 		if (!ret)
 			usleep(1000);
 	}
 	assert_int_equal(ret, -EIO);
-	assert_int_equal(capture_file_sync_start(&r->f), 0);
-	assert_int_equal(capture_file_close(&r->f), 0); /* once only */
+	assert_int_equal(output_file_sync_start(&r->f), 0);
+	assert_int_equal(output_file_close(&r->f), 0); /* once only */
 	assert_int_equal(epbs_in(r->path[0]), r->epbs);
 	rig_stop(r);
 }
