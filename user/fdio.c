@@ -4,12 +4,13 @@
 #include <errno.h>
 #include <unistd.h>
 
-int fd_write_all(int fd, const void *p, size_t len, uint64_t *calls)
+/* write() at the file position when off is negative, else pwrite() at off. */
+static int write_whole(int fd, const void *p, size_t len, off_t off, uint64_t *calls)
 {
 	const uint8_t *at = p;
 
 	while (len) {
-		ssize_t n = write(fd, at, len);
+		ssize_t n = off < 0 ? write(fd, at, len) : pwrite(fd, at, len, off);
 
 		if (calls)
 			(*calls)++;
@@ -19,24 +20,18 @@ int fd_write_all(int fd, const void *p, size_t len, uint64_t *calls)
 			return n < 0 ? -errno : -ENOSPC;
 		at += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
 }
 
+int fd_write_all(int fd, const void *p, size_t len, uint64_t *calls)
+{
+	return write_whole(fd, p, len, -1, calls);
+}
+
 int fd_pwrite_all(int fd, const void *p, size_t len, off_t off)
 {
-	const uint8_t *at = p;
-
-	while (len) {
-		ssize_t n = pwrite(fd, at, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
-		at += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
+	return off < 0 ? -EINVAL : write_whole(fd, p, len, off, NULL);
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "keyfile.h"
 
+#include "log.h"
+
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,4 +84,41 @@ int keyfile_next(struct keyfile_reader *r, struct keyfile_line *line, char *prob
 	classify(line, s, end);
 	line->lineno = r->lineno;
 	return 1;
+}
+
+int keyfile_each(const char *text, size_t len, size_t max_line,
+		 int (*each)(void *ctx, const struct keyfile_line *line), void *ctx,
+		 struct keyfile_refusal *why)
+{
+	struct keyfile_reader r;
+	struct keyfile_line line;
+	int rc;
+
+	keyfile_init(&r, text, len, max_line);
+	while ((rc = keyfile_next(&r, &line, why->problem, sizeof(why->problem))) == 1) {
+		if (line.kind == KEYFILE_BLANK || line.kind == KEYFILE_COMMENT)
+			continue;
+		rc = each(ctx, &line);
+		if (rc)
+			return rc;
+	}
+	if (rc < 0) {
+		why->lineno = r.lineno;
+		return KEYFILE_REFUSED;
+	}
+	return 0;
+}
+
+void keyfile_fail(struct keyfile_error *e, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (e->line)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(e->err, e->errlen, "%s:%d: %s", e->path, line, msg);
+	e->line = line ? line : 1;
 }

@@ -52,4 +52,36 @@ void keyfile_init(struct keyfile_reader *r, const char *text, size_t len, size_t
 int keyfile_next(struct keyfile_reader *r, struct keyfile_line *line, char *problem,
 		 size_t problem_len);
 
+/*
+ * The first problem found in a file, as "PATH:LINE: problem" in err: the
+ * one error line both formats give.
+ */
+struct keyfile_error {
+	const char *path;
+	char *err;
+	size_t errlen;
+	int line;               /* of the first problem; 0: none yet */
+};
+
+/* Records a problem at line unless one was recorded before. */
+void keyfile_fail(struct keyfile_error *e, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Why and where keyfile_each stopped at a line the reader refuses. */
+struct keyfile_refusal {
+	int lineno;
+	char problem[64];
+};
+
+#define KEYFILE_REFUSED (-1000)
+
+/*
+ * each(ctx, line) for every line of text that says something (not blank,
+ * not a comment), in order, until one returns non-zero: 0 when all were read, that value, or KEYFILE_REFUSED for a
+ * line the reader refuses (*why says which and why).
+ */
+int keyfile_each(const char *text, size_t len, size_t max_line,
+		 int (*each)(void *ctx, const struct keyfile_line *line), void *ctx,
+		 struct keyfile_refusal *why);
+
 #endif /* VPNCAP_KEYFILE_H */

@@ -99,12 +99,42 @@ static void empty_text(void **state)
 	assert_int_equal(keyfile_next(&r, &l, problem, sizeof(problem)), 0);
 }
 
+static int count_until_stop(void *ctx, const struct keyfile_line *line)
+{
+	int *seen = ctx;
+
+	(*seen)++;
+	return line->kind == KEYFILE_PAIR && line->key_len == 4 && !memcmp(line->key, "stop", 4)
+		       ? 7
+		       : 0;
+}
+
+static void each_line_until_stopped(void **state)
+{
+	static const char text[] = "a = 1\n# x\nstop = now\nnever = read\n";
+	static const char bad[] = "a = 1\n\nb = 2 and a much too long line\n";
+	struct keyfile_refusal why;
+	int seen = 0;
+
+	(void)state;
+	assert_int_equal(keyfile_each(text, sizeof(text) - 1, 100, count_until_stop, &seen, &why),
+			 7);
+	assert_int_equal(seen, 2);     /* the comment is not handed over */
+	seen = 0;
+	assert_int_equal(keyfile_each(bad, sizeof(bad) - 1, 12, count_until_stop, &seen, &why),
+			 KEYFILE_REFUSED);
+	assert_int_equal(seen, 1);     /* nor the blank line */
+	assert_int_equal(why.lineno, 3);
+	assert_string_equal(why.problem, "line longer than 12 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(kinds_and_spans),
 		cmocka_unit_test(refused_lines),
 		cmocka_unit_test(empty_text),
+		cmocka_unit_test(each_line_until_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,33 +119,15 @@ void config_args_free(struct config_args *a)
 /* ---------------------------------------------------------------------- */
 
 struct parse_state {
-	const char *path;
+	struct keyfile_error e;
 	int lineno;                     /* the line being read */
-	int err_line;                   /* first problem we found; 0: none */
-	char *err;
-	size_t errlen;
 	int first_line[CAPTURE_MAX_OPTIONS]; /* line of each key's first use, by table index */
 	struct capture_opts all;        /* every line so far, applied in order */
 	struct argv_buf args;
 };
 
-static void fail(struct parse_state *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Records the problem of the current line (the first one only). */
-static void fail(struct parse_state *p, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (p->err_line)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	err_set(p->err, p->errlen, "%s:%d: %s", p->path, p->lineno, msg);
-	p->err_line = p->lineno;
-}
+#define fail(p, ...) keyfile_fail(&(p)->e, (p)->lineno, __VA_ARGS__)
 
 /*
  * capture_opts_apply_long names options the command-line way ("--snaplen:",
@@ -284,12 +266,12 @@ static int parse_pair(struct parse_state *p, const struct keyfile_line *l)
 }
 
 /* One line of the file; 0 to go on, -1 with the problem recorded. */
-static int parse_line(struct parse_state *p, const struct keyfile_line *l)
+static int parse_line(void *ctx, const struct keyfile_line *l)
 {
+	struct parse_state *p = ctx;
+
+	p->lineno = l->lineno;
 	switch (l->kind) {
-	case KEYFILE_BLANK:
-	case KEYFILE_COMMENT:
-		return 0;
 	case KEYFILE_SECTION:
 		fail(p, "sections are not used in vpncap configuration files");
 		return -1;
@@ -304,20 +286,12 @@ static int parse_line(struct parse_state *p, const struct keyfile_line *l)
 /* Every line in order, up to the first problem. */
 static int parse_lines(struct parse_state *p, const char *text, size_t len)
 {
-	struct keyfile_reader r;
-	struct keyfile_line l;
-	char problem[128];
-	int rc;
+	struct keyfile_refusal why;
+	int rc = keyfile_each(text, len, CONFIG_MAX_LINE, parse_line, p, &why);
 
-	keyfile_init(&r, text, len, CONFIG_MAX_LINE);
-	while ((rc = keyfile_next(&r, &l, problem, sizeof(problem))) == 1) {
-		p->lineno = l.lineno;
-		if (parse_line(p, &l))
-			return -1;
-	}
-	if (rc < 0) {
-		p->lineno = r.lineno;
-		fail(p, "%s", problem);
+	if (rc == KEYFILE_REFUSED) {
+		p->lineno = why.lineno;
+		fail(p, "%s", why.problem);
 	}
 	return rc;
 }
@@ -344,9 +318,8 @@ static int check_sizes(struct parse_state *p)
 
 	if (!capture_opts_check_sizes(&p->all, msg, sizeof(msg)))
 		return 0;
-	err_set(p->err, p->errlen, "%s:%d: %s", p->path,
-		last_line_of(p, sizes, sizeof(sizes) / sizeof(sizes[0])),
-		as_key_message(msg, buf, sizeof(buf)));
+	keyfile_fail(&p->e, last_line_of(p, sizes, sizeof(sizes) / sizeof(sizes[0])), "%s",
+		     as_key_message(msg, buf, sizeof(buf)));
 	return -1;
 }
 
@@ -356,9 +329,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config_a
 	struct parse_state p;
 
 	memset(&p, 0, sizeof(p));
-	p.path = path;
-	p.err = err;
-	p.errlen = errlen;
+	p.e = (struct keyfile_error){ .path = path, .err = err, .errlen = errlen };
 	capture_opts_defaults(&p.all);
 	out->argc = 0;
 	out->argv = NULL;
@@ -367,7 +338,7 @@ int config_parse(const char *path, const char *text, size_t len, struct config_a
 		err_set(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	if (parse_lines(&p, text, len) || p.err_line)
+	if (parse_lines(&p, text, len) || p.e.line)
 		goto fail;
 	if (p.args.nomem) {
 		err_set(err, errlen, "%s: out of memory", path);

@@ -621,33 +621,16 @@ int filters_describe(const struct filter_set *set, char *buf, size_t len)
 /* ---------------------------------------------------------------------- */
 
 struct fparse {
-	const char *path;
+	struct keyfile_error e;
 	int lineno;                     /* the line being read */
-	int err_line;                   /* first problem; 0: none */
-	char *err;
-	size_t errlen;
 	struct filter_set *set;
 	int section_line[VPNCAP_MAX_RULES];
 	int key_line[N_KEYS];           /* first line of each key in the current filter */
 	char value[FILTERS_MAX_LINE + 1];
 };
 
-static void fail_at(struct fparse *p, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail_at(struct fparse *p, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (p->err_line)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	err_set(p->err, p->errlen, "%s:%d: %s", p->path, line, msg);
-	p->err_line = line ? line : 1;
-}
+/* Records a problem at line (the first one only). */
+#define fail_at(p, line, ...) keyfile_fail(&(p)->e, line, __VA_ARGS__)
 
 /* The filter before a new section or the end of the text: complete? */
 static int finish_filter(struct fparse *p)
@@ -766,12 +749,12 @@ static int parse_pair(struct fparse *p, const struct keyfile_line *l)
 }
 
 /* One line of the file; 0 to go on, -1 with the problem recorded. */
-static int parse_line(struct fparse *p, const struct keyfile_line *l)
+static int parse_line(void *ctx, const struct keyfile_line *l)
 {
+	struct fparse *p = ctx;
+
+	p->lineno = l->lineno;
 	switch (l->kind) {
-	case KEYFILE_BLANK:
-	case KEYFILE_COMMENT:
-		return 0;
 	case KEYFILE_SECTION:
 		return start_filter(p, l->text, l->text + l->len);
 	case KEYFILE_PAIR:
@@ -782,29 +765,11 @@ static int parse_line(struct fparse *p, const struct keyfile_line *l)
 	}
 }
 
-/* Every line in order, up to the first problem. */
-static int parse_lines(struct fparse *p, const char *text, size_t len)
-{
-	struct keyfile_reader r;
-	struct keyfile_line l;
-	char problem[128];
-	int rc;
-
-	keyfile_init(&r, text, len, FILTERS_MAX_LINE);
-	while ((rc = keyfile_next(&r, &l, problem, sizeof(problem))) == 1) {
-		p->lineno = l.lineno;
-		if (parse_line(p, &l))
-			return -1;
-	}
-	if (rc < 0)
-		fail_at(p, r.lineno, "%s", problem);
-	return rc;
-}
-
 int filters_parse(const char *path, const char *text, size_t len, struct filter_set *out,
 		  char *err, size_t errlen)
 {
 	struct fparse *p = calloc(1, sizeof(*p));
+	struct keyfile_refusal why;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -813,13 +778,13 @@ int filters_parse(const char *path, const char *text, size_t len, struct filter_
 		err_one_line(err, errlen);
 		return -ENOMEM;
 	}
-	p->path = path;
-	p->err = err;
-	p->errlen = errlen;
+	p->e = (struct keyfile_error){ .path = path, .err = err, .errlen = errlen };
 	p->set = out;
-	if (!parse_lines(p, text, len))
+	if (keyfile_each(text, len, FILTERS_MAX_LINE, parse_line, p, &why) == KEYFILE_REFUSED)
+		fail_at(p, why.lineno, "%s", why.problem);
+	if (!p->e.line)
 		finish_filter(p);
-	rc = p->err_line ? -EINVAL : 0;
+	rc = p->e.line ? -EINVAL : 0;
 	free(p);
 	if (rc) {
 		memset(out, 0, sizeof(*out));

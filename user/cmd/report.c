@@ -137,6 +137,7 @@ struct table {
 	void *items;
 	uint32_t n, cap, limit;
 	size_t size;
+	size_t next_offset;     /* of each item's uint32_t chain field */
 	uint32_t *heads, mask;
 };
 
@@ -169,7 +170,7 @@ static uint32_t hash_bytes(const void *p, size_t len, uint32_t h)
 }
 
 /* Buckets: a quarter of the limit, so chains stay short even when full. */
-static int table_init(struct table *t, size_t size, uint32_t limit)
+static int table_init(struct table *t, size_t size, size_t next_offset, uint32_t limit)
 {
 	uint32_t nb = 64;
 
@@ -177,6 +178,7 @@ static int table_init(struct table *t, size_t size, uint32_t limit)
 		nb <<= 1;
 	memset(t, 0, sizeof(*t));
 	t->size = size;
+	t->next_offset = next_offset;
 	t->limit = limit;
 	t->mask = nb - 1;
 	t->heads = malloc(nb * sizeof(*t->heads));
@@ -197,11 +199,31 @@ static void *table_at(const struct table *t, uint32_t i)
 	return (char *)t->items + (size_t)i * t->size;
 }
 
+static uint32_t table_next(const struct table *t, uint32_t i)
+{
+	uint32_t next;
+
+	memcpy(&next, (const char *)table_at(t, i) + t->next_offset, sizeof(next));
+	return next;
+}
+
+/* The latest item of bucket h's chain that same(item, key) accepts; NONE if none. */
+static uint32_t table_find(const struct table *t, uint32_t h,
+			   int (*same)(const void *item, const void *key), const void *key)
+{
+	uint32_t i;
+
+	for (i = t->heads[h & t->mask]; i != NONE; i = table_next(t, i))
+		if (same(table_at(t, i), key))
+			return i;
+	return NONE;
+}
+
 /*
- * A new zeroed item at the head of bucket h's chain (its chain field at
- * next_offset); NONE when the table is at its limit or out of memory.
+ * A new zeroed item at the head of bucket h's chain; NONE when the table
+ * is at its limit or out of memory.
  */
-static uint32_t table_append(struct table *t, uint32_t h, size_t next_offset)
+static uint32_t table_append(struct table *t, uint32_t h)
 {
 	uint32_t i = t->n;
 
@@ -220,7 +242,7 @@ static uint32_t table_append(struct table *t, uint32_t h, size_t next_offset)
 		t->cap = cap;
 	}
 	memset(table_at(t, i), 0, t->size);
-	memcpy((char *)table_at(t, i) + next_offset, &t->heads[h & t->mask], sizeof(uint32_t));
+	memcpy((char *)table_at(t, i) + t->next_offset, &t->heads[h & t->mask], sizeof(uint32_t));
 	t->heads[h & t->mask] = i;
 	t->n++;
 	return i;
@@ -238,28 +260,31 @@ static void addr_from(struct addr_key *k, int family, const uint8_t *bin)
 	memcpy(k->bin, bin, family == 6 ? 16 : 4);
 }
 
+static int same_addr(const void *item, const void *key)
+{
+	const struct addr_rec *a = item;
+
+	return !memcmp(&a->key, key, sizeof(a->key));
+}
+
 /* The record of an address, added when new; NULL when the table is full. */
 static struct addr_rec *addr_get(struct report *r, const struct addr_key *k, uint32_t *index)
 {
-	uint32_t h = addr_hash(k), i;
+	uint32_t h = addr_hash(k), i = table_find(&r->addrs, h, same_addr, k);
 	struct addr_rec *a;
 
-	for (i = r->addrs.heads[h & r->addrs.mask]; i != NONE; i = a->next) {
-		a = table_at(&r->addrs, i);
-		if (!memcmp(&a->key, k, sizeof(*k)))
-			goto found;
-	}
-	i = table_append(&r->addrs, h, offsetof(struct addr_rec, next));
 	if (i == NONE) {
-		r->dropped_addresses++;
-		return NULL;
+		i = table_append(&r->addrs, h);
+		if (i == NONE) {
+			r->dropped_addresses++;
+			return NULL;
+		}
+		a = table_at(&r->addrs, i);
+		a->key = *k;
 	}
-	a = table_at(&r->addrs, i);
-	a->key = *k;
-found:
 	if (index)
 		*index = i;
-	return a;
+	return table_at(&r->addrs, i);
 }
 
 static uint32_t addr_role(struct report *r, const struct addr_key *k, uint32_t roles)
@@ -280,6 +305,17 @@ static void stretch(uint64_t *first, uint64_t *last, uint64_t ts)
 		*first = ts;
 	if (ts > *last)
 		*last = ts;
+}
+
+/* Fragments held back until their protocol was known, counted now. */
+static void add_pending(struct report_proto_totals *t, const struct frag_slot *f)
+{
+	t->frames += f->pending_frames;
+	t->bytes += f->pending_bytes;
+	t->frames_in += f->pending_in;
+	t->frames_out += f->pending_out;
+	stretch(&t->first_ns, &t->last_ns, f->pending_first);
+	stretch(&t->first_ns, &t->last_ns, f->pending_last);
 }
 
 static void proto_count(struct report *r, int p, uint64_t ts, enum decode_dir dir, uint64_t frames,
@@ -361,14 +397,7 @@ static void frag_first(struct report *r, const struct decoded *d, enum report_pr
 	if (d->kind == DECODE_IKE)
 		r->ip_frag_ike++;
 	if (f->pending_frames) {
-		struct report_proto_totals *t = &r->proto[p];
-
-		t->frames += f->pending_frames;
-		t->bytes += f->pending_bytes;
-		t->frames_in += f->pending_in;
-		t->frames_out += f->pending_out;
-		stretch(&t->first_ns, &t->last_ns, f->pending_first);
-		stretch(&t->first_ns, &t->last_ns, f->pending_last);
+		add_pending(&r->proto[p], f);
 		f->pending_frames = 0;
 	}
 }
@@ -403,18 +432,23 @@ static enum xchg xchg_index(uint8_t type)
 	return X_OTHER;
 }
 
+static int same_spi(const void *item, const void *key)
+{
+	const struct ike_sa *sa = item;
+
+	return sa->ispi == *(const uint64_t *)key;
+}
+
 static struct ike_sa *sa_get(struct report *r, uint64_t ispi, const struct addr_key *client,
 			     const struct addr_key *server)
 {
-	uint32_t h = hash_bytes(&ispi, sizeof(ispi), 2166136261u), i;
+	uint32_t h = hash_bytes(&ispi, sizeof(ispi), 2166136261u);
+	uint32_t i = table_find(&r->sas, h, same_spi, &ispi);
 	struct ike_sa *sa;
 
-	for (i = r->sas.heads[h & r->sas.mask]; i != NONE; i = sa->next) {
-		sa = table_at(&r->sas, i);
-		if (sa->ispi == ispi)
-			return sa;
-	}
-	i = table_append(&r->sas, h, offsetof(struct ike_sa, next));
+	if (i != NONE)
+		return table_at(&r->sas, i);
+	i = table_append(&r->sas, h);
 	if (i == NONE) {
 		r->dropped_sas++;
 		return NULL;
@@ -577,25 +611,26 @@ static uint32_t session_hash(const struct tcp_session *k)
 	return hash_bytes(&k->sport, sizeof(k->sport), h);
 }
 
+static int same_four_tuple(const void *item, const void *key)
+{
+	const struct tcp_session *s = item, *k = key;
+
+	return s->cport == k->cport && s->sport == k->sport &&
+	       !memcmp(&s->client, &k->client, sizeof(k->client)) &&
+	       !memcmp(&s->server, &k->server, sizeof(k->server));
+}
+
 /* The latest session of a 4-tuple: new ones go to the head of the chain. */
 static struct tcp_session *session_find(struct report *r, const struct tcp_session *k)
 {
-	uint32_t i;
-	struct tcp_session *s;
+	uint32_t i = table_find(&r->sessions, session_hash(k), same_four_tuple, k);
 
-	for (i = r->sessions.heads[session_hash(k) & r->sessions.mask]; i != NONE; i = s->next) {
-		s = table_at(&r->sessions, i);
-		if (s->cport == k->cport && s->sport == k->sport &&
-		    !memcmp(&s->client, &k->client, sizeof(k->client)) &&
-		    !memcmp(&s->server, &k->server, sizeof(k->server)))
-			return s;
-	}
-	return NULL;
+	return i == NONE ? NULL : table_at(&r->sessions, i);
 }
 
 static struct tcp_session *session_new(struct report *r, const struct tcp_session *k, uint64_t ts)
 {
-	uint32_t i = table_append(&r->sessions, session_hash(k), offsetof(struct tcp_session, next));
+	uint32_t i = table_append(&r->sessions, session_hash(k));
 	struct tcp_session *s;
 	uint32_t next;
 
@@ -728,9 +763,13 @@ struct report *report_new_limited(const struct report_limits *lim)
 		return NULL;
 	r->lim = *lim;
 	r->frags = calloc(FRAG_SLOTS, sizeof(*r->frags));
-	if (!r->frags || table_init(&r->addrs, sizeof(struct addr_rec), lim->addresses) ||
-	    table_init(&r->sas, sizeof(struct ike_sa), lim->ike_sas) ||
-	    table_init(&r->sessions, sizeof(struct tcp_session), lim->sessions)) {
+	if (!r->frags ||
+	    table_init(&r->addrs, sizeof(struct addr_rec), offsetof(struct addr_rec, next),
+		       lim->addresses) ||
+	    table_init(&r->sas, sizeof(struct ike_sa), offsetof(struct ike_sa, next),
+		       lim->ike_sas) ||
+	    table_init(&r->sessions, sizeof(struct tcp_session),
+		       offsetof(struct tcp_session, next), lim->sessions)) {
 		report_free(r);
 		return NULL;
 	}
@@ -931,12 +970,7 @@ static void pending_fragments(const struct report *r, struct report_summary *s)
 
 		if (!f->used || f->proto >= 0 || !f->pending_frames)
 			continue;
-		t->frames += f->pending_frames;
-		t->bytes += f->pending_bytes;
-		t->frames_in += f->pending_in;
-		t->frames_out += f->pending_out;
-		stretch(&t->first_ns, &t->last_ns, f->pending_first);
-		stretch(&t->first_ns, &t->last_ns, f->pending_last);
+		add_pending(t, f);
 		s->dropped_fragments += f->pending_frames;
 	}
 }
