@@ -43,14 +43,7 @@ QEMU_RC=
 cleanup() {
 	stop_traffic
 	vm_cleanup
-	if [ -n "$WORK" ]; then
-		if [ "${VPNCAP_BOOT_KEEP:-0}" = 1 ]; then
-			rm -rf "$WORK/root" "$WORK/disk.img"
-			note "kept $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
+	vm_remove_work "$WORK" "${VPNCAP_BOOT_KEEP:-0}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -58,18 +51,9 @@ trap 'exit 130' INT TERM
 # --- 0. host tools ------------------------------------------------------------
 
 ensure_host_tools() {
-	local missing="" cmd
-	for cmd in mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
+	vm_host_tools mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils \
 		mkfs.ext4:e2fsprogs debugfs:e2fsprogs tshark:tshark capinfos:tshark \
-		journalctl:systemd nsenter:util-linux; do
-		command -v "${cmd%%:*}" >/dev/null || missing="$missing ${cmd#*:}"
-	done
-	/usr/bin/python3 -c 'import scapy' 2>/dev/null || missing="$missing python3-scapy"
-	[ -z "$missing" ] && return 0
-	note "installing$missing"
-	# shellcheck disable=SC2086 # a list of packages
-	apt-get update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+		journalctl:systemd nsenter:util-linux
 }
 
 # --- 1. the cached root file system --------------------------------------------

@@ -82,14 +82,7 @@ indent() { sed 's/^/#   /'; }
 cleanup() {
 	stop_follower
 	vm_cleanup
-	if [ -n "$WORK" ]; then
-		if [ "${VPNCAP_MATRIX_KEEP:-0}" = 1 ]; then
-			rm -rf "$WORK/root" "$WORK/disk.img"
-			note "kept $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
+	vm_remove_work "$WORK" "${VPNCAP_MATRIX_KEEP:-0}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -97,17 +90,8 @@ trap 'exit 130' INT TERM
 # --- 0. host tools ------------------------------------------------------------
 
 ensure_host_tools() {
-	local missing="" cmd
-	for cmd in mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
-		mkfs.ext4:e2fsprogs debugfs:e2fsprogs nsenter:util-linux dpkg-deb:dpkg; do
-		command -v "${cmd%%:*}" >/dev/null || missing="$missing ${cmd#*:}"
-	done
-	/usr/bin/python3 -c 'import scapy' 2>/dev/null || missing="$missing python3-scapy"
-	[ -z "$missing" ] && return 0
-	note "installing$missing"
-	# shellcheck disable=SC2086 # a list of packages
-	apt-get update -qq >/dev/null &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	vm_host_tools mmdebstrap:mmdebstrap qemu-system-x86_64:qemu-system-x86 \
+		mkfs.ext4:e2fsprogs debugfs:e2fsprogs nsenter:util-linux dpkg-deb:dpkg
 }
 
 # --- 1. kernels from Debian's mirror --------------------------------------------

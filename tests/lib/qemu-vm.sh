@@ -169,3 +169,31 @@ vm_cleanup() {
 	vm_stop_qemu
 	vm_remove_namespace
 }
+
+# vm_remove_work DIR KEEP: a test's work directory goes; with KEEP=1 it stays
+# for a look, without the root copy and disk image (the bulk of it).
+vm_remove_work() {
+	local dir=$1 keep=$2
+	[ -n "$dir" ] || return 0
+	if [ "$keep" = 1 ]; then
+		rm -rf "$dir/root" "$dir/disk.img"
+		echo "# kept $dir"
+	else
+		rm -rf "$dir"
+	fi
+}
+
+# vm_host_tools COMMAND:PACKAGE...: installs the packages of the commands this
+# machine lacks (and python3-scapy, which both VM tests use for traffic).
+vm_host_tools() {
+	local missing="" cmd
+	for cmd in "$@"; do
+		command -v "${cmd%%:*}" >/dev/null || missing="$missing ${cmd#*:}"
+	done
+	/usr/bin/python3 -c 'import scapy' 2>/dev/null || missing="$missing python3-scapy"
+	[ -z "$missing" ] && return 0
+	echo "# installing$missing"
+	# shellcheck disable=SC2086 # a list of packages
+	apt-get update -qq >/dev/null &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
