@@ -133,17 +133,26 @@ static int fill_tmp(int fd, const char *text, size_t len, mode_t mode, enum text
 	return rc;
 }
 
-int textfile_replace_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
-			enum textfile_sync sync, char *err, size_t errlen)
+/* NAME.tmp: malloc'd, NULL (said so in err) when out of memory. */
+static char *tmp_name(const char *name, char *err, size_t errlen)
 {
 	char *tmp = malloc(strlen(name) + sizeof(".tmp"));
+
+	if (!tmp)
+		err_set(err, errlen, "%s: cannot write: %s", name, strerror(ENOMEM));
+	else
+		sprintf(tmp, "%s.tmp", name);
+	return tmp;
+}
+
+int textfile_stage_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
+		      enum textfile_sync sync, char *err, size_t errlen)
+{
+	char *tmp = tmp_name(name, err, errlen);
 	int fd, rc;
 
-	if (!tmp) {
-		err_set(err, errlen, "%s: cannot write: %s", name, strerror(ENOMEM));
+	if (!tmp)
 		return -ENOMEM;
-	}
-	sprintf(tmp, "%s.tmp", name);
 	rc = clear_stale_tmp(dirfd, tmp, err, errlen);
 	if (rc)
 		goto out;
@@ -156,18 +165,51 @@ int textfile_replace_at(int dirfd, const char *name, const char *text, size_t le
 	rc = fill_tmp(fd, text, len, mode, sync);
 	if (close(fd) && !rc)
 		rc = -errno;
-	if (!rc && renameat(dirfd, tmp, dirfd, name))
-		rc = -errno;
 	if (rc) {
 		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
 		unlinkat(dirfd, tmp, 0);
-		goto out;
 	}
-	if (sync == TEXTFILE_SYNC)
-		sync_dir_of(dirfd, name);
 out:
 	free(tmp);
 	return rc;
+}
+
+int textfile_commit_at(int dirfd, const char *name, enum textfile_sync sync, char *err,
+		       size_t errlen)
+{
+	char *tmp = tmp_name(name, err, errlen);
+	int rc = 0;
+
+	if (!tmp) {
+		textfile_discard_at(dirfd, name);
+		return -ENOMEM;
+	}
+	if (renameat(dirfd, tmp, dirfd, name)) {
+		rc = -errno;
+		err_set(err, errlen, "%s: cannot write: %s", tmp, strerror(-rc));
+		unlinkat(dirfd, tmp, 0);
+	} else if (sync == TEXTFILE_SYNC) {
+		sync_dir_of(dirfd, name);
+	}
+	free(tmp);
+	return rc;
+}
+
+void textfile_discard_at(int dirfd, const char *name)
+{
+	char *tmp = tmp_name(name, NULL, 0);
+
+	if (tmp)
+		unlinkat(dirfd, tmp, 0);
+	free(tmp);
+}
+
+int textfile_replace_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
+			enum textfile_sync sync, char *err, size_t errlen)
+{
+	int rc = textfile_stage_at(dirfd, name, text, len, mode, sync, err, errlen);
+
+	return rc ? rc : textfile_commit_at(dirfd, name, sync, err, errlen);
 }
 
 int textfile_replace(const char *path, const char *text, size_t len, mode_t mode, char *err,

@@ -29,6 +29,20 @@ enum textfile_sync {
 int textfile_replace_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
 			enum textfile_sync sync, char *err, size_t errlen);
 
+/*
+ * textfile_replace_at in two steps, for a caller with work between them
+ * (--persistent enables a unit before its configuration appears):
+ * textfile_stage_at writes NAME.tmp as textfile_replace_at does and leaves
+ * it there; textfile_commit_at renames it over name (the directory synced
+ * with TEXTFILE_SYNC); textfile_discard_at removes it. After a failure of
+ * either no NAME.tmp of ours is left. 0 or -errno with a reason in err.
+ */
+int textfile_stage_at(int dirfd, const char *name, const char *text, size_t len, mode_t mode,
+		      enum textfile_sync sync, char *err, size_t errlen);
+int textfile_commit_at(int dirfd, const char *name, enum textfile_sync sync, char *err,
+		       size_t errlen);
+void textfile_discard_at(int dirfd, const char *name);
+
 /* textfile_replace_at(AT_FDCWD, path, ..., TEXTFILE_SYNC, ...). */
 int textfile_replace(const char *path, const char *text, size_t len, mode_t mode, char *err,
 		     size_t errlen);

@@ -122,6 +122,12 @@ else
 		echo "after-persistent-active=\$(systemctl is-active vpncap@$IFACE.service)"
 		echo "config:"
 		cat /etc/vpncap/$IFACE.conf
+		# Again with other options: the change is printed, then made.
+		/usr/local/sbin/vpncap capture -i $IFACE --rotate-time 1h --max-bytes 1G --persistent
+		echo "second-persistent-exit=\$?"
+		sleep 3
+		echo "after-second-active=\$(systemctl is-active vpncap@$IFACE.service)"
+		sed 's/^/second-config: /' /etc/vpncap/$IFACE.conf
 	} >/var/log/vpncap-service.txt 2>&1
 	sync
 	echo "boot-driver: boot 2 done, powering off"
@@ -427,7 +433,7 @@ run_checks() {
 	# tcx: the egress program goes on clsact), and the files show both: frames
 	# redirected before (XDP_REDIRECT) and copies after (XDP_PASS).
 	check "boot 2: an address appeared, vpncap switched to inline" \
-		boot2_said "address ${GUEST_ADDR%/*} appeared: --mode auto switched to inline"
+		boot2_said "it has the address ${GUEST_ADDR%/*} now: --mode auto switched to inline"
 	check "boot 2: no tcx on the 6.1 kernel: vpncap said so and used clsact" \
 		boot2_said "attaching the egress program as a clsact filter"
 	check "boot 2: files hold redirected frames (bypass) and copies (inline)" \
@@ -446,6 +452,10 @@ run_checks() {
 		sh -c "grep -qx 'stop-exit=0' '$out/service.txt' && grep -qx 'after-stop-enabled=disabled' '$out/service.txt' && grep -qx 'after-stop-active=inactive' '$out/service.txt'"
 	check "vpncap capture --persistent: exit 0, unit enabled and active, configuration written" \
 		sh -c "grep -qx 'persistent-exit=0' '$out/service.txt' && grep -qx 'after-persistent-enabled=enabled' '$out/service.txt' && grep -qx 'after-persistent-active=active' '$out/service.txt' && grep -qx 'max-files = 50' '$out/service.txt' && grep -q 'files in /var/lib/vpncap/$IFACE/' '$out/service.txt'"
+	check "vpncap capture --persistent: the change printed key by key (+max-files)" \
+		grep -qx '+max-files = 50' "$out/service.txt"
+	check "a second --persistent: exit 0, its diff printed (-max-files, +max-bytes), active with the new file" \
+		sh -c "grep -qx 'second-persistent-exit=0' '$out/service.txt' && grep -qx -- '-max-files = 50' '$out/service.txt' && grep -qx '+max-bytes = 1G' '$out/service.txt' && grep -qx 'after-second-active=active' '$out/service.txt' && grep -qx 'second-config: max-bytes = 1G' '$out/service.txt' && ! grep -qx 'second-config: max-files = 50' '$out/service.txt'"
 
 	# (f) and stops cleanly at each shutdown (a stop timeout or a failure would
 	# cost the end of the file; a failed detach leaves the hook taken).

@@ -159,7 +159,7 @@ case_failed_starts() {
 }
 
 # An interface the host uses for IP: --mode auto captures inline (copies,
-# the host keeps its frames); --mode bypass takes them as asked.
+# the host keeps its frames); --mode bypass takes them only with --force-bypass.
 case_ip_interface() {
 	local out=$WORK/ip.pcapng log=$WORK/ip.log
 	ip -n "$LAB_CAP" addr add 198.19.0.1/24 dev "$LAB_CAP_IF"
@@ -172,7 +172,7 @@ case_ip_interface() {
 	check "inline: EPB inbound, XDP_PASS verdict" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB .*flags=0x1 queue=0 verdict_type=2 verdict=2') -eq 4 ]"
 	check "inline: IDB says mode inline (auto)" sh -c "'$DUMP' '$out' | grep '^IDB' | grep -q 'mode inline (auto)'"
 	check "inline: no XDP program left" no_xdp_left
-	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass || { fail "--mode bypass: did not start: $(cat "$log")"; return; }
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass --force-bypass || { fail "--mode bypass: did not start: $(cat "$log")"; return; }
 	lab_send --per-class 4 --classes ike-v4 >/dev/null
 	sleep 0.3
 	stop_capture INT
@@ -205,9 +205,9 @@ case_two_interfaces() {
 case_native_fallback() {
 	local out=$WORK/lo.pcapng err rc
 	ip -n "$LAB_CAP" link set lo up
-	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$out" --mode bypass --duration 0.5 2>&1); rc=$?
+	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$out" --mode bypass --force-bypass --duration 0.5 2>&1); rc=$?
 	check "auto on lo: falls back to skb and runs" sh -c "[ $rc -eq 0 ] && '$DUMP' '$out' | grep -q 'xdp skb'"
-	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$out" --mode bypass --xdp-mode native 2>&1); rc=$?
+	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$out" --mode bypass --force-bypass --xdp-mode native 2>&1); rc=$?
 	check "--xdp-mode native on lo: exit 1, one line 'XDP attach refused'" sh -c "[ $rc -eq 1 ] && [ \$(printf '%s\n' \"\$0\" | wc -l) -eq 1 ] && printf '%s' \"\$0\" | grep -q 'lo: XDP attach refused'" "$err"
 	check "lo: no XDP program left" sh -c "! ip -n '$LAB_CAP' link show lo | grep -q xdp"
 }

@@ -339,7 +339,7 @@ for i in range(3): s.sendto(b'BYPASS-%d' % i, ('198.18.6.1', 500))"
 	sleep 0.3
 	t0=$(date +%s%N)
 	ip -n "$LAB_CAP" addr add 198.18.6.1/24 dev "$c2"
-	check "auto: address appears: switched to inline" wait_for_line "$log" "^vpncap: $c2: address 198.18.6.1 appeared: --mode auto switched to inline"
+	check "auto: address appears: switched to inline" wait_for_line "$log" "^vpncap: $c2: it has the address 198.18.6.1 now: --mode auto switched to inline"
 	t1=$(date +%s%N)
 	check "auto: switched within 2 s ($(( (t1 - t0) / 1000000 )) ms)" [ $(( (t1 - t0) / 1000000 )) -le 2000 ]
 	check "auto: egress program attached after the switch" egress_on "$c2"

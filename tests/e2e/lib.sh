@@ -6,7 +6,8 @@
 #   . lib.sh; e2e_init NAME PATH/TO/vpncap PATH/TO/pcapng_dump
 # sets VPNCAP, DUMP, HERE (tests/e2e) and WORK (a fresh directory), and
 # removes everything on exit; a script adds its own cleanup with
-# e2e_on_exit FUNCTION. End with e2e_finish.
+# e2e_on_exit FUNCTION. End with e2e_finish. E2E_KEEP=1 keeps WORK (logs, files)
+# for a look after a failure.
 
 E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../lib/tap.sh
@@ -35,7 +36,7 @@ e2e_cleanup() {
 	[ -n "$VPNCAP_PID" ] && kill -9 "$VPNCAP_PID" 2>/dev/null
 	[ -n "$VPNCAP_PID" ] && wait "$VPNCAP_PID" 2>/dev/null
 	lab_down
-	rm -rf "$WORK"
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "$WORK"
 }
 
 

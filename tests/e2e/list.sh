@@ -143,7 +143,7 @@ case_json_idle() {
 	local out=$WORK/idle.json
 	list "$out" --json; check "json: exit 0" [ $? -eq 0 ]
 	check "json: parses" "$PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$out"
-	json_check "$out" "json: stable keys" 'all(set(i) == {"ifindex", "name", "driver", "mac", "state", "operstate", "flags", "mtu", "rx_queues", "ipv4", "ipv6", "capturing", "xdp"} and set(i["xdp"]) == {"skb", "native", "hw_offload", "zero_copy", "features", "zc_max_segs", "rx_metadata", "programs"} for i in d)'
+	json_check "$out" "json: stable keys" 'all(set(i) == {"ifindex", "name", "driver", "mac", "state", "operstate", "flags", "mtu", "rx_queues", "ipv4", "ipv6", "capturing", "capture_mode", "hidden_from_other_captures", "xdp"} and set(i["xdp"]) == {"skb", "native", "hw_offload", "zero_copy", "features", "zc_max_segs", "rx_metadata", "programs"} for i in d)'
 	if kernel_has_rx_metadata; then
 		json_check "$out" "json: veth hands XDP a timestamp, lo nothing" '"timestamp" in la["xdp"]["rx_metadata"] and by["lo"]["xdp"]["rx_metadata"] == []'
 	else
@@ -170,13 +170,16 @@ case_capturing() {
 	start_capture "$log" -i "$LB" -w "$WORK/lb.pcapng" --mode bypass ||
 		{ fail "capture on $LB did not start: $(cat "$log")"; return; }
 	list "$txt"; check "capturing: table exit 0" [ $? -eq 0 ]
-	check "capturing: $LB marked" [ "$(field "$txt" "$LB" 8)" = capturing ]
+	check "capturing: $LB marked with its mode, as its program runs" [ "$(field "$txt" "$LB" 8)" = bypass ]
 	check "capturing: $LA not marked" [ "$(field "$txt" "$LA" 8)" = - ]
 	after_row "$txt" "$LB" >"$WORK/lb.after"
 	check "capturing: vpncap_xdp on $LB" grep -q 'xdp: .*vpncap_xdp' "$WORK/lb.after"
+	check "capturing: bypass: a line says tcpdump and xdpdump do not see the matched frames" \
+		grep -q '^ *bypass: tcpdump and xdpdump here do not see the matched frames' "$WORK/lb.after"
 	check "capturing: lines fit 120 columns" awk 'length > 120 { bad = 1 } END { exit bad }' "$txt"
 	list "$js" --json; check "capturing: json exit 0" [ $? -eq 0 ]
 	json_check "$js" "capturing: json marks $LB only" 'lb["capturing"] is True and all(i["capturing"] is False for i in d if i is not lb)'
+	json_check "$js" "capturing: json capture_mode bypass, hidden from other captures, on $LB only" 'lb["capture_mode"] == "bypass" and lb["hidden_from_other_captures"] is True and all(i["capture_mode"] is None and i["hidden_from_other_captures"] is False for i in d if i is not lb)'
 	json_check "$js" "capturing: json program is vpncap's" 'len(lb["xdp"]["programs"]) == 1 and lb["xdp"]["programs"][0]["vpncap"] is True and lb["xdp"]["programs"][0]["id"] > 0 and lb["xdp"]["programs"][0]["owner"] in ("vpncap", "libxdp")'
 	json_check "$js" "capturing: mode matches the kernel's" "lb['xdp']['programs'][0]['mode'] == ('native' if '$(ip -n "$LAB_CAP" link show "$LB" | grep -o 'xdpgeneric\|xdpdrv\|xdp ' | head -1)' in ('xdpdrv', 'xdp ') else 'skb')"
 	json_check "$js" "capturing: dispatcher components name vpncap_xdp" 'lb["xdp"]["programs"][0]["owner"] != "libxdp" or "vpncap_xdp" in lb["xdp"]["programs"][0]["components"]'

@@ -24,17 +24,28 @@
 #             dispatcher, and the program must still be attached, alone
 #   perbatch  NIC 1, VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head: no per-frame
 #             metadata, frames stamped per batch (the fallback of last resort)
+#   hostuse   (on the kernels of HOSTUSE_KERNELS) --mode auto on NIC 1 when
+#             the host uses it through links this machine's kernel lacks:
+#             the lower device of a VLAN or an ipvlan, a port of a bond, a
+#             team or a VRF, the address on the upper device (on the port
+#             for the VRF). Each: --mode bypass refused (exit 2), auto
+#             chooses inline and names the link, 20 datagrams to the
+#             address all reach the guest's UDP layer (Udp InDatagrams +
+#             NoPorts) and the capture.
 # After every case the guest records whether an XDP program is left.
 # After each boot the disk image is read back with debugfs (nothing is
 # mounted) and the files are checked with tests/pcapng_dump. Results: one
 # ok/not ok line per kernel fetched, per boot and per case, then a table.
-# Time on 2 vCPUs without KVM: about 5 minutes from nothing (root 25 s,
-# kernels 80 s, five boots 20-60 s each), 2.5-4 minutes with the caches.
+# Time on 2 vCPUs without KVM: about 6 minutes from nothing (root 25 s,
+# kernels 80 s, five boots 20-90 s each: the host-use cases add about 30 s
+# to two of them), 3-5 minutes with the caches.
 # Cache: $CACHE/kernels/RELEASE-VERSION (vmlinuz, initrd, modules after
 # depmod) and $CACHE/apt/LABEL (apt's lists per kernel, refreshed each run).
 #
 # usage: kernel-matrix.sh BUILD_DIR      (as root; takes minutes)
 # env:   VPNCAP_KERNELS="5.10 6.1 ..."   a subset (default: 5.10 6.1 6.12 7.2 7.3)
+#        VPNCAP_HOSTUSE_KERNELS         the kernels that also run the host-use cases
+#                                       (default: 5.10 7.3, the oldest and newest)
 #        VPNCAP_MATRIX_KEEP=1           keep the work directory (consoles, files)
 #        VPNCAP_MATRIX_CACHE            kernels (default /var/cache/vpncap-kernel-matrix)
 #        VPNCAP_BOOT_CACHE              the root file system, shared with the boot
@@ -50,9 +61,12 @@ ROOT_CACHE=${VPNCAP_BOOT_CACHE:-/var/cache/vpncap-boot-test}
 CACHE=${VPNCAP_MATRIX_CACHE:-/var/cache/vpncap-kernel-matrix}
 KERNELS=${VPNCAP_KERNELS:-5.10 6.1 6.12 7.2 7.3}
 CASES="bypass zerocopy twoqueue inline trylibxdp robpffs perbatch"
+HOSTUSE_KERNELS=${VPNCAP_HOSTUSE_KERNELS:-5.10 7.3}
+HOSTUSE_CASES="hostuse-vlan hostuse-bond hostuse-team hostuse-ipvlan hostuse-vrf"
+HOSTUSE_VLAN=42
 FRAMES=20                     # sent per case and direction
 CASE_DURATION=60              # vpncap's --duration: the end if frames go missing
-BOOT_TIMEOUT=420              # seconds per boot (4 cases of at most ~70 s), then qemu is killed
+BOOT_TIMEOUT=420              # seconds per boot (12 cases, most of them seconds), then qemu is killed
 STALL_TIMEOUT=60              # console silent this long before the init script: start again
 BUDGET=1380                   # seconds for the whole run: ctest kills it at 1500
 START=$SECONDS
@@ -336,7 +350,7 @@ install_init() { # install_init ROOT
 MAC1=${NIC_MAC[0]} MAC2=${NIC_MAC[1]} MAC3=${NIC_MAC[2]} PEER_MAC=${TAP_MAC[0]}
 GUEST_ADDR=$GUEST_ADDR PEER_ADDR=$PEER_ADDR
 FRAMES=$FRAMES DURATION=$CASE_DURATION RESULTS=$RESULTS
-CASES="$CASES"
+CASES="$CASES" HOSTUSE_CASES="$HOSTUSE_CASES" HOSTUSE_VLAN=$HOSTUSE_VLAN
 EOF
 	mkdir -p "$root${INIT%/*}"
 	cat >"$root$INIT" <<'EOF'
@@ -470,6 +484,83 @@ run_case() {
 	echo "MATRIX DONE $name rc=$rc"
 }
 
+# ---- host use: links this machine's kernel lacks, on NIC 1 ----
+# Datagrams that reached the UDP layer, to a socket or to none (NoPorts).
+udp_in() { awk '/^Udp:/ && $2 ~ /^[0-9]+$/ { print $2 + $3 }' /proc/net/snmp; }
+
+# hostuse_setup SUB: the link the host uses NIC 1 through; the gateway's
+# address on HU_DEV.
+hostuse_setup() {
+	HU_DEV=
+	ip link set "$IF1" up
+	case $1 in
+	vlan) ip link add link "$IF1" name "hu.$HOSTUSE_VLAN" type vlan id "$HOSTUSE_VLAN" && HU_DEV=hu.$HOSTUSE_VLAN ;;
+	bond) ip link add hubond type bond mode active-backup && ip link set "$IF1" down &&
+		ip link set "$IF1" master hubond && ip link set "$IF1" up && HU_DEV=hubond ;;
+	team) ip link add huteam type team && ip link set "$IF1" down &&
+		ip link set "$IF1" master huteam && ip link set "$IF1" up && HU_DEV=huteam ;;
+	ipvlan) ip link add huipv link "$IF1" type ipvlan mode l2 && HU_DEV=huipv ;;
+	vrf) ip link add huvrf type vrf table 10 && ip link set huvrf up &&
+		ip link set "$IF1" master huvrf && HU_DEV=$IF1 ;;
+	esac || return 1
+	ip link set "$HU_DEV" up && ip addr add "$GUEST_ADDR/24" dev "$HU_DEV" &&
+		ip neigh replace "$PEER_ADDR" lladdr "$PEER_MAC" dev "$HU_DEV" nud permanent
+}
+
+hostuse_teardown() {
+	local d
+	for d in hu.$HOSTUSE_VLAN hubond huteam huipv huvrf; do ip link del "$d" 2>/dev/null; done
+	ip link set "$IF1" nomaster 2>/dev/null
+	ip addr flush dev "$IF1"
+	ip link set "$IF1" up
+}
+
+# run_hostuse NAME: bypass refused, then auto (which must choose inline)
+# while the host sends; what reached the UDP layer is kept in NAME.udp.
+run_hostuse() {
+	local name=$1 sub=${1#hostuse-} pid rc before after ready=0
+	echo "MATRIX START $name $IF1"
+	if [ -z "$IF1" ] || ! hostuse_setup "$sub" >"$OUT/$name.setup" 2>&1; then
+		echo setup-failed >"$OUT/$name.rc"
+		hostuse_teardown >/dev/null 2>&1
+		echo "MATRIX DONE $name rc=setup-failed"
+		return
+	fi
+	ip -d link show >>"$OUT/$name.setup" 2>&1
+	vpncap capture -i "$IF1" --mode bypass -w "$OUT/$name-refused.pcapng" --duration 5 \
+		>"$OUT/$name.refused" 2>&1
+	echo $? >"$OUT/$name.refused-rc"
+	vpncap capture -i "$IF1" -w "$OUT/$name.pcapng" --duration "$DURATION" -v 2>"$OUT/$name.stderr" &
+	pid=$!
+	for _ in $(seq 600); do
+		grep -q 'capturing on' "$OUT/$name.stderr" && { ready=1; break; }
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	before=$(udp_in)
+	after=$before
+	if [ "$ready" = 1 ]; then
+		echo "MATRIX READY $name"
+		for _ in $(seq 150); do
+			after=$(udp_in)
+			[ $((after - before)) -ge "$FRAMES" ] && break
+			sleep 0.1
+		done
+		sleep 0.5
+	else
+		echo "MATRIX NOT-READY $name"
+	fi
+	echo $((after - before)) >"$OUT/$name.udp"
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	echo "$rc" >"$OUT/$name.rc"
+	ip -d link show "$IF1" >"$OUT/$name.after" 2>&1
+	hostuse_teardown >/dev/null 2>&1
+	sync
+	echo "MATRIX DONE $name rc=$rc"
+}
+
 for c in $CASES; do
 	case $c in
 	bypass)
@@ -499,6 +590,9 @@ for c in $CASES; do
 			--mode bypass --xdp-mode native -c "$FRAMES" --duration "$DURATION" -v ;;
 	esac
 done
+if grep -qw 'vpncap.hostuse=1' /proc/cmdline; then
+	for c in $HOSTUSE_CASES; do run_hostuse "$c"; done
+fi
 finish
 EOF
 	chmod 755 "$root$INIT"
@@ -525,14 +619,16 @@ make_namespace() {
 
 # send CASE: the frames of one case, into the tap of its NIC.
 send() {
-	local tap=${TAP[0]} mac=${NIC_MAC[0]} src=$SOURCES sources=1 dst=$GUEST_ADDR
+	local tap=${TAP[0]} mac=${NIC_MAC[0]} src=$SOURCES sources=1 dst=$GUEST_ADDR vlan=0
 	case $1 in
 	zerocopy) tap=${TAP[1]} mac=${NIC_MAC[1]} ;;
 	twoqueue) tap=${TAP[2]} mac=${NIC_MAC[2]} sources=16 ;;
 	inline) src=$PEER_ADDR ;;
+	hostuse-vlan) src=$PEER_ADDR vlan=$HOSTUSE_VLAN ;;
+	hostuse-*) src=$PEER_ADDR ;;
 	esac
 	vm_in_ns /usr/bin/python3 "$SRC_DIR/tests/kernels/send_ike.py" --iface "$tap" --dst-mac "$mac" \
-		--dst "$dst" --src "$src" --sources "$sources" --count "$FRAMES"
+		--dst "$dst" --src "$src" --sources "$sources" --count "$FRAMES" --vlan "$vlan"
 }
 
 # follow_console LOG: sends each case's frames when the guest says it is
@@ -544,7 +640,7 @@ follow_console() {
 			case $sent in *" $c "*) continue ;; esac
 			sent="$sent$c "
 			echo "$(date +%T) $c: $(send "$c" 2>&1 | tail -1)"
-		done < <(grep -ao 'MATRIX READY [a-z]*' "$log" 2>/dev/null | cut -d' ' -f3)
+		done < <(grep -ao 'MATRIX READY [a-z-]*' "$log" 2>/dev/null | cut -d' ' -f3)
 		sleep 0.2
 	done
 }
@@ -559,12 +655,20 @@ stop_follower() {
 	FOLLOW_PID=
 }
 
+runs_hostuse() { case " $HOSTUSE_KERNELS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# The cases of a kernel: all, and the host-use ones where they run.
+cases_of() {
+	if runs_hostuse "$1"; then echo "$CASES $HOSTUSE_CASES"; else echo "$CASES"; fi
+}
+
 # start_qemu LABEL TRY: the guest with the kernel of LABEL and three NICs.
 start_qemu() {
-	local label=$1 dir
+	local label=$1 dir hostuse=0
 	dir=$(kernel_dir "$label")
+	runs_hostuse "$label" && hostuse=1
 	vm_start_qemu "$BOOT_TIMEOUT" "$WORK/serial-$label-$2.log" "$WORK/qemu-$label-$2.log" \
-		"$dir/vmlinuz" "$dir/initrd.img" "console=ttyS0 root=/dev/vda rw panic=-1 init=$INIT" \
+		"$dir/vmlinuz" "$dir/initrd.img" "console=ttyS0 root=/dev/vda rw panic=-1 init=$INIT vpncap.hostuse=$hostuse" \
 		"$WORK/disk.img" \
 		-netdev "tap,id=n0,ifname=${TAP[0]},script=no,downscript=no" \
 		-device "virtio-net-pci,addr=${NIC_SLOT[0]},netdev=n0,mac=${NIC_MAC[0]}" \
@@ -762,6 +866,61 @@ check_case() {
 	fi
 }
 
+# The link each host-use case builds, as vpncap must name it.
+hostuse_why() {
+	case $1 in
+	hostuse-vlan) echo "it is the lower device of VLAN hu.$HOSTUSE_VLAN" ;;
+	hostuse-bond) echo "it is a port of bond hubond" ;;
+	hostuse-team) echo "it is a port of team huteam" ;;
+	hostuse-ipvlan) echo "it is the lower device of ipvlan huipv" ;;
+	hostuse-vrf) echo "it is a port of VRF huvrf" ;;
+	esac
+}
+
+# check_hostuse LABEL CASE: bypass refused, auto chose inline and said why,
+# the guest's UDP layer got every datagram, and so did the capture.
+check_hostuse() {
+	local label=$1 c=$2 dir=$WORK/out/$1/${KVER_OF[$1]} key="$1 $2" why="" rc rrc udp n=0 nin=0 reason
+	local dump=$WORK/dump-$1-$2.txt
+	reason=$(hostuse_why "$c")
+	rc=$(cat "$dir/$c.rc" 2>/dev/null)
+	rrc=$(cat "$dir/$c.refused-rc" 2>/dev/null)
+	udp=$(cat "$dir/$c.udp" 2>/dev/null)
+	R_RC[$key]=${rc:-none} R_XDP[$key]=- R_AFXDP[$key]=- R_TS[$key]=-
+	if [ -f "$dir/$c.pcapng" ] && "$BUILD_DIR/tests/pcapng_dump" "$dir/$c.pcapng" >"$dump" 2>&1; then
+		n=$(grep -c '^EPB' "$dump")
+		nin=$(grep '^EPB' "$dump" | grep -cE 'flags=0x[0-9a-f]*[159d]( |$)')
+		R_XDP[$key]=$(xdp_how "$(idb_field "$dump" 'xdp [a-z]+ \(([^()]|\([^()]*\))*\)')")
+		R_AFXDP[$key]=$(idb_field "$dump" 'bpf ring buffer' | sed 's/.*/ring buffer/')
+	fi
+	R_FRAMES[$key]="$nin in; udp ${udp:-?}"
+	if [ -z "$rc" ]; then
+		why="the case did not finish in the guest"
+	elif [ "$rc" = setup-failed ]; then
+		why="the guest could not build the link: $(grep -v '^ ' "$dir/$c.setup" | head -2 | tr '\n' ' ')"
+	elif [ "$rrc" != 2 ] || ! grep -q "$reason, so the host may need its traffic" "$dir/$c.refused"; then
+		why="--mode bypass not refused with the reason (exit $rrc: $(head -1 "$dir/$c.refused"))"
+	elif ! grep -q "^vpncap: [^:]*: --mode auto chose inline: $reason" "$dir/$c.stderr"; then
+		why="--mode auto did not choose inline for '$reason': $(grep -m1 'mode auto' "$dir/$c.stderr")"
+	elif [ "$rc" != 0 ]; then
+		why="vpncap exited with $rc"
+	elif [ "$udp" != "$FRAMES" ]; then
+		why="$udp of $FRAMES datagrams reached the guest's UDP layer"
+	elif [ "$nin" != "$FRAMES" ]; then
+		why="the capture has $nin of $FRAMES datagrams"
+	elif grep -q 'prog/xdp' "$dir/$c.after" 2>/dev/null; then
+		why="an XDP program is left on the NIC after vpncap ended"
+	fi
+	if [ -z "$why" ]; then
+		R_OK[$key]=ok
+		ok "$label $c: bypass refused, auto chose inline ($reason), $udp of $FRAMES datagrams reached the host, $nin captured"
+	else
+		R_OK[$key]="not ok"
+		fail "$label $c: $why"
+		grep -v '^libbpf: \|^libxdp: ' "$dir/$c.stderr" 2>/dev/null | tail -5 | indent
+	fi
+}
+
 # What the guest said about its two-queue NIC (MATRIX NICS ... rx queues of IF: N).
 rx_queues_seen() {
 	grep -ao 'rx queues of [^:]*: [0-9]*' "$SERIAL" | tail -1 | sed 's/.*: //'
@@ -769,7 +928,7 @@ rx_queues_seen() {
 
 not_run() { # not_run LABEL REASON: every case of a kernel that could not run them
 	local c key
-	for c in $CASES; do
+	for c in $(cases_of "$1"); do
 		key="$1 $c"
 		R_FRAMES[$key]=- R_XDP[$key]=- R_AFXDP[$key]=- R_TS[$key]=- R_RC[$key]=- R_OK[$key]="not run"
 		fail "$1 $c: not run: $2"
@@ -795,7 +954,7 @@ print_table() {
 	# shellcheck disable=SC2059 # the format is ours
 	printf "$fmt" kernel release case result frames "xdp attach" af_xdp timestamps "vpncap exit"
 	for label in $KERNELS; do
-		for c in $CASES; do
+		for c in $(cases_of "$label"); do
 			key="$label $c"
 			# shellcheck disable=SC2059
 			printf "$fmt" "$label" "${KVER_OF[$label]:-none}" "$c" "${R_OK[$key]:-not run}" \
@@ -865,6 +1024,9 @@ main() {
 		fi
 		report_guest "$label"
 		for c in $CASES; do check_case "$label" "$c"; done
+		if runs_hostuse "$label"; then
+			for c in $HOSTUSE_CASES; do check_hostuse "$label" "$c"; done
+		fi
 	done
 
 	print_table

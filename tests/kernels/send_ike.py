@@ -13,7 +13,7 @@ import ipaddress
 import struct
 import sys
 
-from scapy.all import IP, UDP, Ether, Raw, get_if_hwaddr, sendp
+from scapy.all import IP, UDP, Dot1Q, Ether, Raw, get_if_hwaddr, sendp
 
 
 def ike_sa_init(seq):
@@ -30,6 +30,7 @@ def main():
     ap.add_argument("--sources", type=int, default=1, help="distinct source addresses")
     ap.add_argument("--count", type=int, default=20)
     ap.add_argument("--gap", type=float, default=0.01, help="seconds between frames")
+    ap.add_argument("--vlan", type=int, default=0, help="802.1Q tag (0: untagged)")
     a = ap.parse_args()
 
     for net in (a.dst, a.src):
@@ -37,7 +38,10 @@ def main():
             sys.exit("send_ike: %s is outside 198.18.0.0/15" % net)
     first = ipaddress.ip_address(a.src)
     src_mac = get_if_hwaddr(a.iface)
-    frames = [Ether(src=src_mac, dst=a.dst_mac)
+    eth = Ether(src=src_mac, dst=a.dst_mac)
+    if a.vlan:
+        eth = eth / Dot1Q(vlan=a.vlan)
+    frames = [eth
               / IP(src=str(first + i % a.sources), dst=a.dst)
               / UDP(sport=500, dport=500) / Raw(ike_sa_init(i))
               for i in range(a.count)]

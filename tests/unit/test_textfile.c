@@ -199,6 +199,57 @@ static void path_form(void **state)
 	assert_int_equal(fsync_calls, 2);
 }
 
+/* In two steps: the new text waits in NAME.tmp, the old stays until the commit. */
+static void stage_then_commit(void **state)
+{
+	struct dir *d = *state;
+	struct stat st;
+
+	put(d->fd, "e.conf", "old\n");
+	assert_int_equal(textfile_stage_at(d->fd, "e.conf", "new\n", 4, 0640, TEXTFILE_SYNC, NULL,
+					   0), 0);
+	assert_text(d->fd, "e.conf", "old\n");
+	assert_text(d->fd, "e.conf.tmp", "new\n");
+	assert_int_equal(fstatat(d->fd, "e.conf.tmp", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(fsync_calls, 1);      /* the file; the directory at the commit */
+	assert_int_equal(textfile_commit_at(d->fd, "e.conf", TEXTFILE_SYNC, NULL, 0), 0);
+	assert_text(d->fd, "e.conf", "new\n");
+	assert_false(exists(d->fd, "e.conf.tmp"));
+	assert_int_equal(fsync_calls, 2);
+}
+
+static void stage_then_discard(void **state)
+{
+	struct dir *d = *state;
+
+	assert_int_equal(textfile_stage_at(d->fd, "n.conf", "new\n", 4, 0640, TEXTFILE_SYNC, NULL,
+					   0), 0);
+	assert_true(exists(d->fd, "n.conf.tmp"));
+	textfile_discard_at(d->fd, "n.conf");
+	assert_false(exists(d->fd, "n.conf.tmp"));
+	assert_false(exists(d->fd, "n.conf"));
+}
+
+/* A commit that cannot rename leaves the name as it was and no NAME.tmp. */
+static void failed_commit_leaves_nothing_behind(void **state)
+{
+	struct dir *d = *state;
+	char err[256] = "";
+
+	assert_int_equal(mkdirat(d->fd, "busy", 0755), 0);
+	assert_int_equal(mkdirat(d->fd, "busy/child", 0755), 0);
+	assert_int_equal(textfile_stage_at(d->fd, "busy", "x\n", 2, 0640, TEXTFILE_SYNC, err,
+					   sizeof(err)), 0);
+	assert_true(textfile_commit_at(d->fd, "busy", TEXTFILE_SYNC, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "busy.tmp: cannot write"));
+	assert_false(exists(d->fd, "busy.tmp"));
+	assert_true(exists(d->fd, "busy/child"));
+	/* Nothing staged: nothing to rename */
+	assert_true(textfile_commit_at(d->fd, "none", TEXTFILE_SYNC, err, sizeof(err)) < 0);
+	assert_false(exists(d->fd, "none"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +261,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failure_leaves_nothing_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(sync_only_when_asked, setup, teardown),
 		cmocka_unit_test_setup_teardown(path_form, setup, teardown),
+		cmocka_unit_test_setup_teardown(stage_then_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(stage_then_discard, setup, teardown),
+		cmocka_unit_test_setup_teardown(failed_commit_leaves_nothing_behind, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

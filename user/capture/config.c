@@ -511,10 +511,10 @@ static int safe_iface_name(const char *s)
 	return 1;
 }
 
-static int put_options(FILE *f, const char *path, const struct capture_opts *o, char *err,
-		       size_t errlen)
+static int put_options(FILE *f, const char *path, const char *iface_name,
+		       const struct capture_opts *o, char *err, size_t errlen)
 {
-	const char *iface = o->n_ifaces && safe_iface_name(o->ifaces[0]) ? o->ifaces[0] : "IFACE";
+	const char *iface = safe_iface_name(iface_name) ? iface_name : "IFACE";
 
 	fprintf(f,
 		"# vpncap configuration, written by `vpncap capture --persistent`.\n"
@@ -529,35 +529,204 @@ static int put_options(FILE *f, const char *path, const struct capture_opts *o, 
 	return capture_opts_write(f, path, o, err, errlen);
 }
 
+int config_format(const char *path, const char *iface, const struct capture_opts *o,
+		  char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f;
+	int rc = 0;
+
+	*text = NULL;
+	*len = 0;
+	f = open_memstream(text, len);
+	if (!f) {
+		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (put_options(f, path, iface, o, err, errlen))
+		rc = -EINVAL;
+	if (fclose(f) && !rc) {
+		rc = -ENOMEM;
+		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
+	}
+	if (rc) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		err_one_line(err, errlen);
+	}
+	return rc;
+}
+
 int config_write(const char *path, const struct capture_opts *o, char *err, size_t errlen)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *text;
+	size_t len;
 	int rc;
 
-	f = open_memstream(&text, &len);
-	if (!f) {
-		rc = -ENOMEM;
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
-		goto out;
-	}
-	if (put_options(f, path, o, err, errlen)) {
-		fclose(f);
-		rc = -EINVAL;
-		goto out;
-	}
-	if (fclose(f) || !text) {
-		rc = -ENOMEM;
-		err_set(err, errlen, "%s: cannot write: %s", path, strerror(ENOMEM));
-		goto out;
-	}
-
+	rc = config_format(path, o->n_ifaces ? o->ifaces[0] : NULL, o, &text, &len, err, errlen);
+	if (rc)
+		return rc;
 	rc = textfile_replace(path, text, len, 0640, err, errlen);
-out:
 	free(text);
 	if (rc)
 		err_one_line(err, errlen);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Comparing                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* One line of a configuration that says something, pointing into its text. */
+struct diff_line {
+	const char *key;        /* not "key = value": the whole line, value NULL */
+	const char *value;
+	size_t key_len, value_len;
+	int kept;               /* the other text has the same line */
+};
+
+struct diff_side {
+	struct diff_line *lines;
+	size_t n, cap;
+};
+
+static int collect_line(void *ctx, const struct keyfile_line *l)
+{
+	struct diff_side *s = ctx;
+	struct diff_line *d;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		struct diff_line *bigger = realloc(s->lines, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		s->lines = bigger;
+		s->cap = cap;
+	}
+	d = &s->lines[s->n++];
+	memset(d, 0, sizeof(*d));
+	if (l->kind == KEYFILE_PAIR) {
+		d->key = l->key;
+		d->key_len = l->key_len;
+		d->value = l->value;
+		d->value_len = l->value_len;
+	} else {
+		d->key = l->text;
+		d->key_len = l->len;
+	}
+	return 0;
+}
+
+static int collect(const char *text, size_t len, struct diff_side *s)
+{
+	struct keyfile_refusal why;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = keyfile_each(text ? text : "", text ? len : 0, CONFIG_MAX_LINE, collect_line, s, &why);
+	return rc == KEYFILE_REFUSED ? -EINVAL : rc;
+}
+
+static int same_key(const struct diff_line *a, const struct diff_line *b)
+{
+	return a->key_len == b->key_len && !memcmp(a->key, b->key, a->key_len) &&
+	       !a->value == !b->value;
+}
+
+static int same_line(const struct diff_line *a, const struct diff_line *b)
+{
+	return same_key(a, b) && a->value_len == b->value_len &&
+	       (!a->value || !memcmp(a->value, b->value, a->value_len));
+}
+
+/* Lines both texts have are kept; a line given twice pairs with one copy. */
+static void mark_kept(struct diff_side *old, struct diff_side *new)
+{
+	size_t i, j;
+
+	for (i = 0; i < new->n; i++)
+		for (j = 0; j < old->n; j++)
+			if (!old->lines[j].kept && same_line(&old->lines[j], &new->lines[i])) {
+				old->lines[j].kept = new->lines[i].kept = 1;
+				break;
+			}
+}
+
+/* The lines of side with key's key that the other side lacks; how many. */
+static int put_changed(FILE *out, char sign, const struct diff_side *side,
+		       const struct diff_line *key)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < side->n; i++) {
+		const struct diff_line *l = &side->lines[i];
+
+		if (l->kept || !same_key(l, key))
+			continue;
+		fprintf(out, "%c%.*s", sign, (int)l->key_len, l->key);
+		if (l->value)
+			fprintf(out, " =%s%.*s", l->value_len ? " " : "", (int)l->value_len,
+				l->value);
+		fputc('\n', out);
+		n++;
+	}
+	return n;
+}
+
+/* Was key's key shown before, at lines[0..at) or in the new text before the old? */
+static int key_seen(const struct diff_side *new, const struct diff_side *side, size_t at)
+{
+	size_t i;
+
+	if (side != new)
+		for (i = 0; i < new->n; i++)
+			if (same_key(&new->lines[i], &side->lines[at]))
+				return 1;
+	for (i = 0; i < at; i++)
+		if (same_key(&side->lines[i], &side->lines[at]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Key by key in the new text's order, then the keys only the old text has:
+ * its old lines, then its new ones. Configuration files are a few lines, so
+ * the quadratic walks cost nothing.
+ */
+static int put_diff(FILE *out, const struct diff_side *old, const struct diff_side *new)
+{
+	const struct diff_side *sides[] = { new, old };
+	size_t s, i;
+	int n = 0;
+
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < sides[s]->n; i++) {
+			if (key_seen(new, sides[s], i))
+				continue;
+			n += put_changed(out, '-', old, &sides[s]->lines[i]);
+			n += put_changed(out, '+', new, &sides[s]->lines[i]);
+		}
+	return n;
+}
+
+int config_diff(FILE *out, const char *old_text, size_t old_len, const char *new_text,
+		size_t new_len)
+{
+	struct diff_side old, new;
+	int rc = collect(old_text, old_len, &old);
+
+	if (!rc)
+		rc = collect(new_text, new_len, &new);
+	else
+		memset(&new, 0, sizeof(new));
+	if (!rc) {
+		mark_kept(&old, &new);
+		rc = put_diff(out, &old, &new);
+	}
+	free(old.lines);
+	free(new.lines);
 	return rc;
 }
 

@@ -11,10 +11,18 @@
 #define VPNCAP_CAPTURE_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "capture/options.h"
 
-#define CONFIG_DIR_DEFAULT "/etc/vpncap"
+/*
+ * The directory vpncap@.service reads its IFACE.conf from: one CMake setting
+ * (VPNCAP_UNIT_CONFIG_DIR) fills in both the unit and this.
+ */
+#ifndef VPNCAP_UNIT_CONFIG_DIR
+#error "VPNCAP_UNIT_CONFIG_DIR is set by CMakeLists.txt"
+#endif
+#define CONFIG_DIR_DEFAULT VPNCAP_UNIT_CONFIG_DIR
 
 /*
  * The configuration directory in force: $VPNCAP_CONFIG_DIR, else
@@ -77,5 +85,26 @@ int config_expand_argv(int argc, char **argv, struct config_args *out,
  * 0 or -errno with err.
  */
 int config_write(const char *path, const struct capture_opts *o, char *err, size_t errlen);
+
+/*
+ * The text config_write writes, for the unit of iface (named in its header
+ * comment): malloc'd into *text (the caller frees it), *len bytes. path
+ * only names the file in messages. 0 or -errno with err.
+ */
+int config_format(const char *path, const char *iface, const struct capture_opts *o,
+		  char **text, size_t *len, char *err, size_t errlen);
+
+/*
+ * What replacing a configuration old_text (NULL: none) by new_text changes,
+ * key by key, onto out: "-key = value" for a line only the old text has,
+ * "+key = value" for one only the new text has; a changed key's old lines
+ * come right before its new ones, keys in the new text's order, then those
+ * only the old text has. Comments, blank lines and spacing around '=' do
+ * not count; a line that is not "key = value" is shown whole. Returns how
+ * many lines were printed (0: same options), -EINVAL when a text holds a line
+ * no configuration may hold (a NUL byte, too long), -ENOMEM.
+ */
+int config_diff(FILE *out, const char *old_text, size_t old_len, const char *new_text,
+		size_t new_len);
 
 #endif /* VPNCAP_CAPTURE_CONFIG_H */

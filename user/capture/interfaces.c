@@ -30,23 +30,32 @@ static int choose_queues(struct capture_iface *ci, const struct capture_opts *o,
 }
 
 /*
- * --mode auto: a capture port (no IP address) gets bypass, an interface the
- * host uses gets inline, which never takes its traffic away.
+ * Bypass takes matched frames away from the host, so it is only for a port
+ * nothing on the host uses (hook/host_use.h says what counts): --mode auto
+ * chooses it only there, and --mode bypass elsewhere needs --force-bypass.
  */
 static int choose_mode(struct capture_iface *ci, const struct capture_opts *o,
 		       char *err, size_t errlen)
 {
+	host_use_of(&ci->info, &ci->host_use);
 	ci->auto_mode = o->mode == CAPTURE_MODE_AUTO;
 	if (!ci->auto_mode) {
 		ci->mode = o->mode;
-		return 0;
+		if (o->mode != CAPTURE_MODE_BYPASS || ci->host_use.kind == HOST_USE_NONE ||
+		    o->force_bypass)
+			return 0;
+		err_set(err, errlen,
+			"%s: %s, so the host may need its traffic, and --mode bypass would take the matched frames away from it; "
+			"use --mode auto or inline, or --force-bypass if the host does not need them",
+			ci->info.name, ci->host_use.why);
+		return -EINVAL;
 	}
-	ci->mode = iface_has_ip(&ci->info) ? CAPTURE_MODE_INLINE : CAPTURE_MODE_BYPASS;
+	ci->mode = ci->host_use.kind == HOST_USE_NONE ? CAPTURE_MODE_BYPASS : CAPTURE_MODE_INLINE;
 	if (ci->mode == CAPTURE_MODE_INLINE && o->unmatched == VPNCAP_UNMATCHED_DROP) {
 		err_set(err, errlen,
-			"%s: has IP address %s, so --mode auto captures inline, which never drops frames; "
+			"%s: %s, so --mode auto captures inline, which never drops frames; "
 			"--unmatched drop needs --mode bypass",
-			ci->info.name, ci->info.ip_addr);
+			ci->info.name, ci->host_use.why);
 		return -EINVAL;
 	}
 	return 0;
@@ -126,13 +135,25 @@ static int open_sockets(const struct capture_session *s, struct capture_iface *c
 	return 0;
 }
 
+/*
+ * A bypass capture hides the matched frames from every other capture on the
+ * port: tcpdump and xdpdump see only what reaches the stack, and xdpdump
+ * cannot attach beside a program that is not libxdp's. Said once, at start.
+ */
 static void announce_mode(const struct capture_iface *ci)
 {
-	if (ci->auto_mode)
-		log_info("%s: --mode auto chose %s: %s", ci->info.name, session_mode_name(ci->mode),
-			 ci->mode == CAPTURE_MODE_INLINE ?
-			 "the interface has an IP address, so matched frames are copied and the host keeps its traffic" :
-			 "the interface has no IP address (a capture port), so matched frames are taken off it");
+	if (ci->auto_mode && ci->mode == CAPTURE_MODE_INLINE)
+		log_info("%s: --mode auto chose inline: %s, so matched frames are copied and the host keeps its traffic",
+			 ci->info.name, ci->host_use.why);
+	else if (ci->auto_mode)
+		log_info("%s: --mode auto chose bypass: nothing on the host uses the interface (no address, master, upper device or route), so matched frames are taken off it",
+			 ci->info.name);
+	else if (ci->mode == CAPTURE_MODE_BYPASS && ci->host_use.kind != HOST_USE_NONE)
+		log_info("%s: warning: --force-bypass: %s, yet matched frames are taken away from the host",
+			 ci->info.name, ci->host_use.why);
+	if (ci->mode == CAPTURE_MODE_BYPASS)
+		log_info("%s: bypass: other captures on %s (tcpdump, xdpdump) do not see the matched frames while vpncap runs",
+			 ci->info.name, ci->info.name);
 }
 
 /* What this interface's capture lost to the kernel or its driver, as attached. */

@@ -194,7 +194,7 @@ void session_capture_loop(struct capture_session *s, struct capture_signals *sig
 			session_publish_counters(s, 1);
 			session_write_hits(s);
 			session_show_status_line(s);
-			session_follow_addresses(s);
+			session_follow_host_use(s);
 			/* This thread's stamps for the rings; consumers resync their own. */
 			clock_sync(&s->main_out.clock);
 			next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;

@@ -598,7 +598,7 @@ static const char *const timestamp_words[] = { "auto", "hardware", "software", N
 /*
  * The options of `vpncap capture`, in --help's order. flags: FILE_KEY, a
  * configuration key written back by --persistent; RELOAD, also one a reload
- * applies; 0, the command line only.
+ * applies; 0, the command line only. COPT_ONE_SHOT: --persistent refuses it.
  */
 static const struct capture_option options[] = {
 	{ "interface", 'i', COPT_CUSTOM, "IFACE", "interface to capture on (repeatable)",
@@ -611,16 +611,22 @@ static const struct capture_option options[] = {
 	{ "snaplen", 's', COPT_UINT, "N", "bytes kept per frame (default 262144)", FIELD(snaplen),
 	  CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN, .flags = FILE_KEY },
 	{ "duration", 0, COPT_CUSTOM, "SECS", "stop after SECS seconds", FIELD(duration_ms),
-	  .parse = parse_duration_s, .put = put_duration_s, .flags = RELOAD },
+	  .parse = parse_duration_s, .put = put_duration_s, .flags = RELOAD | COPT_ONE_SHOT },
 	{ "count", 'c', COPT_UINT, "N", "stop after N frames written", FIELD(count), 1,
-	  UINT64_MAX - 1, .flags = RELOAD },
+	  UINT64_MAX - 1, .flags = RELOAD | COPT_ONE_SHOT },
 	{ "mode", 0, COPT_CHOICE, "auto|inline|bypass",
 	  "inline copies matched frames and leaves them\n"
 	  "to the host, both directions (for the gateway\n"
 	  "itself); bypass takes received frames away from\n"
 	  "the host (a capture port); auto (default): bypass\n"
-	  "without IP addresses on the interface, else inline",
+	  "when nothing on the host uses the interface (no\n"
+	  "address, master, upper device or route), else\n"
+	  "inline, re-checked every second",
 	  FIELD(mode), .words = mode_words, .flags = FILE_KEY },
+	{ "force-bypass", 0, COPT_FLAG, NULL,
+	  "--mode bypass even on an interface the host uses\n"
+	  "(its matched frames never reach the host)",
+	  FIELD(force_bypass), .flags = FILE_KEY },
 	{ "unmatched", 0, COPT_CHOICE, "pass|drop", "what happens to frames that match no rule",
 	  FIELD(unmatched), .words = unmatched_words, .flags = RELOAD },
 	{ "xdp-mode", 0, COPT_CHOICE, "auto|native|skb", "XDP attach mode (auto: native, then skb)",
@@ -691,7 +697,7 @@ static const struct capture_option options[] = {
 	  "TLS); -w is then optional. The view never slows\n"
 	  "capture: when the console lags it skips lines and\n"
 	  "says how many",
-	  FIELD(realtime), .flags = 0 },
+	  FIELD(realtime), .flags = COPT_ONE_SHOT },
 	{ "persistent", 0, COPT_FLAG, NULL,
 	  "write /etc/vpncap/IFACE.conf and start vpncap@IFACE\n(from early boot, across reboots)",
 	  FIELD(persistent), .flags = 0 },
@@ -909,6 +915,10 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 		err_set(err, errlen, "--unmatched drop needs --mode bypass: inline capture never takes frames from the host");
 		return -1;
 	}
+	if (o->force_bypass && o->mode != CAPTURE_MODE_BYPASS) {
+		err_set(err, errlen, "--force-bypass goes with --mode bypass only: it lets bypass take an interface the host uses");
+		return -1;
+	}
 	return capture_opts_check_sizes(o, err, errlen);
 }
 
@@ -1118,6 +1128,18 @@ int capture_opts_write(FILE *f, const char *path, const struct capture_opts *o, 
 		}
 	}
 	return 0;
+}
+
+const struct capture_option *capture_opts_one_shot(const struct capture_opts *o)
+{
+	struct capture_opts d;
+	size_t i;
+
+	capture_opts_defaults(&d);
+	for (i = 0; i < N_OPTIONS; i++)
+		if ((options[i].flags & COPT_ONE_SHOT) && field_differs(o, &d, &options[i]))
+			return &options[i];
+	return NULL;
 }
 
 const char *capture_opts_restart_needed(const struct capture_opts *a,

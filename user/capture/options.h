@@ -40,6 +40,7 @@ struct capture_opts {
 	uint64_t duration_ms;           /* 0 = until signalled */
 	uint64_t count;                 /* 0 = unlimited */
 	enum capture_mode mode;
+	int force_bypass;               /* --mode bypass on a port the host uses */
 	uint32_t unmatched;             /* enum vpncap_unmatched */
 	enum xdp_mode_choice xdp_mode;
 	enum copy_choice copy;
@@ -118,6 +119,7 @@ enum capture_opt_group { COPT_GROUP_NONE, COPT_GROUP_IFACE, COPT_GROUP_QUEUE, CO
 
 #define COPT_IN_FILE 0x1u       /* a configuration file key, and written back by --persistent */
 #define COPT_RELOAD 0x2u        /* a reload (SIGHUP) applies it; else it needs a restart */
+#define COPT_ONE_SHOT 0x4u      /* ends the capture or needs a terminal: never --persistent */
 
 struct capture_option {
 	const char *name;       /* --name, and the configuration key */
@@ -136,7 +138,7 @@ struct capture_option {
 		   size_t errlen);
 	/* COPT_CUSTOM: did a and b get different values? (the restart check) */
 	int (*differs)(const struct capture_opts *a, const struct capture_opts *b);
-	unsigned int flags;     /* COPT_IN_FILE, COPT_RELOAD */
+	unsigned int flags;     /* COPT_IN_FILE, COPT_RELOAD, COPT_ONE_SHOT */
 	enum capture_opt_group group;
 	int file_set;           /* listed under the file set's options in --help */
 };
@@ -166,6 +168,9 @@ void capture_opts_usage(FILE *f);
  */
 int capture_opts_write(FILE *f, const char *path, const struct capture_opts *o, char *err,
 		       size_t errlen);
+
+/* The first COPT_ONE_SHOT option o gives (not at its default), or NULL. */
+const struct capture_option *capture_opts_one_shot(const struct capture_opts *o);
 
 /* The first option a reload cannot change that differs between a and b, or NULL. */
 const char *capture_opts_restart_needed(const struct capture_opts *a,

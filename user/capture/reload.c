@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "capture/session_parts.h"
 
-/* ---- --mode auto: an address appears ------------------------------------ */
+/* ---- --mode auto: the host starts to use the port ----------------------------- */
 
 /* New IDBs, for the interfaces as they are now; the writer starts a file. */
 static void redescribe(struct capture_session *s)
@@ -15,12 +15,13 @@ static void redescribe(struct capture_session *s)
 }
 
 /*
- * Bypass was chosen because the interface had no address. Once the host
- * gives it one (networking comes up after vpncap at boot), taking matched
- * frames away would cut the host's own VPN traffic: copy instead, from now on.
+ * Bypass was chosen because nothing on the host used the interface. Once
+ * something does (networking comes up after vpncap at boot, the port joins
+ * a bridge or a bond, a VLAN is created on it), taking matched frames away
+ * would cut the host's own VPN traffic: copy instead, from now on.
  */
 static int switch_to_inline(const struct capture_session *s, struct capture_iface *ci,
-			    const char *addr)
+			    const struct host_use *use)
 {
 	char err[ERRLEN];
 	int ret;
@@ -28,29 +29,32 @@ static int switch_to_inline(const struct capture_session *s, struct capture_ifac
 	if (!ci->cls.variant.can_copy_rx) {
 		/* Bypass would go on taking the host's traffic: stop capturing here instead. */
 		classifier_detach(&ci->cls);
-		log_error("%s: address %s appeared, and kernel %s cannot capture inline (no bpf_xdp_load_bytes or bpf_probe_read_kernel in XDP): capture on %s stopped, the host keeps its traffic",
-			  ci->info.name, addr, s->kf.release, ci->info.name);
+		log_error("%s: %s now, and kernel %s cannot capture inline (no bpf_xdp_load_bytes or bpf_probe_read_kernel in XDP): capture on %s stopped, the host keeps its traffic",
+			  ci->info.name, use->why, s->kf.release, ci->info.name);
 		ci->auto_mode = 0;
 		return -EOPNOTSUPP;
 	}
 	ret = classifier_set_mode(&ci->cls, VPNCAP_MODE_INLINE);
 	if (ret) {
-		log_error("%s: address %s appeared, but switching to inline failed: %s", ci->info.name,
-			  addr, strerror(-ret));
+		log_error("%s: %s now, but switching to inline failed: %s", ci->info.name,
+			  use->why, strerror(-ret));
 		return ret;
 	}
 	ci->mode = CAPTURE_MODE_INLINE;
+	ci->host_use = *use;
 	if (classifier_attach_egress(&ci->cls, err, sizeof(err)))
 		log_error("%s; transmitted frames are not captured", err);
-	log_info("%s: address %s appeared: --mode auto switched to inline, the host keeps its traffic",
-		 ci->info.name, addr);
+	log_info("%s: %s now: --mode auto switched to inline, the host keeps its traffic",
+		 ci->info.name, use->why);
 	session_find_degradations(s, ci);
 	return 0;
 }
 
-void session_follow_addresses(struct capture_session *s)
+/* Every second: is a port auto gave to bypass still one nothing uses? */
+void session_follow_host_use(struct capture_session *s)
 {
 	struct iface_info now;
+	struct host_use use;
 	unsigned int i;
 	int switched = 0;
 	char err[ERRLEN];
@@ -59,9 +63,10 @@ void session_follow_addresses(struct capture_session *s)
 		struct capture_iface *ci = &s->ifaces[i];
 
 		if (!ci->auto_mode || ci->mode != CAPTURE_MODE_BYPASS ||
-		    iface_lookup(ci->info.name, &now, err, sizeof(err)) || !iface_has_ip(&now))
+		    iface_lookup(ci->info.name, &now, err, sizeof(err)))
 			continue;
-		if (!switch_to_inline(s, ci, now.ip_addr))
+		host_use_of(&now, &use);
+		if (use.kind != HOST_USE_NONE && !switch_to_inline(s, ci, &use))
 			switched = 1;
 	}
 	if (switched)

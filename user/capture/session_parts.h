@@ -35,6 +35,7 @@
 #include "capture/session.h"
 #include "hook/classifier.h"
 #include "hook/degrade.h"
+#include "hook/host_use.h"
 #include "hook/iface.h"
 #include "hook/kernel_probe.h"
 #include "hook/ring_rx.h"
@@ -81,6 +82,7 @@ struct capture_iface {
 	struct classifier cls;
 	enum capture_mode mode;         /* BYPASS or INLINE, as chosen */
 	int auto_mode;                  /* chosen by --mode auto: may switch to inline */
+	struct host_use host_use;       /* why the host needs its traffic, at the choice */
 	struct xsk_rx queues[CAPTURE_MAX_QUEUES];
 	unsigned int n_queues;
 	struct ring_rx ring;            /* inline copies (bypass: multi-buffer frames) */
@@ -198,7 +200,7 @@ void session_free_consumers(struct capture_session *s);
 void session_capture_loop(struct capture_session *s, struct capture_signals *sig);
 
 /* reload.c */
-void session_follow_addresses(struct capture_session *s);
+void session_follow_host_use(struct capture_session *s);
 void session_note_rules(struct capture_session *s);
 int session_choose_rules(struct capture_session *s, const struct capture_opts *o,
 			 struct vpncap_ruleset *rules, char *err, size_t errlen);

@@ -7,6 +7,7 @@
 #include "hook/iface.h"
 #include "hook/kernel_probe.h"
 #include "hook/netdev_genl.h"
+#include "vpncap/abi.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -43,7 +44,9 @@ const char list_usage[] =
 	"feature it lacks what vpncap does instead and what that costs. Then one\n"
 	"row per network interface of the current network namespace: index,\n"
 	"name, driver, MAC, state, MTU, RX queues, whether a vpncap capture runs on\n"
-	"it, IPv4 and IPv6 addresses, then which XDP modes it can take (native needs\n"
+	"it (bypass or inline, as its program runs), IPv4 and IPv6 addresses; under\n"
+	"a bypass capture, a line saying that other captures on the port (tcpdump,\n"
+	"xdpdump) do not see the matched frames; then which XDP modes it can take (native needs\n"
 	"driver support, read from the kernel on Linux 6.3 and later; skb always\n"
 	"works), whether AF_XDP zero-copy is possible, the XDP RX metadata the driver\n"
 	"hands a device-bound program (timestamp, hash, vlan-tag; Linux 6.8 and\n"
@@ -65,6 +68,10 @@ const char list_usage[] =
 	"              MULTICAST, LOOPBACK, POINTOPOINT, NOARP, PROMISC, DORMANT),\n"
 	"              mtu (number or null), rx_queues (number), ipv4 and ipv6 (arrays\n"
 	"              of \"ADDRESS/PREFIX\"), capturing (true, false or null),\n"
+	"              capture_mode (\"bypass\", \"inline\", or null without a\n"
+	"              vpncap program or when it cannot be read),\n"
+	"              hidden_from_other_captures (true in bypass: tcpdump and\n"
+	"              xdpdump on the port do not see the matched frames),\n"
 	"              xdp: {skb (true), native, hw_offload, zero_copy (true, false,\n"
 	"              or null before Linux 6.3), features (array of redirect,\n"
 	"              ndo-xmit, xsk-zerocopy, hw-offload, rx-sg, ndo-xmit-sg; null\n"
@@ -214,9 +221,17 @@ struct row {
 	char cell[N_COLS][96];
 };
 
-static const char *capture_word(int capturing)
+static const char *capture_word(const struct list_entry *e)
 {
-	return capturing == LIST_UNKNOWN ? "unknown" : capturing ? "capturing" : "-";
+	if (e->capturing == LIST_UNKNOWN)
+		return "unknown";
+	if (!e->capturing)
+		return "-";
+	if (e->capture_mode == LIST_CAPTURE_BYPASS)
+		return "bypass";
+	if (e->capture_mode == LIST_CAPTURE_INLINE)
+		return "inline";
+	return "capturing";
 }
 
 /* The first address goes on the row, the others on continuation lines. */
@@ -243,7 +258,7 @@ static void fill_row(const struct list_entry *e, struct row *r)
 	else
 		snprintf(r->cell[COL_MTU], sizeof(r->cell[0]), "%d", e->mtu);
 	snprintf(r->cell[COL_RXQ], sizeof(r->cell[0]), "%u", e->rx_queues);
-	snprintf(r->cell[COL_CAPTURE], sizeof(r->cell[0]), "%s", capture_word(e->capturing));
+	snprintf(r->cell[COL_CAPTURE], sizeof(r->cell[0]), "%s", capture_word(e));
 	snprintf(r->cell[COL_ADDR], sizeof(r->cell[0]), "%s", addr ? addr : "-");
 }
 
@@ -397,6 +412,9 @@ void list_print_table(FILE *f, const struct list_entry *e, size_t n)
 	for (i = 0; i < n; i++) {
 		print_cells(f, rows[i].cell, width);
 		print_more_addresses(f, &e[i], width);
+		if (e[i].capture_mode == LIST_CAPTURE_BYPASS)
+			fprintf(f, "%*sbypass: tcpdump and xdpdump here do not see the matched frames (vpncap takes them off the port)\n",
+				width[COL_IDX] + 2, "");
 		print_xdp_line(f, &e[i], width[COL_IDX] + 2);
 	}
 	free(rows);
@@ -664,6 +682,11 @@ static void json_entry(FILE *f, const struct list_entry *e)
 	json_string_array(f, e->ipv6, e->n_ipv6);
 	fputs(", \"capturing\": ", f);
 	json_tristate(f, e->capturing != LIST_UNKNOWN, e->capturing == 1);
+	fputs(", \"capture_mode\": ", f);
+	json_string(f, e->capture_mode == LIST_CAPTURE_BYPASS ? "bypass" :
+		       e->capture_mode == LIST_CAPTURE_INLINE ? "inline" : NULL);
+	fputs(", \"hidden_from_other_captures\": ", f);
+	json_tristate(f, e->capture_mode != LIST_UNKNOWN, e->capture_mode == LIST_CAPTURE_BYPASS);
 	fputs(", \"xdp\": ", f);
 	json_xdp(f, e);
 	fputc('}', f);
@@ -931,6 +954,8 @@ static void dispatcher_components(struct list_prog *p)
 		    info.type == BPF_LINK_TYPE_TRACING &&
 		    info.tracing.target_obj_id == p->id) {
 			prog_name(info.prog_id, name, sizeof(name));
+			if (!strcmp(name, VPNCAP_PROG))
+				p->vpncap_id = info.prog_id;
 			used = strlen(p->components);
 			if (name[0] && used + strlen(name) + 2 < sizeof(p->components))
 				snprintf(p->components + used, sizeof(p->components) - used, "%s%s",
@@ -950,8 +975,56 @@ static void add_prog(struct list_entry *e, uint32_t id, const char *mode)
 	p->id = id;
 	p->mode = mode;
 	prog_name(id, p->name, sizeof(p->name));
+	if (!strcmp(p->name, VPNCAP_PROG))
+		p->vpncap_id = id;
 	if (!strcmp(p->name, DISPATCHER_PROG))
 		dispatcher_components(p);
+}
+
+/* The mode in a settings map of vpncap's, or LIST_UNKNOWN when it is not one. */
+static int settings_mode(uint32_t map_id)
+{
+	struct bpf_map_info m = {};
+	struct vpncap_settings set;
+	uint32_t len = sizeof(m), key = 0;
+	int fd = bpf_map_get_fd_by_id(map_id), mode = LIST_UNKNOWN;
+
+	if (fd < 0)
+		return LIST_UNKNOWN;
+	if (bpf_obj_get_info_by_fd(fd, &m, &len) == 0 && !strcmp(m.name, "settings_map") &&
+	    m.value_size == sizeof(set) && bpf_map_lookup_elem(fd, &key, &set) == 0)
+		mode = set.mode == VPNCAP_MODE_INLINE ? LIST_CAPTURE_INLINE : LIST_CAPTURE_BYPASS;
+	close(fd);
+	return mode;
+}
+
+/* How vpncap's program prog_id treats matched frames, from its own maps. */
+static int prog_capture_mode(uint32_t prog_id)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info), map_ids[16], i;
+	int fd = bpf_prog_get_fd_by_id(prog_id), mode = LIST_UNKNOWN;
+
+	if (fd < 0)
+		return LIST_UNKNOWN;
+	info.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
+	info.map_ids = (uint64_t)(uintptr_t)map_ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		for (i = 0; i < info.nr_map_ids && i < sizeof(map_ids) / sizeof(map_ids[0]) &&
+			    mode == LIST_UNKNOWN; i++)
+			mode = settings_mode(map_ids[i]);
+	close(fd);
+	return mode;
+}
+
+static void read_capture_mode(struct list_entry *e)
+{
+	int i;
+
+	e->capture_mode = e->progs_known ? LIST_CAPTURE_NONE : LIST_UNKNOWN;
+	for (i = 0; e->progs_known && i < e->n_progs; i++)
+		if (e->progs[i].vpncap_id)
+			e->capture_mode = prog_capture_mode(e->progs[i].vpncap_id);
 }
 
 static void read_xdp_progs(struct list_entry *e)
@@ -986,6 +1059,7 @@ static void read_details(struct entries *l)
 		read_mtu(sock, e);
 		read_operstate(e);
 		read_xdp_progs(e);
+		read_capture_mode(e);
 		e->capturing = read_capturing(netns, e->name);
 	}
 	if (sock >= 0)

@@ -37,6 +37,18 @@ struct list_prog {
 	char name[16];               /* "" when unknown (needs CAP_SYS_ADMIN) */
 	/* Through libxdp's dispatcher: its component programs, space separated. */
 	char components[128];
+	uint32_t vpncap_id;          /* vpncap_xdp itself, direct or a component; 0 if none */
+};
+
+/*
+ * What vpncap's program on the port does with matched frames, read from its
+ * settings map: what the kernel runs, not what was asked for. Bypass takes
+ * them off the port, so no other capture there sees them.
+ */
+enum list_capture_mode {
+	LIST_CAPTURE_NONE = 0,       /* no vpncap program on the port */
+	LIST_CAPTURE_BYPASS,
+	LIST_CAPTURE_INLINE,
 };
 
 struct list_entry {
@@ -59,6 +71,7 @@ struct list_entry {
 	struct list_prog progs[3];
 	int n_progs;
 	int capturing;               /* 1, 0 or LIST_UNKNOWN (lock file unreadable) */
+	int capture_mode;            /* enum list_capture_mode, or LIST_UNKNOWN */
 };
 
 struct list_opts {

@@ -6,10 +6,12 @@
 #include "optparse.h"
 #include "capture/config.h"
 #include "store/fileset_name.h"
+#include "textfile.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ static int run(char *const argv[], char *out, size_t outlen)
 	int pipefd[2] = { -1, -1 }, status = -1;
 	pid_t pid;
 
+	fflush(stdout); /* what we said comes before what it says */
 	posix_spawn_file_actions_init(&fa);
 	if (out && pipe(pipefd) == 0) {
 		posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
@@ -57,48 +60,328 @@ static void unit_name(char *buf, size_t len, const char *iface)
 	snprintf(buf, len, "vpncap@%s.service", iface);
 }
 
-static int systemctl(const char *verb, const char *iface)
+/* systemctl VERB [--now] vpncap@IFACE.service; 0 when it succeeded. */
+static int systemctl_quiet(const char *verb, int now, const char *iface)
 {
 	char unit[96];
-	char *argv[] = { "systemctl", (char *)verb, "--now", unit, NULL };
+	char *argv[] = { "systemctl", (char *)verb, now ? "--now" : unit, now ? unit : NULL, NULL };
 
 	unit_name(unit, sizeof(unit), iface);
-	if (run(argv, NULL, 0) == 0)
+	return run(argv, NULL, 0) == 0 ? 0 : -1;
+}
+
+/* The same, a failure said. */
+static int systemctl(const char *verb, int now, const char *iface)
+{
+	if (!systemctl_quiet(verb, now, iface))
 		return 0;
-	log_error("%s: systemctl %s --now %s failed (is systemd running?)", iface, verb, unit);
+	log_error("%s: systemctl %s%s vpncap@%s.service failed (is systemd running?)", iface, verb,
+		  now ? " --now" : "", iface);
 	return -1;
 }
 
-static void config_path(char *buf, size_t len, const char *iface)
+/* Does `systemctl VERB vpncap@IFACE.service` (is-enabled, is-active) answer state? */
+static int unit_is(const char *verb, const char *iface, const char *state)
 {
-	snprintf(buf, len, "%s/%s.conf", config_dir(), iface);
+	char unit[96], out[64];
+	char *argv[] = { "systemctl", (char *)verb, unit, NULL };
+
+	unit_name(unit, sizeof(unit), iface);
+	return run(argv, out, sizeof(out)) >= 0 && !strcmp(out, state);
+}
+
+/* ---- --persistent ------------------------------------------------------------ */
+
+/*
+ * The unit reads CONFIG_DIR_DEFAULT/%I.conf whatever $VPNCAP_CONFIG_DIR says,
+ * so a configuration anywhere else would never start. The same directory
+ * by another name (a trailing '/', a symlink) is that directory.
+ */
+static int unit_reads_config_dir(void)
+{
+	const char *dir = config_dir();
+	struct stat a, b;
+
+	if (!strcmp(dir, CONFIG_DIR_DEFAULT))
+		return 1;
+	return !stat(dir, &a) && !stat(CONFIG_DIR_DEFAULT, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+/* A one-shot option as the user gave it: "--duration 5", its value from its line in text. */
+static void given_as(const struct capture_option *c, const char *text, char *buf, size_t len)
+{
+	char line[80];
+	const char *at;
+
+	snprintf(line, sizeof(line), "\n%s = ", c->name);
+	at = strstr(text, line);
+	if (!at) {
+		snprintf(buf, len, "--%s", c->name);
+		return;
+	}
+	at += strlen(line);
+	snprintf(buf, len, "--%s %.*s", c->name, (int)strcspn(at, "\n"), at);
+}
+
+/*
+ * The configuration as vpncap@IFACE will run it: text loaded back, the
+ * state directory first and -i IFACE last (cmd/capture.c, the unit's
+ * ExecStart). 0, or -1 with err.
+ */
+static int parses_as_the_unit_runs_it(const char *path, const char *iface, const char *text,
+				      size_t len, char *err, size_t errlen)
+{
+	char state[sizeof(SERVICE_STATE_DIR) + 32], **argv;
+	struct capture_opts boot;
+	struct config_args a;
+	int i, n = 0, rc = -1;
+
+	if (config_parse(path, text, len, &a, err, errlen))
+		return -1;
+	argv = calloc((size_t)a.argc + 5, sizeof(*argv));
+	if (!argv) {
+		err_set(err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(state, sizeof(state), "%s/%s/", SERVICE_STATE_DIR, iface);
+	argv[n++] = a.argv[0];
+	argv[n++] = "-w";
+	argv[n++] = state;
+	for (i = 1; i < a.argc; i++)
+		argv[n++] = a.argv[i];
+	argv[n++] = "-i";
+	argv[n++] = (char *)iface;
+	rc = capture_opts_parse(n, argv, &boot, err, errlen);
+out:
+	free(argv);
+	config_args_free(&a);
+	return rc;
+}
+
+/*
+ * The options as the boot service will run them, before anything is
+ * touched: no option that ends the capture, and the file as written reads
+ * back. An exit status.
+ */
+static int check_options(const struct capture_opts *o, const char *iface)
+{
+	const struct capture_option *once = capture_opts_one_shot(o);
+	char path[4096], err[512], given[128], *text;
+	size_t len;
+	int status = EXIT_OK;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", config_dir(), iface);
+	if (config_format(path, iface, o, &text, &len, err, sizeof(err))) {
+		log_error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (once) {
+		given_as(once, text, given, sizeof(given));
+		log_error("capture: %s is one-shot: the boot capture would stop by it; leave it out with --persistent",
+			  given);
+		status = EXIT_USAGE;
+	} else if (parses_as_the_unit_runs_it(path, iface, text, len, err, sizeof(err))) {
+		log_error("capture: vpncap@%s.service would refuse this configuration: %s", iface,
+			  err);
+		status = EXIT_USAGE;
+	}
+	free(text);
+	return status;
+}
+
+/*
+ * The configuration directory, made if missing (*made set); -1 (said so)
+ * when it cannot be opened.
+ */
+static int open_config_dir(int *made)
+{
+	int fd;
+
+	*made = !mkdir(config_dir(), 0750);
+	if (!*made && errno != EEXIST) {
+		log_error("%s: cannot create: %s", config_dir(), strerror(errno));
+		return -1;
+	}
+	fd = open(config_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		log_error("%s: cannot open: %s", config_dir(), strerror(errno));
+	return fd;
+}
+
+/* One interface made persistent, and what to put back if its unit fails. */
+struct persist {
+	const char *iface;
+	int dirfd;              /* the configuration directory */
+	char name[64];          /* IFACE.conf in it */
+	char path[4096];
+	char *old;              /* the configuration replaced, NULL: there was none */
+	size_t old_len;
+	mode_t old_mode;
+	int was_enabled, was_active;
+};
+
+/* The configuration there now, kept to be put back; -1 (said so) when unreadable. */
+static int read_old(struct persist *p)
+{
+	struct stat st;
+	int rc = textfile_read(p->path, 1u << 20, &p->old, &p->old_len);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (!rc && !stat(p->path, &st)) {
+		p->old_mode = st.st_mode & 07777;
+		return 0;
+	}
+	log_error("%s: cannot read: %s; nothing changed", p->path, strerror(rc ? -rc : errno));
+	free(p->old);
+	p->old = NULL;
+	return -1;
+}
+
+/* The old configuration against the new, key by key, before it is replaced. */
+static void show_diff(const struct persist *p, const char *text, size_t len)
+{
+	char *diff = NULL;
+	size_t diff_len = 0;
+	FILE *f = open_memstream(&diff, &diff_len);
+	int n = f ? config_diff(f, p->old, p->old_len, text, len) : -ENOMEM;
+
+	if (f)
+		fclose(f);
+	if (n < 0)
+		printf("vpncap: %s: %s %s (its lines cannot be compared)\n", p->iface, p->path,
+		       p->old ? "is replaced" : "is new");
+	else if (!p->old)
+		printf("vpncap: %s: new configuration %s%s\n%s", p->iface, p->path,
+		       n ? ":" : " (all defaults)", n ? diff : "");
+	else if (!n)
+		printf("vpncap: %s: %s unchanged\n", p->iface, p->path);
+	else
+		printf("vpncap: %s: %s changes:\n%s", p->iface, p->path, diff);
+	free(diff);
+}
+
+/* After a failed restart: the old configuration back, the unit as it was. */
+static void roll_back(const struct persist *p)
+{
+	char err[512] = "";
+	int rc;
+
+	if (p->old) {
+		rc = textfile_replace_at(p->dirfd, p->name, p->old, p->old_len, p->old_mode,
+					 TEXTFILE_SYNC, err, sizeof(err));
+	} else {
+		rc = unlinkat(p->dirfd, p->name, 0) ? -errno : 0;
+		err_set(err, sizeof(err), "%s: cannot remove: %s", p->path, strerror(-rc));
+	}
+	log_error("%s: vpncap@%s.service did not restart with the new configuration (journalctl -u vpncap@%s); %s%s",
+		  p->iface, p->iface, p->iface,
+		  rc ? "could not undo it" : p->old ? "the old configuration is back" :
+						  "the new configuration is removed",
+		  p->was_enabled ? "" : ", the unit disabled again");
+	if (rc)
+		log_error("%s", err);
+	if (!p->was_enabled)
+		systemctl("disable", 0, p->iface);
+	/* Running with the old configuration, or not at all, as before. */
+	if (p->was_active && p->old && !rc)
+		systemctl("restart", 0, p->iface);
+	else
+		systemctl("stop", 0, p->iface);
+}
+
+static void say_done(const struct capture_opts *o, const struct persist *p, int started)
+{
+	char dir[sizeof(SERVICE_STATE_DIR) + 32];
+
+	snprintf(dir, sizeof(dir), "%s/%s/", SERVICE_STATE_DIR, p->iface);
+	printf("vpncap: persistent capture on %s: configuration %s, files in %s (vpncap@%s.service enabled%s)\n",
+	       p->iface, p->path, o->output ? o->output : dir, p->iface,
+	       started ? " and started" : "; it starts when the interface appears");
+}
+
+/*
+ * IFACE.conf written to IFACE.conf.tmp, the change shown, the unit enabled,
+ * and only then the file renamed into place (the unit's ConditionPathExists
+ * needs it) and the unit restarted. Any failure leaves things as they were.
+ * An interface that does not exist now is not started: the unit is bound to
+ * its device, and a start would wait for it and fail.
+ */
+static int persist_one(const struct capture_opts *o, int dirfd, const char *iface)
+{
+	struct persist p = { .iface = iface, .dirfd = dirfd };
+	char err[512], *text = NULL;
+	int status = EXIT_RUNTIME, present = if_nametoindex(iface) != 0;
+	size_t len;
+
+	snprintf(p.name, sizeof(p.name), "%s.conf", iface);
+	/* The directory the unit reads, by its own name (config_dir() is it). */
+	snprintf(p.path, sizeof(p.path), "%s/%s", CONFIG_DIR_DEFAULT, p.name);
+	if (!present)
+		log_info("warning: %s: no such interface now; vpncap@%s.service is enabled, not started",
+			 iface, iface);
+	if (config_format(p.path, iface, o, &text, &len, err, sizeof(err)) ||
+	    textfile_stage_at(dirfd, p.name, text, len, 0640, TEXTFILE_SYNC, err, sizeof(err))) {
+		log_error("%s; nothing changed", err);
+		goto out;
+	}
+	if (read_old(&p)) {
+		textfile_discard_at(dirfd, p.name);
+		goto out;
+	}
+	show_diff(&p, text, len);
+	p.was_enabled = unit_is("is-enabled", iface, "enabled");
+	p.was_active = unit_is("is-active", iface, "active");
+	if (systemctl_quiet("enable", 0, iface)) {
+		textfile_discard_at(dirfd, p.name);
+		log_error("%s: systemctl enable vpncap@%s.service failed (is systemd running?); nothing changed",
+			  iface, iface);
+		goto out;
+	}
+	if (textfile_commit_at(dirfd, p.name, TEXTFILE_SYNC, err, sizeof(err))) {
+		log_error("%s; nothing changed%s", err,
+			  p.was_enabled ? "" : " (the unit is disabled again)");
+		if (!p.was_enabled)
+			systemctl("disable", 0, iface);
+		goto out;
+	}
+	if (present && systemctl_quiet("restart", 0, iface)) {
+		roll_back(&p);
+		goto out;
+	}
+	say_done(o, &p, present);
+	status = EXIT_OK;
+out:
+	free(text);
+	free(p.old);
+	return status;
 }
 
 int service_make_persistent(const struct capture_opts *o)
 {
-	char path[4096], err[512];
+	int dirfd, made, status = EXIT_OK;
 	unsigned int i;
 
-	if (mkdir(config_dir(), 0750) && errno != EEXIST) {
-		log_error("%s: cannot create: %s", config_dir(), strerror(errno));
+	if (!unit_reads_config_dir()) {
+		log_error("capture: --persistent: vpncap@.service reads its configuration from %s, not %s (unset VPNCAP_CONFIG_DIR)",
+			  CONFIG_DIR_DEFAULT, config_dir());
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < o->n_ifaces; i++)
+		if (check_options(o, o->ifaces[i]))
+			return EXIT_USAGE;
+	dirfd = open_config_dir(&made);
+	if (dirfd < 0)
 		return EXIT_RUNTIME;
-	}
-	for (i = 0; i < o->n_ifaces; i++) {
-		config_path(path, sizeof(path), o->ifaces[i]);
-		if (config_write(path, o, err, sizeof(err))) {
-			log_error("%s", err);
-			return EXIT_RUNTIME;
-		}
-		if (systemctl("enable", o->ifaces[i]))
-			return EXIT_RUNTIME;
-		if (o->output)
-			printf("vpncap: persistent capture on %s: configuration %s, files in %s (vpncap@%s.service enabled and started)\n",
-			       o->ifaces[i], path, o->output, o->ifaces[i]);
-		else
-			printf("vpncap: persistent capture on %s: configuration %s, files in %s/%s/ (vpncap@%s.service enabled and started)\n",
-			       o->ifaces[i], path, SERVICE_STATE_DIR, o->ifaces[i], o->ifaces[i]);
-	}
-	return EXIT_OK;
+	/* Each interface on its own: one failing leaves the others done. */
+	for (i = 0; i < o->n_ifaces; i++)
+		if (persist_one(o, dirfd, o->ifaces[i]))
+			status = EXIT_RUNTIME;
+	close(dirfd);
+	if (made && status != EXIT_OK)
+		rmdir(config_dir()); /* still empty when nothing was done */
+	return status;
 }
 
 static const char stop_usage[] =
@@ -167,7 +450,7 @@ int cmd_stop(int argc, char **argv)
 			status = EXIT_USAGE;
 			break;
 		}
-		if (systemctl("disable", ifaces[i]))
+		if (systemctl("disable", 1, ifaces[i]))
 			status = EXIT_RUNTIME;
 		else
 			printf("vpncap: stopped and disabled vpncap@%s.service (files and %s/%s.conf kept)\n",

@@ -2,7 +2,8 @@
 /*
  * Persistent captures, the `netsh trace ... persistent=yes` of vpncap:
  * one configuration file per interface in the configuration directory
- * (/etc/vpncap, or $VPNCAP_CONFIG_DIR) and the systemd unit vpncap@IFACE.
+ * (/etc/vpncap, or $VPNCAP_CONFIG_DIR for `status`) and the systemd unit
+ * vpncap@IFACE.
  */
 #ifndef VPNCAP_CMD_SERVICE_H
 #define VPNCAP_CMD_SERVICE_H
@@ -14,8 +15,17 @@
 #define SERVICE_STATE_DIR "/var/lib/vpncap"
 
 /*
- * `vpncap capture -i IFACE ... --persistent`: write IFACE.conf for every
- * interface, enable and start vpncap@IFACE, and say where files go.
+ * `vpncap capture -i IFACE ... --persistent`. First, before anything is
+ * touched (exit 2): the configuration directory must be the one the unit
+ * reads, no one-shot option (COPT_ONE_SHOT: --duration, --count) is
+ * given, and the file as written must read back as the unit runs it. An
+ * interface that does not exist yet is only warned about (hot-plugged
+ * NICs; its unit is enabled, not started). Then for each interface on its
+ * own: IFACE.conf.tmp written, the key-level change against the IFACE.conf
+ * it replaces printed, the unit enabled, the file renamed into place, the
+ * unit restarted. A failed
+ * enable leaves nothing changed; a failed restart puts the old
+ * configuration back (or removes the new one) and the unit as it was.
  * Returns an exit status.
  */
 int service_make_persistent(const struct capture_opts *o);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "hook/netdev_genl.h"
+#include "hook/netlink.h"
 
 #include <errno.h>
 #include <linux/genetlink.h>
@@ -22,39 +23,7 @@
 #define NETDEV_A_DEV_XDP_ZC_MAX_SEGS 4          /* Linux 6.3 */
 #define NETDEV_A_DEV_XDP_RX_METADATA_FEATURES 5 /* Linux 6.8 */
 
-#define NL_BUF_SIZE 65536
-
 /* ---- pure: attributes ------------------------------------------------------ */
-
-/*
- * The attribute at *p of the *rem bytes left: 1 and the attribute, 0 at
- * the end, -1 when it claims more bytes than there are. The header is
- * copied out: crafted input need not be aligned.
- */
-static int next_attr(const char **p, size_t *rem, uint16_t *type, const void **data,
-		     size_t *len)
-{
-	struct nlattr a;
-	size_t step;
-
-	if (!*rem)
-		return 0;
-	if (*rem < NLA_HDRLEN)
-		return -1;
-	memcpy(&a, *p, sizeof(a));
-	if (a.nla_len < NLA_HDRLEN || a.nla_len > *rem)
-		return -1;
-	*type = a.nla_type & NLA_TYPE_MASK;
-	*data = *p + NLA_HDRLEN;
-	*len = a.nla_len - NLA_HDRLEN;
-	/* The last attribute may come without its padding. */
-	step = NLA_ALIGN((size_t)a.nla_len);
-	if (step > *rem)
-		step = *rem;
-	*p += step;
-	*rem -= step;
-	return 1;
-}
 
 static int get_u32(const void *data, size_t len, uint32_t *v)
 {
@@ -99,7 +68,7 @@ int netdev_parse_dev(const void *attrs, size_t len, struct netdev_dev *d)
 	int more;
 
 	memset(d, 0, sizeof(*d));
-	while ((more = next_attr(&p, &rem, &type, &data, &alen)) > 0)
+	while ((more = nl_next_attr(&p, &rem, &type, &data, &alen)) > 0)
 		if (store_dev_attr(d, type, data, alen))
 			break;
 	if (more) {
@@ -157,18 +126,6 @@ struct genl_req {
 /* Called with the attributes of each reply message. */
 typedef void (*genl_msg_fn)(void *ctx, const void *attrs, size_t len);
 
-static int nl_open(void)
-{
-	struct timeval tv = { .tv_sec = 2 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-
-	if (fd < 0)
-		return -errno;
-	/* The kernel answers at once; the timeout only guards against a bug. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
 static void genl_req_init(struct genl_req *r, uint16_t family, uint8_t cmd, uint16_t flags,
 			  uint32_t seq)
 {
@@ -192,67 +149,26 @@ static void genl_put(struct genl_req *r, uint16_t type, const void *data, size_t
 	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
-/* 1: the answer is complete, with *ret; 0: more messages follow. */
-static int reply_message(const struct nlmsghdr *h, int dump, genl_msg_fn fn, void *ctx, int *ret)
-{
-	if (h->nlmsg_type == NLMSG_DONE) {
-		*ret = 0;
-		return 1;
-	}
-	if (h->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = NLMSG_DATA(h);
+struct genl_reply {
+	genl_msg_fn fn;
+	void *ctx;
+};
 
-		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
-			*ret = -EIO;
-			return 1;
-		}
-		*ret = e->error;
-		/* A dump ends with DONE; its ACK (0) may come first or not at all. */
-		return *ret || !dump;
-	}
+/* A generic netlink message: its attributes after the family header. */
+static void genl_message(void *ctx, const struct nlmsghdr *h)
+{
+	const struct genl_reply *g = ctx;
+
 	if (h->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN))
-		fn(ctx, (const char *)NLMSG_DATA(h) + GENL_HDRLEN,
-		   h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
-	return 0;
+		g->fn(g->ctx, (const char *)NLMSG_DATA(h) + GENL_HDRLEN,
+		      h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
 }
 
-/*
- * Send one request and feed every reply message to fn until the answer is
- * complete (the ACK of a single request, NLMSG_DONE of a dump). 0 or -errno.
- */
 static int genl_talk(int fd, struct genl_req *r, genl_msg_fn fn, void *ctx)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	int dump = !!(r->nh.nlmsg_flags & NLM_F_DUMP);
-	char *buf = malloc(NL_BUF_SIZE);
-	int ret = -EIO;
+	struct genl_reply g = { .fn = fn, .ctx = ctx };
 
-	if (!buf)
-		return -ENOMEM;
-	r->nh.nlmsg_flags |= NLM_F_ACK;
-	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t got = recv(fd, buf, NL_BUF_SIZE, 0);
-		struct nlmsghdr *h;
-		int len = (int)got;
-
-		if (got < 0) {
-			ret = -errno;
-			goto out;
-		}
-		/* NLMSG_OK() spelled out: it compares an int with a __u32. */
-		for (h = (struct nlmsghdr *)buf;
-		     len >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && (int)h->nlmsg_len <= len;
-		     h = NLMSG_NEXT(h, len))
-			if (h->nlmsg_seq == r->nh.nlmsg_seq && reply_message(h, dump, fn, ctx, &ret))
-				goto out;
-	}
-out:
-	free(buf);
-	return ret;
+	return nl_talk(fd, &r->nh, genl_message, &g);
 }
 
 static void family_id_msg(void *ctx, const void *attrs, size_t len)
@@ -262,7 +178,7 @@ static void family_id_msg(void *ctx, const void *attrs, size_t len)
 	size_t rem = len, alen;
 	uint16_t type;
 
-	while (next_attr(&p, &rem, &type, &data, &alen) > 0)
+	while (nl_next_attr(&p, &rem, &type, &data, &alen) > 0)
 		if (type == CTRL_ATTR_FAMILY_ID && alen >= sizeof(uint16_t))
 			memcpy(ctx, data, sizeof(uint16_t));
 }
@@ -285,7 +201,7 @@ static int genl_family(int fd, const char *name)
 /* A socket and the netdev family's id; -ENOENT before Linux 6.3. */
 static int netdev_open(int *family)
 {
-	int fd = nl_open();
+	int fd = nl_open(NETLINK_GENERIC);
 
 	if (fd < 0)
 		return fd;

@@ -5,7 +5,8 @@
  * problem as "PATH:LINE: problem" on one line; config_expand_argv puts the
  * file's options before the command line's, dropping the file's interfaces,
  * queues and copy mode when the command line gives its own; config_write
- * writes a file that loads back to the same options.
+ * writes a file that loads back to the same options; config_diff shows what
+ * a second --persistent changes, key by key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1065,6 +1066,122 @@ static void test_write_tmp_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent-dir/x.conf.tmp: cannot write: "));
 }
 
+/* ---- config_format, config_diff ----------------------------------------- */
+
+/* Each interface's file names its own unit, not the first interface's. */
+static void test_format_names_its_unit(void **state)
+{
+	struct capture_opts o;
+	char err[ERRLEN] = "", *text;
+	size_t len;
+
+	(void)state;
+	parse_cli(ARGS("-i", "eth1", "-i", "eth2", "--rotate-time", "1h", "--persistent"), &o);
+	assert_int_equal(config_format("/x/eth2.conf", "eth2", &o, &text, &len, err, sizeof(err)),
+			 0);
+	assert_int_equal(strlen(text), len);
+	assert_non_null(strstr(text, "vpncap@eth2.service"));
+	assert_null(strstr(text, "eth1"));
+	assert_non_null(strstr(text, "\nrotate-time = 1h\n"));
+	free(text);
+	/* A value no line can hold: nothing comes back but the reason. */
+	parse_cli(ARGS("-i", "eth1", "-w", "/x\n"), &o);
+	assert_int_equal(config_format("/x/eth1.conf", "eth1", &o, &text, &len, err, sizeof(err)),
+			 -EINVAL);
+	assert_null(text);
+	assert_non_null(strstr(err, "write"));
+}
+
+/* config_diff of two texts: its return value, and what it printed into want. */
+static void check_diff(const char *old, const char *new, int lines, const char *want,
+		       const char *file, int line)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	int rc;
+
+	assert_non_null(f);
+	rc = config_diff(f, old, old ? strlen(old) : 0, new, strlen(new));
+	assert_int_equal(fclose(f), 0);
+	if (rc != lines || strcmp(out, want)) {
+		print_error("%s:%d: %d lines\n%s--- expected %d lines\n%s", file, line, rc, out,
+			    lines, want);
+		_fail(file, line);
+	}
+	free(out);
+}
+
+#define EXPECT_DIFF(old, new, lines, want) check_diff(old, new, lines, want, __FILE__, __LINE__)
+
+static void test_diff(void **state)
+{
+	(void)state;
+	/* Comments, blank lines, spacing and order are not options */
+	EXPECT_DIFF("# old header\nrotate-time = 1h\n\nmax-bytes=20G\n",
+		    "# new header\nmax-bytes = 20G\nrotate-time   =   1h\n", 0, "");
+	/* The case: a second --persistent that drops max-bytes */
+	EXPECT_DIFF("rotate-time = 1h\nmax-bytes = 20G\n", "rotate-time = 1h\nmax-files = 50\n",
+		    2, "+max-files = 50\n-max-bytes = 20G\n");
+	/* A changed key: its old line right before its new one, in the new order */
+	EXPECT_DIFF("rotate-time = 1h\nsnaplen = 64\n", "snaplen = 128\nrotate-time = 2h\n", 4,
+		    "-snaplen = 64\n+snaplen = 128\n-rotate-time = 1h\n+rotate-time = 2h\n");
+	/* Repeated keys: one line pairs with one line */
+	EXPECT_DIFF("queue = 0\nqueue = 1\n", "queue = 1\nqueue = 2\n", 2,
+		    "-queue = 0\n+queue = 2\n");
+	EXPECT_DIFF("queue = 1\n", "queue = 1\nqueue = 1\n", 1, "+queue = 1\n");
+	/* No old configuration: every option is new */
+	EXPECT_DIFF(NULL, "# header\nwrite = /srv/cap/\ncopy = yes\n", 2,
+		    "+write = /srv/cap/\n+copy = yes\n");
+	EXPECT_DIFF(NULL, "# only defaults\n", 0, "");
+	/* A hand-edited line that is not "key = value" is shown whole as it goes */
+	EXPECT_DIFF("[eth1]\nsnaplen = 64\n", "snaplen = 64\n", 1, "-[eth1]\n");
+	/* An empty value */
+	EXPECT_DIFF("on-rotate =\n", "", 1, "-on-rotate =\n");
+}
+
+static void test_diff_refuses_unreadable_text(void **state)
+{
+	static const char nul[] = "snaplen = 64\n\0x = y\n";
+	char *out = NULL, *long_line;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(config_diff(f, nul, sizeof(nul) - 1, "snaplen = 64\n", 13), -EINVAL);
+	long_line = malloc(20000);
+	assert_non_null(long_line);
+	memset(long_line, 'a', 19999);
+	long_line[19999] = '\0';
+	assert_int_equal(config_diff(f, "", 0, long_line, strlen(long_line)), -EINVAL);
+	free(long_line);
+	assert_int_equal(fclose(f), 0);
+	free(out);
+}
+
+/* --persistent's refusal comes from the table: the options marked one-shot. */
+static void test_one_shot_options(void **state)
+{
+	size_t n, i;
+	const struct capture_option *t = capture_options(&n);
+	struct capture_opts o;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		if (t[i].flags & COPT_ONE_SHOT)
+			assert_true(!strcmp(t[i].name, "duration") || !strcmp(t[i].name, "count") ||
+				    !strcmp(t[i].name, "realtime"));
+	parse_cli(ARGS("-i", "eth1", "-w", "/x", "--rotate-time", "1h", "--max-files", "5"), &o);
+	assert_null(capture_opts_one_shot(&o));
+	parse_cli(ARGS("-i", "eth1", "-w", "/x", "--duration", "5"), &o);
+	assert_string_equal(capture_opts_one_shot(&o)->name, "duration");
+	parse_cli(ARGS("-i", "eth1", "-w", "/x", "-c", "100"), &o);
+	assert_string_equal(capture_opts_one_shot(&o)->name, "count");
+	parse_cli(ARGS("-i", "eth1", "--realtime"), &o);
+	assert_string_equal(capture_opts_one_shot(&o)->name, "realtime");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1087,6 +1204,10 @@ int main(void)
 		cmocka_unit_test(test_write_round_trip),
 		cmocka_unit_test(test_write_refuses),
 		cmocka_unit_test(test_write_tmp_file),
+		cmocka_unit_test(test_format_names_its_unit),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_diff_refuses_unreadable_text),
+		cmocka_unit_test(test_one_shot_options),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -278,6 +278,12 @@ static void test_mode(void **state)
 	PARSE_OK_IW(&o, "--mode", "bypass", "--unmatched", "drop");
 	EXPECT_OPT_ERR("--mode", "copy");
 	EXPECT_ERR_IW("'Inline'", "--mode", "Inline");
+	/* --force-bypass lets bypass take a port the host uses: with bypass only. */
+	PARSE_OK_IW(&o, "--mode", "bypass", "--force-bypass");
+	assert_true(o.force_bypass);
+	EXPECT_ERR_IW("--force-bypass goes with --mode bypass only", "--force-bypass");
+	EXPECT_ERR_IW("--force-bypass goes with --mode bypass only", "--mode", "inline",
+		      "--force-bypass");
 }
 
 static void test_ring_size(void **state)
@@ -1331,7 +1337,8 @@ static void test_option_table(void **state)
 		{ "duration", "2.5" }, { "count", "99" }, { "mode", "inline" },
 		{ "unmatched", "drop" }, { "xdp-mode", "skb" }, { "queue", "3" }, { "copy", "yes" },
 		{ "zero-copy", "yes" }, { "queue-size", "64M" }, { "cpus", "0-2,5" },
-		{ "busy-poll", "yes" }, { "umem-frames", "8192" }, { "rx-ring", "1024" },
+		{ "busy-poll", "yes" }, { "force-bypass", "yes" }, { "umem-frames", "8192" },
+		{ "rx-ring", "1024" },
 		{ "fill-ring", "2048" }, { "timestamps", "software" }, { "ring-size", "16M" },
 		{ "metrics-file", "/run/x.prom" }, { "rules", "udp:500,esp" },
 		{ "fragment-timeout", "5s" }, { "fragment-window", "1m" }, { "rotate-size", "256M" },

@@ -183,6 +183,7 @@ static void fixture(struct list_entry e[2])
 	strcpy(e[1].progs[0].name, "xdp_dispatcher");
 	strcpy(e[1].progs[0].components, "vpncap_xdp");
 	e[1].capturing = 1;
+	e[1].capture_mode = LIST_CAPTURE_BYPASS;
 }
 
 /* What is attached stays on the "xdp:" line; the RX metadata wraps first. */
@@ -198,13 +199,14 @@ static void test_table(void **state)
 	list_print_table(c.f, e, 2);
 	out = cap_close(&c);
 	assert_string_equal(out,
-		"IDX  NAME  DRIVER   MAC                STATE         MTU  RXQ  VPNCAP     ADDRESSES\n"
-		"  1  lo    unknown  00:00:00:00:00:00  UP          65536    1  -          127.0.0.1/8\n"
-		"                                                                          ::1/128\n"
+		"IDX  NAME  DRIVER   MAC                STATE         MTU  RXQ  VPNCAP  ADDRESSES\n"
+		"  1  lo    unknown  00:00:00:00:00:00  UP          65536    1  -       127.0.0.1/8\n"
+		"                                                                       ::1/128\n"
 		"     xdp: native unknown (kernel < 6.3), skb; zero-copy unknown; no program; rx metadata unknown (kernel < 6.8)\n"
-		" 12  vc\"x  veth     6e:01:02:03:04:05  NO-CARRIER   1400    2  capturing  198.18.0.1/24\n"
-		"                                                                          2001:db8::1/64\n"
-		"                                                                          fe80::6c01:2ff:fe03:405/64\n"
+		" 12  vc\"x  veth     6e:01:02:03:04:05  NO-CARRIER   1400    2  bypass  198.18.0.1/24\n"
+		"                                                                       2001:db8::1/64\n"
+		"                                                                       fe80::6c01:2ff:fe03:405/64\n"
+		"     bypass: tcpdump and xdpdump here do not see the matched frames (vpncap takes them off the port)\n"
 		"     xdp: native (redirect ndo-xmit rx-sg), skb; zero-copy no; "
 		"program xdp_dispatcher id 57 (skb; libxdp: vpncap_xdp);\n"
 		"          rx metadata: timestamp, hash\n");
@@ -308,7 +310,8 @@ static void test_json(void **state)
 		"\"mac\": \"00:00:00:00:00:00\", \"state\": \"UP\", \"operstate\": \"unknown\", "
 		"\"flags\": [\"UP\", \"LOWER_UP\", \"RUNNING\", \"LOOPBACK\"], \"mtu\": 65536, "
 		"\"rx_queues\": 1, \"ipv4\": [\"127.0.0.1/8\"], \"ipv6\": [\"::1/128\"], "
-		"\"capturing\": false, \"xdp\": {\"skb\": true, \"native\": null, "
+		"\"capturing\": false, \"capture_mode\": null, \"hidden_from_other_captures\": false, "
+		"\"xdp\": {\"skb\": true, \"native\": null, "
 		"\"hw_offload\": null, \"zero_copy\": null, \"features\": null, "
 		"\"zc_max_segs\": null, \"rx_metadata\": null, \"programs\": null}},\n"
 		"  {\"ifindex\": 12, \"name\": \"vc\\\"x\", \"driver\": \"veth\", "
@@ -316,7 +319,8 @@ static void test_json(void **state)
 		"\"operstate\": \"lowerlayerdown\", \"flags\": [\"UP\", \"BROADCAST\", \"MULTICAST\"], "
 		"\"mtu\": 1400, \"rx_queues\": 2, \"ipv4\": [\"198.18.0.1/24\"], "
 		"\"ipv6\": [\"2001:db8::1/64\", \"fe80::6c01:2ff:fe03:405/64\"], "
-		"\"capturing\": true, \"xdp\": {\"skb\": true, \"native\": true, "
+		"\"capturing\": true, \"capture_mode\": \"bypass\", \"hidden_from_other_captures\": true, "
+		"\"xdp\": {\"skb\": true, \"native\": true, "
 		"\"hw_offload\": false, \"zero_copy\": false, "
 		"\"features\": [\"redirect\", \"ndo-xmit\", \"rx-sg\"], \"zc_max_segs\": 1, "
 		"\"rx_metadata\": [\"timestamp\", \"hash\"], "
@@ -339,6 +343,7 @@ static void test_json_unknowns(void **state)
 	e[1].mac[0] = '\0';
 	e[1].mtu = LIST_UNKNOWN;
 	e[1].capturing = LIST_UNKNOWN;
+	e[1].capture_mode = LIST_UNKNOWN;
 	e[1].progs[0].name[0] = '\0';
 	e[1].progs[0].components[0] = '\0';
 	cap_open(&c);
@@ -347,6 +352,7 @@ static void test_json_unknowns(void **state)
 	assert_non_null(strstr(out, "\"mac\": null"));
 	assert_non_null(strstr(out, "\"mtu\": null"));
 	assert_non_null(strstr(out, "\"capturing\": null"));
+	assert_non_null(strstr(out, "\"capture_mode\": null, \"hidden_from_other_captures\": null"));
 	assert_non_null(strstr(out, "{\"id\": 57, \"mode\": \"skb\", \"name\": null, "
 				    "\"owner\": null, \"components\": [], \"vpncap\": false}"));
 	free(out);
