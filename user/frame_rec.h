@@ -12,6 +12,7 @@
 #define FRAME_REC_TS_HOOK 0x1u  /* timestamp taken at the XDP or TC hook */
 #define FRAME_REC_OUTBOUND 0x2u /* transmitted (TC egress); else received */
 #define FRAME_REC_COPIED 0x4u   /* a copy (inline): the frame itself went on to the stack */
+#define FRAME_REC_TS_HW 0x8u    /* timestamp taken by the NIC (with FRAME_REC_TS_HOOK) */
 
 /* One frame; caplen bytes of frame data follow, padded to 8. */
 struct frame_rec {

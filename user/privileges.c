@@ -5,8 +5,12 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -63,4 +67,69 @@ int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+static uint64_t kept_with(const struct privileges_extra *extra)
+{
+	uint64_t mask = privileges_kept_mask();
+
+	if (extra->dac_override)
+		mask |= 1ull << CAP_DAC_OVERRIDE;
+	if (extra->sys_admin)
+		mask |= 1ull << CAP_SYS_ADMIN;
+	return mask;
+}
+
+void privileges_kept_names(const struct privileges_extra *extra, char *buf, size_t len)
+{
+	snprintf(buf, len, "CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON%s%s",
+		 extra->dac_override ? ", CAP_DAC_OVERRIDE" : "",
+		 extra->sys_admin ? ", CAP_SYS_ADMIN" : "");
+}
+
+struct as_kept {
+	uint64_t mask;
+	int (*fn)(void *arg);
+	void *arg;
+	int ret;
+};
+
+/*
+ * The raw system calls on this thread alone (pid 0): libcap-ng's state and
+ * its idea of the process are left to privileges_drop_after_start.
+ * Lowering the effective set needs no capability.
+ */
+static int keep_effective(uint64_t mask)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[0].effective &= (uint32_t)mask;
+	data[1].effective &= (uint32_t)(mask >> 32);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+static void *run_as_kept(void *arg)
+{
+	struct as_kept *k = arg;
+
+	k->ret = keep_effective(k->mask);
+	if (!k->ret)
+		k->ret = k->fn(k->arg);
+	return NULL;
+}
+
+int privileges_run_as_kept(const struct privileges_extra *extra, int (*fn)(void *arg),
+			   void *arg)
+{
+	struct as_kept k = { .mask = kept_with(extra), .fn = fn, .arg = arg };
+	pthread_t th;
+	int ret = pthread_create(&th, NULL, run_as_kept, &k);
+
+	if (ret)
+		return -ret;
+	pthread_join(th, NULL);
+	return k.ret;
 }

@@ -27,4 +27,18 @@ struct privileges_extra {
 int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
 				size_t errlen);
 
+/* The capabilities privileges_drop_after_start(extra) keeps, in words ("CAP_NET_ADMIN, ..."). */
+void privileges_kept_names(const struct privileges_extra *extra, char *buf, size_t len);
+
+/*
+ * fn(arg) on a thread of its own whose effective capabilities are only
+ * those privileges_drop_after_start(extra) will keep (capabilities are per
+ * thread; the caller's stay as they are). A file operation there succeeds
+ * or fails exactly as it will once the capture runs, whatever decides it:
+ * modes, ACLs, an LSM, a read-only mount. fn's result, or -errno when the
+ * thread could not be made so.
+ */
+int privileges_run_as_kept(const struct privileges_extra *extra, int (*fn)(void *arg),
+			   void *arg);
+
 #endif /* VPNCAP_PRIVILEGES_H */

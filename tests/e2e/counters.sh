@@ -130,7 +130,7 @@ case_timestamp_sources() {
 	check "timestamps: HELP and TYPE lines" sh -c \
 		"grep -q '^# HELP vpncap_frames_timestamped_total ' '$prom' && grep -q '^# TYPE vpncap_frames_timestamped_total counter$' '$prom'"
 	check "timestamps: veth offers RX timestamps, so auto took the device-bound program" \
-		grep -q 'timestamps by the nic' <("$DUMP" "$out" | grep '^IDB')
+		grep -q 'stamping: by the nic' <("$DUMP" "$out" | grep '^IDB')
 	# The lab namespace's own loopback: its driver offers no RX metadata.
 	err=$(lab_in_cap "$VPNCAP" capture -i lo -w "$WORK/lo.pcapng" --timestamps hardware --duration 1 2>&1); rc=$?
 	if lab_in_cap "$VPNCAP" list | awk '$2 == "lo" { f = 1 } f && /xdp:/ { print; exit }' |

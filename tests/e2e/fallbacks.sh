@@ -13,7 +13,11 @@
 # and checks the frames byte for byte, what vpncap said at start, what the
 # file header says (IDB description and comment, ISB timestamp counts) and
 # that nothing is left attached. A fallback the kernel itself already takes
-# is the same code path: the case runs the same way.
+# is the same code path: the case runs the same way. Every file's headers
+# are checked against its own counters (headers_agree): the IDB, written
+# before the first frame, names only sources the program as attached makes
+# possible, and must name every source the file's frames got; the ISB's
+# words about its own frames must be its numbers.
 set -u
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +59,56 @@ stamped() { # stamped HOOK BATCH: the ISB's counts of timestamp sources
 	isb_comment "$OUT" | grep -q "timestamps of 0 frames taken by the nic, $1 at the hook, $2 per batch"
 }
 
+# idb_description FILE: interface 0's if_description.
+idb_description() {
+	"$DUMP" "$1" | grep -m1 '^IDB' | grep -o 'description="[^"]*"' | sed 's/^description="//; s/"$//'
+}
+
+# headers_agree FILE: what interface 0's IDB and ISB say of the file's own
+# frames is what they got. The ISB's "this file: N frames, timestamps all
+# X" (or "mixed: A by the nic, B at the hook, C per batch", really mixed)
+# has N its EPBs; the IDB's last sentence, on this file's timestamps (its
+# slot, filled when the file ended), says the same numbers; its "stamping:"
+# part, what
+# the program as attached made possible, names every source used; and the
+# file being the capture's only one, the capture's totals in the ISB agree.
+headers_agree() {
+	local f=$1 desc setup slot isb words n nic=0 hook=0 batch=0 want
+	desc=$(idb_description "$f")
+	setup=$(printf '%s' "$desc" | grep -o 'stamping: .*' | sed 's/\(.*\); timestamps.*/\1/')
+	slot=$(printf '%s' "$desc" | sed 's/.*; \(timestamps\)/\1/; s/ *$//')
+	isb=$("$DUMP" "$f" | grep -m1 '^ISB if=0 ')
+	n=$("$DUMP" "$f" | grep -c '^EPB if=0 ')
+	words=$(printf '%s' "$isb" | grep -o 'writer: this file: [0-9]* frames[^;]*')
+	case $words in
+	"writer: this file: $n frames, timestamps all by the nic")
+		nic=$n want="timestamps by the nic (xdp rx metadata): all $n frames of this file" ;;
+	"writer: this file: $n frames, timestamps all at the hook")
+		hook=$n want="timestamps at the hook (software): all $n frames of this file" ;;
+	"writer: this file: $n frames, timestamps all per batch (no per-frame metadata)")
+		batch=$n want="timestamps per batch of frames (software): all $n frames of this file, no per-frame metadata" ;;
+	"writer: this file: $n frames, timestamps mixed: "*)
+		read -r nic hook batch < <(printf '%s\n' "$words" |
+			sed -E 's/.*mixed: ([0-9]+) by the nic, ([0-9]+) at the hook, ([0-9]+) per batch$/\1 \2 \3/')
+		[ $((nic + hook + batch)) -eq "$n" ] || { echo "# $f: the mix is not the $n EPBs: $words"; return 1; }
+		[ $(((nic > 0) + (hook > 0) + (batch > 0))) -ge 2 ] || { echo "# $f: 'mixed' of one source: $words"; return 1; }
+		want="timestamps mixed: $nic by the nic, $hook at the hook, $batch per batch, of this file's $n frames" ;;
+	*) echo "# $f: ISB '$words' is not what its $n EPBs got"; return 1 ;;
+	esac
+	[ "$slot" = "$want" ] || { echo "# $f: the IDB says '$slot', the file's counts '$want'"; return 1; }
+	if [ "$nic" -gt 0 ] && ! printf '%s' "$setup" | grep -qE '^stamping: by the nic|or by the nic'; then
+		echo "# $f: $nic frames stamped by the nic, yet the IDB's stamping: $setup"; return 1
+	fi
+	if [ "$hook" -gt 0 ] && ! printf '%s' "$setup" | grep -qE 'at the xdp (and tc )?hooks?'; then
+		echo "# $f: $hook frames stamped at the hook, yet the IDB's stamping: $setup"; return 1
+	fi
+	if [ "$batch" -gt 0 ] && ! printf '%s' "$setup" | grep -q 'per batch'; then
+		echo "# $f: $batch frames stamped per batch, yet the IDB's stamping: $setup"; return 1
+	fi
+	printf '%s' "$isb" | grep -q "timestamps of $nic frames taken by the nic, $hook at the hook, $batch per batch" ||
+		{ echo "# $f: the capture's totals differ from the file's own: $isb"; return 1; }
+}
+
 nothing_attached() {
 	! ip -n "$LAB_CAP" link show "$LAB_CAP_IF" | grep -q 'xdp' &&
 		! tc -n "$LAB_CAP" filter show dev "$LAB_CAP_IF" egress 2>/dev/null | grep -q vpncap
@@ -67,6 +121,7 @@ captured_whole() { # captured_whole LABEL
 	check "$1: exit 0" [ "$RC" -eq 0 ]
 	check "$1: $FRAMES frames byte for byte" same_frames
 	check "$1: nothing left attached" nothing_attached
+	check "$1: IDB and ISB agree with the file's own counts" headers_agree "$OUT"
 }
 
 # ---- bypass: where each frame's metadata goes ------------------------------------
@@ -96,9 +151,50 @@ case_no_metadata() {
 		grep -q "^vpncap: $LAB_CAP_IF: bpf_xdp_adjust_meta and bpf_xdp_adjust_head refused in XDP .*timestamps per batch of frames, not per frame" "$LOG"
 	check "no adjust_meta/head: start line says per batch" grep -q 'timestamps per batch) into' "$LOG"
 	check "no adjust_meta/head: the IDB description says per batch" \
-		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'timestamps per batch of frames (software)'"
+		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'stamping: per batch of frames (software), the kernel gives bypass no per-frame metadata'"
 	check "no adjust_meta/head: the summary says per batch" \
 		grep -q "^vpncap: summary: .*($FRAMES stamped per batch, not per frame" "$LOG"
+}
+
+# send_jumbo N SIZE: N UDP frames of SIZE bytes to port 500 (IKE), too large for one UMEM buffer.
+send_jumbo() {
+	ip netns exec "$LAB_GEN" "$LAB_PY" - "$LAB_GEN_IF" "$LAB_CAP_MAC" "$1" "$2" <<'EOF'
+import socket, struct, sys
+ifname, mac, n, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifname, 0))
+eth = bytes.fromhex(mac.replace(':', '')) + bytes.fromhex('020000000002') + b'\x08\x00'
+for i in range(n):
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, size - 14, i, 0, 64, 17, 0,
+                     bytes([198, 18, 9, 2]), bytes([198, 18, 9, 1]))
+    t = sum(struct.unpack('!10H', ip))
+    t = (t >> 16) + (t & 0xffff)
+    ip = ip[:10] + struct.pack('!H', ~(t + (t >> 16)) & 0xffff) + ip[12:]
+    s.send(eth + ip + struct.pack('!HHHH', 500, 500, size - 34, 0) + bytes(size - 42))
+EOF
+}
+
+# Frames of one file stamped two ways: without per-frame metadata the small
+# ones per batch, and without multi-buffer AF_XDP the jumbo ones, copied
+# through the ring buffer, at the hook. The file must say mixed, with counts.
+case_mixed_sources() {
+	local big=2
+	ip -n "$LAB_GEN" link set "$LAB_GEN_IF" mtu 9000
+	ip -n "$LAB_CAP" link set "$LAB_CAP_IF" mtu 9000
+	OUT=$WORK/mixed.pcapng LOG=$WORK/mixed.log
+	start_in_cap "$LOG" env VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head,xsk_sg "$VPNCAP" capture \
+		-i "$LAB_CAP_IF" -w "$OUT" --mode bypass --timestamps software -c $((FRAMES + big)) --duration 20
+	lab_send --per-class "$FRAMES" --classes ike-v4 >/dev/null 2>&1
+	send_jumbo "$big" 8000
+	wait_capture; RC=$?
+	ip -n "$LAB_GEN" link set "$LAB_GEN_IF" mtu 1500
+	ip -n "$LAB_CAP" link set "$LAB_CAP_IF" mtu 1500
+	check "mixed sources: exit 0" [ "$RC" -eq 0 ]
+	check "mixed sources: $big jumbo frames whole" [ "$("$DUMP" "$OUT" | grep -c 'caplen=8000 origlen=8000')" -eq "$big" ]
+	check "mixed sources: the ISB says mixed, with counts" \
+		sh -c "'$DUMP' '$OUT' | grep -q 'writer: this file: $((FRAMES + big)) frames, timestamps mixed: 0 by the nic, $big at the hook, $FRAMES per batch;'"
+	check "mixed sources: IDB and ISB agree with the file's own counts" headers_agree "$OUT"
+	check "mixed sources: nothing left attached" nothing_attached
 }
 
 # ---- bypass: multi-buffer ---------------------------------------------------------
@@ -180,6 +276,7 @@ case_no_native_xdp() {
 		[ "$("$DUMP" "$out" | grep -c '^EPB')" -eq "$FRAMES" ]
 	check "macvlan --xdp-mode auto: nothing left attached" \
 		sh -c "! ip -n '$LAB_CAP' link show '$mv' | grep -q xdp"
+	check "macvlan --xdp-mode auto: IDB and ISB agree with the file's own counts" headers_agree "$out"
 	ip -n "$LAB_CAP" link del "$mv"
 }
 
@@ -213,6 +310,7 @@ case_inline() {
 	check "inline as probed: exit 0" [ "$RC" -eq 0 ]
 	check "inline as probed: $FRAMES in and $FRAMES out" in_out "$FRAMES" "$FRAMES"
 	check "inline as probed: nothing left attached" nothing_attached
+	check "inline as probed: IDB and ISB agree with the file's own counts" headers_agree "$OUT"
 
 	capture_inline inline_probe_read VPNCAP_KERNEL_LACKS=xdp_load_bytes
 	check "no bpf_xdp_load_bytes: exit 0" [ "$RC" -eq 0 ]
@@ -222,12 +320,14 @@ case_inline() {
 	check "no bpf_xdp_load_bytes: the IDB comment says so" \
 		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'received frames are copied with bpf_probe_read_kernel'"
 	check "no bpf_xdp_load_bytes: nothing left attached" nothing_attached
+	check "no bpf_xdp_load_bytes: IDB and ISB agree with the file's own counts" headers_agree "$OUT"
 
 	capture_inline inline_clsact VPNCAP_KERNEL_LACKS=tcx
 	check "no tcx: exit 0" [ "$RC" -eq 0 ]
 	check "no tcx: $FRAMES in and $FRAMES out" in_out "$FRAMES" "$FRAMES"
 	check "no tcx: egress through clsact" grep -q 'tc egress clsact' "$LOG"
 	check "no tcx: nothing left attached (no clsact filter either)" nothing_attached
+	check "no tcx: IDB and ISB agree with the file's own counts" headers_agree "$OUT"
 
 	# Neither way to copy a received frame: inline is impossible, and auto
 	# must refuse rather than take the host's frames with bypass.
@@ -256,12 +356,13 @@ case_no_rx_kfuncs() {
 	captured_whole "no RX metadata kfuncs, auto"
 	check "no RX metadata kfuncs: stamped at the hook" stamped "$FRAMES" 0
 	check "no RX metadata kfuncs: the IDB says why" \
-		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'timestamps at the xdp hook (software): kernel [^ ]* has no XDP RX metadata kfuncs'"
+		sh -c "'$DUMP' '$OUT' | grep '^IDB' | grep -q 'stamping: at the xdp hook (software): kernel [^ ]* has no XDP RX metadata kfuncs'"
 }
 
 case_product
 case_meta_in_front
 case_no_metadata
+case_mixed_sources
 case_no_frags
 case_no_xsk_sg
 case_attach_direct

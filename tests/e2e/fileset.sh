@@ -4,7 +4,9 @@
 # End-to-end tests of the rotating file set (-w DIR) on a real veth pair:
 # rotation by size and by time, retention, restart and recovery after
 # kill -9, a full disk (a small tmpfs this script mounts), --on-rotate with
-# spaces in the path, and compression. Every file is checked with tshark.
+# spaces in the path, compression, a directory vpncap could not use once
+# started (refused before anything is attached) and a rename that fails
+# mid-run (counted exactly, exit 1). Every file is checked with tshark.
 # usage: fileset.sh PATH/TO/vpncap PATH/TO/pcapng_dump
 set -u
 # shellcheck source=lib.sh
@@ -63,7 +65,7 @@ case_rotate_size() {
 	check "size: no .part left after a clean stop" sh -c "! ls '$dir' | grep -q '\.part$'"
 	check "size: sequence 000000, 000001, ... in order" sh -c "ls '$dir' | grep -o -- '-[0-9]\{6\}\.pcapng$' | head -3 | tr -d '\n' | grep -qx -- '-000000.pcapng-000001.pcapng-000002.pcapng'"
 	check "size: each file starts with SHB and IDB" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | head -2 | tr '\n' ' ' | grep -q '^SHB IDB ' || exit 1; done"
-	check "size: each file ends with an ISB carrying the writer counters" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | tail -1 | grep -q '^ISB.*writer: files completed' || exit 1; done"
+	check "size: each file ends with an ISB carrying the writer counters" sh -c "for f in $(printf "'%s' " "${files[@]}"); do '$DUMP' \"\$f\" | tail -1 | grep -q '^ISB.*writer: this file: [0-9]* frames, timestamps all at the hook; files completed [0-9]*, left as .part 0,' || exit 1; done"
 	check "size: summary names the files and their bytes" grep -q "written 2000, dropped 0; ${#files[@]} files completed ($(cat "${files[@]}" | wc -c) bytes)" "$log"
 
 	# Restart into the same directory: the sequence goes on.
@@ -241,6 +243,45 @@ case_symlinked_dir() {
 	check "symlinked directory: nothing written through it" sh -c "[ -z \"\$(ls -A '$WORK/real')\" ]"
 }
 
+# A root-owned 0555 directory: root as vpncap starts may write there, but
+# after start it keeps no CAP_DAC_OVERRIDE (the directory is its own user's),
+# so it could never complete a file. Refused before anything is attached.
+case_unusable_dir_refused() {
+	local dir=$WORK/ro err rc
+	mkdir -p "$dir" && chmod 0555 "$dir"
+	err=$(lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$dir/" --duration 5 2>&1); rc=$?
+	check "0555 root-owned directory: refused, exit 1" [ "$rc" -eq 1 ]
+	check "0555 root-owned directory: one line saying which step and why" \
+		sh -c "[ \$(printf '%s\n' \"\$0\" | wc -l) -eq 1 ] && printf '%s' \"\$0\" | grep -q \"^vpncap: $dir: not usable once capturing: create .vpncap-$LAB_CAP_IF.probe: Permission denied, with the capabilities vpncap keeps after start (CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON); the directory is mode 0555, owner uid 0\$\"" "$err"
+	[ "$rc" -eq 1 ] || echo "# $err"
+	check "0555 root-owned directory: nothing attached" no_xdp_left
+	check "0555 root-owned directory: nothing written there" sh -c "[ -z \"\$(ls -A '$dir')\" ]"
+	chmod 0750 "$dir"
+}
+
+# The directory turns read-only while vpncap writes: the files completed
+# before count, the last stays .part and says why, and the exit status is 1.
+case_rename_fails_mid_run() {
+	local dir=$WORK/midrun log=$WORK/midrun.log rc done_files parts
+	start_set_capture "$log" -w "$dir/" --rotate-size 64k || { fail "mid-run: did not start: $(cat "$log")"; return; }
+	send 1000 ike-v4,natt-v6
+	sleep 1     # every rotated file completed (renamed)
+	done_files=$(members "$dir" | wc -l)
+	chmod 0555 "$dir"
+	stop_capture INT; rc=$?
+	chmod 0750 "$dir"
+	parts=$(find "$dir" -maxdepth 1 -name '*.pcapng.part' | sort)
+	check "mid-run: files completed before ($done_files)" [ "$done_files" -ge 2 ]
+	check "mid-run: exit 1" [ "$rc" -eq 1 ]
+	check "mid-run: the last file left as .part, alone" [ "$(printf '%s' "$parts" | grep -c .)" -eq 1 ]
+	check "mid-run: the summary counts exactly" \
+		grep -q "; $done_files files completed, 1 left as .part (rename: Permission denied); [0-9]* bytes in $dir/\$" "$log"
+	check "mid-run: one line names the file left as .part" \
+		[ "$(grep -c "^vpncap: $parts: left as .part (rename: Permission denied); the next vpncap on $dir repairs it\$" "$log")" -eq 1 ]
+	check "mid-run: completed files open in tshark" all_readable $(members "$dir")
+	check "mid-run: nothing attached" no_xdp_left
+}
+
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_rotate_size
 case_rotate_time
@@ -251,5 +292,7 @@ case_min_free
 case_on_rotate
 case_compress
 case_symlinked_dir
+case_unusable_dir_refused
+case_rename_fails_mid_run
 
 e2e_finish

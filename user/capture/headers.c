@@ -4,24 +4,47 @@
 
 /* ---- file headers and statistics --------------------------------------- */
 
-/* Where the frames' timestamps come from, for the file header. */
+/*
+ * Where the frames' timestamps can come from as attached ("stamping: ..."),
+ * then the slot for what this file's frames got, which the file set fills
+ * from the file's own counts when the file ends (store/fileset.h): the IDB
+ * is written before the first frame, so nothing else in it may claim a
+ * source. Bypass loses a frame's hook stamp when its metadata does not
+ * arrive: always without per-frame metadata, and in the metadata area
+ * whenever the driver refuses bpf_xdp_adjust_meta for a frame (in front
+ * of the frame, the classifier never redirects a frame without it). Frames
+ * copied through the ring buffer always carry the hook's stamp.
+ */
 static const char *describe_timestamps(const struct capture_iface *ci, char *buf, size_t len)
 {
-	if (ci->mode == CAPTURE_MODE_BYPASS && ci->cls.variant.meta == VPNCAP_META_NONE)
-		snprintf(buf, len, "timestamps per batch of frames (software): the kernel gives bypass no per-frame metadata");
+	int bypass = ci->mode == CAPTURE_MODE_BYPASS;
+	enum vpncap_meta_place meta = ci->cls.variant.meta;
+	const char *hooks = bypass ? "xdp hook" : "xdp and tc hooks";
+	char slot[FILESET_TS_SLOT_LEN + 1];
+	size_t used;
+
+	if (bypass && meta == VPNCAP_META_NONE)
+		used = (size_t)snprintf(buf, len, "stamping: per batch of frames (software), the kernel gives bypass no per-frame metadata%s%s",
+					ci->ring_open ? "; frames too large for the socket, copied through the ring buffer, at the xdp hook" : "",
+					ci->ring_open && ci->cls.hw_timestamps ? " or by the nic" : "");
 	else if (ci->cls.hw_timestamps)
-		snprintf(buf, len, "timestamps by the nic (xdp rx metadata), frames without one at the %s",
-			 ci->mode == CAPTURE_MODE_INLINE ? "xdp and tc hooks" : "xdp hook");
+		used = (size_t)snprintf(buf, len, "stamping: by the nic (xdp rx metadata) where the driver stamps a frame, else at the %s (software)",
+					hooks);
 	else
-		snprintf(buf, len, "timestamps at the %s (software)%s%s",
-			 ci->mode == CAPTURE_MODE_INLINE ? "xdp and tc hooks" : "xdp hook",
-			 ci->cls.ts_reason[0] ? ": " : "", ci->cls.ts_reason);
+		used = (size_t)snprintf(buf, len, "stamping: at the %s (software)%s%s", hooks,
+					ci->cls.ts_reason[0] ? ": " : "", ci->cls.ts_reason);
+	if (bypass && meta == VPNCAP_META_IN_AREA && used < len)
+		used += (size_t)snprintf(buf + used, len - used,
+					 "; per batch for a frame whose metadata the driver refused");
+	fileset_ts_slot(slot, sizeof(slot));
+	if (used < len)
+		snprintf(buf + used, len - used, "; %s", slot);
 	return buf;
 }
 
 static void describe_bypass(struct capture_iface *ci, char *buf, size_t len)
 {
-	char sockets[200] = "no socket", ts[300];
+	char sockets[200] = "no socket", ts[800];
 	size_t used;
 	unsigned int i;
 
@@ -42,7 +65,7 @@ static void describe_bypass(struct capture_iface *ci, char *buf, size_t len)
 /* if_description of IDB set k: how this interface is captured. */
 void session_describe_iface(struct capture_session *s, struct capture_iface *ci)
 {
-	char *buf = ci->description, how[700], ts[300];
+	char *buf = ci->description, how[1400], ts[800];
 	size_t len = sizeof(ci->description);
 
 	if (ci->mode == CAPTURE_MODE_BYPASS)
@@ -171,6 +194,26 @@ void session_fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb
 
 /* ---- session ----------------------------------------------------------- */
 
+/* A file left incomplete fails the run (exit status 1): one line says which. */
+static void report_incomplete(const struct capture_session *s)
+{
+	const struct fileset *fs = &s->fs;
+	uint64_t more = fs->stats.files_incomplete - 1;
+
+	if (!s->has_output || !fs->stats.files_incomplete)
+		return;
+	if (!fs->cfg.is_dir) {
+		log_error("%s: left incomplete: %s", fs->incomplete_first, fs->incomplete_why);
+		return;
+	}
+	if (more)
+		log_error("%s and %llu more left as .part (the first: %s); the next vpncap on %s repairs them",
+			  fs->incomplete_first, (unsigned long long)more, fs->incomplete_why, fs->dir);
+	else
+		log_error("%s: left as .part (%s); the next vpncap on %s repairs it",
+			  fs->incomplete_first, fs->incomplete_why, fs->dir);
+}
+
 void session_print_summary(const struct capture_session *s)
 {
 	const struct fileset_stats *w = &s->fs.stats;
@@ -210,13 +253,22 @@ void session_print_summary(const struct capture_session *s)
 			(unsigned long long)per_batch);
 	if (!s->has_output)
 		fprintf(stderr, "; no file (--realtime without -w)");
-	else if (s->fs.cfg.is_dir)
+	else if (s->fs.cfg.is_dir && !w->files_incomplete)
 		fprintf(stderr, "; %llu file%s completed (%llu bytes) in %s",
 			(unsigned long long)w->files_completed, w->files_completed == 1 ? "" : "s",
 			(unsigned long long)w->bytes, s->opts->output);
+	else if (s->fs.cfg.is_dir)
+		fprintf(stderr, "; %llu file%s completed, %llu left as .part (%s); %llu bytes in %s",
+			(unsigned long long)w->files_completed, w->files_completed == 1 ? "" : "s",
+			(unsigned long long)w->files_incomplete, s->fs.incomplete_why,
+			(unsigned long long)w->bytes, s->opts->output);
 	else
-		fprintf(stderr, "; %llu bytes in %s", (unsigned long long)w->bytes, s->opts->output);
+		fprintf(stderr, "; %llu bytes in %s%s%s%s", (unsigned long long)w->bytes,
+			s->opts->output, w->files_incomplete ? ", left incomplete (" : "",
+			w->files_incomplete ? s->fs.incomplete_why : "",
+			w->files_incomplete ? ")" : "");
 	fprintf(stderr, "\n");
+	report_incomplete(s);
 }
 
 /* Where frame timestamps come from, in a word or three, for the start line. */

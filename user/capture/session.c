@@ -53,6 +53,76 @@ static int finish(struct capture_session *s)
 	return ret;
 }
 
+/*
+ * What is kept after start beyond the base set, as far as the output
+ * decides it: rotation creates files later, so in a directory of someone
+ * else's the right to stays. (CAP_SYS_ADMIN for the dispatcher is added
+ * once attached; it does not bear on files.)
+ */
+static void output_privileges(const struct capture_session *s, struct privileges_extra *extra)
+{
+	struct stat st;
+
+	*extra = (struct privileges_extra){ 0 };
+	extra->dac_override = s->is_dir && stat(s->opts->output, &st) == 0 &&
+			      st.st_uid != geteuid();
+}
+
+struct dir_probe {
+	const struct fileset *fs;
+	char err[FILESET_PATH_MAX + 100];
+};
+
+static int probe_dir(void *arg)
+{
+	struct dir_probe *p = arg;
+
+	return fileset_probe_dir(p->fs, p->err, sizeof(p->err));
+}
+
+/*
+ * fileset_open, once a set's directory exists, before anything is written
+ * there or attached anywhere: can the set create, write, rename and delete
+ * files once vpncap has dropped to what it keeps? Checked by doing it, on
+ * a thread with exactly those capabilities, not by reading modes: ACLs, an
+ * LSM or a read-only mount decide too, and only the kernel knows them all.
+ * (Dropping first is no choice: attaching needs what goes.) -w FILE is
+ * open before the drop and nothing is created after: no check.
+ */
+static int check_dir_as_kept(void *ctx, const struct fileset *fs, char *err, size_t errlen)
+{
+	const struct capture_session *s = ctx;
+	struct privileges_extra extra;
+	struct dir_probe *probe;
+	char kept[160];
+	struct stat st;
+	int ret;
+
+	probe = calloc(1, sizeof(*probe));
+	if (!probe) {
+		err_set(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	probe->fs = fs;
+	output_privileges(s, &extra);
+	ret = privileges_run_as_kept(&extra, probe_dir, probe);
+	if (!ret) {
+		free(probe);
+		return 0;
+	}
+	fileset_probe_cleanup(fs);
+	privileges_kept_names(&extra, kept, sizeof(kept));
+	if (stat(fs->dir, &st))
+		st = (struct stat){ 0 };
+	err_set(err, errlen,
+		"%s: not usable once capturing: %s, with the capabilities vpncap keeps after start (%s); "
+		"the directory is mode %04o, owner uid %u",
+		fs->dir, probe->err[0] ? probe->err : strerror(-ret), kept,
+		(unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid);
+	free(probe);
+	return ret;
+}
+
 void session_fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c)
 {
 	const struct capture_opts *o = s->opts;
@@ -71,6 +141,7 @@ void session_fileset_config_of(struct capture_session *s, int is_dir, struct fil
 		.shb = &s->shb,
 		.idbs = s->idbs,
 		.fill_isb = session_fill_isb,
+		.check_dir = check_dir_as_kept,
 		.ctx = s,
 	};
 }
@@ -233,13 +304,11 @@ static void session_free(struct capture_session *s)
 /* Running: tell systemd, then give up what start-up alone needed. */
 static int started(struct capture_session *s, char *err, size_t errlen)
 {
-	struct privileges_extra extra = { 0 };
+	struct privileges_extra extra;
 	struct stat st;
 	unsigned int i;
 
-	/* Rotation creates files later: keep the right to in a directory of someone else's. */
-	extra.dac_override = s->is_dir && stat(s->opts->output, &st) == 0 &&
-			     st.st_uid != geteuid();
+	output_privileges(s, &extra);
 	for (i = 0; i < s->n_ifaces; i++)
 		extra.sys_admin |= s->ifaces[i].cls.hook == HOOK_DISPATCHER;
 	if (privileges_drop_after_start(&extra, err, errlen))

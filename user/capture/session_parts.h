@@ -90,7 +90,7 @@ struct capture_iface {
 	struct ring_ctx ring_ctx;
 	struct iface_totals live;       /* the main thread's own counts (ring_taken) */
 	_Atomic uint64_t queue_taken[CAPTURE_MAX_QUEUES]; /* frames taken off each socket */
-	char description[1024];          /* how it is captured (if_description) */
+	char description[2048];          /* how it is captured (if_description) */
 	char comment[2048];              /* the IDB comment: what the kernel took away */
 	struct degradation degraded[DEGRADE_MAX];
 	unsigned int n_degraded;

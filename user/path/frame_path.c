@@ -116,6 +116,7 @@ static void stamp(struct frame_out *o, struct out_counts *n, const struct captur
 	if (clock_frame_ns(&o->clock, c->stamped ? &hook_ns : NULL, batch_ns, &rec->ts_ns)) {
 		rec->flags |= FRAME_REC_TS_HOOK;
 		if (c->hw_stamped && hw_to_utc(&o->clock, c->hw_ns, &rec->ts_ns)) {
+			rec->flags |= FRAME_REC_TS_HW;
 			COUNT_ADD(n->ts_hw, 1);
 			return;
 		}

@@ -15,9 +15,11 @@
  * A file being completed is neither the current file nor, until renamed, a
  * completed member: retention counts it as a member (by its size), so that
  * --max-files and --max-bytes delete exactly what they did before, and
- * never deletes it. files_completed counts a file when the writer ends it,
- * so the ISBs and the summary keep their meaning.
+ * never deletes it. files_completed counts a file once its completion is
+ * done (renamed), files_incomplete one whose completion failed (left .part),
+ * whichever thread did it: the summary and the exit status tell the truth.
  */
+#define _GNU_SOURCE /* memmem */
 #include "store/fileset.h"
 #include "log.h"
 #include "pcapng_reader.h"
@@ -400,6 +402,7 @@ static int write_headers(struct fileset *fs)
 
 	for (i = 0; i < idb_set_count(fs->cfg.idbs) && !ret; i++)
 		ret = output_file_add_idb(&fs->file, idb_set_at(fs->cfg.idbs, i));
+	fs->headers_size = output_file_size(&fs->file);
 	return ret;
 }
 
@@ -418,8 +421,10 @@ static void uncount_region(struct fileset *fs, const uint8_t *p, size_t n)
 
 	pcapng_reader_init_blocks(&r, p, n);
 	while (pcapng_next_block(&r, &blk) == 1)
-		if (!pcapng_parse_epb(&r, &blk, &epb) && epb.if_id < FILESET_MAX_IFACES)
+		if (!pcapng_parse_epb(&r, &blk, &epb) && epb.if_id < FILESET_MAX_IFACES) {
 			fs->if_written[epb.if_id]--;
+			fs->file_lost[epb.if_id]++;
+		}
 }
 
 /* EPBs per interface in what is about to be dropped: everything not on disk. */
@@ -517,6 +522,8 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 		return ret;
 	fs->file_open = 1;
 	fs->file_frames = 0;
+	memset(fs->file_stamps, 0, sizeof(fs->file_stamps));
+	memset(fs->file_lost, 0, sizeof(fs->file_lost));
 	ret = write_headers(fs);
 	if (!ret)
 		ret = output_file_flush(&fs->file);
@@ -525,22 +532,195 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 	return 0;
 }
 
+static const char *const ts_source_words[FILESET_TS_SOURCES] = {
+	[FILESET_TS_NIC] = "by the nic",
+	[FILESET_TS_HOOK] = "at the hook",
+	[FILESET_TS_BATCH] = "per batch",
+};
+
+static enum fileset_ts_source ts_source_of(const struct frame_rec *rec)
+{
+	if (rec->flags & FRAME_REC_TS_HW)
+		return FILESET_TS_NIC;
+	return rec->flags & FRAME_REC_TS_HOOK ? FILESET_TS_HOOK : FILESET_TS_BATCH;
+}
+
+#define TS_NONE (-1)                    /* no frame */
+#define TS_MIXED FILESET_TS_SOURCES     /* frames of more than one source */
+
+/* The one source of the file's frames of interface i, TS_NONE or TS_MIXED; *total of them. */
+static int file_source(const struct fileset *fs, unsigned int i, uint64_t *total)
+{
+	const uint64_t *n = fs->file_stamps[i];
+	int only = TS_NONE, k;
+
+	*total = 0;
+	for (k = 0; k < FILESET_TS_SOURCES; k++) {
+		*total += n[k];
+		if (n[k])
+			only = only == TS_NONE ? k : TS_MIXED;
+	}
+	return only;
+}
+
+/*
+ * This file's frames of interface i by timestamp source, from its own
+ * counts alone, for its ISB: "this file: 6 frames, timestamps all at the
+ * hook", or "... timestamps mixed: 2 by the nic, 4 at the hook, 0 per batch".
+ */
+static void describe_file_stamps(const struct fileset *fs, unsigned int i, char *buf,
+				 size_t len)
+{
+	const uint64_t *n = fs->file_stamps[i];
+	uint64_t total;
+	int only = file_source(fs, i, &total);
+	size_t used;
+
+	used = (size_t)snprintf(buf, len, "this file: %llu frames", (unsigned long long)total);
+	if (fs->file_lost[i] && used < len)
+		used += (size_t)snprintf(buf + used, len - used, " encoded, %llu of them lost to write errors",
+					 (unsigned long long)fs->file_lost[i]);
+	if (only != TS_NONE && only != TS_MIXED && used < len)
+		snprintf(buf + used, len - used, ", timestamps all %s%s", ts_source_words[only],
+			 only == FILESET_TS_BATCH ? " (no per-frame metadata)" : "");
+	else if (only == TS_MIXED && used < len)
+		snprintf(buf + used, len - used,
+			 ", timestamps mixed: %llu by the nic, %llu at the hook, %llu per batch",
+			 (unsigned long long)n[FILESET_TS_NIC], (unsigned long long)n[FILESET_TS_HOOK],
+			 (unsigned long long)n[FILESET_TS_BATCH]);
+}
+
+void fileset_ts_slot(char *buf, size_t len)
+{
+	snprintf(buf, len, "%-*s", FILESET_TS_SLOT_LEN, FILESET_TS_PENDING);
+}
+
+/* What this file's frames of interface i got, for its IDB's slot. */
+static void stamp_words(const struct fileset *fs, unsigned int i, char *buf, size_t len)
+{
+	const uint64_t *n = fs->file_stamps[i];
+	uint64_t total;
+	int only = file_source(fs, i, &total);
+	unsigned long long all = (unsigned long long)total;
+
+	if (only == TS_NONE)
+		snprintf(buf, len, "timestamps: none, no frame of this interface in this file");
+	else if (only == FILESET_TS_NIC)
+		snprintf(buf, len, "timestamps by the nic (xdp rx metadata): all %llu frames of this file", all);
+	else if (only == FILESET_TS_HOOK)
+		snprintf(buf, len, "timestamps at the hook (software): all %llu frames of this file", all);
+	else if (only == FILESET_TS_BATCH)
+		snprintf(buf, len, "timestamps per batch of frames (software): all %llu frames of this file, no per-frame metadata",
+			 all);
+	else
+		snprintf(buf, len, "timestamps mixed: %llu by the nic, %llu at the hook, %llu per batch, of this file's %llu frames",
+			 (unsigned long long)n[FILESET_TS_NIC], (unsigned long long)n[FILESET_TS_HOOK],
+			 (unsigned long long)n[FILESET_TS_BATCH], all);
+}
+
+/*
+ * The file's headers as written, read back through a descriptor of its own
+ * (the file is open write-only), checked to be the same file. 0 or -1.
+ */
+static int read_headers(const struct fileset *fs, uint8_t *buf, size_t n)
+{
+	struct stat a, b;
+	int fd = open(fs->file.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = !fstat(fd, &a) && !fstat(fs->file.fd, &b) && a.st_dev == b.st_dev &&
+	     a.st_ino == b.st_ino && pread(fd, buf, n, 0) == (ssize_t)n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * The file's frames are all written: each IDB's slot gets what they got.
+ * The headers are read back from the file (the ring has moved on); a slot
+ * not found, or a failure, leaves the pending words, which are true too.
+ */
+static void fill_ts_slots(struct fileset *fs)
+{
+	char pending[FILESET_TS_SLOT_LEN + 1], words[FILESET_TS_SLOT_LEN + 1];
+	size_t n = fs->headers_size;
+	uint8_t *head, *p, *end;
+	unsigned int i = 0;
+
+	if (fs->file.fd < 0 || !n || n > (1u << 20) || fs->file.bytes_written < n)
+		return;
+	head = malloc(n);
+	if (!head)
+		return;
+	fileset_ts_slot(pending, sizeof(pending));
+	if (!read_headers(fs, head, n)) {
+		for (p = head, end = head + n; i < FILESET_MAX_IFACES; p += FILESET_TS_SLOT_LEN, i++) {
+			p = memmem(p, (size_t)(end - p), pending, FILESET_TS_SLOT_LEN);
+			if (!p)
+				break;
+			stamp_words(fs, i, words, sizeof(words));
+			snprintf(pending, sizeof(pending), "%-*s", FILESET_TS_SLOT_LEN, words);
+			if (pwrite(fs->file.fd, pending, FILESET_TS_SLOT_LEN, p - head) !=
+			    FILESET_TS_SLOT_LEN)
+				break;
+			fileset_ts_slot(pending, sizeof(pending));
+		}
+	}
+	free(head);
+}
+
+/* The true counts: completions done here, and those of the completion thread. */
+static void count_outcomes(struct fileset *fs)
+{
+	char first[FILESET_PATH_MAX], why[POST_JOBS_WHY];
+	uint64_t done, failed;
+
+	post_jobs_outcome(&fs->post, &done, &failed, first, sizeof(first), why, sizeof(why));
+	fs->stats.files_completed = fs->completed_here + done;
+	fs->stats.files_incomplete = fs->incomplete_here + failed;
+	if (!fs->incomplete_first[0] && first[0]) {
+		snprintf(fs->incomplete_first, sizeof(fs->incomplete_first), "%s", first);
+		snprintf(fs->incomplete_why, sizeof(fs->incomplete_why), "%s", why);
+	}
+}
+
+static void note_incomplete(struct fileset *fs, const char *path, const char *why)
+{
+	fs->incomplete_here++;
+	if (!fs->incomplete_first[0]) {
+		snprintf(fs->incomplete_first, sizeof(fs->incomplete_first), "%s", path);
+		snprintf(fs->incomplete_why, sizeof(fs->incomplete_why), "%s", why);
+	}
+	count_outcomes(fs);
+}
+
+static void note_completed(struct fileset *fs)
+{
+	fs->completed_here++;
+	count_outcomes(fs);
+}
+
 static void add_isbs(struct fileset *fs, uint64_t now_ns)
 {
 	const struct fileset_stats *st = &fs->stats;
 	unsigned int i;
 
+	count_outcomes(fs);
+
 	for (i = 0; i < idb_set_count(fs->cfg.idbs); i++) {
 		struct pcapng_isb_info isb = { .if_id = i, .ts_ns = now_ns };
-		char comment[1024] = "";
+		char comment[1280] = "", this_file[200] = "";
 		size_t used;
 
 		fs->cfg.fill_isb(fs->cfg.ctx, i, &isb, comment, sizeof(comment));
+		if (i < FILESET_MAX_IFACES)
+			describe_file_stamps(fs, i, this_file, sizeof(this_file));
 		used = strlen(comment);
 		snprintf(comment + used, sizeof(comment) - used,
-			 "%swriter: files completed %llu, bytes %llu, frames written %llu, dropped: "
+			 "%swriter: %s; files completed %llu, left as .part %llu, bytes %llu, frames written %llu, dropped: "
 			 "disk full %llu, min-free %llu, write errors %llu",
-			 used ? "; " : "", (unsigned long long)st->files_completed,
+			 used ? "; " : "", this_file, (unsigned long long)st->files_completed,
+			 (unsigned long long)st->files_incomplete,
 			 (unsigned long long)(st->bytes + output_file_size(&fs->file)),
 			 (unsigned long long)st->frames_written,
 			 (unsigned long long)st->dropped_disk_full,
@@ -562,6 +742,7 @@ static void write_end(struct fileset *fs, uint64_t now_ns)
 
 	if (ret)
 		recover_from_write_error(fs, ret, now_ns);
+	fill_ts_slots(fs);
 	add_isbs(fs, now_ns);
 	ret = output_file_flush(&fs->file);
 	if (ret) /* the ISBs did not fit on the disk: the file is valid without them */
@@ -581,11 +762,14 @@ enum completion {
 static int complete_member(struct fileset *fs, enum completion when)
 {
 	uint64_t size = fs->file.bytes_written;
+	char why[POST_JOBS_WHY];
 	int fd, ret = output_file_detach(&fs->file, &fd);
 
 	if (ret) { /* a background write or fdatasync failed: the data is not known safe */
 		log_error("%s: cannot complete the file: %s", fs->file.path, strerror(-ret));
 		close(fd);
+		snprintf(why, sizeof(why), "write: %s", strerror(-ret));
+		note_incomplete(fs, fs->file.path, why);
 		return ret;
 	}
 	if (when == COMPLETE_LATER &&
@@ -594,9 +778,29 @@ static int complete_member(struct fileset *fs, enum completion when)
 			(struct retained_file){ .seq = fs->seq, .size = size };
 		return 0;
 	}
-	ret = post_jobs_complete_file(fs->dir_fd, fd, fs->file.path, fs->final_path);
-	if (!ret)
-		post_jobs_add(&fs->post, fs->final_path);
+	ret = post_jobs_complete_file_why(fs->dir_fd, fd, fs->file.path, fs->final_path, why,
+					  sizeof(why));
+	if (ret) {
+		note_incomplete(fs, fs->file.path, why);
+		return ret;
+	}
+	note_completed(fs);
+	post_jobs_add(&fs->post, fs->final_path);
+	return 0;
+}
+
+/* -w FILE: complete when closed whole (fsync and close succeeded). */
+static int close_single(struct fileset *fs)
+{
+	char why[POST_JOBS_WHY];
+	int ret = output_file_close(&fs->file);
+
+	if (!ret) {
+		note_completed(fs);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "write, fsync or close: %s", strerror(-ret));
+	note_incomplete(fs, fs->cfg.path, why);
 	return ret;
 }
 
@@ -604,10 +808,9 @@ static int end_file(struct fileset *fs, uint64_t now_ns, enum completion when)
 {
 	write_end(fs, now_ns);
 	fs->stats.bytes += fs->file.bytes_written;
-	fs->stats.files_completed++;
 	fs->file_open = 0;
 	if (!fs->cfg.is_dir)
-		return output_file_close(&fs->file);
+		return close_single(fs);
 	return complete_member(fs, when);
 }
 
@@ -690,8 +893,10 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 	}
 	fs->stats.frames_written++;
 	fs->file_frames++;
-	if (rec->if_id < FILESET_MAX_IFACES)
+	if (rec->if_id < FILESET_MAX_IFACES) {
 		fs->if_written[rec->if_id]++;
+		fs->file_stamps[rec->if_id][ts_source_of(rec)]++;
+	}
 }
 
 /* ---- housekeeping ------------------------------------------------------------- */
@@ -730,6 +935,7 @@ void fileset_current_path(const struct fileset *fs, char *buf, size_t len)
 
 void fileset_tick(struct fileset *fs, uint64_t now_ns)
 {
+	count_outcomes(fs); /* the completion thread's, for the status and the metrics */
 	if (!fs->file_open)
 		return;
 	if (fs->cfg.is_dir && fs->cfg.rotate_ns && now_ns >= fs->boundary_ns) {
@@ -817,6 +1023,8 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 		return ret;
 	}
 	ret = prepare_dir(fs, err, errlen);
+	if (!ret && cfg->check_dir)
+		ret = cfg->check_dir(cfg->ctx, fs, err, errlen);
 	if (!ret)
 		ret = lock_set(fs, err, errlen);
 	if (!ret) {
@@ -836,6 +1044,68 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 	if (ret)
 		release_dir(fs);
 	return ret;
+}
+
+/* ---- can the set be used once started? ---------------------------------------------- */
+
+static void probe_paths(const struct fileset *fs, char *made, char *renamed, size_t len)
+{
+	char name[256];
+
+	state_name(fs, name, sizeof(name), "probe");
+	snprintf(made, len, "%s/%s", fs->dir, name);
+	state_name(fs, name, sizeof(name), "probe-renamed");
+	snprintf(renamed, len, "%s/%s", fs->dir, name);
+}
+
+/* One step of the probe: 0, or -errno with "STEP NAME: reason" in err. */
+static int probe_step(int failed, const char *step, const char *path, char *err, size_t errlen)
+{
+	int e = errno;
+
+	if (!failed)
+		return 0;
+	err_set(err, errlen, "%s %s: %s", step, strrchr(path, '/') + 1, strerror(e));
+	return -e;
+}
+
+/*
+ * As a file of the set lives: created new beside the others (output_file.c),
+ * written, renamed from its .part name (post_jobs.c), deleted (retention).
+ */
+int fileset_probe_dir(const struct fileset *fs, char *err, size_t errlen)
+{
+	char made[FILESET_PATH_MAX], renamed[FILESET_PATH_MAX];
+	static const char byte = '\n';
+	int fd, ret;
+
+	if (!fs->cfg.is_dir)
+		return 0;
+	probe_paths(fs, made, renamed, sizeof(made));
+	fd = open(made, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	ret = probe_step(fd < 0, "create", made, err, errlen);
+	if (ret)
+		return ret;
+	/* A full disk is no refusal: the capture drops and counts until space returns. */
+	ret = probe_step(write(fd, &byte, 1) != 1 && errno != ENOSPC && errno != EDQUOT, "write",
+			 made, err, errlen);
+	close(fd);
+	if (!ret)
+		ret = probe_step(rename(made, renamed) != 0, "rename", made, err, errlen);
+	if (!ret)
+		ret = probe_step(unlink(renamed) != 0, "delete", renamed, err, errlen);
+	return ret;
+}
+
+void fileset_probe_cleanup(const struct fileset *fs)
+{
+	char made[FILESET_PATH_MAX], renamed[FILESET_PATH_MAX];
+
+	if (!fs->cfg.is_dir)
+		return;
+	probe_paths(fs, made, renamed, sizeof(made));
+	unlink(made);
+	unlink(renamed);
 }
 
 int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen)
@@ -860,7 +1130,10 @@ int fileset_close(struct fileset *fs, uint64_t now_ns)
 		ret = end_file(fs, now_ns, COMPLETE_NOW);
 	if (fs->cfg.is_dir)
 		apply_retention(fs);
+	count_outcomes(fs); /* before release_dir: the completion thread's counts go with it */
 	release_dir(fs);
+	if (!ret && fs->stats.files_incomplete)
+		ret = -EIO;
 	return ret;
 }
 

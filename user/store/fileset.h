@@ -35,6 +35,8 @@
 /* A member's full path: the directory, '/', a name of at most 511 bytes, a suffix. */
 #define FILESET_PATH_MAX (FILESET_DIR_MAX + 512 + 16)
 
+struct fileset;
+
 struct fileset_config {
 	const char *path;               /* -w: a directory (set) or a file */
 	int is_dir;
@@ -59,11 +61,24 @@ struct fileset_config {
 	 */
 	void (*fill_isb)(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
 			 char *comment, size_t len);
+	/*
+	 * A set only, at fileset_open: once its directory exists and before
+	 * anything is written in it, may the capture use it once started (see
+	 * fileset_probe_dir)? 0, or -errno with err set: the set is not
+	 * opened. NULL: no check.
+	 */
+	int (*check_dir)(void *ctx, const struct fileset *fs, char *err, size_t errlen);
 	void *ctx;
 };
 
 struct fileset_stats {
+	/*
+	 * Files that reached their final name (a set) or were closed whole
+	 * (-w FILE), and those whose completion failed: a set's stays .part.
+	 * Counted when the completion is done, on whichever thread did it.
+	 */
 	uint64_t files_completed;
+	uint64_t files_incomplete;
 	uint64_t files_recovered;
 	uint64_t files_deleted;         /* by retention or --min-free */
 	uint64_t bytes;                 /* written to completed and current files */
@@ -71,6 +86,30 @@ struct fileset_stats {
 	uint64_t dropped_disk_full;     /* ENOSPC / EDQUOT with nothing left to free */
 	uint64_t dropped_min_free;      /* held back to keep --min-free */
 	uint64_t dropped_write_error;   /* other write errors */
+};
+
+/*
+ * The words of an IDB about the timestamps of the file's own frames can
+ * only be known once the file ends: an IDB description may hold this slot
+ * (FILESET_TS_SLOT_LEN bytes: FILESET_TS_PENDING padded with spaces), and
+ * when the file's last frame is written the set puts in its place, padded
+ * the same, what the file's counts say ("timestamps at the hook
+ * (software): all 6 frames of this file"). The k-th slot in the file's
+ * headers is interface k's. A file that never ends cleanly keeps the
+ * pending words, which are true too.
+ */
+#define FILESET_TS_SLOT_LEN 168
+#define FILESET_TS_PENDING "timestamps of this file's frames: counted when the file is complete"
+
+/* The slot as it is written at first, for an IDB description (len > FILESET_TS_SLOT_LEN). */
+void fileset_ts_slot(char *buf, size_t len);
+
+/* Where a frame's timestamp came from (frame_rec.h flags), counted per file. */
+enum fileset_ts_source {
+	FILESET_TS_NIC,
+	FILESET_TS_HOOK,
+	FILESET_TS_BATCH,
+	FILESET_TS_SOURCES
 };
 
 struct fileset {
@@ -101,6 +140,14 @@ struct fileset {
 	 */
 	struct retained_file handed[POST_JOBS_COMPLETING];
 	uint64_t handed_count;
+	/* Completions the writer thread did itself (the rest: post_jobs_outcome). */
+	uint64_t completed_here, incomplete_here;
+	char incomplete_first[sizeof(((struct output_file *)0)->path)]; /* the first left incomplete, or "" */
+	char incomplete_why[POST_JOBS_WHY];         /* "rename: Permission denied" */
+	/* The current file's frames per interface by timestamp source, and those lost after. */
+	uint64_t file_stamps[FILESET_MAX_IFACES][FILESET_TS_SOURCES];
+	uint64_t file_lost[FILESET_MAX_IFACES];
+	uint64_t headers_size;          /* SHB and IDBs of the current file */
 };
 
 /*
@@ -109,6 +156,17 @@ struct fileset {
  * against a second vpncap, and its leftovers recovered. 0 or -errno.
  */
 int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err, size_t errlen);
+
+/*
+ * What a set's files go through once the capture runs, tried on a scratch
+ * file with the calling thread's privileges: create, write, rename and
+ * delete, by the paths the set uses. 0 (nothing left behind), or -errno
+ * with err naming the step ("rename .vpncap-TAG.probe: Permission
+ * denied"). -w FILE: 0, nothing is created after the start. Any thread;
+ * fileset_probe_cleanup removes what a failed probe left.
+ */
+int fileset_probe_dir(const struct fileset *fs, char *err, size_t errlen);
+void fileset_probe_cleanup(const struct fileset *fs);
 
 /* The capture starts: first file, headers written. 0 or -errno. */
 int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen);
@@ -134,7 +192,9 @@ void fileset_current_path(const struct fileset *fs, char *buf, size_t len);
 
 /*
  * End: final ISBs, every file completed (those handed over before waited
- * for), post jobs finished. 0 or -errno of the last file.
+ * for), post jobs finished; stats then hold the true counts. 0 when every
+ * file was completed, else the last file's -errno or -EIO (an earlier file
+ * stayed .part: incomplete_first says which).
  */
 int fileset_close(struct fileset *fs, uint64_t now_ns);
 

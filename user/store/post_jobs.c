@@ -130,6 +130,14 @@ static void queue_job(struct post_jobs *pj, char *copy, const char *path)
 
 int post_jobs_complete_file(int dir_fd, int fd, const char *part, const char *final)
 {
+	char why[POST_JOBS_WHY];
+
+	return post_jobs_complete_file_why(dir_fd, fd, part, final, why, sizeof(why));
+}
+
+int post_jobs_complete_file_why(int dir_fd, int fd, const char *part, const char *final,
+				char *why, size_t why_len)
+{
 	const char *step = "fsync";
 	int ret = fsync(fd) ? -errno : 0;
 
@@ -142,9 +150,11 @@ int post_jobs_complete_file(int dir_fd, int fd, const char *part, const char *fi
 		ret = -errno;
 	}
 	if (ret) {
+		snprintf(why, why_len, "%s: %s", step, strerror(-ret));
 		log_error("%s: cannot complete the file (%s): %s", part, step, strerror(-ret));
 		return ret;
 	}
+	why[0] = '\0';
 	fsync(dir_fd);
 	return 0;
 }
@@ -166,13 +176,24 @@ static void push_file(struct post_jobs *pj, const struct post_file *f)
 	pthread_cond_signal(&pj->to_complete);
 }
 
-/* Under the lock: f is complete (ret 0) or stays .part; its jobs go next. */
-static void file_done(struct post_jobs *pj, struct post_file *f, int ret)
+/* Under the lock: the first file left .part is kept by name (f's copy is taken). */
+static void note_failure(struct post_jobs *pj, struct post_file *f, const char *why)
+{
+	pj->completion_failures++;
+	if (pj->first_failed)
+		return;
+	pj->first_failed = f->part;
+	f->part = NULL;
+	snprintf(pj->first_failed_why, sizeof(pj->first_failed_why), "%s", why);
+}
+
+/* Under the lock: f is complete (ret 0) or stays .part (why); its jobs go next. */
+static void file_done(struct post_jobs *pj, struct post_file *f, int ret, const char *why)
 {
 	if (f->fd >= 0) {
 		pj->completing--;
 		if (ret)
-			pj->completion_failures++;
+			note_failure(pj, f, why);
 		else
 			pj->completions++;
 	}
@@ -190,6 +211,7 @@ static void *completer_main(void *arg)
 
 	pthread_mutex_lock(&pj->lock);
 	for (;;) {
+		char why[POST_JOBS_WHY] = "";
 		struct post_file f;
 		int ret = 0;
 
@@ -200,10 +222,11 @@ static void *completer_main(void *arg)
 		f = take_file(pj);
 		if (f.fd >= 0) {
 			pthread_mutex_unlock(&pj->lock);
-			ret = post_jobs_complete_file(pj->dir_fd, f.fd, f.part, f.final);
+			ret = post_jobs_complete_file_why(pj->dir_fd, f.fd, f.part, f.final, why,
+							  sizeof(why));
 			pthread_mutex_lock(&pj->lock);
 		}
-		file_done(pj, &f, ret);
+		file_done(pj, &f, ret, why);
 	}
 	pthread_mutex_unlock(&pj->lock);
 	return NULL;
@@ -243,6 +266,23 @@ unsigned int post_jobs_completing(struct post_jobs *pj)
 	n = pj->completing;
 	pthread_mutex_unlock(&pj->lock);
 	return n;
+}
+
+void post_jobs_outcome(struct post_jobs *pj, uint64_t *completed, uint64_t *failed,
+		       char *first, size_t first_len, char *why, size_t why_len)
+{
+	*completed = *failed = 0;
+	first[0] = why[0] = '\0';
+	if (!pj->initialised)
+		return;
+	pthread_mutex_lock(&pj->lock);
+	*completed = pj->completions;
+	*failed = pj->completion_failures;
+	if (pj->first_failed) {
+		snprintf(first, first_len, "%s", pj->first_failed);
+		snprintf(why, why_len, "%s", pj->first_failed_why);
+	}
+	pthread_mutex_unlock(&pj->lock);
 }
 
 void post_jobs_wait_completed(struct post_jobs *pj)
@@ -356,6 +396,8 @@ void post_jobs_stop(struct post_jobs *pj)
 		pthread_join(pj->thread, NULL);
 		pj->started = 0;
 	}
+	free(pj->first_failed);
+	pj->first_failed = NULL;
 	pthread_cond_destroy(&pj->completion_done);
 	pthread_cond_destroy(&pj->to_complete);
 	pthread_cond_destroy(&pj->cond);

@@ -28,6 +28,7 @@
 #define VPNCAP_STORE_POST_JOBS_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/compress.h"
@@ -36,6 +37,7 @@
 #define POST_JOBS_COMPLETING 16         /* files handed over, waiting for completion */
 /* The completion queue: those, and room behind them for files completed by the writer. */
 #define POST_JOBS_QUEUE (2 * POST_JOBS_COMPLETING)
+#define POST_JOBS_WHY 128               /* "rename: Permission denied" */
 
 /* A file in the completion queue. */
 struct post_file {
@@ -64,6 +66,8 @@ struct post_jobs {
 	/* Counters, read after post_jobs_stop(). */
 	uint64_t hooks_run, hook_failures, compressed, compress_failures, skipped;
 	uint64_t completions, completion_failures;      /* of files handed over */
+	char *first_failed;             /* .part name of the first of those left .part, or NULL */
+	char first_failed_why[POST_JOBS_WHY];
 };
 
 /* Starts the jobs thread only when there is something to do. 0 or -errno. */
@@ -100,6 +104,14 @@ unsigned int post_jobs_completing(struct post_jobs *pj);
 void post_jobs_wait_completed(struct post_jobs *pj);
 
 /*
+ * What became of the files handed over so far (completed or failed, as
+ * counted under the lock, so on any thread): *completed, *failed, and the
+ * first failed file's .part name and why ("" when none failed).
+ */
+void post_jobs_outcome(struct post_jobs *pj, uint64_t *completed, uint64_t *failed,
+		       char *first, size_t first_len, char *why, size_t why_len);
+
+/*
  * Queue the jobs for a completed file (the path is copied), after those of
  * the files handed over before it.
  */
@@ -114,6 +126,9 @@ void post_jobs_stop(struct post_jobs *pj);
  * leaves the file as .part. 0 or -errno. On any thread.
  */
 int post_jobs_complete_file(int dir_fd, int fd, const char *part, const char *final);
+/* The same, with the failed step and its reason in why ("rename: Permission denied"). */
+int post_jobs_complete_file_why(int dir_fd, int fd, const char *part, const char *final,
+				char *why, size_t why_len);
 
 /*
  * Run the on-rotate command for path: /bin/sh -c 'CMD "$1"' with path as $1,

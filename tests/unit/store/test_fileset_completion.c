@@ -22,8 +22,16 @@
  *  - retention counts a file being completed once, even after its rename,
  *    and never deletes it;
  *  - a file whose fsync fails stays .part, gets no --on-rotate, and the
- *    next start repairs it.
+ *    next start repairs it;
+ *  - files_completed counts only files that reached their final name, on
+ *    either thread, files_incomplete those left .part (the first named, and
+ *    why), and fileset_close() then fails;
+ *  - each file's ISB counts that file's own frames by timestamp source,
+ *    and each IDB's timestamp slot says the same once the file ends;
+ *  - the probe of a set's directory does what the set will do, with the
+ *    privileges it is run with (the capabilities vpncap keeps after start).
  */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +53,8 @@
 #include "store/fileset.h"
 #include "path/frame_queue.h"
 #include "pcapng.h"
+#include "pcapng_reader.h"
+#include "privileges.h"
 
 #define NS_PER_SEC 1000000000ull
 #define T0 (1700000000ull * NS_PER_SEC)        /* a whole second: file k spans [T0 + k s, +1 s) */
@@ -166,7 +176,8 @@ static void write_hook(struct rig *r)
 	assert_int_equal(chmod(r->hook, 0755), 0);
 }
 
-static struct rig *rig_start(uint64_t max_files)
+static struct rig *rig_start_with(uint64_t max_files, const struct pcapng_idb_info *idbs,
+				  unsigned int n_idbs)
 {
 	struct fileset_config cfg = {
 		.is_dir = 1,
@@ -175,7 +186,7 @@ static struct rig *rig_start(uint64_t max_files)
 		.retention = { .max_files = max_files },
 		.sync_ns = 1,           /* each tick flushes and fdatasyncs */
 		.shb = &shb,
-		.idbs = idb_set_new(&idb, 1),
+		.idbs = idb_set_new(idbs, n_idbs),
 		.fill_isb = fill_isb,
 	};
 	struct rig *r = calloc(1, sizeof(*r));
@@ -198,6 +209,11 @@ static struct rig *rig_start(uint64_t max_files)
 	return r;
 }
 
+static struct rig *rig_start(uint64_t max_files)
+{
+	return rig_start_with(max_files, &idb, 1);
+}
+
 static void rig_end(struct rig *r)
 {
 	char cmd[128];
@@ -207,16 +223,22 @@ static void rig_end(struct rig *r)
 	free(r);
 }
 
-/* One frame at T0 + ns, as the writer thread gives it to the set. */
-static void write_frame(struct rig *r, uint64_t ns)
+/* One frame at T0 + ns stamped as flags say, as the writer thread gives it to the set. */
+static void write_frame_stamped(struct rig *r, uint64_t ns, uint32_t flags)
 {
 	r->frame.rec = (struct frame_rec){
 		.size = sizeof(r->frame.bytes),
 		.ts_ns = T0 + ns,
 		.caplen = FRAME_LEN,
 		.origlen = FRAME_LEN,
+		.flags = flags,
 	};
 	fileset_write(&r->fs, &r->frame.rec);
+}
+
+static void write_frame(struct rig *r, uint64_t ns)
+{
+	write_frame_stamped(r, ns, FRAME_REC_TS_HOOK);
 }
 
 /* The path of member seq with suffix (".pcapng" or ".pcapng.part"), if it exists. */
@@ -429,7 +451,9 @@ static void test_full_queue_completes_on_writer_thread(void **state)
 	assert_true(has(r, held_files, ".pcapng"));
 	for (s = 0; s < held_files; s++)
 		assert_true(has(r, s, ".pcapng.part") && !has(r, s, ".pcapng"));
-	assert_int_equal(r->fs.stats.files_completed, held_files + 1);
+	/* Only the file the writer completed itself is complete yet. */
+	assert_int_equal(r->fs.stats.files_completed, 1);
+	assert_int_equal(r->fs.stats.files_incomplete, 0);
 	expect_nothing_lost(&r->fs.stats, held_files + 2);
 	usleep(100000);
 	assert_string_equal(hook_calls(r), ""); /* file held_files's waits for its elders' */
@@ -494,13 +518,16 @@ static void test_fsync_failure_leaves_part(void **state)
 	idb_set_ref(cfg.idbs);          /* for the second open: close drops the set's */
 	write_frame(r, 0);
 	write_frame(r, NS_PER_SEC);
-	assert_int_equal(fileset_close(&r->fs, T0 + NS_PER_SEC + 1), 0);
+	assert_int_equal(fileset_close(&r->fs, T0 + NS_PER_SEC + 1), -EIO);
 	failing_seq[0] = '\0';
 	assert_true(has(r, 0, ".pcapng.part") && !has(r, 0, ".pcapng"));
 	assert_true(has(r, 1, ".pcapng"));
 	assert_string_equal(hook_calls(r), "ok 000001.pcapng\n");
 	assert_int_equal(r->fs.post.completion_failures, 1);
-	assert_int_equal(r->fs.stats.files_completed, 2);
+	assert_int_equal(r->fs.stats.files_completed, 1);
+	assert_int_equal(r->fs.stats.files_incomplete, 1);
+	assert_true(ends_with(r->fs.incomplete_first, "-000000.pcapng.part"));
+	assert_string_equal(r->fs.incomplete_why, "fsync: Input/output error");
 
 	/* The next start repairs it like any file left by a crash. */
 	assert_int_equal(fileset_open(&r->fs, &cfg, err, sizeof(err)), 0);
@@ -511,6 +538,252 @@ static void test_fsync_failure_leaves_part(void **state)
 	rig_end(r);
 }
 
+/* ---- the true counts: renames that fail ---------------------------------------------- */
+
+/* A directory where member seq's final name goes: its rename fails (EISDIR). */
+static void block_final_name(const struct rig *r, unsigned int seq)
+{
+	char name[512], path[PATH_MAX];
+
+	fileset_format_name(name, sizeof(name), "t0", (int64_t)(T0 / NS_PER_SEC) + seq, seq,
+			    FILESET_COMPLETE);
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	assert_int_equal(mkdir(path, 0750), 0);
+}
+
+static void test_rename_failures_counted(void **state)
+{
+	struct rig *r;
+
+	(void)state;
+	open_gate();
+	r = rig_start(0);
+	block_final_name(r, 1);         /* completed on the completion thread */
+	block_final_name(r, 2);         /* the last: completed by the writer at close */
+	write_frame(r, 0);
+	write_frame(r, NS_PER_SEC);
+	write_frame(r, 2 * NS_PER_SEC);
+	assert_int_equal(fileset_close(&r->fs, T0 + 2 * NS_PER_SEC + 1), -EISDIR);
+	assert_true(has(r, 0, ".pcapng") && has(r, 1, ".pcapng.part") && has(r, 2, ".pcapng.part"));
+	assert_int_equal(r->fs.stats.files_completed, 1);
+	assert_int_equal(r->fs.stats.files_incomplete, 2);
+	assert_true(ends_with(r->fs.incomplete_first, "-000001.pcapng.part"));
+	assert_string_equal(r->fs.incomplete_why, "rename: Is a directory");
+	assert_string_equal(hook_calls(r), "ok 000000.pcapng\n");
+	rig_end(r);
+}
+
+static void test_all_completed_counted(void **state)
+{
+	struct rig *r;
+
+	(void)state;
+	open_gate();
+	r = rig_start(0);
+	write_frame(r, 0);
+	write_frame(r, NS_PER_SEC);
+	write_frame(r, 2 * NS_PER_SEC);
+	assert_int_equal(fileset_close(&r->fs, T0 + 2 * NS_PER_SEC + 1), 0);
+	assert_int_equal(r->fs.stats.files_completed, 3);
+	assert_int_equal(r->fs.stats.files_incomplete, 0);
+	assert_string_equal(r->fs.incomplete_first, "");
+	rig_end(r);
+}
+
+/* ---- each file's ISB: its own frames by timestamp source ----------------------------- */
+
+/* 1 when member seq (complete) contains text. */
+static int file_says(const struct rig *r, unsigned int seq, const char *text)
+{
+	char path[PATH_MAX];
+	static char buf[1 << 20];
+	size_t n;
+	FILE *f;
+
+	if (!member(r, seq, ".pcapng", path, sizeof(path)))
+		return 0;
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return memmem(buf, n, text, strlen(text)) != NULL;
+}
+
+static void test_isb_counts_this_files_stamps(void **state)
+{
+	struct rig *r;
+
+	(void)state;
+	open_gate();
+	r = rig_start(0);
+	write_frame_stamped(r, 0, FRAME_REC_TS_HOOK | FRAME_REC_TS_HW);
+	write_frame_stamped(r, 1000, FRAME_REC_TS_HOOK);
+	write_frame_stamped(r, 2000, FRAME_REC_TS_HOOK);
+	write_frame_stamped(r, 3000, 0);
+	write_frame_stamped(r, NS_PER_SEC, 0);          /* file 1: per batch only */
+	write_frame_stamped(r, NS_PER_SEC + 1000, 0);
+	write_frame_stamped(r, 2 * NS_PER_SEC, FRAME_REC_TS_HOOK | FRAME_REC_TS_HW);
+	assert_int_equal(fileset_close(&r->fs, T0 + 2 * NS_PER_SEC + 1), 0);
+	assert_true(file_says(r, 0, "writer: this file: 4 frames, timestamps mixed: 1 by the nic, 2 at the hook, 1 per batch;"));
+	assert_true(file_says(r, 1, "writer: this file: 2 frames, timestamps all per batch (no per-frame metadata);"));
+	assert_true(file_says(r, 2, "writer: this file: 1 frames, timestamps all by the nic;"));
+	assert_false(file_says(r, 1, "by the nic;"));
+	rig_end(r);
+}
+
+/* Every block of member seq reads back whole (the slots kept their size). */
+static int file_whole(const struct rig *r, unsigned int seq)
+{
+	static uint8_t buf[1 << 20];
+	struct pcapng_reader rd;
+	struct pcapng_block blk;
+	char path[PATH_MAX];
+	int ret, blocks = 0;
+	size_t n;
+	FILE *f;
+
+	if (!member(r, seq, ".pcapng", path, sizeof(path)) || !(f = fopen(path, "rb")))
+		return 0;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	pcapng_reader_init(&rd, buf, n);
+	while ((ret = pcapng_next_block(&rd, &blk)) == 1)
+		blocks++;
+	return ret == 0 && blocks > 3;
+}
+
+static void test_idb_slot_says_what_the_frames_got(void **state)
+{
+	char slot[FILESET_TS_SLOT_LEN + 1], desc[2][300], want[FILESET_TS_SLOT_LEN + 1];
+	struct pcapng_idb_info idbs[2] = { idb, idb };
+	struct rig *r;
+	unsigned int i;
+
+	(void)state;
+	open_gate();
+	fileset_ts_slot(slot, sizeof(slot));
+	assert_int_equal(strlen(slot), FILESET_TS_SLOT_LEN);
+	for (i = 0; i < 2; i++) {
+		snprintf(desc[i], sizeof(desc[i]), "driver t%u; stamping: anything; %s", i, slot);
+		idbs[i].description = desc[i];
+	}
+	r = rig_start_with(0, idbs, 2);
+	write_frame_stamped(r, 0, FRAME_REC_TS_HOOK);
+	write_frame_stamped(r, 1000, FRAME_REC_TS_HOOK);
+	r->frame.rec.if_id = 1;
+	write_frame_stamped(r, 2000, 0);        /* interface 0 again: the helper resets if_id */
+	write_frame_stamped(r, NS_PER_SEC, FRAME_REC_TS_HOOK | FRAME_REC_TS_HW);
+	assert_int_equal(fileset_close(&r->fs, T0 + NS_PER_SEC + 1), 0);
+
+	snprintf(want, sizeof(want), "%-*s", FILESET_TS_SLOT_LEN,
+		 "timestamps mixed: 0 by the nic, 2 at the hook, 1 per batch, of this file's 3 frames");
+	assert_true(file_says(r, 0, want));
+	snprintf(want, sizeof(want), "%-*s", FILESET_TS_SLOT_LEN,
+		 "timestamps: none, no frame of this interface in this file");
+	assert_true(file_says(r, 0, want));     /* interface 1 */
+	snprintf(want, sizeof(want), "%-*s", FILESET_TS_SLOT_LEN,
+		 "timestamps by the nic (xdp rx metadata): all 1 frames of this file");
+	assert_true(file_says(r, 1, want));
+	assert_false(file_says(r, 0, FILESET_TS_PENDING));
+	assert_false(file_says(r, 1, FILESET_TS_PENDING));
+	assert_true(file_whole(r, 0) && file_whole(r, 1));
+	rig_end(r);
+}
+
+/* ---- the probe of the directory --------------------------------------------------- */
+
+static char probe_err[512];
+
+static int probe(void *arg)
+{
+	struct rig *r = arg;
+
+	probe_err[0] = '\0';
+	return fileset_probe_dir(&r->fs, probe_err, sizeof(probe_err)) ? -1 : 0;
+}
+
+static int dir_entries(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strncmp(de->d_name, ".vpncap-t0.probe", 16) == 0;
+	closedir(d);
+	return n;
+}
+
+static void test_probe_dir_as_kept(void **state)
+{
+	struct privileges_extra base = { 0 }, dac = { .dac_override = 1 };
+	char err[512];
+	struct rig *r;
+	int ret;
+
+	(void)state;
+	open_gate();
+	r = rig_start(0);
+	assert_int_equal(fileset_probe_dir(&r->fs, err, sizeof(err)), 0);
+	assert_int_equal(dir_entries(r->dir), 0);               /* nothing left behind */
+	assert_int_equal(chmod(r->dir, 0555), 0);
+	/* What vpncap keeps after start has no CAP_DAC_OVERRIDE: refused, at create. */
+	assert_int_equal(privileges_run_as_kept(&base, probe, r), -1);
+	assert_string_equal(probe_err, "create .vpncap-t0.probe: Permission denied");
+	ret = fileset_probe_dir(&r->fs, err, sizeof(err));
+	if (geteuid() == 0) {
+		/* This thread (root, every capability) may; so may a thread that keeps it. */
+		assert_int_equal(ret, 0);
+		assert_int_equal(privileges_run_as_kept(&dac, probe, r), 0);
+	} else {
+		assert_int_equal(ret, -EACCES);
+		assert_string_equal(err, "create .vpncap-t0.probe: Permission denied");
+	}
+	assert_int_equal(dir_entries(r->dir), 0);
+	assert_int_equal(chmod(r->dir, 0750), 0);
+	assert_int_equal(fileset_close(&r->fs, T0 + 1), 0);
+	rig_end(r);
+}
+
+static int refuse_dir(void *ctx, const struct fileset *fs, char *err, size_t errlen)
+{
+	(void)ctx;
+	snprintf(err, errlen, "%s: refused", fs->dir);
+	return -EACCES;
+}
+
+/* fileset_open asks before it writes anything in the directory (no lock, no state). */
+static void test_check_dir_refusal_writes_nothing(void **state)
+{
+	struct fileset_config cfg = {
+		.is_dir = 1,
+		.tag = "t0",
+		.shb = &shb,
+		.fill_isb = fill_isb,
+		.check_dir = refuse_dir,
+	};
+	char dir[64] = "/tmp/test_fileset_completion.XXXXXX", err[256] = "";
+	struct fileset fs;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	cfg.path = dir;
+	assert_int_equal(fileset_open(&fs, &cfg, err, sizeof(err)), -EACCES);
+	assert_non_null(strstr(err, ": refused"));
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
+	closedir(d);
+	assert_int_equal(n, 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +792,12 @@ int main(void)
 		cmocka_unit_test(test_full_queue_completes_on_writer_thread),
 		cmocka_unit_test(test_retention_counts_completing_file_once),
 		cmocka_unit_test(test_fsync_failure_leaves_part),
+		cmocka_unit_test(test_rename_failures_counted),
+		cmocka_unit_test(test_all_completed_counted),
+		cmocka_unit_test(test_isb_counts_this_files_stamps),
+		cmocka_unit_test(test_idb_slot_says_what_the_frames_got),
+		cmocka_unit_test(test_probe_dir_as_kept),
+		cmocka_unit_test(test_check_dir_refusal_writes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -479,6 +479,43 @@ static void test_complete_file(void **state)
 	close(dir_fd);
 }
 
+/* Files handed over: counted as completed or failed, the first failure named with why. */
+static void test_completion_outcome(void **state)
+{
+	char part[256], final[256], first[256], why[POST_JOBS_WHY];
+	uint64_t done, failed;
+	struct post_jobs pj;
+	int dir_fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned int i;
+
+	(void)state;
+	assert_true(dir_fd >= 0);
+	assert_int_equal(post_jobs_start(&pj, COMPRESS_NONE, NULL), 0);
+	assert_int_equal(post_jobs_start_completion(&pj, dir_fd), 0);
+	post_jobs_outcome(&pj, &done, &failed, first, sizeof(first), why, sizeof(why));
+	assert_true(done == 0 && failed == 0 && !first[0] && !why[0]);
+	for (i = 0; i < 4; i++) {
+		char name[32];
+		int fd;
+
+		snprintf(name, sizeof(name), "o%u.pcapng.part", i);
+		fd = open_part(part, sizeof(part), name);
+		/* Files 1 and 3 cannot be renamed: their final names are in no directory. */
+		snprintf(name, sizeof(name), "%so%u.pcapng", i % 2 ? "none/" : "", i);
+		path_in_tmp(final, sizeof(final), name);
+		assert_int_equal(post_jobs_hand_over(&pj, fd, part, final), 0);
+	}
+	post_jobs_wait_completed(&pj);
+	post_jobs_outcome(&pj, &done, &failed, first, sizeof(first), why, sizeof(why));
+	assert_int_equal(done, 2);
+	assert_int_equal(failed, 2);
+	path_in_tmp(part, sizeof(part), "o1.pcapng.part");
+	assert_string_equal(first, part);
+	assert_string_equal(why, "rename: No such file or directory");
+	post_jobs_stop(&pj);
+	close(dir_fd);
+}
+
 /* No completion thread: the caller keeps the file and completes it itself. */
 static void test_hand_over_without_completer(void **state)
 {
@@ -509,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_jobs_nothing_to_do),
 		cmocka_unit_test(test_jobs_bounded),
 		cmocka_unit_test(test_complete_file),
+		cmocka_unit_test(test_completion_outcome),
 		cmocka_unit_test(test_hand_over_without_completer),
 	};
 	int ret = cmocka_run_group_tests(tests, setup, teardown);
