@@ -45,6 +45,13 @@
 # 3. The writer alone: BUILD_DIR/tests/bench_writer (frame_queue -> writer
 #    thread -> PCAPNG file on tmpfs, against memcpy and write()).
 # 4. The classifier: BUILD_DIR/tests/bench_classifier (BPF_PROG_TEST_RUN).
+# 5. Readers on hostile files (tests/e2e/hostile_files.py; no kernel, no
+#    root): `vpncap show -c 1` and `vpncap report --json` on a zstd bomb
+#    (READER_GIB of valid pcapng in about 110 KiB per GiB), against `zstd -dc`
+#    of the same file (the decompression alone); `vpncap report --json` on
+#    262,144 IKE_SA_INIT frames whose SPIs all collided in report's old
+#    unseeded SA table, against the same frames with random SPIs. Seconds
+#    and maximum resident size from /usr/bin/time.
 # Cases run RUNS times, interleaved round by round so that a slow moment of
 # the machine does not fall on one case only; every ratio is taken within a
 # round and the table shows medians. Output: markdown on stdout, progress on
@@ -69,6 +76,9 @@
 #                     rows of their setups are needed for the ratios
 #   WAIT_QUIET=PCT    first wait (up to 30 min) until other work keeps the
 #                     machine less than PCT % busy (2 s samples)
+#   READER_GIB=N      GiB the zstd bomb of part 5 inflates to (default 9, over
+#                     the 8 GiB the old reader stopped at; QUICK 1; 0 skips part 5)
+#   READERS_ONLY=1    part 5 alone: needs only python3, zstd and /usr/bin/time
 # Needs root, trafgen and netsniff-ng (netsniff-ng), tcpdump, capinfos
 # (wireshark-common), python3 (the bound sockets); clang and ethtool for the
 # XDP_PASS rows and the NIC-like port. Touches no interface
@@ -97,6 +107,86 @@ case "$DURATION$SETTLE" in *[!0-9.]*|'') die "DURATION and SETTLE must be number
 [ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
 if [ "$TRAFGEN_CPUS" -lt 1 ] || [ "$TRAFGEN_CPUS" -gt "$(nproc)" ]; then die "TRAFGEN_CPUS must be 1..$(nproc)"; fi
 read -r -a EXTRA <<<"${VPNCAP_ARGS:-}"
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+READER_GIB=${READER_GIB:-$([ "$QUICK" = 1 ] && echo 1 || echo 9)}
+
+# ---- readers on hostile files (part 5) -----------------------------------
+
+# reader_case NAME DIR RUN COMMAND...: COMMAND under /usr/bin/time; appends
+# "seconds KiB" to DIR/NAME.res, or the reason to DIR/NAME.fail.
+reader_case() {
+	local name=$1 dir=$2 run=$3; shift 3
+	if /usr/bin/time -f '%e %M' -o "$dir/$name.$run.time" "$@" >/dev/null 2>"$dir/$name.$run.err"; then
+		tail -n 1 "$dir/$name.$run.time" >>"$dir/$name.res"
+	else
+		echo "run $run: $(head -n 1 "$dir/$name.$run.err")" >>"$dir/$name.fail"
+	fi
+}
+
+# reader_row DIR LABEL NAME [BASE]: one table row, medians over the rounds;
+# the ratio is taken within each round, against BASE.
+reader_row() {
+	local dir=$1 label=$2 name=$3 base=${4:-}
+	if [ ! -s "$dir/$name.res" ]; then
+		echo "| $label | failed: $(head -n 1 "$dir/$name.fail" 2>/dev/null | tr '|' '/') | | |"
+		return
+	fi
+	{ if [ -n "$base" ]; then paste -d' ' "$dir/$name.res" "$dir/$base.res"; else cat "$dir/$name.res"; fi; } | awk -v label="$label" -v base="$base" '
+		function median(a, n,   i, j, t) {
+			for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		{ s[NR] = $1; k[NR] = $2; if (base != "" && $3 > 0) { r[++nr] = $1 / $3 } }
+		END {
+			printf "| %s | %.2f | %s | %.1f |\n", label, median(s, NR),
+				base == "" ? "-" : (nr ? sprintf("%.2f", median(r, nr)) : "-"), median(k, NR) / 1024
+		}'
+}
+
+# readers_bench: part 5 as markdown on stdout; 1 when a file could not be made or a run failed.
+readers_bench() {
+	local dir gen=$SRC/tests/e2e/hostile_files.py run rc=0 c
+	dir=$(mktemp -d /tmp/vpncap-bench-readers.XXXXXX)
+	say "readers: writing the zstd bomb ($READER_GIB GiB) and the collision files in $dir"
+	if ! python3 "$gen" bomb "$dir/bomb.pcapng.zst" "$READER_GIB" >"$dir/bomb.gen" ||
+		! python3 "$gen" collide "$dir/collide.pcap" 262144 >/dev/null ||
+		! python3 "$gen" spread "$dir/spread.pcap" 262144 >/dev/null; then
+		echo "Not run: tests/e2e/hostile_files.py failed (needs python3 and zstd)."
+		rm -rf "$dir"
+		return 1
+	fi
+	for run in $(seq 1 "$RUNS"); do
+		say "readers: round $run of $RUNS"
+		reader_case zstd_d "$dir" "$run" zstd -dc "$dir/bomb.pcapng.zst"
+		reader_case show1 "$dir" "$run" "$VPNCAP" show -c 1 "$dir/bomb.pcapng.zst"
+		reader_case bomb "$dir" "$run" "$VPNCAP" report --json "$dir/bomb.pcapng.zst"
+		reader_case spread "$dir" "$run" "$VPNCAP" report --json "$dir/spread.pcap"
+		reader_case collide "$dir" "$run" "$VPNCAP" report --json "$dir/collide.pcap"
+	done
+	echo "zstd bomb: $(stat -c %s "$dir/bomb.pcapng.zst") bytes of zstd, $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["bytes"])' "$dir/bomb.gen") bytes of pcapng. Collision files: 262,144 IKE_SA_INIT frames, $(stat -c %s "$dir/collide.pcap") bytes each."
+	echo
+	echo "| case | seconds | x baseline | max RSS MiB |"
+	echo "|------|---:|---:|---:|"
+	reader_row "$dir" "zstd -dc bomb (baseline: the decompression alone)" zstd_d
+	reader_row "$dir" "vpncap show -c 1 bomb" show1 zstd_d
+	reader_row "$dir" "vpncap report --json bomb" bomb zstd_d
+	reader_row "$dir" "vpncap report --json, random SPIs (baseline)" spread
+	reader_row "$dir" "vpncap report --json, SPIs colliding in the old table" collide spread
+	echo
+	echo "Medians of $RUNS round(s); x baseline: the ratio within each round. Before issue 17 (unseeded"
+	echo "FNV-1a, whole-file inflate): show -c 1 on a 303 KB bomb took 20 s and 8.4 GB; report on the"
+	echo "collision file took 251 s; files over 8 GiB could not be read."
+	for c in zstd_d show1 bomb spread collide; do [ -s "$dir/$c.fail" ] && rc=1; done
+	rm -rf "$dir"
+	return $rc
+}
+
+if [ "${READERS_ONLY:-0}" = 1 ]; then
+	echo "### Readers on hostile files (part 5 alone)"
+	echo
+	readers_bench
+	exit $?
+fi
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, XDP)"
 missing=()
@@ -769,6 +859,15 @@ if [ -x "$BUILD/tests/bench_classifier" ]; then
 	fi
 else
 	echo "Not run: $BUILD/tests/bench_classifier is not built (target bench_classifier)."
+fi
+
+echo
+echo "### Readers on hostile files (no kernel)"
+echo
+if [ "$READER_GIB" = 0 ]; then
+	echo "Not run (READER_GIB=0)."
+else
+	readers_bench || fail=1
 fi
 
 for c in "${CASES[@]}"; do

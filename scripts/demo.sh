@@ -10,6 +10,7 @@
 # directions) and unrelated traffic (DNS, HTTP, ICMP); vpncap captures on the
 # other side and the result is printed with tshark. The lab is removed on exit.
 # The capture file is kept: ./vpncap-lab.pcapng (or VPNCAP_OUT).
+# VPNCAP_BIN=PATH uses that vpncap as it is: no package check, no build.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,18 +22,27 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-bash "$top/scripts/setup-deps.sh" >/dev/null
-# The build's own chatter (bpftool's notes on sections it skips) only if it fails.
-buildlog=$(mktemp)
-if ! { cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-	cmake --build "$build" -j "$(nproc)"; } >"$buildlog" 2>&1; then
-	cat "$buildlog" >&2
+build_vpncap() {
+	local buildlog
+	bash "$top/scripts/setup-deps.sh" >/dev/null
+	# The build's own chatter (bpftool's notes on sections it skips) only if it fails.
+	buildlog=$(mktemp)
+	if ! { cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+		cmake --build "$build" -j "$(nproc)"; } >"$buildlog" 2>&1; then
+		cat "$buildlog" >&2
+		rm -f "$buildlog"
+		echo "demo: the build failed" >&2
+		exit 1
+	fi
 	rm -f "$buildlog"
-	echo "demo: the build failed" >&2
-	exit 1
+}
+
+if [ -n "${VPNCAP_BIN:-}" ]; then
+	vpncap=$VPNCAP_BIN
+else
+	build_vpncap
+	vpncap=$build/vpncap
 fi
-rm -f "$buildlog"
-vpncap=$build/vpncap
 
 show() {
 	echo
@@ -61,8 +71,14 @@ fi
 # shellcheck source=lab.sh
 . "$top/scripts/lab.sh"
 vpid=
+# Runs whatever failed: nothing in it may end it before the lab is removed
+# (set -e would, at the first command that fails, lab_down's own included).
 finish() {
-	[ -n "$vpid" ] && kill "$vpid" 2>/dev/null
+	set +e
+	if [ -n "$vpid" ]; then
+		kill "$vpid" 2>/dev/null || true
+		wait "$vpid" 2>/dev/null || true
+	fi
 	lab_down
 }
 trap finish EXIT
@@ -73,6 +89,13 @@ ip netns exec "$LAB_CAP" "$vpncap" capture -i "$LAB_CAP_IF" -w "$out" --duration
 vpid=$!
 for _ in $(seq 1 100); do
 	ip -n "$LAB_CAP" link show "$LAB_CAP_IF" | grep -q xdp && break
+	if ! kill -0 "$vpid" 2>/dev/null; then
+		rc=0
+		wait "$vpid" || rc=$?
+		vpid=
+		echo "demo: the capture did not start (vpncap exit status $rc; its message is above)" >&2
+		exit 1
+	fi
 	sleep 0.1
 done
 sleep 0.3

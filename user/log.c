@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -24,6 +25,43 @@ enum log_level log_get_level(void)
 	return current_level;
 }
 
+static int is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/*
+ * The one place every message passes: names the user gave (a directory
+ * with a newline in it, an interface name with an escape sequence) are
+ * echoed in many messages, so their control bytes become '?' here, as
+ * err_one_line() does, and a message is always exactly one line.
+ */
+static void put_one_line(const char *fmt, va_list ap)
+{
+	char small[1024], *text = small, *p;
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small)) {
+		text = malloc((size_t)n + 1);
+		if (text)
+			vsnprintf(text, (size_t)n + 1, fmt, again);
+		else
+			text = small; /* cut, but still one line */
+	}
+	va_end(again);
+	if (n < 0)
+		snprintf(small, sizeof(small), "(message could not be formatted)");
+	for (p = text; *p; p++)
+		if (is_control((unsigned char)*p))
+			*p = '?';
+	fputs(text, stderr);
+	if (text != small)
+		free(text);
+}
+
 static void log_line(enum log_level level, const char *fmt, va_list ap)
 {
 	if (level > current_level)
@@ -31,7 +69,7 @@ static void log_line(enum log_level level, const char *fmt, va_list ap)
 	if (status_line_shown)
 		fputs("\r\033[K", stderr); /* the message replaces the status line */
 	fputs("vpncap: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	put_one_line(fmt, ap);
 	fputc('\n', stderr);
 }
 
@@ -108,6 +146,6 @@ void err_one_line(char *err, size_t errlen)
 	size_t i;
 
 	for (i = 0; err && i < errlen && err[i]; i++)
-		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+		if (is_control((unsigned char)err[i]))
 			err[i] = '?';
 }

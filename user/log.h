@@ -15,6 +15,13 @@ enum vpncap_exit {
 	EXIT_OK = 0,
 	EXIT_RUNTIME = 1,   /* failed at run time */
 	EXIT_USAGE = 2,     /* bad usage or input: nothing was touched */
+	/*
+	 * An interface went away during the capture; the files were completed.
+	 * EX_TEMPFAIL of sysexits.h: try again later. Not 0, so systemd's
+	 * Restart=on-failure restarts the unit (which waits for the device);
+	 * not 1, so a script tells it from a failure.
+	 */
+	EXIT_IFACE_GONE = 75,
 };
 
 void log_set_level(enum log_level level);
@@ -33,7 +40,9 @@ void err_set(char *err, size_t errlen, const char *fmt, ...)
 
 /*
  * Messages echo arguments, paths and file contents: replace control bytes
- * (newlines above all) by '?' so every error stays one line.
+ * (newlines above all) by '?' so every error stays one line. log_error(),
+ * log_info() and log_debug() do the same to whatever they print; this is
+ * for a message that goes elsewhere too (a file, JSON).
  */
 void err_one_line(char *err, size_t errlen);
 

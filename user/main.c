@@ -3,9 +3,7 @@
  * vpncap: capture VPN traffic (IKEv2, NAT-T, SSTP) at the XDP hook into
  * PCAPNG. This file only dispatches subcommands (user/cmd/, one file each).
  */
-#include "capture/options.h"
 #include "cmd/cmd.h"
-#include "cmd/list.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -28,19 +26,10 @@ static const char main_usage[] =
 	"  counters   counters of the running captures [IFACE] [--watch] [--json]\n"
 	"  list       the interfaces: driver, addresses, XDP modes and programs,\n"
 	"             captures running (--json: machine-readable; list --help)\n"
-	"  help       this text (vpncap help capture: options of capture)\n"
+	"  help       this text; help COMMAND: the options of COMMAND\n"
 	"  version    print the version (also --version)\n";
 
-static int cmd_help(int argc, char **argv)
-{
-	if (argc > 1 && !strcmp(argv[1], "capture"))
-		capture_opts_usage(stdout);
-	else if (argc > 1 && !strcmp(argv[1], "list"))
-		fputs(list_usage, stdout);
-	else
-		fputs(main_usage, stdout);
-	return EXIT_OK;
-}
+static int cmd_help(int argc, char **argv);
 
 static int cmd_version(int argc, char **argv)
 {
@@ -50,16 +39,48 @@ static int cmd_version(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* help_self: the command answers --help with its own usage. */
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	int help_self;
 } commands[] = {
-	{ "capture", cmd_capture }, { "filter", cmd_filter }, { "stop", cmd_stop },
-	{ "status", cmd_status }, { "show", cmd_show }, { "report", cmd_report },
-	{ "counters", cmd_counters }, { "list", cmd_list }, { "help", cmd_help },
-	{ "--help", cmd_help }, { "-h", cmd_help }, { "version", cmd_version },
-	{ "--version", cmd_version }, { "-V", cmd_version },
+	{ "capture", cmd_capture, 1 }, { "filter", cmd_filter, 1 }, { "stop", cmd_stop, 1 },
+	{ "status", cmd_status, 1 }, { "show", cmd_show, 1 }, { "report", cmd_report, 1 },
+	{ "counters", cmd_counters, 1 }, { "list", cmd_list, 1 }, { "help", cmd_help, 0 },
+	{ "--help", cmd_help, 0 }, { "-h", cmd_help, 0 }, { "version", cmd_version, 0 },
+	{ "--version", cmd_version, 0 }, { "-V", cmd_version, 0 },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/*
+ * `vpncap help [COMMAND]`: the command list, or COMMAND's own --help (one
+ * text per command, the one its --help prints). Anything else is bad usage.
+ */
+static int cmd_help(int argc, char **argv)
+{
+	char help_opt[] = "--help";
+	char *sub_argv[3] = { NULL, help_opt, NULL };
+	size_t i;
+
+	if (argc > 2) {
+		log_error("help: unexpected argument '%s' (usage: vpncap help [COMMAND])", argv[2]);
+		return EXIT_USAGE;
+	}
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "version")) {
+		fputs(main_usage, stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < N_COMMANDS; i++) {
+		if (!commands[i].help_self || strcmp(argv[1], commands[i].name))
+			continue;
+		sub_argv[0] = argv[1];
+		return commands[i].run(2, sub_argv);
+	}
+	log_error("help: unknown command '%s' (the commands are in 'vpncap help')", argv[1]);
+	return EXIT_USAGE;
+}
 
 int main(int argc, char **argv)
 {
@@ -67,7 +88,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	log_hook_libraries();
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	log_error("unknown command '%s' (try 'vpncap help')", cmd);

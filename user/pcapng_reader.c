@@ -62,7 +62,7 @@ void pcapng_reader_init_blocks(struct pcapng_reader *r, const void *data, size_t
 __attribute__((format(printf, 3, 4)))
 static int fail(struct pcapng_reader *r, size_t off, const char *fmt, ...)
 {
-	int n = snprintf(r->error, sizeof(r->error), "block at offset %zu: ", off);
+	int n = snprintf(r->error, sizeof(r->error), "block at offset %zu: ", r->base + off);
 	va_list ap;
 
 	if (n < 0 || (size_t)n >= sizeof(r->error))
@@ -149,11 +149,50 @@ int pcapng_next_block(struct pcapng_reader *r, struct pcapng_block *blk)
 	}
 	blk->type = pcapng_u32(swapped, b);
 	blk->total_len = tl;
-	blk->offset = r->off;
+	blk->offset = r->base + r->off;
 	blk->body = b + BLOCK_HDR;
 	blk->body_len = tl - BLOCK_MIN;
 	r->off += tl;
 	return 1;
+}
+
+size_t pcapng_next_block_wants(const struct pcapng_reader *r)
+{
+	size_t left = r->off < r->len ? r->len - r->off : 0;
+	int swapped = r->swapped, is_shb;
+	const uint8_t *b;
+	uint32_t magic, tl;
+
+	if (left < BLOCK_MIN)
+		return BLOCK_MIN;
+	b = r->data + r->off;
+	is_shb = pcapng_u32(0, b) == PCAPNG_BT_SHB;
+	if (is_shb) {
+		if (left < SHB_MIN)
+			return SHB_MIN;
+		magic = pcapng_u32(0, b + BLOCK_HDR);
+		if (magic != PCAPNG_BYTE_ORDER_MAGIC &&
+		    magic != __builtin_bswap32(PCAPNG_BYTE_ORDER_MAGIC))
+			return 0;
+		swapped = magic != PCAPNG_BYTE_ORDER_MAGIC;
+		if (pcapng_u16(swapped, b + BLOCK_HDR + 4) != SHB_MAJOR)
+			return 0;
+	} else if (!r->in_section) {
+		return 0;
+	}
+	tl = pcapng_u32(swapped, b + 4);
+	if (tl < (is_shb ? SHB_MIN : BLOCK_MIN) || tl % 4)
+		return 0;
+	return tl;
+}
+
+void pcapng_reader_move(struct pcapng_reader *r, const void *data, size_t len, size_t off,
+			size_t base)
+{
+	r->data = data;
+	r->len = data ? len : 0;
+	r->off = off;
+	r->base = base;
 }
 
 static void opts_init(struct pcapng_option_iter *it, const struct pcapng_reader *r,

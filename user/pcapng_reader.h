@@ -4,9 +4,10 @@
  *
  * Reads files from any writer (either byte order, several sections, unknown
  * block types and options skipped). Used by `vpncap show` and `report`
- * (read/input_file.c), by recovery of torn files, by the writer to walk its
- * own unwritten blocks, and by the tests. It never reads outside the buffer
- * it was given.
+ * (read/input_file.c, which streams a file through a window with
+ * pcapng_next_block_wants() and pcapng_reader_move()), by recovery of torn
+ * files, by the writer to walk its own unwritten blocks, and by the tests.
+ * It never reads outside the buffer it was given.
  */
 #ifndef VPNCAP_PCAPNG_READER_H
 #define VPNCAP_PCAPNG_READER_H
@@ -21,6 +22,7 @@ struct pcapng_reader {
 	int swapped;            /* current section is in the other byte order */
 	int in_section;         /* an SHB was seen */
 	char error[128];        /* set when pcapng_next_block() returns -1 */
+	size_t base;            /* stream offset of data[0] (pcapng_reader_move); else 0 */
 };
 
 /* One block, as found; body excludes the 8-byte header and 4-byte trailer. */
@@ -72,6 +74,24 @@ void pcapng_reader_init_blocks(struct pcapng_reader *r, const void *data, size_t
 
 /* 1: block returned; 0: clean end of buffer; -1: malformed (r->error says why). */
 int pcapng_next_block(struct pcapng_reader *r, struct pcapng_block *blk);
+
+/*
+ * Reading a stream through a window: how many bytes from the reader's
+ * position the next block needs, as far as the bytes there tell (12 until
+ * its header is there, 28 for a section header, then its total length);
+ * 0 when no more bytes can help (a malformed header: pcapng_next_block()
+ * says why). When fewer bytes are there, pcapng_next_block() would fail
+ * for want of them alone.
+ */
+size_t pcapng_next_block_wants(const struct pcapng_reader *r);
+
+/*
+ * The reader goes on in a new window over the same stream: data[0] is the
+ * stream's byte base, the next block is at data[off]. The section state is
+ * kept; block offsets and messages stay those of the stream.
+ */
+void pcapng_reader_move(struct pcapng_reader *r, const void *data, size_t len, size_t off,
+			size_t base);
 
 /* Parse helpers; 0 on success, -1 when the block body is too short. */
 int pcapng_parse_epb(const struct pcapng_reader *r, const struct pcapng_block *blk,

@@ -100,15 +100,20 @@ static void sync_dir_of(int dirfd, const char *name)
 	}
 }
 
-/* A leftover of an interrupted write goes; anything else there stays. */
+/*
+ * A leftover of an interrupted write goes, and so does anything else but a
+ * directory planted at the name (a symlink is removed itself, its target
+ * never touched): otherwise whoever can write in the directory could stop
+ * the file from ever being replaced.
+ */
 static int clear_stale_tmp(int dirfd, const char *tmp, char *err, size_t errlen)
 {
 	struct stat st;
 
 	if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW))
 		return 0;
-	if (!S_ISREG(st.st_mode)) {
-		err_set(err, errlen, "%s: cannot write: exists and is not a regular file", tmp);
+	if (S_ISDIR(st.st_mode)) {
+		err_set(err, errlen, "%s: cannot write: a directory has its name", tmp);
 		return -EEXIST;
 	}
 	if (unlinkat(dirfd, tmp, 0) && errno != ENOENT) {

@@ -249,6 +249,113 @@ case_two_queues() {
 	ip -n "$LAB_GEN" link del "$g"
 }
 
+# The lab's veth pair again, after a case deleted it (deleting one end takes both).
+lab_relink() {
+	ip -n "$LAB_GEN" link add "$LAB_GEN_IF" type veth peer name "$LAB_CAP_IF" netns "$LAB_CAP" &&
+		ip -n "$LAB_GEN" link set "$LAB_GEN_IF" up &&
+		ip -n "$LAB_CAP" link set "$LAB_CAP_IF" up || return 1
+	LAB_CAP_MAC=$(ip -n "$LAB_CAP" -o link show "$LAB_CAP_IF" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	export LAB_CAP_MAC
+}
+
+lock_file() { echo "/run/vpncap/$(stat -L -c %i "/run/netns/$LAB_CAP")-$LAB_CAP_IF.lock"; }
+
+# The interface goes away during a capture (`ip link del` of the veth peer
+# removes both ends): vpncap notices within a second, completes its files,
+# says so in one line with no advice that cannot apply, and exits 75, which
+# systemd's Restart=on-failure restarts and a script tells apart. With
+# SIGNAL, the signal comes at once, before vpncap noticed (systemd stops a
+# unit bound to a device that went): the same end. VAR=VALUE: in vpncap's
+# environment (VPNCAP_KERNEL_LACKS=tcx: the egress program a clsact filter).
+case_iface_gone() { # case_iface_gone bypass|inline [SIGNAL] [VAR=VALUE]
+	local mode=$1 sig=${2:-} env=${3:-} dir log rc i t0 t1 lock
+	dir=$WORK/gone-$mode$sig${env%%=*} log=$WORK/gone-$mode$sig${env%%=*}.log
+	lock=$(lock_file)
+	mkdir -p "$dir"
+	start_in_cap "$log" env ${env:+"$env"} "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$dir/" --mode "$mode" ||
+		{ fail "$mode, interface gone: did not start: $(cat "$log")"; return; }
+	mode=$mode${env:+ ($env)}
+	lab_send --per-class 4 --classes ike-v4 >/dev/null
+	sleep 0.3
+	t0=$(date +%s%N)
+	ip -n "$LAB_GEN" link del "$LAB_GEN_IF"
+	[ -n "$sig" ] && kill -s "$sig" "$VPNCAP_PID"
+	mode=$mode${sig:+ then SIG$sig}
+	for i in $(seq 1 50); do
+		kill -0 "$VPNCAP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	t1=$(date +%s%N)
+	if kill -0 "$VPNCAP_PID" 2>/dev/null; then
+		fail "$mode, interface gone: vpncap still running 5 s later"
+		stop_capture INT
+		check "$mode, interface gone, then SIGINT: no advice that cannot apply" \
+			sh -c "! grep -q 'xdp-loader\|tc filter del' '$log'"
+		lab_relink || abort "could not rebuild the lab's veth pair"
+		return
+	fi
+	wait_capture; rc=$?
+	check "$mode, interface gone: ended within 2 s ($(( (t1 - t0) / 1000000 )) ms)" \
+		[ $(( (t1 - t0) / 1000000 )) -le 2000 ]
+	check "$mode, interface gone: exit status 75" [ "$rc" -eq 75 ]
+	check "$mode, interface gone: one line says so" \
+		sh -c "[ \$(grep -c 'the interface went away' '$log') -eq 1 ] && grep -q '^vpncap: $LAB_CAP_IF: the interface went away; capture ended, files completed' '$log'"
+	check "$mode, interface gone: nothing else after the start but the summary" \
+		sh -c "[ -z \"\$(sed '1,/capturing on/d' '$log' | grep -v 'the interface went away\|^vpncap: summary: ')\" ]"
+	check "$mode, interface gone: no detach failure, no advice that cannot apply" \
+		sh -c "! grep -q 'detach failed\|xdp-loader\|tc filter del' '$log'"
+	check "$mode, interface gone: files completed (no .part), 4 frames" \
+		sh -c "[ -z \"\$(find '$dir' -name '*.part')\" ] && [ \$(find '$dir' -name '*.pcapng' -exec tshark -r {} \\; 2>/dev/null | wc -l) -eq 4 ]"
+	check "$mode, interface gone: lock file removed" [ ! -e "$lock" ]
+	lab_relink || abort "could not rebuild the lab's veth pair"
+}
+
+# Exit 0, or 1 because another vpncap holds the interface.
+ran_or_refused() { # ran_or_refused STATUS LOG
+	[ "$1" -eq 0 ] || { [ "$1" -eq 1 ] && grep -q 'another vpncap is capturing' "$2"; }
+}
+
+# /run/vpncap/NETNS-IFACE.lock: there while a capture holds it, gone after.
+# Starts racing each other: one captures, the other is refused, nothing else.
+case_lock_file() {
+	local log=$WORK/lock.log lock i rc_a rc_b pid_a pid_b
+	lock=$(lock_file)
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$WORK/lock.pcapng" ||
+		{ fail "lock file: did not start: $(cat "$log")"; return; }
+	check "lock file: there while capturing" [ -e "$lock" ]
+	stop_capture INT
+	check "lock file: removed at exit" [ ! -e "$lock" ]
+	for i in 1 2 3 4 5 6; do
+		lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/race-a.pcapng" --duration 0.2 >"$WORK/race-a.log" 2>&1 &
+		pid_a=$!
+		lab_in_cap "$VPNCAP" capture -i "$LAB_CAP_IF" -w "$WORK/race-b.pcapng" --duration 0.2 >"$WORK/race-b.log" 2>&1 &
+		pid_b=$!
+		wait "$pid_a"; rc_a=$?
+		wait "$pid_b"; rc_b=$?
+		if ! ran_or_refused "$rc_a" "$WORK/race-a.log" || ! ran_or_refused "$rc_b" "$WORK/race-b.log" ||
+			{ [ "$rc_a" -ne 0 ] && [ "$rc_b" -ne 0 ]; }; then
+			fail "lock file: racing starts, round $i: $rc_a $(tail -1 "$WORK/race-a.log") / $rc_b $(tail -1 "$WORK/race-b.log")"
+			return
+		fi
+	done
+	ok "lock file: racing starts: one captured, the other refused or after it, 6 rounds"
+	check "lock file: none left after the races" [ ! -e "$lock" ]
+	check "lock file: no XDP program left after the races" no_xdp_left
+}
+
+# scripts/demo.sh when its capture cannot start: it says so, exits non-zero
+# and removes its lab (namespaces included).
+case_demo_failed_start() {
+	local out=$WORK/demo.out rc gen
+	VPNCAP_BIN=$VPNCAP VPNCAP_BUILD_DIR=$(dirname "$VPNCAP") VPNCAP_OUT=/nonexistent-dir/demo.pcapng \
+		timeout 120 bash "$HERE/../../scripts/demo.sh" >"$out" 2>&1; rc=$?
+	gen=$(sed -n 's/^== lab: \(vpncap-gen-[0-9a-f]*\) .*/\1/p' "$out")
+	check "demo, capture fails to start: exit status not 0" [ "$rc" -ne 0 ]
+	check "demo, capture fails to start: says so" grep -q '^demo: the capture did not start' "$out"
+	check "demo, capture fails to start: lab removed" \
+		sh -c "[ -n '$gen' ] && ! ip netns list | grep -q -e '$gen' -e '${gen/gen/cap}'"
+}
+
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_all_classes_sigint
 case_sigterm
@@ -261,5 +368,11 @@ case_ip_interface
 case_two_interfaces
 case_native_fallback
 case_two_queues
+case_lock_file
+case_iface_gone bypass
+case_iface_gone inline
+case_iface_gone bypass TERM
+case_iface_gone inline "" VPNCAP_KERNEL_LACKS=tcx
+case_demo_failed_start
 
 e2e_finish

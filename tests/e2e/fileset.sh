@@ -3,8 +3,8 @@
 #
 # End-to-end tests of the rotating file set (-w DIR) on a real veth pair:
 # rotation by size and by time, retention, restart and recovery after
-# kill -9, a full disk (a small tmpfs this script mounts), --on-rotate with
-# spaces in the path, compression, a directory vpncap could not use once
+# kill -9, a full disk (a small tmpfs this script mounts) with and without
+# rotation, --on-rotate with spaces in the path, compression, a directory vpncap could not use once
 # started (refused before anything is attached) and a rename that fails
 # mid-run (counted exactly, exit 1). Every file is checked with tshark.
 # usage: fileset.sh PATH/TO/vpncap PATH/TO/pcapng_dump
@@ -73,6 +73,14 @@ case_rotate_size() {
 	wait_capture
 	check "restart: sequence continues after the highest file" \
 		sh -c "ls '$dir' | grep -q -- '-$(printf '%06d' "${#files[@]}")\.pcapng$'"
+
+	# A state file wrapped to 2^64 - 1 is overridden: no number is used twice.
+	echo 18446744073709551615 >"$dir/.vpncap-$LAB_CAP_IF.seq"
+	start_set_capture "$log" -w "$dir/" --duration 0.5 --max-files 3 || { fail "wrapped state: did not start"; return; }
+	wait_capture
+	check "wrapped state: said so" grep -q "vpncap-$LAB_CAP_IF.seq: not a sequence number" "$log"
+	check "wrapped state: the next file after the highest, the newest kept" \
+		sh -c "ls '$dir' | grep -- '-[0-9]*\.pcapng$' | sed -E 's/.*-([0-9]+)\.pcapng$/\1/' | sort | tr '\n' ' ' | grep -qx '$(for i in 0 1 2; do printf '%06d ' $((${#files[@]} - 1 + i)); done)'"
 }
 
 case_rotate_time() {
@@ -173,6 +181,52 @@ case_disk_full() {
 	check "disk full: frames sent after space returned are in the file" \
 		sh -c "[ \$(for f in $(printf "'%s' " "${files[@]}"); do tshark -r \"\$f\" -Y 'tcp.dstport==443' 2>/dev/null; done | wc -l) -eq 20 ]"
 	check "disk full: written + dropped = frames sent" sh -c "grep -o 'written [0-9]*, dropped [0-9]*' '$log' | awk '{gsub(\",\",\"\"); exit (\$2 + \$4 == 3020) ? 0 : 1}'"
+	umount "$SMALL"; SMALL=
+}
+
+epbs_in() { "$DUMP" "$1" | grep -c '^EPB'; }
+
+# A full disk without retention, rotating by size (issue 17: a file set that
+# never lies): no member is empty or header-only, `report` reads the set,
+# the state file names the highest member, "no space left" comes once per
+# 10 s, and the summary counts exactly what the files hold.
+case_full_disk_rotating() {
+	local log=$WORK/fullrot.log dir files f n rc t0 secs epbs=0 bad= highest lines
+	SMALL=$WORK/small3
+	dir=$SMALL/set
+	mkdir -p "$SMALL"
+	mount -t tmpfs -o size=1m vpncap-test "$SMALL" || { fail "full rotating: cannot mount a tmpfs"; return; }
+	start_set_capture "$log" -w "$dir/" --rotate-size 64k ||
+		{ fail "full rotating: did not start: $(cat "$log")"; return; }
+	t0=$(date +%s)
+	send 4000 ike-v4,natt-v4     # about 1.4 MB of blocks for 1 MB
+	send 4000 ike-v4,natt-v4     # and as much again with the disk full
+	sleep 1.5
+	check "full rotating: vpncap still running" kill -0 "$VPNCAP_PID"
+	stop_capture INT; rc=$?
+	secs=$(( $(date +%s) - t0 ))
+	mapfile -t files < <(members "$dir")
+	for f in "${files[@]}"; do
+		n=$(epbs_in "$f")
+		[ "$n" -gt 0 ] || bad="$bad $(basename "$f")"
+		epbs=$((epbs + n))
+	done
+	check "full rotating: clean exit" [ "$rc" -eq 0 ]
+	check "full rotating: the disk filled (drops counted)" grep -q 'disk full [1-9]' "$log"
+	check "full rotating: several files (${#files[@]})" [ "${#files[@]}" -ge 4 ]
+	check "full rotating: no empty or header-only member:${bad:- none}" [ -z "$bad" ]
+	check "full rotating: nothing else left (.part, empty files, .seq.tmp)" \
+		sh -c "[ -z \"\$(find '$dir' -maxdepth 1 \( -name '*.part' -o -size 0 -name 'vpncap-*' -o -name '*.tmp' \))\" ]"
+	check "full rotating: vpncap report reads the set" sh -c "'$VPNCAP' report '$dir' >/dev/null"
+	highest=$(printf '%s\n' "${files[@]}" | sed -E 's/.*-0*([0-9]+)\.pcapng$/\1/' | sort -n | tail -1)
+	check "full rotating: the state file names the highest member ($highest)" \
+		[ "$(cat "$dir/.vpncap-$LAB_CAP_IF.seq")" = "$highest" ]
+	check "full rotating: written = the frames in the files ($epbs)" grep -q "written $epbs, " "$log"
+	check "full rotating: files and bytes in the summary are the set's" \
+		grep -q "; ${#files[@]} files completed ($(cat "${files[@]}" | wc -c) bytes)" "$log"
+	lines=$(grep -c 'no space left' "$log")
+	check "full rotating: 'no space left' once per 10 s ($lines lines in $secs s)" \
+		sh -c "[ $lines -ge 1 ] && [ $lines -le $((1 + secs / 10)) ]"
 	umount "$SMALL"; SMALL=
 }
 
@@ -288,6 +342,7 @@ case_rotate_time
 case_retention
 case_kill9_recovery
 case_disk_full
+case_full_disk_rotating
 case_min_free
 case_on_rotate
 case_compress

@@ -13,7 +13,11 @@
 #   big.pcap    130 SSTP sessions at once: above Azure's 128
 # The generator also writes what the report must say (expected.json, the
 # keys of --json); the text must say the same. A directory reads its
-# capture files sorted by name; bad input is one line and exit 2. The HTML
+# capture files sorted by name; bad input is one line and exit 2; a file
+# cut inside its last record is reported up to there with one warning line,
+# exit 0 (as `show` does). Hostile files (tests/e2e/hostile_files.py): a
+# zstd bomb of 9 GiB and 262,144 IKE_SA_INIT frames whose SPIs all collided
+# in the old SA table are read within a time bound and 256 MiB. The HTML
 # page is self-contained and is rendered by headless Chromium.
 # usage: report.sh PATH/TO/vpncap PATH/TO/pcapng_dump
 set -u
@@ -398,11 +402,84 @@ check "not a capture file: one line, exit 2" bad bad-file "^vpncap: $SET/notes.t
 check "missing file: one line, exit 2" bad bad-missing "^vpncap: $WORK/nothing.pcap: No such file or directory$" "$WORK/nothing.pcap"
 mkdir -p "$WORK/empty"
 check "directory without capture files: exit 2" bad bad-empty "^vpncap: $WORK/empty: no capture files" "$WORK/empty"
-head -c 3000 "$SSTP" >"$WORK/cut.pcap"
-check "a file cut inside a record: exit 2" bad bad-cut "^vpncap: $WORK/cut.pcap: " "$WORK/cut.pcap"
 check "no file: exit 2" bad bad-none "^vpncap: report: no capture file"
 check "unknown option: exit 2" bad bad-option "unknown option" "$SSTP" --frobnicate
 check "--html without a file: exit 2" bad bad-html "needs a FILE" "$SSTP" --html
+# ---- a torn last record (issue 17, W3) ------------------------------------------------
+
+# Cut inside a record: the report of every frame before it, then one warning
+# line, exit 0, the same as `vpncap show` (which prints those frames).
+head -c 3000 "$SSTP" >"$WORK/cut.pcap"
+good=$("$VPNCAP" show "$WORK/cut.pcap" 2>/dev/null | wc -l)
+report cut-json "$WORK/cut.pcap" --json; rc=$?
+check "torn last record: exit 0, the $good frames before it reported" "$PY" -c '
+import json, sys
+assert int(sys.argv[2]) == 0, "status %s" % sys.argv[2]
+r = json.load(open(sys.argv[1]))
+assert r["capture"]["frames"] == int(sys.argv[3]) > 0, r["capture"]["frames"]
+' "$WORK/cut-json.out" "$rc" "$good"
+check "torn last record: one warning line naming the file and the offset" sh -c "
+	[ \$(wc -l <'$WORK/cut-json.err') -eq 1 ] &&
+	grep -Eq '^vpncap: $WORK/cut.pcap: warning: torn last record at offset [0-9]+ \([0-9]+ of [0-9]+ bytes\); the frames before it were read$' '$WORK/cut-json.err'"
+"$VPNCAP" show "$WORK/cut.pcap" >/dev/null 2>"$WORK/cut-show.err"; show_rc=$?
+check "torn last record: show says the same line, also exit 0" sh -c "
+	[ $show_rc -eq 0 ] && cmp -s '$WORK/cut-show.err' '$WORK/cut-json.err'"
+
+# ---- hostile files: bounded time and memory (issue 17, C1 and C2) -------------------
+
+# bounded NAME SECONDS ARGS...: vpncap ARGS, at most SECONDS, under /usr/bin/time
+# ($WORK/NAME.time: "seconds KiB"); stdout and stderr in NAME.out, NAME.err.
+# A 2 GiB address-space limit makes a reader that inflates whole fail fast
+# instead of filling the machine (not under ASan, which reserves terabytes).
+bounded() {
+	local name=$1 secs=$2; shift 2
+	(
+		grep -q __asan_init "$VPNCAP" || ulimit -v 2097152
+		timeout "$secs" /usr/bin/time -f '%e %M' -o "$WORK/$name.time" "$VPNCAP" "$@" \
+			>"$WORK/$name.out" 2>"$WORK/$name.err"
+	)
+}
+
+# within NAME SECONDS STATUS: NAME exited 0 within SECONDS and 256 MiB resident.
+within() {
+	local t kib
+	read -r t kib < <(tail -n 1 "$WORK/$1.time" 2>/dev/null)
+	echo "# $1: status $3, ${t:-?} s, ${kib:-?} KiB resident; stderr: $(head -c 300 "$WORK/$1.err")"
+	[ "$3" -eq 0 ] && awk -v t="${t:-x}" -v k="${kib:-x}" -v max="$2" \
+		'BEGIN { exit !(t ~ /^[0-9.]+$/ && k ~ /^[0-9]+$/ && t < max && k < 256 * 1024) }'
+}
+
+# The collision file: 262,144 IKE_SA_INIT requests (22.5 MB) whose SPIs shared
+# one bucket of the old unseeded FNV-1a table: 251 s before, about 0.5 s now;
+# the bound is 20 s, for loaded and sanitizer runs.
+if "$PY" "$HERE/hostile_files.py" collide "$WORK/collide.pcap" 262144 >"$WORK/collide.gen"; then
+	bounded collide 120 report --json "$WORK/collide.pcap"; rc=$?
+	check "collision file: exit 0, under 20 s and 256 MiB" within collide 20 "$rc"
+	check "collision file: 131072 SAs followed (the limit), the rest counted as limits hit" "$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["capture"]["frames"] == 262144 and r["ike"]["sas"] == 131072, r["ike"]
+assert r["limits_hit"]["ike_sas"] == 131072, r["limits_hit"]
+' "$WORK/collide.out"
+else
+	fail "the collision file was written"
+fi
+
+# The bomb: 9 GiB of valid pcapng (EPBs of zero bytes) in 1 MB of zstd. Before,
+# the reader inflated whole (8.4 GB resident, and files over 8 GiB could not be
+# read at all); now it streams: every frame, in a few MiB. Bound: 60 s.
+if command -v zstd >/dev/null && "$PY" "$HERE/hostile_files.py" bomb "$WORK/bomb.pcapng.zst" 9 >"$WORK/bomb.gen"; then
+	bounded bomb 300 report --json "$WORK/bomb.pcapng.zst"; rc=$?
+	check "zstd bomb (9 GiB inflated): exit 0, under 60 s and 256 MiB" within bomb 60 "$rc"
+	check "zstd bomb: every frame of the 9 GiB read" "$PY" -c '
+import json, sys
+r, gen = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert r["capture"]["frames"] == gen["frames"] == 148480, (r["capture"]["frames"], gen)
+' "$WORK/bomb.out" "$WORK/bomb.gen"
+else
+	fail "the zstd bomb was written (needs the zstd command)"
+fi
+
 report help --help; rc=$?
 check "--help documents the JSON keys" sh -c "[ $rc -eq 0 ] && grep -q 'sstp_sessions \[{client, client_port' '$WORK/help.out' && grep -q 'above_azure_limit' '$WORK/help.out'"
 

@@ -3,7 +3,10 @@
  * libFuzzer harness for the PCAPNG reader: walks every block of the input,
  * decodes EPBs and IDBs, iterates every option area and touches every byte
  * the reader hands out, so ASan catches any view that points outside the
- * input. Structural invariants the reader promises are checked with a trap.
+ * input. Structural invariants the reader promises are checked with a trap,
+ * and the streaming promise of pcapng_next_block_wants(): a block is read
+ * from exactly the bytes it says it wants (a reader moved to a window that
+ * ends there gives the same block), and with fewer the reader fails.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +70,30 @@ static void walk_idb(const uint8_t *data, size_t size, const struct pcapng_reade
 	walk_options(data, size, &idb.opts);
 }
 
+/*
+ * The block at r's position, from a copy of the reader over a window that
+ * holds only the bytes wants() asked for, at a made-up stream offset.
+ */
+static void check_wants(const struct pcapng_reader *r, size_t wants, int rc,
+			const struct pcapng_block *blk)
+{
+	size_t left = r->len - r->off, base = 1000;
+	struct pcapng_reader w = *r;
+	struct pcapng_block wb;
+
+	if (!wants || !left)    /* a malformed header, or the clean end */
+		return;
+	if (wants > left) {
+		CHECK(rc == -1);        /* short of bytes: the reader must fail */
+		return;
+	}
+	pcapng_reader_move(&w, r->data + r->off, wants, 0, base);
+	CHECK(pcapng_next_block(&w, &wb) == rc);
+	if (rc == 1)
+		CHECK(wb.total_len == blk->total_len && wb.type == blk->type &&
+		      wb.offset == base && w.off == wants);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pcapng_reader r;
@@ -76,7 +103,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	pcapng_reader_init(&r, data, size);
-	while ((rc = pcapng_next_block(&r, &blk)) == 1) {
+	for (;;) {
+		struct pcapng_reader before = r;
+		size_t wants = pcapng_next_block_wants(&r);
+
+		rc = pcapng_next_block(&r, &blk);
+		check_wants(&before, wants, rc, &blk);
+		if (rc != 1)
+			break;
 		/* Blocks tile the input: each starts where the last one ended. */
 		CHECK(blk.offset == prev_off);
 		CHECK(blk.total_len >= 12 && blk.total_len % 4 == 0);

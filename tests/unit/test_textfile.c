@@ -116,7 +116,8 @@ static void replaces_whole_text(void **state)
 	assert_text(d->fd, "seq", "7\n");
 }
 
-static void symlink_at_tmp_is_refused(void **state)
+/* A symlink planted at the temporary name goes itself; its target is never written. */
+static void symlink_at_tmp_is_removed(void **state)
 {
 	struct dir *d = *state;
 	char err[256] = "";
@@ -126,11 +127,26 @@ static void symlink_at_tmp_is_refused(void **state)
 	assert_int_equal(symlinkat("victim", d->fd, "c.conf.tmp"), 0);
 	assert_int_equal(textfile_replace_at(d->fd, "c.conf", "new\n", 4, 0640, TEXTFILE_SYNC, err,
 					     sizeof(err)),
+			 0);
+	assert_text(d->fd, "victim", "keep\n");
+	assert_text(d->fd, "c.conf", "new\n");
+	assert_false(exists(d->fd, "c.conf.tmp"));
+}
+
+/* A directory at the temporary name is not ours to remove: refused, nothing changed. */
+static void directory_at_tmp_is_refused(void **state)
+{
+	struct dir *d = *state;
+	char err[256] = "";
+
+	put(d->fd, "c.conf", "old\n");
+	assert_int_equal(mkdirat(d->fd, "c.conf.tmp", 0700), 0);
+	assert_int_equal(textfile_replace_at(d->fd, "c.conf", "new\n", 4, 0640, TEXTFILE_SYNC, err,
+					     sizeof(err)),
 			 -EEXIST);
 	assert_non_null(strstr(err, "c.conf.tmp"));
-	assert_text(d->fd, "victim", "keep\n");
 	assert_text(d->fd, "c.conf", "old\n");
-	assert_true(exists(d->fd, "c.conf.tmp"));      /* not ours to remove */
+	unlinkat(d->fd, "c.conf.tmp", AT_REMOVEDIR);
 }
 
 static void stale_tmp_goes(void **state)
@@ -255,7 +271,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mode_is_the_one_asked_for, setup, teardown),
 		cmocka_unit_test_setup_teardown(replaces_whole_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(symlink_at_tmp_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(symlink_at_tmp_is_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(directory_at_tmp_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(stale_tmp_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(symlink_at_name_is_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(failure_leaves_nothing_behind, setup, teardown),

@@ -279,7 +279,7 @@ int counters_write_prometheus(FILE *f, const struct counters_snapshot *s)
 	return ferror(f) ? -1 : 0;
 }
 
-int counters_publish(const char *path, const struct counters_snapshot *s)
+int counters_publish(int dir_fd, const char *name, const struct counters_snapshot *s)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -293,8 +293,7 @@ int counters_publish(const char *path, const struct counters_snapshot *s)
 		ret = -ENOMEM;
 	/* Rewritten every second for scrapers and `vpncap counters`: whole, not durable. */
 	if (!ret)
-		ret = textfile_replace_at(AT_FDCWD, path, text, len, 0644, TEXTFILE_NO_SYNC, NULL,
-					  0);
+		ret = textfile_replace_at(dir_fd, name, text, len, 0644, TEXTFILE_NO_SYNC, NULL, 0);
 	free(text);
 	return ret;
 }

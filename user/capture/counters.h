@@ -97,8 +97,12 @@ void counters_identity(const struct counters_snapshot *s, struct counters_identi
 /* Prometheus text exposition format. 0, or -1 on a write error. */
 int counters_write_prometheus(FILE *f, const struct counters_snapshot *s);
 
-/* Write to path atomically (a temporary file renamed over it). 0 or -errno. */
-int counters_publish(const char *path, const struct counters_snapshot *s);
+/*
+ * Write name in the directory dir_fd atomically (a temporary file renamed
+ * over it, never through a symlink; mode 0644: node_exporter reads it as
+ * its own user, and it holds counters, no packet). 0 or -errno.
+ */
+int counters_publish(int dir_fd, const char *name, const struct counters_snapshot *s);
 
 /*
  * Read what counters_write_prometheus() wrote. Unknown metrics are skipped

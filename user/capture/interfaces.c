@@ -202,6 +202,7 @@ int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 			      err, errlen);
 	if (ret)
 		return ret;
+	ci->cls.keep_lock = 1; /* until the sockets are closed too (session_stop_iface) */
 	ci->cls.bpffs = s->bpffs;
 	if (ci->mode == CAPTURE_MODE_INLINE && !ci->cls.variant.can_copy_rx) {
 		err_set(err, errlen, "%s: inline capture needs bpf_xdp_load_bytes (Linux 5.18) or bpf_probe_read_kernel in XDP programs, and kernel %s refuses both; on a port the host does not use, --mode bypass works",
@@ -254,6 +255,21 @@ int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 	return 0;
 }
 
+/*
+ * 1 + the index of the first interface the kernel no longer has (deleted,
+ * unplugged, moved to another namespace), or 0. By index: a renamed
+ * interface is still the one captured.
+ */
+unsigned int session_find_gone_iface(const struct capture_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n_ifaces; i++)
+		if (iface_gone(s->ifaces[i].info.ifindex))
+			return i + 1;
+	return 0;
+}
+
 void session_stop_iface(struct capture_iface *ci)
 {
 	unsigned int i;
@@ -265,4 +281,5 @@ void session_stop_iface(struct capture_iface *ci)
 	if (ci->ring_open)
 		ring_rx_close(&ci->ring);
 	ci->ring_open = 0;
+	classifier_unlock(&ci->cls);
 }

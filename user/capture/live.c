@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "capture/session_parts.h"
 #include "textfile.h"
+#include "trusted_dir.h"
 
 #include <fcntl.h>
 
@@ -75,6 +76,94 @@ static const char *rule_name(const struct capture_session *s, unsigned int r, ch
 	return buf;
 }
 
+/* ---- where counters and hits go ------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * --metrics-file's directory, opened once (never through a symlink) and
+ * refused when another user may write in it (trusted_dir.h) unless
+ * --allow-shared-dir: the file is replaced there every second by root. 0,
+ * or -errno with err.
+ */
+static int open_metrics_dir(struct capture_session *s, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096], why[128];
+	int fd, shared;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+		 slash ? path : ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		err_set(err, errlen, "--metrics-file %s: cannot open its directory: %s", path,
+			e == ELOOP || e == ENOTDIR ? "a symbolic link or not a directory (refused)" :
+			strerror(e));
+		return -e;
+	}
+	shared = trusted_dir_shared_fd(fd, why, sizeof(why));
+	if (shared && !(shared > 0 && s->opts->allow_shared_dir)) {
+		err_set(err, errlen, shared < 0 ? "--metrics-file %s: cannot stat its directory: %s" :
+			"--metrics-file %s: its directory is %s, so another user could steer what vpncap replaces there every second; use a directory only root can write in, or --allow-shared-dir",
+			path, shared < 0 ? strerror(-shared) : why);
+		close(fd);
+		return shared < 0 ? shared : -EPERM;
+	}
+	if (shared)
+		log_info("warning: --metrics-file %s: its directory is %s (--allow-shared-dir)", path,
+			 why);
+	if (s->metrics_dir_fd >= 0)
+		close(s->metrics_dir_fd);
+	s->metrics_dir_fd = fd;
+	snprintf(s->metrics_opened, sizeof(s->metrics_opened), "%s", path);
+	return 0;
+}
+
+/* After a reload named another --metrics-file: -1 (said once) when its directory is refused. */
+static int follow_metrics_file(struct capture_session *s)
+{
+	char err[ERRLEN];
+
+	s->metrics_error_logged = 0;
+	if (!open_metrics_dir(s, s->opts->metrics_file, err, sizeof(err)))
+		return 0;
+	if (s->metrics_dir_fd >= 0)
+		close(s->metrics_dir_fd);
+	s->metrics_dir_fd = -1;
+	snprintf(s->metrics_opened, sizeof(s->metrics_opened), "%s", s->opts->metrics_file);
+	log_error("%s", err);
+	return -1;
+}
+
+int session_open_publish_dirs(struct capture_session *s, char *err, size_t errlen)
+{
+	/* /run/vpncap is root's: without it `vpncap counters` only misses this capture. */
+	if (mkdir(COUNTERS_DIR, 0755) && errno != EEXIST)
+		log_debug("%s: cannot create: %s", COUNTERS_DIR, strerror(errno));
+	s->run_dir_fd = open(COUNTERS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->run_dir_fd < 0)
+		log_debug("%s: cannot open: %s", COUNTERS_DIR, strerror(errno));
+	if (!s->opts->metrics_file)
+		return 0;
+	return open_metrics_dir(s, s->opts->metrics_file, err, errlen);
+}
+
+void session_close_publish_dirs(struct capture_session *s)
+{
+	if (s->run_dir_fd >= 0)
+		close(s->run_dir_fd);
+	if (s->metrics_dir_fd >= 0)
+		close(s->metrics_dir_fd);
+	s->run_dir_fd = s->metrics_dir_fd = -1;
+}
+
 /* "NAME HITS" per rule (as last read), for `vpncap filter list`; replaced atomically. */
 void session_write_hits(struct capture_session *s)
 {
@@ -88,9 +177,9 @@ void session_write_hits(struct capture_session *s)
 	for (r = 0; r < s->rules.count; r++)
 		fprintf(f, "%s %llu\n", rule_name(s, r, name, sizeof(name)),
 			(unsigned long long)s->last_hits[r]);
-	if (fclose(f) == 0)
-		textfile_replace_at(AT_FDCWD, s->hits_path, text, len, 0644, TEXTFILE_NO_SYNC,
-				    NULL, 0);
+	if (fclose(f) == 0 && s->run_dir_fd >= 0)
+		textfile_replace_at(s->run_dir_fd, base_name(s->hits_path), text, len, 0644,
+				    TEXTFILE_NO_SYNC, NULL, 0);
 	free(text);
 }
 
@@ -228,13 +317,18 @@ void session_publish_counters(struct capture_session *s, int running)
 	if (!s->prom_path[0])
 		return;
 	/* `vpncap counters` shows running captures; the last word goes to --metrics-file. */
-	if (running)
-		counters_publish(s->prom_path, &s->snap);
-	else
-		unlink(s->prom_path);
+	if (running && s->run_dir_fd >= 0)
+		counters_publish(s->run_dir_fd, base_name(s->prom_path), &s->snap);
+	else if (s->run_dir_fd >= 0)
+		unlinkat(s->run_dir_fd, base_name(s->prom_path), 0);
 	if (!s->opts->metrics_file)
 		return;
-	ret = counters_publish(s->opts->metrics_file, &s->snap);
+	/* A reload may name another file: its directory is opened (and checked) once. */
+	if (strcmp(s->metrics_opened, s->opts->metrics_file) && follow_metrics_file(s))
+		return;
+	if (s->metrics_dir_fd < 0)
+		return;
+	ret = counters_publish(s->metrics_dir_fd, base_name(s->opts->metrics_file), &s->snap);
 	if (ret && !s->metrics_error_logged) {
 		log_error("--metrics-file %s: cannot write: %s", s->opts->metrics_file,
 			  strerror(-ret));

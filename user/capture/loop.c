@@ -70,7 +70,7 @@ static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds
 
 static int should_stop(struct capture_session *s, struct capture_signals *sig)
 {
-	if (sig->stop)
+	if (sig->stop || s->gone_iface)
 		return 1;
 	if (frame_path_count_reached(&s->path))
 		return 1;
@@ -177,6 +177,7 @@ void session_capture_loop(struct capture_session *s, struct capture_signals *sig
 	unsigned int nfds = build_pollfds(s, pfds);
 	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 	uint64_t next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
+	uint64_t next_iface_check = clock_mono_ns() + IFACE_CHECK_NS;
 
 	while (!should_stop(s, sig)) {
 		if (!session_drain_rings(s))
@@ -184,6 +185,13 @@ void session_capture_loop(struct capture_session *s, struct capture_signals *sig
 		if (sig->reload) {
 			sig->reload = 0;
 			session_reload(s);
+		}
+		/* A device gone: end now, with files complete (session.c says so). */
+		if (clock_mono_ns() >= next_iface_check) {
+			s->gone_iface = session_find_gone_iface(s);
+			next_iface_check = clock_mono_ns() + IFACE_CHECK_NS;
+			if (s->gone_iface)
+				break;
 		}
 		if (clock_mono_ns() >= next_filter_check) {
 			session_follow_filters_file(s);

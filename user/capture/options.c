@@ -671,6 +671,10 @@ static const struct capture_option options[] = {
 	{ "ring-size", 0, COPT_CUSTOM, "SIZE",
 	  "inline: kernel ring buffer per interface, a power\nof two (default 8M)",
 	  FIELD(ring_size), .parse = parse_ring_size, .put = put_ring_size, .flags = FILE_KEY },
+	{ "allow-shared-dir", 0, COPT_FLAG, NULL,
+	  "accept a -w DIR or --metrics-file directory that\n"
+	  "another user may write in (refused otherwise)",
+	  FIELD(allow_shared_dir), .flags = FILE_KEY },
 	{ "metrics-file", 0, COPT_STRING, "PATH",
 	  "counters in Prometheus text format, replaced every\n"
 	  "second (node_exporter's textfile collector)",

@@ -41,6 +41,7 @@ struct capture_opts {
 	uint64_t count;                 /* 0 = unlimited */
 	enum capture_mode mode;
 	int force_bypass;               /* --mode bypass on a port the host uses */
+	int allow_shared_dir;           /* -w DIR / --metrics-file dir writable by others */
 	uint32_t unmatched;             /* enum vpncap_unmatched */
 	enum xdp_mode_choice xdp_mode;
 	enum copy_choice copy;

@@ -66,6 +66,9 @@ static void output_privileges(const struct capture_session *s, struct privileges
 	*extra = (struct privileges_extra){ 0 };
 	extra->dac_override = s->is_dir && stat(s->opts->output, &st) == 0 &&
 			      st.st_uid != geteuid();
+	/* The same for --metrics-file's directory (accepted with --allow-shared-dir). */
+	extra->dac_override |= s->metrics_dir_fd >= 0 && fstat(s->metrics_dir_fd, &st) == 0 &&
+			       st.st_uid != geteuid();
 }
 
 struct dir_probe {
@@ -130,6 +133,7 @@ void session_fileset_config_of(struct capture_session *s, int is_dir, struct fil
 	*c = (struct fileset_config){
 		.path = o->output,
 		.is_dir = is_dir,
+		.allow_shared_dir = o->allow_shared_dir,
 		.tag = s->tag,
 		.rotate_bytes = o->rotate_size,
 		.rotate_ns = o->rotate_time_ms * 1000000ull,
@@ -278,6 +282,7 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 	frame_path_init(&s->path, opts->snaplen, opts->output != NULL, opts->count,
 			opts->realtime ? &s->rt : NULL);
 	pthread_mutex_init(&s->totals_lock, NULL);
+	s->run_dir_fd = s->metrics_dir_fd = -1;
 	snprintf(s->filters_path, sizeof(s->filters_path), "%s/filters.conf",
 		 config_dir());
 	return s;
@@ -295,6 +300,7 @@ static void session_free(struct capture_session *s)
 		frame_out_destroy(&s->main_out);
 	frame_path_destroy(&s->path);
 	pthread_mutex_destroy(&s->totals_lock);
+	session_close_publish_dirs(s);
 	idb_set_unref(s->idbs);
 	free(s->reloaded);
 	free(s->ifaces);
@@ -329,6 +335,24 @@ static int started(struct capture_session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * An interface went away: one line, and the status that tells systemd
+ * (Restart=on-failure) and scripts so. A file that could not be completed
+ * stays the failure it is (exit 1, its own line said which).
+ */
+static int iface_gone_status(const struct capture_session *s, int status)
+{
+	const char *name = s->ifaces[s->gone_iface - 1].info.name;
+
+	if (status != EXIT_OK) {
+		log_error("%s: the interface went away; capture ended", name);
+		return status;
+	}
+	log_error("%s: the interface went away; capture ended%s", name,
+		  s->has_output ? ", files completed" : "");
+	return EXIT_IFACE_GONE;
+}
+
 int capture_run(const struct capture_opts *opts, const struct capture_reloader *reloader,
 		struct capture_signals *sig)
 {
@@ -352,6 +376,8 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 		session_free(s);
 		return EXIT_USAGE;
 	}
+	if (session_open_publish_dirs(s, err, sizeof(err)))
+		goto out;
 	session_prepare_headers(s);
 	session_fileset_config_of(s, s->is_dir, &fcfg);
 	/* Without bpffs only libxdp's dispatcher is lost: vpncap attaches alone. */
@@ -381,11 +407,16 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 		sig->stop = 1; /* still end cleanly: detach, complete the file */
 	}
 	session_capture_loop(s, sig);
+	/* Also when a signal came first: systemd stops a unit whose device went. */
+	if (!s->gone_iface)
+		s->gone_iface = session_find_gone_iface(s);
 	session_clear_status_line(s);
 	sd_notify(0, "STOPPING=1");
-	if (s->hits_path[0])
-		unlink(s->hits_path);
+	if (s->hits_path[0] && s->run_dir_fd >= 0)
+		unlinkat(s->run_dir_fd, strrchr(s->hits_path, '/') + 1, 0);
 	status = finish(s) || failed ? EXIT_RUNTIME : EXIT_OK;
+	if (s->gone_iface)
+		status = iface_gone_status(s, status);
 	session_print_summary(s);
 out:
 	if (err[0])

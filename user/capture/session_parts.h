@@ -50,6 +50,7 @@
 #define POLL_TIMEOUT_MS 100
 #define HOUSEKEEPING_NS 1000000000ull /* counters snapshot and clock resync */
 #define FILTER_CHECK_NS 250000000ull  /* a changed filter file applies well within 1 s */
+#define IFACE_CHECK_NS 250000000ull   /* an interface gone is noticed well within 1 s */
 #define ERRLEN 512
 
 /* What the hooks, the sockets and the ring counted for one interface. */
@@ -133,6 +134,10 @@ struct capture_session {
 	struct stat filters_stat;       /* to see the filter file change */
 	char hits_path[4096];
 	char prom_path[4096];           /* /run/vpncap/TAG.prom, for `vpncap counters` */
+	/* Opened once (live.c): files replaced there never follow a swapped path. */
+	int run_dir_fd;                 /* COUNTERS_DIR, or -1 (not published) */
+	int metrics_dir_fd;             /* --metrics-file's directory, or -1 */
+	char metrics_opened[4096];      /* the --metrics-file that metrics_dir_fd is for */
 	struct counters_snapshot snap;  /* built each second; large, so kept here */
 	uint64_t last_hits[VPNCAP_MAX_RULES]; /* as last read, kept once the maps are gone */
 	int status_line;                /* stderr is a terminal: one line refreshed each second */
@@ -145,6 +150,7 @@ struct capture_session {
 	const struct capture_reloader *reloader;
 	struct capture_opts *reloaded;  /* options of the last reload, owned */
 	int is_dir;
+	unsigned int gone_iface;        /* 1 + index of an interface that went away, or 0 */
 };
 
 /* A counter of struct out_counts summed over every producer, for interface i. */
@@ -172,6 +178,7 @@ void session_find_degradations(const struct capture_session *s, struct capture_i
 int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 			char *err, size_t errlen);
 void session_stop_iface(struct capture_iface *ci);
+unsigned int session_find_gone_iface(const struct capture_session *s);
 
 /* headers.c */
 void session_fill_isb(void *ctx, unsigned int if_id, struct pcapng_isb_info *isb,
@@ -198,6 +205,10 @@ int session_start_consumers(struct capture_session *s, char *err, size_t errlen)
 void session_stop_consumers(struct capture_session *s);
 void session_free_consumers(struct capture_session *s);
 void session_capture_loop(struct capture_session *s, struct capture_signals *sig);
+
+/* live.c: the directories counters and hits are published in, before anything is attached */
+int session_open_publish_dirs(struct capture_session *s, char *err, size_t errlen);
+void session_close_publish_dirs(struct capture_session *s);
 
 /* reload.c */
 void session_follow_host_use(struct capture_session *s);

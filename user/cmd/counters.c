@@ -276,8 +276,11 @@ static int load_one(const char *path, struct counters_snapshot *s)
 	return s->running && alive(s->pid) ? 0 : -1;
 }
 
-/* Print every running capture (on iface); returns how many. */
-static int show_all(const char *iface, int json)
+/*
+ * Print every running capture (on iface); returns how many. None on iface
+ * is the caller's error to report, except in --watch, whose screen says so.
+ */
+static int show_all(const char *iface, int json, int watch)
 {
 	struct counters_snapshot *s = malloc(sizeof(*s));
 	DIR *d = opendir(COUNTERS_DIR);
@@ -306,7 +309,7 @@ static int show_all(const char *iface, int json)
 	}
 	if (json)
 		fputs("]\n", stdout);
-	else if (!n)
+	else if (!n && (!iface || watch))
 		printf("no running capture%s%s\n", iface ? " on " : "", iface ? iface : "");
 	if (d)
 		closedir(d);
@@ -354,14 +357,18 @@ int cmd_counters(int argc, char **argv)
 			return 0;
 		}
 	}
-	if (!watch)
-		return show_all(iface, json) || !iface ? 0 : 1;
+	if (!watch) {
+		if (show_all(iface, json, 0) || !iface)
+			return EXIT_OK;
+		log_error("counters: %s: no running capture on this interface", iface);
+		return EXIT_RUNTIME;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	while (!watch_stop) {
 		if (tty && !json)
 			fputs("\033[H\033[2J", stdout);
-		show_all(iface, json);
+		show_all(iface, json, 1);
 		sleep(1);
 	}
 	return 0;

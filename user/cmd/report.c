@@ -9,10 +9,15 @@
  * printer asks, so frames may come in any order and files in any number.
  *
  * Each table is an array that grows up to its limit, indexed by a chained
- * hash (uint32 indices, so no pointers move when the array grows). When an
- * array is full, the frame is still counted in its protocol's totals but
- * the new address, SA or session is not tracked, and the "limits hit"
- * counters say how many frames that concerned.
+ * hash (uint32 indices, so no pointers move when the array grows). The
+ * keys come from the capture, that is from anyone who can send a packet,
+ * so the hash is SipHash with a random key of this run: nobody can craft
+ * keys that share a bucket. And work is bounded even so: a chain holds at
+ * most TABLE_MAX_CHAIN items, so no frame costs more than that many
+ * comparisons, however full the table. When an array (or a chain) is
+ * full, the frame is still counted in its protocol's totals but the new
+ * address, SA or session is not tracked, and the "limits hit" counters say
+ * how many frames that concerned.
  */
 #include "cmd/cmd.h"
 #include "cmd/report.h"
@@ -20,6 +25,7 @@
 #include "read/input_file.h"
 #include "log.h"
 #include "optparse.h"
+#include "siphash.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -35,6 +41,12 @@
 #define NONE UINT32_MAX
 #define RETX_RING 16            /* recent messages per SA; retransmissions come within seconds */
 #define FRAG_SLOTS 4096         /* datagrams being fragmented at once; direct-mapped */
+/*
+ * Items of one hash chain at most. With a random key and at most 4 items
+ * per bucket on average (table_init), a chain of 32 distinct keys is a
+ * chance below 1e-17 per bucket: only a broken hash could reach it.
+ */
+#define TABLE_MAX_CHAIN 32
 #define TIMELINE_BUCKETS 120
 #define TEXT_MAX_ROWS 100       /* per table in the text report; --json lists all */
 #define HTML_MAX_ROWS 1000
@@ -143,6 +155,7 @@ struct table {
 
 struct report {
 	struct report_limits lim;
+	struct siphash_key key;         /* of every table's hash; random per run */
 	uint64_t frames, bytes, first_ns, last_ns;
 	struct report_proto_totals proto[REPORT_NPROTO];
 	uint64_t ikev1_frames;
@@ -160,13 +173,9 @@ struct report {
 
 /* ---- tables ------------------------------------------------------------- */
 
-static uint32_t hash_bytes(const void *p, size_t len, uint32_t h)
+static uint32_t key_hash(const struct report *r, const void *p, size_t len)
 {
-	const uint8_t *b = p;
-
-	while (len--)
-		h = (h ^ *b++) * 16777619u;     /* FNV-1a */
-	return h;
+	return (uint32_t)siphash24(&r->key, p, len);
 }
 
 /* Buckets: a quarter of the limit, so chains stay short even when full. */
@@ -219,15 +228,24 @@ static uint32_t table_find(const struct table *t, uint32_t h,
 	return NONE;
 }
 
+static int chain_full(const struct table *t, uint32_t h)
+{
+	uint32_t i, n = 0;
+
+	for (i = t->heads[h & t->mask]; i != NONE && n < TABLE_MAX_CHAIN; i = table_next(t, i))
+		n++;
+	return n == TABLE_MAX_CHAIN;
+}
+
 /*
  * A new zeroed item at the head of bucket h's chain; NONE when the table
- * is at its limit or out of memory.
+ * or the chain is at its limit, or out of memory.
  */
 static uint32_t table_append(struct table *t, uint32_t h)
 {
 	uint32_t i = t->n;
 
-	if (t->n == t->limit)
+	if (t->n == t->limit || chain_full(t, h))
 		return NONE;
 	if (t->n == t->cap) {
 		uint32_t cap = t->cap ? t->cap * 2 : 256;
@@ -248,9 +266,24 @@ static uint32_t table_append(struct table *t, uint32_t h)
 	return i;
 }
 
-static uint32_t addr_hash(const struct addr_key *k)
+/* Item i out of bucket h's chain (it stays in the array). */
+static void table_unlink(struct table *t, uint32_t h, uint32_t i)
 {
-	return hash_bytes(k, sizeof(*k), 2166136261u);
+	uint32_t *link = &t->heads[h & t->mask], j;
+
+	while (*link != NONE && *link != i) {
+		j = *link;
+		link = (uint32_t *)((char *)table_at(t, j) + t->next_offset);
+	}
+	if (*link == i) {
+		j = table_next(t, i);
+		memcpy(link, &j, sizeof(j));
+	}
+}
+
+static uint32_t addr_hash(const struct report *r, const struct addr_key *k)
+{
+	return key_hash(r, k, sizeof(*k));
 }
 
 static void addr_from(struct addr_key *k, int family, const uint8_t *bin)
@@ -270,7 +303,7 @@ static int same_addr(const void *item, const void *key)
 /* The record of an address, added when new; NULL when the table is full. */
 static struct addr_rec *addr_get(struct report *r, const struct addr_key *k, uint32_t *index)
 {
-	uint32_t h = addr_hash(k), i = table_find(&r->addrs, h, same_addr, k);
+	uint32_t h = addr_hash(r, k), i = table_find(&r->addrs, h, same_addr, k);
 	struct addr_rec *a;
 
 	if (i == NONE) {
@@ -355,14 +388,15 @@ static enum report_proto classify(const struct decoded *d)
 static struct frag_slot *frag_slot(struct report *r, const struct decoded *d, int *is_new)
 {
 	struct addr_key src, dst;
+	uint8_t key[2 * sizeof(struct addr_key) + sizeof(d->frag_id)];
 	struct frag_slot *f;
-	uint32_t h;
 
 	addr_from(&src, d->family, d->src_bin);
 	addr_from(&dst, d->family, d->dst_bin);
-	h = hash_bytes(&src, sizeof(src), hash_bytes(&dst, sizeof(dst), 2166136261u));
-	h = hash_bytes(&d->frag_id, sizeof(d->frag_id), h);
-	f = &r->frags[h % FRAG_SLOTS];
+	memcpy(key, &src, sizeof(src));
+	memcpy(key + sizeof(src), &dst, sizeof(dst));
+	memcpy(key + 2 * sizeof(src), &d->frag_id, sizeof(d->frag_id));
+	f = &r->frags[key_hash(r, key, sizeof(key)) % FRAG_SLOTS];
 	*is_new = !f->used || f->id != d->frag_id || memcmp(&f->src, &src, sizeof(src)) ||
 		  memcmp(&f->dst, &dst, sizeof(dst));
 	if (!*is_new)
@@ -442,7 +476,7 @@ static int same_spi(const void *item, const void *key)
 static struct ike_sa *sa_get(struct report *r, uint64_t ispi, const struct addr_key *client,
 			     const struct addr_key *server)
 {
-	uint32_t h = hash_bytes(&ispi, sizeof(ispi), 2166136261u);
+	uint32_t h = key_hash(r, &ispi, sizeof(ispi));
 	uint32_t i = table_find(&r->sas, h, same_spi, &ispi);
 	struct ike_sa *sa;
 
@@ -602,13 +636,15 @@ static const char *const sa_state_names[] = { "established", "incomplete", "unkn
 
 /* ---- TCP 443 ------------------------------------------------------------ */
 
-static uint32_t session_hash(const struct tcp_session *k)
+static uint32_t session_hash(const struct report *r, const struct tcp_session *k)
 {
-	uint32_t h = hash_bytes(&k->client, sizeof(k->client), 2166136261u);
+	uint8_t key[2 * sizeof(struct addr_key) + 2 * sizeof(uint16_t)];
 
-	h = hash_bytes(&k->server, sizeof(k->server), h);
-	h = hash_bytes(&k->cport, sizeof(k->cport), h);
-	return hash_bytes(&k->sport, sizeof(k->sport), h);
+	memcpy(key, &k->client, sizeof(k->client));
+	memcpy(key + sizeof(k->client), &k->server, sizeof(k->server));
+	memcpy(key + 2 * sizeof(k->client), &k->cport, sizeof(k->cport));
+	memcpy(key + 2 * sizeof(k->client) + sizeof(k->cport), &k->sport, sizeof(k->sport));
+	return key_hash(r, key, sizeof(key));
 }
 
 static int same_four_tuple(const void *item, const void *key)
@@ -623,21 +659,32 @@ static int same_four_tuple(const void *item, const void *key)
 /* The latest session of a 4-tuple: new ones go to the head of the chain. */
 static struct tcp_session *session_find(struct report *r, const struct tcp_session *k)
 {
-	uint32_t i = table_find(&r->sessions, session_hash(k), same_four_tuple, k);
+	uint32_t i = table_find(&r->sessions, session_hash(r, k), same_four_tuple, k);
 
 	return i == NONE ? NULL : table_at(&r->sessions, i);
 }
 
-static struct tcp_session *session_new(struct report *r, const struct tcp_session *k, uint64_t ts)
+/*
+ * A new session of k's 4-tuple. The one it follows (old, or NULL) leaves
+ * the hash chain: lookups want the latest only, so a chain holds distinct
+ * 4-tuples and a port used again and again does not lengthen it.
+ */
+static struct tcp_session *session_new(struct report *r, const struct tcp_session *k, uint64_t ts,
+				       const struct tcp_session *old)
 {
-	uint32_t i = table_append(&r->sessions, session_hash(k));
+	uint32_t h = session_hash(r, k), prev = NONE, i;
 	struct tcp_session *s;
 	uint32_t next;
 
+	if (old)        /* its index now: the array may move below */
+		prev = (uint32_t)(((const char *)old - (const char *)r->sessions.items) / sizeof(*old));
+	i = table_append(&r->sessions, h);
 	if (i == NONE) {
 		r->dropped_sessions++;
 		return NULL;
 	}
+	if (prev != NONE)
+		table_unlink(&r->sessions, h, prev);
 	s = table_at(&r->sessions, i);
 	next = s->next;
 	*s = *k;
@@ -667,7 +714,7 @@ static struct tcp_session *session_of(struct report *r, const struct tcp_session
 		s->flags |= SES_CLOSED | SES_REPLACED;
 		s->end_ns = s->last_ns;
 	}
-	s = session_new(r, k, ts);
+	s = session_new(r, k, ts, s);
 	if (s && syn) {
 		s->flags |= SES_SYN;
 		s->syn_seq = d->tcp.seq;
@@ -757,11 +804,20 @@ void report_add(struct report *r, uint64_t ts, enum decode_dir dir, const struct
 
 struct report *report_new_limited(const struct report_limits *lim)
 {
+	struct siphash_key key;
+
+	siphash_key_random(&key);
+	return report_new_keyed(lim, &key);
+}
+
+struct report *report_new_keyed(const struct report_limits *lim, const struct siphash_key *key)
+{
 	struct report *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
 	r->lim = *lim;
+	r->key = *key;
 	r->frags = calloc(FRAG_SLOTS, sizeof(*r->frags));
 	if (!r->frags ||
 	    table_init(&r->addrs, sizeof(struct addr_rec), offsetof(struct addr_rec, next),
@@ -1863,7 +1919,9 @@ const char report_usage[] =
 	"  -h, --help   this text\n"
 	"\n"
 	"Exit status: 0, 1 when the output could not be written, 2 for bad usage\n"
-	"or a file that cannot be read (`vpncap: FILE: reason`).\n";
+	"or a file that cannot be read (`vpncap: FILE: reason`). A file that ends\n"
+	"inside its last block (a capture killed or out of disk) is reported up to\n"
+	"there with a warning, status 0.\n";
 
 struct file_list {
 	char **paths;
@@ -1988,7 +2046,11 @@ static void file_error(const char *path, char *err, size_t errlen)
 		log_error("%s: %s", path, err);
 }
 
-/* Every frame of one file into the report; only Ethernet frames are decoded. */
+/*
+ * Every frame of one file into the report; only Ethernet frames are
+ * decoded. A file that ends inside its last block (torn) keeps the frames
+ * before it, with a warning, as `vpncap show` does.
+ */
 static int read_file(struct report *r, const char *path)
 {
 	struct input_file_frame fr;
@@ -2008,12 +2070,11 @@ static int read_file(struct report *r, const char *path)
 			decode_frame(fr.data, fr.caplen, &d);
 		report_add(r, fr.ts_ns, fr.dir, &d, fr.origlen);
 	}
-	input_file_close(f);
-	if (rc < 0) {
+	if (rc < 0)
 		file_error(path, err, sizeof(err));
-		return -1;
-	}
-	return 0;
+	rc = rc < 0 && !input_file_torn(f) ? -1 : 0;
+	input_file_close(f);
+	return rc;
 }
 
 struct report_opts {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "read/decode.h"
+#include "siphash.h"
 
 /* Azure's SSTP gateway takes at most this many concurrent SSTP sessions. */
 #define REPORT_AZURE_SSTP_LIMIT 128
@@ -56,6 +57,11 @@ struct report;
 /* NULL when out of memory. report_new() uses the default limits. */
 struct report *report_new(void);
 struct report *report_new_limited(const struct report_limits *limits);
+/*
+ * The tables' hash is keyed at random for every report (so crafted keys
+ * cannot collide); tests give the key instead.
+ */
+struct report *report_new_keyed(const struct report_limits *limits, const struct siphash_key *key);
 void report_free(struct report *r);
 
 /* One frame: its time, capture direction, decoding, and length on the wire. */

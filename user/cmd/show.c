@@ -2,7 +2,10 @@
 /*
  * vpncap show (see show.h): input_file iterates, decode names, this file only
  * parses the options and prints. A bad file is reported after the frames
- * read before the damage, and the remaining files are still shown.
+ * read before the damage, and the remaining files are still shown. A file
+ * that ends inside its last block (torn: a capture killed or out of disk, a
+ * copy of a file still being written) is no damage: its frames, then a
+ * warning, exit status 0; `vpncap report` does the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,11 @@ static const char show_usage[] =
 	"  -c N         stop after N frames (over all files)\n"
 	"  --color      colours even when standard output is not a terminal\n"
 	"  --no-color   no colours, even on a terminal (also NO_COLOR=1)\n"
-	"  -h, --help   this text\n";
+	"  -h, --help   this text\n"
+	"\n"
+	"Exit status: 0; 2 for bad usage or a file that cannot be read, after the\n"
+	"frames before the damage. A file that ends inside its last block (a\n"
+	"capture killed or out of disk) is shown up to there with a warning, 0.\n";
 
 struct show_opts {
 	unsigned long count;    /* 0 = no limit */
@@ -45,14 +52,22 @@ static int default_colour(void)
 	return isatty(STDOUT_FILENO) && !(no && *no);
 }
 
+/*
+ * -c N as `vpncap capture -c` takes it: 1 to 2^64 - 2. strtoull() gives
+ * 2^64 - 1 for a number that overflows, so that value is refused too.
+ */
 static int parse_count(const char *s, unsigned long *out)
 {
+	unsigned long long v;
 	char *end;
 
 	if (*s < '0' || *s > '9')
 		return -1;
-	*out = strtoul(s, &end, 10);
-	return *end || !*out ? -1 : 0;
+	v = strtoull(s, &end, 10);
+	if (*end || !v || v == (unsigned long long)-1 || v != (unsigned long)v)
+		return -1;
+	*out = (unsigned long)v;
+	return 0;
 }
 
 /*
@@ -117,7 +132,7 @@ static void print_frame(const struct input_file_frame *fr, int colour)
 	puts(line);
 }
 
-/* Prints one file's frames; 0, or -1 after reporting the file's error. */
+/* Prints one file's frames; 0 (torn: after the warning), or -1 after reporting the file's error. */
 static int show_file(const char *path, const struct show_opts *o, unsigned long *shown)
 {
 	struct input_file_frame fr;
@@ -136,14 +151,14 @@ static int show_file(const char *path, const struct show_opts *o, unsigned long 
 		print_frame(&fr, o->colour);
 		(*shown)++;
 	}
-	input_file_close(f);
 	if (rc < 0) {
 		fflush(stdout);         /* the frames before the damage come first */
 		err_one_line(err, sizeof(err));
 		log_error("%s", err);
-		return -1;
 	}
-	return 0;
+	rc = rc < 0 && !input_file_torn(f) ? -1 : 0;
+	input_file_close(f);
+	return rc;
 }
 
 int cmd_show(int argc, char **argv)

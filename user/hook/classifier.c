@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "hook/classifier.h"
+#include "hook/iface.h"
 #include "log.h"
 #include "vpncap_classifier.skel.h"
 #include "vpncap_classifier_hwts.skel.h"
@@ -72,31 +73,72 @@ static int precreate_map(struct classifier *c, struct bpf_map *map)
 	return err;
 }
 
+/* The file fd has open is still the one at path (not removed, not replaced). */
+static int lock_file_is_at(int fd, const char *path)
+{
+	struct stat held, now;
+
+	return fstat(fd, &held) == 0 && lstat(path, &now) == 0 &&
+	       held.st_dev == now.st_dev && held.st_ino == now.st_ino;
+}
+
 /*
  * One vpncap per interface: an flock on /run/vpncap/<netns>-<ifname>.lock.
  * The kernel drops it when the process dies, however it dies, so holding it
  * also proves that any vpncap program still on the interface is orphaned.
+ *
+ * The file is removed at exit (classifier_unlock), else one per namespace
+ * and interface would pile up in /run: every lab or container namespace
+ * leaves one. That races with a newcomer that opened the file just before:
+ * the holder removes it while still holding the lock, and whoever gets the
+ * lock checks that the file it locked is still the one at the path, else
+ * starts again on the file now there. So two never hold it at once.
  */
 static int lock_interface(struct classifier *c, char *err, size_t errlen)
 {
-	char path[128];
 	struct stat ns;
+	int fd, tries;
 
 	if (stat("/proc/self/ns/net", &ns))
 		ns.st_ino = 0;
 	mkdir(LOCK_DIR, 0750);
-	snprintf(path, sizeof(path), LOCK_DIR "/%lu-%s.lock", (unsigned long)ns.st_ino, c->ifname);
-	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (c->lock_fd < 0) {
-		err_set(err, errlen, "%s: cannot create %s: %s%s", c->ifname, path, strerror(errno),
-			errno == EACCES ? " (not permitted: run as root)" : "");
-		return -errno;
+	snprintf(c->lock_path, sizeof(c->lock_path), LOCK_DIR "/%lu-%s.lock",
+		 (unsigned long)ns.st_ino, c->ifname);
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(c->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (fd < 0) {
+			int e = errno;
+
+			err_set(err, errlen, "%s: cannot create %s: %s%s", c->ifname, c->lock_path,
+				strerror(e), e == EACCES ? " (not permitted: run as root)" : "");
+			return -e;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			close(fd);
+			err_set(err, errlen, "%s: another vpncap is capturing on this interface",
+				c->ifname);
+			return -EBUSY;
+		}
+		if (lock_file_is_at(fd, c->lock_path)) {
+			c->lock_fd = fd;
+			return 0;
+		}
+		close(fd); /* its holder removed it as we opened it: take the new one */
 	}
-	if (flock(c->lock_fd, LOCK_EX | LOCK_NB)) {
-		err_set(err, errlen, "%s: another vpncap is capturing on this interface", c->ifname);
-		return -EBUSY;
-	}
-	return 0;
+	err_set(err, errlen, "%s: %s keeps being replaced; another vpncap is starting on this interface",
+		c->ifname, c->lock_path);
+	return -EBUSY;
+}
+
+/* Removed while still held (see lock_interface), and only if it is still ours. */
+void classifier_unlock(struct classifier *c)
+{
+	if (c->lock_fd < 0 || !c->lock_path[0]) /* never opened (a zeroed classifier) */
+		return;
+	if (lock_file_is_at(c->lock_fd, c->lock_path) && unlink(c->lock_path))
+		log_debug("%s: cannot remove %s: %s", c->ifname, c->lock_path, strerror(errno));
+	close(c->lock_fd);
+	c->lock_fd = -1;
 }
 
 /* Detach vpncap programs left by a run that was killed (SIGKILL, OOM, crash). */
@@ -799,18 +841,32 @@ static int detach(struct classifier *c)
 	return bpf_xdp_detach(c->ifindex, flags, &opts) ? -errno : 0;
 }
 
+/*
+ * An interface that went away took vpncap's programs with it: nothing to
+ * detach, and no advice to give about a device that is not there.
+ */
 void classifier_detach(struct classifier *c)
 {
-	tc_egress_detach(&c->egress, c->ifname);
-	if (c->hook != HOOK_NONE && c->mode != XDP_MODE_UNSPEC) {
+	int attached = c->hook != HOOK_NONE && c->mode != XDP_MODE_UNSPEC;
+
+	if ((attached || c->egress.kind == TC_EGRESS_CLSACT) && iface_gone(c->ifindex)) {
+		log_debug("%s: the interface went away, and vpncap's programs with it", c->ifname);
+		if (c->egress.kind == TC_EGRESS_CLSACT)
+			c->egress.kind = TC_EGRESS_NONE;
+		attached = 0;
+	}
+	tc_egress_detach(&c->egress, c->ifname); /* a tcx link: closing it is all */
+	if (attached) {
 		int ret = detach(c);
 
-		if (ret)
+		if (ret && iface_gone(c->ifindex))
+			log_debug("%s: the interface went away as vpncap detached", c->ifname);
+		else if (ret)
 			log_error("%s: XDP detach failed: %s (remove with: xdp-loader unload %s --all)",
 				  c->ifname, strerror(-ret), c->ifname);
-		c->mode = XDP_MODE_UNSPEC;
-		c->hook = HOOK_NONE;
 	}
+	c->mode = XDP_MODE_UNSPEC;
+	c->hook = HOOK_NONE;
 }
 
 void classifier_close(struct classifier *c)
@@ -828,8 +884,6 @@ void classifier_close(struct classifier *c)
 	}
 	while (c->n_map_fds)
 		close(c->map_fds[--c->n_map_fds]);
-	if (c->lock_fd >= 0) {
-		close(c->lock_fd);
-		c->lock_fd = -1;
-	}
+	if (!c->keep_lock)
+		classifier_unlock(c);
 }

@@ -69,7 +69,9 @@ struct classifier {
 	int bpffs;                   /* bpffs is usable (libxdp pins its dispatcher there) */
 	int map_fds[CLASSIFIER_MAX_MAPS]; /* our own references to the maps, in object order */
 	unsigned int n_map_fds;
-	int lock_fd;                 /* held while this vpncap owns the interface */
+	int lock_fd;                 /* held while this vpncap owns the interface, else -1 */
+	char lock_path[80];          /* /run/vpncap/<netns>-<ifname>.lock, removed at unlock */
+	int keep_lock;               /* classifier_close() leaves it to classifier_unlock() */
 	uint32_t active_rules;       /* slot of rules_map the program reads */
 	/* Settings, written with every rule set; set them before classifier_apply_rules(). */
 	uint64_t frag_timeout_ns;
@@ -206,8 +208,18 @@ void counters_sum(const struct vpncap_counters *per_cpu, int ncpu,
 /* Take the programs off the interface, keeping the maps readable; safe to call twice. */
 void classifier_detach(struct classifier *c);
 
-/* Detach (if attached) and free everything; safe to call twice. */
+/*
+ * Detach (if attached) and free everything, the interface lock included
+ * unless keep_lock is set; safe to call twice.
+ */
 void classifier_close(struct classifier *c);
+
+/*
+ * Let the next vpncap have the interface: after classifier_close() of a
+ * classifier with keep_lock, once the caller's AF_XDP sockets are closed
+ * too (a newcomer binding the same queues before would be refused).
+ */
+void classifier_unlock(struct classifier *c);
 
 const char *xdp_mode_name(enum xdp_attach_mode mode);
 

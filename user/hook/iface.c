@@ -138,6 +138,14 @@ unsigned int iface_rx_queue_count(const char *name)
 	return count_rx_queues(name);
 }
 
+int iface_gone(int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	/* glibc answers ENXIO for "no such device", whatever the ioctl said. */
+	return !if_indextoname((unsigned int)ifindex, name) && (errno == ENXIO || errno == ENODEV);
+}
+
 int iface_ensure_up(const char *name)
 {
 	struct ifreq ifr = {};

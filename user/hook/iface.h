@@ -25,6 +25,13 @@ struct iface_info {
 int iface_lookup(const char *name, struct iface_info *out, char *err, size_t errlen);
 
 /*
+ * The interface went away (deleted, unplugged, moved to another network
+ * namespace): 1 only when the kernel answers that no interface has this
+ * index; 0 while it has one, and when it cannot be asked.
+ */
+int iface_gone(int ifindex);
+
+/*
  * Bring the link up if it is down: at early boot nothing has configured a
  * capture port yet, and a down link receives nothing. 1 if it was brought
  * up, 0 if it was up already, -errno on failure.

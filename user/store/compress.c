@@ -58,6 +58,7 @@ const char *compress_suffix(enum compress_kind kind)
 
 /* One compression in progress; paths and descriptors to clean up. */
 struct job {
+	int dir;                /* the directory's descriptor, or AT_FDCWD for paths */
 	const char *src;
 	char out[PATH_MAX];
 	char tmp[PATH_MAX];
@@ -69,6 +70,17 @@ struct job {
 	char *err;
 	size_t errlen;
 };
+
+/*
+ * The name to hand the *at() calls: the last component in the job's
+ * directory, or the whole path when there is none (AT_FDCWD).
+ */
+static const char *at(const struct job *j, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return j->dir != AT_FDCWD && slash ? slash + 1 : path;
+}
 
 /* Records a failure about path and returns rc (a negative errno). */
 static int fail(struct job *j, int rc, const char *path, const char *what)
@@ -237,7 +249,7 @@ static int open_src(struct job *j)
 	struct stat sb;
 	int e;
 
-	j->in = open(j->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	j->in = openat(j->dir, at(j, j->src), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (j->in < 0) {
 		e = errno;
 		return fail(j, -e, j->src, e == ELOOP ?
@@ -261,9 +273,11 @@ static int open_tmp(struct job *j)
 {
 	struct stat sb;
 
-	if (lstat(j->tmp, &sb) == 0 && S_ISREG(sb.st_mode) && unlink(j->tmp))
+	if (fstatat(j->dir, at(j, j->tmp), &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+	    unlinkat(j->dir, at(j, j->tmp), 0))
 		return fail(j, -errno, j->tmp, "cannot remove the stale temporary file");
-	j->fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	j->fd = openat(j->dir, at(j, j->tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       0640);
 	if (j->fd < 0)
 		return fail(j, -errno, j->tmp, "cannot create");
 	j->tmp_created = 1;
@@ -277,6 +291,8 @@ static int sync_dir(struct job *j)
 	char *slash;
 	int fd, rc = 0;
 
+	if (j->dir != AT_FDCWD)
+		return fsync(j->dir) ? fail(j, -errno, j->out, "cannot sync the directory of") : 0;
 	snprintf(dir, sizeof(dir), "%s", j->out);
 	slash = strrchr(dir, '/');
 	if (!slash)
@@ -302,14 +318,14 @@ static int publish(struct job *j)
 	j->fd = -1;
 	if (rc)
 		return fail(j, -errno, j->tmp, "cannot close");
-	if (rename(j->tmp, j->out))
+	if (renameat(j->dir, at(j, j->tmp), j->dir, at(j, j->out)))
 		return fail(j, -errno, j->tmp, "cannot rename into place");
 	j->tmp_created = 0;     /* it is the output now */
 	rc = sync_dir(j);
-	if (!rc && unlink(j->src))
+	if (!rc && unlinkat(j->dir, at(j, j->src), 0))
 		rc = fail(j, -errno, j->src, "compressed, but cannot remove the original");
 	if (rc)
-		unlink(j->out); /* src is still there: keep the one copy, as promised */
+		unlinkat(j->dir, at(j, j->out), 0); /* src is still there: keep the one copy, as promised */
 	return rc;
 }
 
@@ -336,7 +352,7 @@ static void cleanup(struct job *j, int failed)
 		close(j->in);
 	/* Only a file we created with O_EXCL and did not rename into place. */
 	if (failed && j->tmp_created)
-		unlink(j->tmp);
+		unlinkat(j->dir, at(j, j->tmp), 0);
 	free(j->ibuf);
 	free(j->obuf);
 }
@@ -344,7 +360,14 @@ static void cleanup(struct job *j, int failed)
 int compress_file(const char *src, enum compress_kind kind, char *out_path, size_t out_len,
 		  char *err, size_t errlen)
 {
-	struct job j = { .src = src, .in = -1, .fd = -1, .err = err, .errlen = errlen };
+	return compress_file_at(-1, src, kind, out_path, out_len, err, errlen);
+}
+
+int compress_file_at(int dir_fd, const char *src, enum compress_kind kind, char *out_path,
+		     size_t out_len, char *err, size_t errlen)
+{
+	struct job j = { .dir = dir_fd >= 0 ? dir_fd : AT_FDCWD, .src = src, .in = -1, .fd = -1,
+			 .err = err, .errlen = errlen };
 	int rc;
 
 	if (kind != COMPRESS_GZIP && kind != COMPRESS_ZSTD) {

@@ -26,4 +26,12 @@ const char *compress_suffix(enum compress_kind kind);
 int compress_file(const char *src, enum compress_kind kind, char *out_path, size_t out_len,
 		  char *err, size_t errlen);
 
+/*
+ * The same in the directory dir_fd (src's last component there, whatever
+ * its path leads to now): how a file set compresses its members, so that
+ * a directory swapped during the capture redirects nothing. -1: as above.
+ */
+int compress_file_at(int dir_fd, const char *src, enum compress_kind kind, char *out_path,
+		     size_t out_len, char *err, size_t errlen);
+
 #endif /* VPNCAP_STORE_COMPRESS_H */

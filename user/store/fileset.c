@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "store/fileset.h"
+#include "trusted_dir.h"
 #include "log.h"
 #include "pcapng_reader.h"
 #include "store/recover.h"
@@ -40,6 +41,7 @@
 
 #define NS_PER_SEC 1000000000ull
 #define SPACE_LOG_INTERVAL_NS (10 * NS_PER_SEC)
+#define ROTATE_RETRY_NS (NS_PER_SEC / 10)  /* a rotation waiting for space tries again */
 #define ISB_ROOM_PER_IFACE 1024  /* what the closing ISBs may add to a file */
 #define CORRUPT_SUFFIX ".corrupt"
 
@@ -76,10 +78,16 @@ static void state_name(const struct fileset *fs, char *buf, size_t len, const ch
 	snprintf(buf, len, ".vpncap-%s.%s", fs->cfg.tag, what);
 }
 
-/* The highest sequence number ever used survives even if retention deleted its file. */
-static uint64_t read_saved_seq(const struct fileset *fs)
+/*
+ * The state file: the highest sequence number a file of the set was
+ * created with, written before the file is, so that the number survives
+ * even if retention deletes its file. It is believed only when it is a
+ * plain number the set can continue from (not past FILESET_SEQ_MAX);
+ * anything else is corrupt. 1 and *seq, 0 when missing, -1 when corrupt.
+ */
+static int read_saved_seq(const struct fileset *fs, uint64_t *seq, char *text, size_t len)
 {
-	char name[256], text[32] = "";
+	char name[256], *end;
 	ssize_t n;
 	int fd;
 
@@ -87,20 +95,63 @@ static uint64_t read_saved_seq(const struct fileset *fs)
 	fd = openat(fs->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return 0;
-	n = read(fd, text, sizeof(text) - 1);
+	n = read(fd, text, len - 1);
 	close(fd);
 	text[n > 0 ? n : 0] = '\0';
-	return strtoull(text, NULL, 10);
+	text[strcspn(text, "\n")] = '\0';
+	if (text[0] < '0' || text[0] > '9' || strlen(text) > 20)
+		return -1;
+	errno = 0;
+	*seq = strtoull(text, &end, 10);
+	return *end || errno || *seq > FILESET_SEQ_MAX ? -1 : 1;
 }
 
-/* Best effort: without it the next start counts from the names it finds. */
-static void save_seq(const struct fileset *fs, uint64_t seq)
+/*
+ * On a full disk: the state file rewritten where it is. Its bytes are
+ * there already, so this needs no new block where a replacement (a new
+ * file) does. A few bytes at offset 0 do not tear in practice; if they
+ * did, a corrupt or lower number is overridden at the next start by the
+ * highest number present. 0 or -errno.
+ */
+static int overwrite_seq(const struct fileset *fs, const char *name, const char *text,
+			 size_t len)
+{
+	int fd = openat(fs->dir_fd, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW), ret = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		ret = -EINVAL;
+	else if (pwrite(fd, text, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) ||
+		 fdatasync(fd))
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/* 0 or -errno (-ENOSPC: no room for it); the number is known written only on 0. */
+static int save_seq(struct fileset *fs, uint64_t seq)
 {
 	char name[256], text[32];
-	int len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)seq);
+	int len = snprintf(text, sizeof(text), "%llu\n", (unsigned long long)seq), ret;
 
 	state_name(fs, name, sizeof(name), "seq");
-	textfile_replace_at(fs->dir_fd, name, text, (size_t)len, 0640, TEXTFILE_SYNC, NULL, 0);
+	ret = textfile_replace_at(fs->dir_fd, name, text, (size_t)len, 0640, TEXTFILE_SYNC, NULL, 0);
+	if ((ret == -ENOSPC || ret == -EDQUOT) && !overwrite_seq(fs, name, text, (size_t)len))
+		ret = 0;
+	if (!ret) {
+		fs->seq_saved = seq;
+		fs->seq_saved_valid = 1;
+	}
+	return ret;
+}
+
+/* The state file has seq (or more) already. */
+static int seq_is_saved(const struct fileset *fs, uint64_t seq)
+{
+	return fs->seq_saved_valid && fs->seq_saved >= seq;
 }
 
 /* mkdir -p with mode 0750 for each directory it creates. */
@@ -121,6 +172,32 @@ static int make_dirs(const char *path)
 	if (mkdir(tmp, 0750) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/*
+ * Another user who can write in the set's directory can plant names where
+ * vpncap will create, rename or delete (trusted_dir.h): refused unless the
+ * operator shares it on purpose.
+ */
+static int check_shared(struct fileset *fs, char *err, size_t errlen)
+{
+	char why[128];
+	int shared = trusted_dir_shared_fd(fs->dir_fd, why, sizeof(why));
+
+	if (shared < 0) {
+		err_set(err, errlen, "%s: cannot stat: %s", fs->dir, strerror(-shared));
+		return shared;
+	}
+	if (!shared)
+		return 0;
+	if (fs->cfg.allow_shared_dir) {
+		log_info("warning: %s is %s: another user can add, replace or remove files in the set (--allow-shared-dir)",
+			 fs->dir, why);
+		return 0;
+	}
+	err_set(err, errlen, "%s: refused as the capture directory: it is %s, so another user could plant files where vpncap writes; use a directory only root can write in, or --allow-shared-dir",
+		fs->dir, why);
+	return -EPERM;
 }
 
 static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
@@ -149,7 +226,7 @@ static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
 			e == ELOOP || e == ENOTDIR ? "is a symbolic link (refused)" : strerror(e));
 		return -e;
 	}
-	return 0;
+	return check_shared(fs, err, errlen);
 }
 
 /* One vpncap per set: a second one would reuse sequence numbers. */
@@ -195,6 +272,7 @@ static void recover_part(struct fileset *fs, const char *name, const struct file
 	char path[FILESET_PATH_MAX], done[FILESET_PATH_MAX + 16], err[256], comment[160];
 	struct recover_result res;
 	struct stat st;
+	int ret, no_space;
 
 	snprintf(path, sizeof(path), "%s/%s", fs->dir, name);
 	if (fstatat(fs->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
@@ -205,14 +283,25 @@ static void recover_part(struct fileset *fs, const char *name, const struct file
 	}
 	snprintf(comment, sizeof(comment),
 		 "vpncap: capture ended uncleanly (crash or power loss); file repaired at the next start");
-	if (recover_file(path, comment, &res, err, sizeof(err))) {
-		snprintf(done, sizeof(done), "%s%s", path, CORRUPT_SUFFIX);
-		rename(path, done);
-		log_error("%s; kept as %s", err, done);
+	ret = recover_file_at(fs->dir_fd, path, comment, &res, err, sizeof(err));
+	no_space = ret == -ENOSPC || ret == -EDQUOT; /* scanned, but the ISBs did not fit */
+	if ((!ret || no_space) && !res.frames) { /* as a member it would say nothing */
+		unlinkat(fs->dir_fd, name, 0);
+		log_info("%s: removed, no frame in it", path);
+		return;
+	}
+	if (no_space) { /* whole blocks, only the closing ISBs missing: not corrupt */
+		log_error("%s; left as .part, the next start tries again", err);
+		return;
+	}
+	if (ret) {
+		snprintf(done, sizeof(done), "%s%s", name, CORRUPT_SUFFIX);
+		renameat(fs->dir_fd, name, fs->dir_fd, done);
+		log_error("%s; kept as %s/%s", err, fs->dir, done);
 		return;
 	}
 	member_path(fs, done, sizeof(done), fn->seq, fn->start_sec, FILESET_COMPLETE);
-	if (rename(path, done)) {
+	if (renameat(fs->dir_fd, name, fs->dir_fd, strrchr(done, '/') + 1)) {
 		log_error("%s: cannot rename the repaired file: %s", path, strerror(errno));
 		return;
 	}
@@ -223,17 +312,54 @@ static void recover_part(struct fileset *fs, const char *name, const struct file
 	post_jobs_add(&fs->post, done);
 }
 
-/* Repair leftovers and find the next sequence number. */
-static int scan_leftovers(struct fileset *fs)
+/*
+ * The next number comes after the state file's and after every member's,
+ * so none is used twice; a state file that is corrupt or behind the files
+ * is overridden (and said so).
+ */
+static int next_seq_from(struct fileset *fs, int saved, uint64_t saved_seq, const char *text,
+			 int found, uint64_t max_seq, char *err, size_t errlen)
 {
-	uint64_t max_seq = read_saved_seq(fs);
-	int found = max_seq > 0;
+	char name[256];
+
+	state_name(fs, name, sizeof(name), "seq");
+	if (found && max_seq >= FILESET_SEQ_MAX) {
+		err_set(err, errlen, "%s: a file of the set has sequence number %llu, the last there is (%llu): move it away",
+			fs->dir, (unsigned long long)max_seq, FILESET_SEQ_MAX);
+		return -ERANGE;
+	}
+	if (saved > 0) {
+		fs->seq_saved = saved_seq;
+		fs->seq_saved_valid = 1;
+	}
+	if (saved > 0 && (!found || saved_seq >= max_seq)) {
+		fs->next_seq = saved_seq + 1;
+		return 0;
+	}
+	fs->next_seq = found ? max_seq + 1 : 0;
+	if (saved)
+		log_info("%s/%s: %s \"%.24s\": the set goes on with %llu, after its highest file",
+			 fs->dir, name, saved < 0 ? "not a sequence number" : "behind the files",
+			 text, (unsigned long long)fs->next_seq);
+	return 0;
+}
+
+/* Repair leftovers and find the next sequence number. 0 or -errno with err set. */
+static int scan_leftovers(struct fileset *fs, char *err, size_t errlen)
+{
+	char text[32];
+	uint64_t saved_seq = 0, max_seq = 0;
+	int saved = read_saved_seq(fs, &saved_seq, text, sizeof(text)), found = 0;
 	struct dirent *de;
 	DIR *d;
 
 	d = open_listing(fs);
-	if (!d)
-		return -errno;
+	if (!d) {
+		int e = errno;
+
+		err_set(err, errlen, "%s: cannot read the directory: %s", fs->dir, strerror(e));
+		return -e;
+	}
 	while ((de = readdir(d))) {
 		struct fileset_name fn;
 		int corrupt;
@@ -247,8 +373,7 @@ static int scan_leftovers(struct fileset *fs)
 			recover_part(fs, de->d_name, &fn);
 	}
 	closedir(d);
-	fs->next_seq = found ? max_seq + 1 : 0;
-	return 0;
+	return next_seq_from(fs, saved, saved_seq, text, found, max_seq, err, errlen);
 }
 
 /* ---- retention ------------------------------------------------------------ */
@@ -271,7 +396,8 @@ static void free_members(struct member_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-static int add_member(struct member_list *l, const char *name, uint64_t seq, uint64_t size)
+static int add_member(struct member_list *l, const char *name, uint64_t seq, uint64_t size,
+		      int64_t start_sec)
 {
 	size_t cap = l->n + 1;
 	struct retained_file *f = realloc(l->files, cap * sizeof(*f));
@@ -284,7 +410,7 @@ static int add_member(struct member_list *l, const char *name, uint64_t seq, uin
 	if (!n)
 		return -ENOMEM;
 	l->names = n;
-	l->files[l->n] = (struct retained_file){ .seq = seq, .size = size };
+	l->files[l->n] = (struct retained_file){ .seq = seq, .size = size, .start_sec = start_sec };
 	snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
 	l->n++;
 	return 0;
@@ -332,13 +458,13 @@ static int list_completed(struct fileset *fs, struct member_list *l, int with_co
 		    fstatat(fs->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 		    !S_ISREG(st.st_mode))
 			continue;
-		if (add_member(l, de->d_name, fn.seq, (uint64_t)st.st_size))
+		if (add_member(l, de->d_name, fn.seq, (uint64_t)st.st_size, fn.start_sec))
 			break;
 	}
 	closedir(d);
 	l->listed = l->n;
 	for (i = 0; with_completing && i < completing; i++)
-		if (add_member(l, "", handed(fs, i)->seq, handed(fs, i)->size))
+		if (add_member(l, "", handed(fs, i)->seq, handed(fs, i)->size, 0))
 			break;
 	return 0;
 }
@@ -438,12 +564,21 @@ static void uncount_buffered(struct fileset *fs)
 		uncount_region(fs, data[i], len[i]);
 }
 
+/* interval_ns has passed since then_ns (or the clock went back as far). */
+static int interval_passed(uint64_t now_ns, uint64_t then_ns, uint64_t interval_ns)
+{
+	return now_ns >= then_ns ? now_ns - then_ns >= interval_ns : then_ns - now_ns >= interval_ns;
+}
+
+/* Once when the drops begin, then at most every SPACE_LOG_INTERVAL_NS. */
 static void log_space(struct fileset *fs, uint64_t now_ns)
 {
 	uint64_t dropped = fs->stats.dropped_disk_full + fs->stats.dropped_min_free;
 
-	if (fs->last_space_log_ns && now_ns - fs->last_space_log_ns < SPACE_LOG_INTERVAL_NS)
+	if (fs->space_logged &&
+	    !interval_passed(now_ns, fs->last_space_log_ns, SPACE_LOG_INTERVAL_NS))
 		return;
+	fs->space_logged = 1;
 	log_error("%s: no space left: %llu frames dropped so far; writing resumes when space returns",
 		  fs->cfg.path, (unsigned long long)dropped);
 	fs->last_space_log_ns = now_ns;
@@ -468,6 +603,8 @@ static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_n
 	uncount_buffered(fs);
 	frames = output_file_discard(&fs->file);
 	fs->stats.frames_written -= frames;
+	fs->file_frames -= frames;      /* now the file's frames on disk, once flushed */
+	fs->file_dropped += frames;
 	if (no_space) {
 		fs->stats.dropped_disk_full += frames;
 		fs->out_of_space = 1;
@@ -479,6 +616,16 @@ static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_n
 	}
 	if (fs->file.bytes_written == 0)
 		write_headers(fs); /* the file must still start with its SHB */
+	fs->on_disk_at_drop = fs->file.bytes_written;
+}
+
+/* Space came back: frames reached the disk since the last drop. */
+static void space_returned(struct fileset *fs)
+{
+	fs->out_of_space = 0;
+	log_info("%s: writing again after %llu frames were dropped for lack of space",
+		 fs->cfg.path,
+		 (unsigned long long)(fs->stats.dropped_disk_full + fs->stats.dropped_min_free));
 }
 
 /*
@@ -487,21 +634,30 @@ static void recover_from_write_error(struct fileset *fs, int ret, uint64_t now_n
  */
 static void flush_and_sync(struct fileset *fs, uint64_t now_ns)
 {
-	int ret = output_file_sync_start(&fs->file);
+	int ret;
 
-	if (ret) {
-		recover_from_write_error(fs, ret, now_ns);
-		return;
-	}
 	if (fs->out_of_space) {
-		fs->out_of_space = 0;
-		log_info("%s: writing again after %llu frames were dropped for lack of space",
-			 fs->cfg.path,
-			 (unsigned long long)(fs->stats.dropped_disk_full + fs->stats.dropped_min_free));
+		/* Learn now, not a tick later, whether what was encoded since fits. */
+		ret = output_file_flush(&fs->file);
+		if (ret) {
+			recover_from_write_error(fs, ret, now_ns);
+			return;
+		}
+		if (fs->file.bytes_written <= fs->on_disk_at_drop)
+			return; /* nothing new reached the disk: it may still be full */
+		space_returned(fs);
 	}
+	ret = output_file_sync_start(&fs->file);
+	if (ret)
+		recover_from_write_error(fs, ret, now_ns);
 }
 
-static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t errlen)
+/*
+ * The set's next file is seq (the state file has it already, see
+ * seq_recorded), or -w FILE begins.
+ */
+static int open_file(struct fileset *fs, uint64_t seq, int64_t start_sec, uint64_t now_ns,
+		     char *err, size_t errlen)
 {
 	char part[FILESET_PATH_MAX];
 	int ret;
@@ -511,24 +667,27 @@ static int open_file(struct fileset *fs, int64_t start_sec, char *err, size_t er
 		if (ret)
 			err_set(err, errlen, "%s: cannot truncate: %s", fs->cfg.path, strerror(-ret));
 	} else {
-		fs->seq = fs->next_seq++;
-		save_seq(fs, fs->seq);
+		fs->seq = seq;
 		member_path(fs, part, sizeof(part), fs->seq, start_sec, FILESET_PART);
 		member_path(fs, fs->final_path, sizeof(fs->final_path), fs->seq, start_sec,
 			    FILESET_COMPLETE);
-		ret = output_file_open(&fs->file, &fs->io, part, OUTPUT_FILE_NEW, err, errlen);
+		ret = output_file_open(&fs->file, &fs->io, fs->dir_fd, part, OUTPUT_FILE_NEW, err,
+				       errlen);
 	}
 	if (ret)
-		return ret;
+		return ret; /* seq is free still: no file has it */
+	if (fs->cfg.is_dir)
+		fs->next_seq = seq + 1;
 	fs->file_open = 1;
-	fs->file_frames = 0;
+	fs->file_frames = fs->file_dropped = 0;
 	memset(fs->file_stamps, 0, sizeof(fs->file_stamps));
 	memset(fs->file_lost, 0, sizeof(fs->file_lost));
 	ret = write_headers(fs);
 	if (!ret)
 		ret = output_file_flush(&fs->file);
 	if (ret)
-		recover_from_write_error(fs, ret, 0);
+		recover_from_write_error(fs, ret, now_ns);
+	fs->on_disk_at_drop = fs->file.bytes_written; /* headers alone do not mean space returned */
 	return 0;
 }
 
@@ -625,7 +784,11 @@ static void stamp_words(const struct fileset *fs, unsigned int i, char *buf, siz
 static int read_headers(const struct fileset *fs, uint8_t *buf, size_t n)
 {
 	struct stat a, b;
-	int fd = open(fs->file.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ok;
+	const char *slash = strrchr(fs->file.path, '/');
+	int fd = fs->file.dir_fd >= 0 ?
+		 openat(fs->file.dir_fd, slash ? slash + 1 : fs->file.path,
+			O_RDONLY | O_CLOEXEC | O_NOFOLLOW) :
+		 open(fs->file.path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ok;
 
 	if (fd < 0)
 		return -1;
@@ -735,8 +898,9 @@ static void add_isbs(struct fileset *fs, uint64_t now_ns)
 /*
  * The file's content ends here, on the writer thread: frames out first (a
  * failure drops and counts them, so the ISBs tell the truth), then ISBs.
+ * 1 when the ISBs are on disk too.
  */
-static void write_end(struct fileset *fs, uint64_t now_ns)
+static int write_end(struct fileset *fs, uint64_t now_ns)
 {
 	int ret = output_file_flush(&fs->file);
 
@@ -747,6 +911,7 @@ static void write_end(struct fileset *fs, uint64_t now_ns)
 	ret = output_file_flush(&fs->file);
 	if (ret) /* the ISBs did not fit on the disk: the file is valid without them */
 		output_file_discard(&fs->file);
+	return ret ? 0 : 1;
 }
 
 enum completion {
@@ -804,40 +969,125 @@ static int close_single(struct fileset *fs)
 	return ret;
 }
 
+/*
+ * A set's file that ends without a frame though frames were given to it
+ * (all dropped: the disk was full), or whose end could not be written,
+ * would be an empty or header-only member: it is removed instead, and its
+ * number goes to the next file (it never was a member; the state file has
+ * it already).
+ */
+static void withdraw_file(struct fileset *fs)
+{
+	log_debug("%s: removed, no frame of it reached the disk", fs->file.path);
+	output_file_abandon(&fs->file);
+	fs->next_seq = fs->seq;
+}
+
 static int end_file(struct fileset *fs, uint64_t now_ns, enum completion when)
 {
-	write_end(fs, now_ns);
-	fs->stats.bytes += fs->file.bytes_written;
+	int whole = write_end(fs, now_ns);
+
 	fs->file_open = 0;
+	if (fs->cfg.is_dir && !fs->file_frames && (fs->file_dropped || !whole)) {
+		withdraw_file(fs);
+		return 0;
+	}
+	fs->stats.bytes += fs->file.bytes_written;
 	if (!fs->cfg.is_dir)
 		return close_single(fs);
 	return complete_member(fs, when);
 }
 
-static void rotate(struct fileset *fs, uint64_t now_ns, int64_t start_sec)
+/*
+ * Before the next file is created the state file takes its number, so that
+ * it is never behind the files. On a full disk (with nothing retention may
+ * delete) the rotation waits: 0, and it is tried again ROTATE_RETRY_NS
+ * later. Any other failure lets it go on: the next start then finds the
+ * highest number among the names.
+ */
+static int seq_recorded(struct fileset *fs, uint64_t seq, uint64_t now_ns)
 {
-	char err[256];
+	int ret;
 
-	end_file(fs, now_ns, COMPLETE_LATER);
-	if (open_file(fs, start_sec, err, sizeof(err)))
-		log_error("%s", err); /* frames are counted as dropped until a file opens */
-	apply_retention(fs);
+	if (seq_is_saved(fs, seq))
+		return 1;
+	if (fs->rotation_waits && !interval_passed(now_ns, fs->rotate_tried_ns, ROTATE_RETRY_NS))
+		return 0;
+	ret = save_seq(fs, seq);
+	while ((ret == -ENOSPC || ret == -EDQUOT) && may_free_space(fs) &&
+	       free_oldest(fs, "disk full"))
+		ret = save_seq(fs, seq);
+	fs->rotation_waits = ret == -ENOSPC || ret == -EDQUOT;
+	fs->rotate_tried_ns = now_ns;
+	return !fs->rotation_waits;
 }
 
-static void maybe_rotate(struct fileset *fs, const struct frame_rec *rec, size_t epb_size)
+enum rotation {
+	ROTATE_SIZE,
+	ROTATE_TIME,
+	ROTATE_NEW_IDBS,        /* must happen: the file's IDBs are no longer true */
+};
+
+/*
+ * A set's file ends only with frames in it, or with nothing given to it
+ * (an idle interval): on a full disk a file whose frames were all dropped
+ * stays (by size) or is replaced under the same number (by time), and
+ * a rotation waits until the state file takes the next number. 0 when the
+ * frame at now_ns may go on, -1 when it is dropped: a rotation waits.
+ */
+static int rotate(struct fileset *fs, uint64_t now_ns, int64_t start_sec, enum rotation why)
+{
+	int must = why == ROTATE_NEW_IDBS, ret;
+	char err[256];
+
+	if (!fs->file_open)
+		return 0;
+	if (!must && fs->rotation_waits &&
+	    !interval_passed(now_ns, fs->rotate_tried_ns, ROTATE_RETRY_NS))
+		return -1;
+	ret = output_file_flush(&fs->file);
+	if (ret)
+		recover_from_write_error(fs, ret, now_ns); /* file_frames: those on disk */
+	if (why == ROTATE_SIZE && !fs->file_frames)
+		return 0; /* its frames were dropped: back under the size, it goes on */
+	if (!must && (fs->file_frames || !fs->file_dropped) &&
+	    !seq_recorded(fs, fs->next_seq, now_ns))
+		return -1;
+	fs->rotation_waits = 0;
+	end_file(fs, now_ns, COMPLETE_LATER);
+	if (open_file(fs, fs->next_seq, start_sec, now_ns, err, sizeof(err)))
+		log_error("%s", err); /* frames are counted as dropped until a file opens */
+	apply_retention(fs);
+	return 0;
+}
+
+/* 0: the frame goes in the current file; -1: it is dropped, a rotation waits for space. */
+static int maybe_rotate(struct fileset *fs, const struct frame_rec *rec, size_t epb_size)
 {
 	uint64_t isb_room = (uint64_t)idb_set_count(fs->cfg.idbs) * ISB_ROOM_PER_IFACE;
 
 	if (fs->cfg.rotate_ns && rec->ts_ns >= fs->boundary_ns) {
 		uint64_t start = rec->ts_ns - rec->ts_ns % fs->cfg.rotate_ns;
 
+		if (rotate(fs, rec->ts_ns, (int64_t)(start / NS_PER_SEC), ROTATE_TIME))
+			return -1;
 		fs->boundary_ns = start + fs->cfg.rotate_ns;
-		rotate(fs, rec->ts_ns, (int64_t)(start / NS_PER_SEC));
-		return;
+		return 0;
 	}
 	if (fs->cfg.rotate_bytes && fs->file_frames &&
 	    output_file_size(&fs->file) + epb_size + isb_room > fs->cfg.rotate_bytes)
-		rotate(fs, rec->ts_ns, (int64_t)(rec->ts_ns / NS_PER_SEC));
+		return rotate(fs, rec->ts_ns, (int64_t)(rec->ts_ns / NS_PER_SEC), ROTATE_SIZE);
+	return 0;
+}
+
+/* A frame dropped by the set itself, for lack of space. */
+static void drop_for_space(struct fileset *fs, uint64_t now_ns)
+{
+	fs->stats.dropped_disk_full++;
+	if (!fs->out_of_space)
+		fs->on_disk_at_drop = fs->file.bytes_written;
+	fs->out_of_space = 1;
+	log_space(fs, now_ns);
 }
 
 /*
@@ -876,8 +1126,10 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 		fs->stats.dropped_min_free++;
 		return;
 	}
-	if (fs->cfg.is_dir)
-		maybe_rotate(fs, rec, pcapng_epb_size(&epb));
+	if (fs->cfg.is_dir && maybe_rotate(fs, rec, pcapng_epb_size(&epb))) {
+		drop_for_space(fs, rec->ts_ns);
+		return;
+	}
 	if (!fs->file_open) {
 		fs->stats.dropped_write_error++;
 		return;
@@ -933,17 +1185,38 @@ void fileset_current_path(const struct fileset *fs, char *buf, size_t len)
 	snprintf(buf, len, "%s", fs->file_open ? fs->file.path : "");
 }
 
+/*
+ * A set's next file could not be opened at a rotation (a full directory,
+ * too many open files): tried again at every tick, frames counted as
+ * dropped meanwhile. Its failure was said once, at the rotation.
+ */
+static void reopen(struct fileset *fs, uint64_t now_ns)
+{
+	uint64_t start = fs->cfg.rotate_ns ? now_ns - now_ns % fs->cfg.rotate_ns : now_ns;
+	char err[256];
+
+	if (open_file(fs, fs->next_seq, (int64_t)(start / NS_PER_SEC), now_ns, err, sizeof(err)))
+		return;
+	if (fs->cfg.rotate_ns)
+		fs->boundary_ns = start + fs->cfg.rotate_ns;
+	log_info("%s: writing again in %s", fs->cfg.path, fs->file.path);
+}
+
 void fileset_tick(struct fileset *fs, uint64_t now_ns)
 {
 	count_outcomes(fs); /* the completion thread's, for the status and the metrics */
+	if (fs->cfg.is_dir && !fs->file_open && fs->started)
+		reopen(fs, now_ns);
 	if (!fs->file_open)
 		return;
 	if (fs->cfg.is_dir && fs->cfg.rotate_ns && now_ns >= fs->boundary_ns) {
 		uint64_t start = now_ns - now_ns % fs->cfg.rotate_ns;
 
-		fs->boundary_ns = start + fs->cfg.rotate_ns;
-		rotate(fs, now_ns, (int64_t)(start / NS_PER_SEC));
+		if (!rotate(fs, now_ns, (int64_t)(start / NS_PER_SEC), ROTATE_TIME))
+			fs->boundary_ns = start + fs->cfg.rotate_ns;
 	}
+	if (fs->cfg.is_dir && fs->file_open && !seq_is_saved(fs, fs->seq))
+		save_seq(fs, fs->seq); /* it could not be written when the file opened */
 	if (fs->cfg.is_dir && fs->cfg.min_free)
 		keep_min_free(fs, now_ns);
 	if (now_ns - fs->last_sync_ns >= fs->cfg.sync_ns) {
@@ -980,7 +1253,7 @@ void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, u
 	if (new_period && cfg->rotate_ns)
 		fs->boundary_ns = fileset_next_boundary(now_ns, cfg->rotate_ns);
 	if (fs->cfg.is_dir && fs->file_open && new_idbs)
-		rotate(fs, now_ns, (int64_t)(now_ns / NS_PER_SEC));
+		rotate(fs, now_ns, (int64_t)(now_ns / NS_PER_SEC), ROTATE_NEW_IDBS);
 	else if (fs->cfg.is_dir)
 		apply_retention(fs);
 }
@@ -1008,7 +1281,7 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 	fs->cfg = *cfg;
 	idb_set_ref(fs->cfg.idbs);
 	fs->dir_fd = fs->lock_fd = -1;
-	fs->file.fd = -1;
+	fs->file.fd = fs->file.dir_fd = -1;
 	ret = output_io_start(&fs->io);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot start the writing thread: %s", cfg->path,
@@ -1016,7 +1289,7 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 		return ret;
 	}
 	if (!cfg->is_dir) {
-		ret = output_file_open(&fs->file, &fs->io, cfg->path, OUTPUT_FILE_REPLACE, err,
+		ret = output_file_open(&fs->file, &fs->io, -1, cfg->path, OUTPUT_FILE_REPLACE, err,
 				       errlen);
 		if (ret)
 			output_io_stop(&fs->io);
@@ -1035,12 +1308,8 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 			err_set(err, errlen, "%s: cannot start the post-rotation thread: %s",
 				fs->dir, strerror(-ret));
 	}
-	if (!ret) {
-		ret = scan_leftovers(fs);
-		if (ret)
-			err_set(err, errlen, "%s: cannot read the directory: %s", fs->dir,
-				strerror(-ret));
-	}
+	if (!ret)
+		ret = scan_leftovers(fs, err, errlen);
 	if (ret)
 		release_dir(fs);
 	return ret;
@@ -1069,6 +1338,14 @@ static int probe_step(int failed, const char *step, const char *path, char *err,
 	return -e;
 }
 
+/* A path of the set's, as the name the *at() calls take relative to dir_fd. */
+static const char *in_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 /*
  * As a file of the set lives: created new beside the others (output_file.c),
  * written, renamed from its .part name (post_jobs.c), deleted (retention).
@@ -1082,7 +1359,8 @@ int fileset_probe_dir(const struct fileset *fs, char *err, size_t errlen)
 	if (!fs->cfg.is_dir)
 		return 0;
 	probe_paths(fs, made, renamed, sizeof(made));
-	fd = open(made, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	fd = openat(fs->dir_fd, in_dir(made), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    0640);
 	ret = probe_step(fd < 0, "create", made, err, errlen);
 	if (ret)
 		return ret;
@@ -1091,9 +1369,11 @@ int fileset_probe_dir(const struct fileset *fs, char *err, size_t errlen)
 			 made, err, errlen);
 	close(fd);
 	if (!ret)
-		ret = probe_step(rename(made, renamed) != 0, "rename", made, err, errlen);
+		ret = probe_step(renameat(fs->dir_fd, in_dir(made), fs->dir_fd, in_dir(renamed)) != 0,
+				 "rename", made, err, errlen);
 	if (!ret)
-		ret = probe_step(unlink(renamed) != 0, "delete", renamed, err, errlen);
+		ret = probe_step(unlinkat(fs->dir_fd, in_dir(renamed), 0) != 0, "delete", renamed, err,
+				 errlen);
 	return ret;
 }
 
@@ -1104,8 +1384,8 @@ void fileset_probe_cleanup(const struct fileset *fs)
 	if (!fs->cfg.is_dir)
 		return;
 	probe_paths(fs, made, renamed, sizeof(made));
-	unlink(made);
-	unlink(renamed);
+	unlinkat(fs->dir_fd, in_dir(made), 0);
+	unlinkat(fs->dir_fd, in_dir(renamed), 0);
 }
 
 int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen)
@@ -1117,7 +1397,30 @@ int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen)
 		start = fs->boundary_ns - fs->cfg.rotate_ns;
 	}
 	fs->last_sync_ns = now_ns;
-	return open_file(fs, (int64_t)(start / NS_PER_SEC), err, errlen);
+	if (fs->cfg.is_dir)
+		save_seq(fs, fs->next_seq); /* if the disk is full, tried again at each tick */
+	fs->started = 1;
+	return open_file(fs, fs->next_seq, (int64_t)(start / NS_PER_SEC), now_ns, err, errlen);
+}
+
+/*
+ * The set ended with its last file withdrawn: the state file goes back to
+ * the number before (best effort), so that it names the highest file; the
+ * withdrawn number was never a member's.
+ */
+static void unsave_withdrawn_seq(struct fileset *fs)
+{
+	char name[256];
+
+	if (!fs->seq_saved_valid || fs->seq_saved != fs->seq)
+		return;
+	if (fs->seq > 0) {
+		save_seq(fs, fs->seq - 1);
+		return;
+	}
+	state_name(fs, name, sizeof(name), "seq");
+	if (!unlinkat(fs->dir_fd, name, 0))
+		fs->seq_saved_valid = 0;
 }
 
 int fileset_close(struct fileset *fs, uint64_t now_ns)
@@ -1126,8 +1429,13 @@ int fileset_close(struct fileset *fs, uint64_t now_ns)
 
 	/* Files handed over first, so they are renamed in order, then the last one here. */
 	post_jobs_wait_completed(&fs->post);
-	if (fs->file_open)
+	if (fs->file_open && fs->cfg.is_dir && !seq_is_saved(fs, fs->seq))
+		save_seq(fs, fs->seq);
+	if (fs->file_open) {
 		ret = end_file(fs, now_ns, COMPLETE_NOW);
+		if (fs->cfg.is_dir && fs->next_seq == fs->seq) /* withdrawn */
+			unsave_withdrawn_seq(fs);
+	}
 	if (fs->cfg.is_dir)
 		apply_retention(fs);
 	count_outcomes(fs); /* before release_dir: the completion thread's counts go with it */

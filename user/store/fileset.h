@@ -7,12 +7,20 @@
  * the directory. Every file opens on its own (SHB and IDBs at its start, ISBs
  * at its end). Retention deletes only completed members of the set, oldest
  * first. At open, .part files left by a crash are repaired and completed, and
- * sequence numbers continue from the highest ever used. A full disk never
- * fails the capture: frames are dropped and counted, and writing resumes by
- * itself. Everything here runs on the writer thread, except the write()s and
- * periodic fdatasyncs, which output_file.c's I/O and sync threads do in the
- * background (their errors are learnt, and handled here, a piece or so later),
- * and the completion of a set's file (fsync, close, rename, the directory's
+ * sequence numbers continue after both the state file (.vpncap-TAG.seq, the
+ * highest number a file was created with, written before the file is) and
+ * every member, so none is used twice; a state file that is corrupt or
+ * behind the files is overridden, and said so. A full disk never fails the
+ * capture: frames are dropped and counted, and writing resumes by itself.
+ * A member is completed only with frames in it, or with none given to it
+ * (an idle interval): a file whose frames were all dropped stays open (by
+ * size), or is replaced under its number (by time), or is removed at the
+ * end; a rotation waits until the state file has the next number. "No
+ * space left" is logged once, then at most every 10 s. Everything here
+ * runs on the writer thread, except the write()s and periodic fdatasyncs,
+ * which output_file.c's I/O and sync threads do in the background (their
+ * errors are learnt, and handled here, a piece or so later), and the
+ * completion of a set's file (fsync, close, rename, the directory's
  * fsync), which post_jobs.c's completion thread does while the writer goes on
  * with the next file (see fileset.c).
  */
@@ -40,6 +48,8 @@ struct fileset;
 struct fileset_config {
 	const char *path;               /* -w: a directory (set) or a file */
 	int is_dir;
+	/* A set's directory may be writable by others (--allow-shared-dir); else refused. */
+	int allow_shared_dir;
 	const char *tag;                /* interface part of the set's names */
 	uint64_t rotate_bytes;          /* 0 = no size rotation */
 	uint64_t rotate_ns;             /* 0 = no time rotation */
@@ -119,20 +129,33 @@ struct fileset {
 	struct output_io io;           /* the write ring and its thread, for every file */
 	struct post_jobs post;
 	int file_open;
+	int started;                    /* fileset_start was called: a set reopens a file */
 	int dir_fd;
 	int lock_fd;
 	char dir[FILESET_DIR_MAX];
 	char final_path[FILESET_PATH_MAX];          /* the name the current file gets when complete */
 	uint64_t seq;                   /* of the current file */
 	uint64_t next_seq;
-	uint64_t file_frames;
+	uint64_t file_frames;           /* encoded in the current file, less those dropped */
 	uint64_t boundary_ns;           /* next time rotation */
 	uint64_t last_sync_ns;
 	uint64_t if_written[FILESET_MAX_IFACES];
 	int out_of_space;               /* dropping for lack of space */
 	int holding_for_min_free;
+	int space_logged;               /* "no space left" said once: then every 10 s */
 	uint64_t last_space_log_ns;
 	uint64_t dropped_at_log;
+	uint64_t on_disk_at_drop;       /* the file's bytes on disk at the last drop */
+	/*
+	 * A rotation waits for the state file to take the next number (the
+	 * disk is full): frames are dropped, and it is tried again
+	 * ROTATE_RETRY_NS after rotate_tried_ns.
+	 */
+	int rotation_waits;
+	uint64_t rotate_tried_ns;
+	uint64_t seq_saved;             /* the state file's number, once written */
+	int seq_saved_valid;
+	uint64_t file_dropped;          /* frames given to the current file and lost */
 	/*
 	 * The last files handed over for completion, the newest at
 	 * handed_count - 1: retention counts those not complete yet as members

@@ -15,6 +15,12 @@
 #include <stdint.h>
 
 #define FILESET_SEQ_DIGITS 6
+/*
+ * The highest sequence number a set goes up to (18 digits: a file a
+ * millisecond for 30 million years). A state file beyond it is corrupt, so
+ * a damaged one (2^64 - 1) can never make the numbers wrap around.
+ */
+#define FILESET_SEQ_MAX 999999999999999999ull
 #define FILESET_TAG_MAX 128
 
 enum fileset_kind {

@@ -367,18 +367,33 @@ static uint64_t count_epbs(const uint8_t *p, size_t n)
 
 /* ---- opening and closing ----------------------------------------------------------- */
 
+/* The last component of path: the name relative to its directory's descriptor. */
+static const char *name_in_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Relative to f->dir_fd when there is one: a file set's members are created
+ * in the directory opened at start, whatever its path leads to now (a
+ * directory swapped for a symlink to somewhere else redirects nothing).
+ */
 static int open_fd(struct output_file *f, const char *path, enum output_file_open_mode mode)
 {
 	const int flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+	int dir = f->dir_fd >= 0 ? f->dir_fd : AT_FDCWD;
+	const char *name = f->dir_fd >= 0 ? name_in_dir(path) : path;
 
 	/* O_EXCL first, to know whether abandoning the capture may remove the file. */
-	f->fd = open(path, flags | O_CREAT | O_EXCL, 0640);
+	f->fd = openat(dir, name, flags | O_CREAT | O_EXCL, 0640);
 	if (f->fd >= 0) {
 		f->created = 1;
 		return 0;
 	}
 	if (errno == EEXIST && mode == OUTPUT_FILE_REPLACE)
-		f->fd = open(path, flags);
+		f->fd = openat(dir, name, flags);
 	return f->fd >= 0 ? 0 : -errno;
 }
 
@@ -399,13 +414,14 @@ static void release_ring(struct output_file *f, int fd)
 	pthread_mutex_unlock(&io->lock);
 }
 
-int output_file_open(struct output_file *f, struct output_io *io, const char *path,
+int output_file_open(struct output_file *f, struct output_io *io, int dir_fd, const char *path,
 		     enum output_file_open_mode mode, char *err, size_t errlen)
 {
 	int ret;
 
 	memset(f, 0, sizeof(*f));
 	f->fd = -1;
+	f->dir_fd = dir_fd;
 	f->io = io;
 	f->ring = io->ring;
 	if (strlen(path) >= sizeof(f->path)) {
@@ -437,7 +453,9 @@ void output_file_abandon(struct output_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	if (f->created)
+	if (f->created && f->dir_fd >= 0)
+		unlinkat(f->dir_fd, name_in_dir(f->path), 0);
+	else if (f->created)
 		unlink(f->path);
 }
 

@@ -89,6 +89,7 @@ void output_io_stop(struct output_io *io);
 /* The writer thread's side of the ring. */
 struct output_file {
 	int fd;
+	int dir_fd;                     /* the directory it was opened in (not owned), or -1 */
 	char path[8192];
 	struct output_io *io;
 	uint8_t *ring;                  /* io->ring */
@@ -109,10 +110,12 @@ enum output_file_open_mode {
 
 /*
  * Open path for writing through io (created 0640, never through a symlink).
- * With OUTPUT_FILE_REPLACE an existing file keeps its contents until
+ * dir_fd >= 0: the file is its last component in that directory (openat),
+ * path only names it in messages; -1: path itself. With
+ * OUTPUT_FILE_REPLACE an existing file keeps its contents until
  * output_file_begin(), once the capture is known to start.
  */
-int output_file_open(struct output_file *f, struct output_io *io, const char *path,
+int output_file_open(struct output_file *f, struct output_io *io, int dir_fd, const char *path,
 		     enum output_file_open_mode mode, char *err, size_t errlen);
 int output_file_begin(struct output_file *f);
 

@@ -55,7 +55,8 @@ static void run_jobs(struct post_jobs *pj, char *path, enum compress_kind compre
 	char out[8192], err[512];
 
 	if (compress != COMPRESS_NONE) {
-		if (compress_file(path, compress, out, sizeof(out), err, sizeof(err))) {
+		if (compress_file_at(pj->dir_fd, path, compress, out, sizeof(out), err,
+				     sizeof(err))) {
 			pj->compress_failures++;
 			log_error("%s", err);
 		} else {
@@ -128,6 +129,19 @@ static void queue_job(struct post_jobs *pj, char *copy, const char *path)
 
 /* ---- completion ------------------------------------------------------------ */
 
+/*
+ * part to final in the set's directory, opened once at start: by their last
+ * components there, so a directory swapped meanwhile redirects nothing.
+ */
+static int rename_in(int dir_fd, const char *part, const char *final)
+{
+	const char *p = strrchr(part, '/'), *f = strrchr(final, '/');
+
+	if (dir_fd < 0)
+		return rename(part, final);
+	return renameat(dir_fd, p ? p + 1 : part, dir_fd, f ? f + 1 : final);
+}
+
 int post_jobs_complete_file(int dir_fd, int fd, const char *part, const char *final)
 {
 	char why[POST_JOBS_WHY];
@@ -145,7 +159,7 @@ int post_jobs_complete_file_why(int dir_fd, int fd, const char *part, const char
 		step = "close";
 		ret = -errno;
 	}
-	if (!ret && rename(part, final)) {
+	if (!ret && rename_in(dir_fd, part, final)) {
 		step = "rename";
 		ret = -errno;
 	}

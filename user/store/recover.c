@@ -181,9 +181,12 @@ static int scan_fd(int fd, const char *path, struct scan_state *st, char *err, s
 	return 0;
 }
 
-static int open_rw(const char *path, char *err, size_t errlen)
+/* path, or its last component in dir_fd when dir_fd >= 0. */
+static int open_rw(int dir_fd, const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	const char *slash = strrchr(path, '/');
+	int fd = dir_fd >= 0 ? openat(dir_fd, slash ? slash + 1 : path, O_RDWR | O_NOFOLLOW | O_CLOEXEC) :
+			       open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0) {
 		int e = errno;
@@ -229,8 +232,14 @@ static int repair(int fd, const char *path, const struct scan_state *st,
 int recover_file(const char *path, const char *comment, struct recover_result *res,
 		 char *err, size_t errlen)
 {
+	return recover_file_at(-1, path, comment, res, err, errlen);
+}
+
+int recover_file_at(int dir_fd, const char *path, const char *comment,
+		    struct recover_result *res, char *err, size_t errlen)
+{
 	struct scan_state st;
-	int fd = open_rw(path, err, errlen);
+	int fd = open_rw(dir_fd, path, err, errlen);
 	int rc;
 
 	memset(&st, 0, sizeof(st));

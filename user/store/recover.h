@@ -37,4 +37,8 @@ int recover_scan(const uint8_t *buf, size_t len, struct recover_result *res,
 int recover_file(const char *path, const char *comment, struct recover_result *res,
 		 char *err, size_t errlen);
 
+/* The same for path's last component in the directory dir_fd (a file set's, opened once). */
+int recover_file_at(int dir_fd, const char *path, const char *comment,
+		    struct recover_result *res, char *err, size_t errlen);
+
 #endif /* VPNCAP_STORE_RECOVER_H */

@@ -17,8 +17,10 @@ static int cmp_oldest(const void *a, const void *b, void *arg)
 
 	if (files[ia].seq != files[ib].seq)
 		return files[ia].seq < files[ib].seq ? -1 : 1;
-	/* Equal seq should not happen; the index keeps the order deterministic. */
-	return (ia > ib) - (ia < ib);
+	/* Equal seq: a set numbered twice by an older vpncap; the newer stays. */
+	if (files[ia].start_sec != files[ib].start_sec)
+		return files[ia].start_sec < files[ib].start_sec ? -1 : 1;
+	return (ia > ib) - (ia < ib); /* deterministic */
 }
 
 void retention_oldest_first(const struct retained_file *files, size_t n, size_t *order)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Retention of a file set (pure): which completed files to delete, oldest
- * (lowest sequence number) first, so the set keeps to --max-files and
- * --max-bytes. The file being written is never a victim but counts: as one
- * file against max_files and with its current size against max_bytes.
+ * (lowest sequence number, then earliest start) first, so the set keeps to
+ * --max-files and --max-bytes. The file being written is never a victim
+ * but counts: as one file against max_files and with its current size
+ * against max_bytes.
  */
 #ifndef VPNCAP_STORE_RETENTION_H
 #define VPNCAP_STORE_RETENTION_H
@@ -14,6 +15,11 @@
 struct retained_file {
 	uint64_t seq;
 	uint64_t size;
+	/*
+	 * The start in the name: of two files with one seq (a set an older
+	 * vpncap numbered twice), the earlier is the older.
+	 */
+	int64_t start_sec;
 };
 
 struct retention_policy {

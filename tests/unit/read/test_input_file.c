@@ -3,8 +3,12 @@
  * Unit tests of the capture file iterator: classic pcap in both byte orders
  * and both resolutions, pcapng from vpncap's own encoder with unknown blocks
  * and options inserted, SPB and the obsolete PB, if_tsresol 6 and 2^-n,
- * several sections, files on disk (mapped, gzip, zstd), and malformed inputs
- * with their exact one-line messages.
+ * several sections, files on disk (plain, gzip, zstd), and malformed inputs
+ * with their exact one-line messages. The reader streams: the same files
+ * handed over in pieces of every small size read the same; a file cut
+ * inside its last block is a warning after its frames (torn); a zstd bomb
+ * is read in bounded memory; a block or a zstd window too large is refused
+ * before anything is allocated for it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -148,6 +156,7 @@ static void expect_error(struct input_file *f, const char *want)
 	memset(err, 0, sizeof(err));
 	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), -1);
 	assert_string_equal(err, want);
+	assert_int_equal(input_file_torn(f), !!strstr(want, ": warning: "));
 }
 
 static void test_pcap_orders_and_resolutions(void **state)
@@ -196,8 +205,8 @@ static void test_pcap_malformed(void **state)
 	f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
 	assert_non_null(f);
 	expect_frame(f, 1000000000, 60, 60, frame);
-	expect_error(f, "x.pcap: record at offset 100: captured length 100 runs past the end "
-		     "(50 bytes left)");
+	expect_error(f, "x.pcap: warning: torn last record at offset 100 (66 of 116 bytes); the "
+		     "frames before it were read");
 	input_file_close(f);
 
 	/* An absurd captured length. */
@@ -218,7 +227,20 @@ static void test_pcap_malformed(void **state)
 	pcap_header(&b, 0, 1, 65535);
 	u32x(&b, 0, 2);
 	f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
-	expect_error(f, "x.pcap: record at offset 24: header truncated (4 of 16 bytes)");
+	expect_error(f, "x.pcap: warning: torn last record at offset 24 (4 of 16 bytes); the "
+		     "frames before it were read");
+	input_file_close(f);
+
+	/* A record larger than any block vpncap reads: refused, not read. */
+	b.n = 0;
+	pcap_header(&b, 0, 0, 0xffffffff);
+	u32x(&b, 0, 2);
+	u32x(&b, 0, 0);
+	u32x(&b, 0, 64u << 20);
+	u32x(&b, 0, 64u << 20);
+	f = input_file_open_mem(b.b, b.n, "x.pcap", err, sizeof(err));
+	expect_error(f, "x.pcap: record at offset 24: captured length 67108864 is more than the "
+		     "16 MiB vpncap reads");
 	input_file_close(f);
 
 	/* Headers. */
@@ -597,6 +619,323 @@ static void test_files_and_compression(void **state)
 	free(b);
 }
 
+/* ---- streaming ------------------------------------------------------------------ */
+
+/* A byte stream handed over piece bytes at a time; EIO from fail_at on. */
+struct pieces {
+	const uint8_t *p;
+	size_t n, pos, piece, fail_at;
+};
+
+static ssize_t read_pieces(void *ctx, void *buf, size_t len)
+{
+	struct pieces *s = ctx;
+	size_t k = s->n - s->pos;
+
+	if (s->pos >= s->fail_at) {
+		errno = EIO;
+		return -1;
+	}
+	if (k > s->piece)
+		k = s->piece;
+	if (k > len)
+		k = len;
+	memcpy(buf, s->p + s->pos, k);
+	s->pos += k;
+	return (ssize_t)k;
+}
+
+/* What a reader gives: every frame (time, lengths, a sum of its bytes), then how it ends. */
+static void transcript(struct input_file *f, const char *open_err, char *out, size_t len)
+{
+	struct input_file_frame fr;
+	size_t used = 0;
+	char err[256];
+	int rc;
+
+	if (!f) {
+		snprintf(out, len, "open: %s", open_err);
+		return;
+	}
+	while ((rc = input_file_next(f, &fr, err, sizeof(err))) == 1 && used < len - 80) {
+		uint32_t sum = 0;
+
+		for (uint32_t i = 0; i < fr.caplen; i++)
+			sum = sum * 31 + fr.data[i];
+		used += (size_t)snprintf(out + used, len - used, "%llu %u %u %x %s|",
+					 (unsigned long long)fr.ts_ns, fr.caplen, fr.origlen, sum,
+					 fr.iface ? fr.iface : "-");
+	}
+	snprintf(out + used, len - used, "rc %d torn %d %s", rc, input_file_torn(f),
+		 rc < 0 ? err : "");
+	input_file_close(f);
+}
+
+/* Read whole from memory and in pieces of every small size: the same. */
+static void same_in_pieces(const uint8_t *p, size_t n)
+{
+	static const size_t sizes[] = { 1, 2, 3, 5, 7, 13, 64, 4093, 1 << 20 };
+	char *want = malloc(1 << 16), *got = malloc(1 << 16), err[256];
+
+	assert_non_null(want);
+	assert_non_null(got);
+	transcript(input_file_open_mem(p, n, "x", err, sizeof(err)), err, want, 1 << 16);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct pieces src = { .p = p, .n = n, .piece = sizes[i], .fail_at = SIZE_MAX };
+
+		transcript(input_file_open_stream(read_pieces, &src, "x", err, sizeof(err)), err, got,
+			   1 << 16);
+		if (strcmp(want, got))
+			fail_msg("in pieces of %zu:\n%s\nwhole:\n%s", sizes[i], got, want);
+	}
+	free(want);
+	free(got);
+}
+
+static size_t zstd_of(const void *p, size_t n, void *out, size_t cap)
+{
+	size_t z = ZSTD_compress(out, cap, p, n, 3);
+
+	assert_false(ZSTD_isError(z));
+	return z;
+}
+
+static size_t gzip_of(const void *p, size_t n, void *out, size_t cap)
+{
+	z_stream zs = { 0 };
+
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	zs.next_in = (Bytef *)p;
+	zs.avail_in = (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&zs);
+	return cap - zs.avail_out;
+}
+
+static void test_streaming_in_pieces(void **state)
+{
+	static const uint8_t custom[20] = { 0xde, 0xad };
+	struct buf *b = calloc(1, sizeof(*b)), *z = calloc(1, sizeof(*z));
+	size_t whole, n;
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(z);
+	put_shb(b);
+	put_block(b, 0x40000bad, custom, 17);
+	put_idb(b, "eth1");
+	for (int i = 0; i < 50; i++)
+		put_epb(b, 0, TS0 + (uint64_t)i, 20 + (uint32_t)i * 4, PCAPNG_EPB_FLAG_INBOUND, i);
+	put_shb(b);
+	put_idb_resol(b, 0x80 | 10, "tun0");
+	put_pb(b, 0, (1700000000ull << 10) | 512, 33);
+	put_spb(b, 50, 50);
+	put_isb(b);
+	whole = b->n;
+	same_in_pieces(b->b, whole);
+	/* Cut at every place in the last blocks: torn, after the same frames. */
+	for (n = whole - 200; n < whole; n += 9)
+		same_in_pieces(b->b, n);
+	/* Compressed, and two gzip members or zstd frames one after the other. */
+	n = gzip_of(b->b, whole, z->b, BUF_MAX);
+	same_in_pieces(z->b, n);
+	memcpy(z->b + n, z->b, n);
+	same_in_pieces(z->b, 2 * n);
+	same_in_pieces(z->b, 2 * n - 5);        /* the second member cut */
+	n = zstd_of(b->b, whole, z->b, BUF_MAX);
+	same_in_pieces(z->b, n);
+	memcpy(z->b + n, z->b, n);
+	same_in_pieces(z->b, 2 * n);
+	same_in_pieces(z->b, 2 * n - 3);
+	/* pcap. */
+	b->n = 0;
+	pcap_header(b, 1, 1, 65535);
+	for (int i = 0; i < 40; i++)
+		pcap_record(b, 1, 1700000000, (uint32_t)i, 10 + (uint32_t)i, 100);
+	same_in_pieces(b->b, b->n);
+	same_in_pieces(b->b, b->n - 7);
+	free(b);
+	free(z);
+}
+
+static void test_streaming_torn_and_errors(void **state)
+{
+	struct buf *b = calloc(1, sizeof(*b));
+	struct input_file *f;
+	struct input_file_frame fr;
+	char err[256], want[256];
+	size_t at;
+
+	(void)state;
+	assert_non_null(b);
+	put_shb(b);
+	put_idb(b, "eth1");
+	put_epb(b, 0, TS0, 60, 0, -1);
+	at = b->n;
+	put_epb(b, 0, TS0 + 1, 60, 0, -1);
+	/* The last block cut in its middle: the frame before it, then a warning. */
+	f = input_file_open_mem(b->b, b->n - 30, "t.pcapng", err, sizeof(err));
+	assert_non_null(f);
+	expect_frame(f, TS0, 60, 70, frame);
+	snprintf(want, sizeof(want), "t.pcapng: warning: torn last block at offset %zu (%zu of %zu "
+		 "bytes); the frames before it were read", at, b->n - 30 - at, b->n - at);
+	expect_error(f, want);
+	input_file_close(f);
+
+	/* A read error is an error, not a tear. */
+	struct pieces src = { .p = b->b, .n = b->n, .piece = 16, .fail_at = at + 8 };
+
+	f = input_file_open_stream(read_pieces, &src, "e.pcapng", err, sizeof(err));
+	assert_non_null(f);
+	expect_frame(f, TS0, 60, 70, frame);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), -1);
+	assert_string_equal(err, "e.pcapng: Input/output error");
+	assert_int_equal(input_file_torn(f), 0);
+	input_file_close(f);
+
+	/* A block larger than vpncap reads: refused from its header alone. */
+	b->n = at;
+	u32(b, PCAPNG_BT_EPB);
+	u32(b, 32u << 20);
+	u32(b, 0);
+	f = input_file_open_mem(b->b, b->n, "big.pcapng", err, sizeof(err));
+	assert_non_null(f);
+	expect_frame(f, TS0, 60, 70, frame);
+	snprintf(want, sizeof(want), "big.pcapng: block at offset %zu: total length 33554432 is "
+		 "more than the 16 MiB vpncap reads", at);
+	expect_error(f, want);
+	input_file_close(f);
+	free(b);
+}
+
+/* A frame larger than the window starts with (1 MiB): the window grows for it. */
+static void test_streaming_big_block(void **state)
+{
+	size_t caplen = 3u << 20, n = 0, total = 32 + caplen;
+	uint8_t *p = calloc(1, 256 + total);
+	struct buf *hdr = calloc(1, sizeof(*hdr));
+	struct input_file *f;
+	struct input_file_frame fr;
+	char err[256];
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(hdr);
+	put_shb(hdr);
+	put_idb(hdr, "eth1");
+	memcpy(p, hdr->b, hdr->n);
+	n = hdr->n;
+	uint32_t epb[7] = { PCAPNG_BT_EPB, (uint32_t)total, 0, 0, 0, (uint32_t)caplen,
+			    (uint32_t)caplen };
+	memcpy(p + n, epb, sizeof(epb));
+	p[n + 28 + caplen - 1] = 0x5a;
+	memcpy(p + n + 28 + caplen, &epb[1], 4);
+	n += total;
+	f = input_file_open_mem(p, n, "b.pcapng", err, sizeof(err));
+	assert_non_null(f);
+	assert_int_equal(input_file_next(f, &fr, err, sizeof(err)), 1);
+	assert_int_equal(fr.caplen, caplen);
+	assert_int_equal(fr.data[caplen - 1], 0x5a);
+	expect_end(f);
+	input_file_close(f);
+	free(p);
+	free(hdr);
+}
+
+static long maxrss_kib(void)
+{
+	struct rusage ru;
+
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/*
+ * A zstd bomb: 1 GiB of valid pcapng (EPBs of 65000 zero bytes) in about
+ * 100 KiB. Before streaming, the reader inflated it whole; now its memory
+ * grows by a few MiB, and the frames are all there.
+ */
+static void test_zstd_bomb_bounded(void **state)
+{
+	enum { PER_CHUNK = 64, CHUNKS = 256, CAPLEN = 65000 };
+	size_t epb_len = 32 + CAPLEN, chunk_len = PER_CHUNK * epb_len, cap = 1 << 20, n;
+	uint8_t *chunk = calloc(1, chunk_len), *bomb = malloc(cap * 8), *zchunk = malloc(cap);
+	struct buf *hdr = calloc(1, sizeof(*hdr));
+	struct input_file *f;
+	struct input_file_frame fr;
+	char err[256];
+	long before;
+	size_t zn, frames = 0;
+
+	(void)state;
+	assert_non_null(chunk);
+	assert_non_null(bomb);
+	assert_non_null(zchunk);
+	assert_non_null(hdr);
+	for (size_t i = 0; i < PER_CHUNK; i++) {
+		uint32_t epb[7] = { PCAPNG_BT_EPB, (uint32_t)epb_len, 0, 0, 0, CAPLEN, CAPLEN };
+
+		memcpy(chunk + i * epb_len, epb, sizeof(epb));
+		memcpy(chunk + (i + 1) * epb_len - 4, &epb[1], 4);
+	}
+	put_shb(hdr);
+	put_idb(hdr, "eth1");
+	n = zstd_of(hdr->b, hdr->n, bomb, cap);
+	zn = zstd_of(chunk, chunk_len, zchunk, cap);
+	free(chunk);
+	for (int i = 0; i < CHUNKS; i++) {
+		assert_true(n + zn <= cap * 8);
+		memcpy(bomb + n, zchunk, zn);
+		n += zn;
+	}
+	before = maxrss_kib();
+	f = input_file_open_mem(bomb, n, "bomb.pcapng.zst", err, sizeof(err));
+	assert_non_null(f);
+	while (input_file_next(f, &fr, err, sizeof(err)) == 1)
+		frames++;
+	expect_end(f);
+	input_file_close(f);
+	assert_int_equal(frames, PER_CHUNK * CHUNKS);
+	if (maxrss_kib() - before > 64 * 1024)
+		fail_msg("reading %zu KiB of zstd (%zu MiB inflated) grew the resident size by %ld KiB",
+			 n >> 10, (CHUNKS * chunk_len) >> 20, maxrss_kib() - before);
+	free(bomb);
+	free(zchunk);
+	free(hdr);
+}
+
+/* A zstd frame that asks for a 128 MiB window (zstd --long) is refused, not allocated. */
+static void test_zstd_window_refused(void **state)
+{
+	struct buf *b = calloc(1, sizeof(*b)), *z = calloc(1, sizeof(*z));
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	ZSTD_inBuffer in;
+	ZSTD_outBuffer out;
+	char err[256];
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(z);
+	assert_non_null(cc);
+	put_shb(b);
+	put_idb(b, "eth1");
+	put_epb(b, 0, TS0, 60, 0, -1);
+	assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 27)));
+	in = (ZSTD_inBuffer){ b->b, b->n, 0 };
+	out = (ZSTD_outBuffer){ z->b, BUF_MAX, 0 };
+	/* Fed before the end is known: the frame header keeps the 128 MiB window. */
+	assert_false(ZSTD_isError(ZSTD_compressStream2(cc, &out, &in, ZSTD_e_continue)));
+	assert_int_equal(ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end), 0);
+	ZSTD_freeCCtx(cc);
+	assert_null(input_file_open_mem(z->b, out.pos, "long.zst", err, sizeof(err)));
+	assert_string_equal(err, "long.zst: zstd: the data needs a window over 8 MiB (zstd --long "
+			    "or --ultra); decompress it first (zstd -d)");
+	free(b);
+	free(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +947,11 @@ int main(void)
 		cmocka_unit_test(test_pcapng_sections),
 		cmocka_unit_test(test_pcapng_malformed),
 		cmocka_unit_test(test_files_and_compression),
+		cmocka_unit_test(test_streaming_in_pieces),
+		cmocka_unit_test(test_streaming_torn_and_errors),
+		cmocka_unit_test(test_streaming_big_block),
+		cmocka_unit_test(test_zstd_bomb_bounded),
+		cmocka_unit_test(test_zstd_window_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

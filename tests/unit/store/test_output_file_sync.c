@@ -114,7 +114,7 @@ static void rig_open_file(struct rig *r, unsigned int which)
 {
 	char err[256];
 
-	assert_int_equal(output_file_open(&r->f, &r->io, r->path[which], OUTPUT_FILE_NEW, err,
+	assert_int_equal(output_file_open(&r->f, &r->io, -1, r->path[which], OUTPUT_FILE_NEW, err,
 					  sizeof(err)), 0);
 	assert_int_equal(output_file_begin(&r->f), 0);
 	assert_int_equal(output_file_add_shb(&r->f, &shb), 0);

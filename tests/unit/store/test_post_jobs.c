@@ -470,12 +470,17 @@ static void test_complete_file(void **state)
 	assert_false(exists(part));
 	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
 
-	/* The rename fails: said, the file keeps its .part name, fd closed all the same. */
+	/*
+	 * The rename fails (a directory holds the final name): said, the file
+	 * keeps its .part name, fd closed all the same.
+	 */
 	fd = open_part(part, sizeof(part), "d.pcapng.part");
-	path_in_tmp(final, sizeof(final), "no-such-dir/d.pcapng");
-	assert_int_equal(post_jobs_complete_file(dir_fd, fd, part, final), -ENOENT);
+	path_in_tmp(final, sizeof(final), "d.pcapng");
+	assert_int_equal(mkdir(final, 0700), 0);
+	assert_int_equal(post_jobs_complete_file(dir_fd, fd, part, final), -EISDIR);
 	assert_true(exists(part));
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	rmdir(final);
 	close(dir_fd);
 }
 
@@ -500,9 +505,11 @@ static void test_completion_outcome(void **state)
 
 		snprintf(name, sizeof(name), "o%u.pcapng.part", i);
 		fd = open_part(part, sizeof(part), name);
-		/* Files 1 and 3 cannot be renamed: their final names are in no directory. */
-		snprintf(name, sizeof(name), "%so%u.pcapng", i % 2 ? "none/" : "", i);
+		/* Files 1 and 3 cannot be renamed: a directory holds their final names. */
+		snprintf(name, sizeof(name), "o%u.pcapng", i);
 		path_in_tmp(final, sizeof(final), name);
+		if (i % 2)
+			assert_int_equal(mkdir(final, 0700), 0);
 		assert_int_equal(post_jobs_hand_over(&pj, fd, part, final), 0);
 	}
 	post_jobs_wait_completed(&pj);
@@ -511,7 +518,7 @@ static void test_completion_outcome(void **state)
 	assert_int_equal(failed, 2);
 	path_in_tmp(part, sizeof(part), "o1.pcapng.part");
 	assert_string_equal(first, part);
-	assert_string_equal(why, "rename: No such file or directory");
+	assert_string_equal(why, "rename: Is a directory");
 	post_jobs_stop(&pj);
 	close(dir_fd);
 }

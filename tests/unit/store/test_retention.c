@@ -43,7 +43,7 @@ static void expect_victims(const struct retained_file *files, size_t n, uint64_t
 
 /* Five files of 100 bytes, seq 1..5, given in order. */
 static const struct retained_file five[] = {
-	{ 1, 100 }, { 2, 100 }, { 3, 100 }, { 4, 100 }, { 5, 100 },
+	{ 1, 100, 0 }, { 2, 100, 0 }, { 3, 100, 0 }, { 4, 100, 0 }, { 5, 100, 0 },
 };
 
 static void test_no_limits(void **state)
@@ -124,7 +124,7 @@ static void test_both_limits(void **state)
 static void test_out_of_order(void **state)
 {
 	static const struct retained_file files[] = {
-		{ 70, 10 }, { 30, 10 }, { 90, 10 }, { 10, 10 }, { 50, 10 }, { 1000000, 10 },
+		{ 70, 10, 0 }, { 30, 10, 0 }, { 90, 10, 0 }, { 10, 10, 0 }, { 50, 10, 0 }, { 1000000, 10, 0 },
 	};
 
 	(void)state;
@@ -138,7 +138,7 @@ static void test_uneven_sizes(void **state)
 {
 	/* A huge file in the middle: deleting oldest first removes it too. */
 	static const struct retained_file files[] = {
-		{ 3, 10 }, { 2, UINT64_MAX }, { 1, 10 }, { 4, UINT64_MAX - 5 },
+		{ 3, 10, 0 }, { 2, UINT64_MAX, 0 }, { 1, 10, 0 }, { 4, UINT64_MAX - 5, 0 },
 	};
 
 	(void)state;
@@ -153,7 +153,7 @@ static void test_uneven_sizes(void **state)
 static void test_oldest_first(void **state)
 {
 	static const struct retained_file files[] = {
-		{ 5, 0 }, { 2, 0 }, { UINT64_MAX, 0 }, { 0, 0 }, { 3, 0 },
+		{ 5, 0, 0 }, { 2, 0, 0 }, { UINT64_MAX, 0, 0 }, { 0, 0, 0 }, { 3, 0, 0 },
 	};
 	static const size_t want[] = { 3, 1, 4, 0, 2 };
 	size_t order[5], one;
@@ -182,6 +182,38 @@ static size_t reference(const struct retained_file *f, size_t n, uint64_t max_fi
 		del++;
 	}
 	return del;
+}
+
+/*
+ * A set an older vpncap numbered twice (a wrapped state file): of two files
+ * with one seq the earlier start goes first, whatever the listing order,
+ * so the newest files are kept.
+ */
+static void test_same_seq_newer_start_kept(void **state)
+{
+	static const struct retained_file twice[] = {
+		{ .seq = 4, .size = 100, .start_sec = 2000 },   /* the new run's 000004 */
+		{ .seq = 5, .size = 100, .start_sec = 1005 },   /* the old run's 000005 */
+		{ .seq = 4, .size = 100, .start_sec = 1004 },   /* the old run's 000004 */
+		{ .seq = 5, .size = 100, .start_sec = 2001 },   /* the new run's 000005 */
+		{ .seq = 6, .size = 100, .start_sec = 2002 },
+	};
+	struct retention_policy p = { .max_files = 3 };
+	size_t got;
+
+	(void)state;
+	got = retention_select(twice, 5, &p, 0, 0, victims);
+	assert_int_equal(got, 2);
+	assert_int_equal(victims[0], 2);        /* old 000004 */
+	assert_int_equal(victims[1], 0);        /* new 000004: seq still rules */
+	p.max_files = 4;
+	got = retention_select(twice, 5, &p, 0, 0, victims);
+	assert_int_equal(got, 1);
+	assert_int_equal(victims[0], 2);
+	p.max_files = 2;
+	got = retention_select(twice, 5, &p, 0, 0, victims);
+	assert_int_equal(got, 3);
+	assert_int_equal(victims[2], 1);        /* old 000005 before new 000005 */
 }
 
 static void test_many_against_reference(void **state)
@@ -236,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_out_of_order),
 		cmocka_unit_test(test_uneven_sizes),
 		cmocka_unit_test(test_oldest_first),
+		cmocka_unit_test(test_same_seq_newer_start_kept),
 		cmocka_unit_test(test_many_against_reference),
 	};
 
