@@ -129,6 +129,29 @@ else
 		echo "after-second-active=\$(systemctl is-active vpncap@$IFACE.service)"
 		sed 's/^/second-config: /' /etc/vpncap/$IFACE.conf
 	} >/var/log/vpncap-service.txt 2>&1
+	# An interface that goes away and comes back (a veth pair stands for a
+	# NIC unplugged and plugged again): vpncap ends within a second, says so
+	# and exits 75; the unit starts again when the device returns.
+	{
+		ip link add vgone0 type veth peer name vgone1 && ip link set vgone1 up
+		/usr/local/sbin/vpncap capture -i vgone0 --persistent
+		echo "gone-persistent-exit=\$?"
+		sleep 4
+		echo "gone-before=\$(systemctl is-active vpncap@vgone0.service)"
+		echo "gone-pid-before=\$(systemctl show -p MainPID --value vpncap@vgone0.service)"
+		ip link del vgone0
+		sleep 4
+		echo "gone-after-del=\$(systemctl is-active vpncap@vgone0.service)"
+		echo "gone-status=\$(systemctl show -p ExecMainStatus --value vpncap@vgone0.service)"
+		journalctl -u vpncap@vgone0.service --no-pager -o cat | grep 'went away' | sed 's/^/gone-said: /'
+		ip link add vgone0 type veth peer name vgone1 && ip link set vgone1 up
+		sleep 6
+		echo "gone-after-back=\$(systemctl is-active vpncap@vgone0.service)"
+		echo "gone-pid-after=\$(systemctl show -p MainPID --value vpncap@vgone0.service)"
+		/usr/local/sbin/vpncap stop vgone0
+		rm -f /etc/vpncap/vgone0.conf
+		ip link del vgone0
+	} >/var/log/vpncap-gone.txt 2>&1
 	sync
 	echo "boot-driver: boot 2 done, powering off"
 	systemctl poweroff
@@ -457,6 +480,14 @@ run_checks() {
 	check "a second --persistent: exit 0, its diff printed (-max-files, +max-bytes), active with the new file" \
 		sh -c "grep -qx 'second-persistent-exit=0' '$out/service.txt' && grep -qx -- '-max-files = 50' '$out/service.txt' && grep -qx '+max-bytes = 1G' '$out/service.txt' && grep -qx 'after-second-active=active' '$out/service.txt' && grep -qx 'second-config: max-bytes = 1G' '$out/service.txt' && ! grep -qx 'second-config: max-files = 50' '$out/service.txt'"
 
+	# (h) the interface goes away and comes back.
+	note "interface gone and back:"
+	sed 's/^/#   /' "$out/gone.txt" 2>/dev/null
+	check "interface gone: the capture ended within seconds, said so, exit status 75" \
+		sh -c "grep -qx 'gone-before=active' '$out/gone.txt' && ! grep -qx 'gone-after-del=active' '$out/gone.txt' && grep -qx 'gone-status=75' '$out/gone.txt' && grep -q '^gone-said: vpncap: vgone0: the interface went away' '$out/gone.txt'"
+	check "interface back: the unit started again by itself (WantedBy= its device)" \
+		sh -c "grep -qx 'gone-after-back=active' '$out/gone.txt' && [ \"\$(sed -n 's/^gone-pid-after=//p' '$out/gone.txt')\" != \"\$(sed -n 's/^gone-pid-before=//p' '$out/gone.txt')\" ] && ! grep -qx 'gone-pid-after=0' '$out/gone.txt'"
+
 	# (f) and stops cleanly at each shutdown (a stop timeout or a failure would
 	# cost the end of the file; a failed detach leaves the hook taken).
 	check "vpncap@$IFACE never failed, timed out or failed to detach XDP" never_failed
@@ -492,6 +523,7 @@ main() {
 	rdump /var/log/journal "$WORK/out"
 	debugfs -R "dump /var/log/vpncap-status.txt $WORK/out/status.txt" "$WORK/disk.img" >/dev/null 2>&1
 	debugfs -R "dump /var/log/vpncap-service.txt $WORK/out/service.txt" "$WORK/disk.img" >/dev/null 2>&1
+	debugfs -R "dump /var/log/vpncap-gone.txt $WORK/out/gone.txt" "$WORK/disk.img" >/dev/null 2>&1
 	run_checks
 
 	note "total $((SECONDS - START)) s"

@@ -89,7 +89,7 @@ static const char *base_name(const char *path)
  * --metrics-file's directory, opened once (never through a symlink) and
  * refused when another user may write in it (trusted_dir.h) unless
  * --allow-shared-dir: the file is replaced there every second by root. 0,
- * or -errno with err.
+ * or -errno with err (the metrics are then not written, the capture goes on).
  */
 static int open_metrics_dir(struct capture_session *s, const char *path, char *err, size_t errlen)
 {
@@ -142,8 +142,10 @@ static int follow_metrics_file(struct capture_session *s)
 	return -1;
 }
 
-int session_open_publish_dirs(struct capture_session *s, char *err, size_t errlen)
+void session_open_publish_dirs(struct capture_session *s)
 {
+	char err[ERRLEN];
+
 	/* /run/vpncap is root's: without it `vpncap counters` only misses this capture. */
 	if (mkdir(COUNTERS_DIR, 0755) && errno != EEXIST)
 		log_debug("%s: cannot create: %s", COUNTERS_DIR, strerror(errno));
@@ -151,8 +153,13 @@ int session_open_publish_dirs(struct capture_session *s, char *err, size_t errle
 	if (s->run_dir_fd < 0)
 		log_debug("%s: cannot open: %s", COUNTERS_DIR, strerror(errno));
 	if (!s->opts->metrics_file)
-		return 0;
-	return open_metrics_dir(s, s->opts->metrics_file, err, errlen);
+		return;
+	/* Counters never cost the capture: without them it goes on, and says why once. */
+	if (open_metrics_dir(s, s->opts->metrics_file, err, sizeof(err))) {
+		log_error("%s; capturing without it", err);
+		snprintf(s->metrics_opened, sizeof(s->metrics_opened), "%s", s->opts->metrics_file);
+		s->metrics_error_logged = 1;
+	}
 }
 
 void session_close_publish_dirs(struct capture_session *s)

@@ -376,8 +376,7 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 		session_free(s);
 		return EXIT_USAGE;
 	}
-	if (session_open_publish_dirs(s, err, sizeof(err)))
-		goto out;
+	session_open_publish_dirs(s);
 	session_prepare_headers(s);
 	session_fileset_config_of(s, s->is_dir, &fcfg);
 	/* Without bpffs only libxdp's dispatcher is lost: vpncap attaches alone. */

@@ -206,8 +206,12 @@ void session_stop_consumers(struct capture_session *s);
 void session_free_consumers(struct capture_session *s);
 void session_capture_loop(struct capture_session *s, struct capture_signals *sig);
 
-/* live.c: the directories counters and hits are published in, before anything is attached */
-int session_open_publish_dirs(struct capture_session *s, char *err, size_t errlen);
+/*
+ * live.c: the directories counters and hits are published in, opened before
+ * anything is attached; one that cannot be used is said once, and the
+ * capture goes on without what would go there.
+ */
+void session_open_publish_dirs(struct capture_session *s);
 void session_close_publish_dirs(struct capture_session *s);
 
 /* reload.c */
