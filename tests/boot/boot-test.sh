@@ -133,10 +133,19 @@ else
 	# NIC unplugged and plugged again): vpncap ends within a second, says so
 	# and exits 75; the unit starts again when the device returns.
 	{
+		# Under TCG a start (BPF load and verify) takes several seconds:
+		# poll for the state, up to 60 s, rather than guess a sleep.
+		wait_active() {
+			for _ in \$(seq 60); do
+				[ "\$(systemctl is-active vpncap@vgone0.service)" = active ] && return 0
+				sleep 1
+			done
+			return 1
+		}
 		ip link add vgone0 type veth peer name vgone1 && ip link set vgone1 up
 		/usr/local/sbin/vpncap capture -i vgone0 --persistent
 		echo "gone-persistent-exit=\$?"
-		sleep 4
+		wait_active
 		echo "gone-before=\$(systemctl is-active vpncap@vgone0.service)"
 		echo "gone-pid-before=\$(systemctl show -p MainPID --value vpncap@vgone0.service)"
 		ip link del vgone0
@@ -145,7 +154,7 @@ else
 		echo "gone-status=\$(systemctl show -p ExecMainStatus --value vpncap@vgone0.service)"
 		journalctl -u vpncap@vgone0.service --no-pager -o cat | grep 'went away' | sed 's/^/gone-said: /'
 		ip link add vgone0 type veth peer name vgone1 && ip link set vgone1 up
-		sleep 6
+		wait_active
 		echo "gone-after-back=\$(systemctl is-active vpncap@vgone0.service)"
 		echo "gone-pid-after=\$(systemctl show -p MainPID --value vpncap@vgone0.service)"
 		/usr/local/sbin/vpncap stop vgone0
