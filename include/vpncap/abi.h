@@ -29,6 +29,20 @@
 #define VPNCAP_F_VLAN  (1u << 3)        /* vlan_id in the outer or the inner tag */
 #define VPNCAP_F_MAC   (1u << 4)        /* mac as source or destination */
 #define VPNCAP_F_CLASS (1u << 5)        /* the frame's class is in class_mask */
+/*
+ * PktMon's fields (issue 18). Frames that are not IPv4 or IPv6 (ARP, LLDP,
+ * ...) reach the rules too: a rule naming any IP field (PROTO, PORT, ADDR,
+ * CLASS, TCP_FLAGS, the pairs) never matches them; fields 0 still means
+ * "every IP frame".
+ */
+#define VPNCAP_F_ETHERTYPE (1u << 6)    /* ethertype after the VLAN tags (host order) */
+#define VPNCAP_F_TCP_FLAGS (1u << 7)    /* TCP with every bit of tcp_flags set */
+#define VPNCAP_F_ADDR_PAIR (1u << 8)    /* between addrs[0] and addrs[1], either way (with F_ADDR) */
+#define VPNCAP_F_PORT_PAIR (1u << 9)    /* between ports port_lo and port2, either way */
+#define VPNCAP_F_MAC_PAIR  (1u << 10)   /* between mac and mac2, either way */
+#define VPNCAP_F_EXPR      (1u << 11)   /* expression expr_slot selected the frame */
+#define VPNCAP_F_ALL       (1u << 12)   /* every frame, IP or not (--rules all) */
+#define VPNCAP_KNOWN_FIELDS ((1u << 13) - 1)
 
 /* Classes the classifier tells apart (bits of class_mask, value of meta.klass). */
 #define VPNCAP_CLASS_IKE       (1u << 0) /* UDP 500; UDP 4500 starting with the non-ESP marker */
@@ -56,6 +70,35 @@ struct vpncap_rule {
 	__u8 n_addrs;
 	__u8 pad;
 	struct vpncap_prefix addrs[VPNCAP_RULE_ADDRS];
+	__u8 mac2[6];    /* F_MAC_PAIR: the other end */
+	__u16 ethertype; /* F_ETHERTYPE, host order */
+	__u16 port2;     /* F_PORT_PAIR: port_lo is one end, port2 the other */
+	__u8 tcp_flags;  /* F_TCP_FLAGS: TCP flag bits (FIN 0x01 .. CWR 0x80) all set */
+	__u8 expr_slot;  /* F_EXPR: the expression's index in the rule set, < VPNCAP_MAX_EXPRS */
+	__u32 pad2;
+};
+
+/*
+ * Expressions (libpcap filter syntax): each is compiled by user space,
+ * classic BPF translated into one XDP and one TC program. The classifier,
+ * when the active rule set has expressions, zeroes expr_state[dir], notes
+ * its rule-set slot there and tail-calls the first program of that slot's
+ * bank in expr_progs; each program sets its bit in expr_state.bits when it
+ * selects the frame and tail-calls the next one of the bank, the last (an
+ * empty next slot) tail-calls VPNCAP_EXPR_RESUME: the classifier's own code
+ * loaded again, which reads the bits and goes on as for any frame. A tail
+ * call that fails ends in the frame being passed on untouched.
+ */
+#define VPNCAP_MAX_EXPRS 8
+#define VPNCAP_EXPR_RESUME 0
+/* First expr_progs slot of rule-set slot s's expressions. */
+#define VPNCAP_EXPR_BANK(s) (1u + (s) * VPNCAP_MAX_EXPRS)
+#define VPNCAP_EXPR_PROG_SLOTS (1u + 2 * VPNCAP_MAX_EXPRS)
+
+struct vpncap_expr_state {
+	__u64 bits;        /* bit i: expression i selected the frame */
+	__u32 rules_slot;  /* the rule set the frame is classified with */
+	__u32 pad;
 };
 
 /*
@@ -68,7 +111,7 @@ struct vpncap_rule {
 
 struct vpncap_ruleset {
 	__u32 count;                    /* rules[0..count) are live */
-	__u32 pad;
+	__u32 n_exprs;                  /* expressions of this set (expr_progs bank), 0..VPNCAP_MAX_EXPRS */
 	struct vpncap_rule rules[VPNCAP_MAX_RULES];
 };
 
@@ -270,9 +313,12 @@ struct vpncap_ring_rec {
 
 VPNCAP_ABI_SIZE(struct vpncap_prefix, 20);
 VPNCAP_ABI_AT(struct vpncap_prefix, addr, 4);
-VPNCAP_ABI_SIZE(struct vpncap_rule, 24 + VPNCAP_RULE_ADDRS * 20);
+VPNCAP_ABI_SIZE(struct vpncap_rule, 24 + VPNCAP_RULE_ADDRS * 20 + 16);
 VPNCAP_ABI_AT(struct vpncap_rule, snaplen, 12);
 VPNCAP_ABI_AT(struct vpncap_rule, addrs, 24);
+VPNCAP_ABI_AT(struct vpncap_rule, mac2, 24 + VPNCAP_RULE_ADDRS * 20);
+VPNCAP_ABI_SIZE(struct vpncap_expr_state, 16);
+_Static_assert(VPNCAP_MAX_EXPRS <= 64, "expression bits are one __u64");
 VPNCAP_ABI_SIZE(struct vpncap_ruleset, 8 + VPNCAP_MAX_RULES * sizeof(struct vpncap_rule));
 VPNCAP_ABI_SIZE(struct vpncap_settings, 40);
 /* the flip between rule sets is one aligned 32-bit store */

@@ -1264,7 +1264,7 @@ static void test_ruleset(void **state)
 	memset(&rs, 0x55, sizeof(rs));
 	assert_int_equal(filters_to_ruleset(&set, &rs), 0);
 	assert_int_equal(rs.count, VPNCAP_MAX_RULES);
-	assert_int_equal(rs.pad, 0);
+	assert_int_equal(rs.n_exprs, 0);
 	for (i = 0; i < VPNCAP_MAX_RULES; i++)
 		assert_memory_equal(&rs.rules[i], &set.rules[i], sizeof(rs.rules[i]));
 

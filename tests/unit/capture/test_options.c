@@ -806,7 +806,7 @@ static void test_rules_default(void **state)
 	memset(&set, 0xA5, sizeof(set));
 	rules_default(&set);
 	assert_int_equal(set.count, 3);
-	assert_int_equal(set.pad, 0);
+	assert_int_equal(set.n_exprs, 0);
 	assert_int_equal(set.rules[0].l4_proto, IPPROTO_UDP);
 	assert_int_equal(set.rules[0].fields, VPNCAP_F_PROTO | VPNCAP_F_PORT);
 	assert_int_equal(set.rules[0].port_lo, 500);
