@@ -21,7 +21,7 @@ VM_QEMU_RC=
 # libraries the vpncap binary links. Both tests use this one list: a change
 # to it (or to the hook) builds a new root and removes the old one.
 VM_PACKAGES="systemd systemd-sysv udev dbus kmod iproute2 linux-image-amd64
-libbpf1 libxdp1 libelf1 zlib1g libzstd1 libsystemd0 libcap-ng0"
+libbpf1 libxdp1 libelf1 zlib1g libzstd1 libsystemd0 libcap-ng0 libpcap0.8"
 
 # The initrd only has to find an ext4 root on virtio-blk: MODULES=list with
 # these three makes it 6 MB instead of 35 MB and the boot faster. Both files
