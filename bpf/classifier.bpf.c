@@ -75,8 +75,10 @@
 #define NEXTHDR_DEST 60
 
 /* Rule field bits this classifier knows; a rule naming another never matches. */
-#define KNOWN_FIELDS (VPNCAP_F_PROTO | VPNCAP_F_PORT | VPNCAP_F_ADDR | VPNCAP_F_VLAN | \
-		      VPNCAP_F_MAC | VPNCAP_F_CLASS)
+#define KNOWN_FIELDS VPNCAP_KNOWN_FIELDS
+/* Fields that only an IPv4 or IPv6 frame can satisfy. */
+#define IP_FIELDS (VPNCAP_F_PROTO | VPNCAP_F_PORT | VPNCAP_F_ADDR | VPNCAP_F_CLASS | \
+		   VPNCAP_F_TCP_FLAGS | VPNCAP_F_ADDR_PAIR | VPNCAP_F_PORT_PAIR)
 
 #define FRAG_TRACK_ENTRIES 16384
 #define RING_WAKEUP_BYTES (64 * 1024)  /* records waiting before the reader is woken */
@@ -85,6 +87,12 @@
 /* Set by user space before load; see the top of this file. */
 const volatile __u32 meta_place = VPNCAP_META_IN_AREA;   /* enum vpncap_meta_place */
 const volatile __u32 xdp_copy = VPNCAP_XDP_COPY_LOAD_BYTES; /* enum vpncap_xdp_copy */
+/*
+ * 1 in the copy of this program that expression programs tail-call when
+ * they are done (VPNCAP_EXPR_RESUME): it classifies with their verdicts
+ * instead of starting the chain (see vpncap/abi.h).
+ */
+const volatile __u32 expr_resume = 0;
 
 #ifdef VPNCAP_HW_TIMESTAMPS
 extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx, __u64 *timestamp) __ksym;
@@ -167,6 +175,7 @@ enum frag_kind {
 struct frame_info {
 	__u32 src[4];           /* IPv4 in src[0], the rest 0 */
 	__u32 dst[4];
+	__u64 expr_bits;        /* bit i: expression i selected the frame (VPNCAP_F_EXPR) */
 	__u32 frag_id;          /* IPv4 identification / IPv6 fragment id, host order */
 	__u32 mac_dst_hi;       /* first 4 bytes of the destination MAC, as in the frame */
 	__u32 mac_src_hi;
@@ -175,13 +184,15 @@ struct frame_info {
 	__u16 vlan[MAX_VLAN_TAGS];  /* VLAN IDs, outer first */
 	__u16 sport;            /* host order, valid if has_ports */
 	__u16 dport;
+	__u16 ethertype;        /* after the VLAN tags, host order */
 	__u8 n_vlans;
-	__u8 family;            /* 4 or 6 */
+	__u8 family;            /* 4 or 6; 0: not IP, or IP too short or malformed to read */
 	__u8 l4_proto;          /* after IPv6 extension headers */
 	__u8 has_ports;         /* a complete UDP or TCP header was there */
 	__u8 klass;             /* VPNCAP_CLASS_* or 0 */
 	__u8 frag;              /* enum frag_kind */
-	__u8 pad[2];
+	__u8 tcp_flags;         /* the TCP header's flags byte (FIN 0x01 .. CWR 0x80) */
+	__u8 pad[7];
 };
 
 /*
@@ -197,6 +208,29 @@ struct {
 	__type(key, __u32);
 	__type(value, struct frame_info);
 } frame_scratch SEC(".maps");
+
+/* Expressions (vpncap/abi.h): the verdicts of the frame being classified, per direction. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VPNCAP_DIRS);
+	__type(key, __u32);
+	__type(value, struct vpncap_expr_state);
+} expr_state SEC(".maps");
+
+/* The expression programs and the resume copy, one array per program type. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, VPNCAP_EXPR_PROG_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} expr_progs_xdp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, VPNCAP_EXPR_PROG_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} expr_progs_tc SEC(".maps");
 
 struct cursor {
 	void *pos;
@@ -403,6 +437,7 @@ static __always_inline int parse_transport(struct cursor *c, struct frame_info *
 			return -1;
 		f->sport = bpf_ntohs(tcp->source);
 		f->dport = bpf_ntohs(tcp->dest);
+		f->tcp_flags = ((__u8 *)tcp)[13];
 		f->has_ports = 1;
 		return 0;
 	case IPPROTO_ESP_:
@@ -413,24 +448,44 @@ static __always_inline int parse_transport(struct cursor *c, struct frame_info *
 	}
 }
 
+/* Forgets what a failed IP parse left half-filled. */
+static __always_inline void not_ip(struct frame_info *f)
+{
+	__builtin_memset(f->src, 0, sizeof(f->src));
+	__builtin_memset(f->dst, 0, sizeof(f->dst));
+	f->family = 0;
+	f->l4_proto = 0;
+	f->has_ports = 0;
+	f->klass = 0;
+	f->frag = FRAG_NONE;
+	f->tcp_flags = 0;
+}
+
 /* Works on XDP and on TC packet pointers alike: both are checked against end. */
+/*
+ * -1 only when the Ethernet header (and tags) is cut. A frame that is not
+ * IP, or whose IP or transport header is cut or malformed, comes out with
+ * family 0 and nothing of layer 3 and up: rules on the link layer, "every
+ * frame" and expressions can still take it, IP rules never do.
+ */
 static __always_inline int parse_frame(void *data, void *data_end, struct frame_info *f)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	__u16 ethertype;
-	int err;
+	int err = -1;
 
 	if (parse_ethernet(&c, f, &ethertype))
 		return -1;
+	f->ethertype = ethertype;
 	if (ethertype == ETH_P_IP)
 		err = parse_ipv4(&c, f);
 	else if (ethertype == ETH_P_IPV6)
 		err = parse_ipv6(&c, f);
-	else
-		return -1;
+	if (!err)
+		err = parse_transport(&c, f);
 	if (err)
-		return -1;
-	return parse_transport(&c, f);
+		not_ip(f);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -473,8 +528,9 @@ static __always_inline __u32 mask32(__s64 c)
 }
 
 /*
- * Is the frame's source or destination inside the prefix (of the frame's
- * family)? A length past the family's width counts as the full width.
+ * Is the frame's source (bit 0) or destination (bit 1) inside the prefix
+ * (of the frame's family)? A length past the family's width counts as the
+ * full width.
  */
 static __always_inline int prefix_match(const struct vpncap_prefix *p, const struct frame_info *f)
 {
@@ -497,7 +553,48 @@ static __always_inline int prefix_match(const struct vpncap_prefix *p, const str
 			md |= bpf_ntohl(f->dst[w] ^ pw[w]) & m;
 		}
 	}
-	return !ms || !md;
+	return (!ms) | ((!md) << 1);
+}
+
+/* PktMon's two addresses: one end in addrs[0], the other in addrs[1]. */
+static __always_inline int addr_pair_match(const struct vpncap_rule *r, const struct frame_info *f)
+{
+	int a, b;
+
+	if (r->addrs[0].family != f->family || r->addrs[1].family != f->family)
+		return 0;
+	a = prefix_match(&r->addrs[0], f);
+	b = prefix_match(&r->addrs[1], f);
+	return ((a & 1) && (b & 2)) || ((a & 2) && (b & 1));
+}
+
+static __always_inline int mac_is(const __u8 *mac, __u32 hi, __u16 lo)
+{
+	return *(const u32_bytes *)mac == hi && *(const u16_bytes *)(mac + 4) == lo;
+}
+
+/* One MAC either way, or (F_MAC_PAIR) mac at one end and mac2 at the other. */
+static __always_inline int mac_match(const struct vpncap_rule *r, const struct frame_info *f)
+{
+	int s = mac_is(r->mac, f->mac_src_hi, f->mac_src_lo);
+	int d = mac_is(r->mac, f->mac_dst_hi, f->mac_dst_lo);
+
+	if (!(r->fields & VPNCAP_F_MAC_PAIR))
+		return s || d;
+	return (s && mac_is(r->mac2, f->mac_dst_hi, f->mac_dst_lo)) ||
+	       (d && mac_is(r->mac2, f->mac_src_hi, f->mac_src_lo));
+}
+
+static __always_inline int ports_match(const struct vpncap_rule *r, const struct frame_info *f)
+{
+	__u16 lo = r->port_lo, hi = r->port_hi;
+
+	if (!f->has_ports)
+		return 0;
+	if (r->fields & VPNCAP_F_PORT_PAIR)
+		return (f->sport == lo && f->dport == r->port2) ||
+		       (f->sport == r->port2 && f->dport == lo);
+	return (f->sport >= lo && f->sport <= hi) || (f->dport >= lo && f->dport <= hi);
 }
 
 static __always_inline int addrs_match(const struct vpncap_rule *r, const struct frame_info *f)
@@ -527,16 +624,21 @@ static __always_inline int rule_match(const struct vpncap_rule *r, const struct 
 
 	if (fields & ~KNOWN_FIELDS)
 		return 0;
+	/* No fields: every IP frame; VPNCAP_F_ALL: every frame. */
+	if (!f->family && (!fields || (fields & IP_FIELDS)))
+		return 0;
+	if ((fields & VPNCAP_F_ETHERTYPE) && r->ethertype != f->ethertype)
+		return 0;
+	if ((fields & VPNCAP_F_EXPR) && !((f->expr_bits >> (r->expr_slot & 63)) & 1))
+		return 0;
 	if ((fields & VPNCAP_F_PROTO) && r->l4_proto != f->l4_proto)
 		return 0;
-	if (fields & VPNCAP_F_PORT) {
-		__u16 lo = r->port_lo, hi = r->port_hi;
-
-		if (!f->has_ports)
-			return 0;
-		if ((f->sport < lo || f->sport > hi) && (f->dport < lo || f->dport > hi))
-			return 0;
-	}
+	if ((fields & (VPNCAP_F_PORT | VPNCAP_F_PORT_PAIR)) && !ports_match(r, f))
+		return 0;
+	if ((fields & VPNCAP_F_TCP_FLAGS) &&
+	    (f->l4_proto != IPPROTO_TCP || !f->has_ports ||
+	     (f->tcp_flags & r->tcp_flags) != r->tcp_flags))
+		return 0;
 	if ((fields & VPNCAP_F_CLASS) && !(r->class_mask & f->klass))
 		return 0;
 	if (fields & VPNCAP_F_VLAN) {
@@ -546,16 +648,10 @@ static __always_inline int rule_match(const struct vpncap_rule *r, const struct 
 		      (f->n_vlans >= 2 && f->vlan[1] == vid)))
 			return 0;
 	}
-	if (fields & VPNCAP_F_MAC) {
-		__u32 hi;
-		__u16 lo;
-
-		hi = *(const u32_bytes *)r->mac;
-		lo = *(const u16_bytes *)(r->mac + 4);
-		if (!((hi == f->mac_src_hi && lo == f->mac_src_lo) ||
-		      (hi == f->mac_dst_hi && lo == f->mac_dst_lo)))
-			return 0;
-	}
+	if ((fields & (VPNCAP_F_MAC | VPNCAP_F_MAC_PAIR)) && !mac_match(r, f))
+		return 0;
+	if (fields & VPNCAP_F_ADDR_PAIR)
+		return addr_pair_match(r, f);
 	if ((fields & VPNCAP_F_ADDR) && !addrs_match(r, f))
 		return 0;
 	return 1;
@@ -746,7 +842,7 @@ static __always_inline int read_config(struct hook_config *hc)
  * the rule's hit. 1 with m filled, or 0.
  */
 static __always_inline int classify(void *data, void *data_end, const struct hook_config *hc,
-				    struct vpncap_counters *cnt, struct match *m)
+				    __u64 expr_bits, struct vpncap_counters *cnt, struct match *m)
 {
 	struct frame_info *f;
 	__u32 rule_key, zero = 0;
@@ -760,6 +856,7 @@ static __always_inline int classify(void *data, void *data_end, const struct hoo
 	__builtin_memset(f, 0, sizeof(*f));
 	if (parse_frame(data, data_end, f))
 		return 0;
+	f->expr_bits = expr_bits;
 	/* The clock only for frames that need it: fragments and matches. */
 	now = f->frag != FRAG_NONE ? bpf_ktime_get_ns() : 0;
 
@@ -791,7 +888,7 @@ static __always_inline int classify(void *data, void *data_end, const struct hoo
 		return 0;
 	if (!now)
 		now = bpf_ktime_get_ns();
-	if (hc->host_window)
+	if (hc->host_window && f->family)
 		host_refresh(f, rule, now);
 	cnt->matched++;
 	rule_key = rule;
@@ -1035,6 +1132,69 @@ static __always_inline int unmatched_verdict(struct vpncap_counters *cnt,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Expressions                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The hook's own program: when the rule set has expressions, hand the frame
+ * to the first expression program of its bank. Returns only when there is
+ * none (the bank is empty): the frame is then classified with no verdicts.
+ * The device-bound program (hardware stamps) may not tail-call at all.
+ */
+static __always_inline void expr_chain_start(void *ctx, void *progs, __u32 dir,
+					     const struct hook_config *hc)
+{
+#ifndef VPNCAP_HW_TIMESTAMPS
+	struct vpncap_expr_state *st;
+
+	if (!hc->set->n_exprs)
+		return;
+	st = bpf_map_lookup_elem(&expr_state, &dir);
+	if (!st)
+		return;
+	st->bits = 0;
+	st->rules_slot = hc->slot;
+	bpf_tail_call(ctx, progs, VPNCAP_EXPR_BANK(hc->slot & 1));
+#else
+	(void)ctx, (void)progs, (void)dir, (void)hc;
+#endif
+}
+
+/*
+ * The resume copy: the verdicts and the rule set the chain ran for. The
+ * rule set is the one the chain started with, even if user space flipped
+ * active_rules in between: the bits belong to that set's expressions.
+ */
+static __always_inline int expr_chain_result(__u32 dir, struct hook_config *hc, __u64 *bits)
+{
+	struct vpncap_expr_state *st = bpf_map_lookup_elem(&expr_state, &dir);
+	__u32 slot;
+
+	if (!st)
+		return -1;
+	slot = st->rules_slot & 1;
+	*bits = st->bits;
+	hc->slot = slot;
+	hc->set = bpf_map_lookup_elem(&rules_map, &slot);
+	return hc->set ? 0 : -1;
+}
+
+/*
+ * Counts the frame and runs the expressions (the hook's own program), or
+ * picks up their verdicts (the resume copy). 0, or -1: pass the frame on.
+ */
+static __always_inline int expr_run(void *ctx, void *progs, __u32 dir, struct hook_config *hc,
+				    struct vpncap_counters *cnt, __u64 *bits)
+{
+	*bits = 0;
+	if (expr_resume)
+		return expr_chain_result(dir, hc, bits);
+	cnt->seen++;
+	expr_chain_start(ctx, progs, dir, hc);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Entry points                                                             */
 /* ------------------------------------------------------------------------ */
 
@@ -1059,14 +1219,17 @@ int vpncap_xdp(struct xdp_md *ctx)
 	struct vpncap_counters *cnt;
 	struct hook_config hc;
 	struct match m;
-	__u64 len;
+	__u64 len, bits;
 	int placed;
 
 	cnt = bpf_map_lookup_elem(&counters_map, &key);
 	if (!cnt || read_config(&hc))
 		return XDP_PASS;
-	cnt->seen++;
-	if (!classify(data, data_end, &hc, cnt, &m))
+	if (expr_run(ctx, &expr_progs_xdp, key, &hc, cnt, &bits)) {
+		cnt->passed++;
+		return XDP_PASS;
+	}
+	if (!classify(data, data_end, &hc, bits, cnt, &m))
 		return unmatched_verdict(cnt, &hc);
 	hw_timestamp(ctx, &m, cnt);
 
@@ -1120,15 +1283,19 @@ int vpncap_tc_egress(struct __sk_buff *skb)
 	struct vpncap_counters *cnt;
 	struct hook_config hc;
 	struct match m;
+	__u64 bits;
 
 	cnt = bpf_map_lookup_elem(&counters_map, &key);
 	if (!cnt || read_config(&hc))
 		return TC_ACT_UNSPEC;
-	cnt->seen++;
+	if (expr_run(skb, &expr_progs_tc, key, &hc, cnt, &bits)) {
+		cnt->passed++;
+		return TC_ACT_UNSPEC;
+	}
 	want = skb->len < EGRESS_PULL_BYTES ? skb->len : EGRESS_PULL_BYTES;
 	if ((__u32)(skb->data_end - skb->data) < want)
 		bpf_skb_pull_data(skb, want);
-	if (classify((void *)(long)skb->data, (void *)(long)skb->data_end, &hc, cnt, &m))
+	if (classify((void *)(long)skb->data, (void *)(long)skb->data_end, &hc, bits, cnt, &m))
 		copy_frame(skb, 0, &hc, cnt, &m, skb->len, skb->queue_mapping,
 			   VPNCAP_RING_OUTBOUND);
 	cnt->passed++;

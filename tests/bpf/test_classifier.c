@@ -504,7 +504,8 @@ static void put_settings(void)
 }
 
 /* Write a rule set into the slot the program reads (settings.active_rules). */
-static void set_rules(const struct vpncap_rule *rules, unsigned count)
+/* The active rule set: rules[0..count), with n_exprs expressions. */
+static void set_rules_exprs(const struct vpncap_rule *rules, unsigned count, unsigned n_exprs)
 {
 	struct vpncap_ruleset set;
 	__u32 key = settings.active_rules & 1;
@@ -512,9 +513,15 @@ static void set_rules(const struct vpncap_rule *rules, unsigned count)
 	assert_true(count <= VPNCAP_MAX_RULES);
 	memset(&set, 0, sizeof(set));
 	set.count = count;
+	set.n_exprs = n_exprs;
 	if (count)
 		memcpy(set.rules, rules, count * sizeof(*rules));
 	assert_int_equal(bpf_map_update_elem(rules_fd, &key, &set, BPF_ANY), 0);
+}
+
+static void set_rules(const struct vpncap_rule *rules, unsigned count)
+{
+	set_rules_exprs(rules, count, 0);
 }
 
 /* A rule on protocol and port range (0, 0: protocol only). */
@@ -1643,13 +1650,157 @@ static void test_mac(void **state)
 	expect_unmatched(&p4, XDP_PASS);
 	expect_unmatched(&p6, XDP_PASS);
 
-	/* The MAC alone is not enough for a frame that is not IP. */
+	/* PktMon's -m: the MAC alone takes a frame that is not IP too (ARP). */
 	memcpy(r.mac, src, 6);
 	set_one_rule(&r);
 	pkt_init(&p4);
 	put_eth(&p4, ETH_P_ARP);
 	put(&p4, 28);
+	expect_match(&p4, 0);
+
+	/* Two MACs: frames between them, either way, and no others. */
+	r = rule_fields(VPNCAP_F_MAC | VPNCAP_F_MAC_PAIR);
+	memcpy(r.mac, dst, 6);
+	memcpy(r.mac2, src, 6);
+	set_one_rule(&r);
+	ike_v4(&p4, 500);
+	expect_match(&p4, 0);
+	r.mac2[5] = 0x07;
+	set_one_rule(&r);
 	expect_unmatched(&p4, XDP_PASS);
+}
+
+/* An ARP request (28 bytes after Ethernet). */
+static void arp_frame(struct pkt *p)
+{
+	pkt_init(p);
+	put_eth(p, ETH_P_ARP);
+	put(p, 28);
+}
+
+/* Frames that are not IP: only link-layer rules and "every frame" take them. */
+static void test_not_ip(void **state)
+{
+	struct vpncap_rule r = rule_fields(VPNCAP_F_ETHERTYPE);
+	struct pkt arp, p4;
+
+	(void)state;
+	arp_frame(&arp);
+	ike_v4(&p4, 500);
+	r.ethertype = ETH_P_ARP;
+	set_one_rule(&r);
+	expect_match(&arp, 0);
+	expect_unmatched(&p4, XDP_PASS);
+	r.ethertype = ETH_P_IP;
+	set_one_rule(&r);
+	expect_unmatched(&arp, XDP_PASS);
+	expect_match(&p4, 0);
+
+	r = rule_fields(VPNCAP_F_ALL);
+	set_one_rule(&r);
+	expect_match(&arp, 0);
+	expect_match(&p4, 0);
+
+	/* fields 0 stays "every IP frame"; an IP field never takes ARP. */
+	r = rule_fields(0);
+	set_one_rule(&r);
+	expect_unmatched(&arp, XDP_PASS);
+	expect_match(&p4, 0);
+	r = rule_fields(VPNCAP_F_ALL | VPNCAP_F_PROTO);
+	r.l4_proto = 0;
+	set_one_rule(&r);
+	expect_unmatched(&arp, XDP_PASS);
+}
+
+/* PktMon's -t TCP FLAGS: every named flag set. */
+static void test_tcp_flags(void **state)
+{
+	struct vpncap_rule r = rule_fields(VPNCAP_F_TCP_FLAGS);
+	struct pkt syn, synack;
+
+	(void)state;
+	pkt_init(&syn);
+	put_eth(&syn, ETH_P_IP);
+	put_ipv4(&syn, IPPROTO_TCP, 0, 0);
+	put_tcp(&syn, 40000, 443, 0x02);
+	pkt_finish(&syn);
+	pkt_init(&synack);
+	put_eth(&synack, ETH_P_IP);
+	put_ipv4(&synack, IPPROTO_TCP, 0, 0);
+	put_tcp(&synack, 443, 40000, 0x12);
+	pkt_finish(&synack);
+
+	r.tcp_flags = 0x02;
+	set_one_rule(&r);
+	expect_match(&syn, 0);
+	expect_match(&synack, 0);
+	r.tcp_flags = 0x12;
+	set_one_rule(&r);
+	expect_unmatched(&syn, XDP_PASS);
+	expect_match(&synack, 0);
+	r.tcp_flags = 0x04;
+	set_one_rule(&r);
+	expect_unmatched(&synack, XDP_PASS);
+}
+
+/* PktMon's two ports and two addresses: traffic between them, either way. */
+static void test_pairs(void **state)
+{
+	struct vpncap_rule r = rule_fields(VPNCAP_F_PORT | VPNCAP_F_PORT_PAIR);
+	struct pkt p;
+
+	(void)state;
+	udp_v4(&p, 4500, 500);
+	r.port_lo = r.port_hi = 500;
+	r.port2 = 4500;
+	set_one_rule(&r);
+	expect_match(&p, 0);
+	r.port_lo = r.port_hi = 4500;
+	r.port2 = 500;
+	set_one_rule(&r);
+	expect_match(&p, 0);
+	r.port2 = 4500;
+	set_one_rule(&r);
+	expect_unmatched(&p, XDP_PASS);
+
+	/* 192.0.2.1 -> 198.51.100.2 (the frame builder's addresses) */
+	r = rule_fields(VPNCAP_F_ADDR_PAIR);
+	rule_add_prefix(&r, "198.51.100.0", 24);
+	rule_add_prefix(&r, "192.0.2.1", 32);
+	set_one_rule(&r);
+	expect_match(&p, 0);
+	r = rule_fields(VPNCAP_F_ADDR_PAIR);
+	rule_add_prefix(&r, "192.0.2.1", 32);
+	rule_add_prefix(&r, "192.0.2.0", 24);
+	set_one_rule(&r);
+	expect_unmatched(&p, XDP_PASS);       /* both ends in one prefix: not between the two */
+	r = rule_fields(VPNCAP_F_ADDR_PAIR);
+	rule_add_prefix(&r, "192.0.2.1", 32);
+	rule_add_prefix(&r, "2001:db8::", 32);
+	set_one_rule(&r);
+	expect_unmatched(&p, XDP_PASS);
+}
+
+/*
+ * An expression rule with no expression programs loaded: the chain has no
+ * first program, the classifier goes on with no verdicts, the rule never
+ * matches and the frame is passed on untouched (the programs themselves are
+ * tested in test_expr).
+ */
+static void test_expr_without_programs(void **state)
+{
+	struct vpncap_rule r[2];
+	struct pkt p;
+
+	(void)state;
+	r[0] = rule_fields(VPNCAP_F_EXPR);
+	r[0].expr_slot = 0;
+	r[1] = rule_fields(VPNCAP_F_ALL);
+	ike_v4(&p, 500);
+	set_rules_exprs(r, 2, 1);
+	expect_match(&p, 1);
+	set_rules_exprs(r, 1, 1);
+	expect_unmatched(&p, XDP_PASS);
 }
 
 /* UDP sport -> dport carrying ESP (a non-zero SPI). */
@@ -2381,6 +2532,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_addr_list, test_setup),
 		cmocka_unit_test_setup(test_vlan, test_setup),
 		cmocka_unit_test_setup(test_mac, test_setup),
+		cmocka_unit_test_setup(test_not_ip, test_setup),
+		cmocka_unit_test_setup(test_tcp_flags, test_setup),
+		cmocka_unit_test_setup(test_pairs, test_setup),
+		cmocka_unit_test_setup(test_expr_without_programs, test_setup),
 		cmocka_unit_test_setup(test_classes, test_setup),
 		cmocka_unit_test_setup(test_all_fields, test_setup),
 		cmocka_unit_test_setup(test_fields_zero_and_unknown, test_setup),
