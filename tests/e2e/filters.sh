@@ -5,7 +5,9 @@
 # veth pair: 4000-byte IKE messages fragmented over IPv4 and IPv6, in order
 # and with the first fragment last, compared with tcpdump 'udp port 500' on
 # the same traffic; filters changed during a capture; the classes on UDP
-# 4500; a filter's own snaplen.
+# 4500; a filter's own snaplen; PktMon's commands of the Always On VPN
+# article as typed there, and `filter list` showing the exact hits at once
+# (read live from the classifier, not from the .hits files of a second ago).
 # usage: filters.sh PATH/TO/vpncap PATH/TO/pcapng_dump
 set -u
 # shellcheck source=lib.sh
@@ -94,8 +96,53 @@ case_classes_and_snaplen() {
 	filter remove --all >/dev/null
 }
 
+# hits FILTER-LIST-OUTPUT ROW: the HITS column of the ROW-th filter row (1 = first).
+hits_of() { printf '%s\n' "$1" | awk -v row="$2" 'NR == row + 1 {print $NF}'; }
+
+case_pktmon_article() {
+	local out=$WORK/article.pcapng log=$WORK/article.log list i=0 want
+	# The article's commands exactly (its addresses moved into 198.18.0.0/15)
+	filter add IKEv2 -t UDP -p 500 >/dev/null &&
+		filter add IKEv2 -t UDP -p 4500 >/dev/null &&
+		filter add VPN1 -i 198.18.12.50 >/dev/null &&
+		filter add Subnet1 -i 198.18.0.0/16 >/dev/null || { fail "article: filter add"; return; }
+	list=$(filter list)
+	check "article: filter list shows the four filters, IKEv2 twice" \
+		[ "$(printf '%s\n' "$list" | awk '$1 == "IKEv2"' | wc -l)" -eq 2 ]
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" || { fail "article: did not start: $(cat "$log")"; return; }
+	# 7 on udp 500 (5 IPv4, 2 IPv6), 6 on udp 4500, 9 others from 198.18.0.10 (Subnet1)
+	lab_send --per-class 5 --classes ike-v4 >/dev/null
+	lab_send --per-class 2 --classes ike-v6 >/dev/null
+	lab_send --per-class 6 --classes natt-v4 >/dev/null
+	lab_send --per-class 3 --classes dns,http,icmp >/dev/null
+	# At once: well inside the second a capture takes to publish its .hits file
+	want="7 6 0 9"
+	while :; do
+		list=$(filter list)
+		[ "$(hits_of "$list" 1) $(hits_of "$list" 2) $(hits_of "$list" 3) $(hits_of "$list" 4)" = "$want" ] && break
+		i=$((i + 1)); [ $i -ge 5 ] && break
+		sleep 0.05
+	done
+	echo "# filter list right after the traffic (try $((i + 1))):"; printf '%s\n' "$list" | sed 's/^/# /'
+	check "article: filter list at once: IKEv2 7 and 6, VPN1 0, Subnet1 9 (as sent)" \
+		[ "$(hits_of "$list" 1) $(hits_of "$list" 2) $(hits_of "$list" 3) $(hits_of "$list" 4)" = "$want" ]
+	check "article: the hits are read live from the classifier" \
+		sh -c "printf '%s\n' \"\$1\" | grep -q '^hits: live from the classifier of 1 running capture interface'" _ "$list"
+	check "article: --json says live too" \
+		sh -c "'$VPNCAP' filter list --json | grep -c '\"hits_source\": \"live\"' | grep -qx 4"
+	stop_capture INT
+	check "article: the capture holds the 22 frames" [ "$(count "$out")" -eq 22 ]
+	check "article: without a capture, no hits" \
+		sh -c "'$VPNCAP' filter list | grep -q '^hits: none'"
+	# PktMon's `filter remove`: ALL filters
+	check "article: filter remove removes all four" \
+		sh -c "'$VPNCAP' filter remove | grep -qx 'removed 4 filters'"
+	check "article: none left" sh -c "'$VPNCAP' filter list | grep -q '^no filters'"
+}
+
 lab_up || { echo "not ok - could not build the lab"; exit 1; }
 case_fragments
 case_live_change
 case_classes_and_snaplen
+case_pktmon_article
 e2e_finish

@@ -99,7 +99,7 @@ int session_choose_rules(struct capture_session *s, const struct capture_opts *o
 	if (filters_load(s->filters_path, &s->filters, err, errlen))
 		return -1;
 	if (s->filters.count) {
-		filters_to_ruleset(&s->filters, rules);
+		filters_to_ruleset(&s->filters, rules, NULL);
 		s->from_filters = 1;
 		return 0;
 	}

@@ -11,5 +11,12 @@
  */
 void filters_set_hits_dir(const char *dir);
 
+/*
+ * Whether `filter list` reads hits live from the classifiers in the kernel
+ * (the default, 1) before the .hits files; tests turn it off so a capture
+ * running on the machine never counts.
+ */
+void filters_set_live_hits(int on);
+
 
 #endif /* VPNCAP_CMD_FILTER_H */

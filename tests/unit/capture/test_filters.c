@@ -27,6 +27,7 @@
 #include "cmd/cmd.h"
 #include "cmd/filter.h"
 #include "capture/filters.h"
+#include "capture/rules.h"
 #include "vpncap/abi.h"
 
 #define ERRLEN 512
@@ -46,6 +47,7 @@ static int setup(void **state)
 		return -1;
 	/* Never the hits of a capture that happens to run on this machine */
 	filters_set_hits_dir(hits_dir);
+	filters_set_live_hits(0);
 	unsetenv("VPNCAP_CONFIG_DIR");
 	return 0;
 }
@@ -322,8 +324,9 @@ static void test_add_every_option(void **state)
 	struct stat st;
 
 	(void)state;
-	RUN_OK(dir, "add", "All", "-t", "udp", "-p", "1000-2000", "-i", "10.0.0.0/8", "-i",
-	       "2001:db8::/32", "-i", "192.0.2.1", "-i", "2001:db8:1::7", "--vlan", "100",
+	RUN_OK(dir, "add", "All", "-t", "udp", "-p", "1000-2000", "--any-ip", "10.0.0.0/8",
+	       "--any-ip", "2001:db8::/32", "--any-ip", "192.0.2.1", "--any-ip", "2001:db8:1::7",
+	       "--vlan", "100",
 	       "--mac", "AA:bb:cc:dd:ee:0F", "--class", "ike", "--class", "esp,keepalive",
 	       "--snaplen", "128");
 	assert_string_equal(R.out, "added filter All: udp port 1000-2000 addr "
@@ -374,7 +377,7 @@ static void test_add_each_option(void **state)
 	const struct vpncap_rule *r;
 
 	(void)state;
-	RUN_OK(dir, "add", "p-udp", "-t", "udp");
+	RUN_OK(dir, "add", "p-udp", "-t", "UDP", "-p", "9"); /* words in any case */
 	RUN_OK(dir, "add", "p-num", "-t", "47");
 	RUN_OK(dir, "add", "p-17", "-t17", "-p443");         /* 17 is udp */
 	RUN_OK(dir, "add", "p-icmp", "--protocol=ICMP");
@@ -390,7 +393,7 @@ static void test_add_each_option(void **state)
 	load_ok(conf_of(dir), &set);
 	assert_int_equal(set.count, 13);
 	r = &set.rules[0];
-	assert_int_equal(r->fields, VPNCAP_F_PROTO);
+	assert_int_equal(r->fields, VPNCAP_F_PROTO | VPNCAP_F_PORT);
 	assert_int_equal(r->l4_proto, IPPROTO_UDP);
 	assert_int_equal(set.rules[1].l4_proto, 47);
 	r = &set.rules[2];
@@ -431,10 +434,10 @@ static void test_add_name_forms(void **state)
 
 	(void)state;
 	RUN_OK(dir, "add", "-t", "esp", "--", "-dash");
-	RUN_OK(dir, "add", "a.b_c-D9", "-t", "esp");
-	RUN_OK(dir, "add", "A234567890123456789012345678901Z", "-t", "esp"); /* 32 */
+	RUN_OK(dir, "add", "a.b_c-D9", "-t", "47");
+	RUN_OK(dir, "add", "A234567890123456789012345678901Z", "-t", "48"); /* 32 */
 	RUN_OK(dir, "add", "ikev2", "-t", "udp");  /* case-sensitive: not IKEv2 */
-	RUN_OK(dir, "add", "IKEv2", "-t", "udp");
+	RUN_OK(dir, "add", "IKEv2", "-t", "tcp");
 	load_ok(conf_of(dir), &set);
 	assert_int_equal(set.count, 5);
 	assert_string_equal(set.names[0], "-dash");
@@ -459,8 +462,8 @@ static void test_config_dir(void **state)
 	(void)state;
 	assert_int_equal(run(ARGS("add", "X", "-t", "udp", "--config-dir", a)), 0);
 	snprintf(eq, sizeof(eq), "--config-dir=%s", a);
-	assert_int_equal(run(ARGS(eq, "add", "Y", "-t", "udp")), 0);
-	assert_int_equal(run(ARGS("add", eq, "Z", "-t", "udp")), 0);
+	assert_int_equal(run(ARGS(eq, "add", "Y", "-t", "tcp")), 0);
+	assert_int_equal(run(ARGS("add", eq, "Z", "-t", "esp")), 0);
 	load_ok(conf_of(a), &set);
 	assert_int_equal(set.count, 3);
 
@@ -525,15 +528,16 @@ static void test_preset(void **state)
 		assert_memory_equal(&set.rules[i], &want, sizeof(want));
 	}
 
-	/* Again: every name exists, nothing is added */
-	REFUSED(dir, "'IKEv2' already exists", "add", "--preset", "aovpn");
+	/* Again: every filter is there, nothing is added */
+	REFUSED(dir, "'IKEv2': the same filter is already there: 'IKEv2' (filter 1: udp port 500) "
+		"(nothing of --preset aovpn added)", "add", "--preset", "aovpn");
 
-	/* One of the names taken: none added */
+	/* One of them there already (another name): none added */
 	dir = new_dir("preset2");
-	RUN_OK(dir, "add", "mine", "-t", "tcp");
-	RUN_OK(dir, "add", "ESP", "-t", "esp");
-	REFUSED(dir, "'ESP' already exists (nothing of --preset aovpn added)", "add", "--preset",
-		"aovpn");
+	RUN_OK(dir, "add", "mine", "-t", "tcp", "-p", "80");
+	RUN_OK(dir, "add", "Esp", "-t", "esp");
+	REFUSED(dir, "'ESP': the same filter is already there: 'Esp' (filter 2: esp) (nothing of "
+		"--preset aovpn added)", "add", "--preset", "aovpn");
 	load_ok(conf_of(dir), &set);
 	assert_int_equal(set.count, 2);
 
@@ -559,8 +563,11 @@ static void test_preset(void **state)
 
 		dir = new_dir("preset5");
 		for (i = 0; i < VPNCAP_MAX_RULES - 3; i++) {
+			char proto[8];
+
 			snprintf(name, sizeof(name), "F%u", i);
-			RUN_OK(dir, "add", name, "-t", "esp");
+			snprintf(proto, sizeof(proto), "%u", 100 + i);
+			RUN_OK(dir, "add", name, "-t", proto);
 		}
 		REFUSED(dir, "--preset aovpn: 61 filters and 4 more are more than 64", "add",
 			"--preset", "aovpn");
@@ -601,9 +608,11 @@ static void test_bad_add(void **state)
 	REFUSED(dir, "'-5' is not a port", "add", "X", "-t", "tcp", "-p", "-5");
 	REFUSED(dir, "'0-10' is not a port", "add", "X", "-t", "tcp", "-p", "0-10");
 	REFUSED(dir, "'+5' is not a port", "add", "X", "-t", "tcp", "-p", "+5");
-	REFUSED(dir, "-p '500' needs -t udp or -t tcp", "add", "X", "-t", "esp", "-p", "500");
-	REFUSED(dir, "-p '500' needs -t udp or -t tcp", "add", "X", "-p", "500");
-	REFUSED(dir, "-p '500' needs -t udp or -t tcp", "add", "X", "-p", "500", "-t", "1");
+	REFUSED(dir, "-p cannot go with -t esp (ports are UDP's and TCP's; no -t: either)", "add",
+		"X", "-t", "esp", "-p", "500");
+	REFUSED(dir, "-p cannot go with -t icmp", "add", "X", "-p", "500", "-t", "1");
+	REFUSED(dir, "-p cannot go with -t icmp", "add", "X", "-t", "icmp", "-p", "443");
+	REFUSED(dir, "-p cannot go with -t 47", "add", "X", "-t", "47", "-p", "1", "2");
 
 	/* Addresses and prefixes */
 	REFUSED(dir, "'10.0.0.0/33' is not an address or prefix", "add", "X", "-i", "10.0.0.0/33");
@@ -625,8 +634,9 @@ static void test_bad_add(void **state)
 	REFUSED(dir, "'192.168.1.128/24' has host bits set", "add", "X", "-i", "192.168.1.128/24");
 	REFUSED(dir, "'10.0.0.0/08' given twice in one filter", "add", "X", "-i", "10.0.0.0/8",
 		"-i", "10.0.0.0/08");
-	REFUSED(dir, "'10.0.0.5' is one address too many (at most 4 a filter)", "add", "X", "-i",
-		"10.0.0.1", "-i", "10.0.0.2", "-i", "10.0.0.3", "-i", "10.0.0.4", "-i", "10.0.0.5");
+	REFUSED(dir, "'10.0.0.5' is one address too many (at most 4 a filter)", "add", "X",
+		"--any-ip", "10.0.0.1", "--any-ip", "10.0.0.2", "--any-ip", "10.0.0.3", "--any-ip",
+		"10.0.0.4", "--any-ip", "10.0.0.5");
 
 	/* VLAN, MAC, class, snaplen */
 	REFUSED(dir, "'0' is not a VLAN ID (1-4094)", "add", "X", "--vlan", "0");
@@ -650,7 +660,10 @@ static void test_bad_add(void **state)
 	REFUSED(dir, "'1k' is not a snaplen", "add", "X", "-t", "udp", "--snaplen", "1k");
 
 	/* Names */
-	REFUSED(dir, "'IKEv2' already exists", "add", "IKEv2", "-t", "udp");
+	REFUSED(dir, "'IKEv2': the same filter is already there: 'IKEv2' (filter 1: udp port 500)",
+		"add", "IKEv2", "-t", "UDP", "-p", "500");
+	REFUSED(dir, "'Other': the same filter is already there: 'Net' (filter 5: addr "
+		"10.0.0.0/8)", "add", "Other", "-i", "10.0.0.0/8");
 	REFUSED(dir, "'a b' is not a filter name (1-32 of A-Z a-z 0-9 . _ -)", "add", "a b", "-t",
 		"udp");
 	REFUSED(dir, "'a?b' is not a filter name", "add", "a\tb", "-t", "udp");
@@ -662,7 +675,6 @@ static void test_bad_add(void **state)
 	long_name[33] = '\0';
 	REFUSED(dir, "'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn' is not a filter name", "add", long_name,
 		"-t", "udp");
-	REFUSED(dir, "missing filter name", "add", "-t", "udp");
 	REFUSED(dir, "unexpected argument 'Y'", "add", "X", "Y", "-t", "udp");
 
 	/* Options */
@@ -677,8 +689,8 @@ static void test_bad_add(void **state)
 	REFUSED(dir, "--vlan given twice", "add", "X", "--vlan", "1", "--vlan", "1");
 	REFUSED(dir, "--snaplen given twice", "add", "X", "-t", "udp", "--snaplen", "0",
 		"--snaplen", "64");
-	REFUSED(dir, "'X' has no match field (give -t, -p, -i, --vlan, --mac or --class)", "add",
-		"X");
+	REFUSED(dir, "'X' has no match field (give -t, -p, -i, -m, -v, -d, --class or --expr)",
+		"add", "X");
 	REFUSED(dir, "'X' has no match field", "add", "X", "--snaplen", "128");
 
 	/* The first problem is the one named */
@@ -686,7 +698,7 @@ static void test_bad_add(void **state)
 
 	/* Where there is no file yet, there is none after */
 	REFUSED(none, "'10.0.0.0/33' is not an address", "add", "X", "-i", "10.0.0.0/33");
-	REFUSED(none, "missing filter name", "add");
+	REFUSED(none, "no match field (give -t", "add");
 	{
 		struct blob b = read_blob(conf_of(none));
 
@@ -709,8 +721,6 @@ static void test_bad_usage(void **state)
 		       "unexpected argument 'extra'", __FILE__, __LINE__);
 	expect_refused(dir, ARGS("list", "--json=1"), "vpncap: filter list: ",
 		       "option '--json' takes no value", __FILE__, __LINE__);
-	expect_refused(dir, ARGS("remove"), "vpncap: filter remove: ", "missing filter name",
-		       __FILE__, __LINE__);
 	expect_refused(dir, ARGS("remove", "IKEv2", "--all"), "vpncap: filter remove: ",
 		       "'IKEv2' and --all exclude each other", __FILE__, __LINE__);
 	expect_refused(dir, ARGS("remove", "IKEv2", "ESP"), "vpncap: filter remove: ",
@@ -728,7 +738,7 @@ static void test_bad_usage(void **state)
 
 	/* Help: stdout, exit 0, nothing else */
 	assert_int_equal(run(ARGS("help")), 0);
-	assert_non_null(strstr(R.out, "usage: vpncap filter add NAME"));
+	assert_non_null(strstr(R.out, "usage: vpncap filter add [NAME]"));
 	assert_int_equal(run(ARGS("-h")), 0);
 	assert_non_null(strstr(R.out, "--preset aovpn"));
 	assert_int_equal(run_in(dir, ARGS("add", "--help", "-t", "bogus")), 0);
@@ -833,20 +843,28 @@ static void varied_set(struct filter_set *set, unsigned int n)
 {
 	static const char *const opts[][12] = {
 		{ "-t", "udp", "-p", "500", NULL },
-		{ "-t", "tcp", "-p", "1000-2000", "--snaplen", "64", NULL },
-		{ "-t", "esp", "-i", "198.18.0.0/15", "-i", "2001:db8::/48", NULL },
+		{ "-t", "tcp", "-p", "1000-2000", NULL },
+		{ "-t", "esp", "--any-ip", "198.18.0.0/15", "--any-ip", "2001:db8::/48", NULL },
 		{ "-t", "132", NULL },
 		{ "--vlan", "7", "--mac", "02:00:00:00:00:01", NULL },
-		{ "--class", "keepalive,ike", "--snaplen", "262144", NULL },
-		{ "-i", "::", "-i", "0.0.0.0/0", "-i", "fe80::/10", "-i", "192.0.2.255", NULL },
-		{ "-t", "icmpv6", "--class", "esp", "--vlan", "4094", NULL },
+		{ "--class", "keepalive,ike", NULL },
+		{ "--any-ip", "::", "--any-ip", "0.0.0.0/0", "--any-ip", "fe80::/10", "--any-ip",
+		  "192.0.2.255", NULL },
+		{ "-t", "esp", "--class", "esp", "--vlan", "4094", NULL },
+		{ "-p", "500", "4500", "-i", "198.18.0.1", "198.18.0.0/24", NULL },
+		{ "-m", "02:00:00:00:00:01", "02:00:00:00:00:02", "-d", "0x88cc", NULL },
+		{ "-t", "tcp", "syn", "ACK", "-d", "IPv6", "-i", "2001:db8::/32", NULL },
+		{ "--expr", "udp and greater 1000", NULL },
+		{ "-d", "arp", "-v", "12", NULL },
 	};
-	unsigned int i;
+	/* snaplens of the first round; later rounds differ by snaplen so none is a copy */
+	static const char *const snap[] = { NULL, "64", NULL, NULL, NULL, "262144" };
+	unsigned int i, kinds = sizeof(opts) / sizeof(opts[0]);
 
 	memset(set, 0, sizeof(*set));
 	for (i = 0; i < n; i++) {
-		char name[16], *argv[16], err[ERRLEN] = "";
-		const char *const *o = opts[i % (sizeof(opts) / sizeof(opts[0]))];
+		char name[16], *argv[20], err[ERRLEN] = "", len[16];
+		const char *const *o = opts[i % kinds];
 		int argc = 0, rc;
 
 		snprintf(name, sizeof(name), "r%u.x", i);
@@ -854,6 +872,11 @@ static void varied_set(struct filter_set *set, unsigned int n)
 		argv[argc++] = name;
 		for (; *o; o++)
 			argv[argc++] = (char *)*o;
+		if (i >= kinds || (i < sizeof(snap) / sizeof(snap[0]) && snap[i])) {
+			snprintf(len, sizeof(len), "%u", 100 + i);
+			argv[argc++] = "--snaplen";
+			argv[argc++] = i < kinds ? (char *)snap[i] : len;
+		}
 		argv[argc] = NULL;
 		rc = filters_add_args(set, argc, argv, err, sizeof(err));
 		if (rc)
@@ -882,7 +905,8 @@ static void test_round_trip(void **state)
 	dir = new_dir("trip_cli");
 	RUN_OK(dir, "add", "r0.x", "-t", "udp", "-p", "500");
 	RUN_OK(dir, "add", "r1.x", "-t", "tcp", "-p", "1000-2000", "--snaplen", "64");
-	RUN_OK(dir, "add", "r2.x", "-t", "esp", "-i", "198.18.0.0/15", "-i", "2001:db8::/48");
+	RUN_OK(dir, "add", "r2.x", "-t", "esp", "--any-ip", "198.18.0.0/15", "--any-ip",
+	       "2001:db8::/48");
 	varied_set(&set, 3);
 	load_ok(conf_of(dir), &back);
 	assert_same_sets(&set, &back);
@@ -918,7 +942,16 @@ static void test_save_refuses(void **state)
 	assert_int_equal(filters_save(conf_of(dir), &set, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "filter 'r1.x': port range 0-2000"));
 	varied_set(&set, 2);
-	strcpy(set.names[1], "r0.x");
+	strcpy(set.names[1], "r0 x");
+	assert_int_equal(filters_save(conf_of(dir), &set, err, sizeof(err)), -EINVAL);
+	varied_set(&set, 13);
+	set.exprs[11][0] = ' ';  /* the file would not give it back */
+	assert_int_equal(filters_save(conf_of(dir), &set, err, sizeof(err)), -EINVAL);
+	varied_set(&set, 13);
+	set.rules[8].port_hi = 1;  /* a pair has no range */
+	assert_int_equal(filters_save(conf_of(dir), &set, err, sizeof(err)), -EINVAL);
+	varied_set(&set, 2);
+	strcpy(set.exprs[0], "udp");  /* a text without the field */
 	assert_int_equal(filters_save(conf_of(dir), &set, err, sizeof(err)), -EINVAL);
 	varied_set(&set, 2);
 	set.rules[0].fields = 0;
@@ -1001,20 +1034,18 @@ static void test_corrupt_file(void **state)
 	PARSE_ERR("protocol = udp\n",
 		  "1: 'protocol' before the first filter (start one with [NAME])");
 	PARSE_ERR("[A]\n", "1: filter 'A' has no match field (protocol, port, address, vlan, "
-			   "mac or class)");
+			   "mac, ethertype, tcp_flags, class or expression)");
 	PARSE_ERR("[A]\nsnaplen = 128\n[B]\nprotocol = esp\n",
-		  "1: filter 'A' has no match field (protocol, port, address, vlan, mac or class)");
-	PARSE_ERR("[A]\nport = 500\n", "2: port needs protocol = udp or tcp (filter 'A')");
+		  "1: filter 'A' has no match field (protocol, port, address, vlan, mac, ethertype, "
+		  "tcp_flags, class or expression)");
 	PARSE_ERR("[A]\nport = 500\nprotocol = esp\n[B]\nprotocol = tcp\n",
 		  "2: port needs protocol = udp or tcp (filter 'A')");
 	PARSE_ERR("[A]\nprotocol = udp\nport = 0\n",
 		  "3: '0' is not a port or port range (1-65535, LOW-HIGH with LOW <= HIGH)");
-	PARSE_ERR("[A]\nprotocol = udp\n\n[A]\nprotocol = tcp\n",
-		  "4: filter 'A' given twice (first on line 1)");
 	PARSE_ERR("[A]\nfoo = 1\n",
-		  "2: unknown key 'foo' (protocol, port, address, vlan, mac, class, snaplen)");
+		  "2: unknown key 'foo' (protocol, port, port2, address, address2, vlan, mac, mac2, ethertype, tcp_flags, class, expression, snaplen)");
 	PARSE_ERR("[A]\nProtocol = udp\n",
-		  "2: unknown key 'Protocol' (protocol, port, address, vlan, mac, class, snaplen)");
+		  "2: unknown key 'Protocol' (protocol, port, port2, address, address2, vlan, mac, mac2, ethertype, tcp_flags, class, expression, snaplen)");
 	PARSE_ERR("[A]\nprotocol = udp\nprotocol = udp\n",
 		  "3: 'protocol' given twice in filter 'A' (first on line 2)");
 	PARSE_ERR("[A b]\n", "1: 'A b' is not a filter name (1-32 of A-Z a-z 0-9 . _ -)");
@@ -1043,7 +1074,7 @@ static void test_corrupt_file(void **state)
 	check_parse_err(text, sizeof(text), "2: line longer than 4096 bytes", __FILE__, __LINE__);
 	/* The first problem wins */
 	PARSE_ERR("[A]\nfoo = 1\nbar = 2\n",
-		  "2: unknown key 'foo' (protocol, port, address, vlan, mac, class, snaplen)");
+		  "2: unknown key 'foo' (protocol, port, port2, address, address2, vlan, mac, mac2, ethertype, tcp_flags, class, expression, snaplen)");
 	/* Control characters are not echoed */
 	PARSE_ERR("[A\x1b]\n", "1: 'A?' is not a filter name (1-32 of A-Z a-z 0-9 . _ -)");
 }
@@ -1096,7 +1127,8 @@ static void test_list(void **state)
 				   "IKEv2  udp port 500   all      -\n"
 				   "NAT-T  udp port 4500  all      -\n"
 				   "ESP    esp            all      -\n"
-				   "SSTP   tcp port 443   128      -\n");
+				   "SSTP   tcp port 443   128      -\n"
+				   "hits: none: no capture runs with these filters\n");
 
 	/* Two captures; a name not in the set, junk, a .tmp file: ignored */
 	write_hits("4026531840-eth0.hits", "IKEv2 10\nSSTP 5\nother 7\n");
@@ -1108,47 +1140,53 @@ static void test_list(void **state)
 				   "IKEv2  udp port 500   all      42\n"
 				   "NAT-T  udp port 4500  all      -\n"
 				   "ESP    esp            all      -\n"
-				   "SSTP   tcp port 443   128      5\n");
+				   "SSTP   tcp port 443   128      5\n"
+				   "hits: from the .hits files of running captures (up to a second old)\n");
 
 	RUN_OK(dir, "list", "--json");
 	assert_string_equal(
 		R.out,
 		"[\n"
 		"  {\"name\": \"IKEv2\", \"filter\": \"udp port 500\", \"protocol\": \"udp\", "
-		"\"port_low\": 500, \"port_high\": 500, \"snaplen\": 0, \"hits\": 42},\n"
+		"\"port_low\": 500, \"port_high\": 500, \"snaplen\": 0, \"covered_by\": null, "
+		"\"hits\": 42, \"hits_source\": \"files\"},\n"
 		"  {\"name\": \"NAT-T\", \"filter\": \"udp port 4500\", \"protocol\": \"udp\", "
-		"\"port_low\": 4500, \"port_high\": 4500, \"snaplen\": 0, \"hits\": null},\n"
+		"\"port_low\": 4500, \"port_high\": 4500, \"snaplen\": 0, \"covered_by\": null, "
+		"\"hits\": null, \"hits_source\": \"files\"},\n"
 		"  {\"name\": \"ESP\", \"filter\": \"esp\", \"protocol\": \"esp\", "
-		"\"snaplen\": 0, \"hits\": null},\n"
+		"\"snaplen\": 0, \"covered_by\": null, \"hits\": null, \"hits_source\": \"files\"},\n"
 		"  {\"name\": \"SSTP\", \"filter\": \"tcp port 443\", \"protocol\": \"tcp\", "
-		"\"port_low\": 443, \"port_high\": 443, \"snaplen\": 128, \"hits\": 5}\n"
+		"\"port_low\": 443, \"port_high\": 443, \"snaplen\": 128, \"covered_by\": null, "
+		"\"hits\": 5, \"hits_source\": \"files\"}\n"
 		"]\n");
 
 	/* Every field in JSON; a wide filter widens the column */
 	dir = new_dir("list2");
-	RUN_OK(dir, "add", "everything", "-t", "47", "-i", "10.0.0.0/8", "-i", "2001:db8::1",
+	RUN_OK(dir, "add", "everything", "-t", "17", "--any-ip", "10.0.0.0/8", "--any-ip",
+	       "2001:db8::1",
 	       "--vlan", "9", "--mac", "02:00:00:00:00:01", "--class", "esp,ike");
 	RUN_OK(dir, "add", "x", "-t", "esp");
 	RUN_OK(dir, "list", "--json");
 	assert_string_equal(
 		R.out,
 		"[\n"
-		"  {\"name\": \"everything\", \"filter\": \"ip proto 47 addr 10.0.0.0/8,2001:db8::1 "
-		"vlan 9 mac 02:00:00:00:00:01 class ike,esp\", \"protocol\": \"47\", "
+		"  {\"name\": \"everything\", \"filter\": \"udp addr 10.0.0.0/8,2001:db8::1 "
+		"vlan 9 mac 02:00:00:00:00:01 class ike,esp\", \"protocol\": \"udp\", "
 		"\"addresses\": [\"10.0.0.0/8\", \"2001:db8::1\"], \"vlan\": 9, "
 		"\"mac\": \"02:00:00:00:00:01\", \"classes\": [\"ike\", \"esp\"], "
-		"\"snaplen\": 0, \"hits\": null},\n"
+		"\"snaplen\": 0, \"covered_by\": null, \"hits\": null, \"hits_source\": \"none\"},\n"
 		"  {\"name\": \"x\", \"filter\": \"esp\", \"protocol\": \"esp\", \"snaplen\": 0, "
-		"\"hits\": null}\n"
+		"\"covered_by\": null, \"hits\": null, \"hits_source\": \"none\"}\n"
 		"]\n");
 	RUN_OK(dir, "list");
 	assert_string_equal(R.out,
 			    "NAME        FILTER                                                     "
-			    "                         SNAPLEN  HITS\n"
-			    "everything  ip proto 47 addr 10.0.0.0/8,2001:db8::1 vlan 9 mac "
+			    "                 SNAPLEN  HITS\n"
+			    "everything  udp addr 10.0.0.0/8,2001:db8::1 vlan 9 mac "
 			    "02:00:00:00:00:01 class ike,esp  all      -\n"
 			    "x           esp                                                        "
-			    "                         all      -\n");
+			    "                 all      -\n"
+			    "hits: none: no capture runs with these filters\n");
 
 	snprintf(cmd, sizeof(cmd), "rm -f '%s'/*", hits_dir);
 	assert_int_equal(system(cmd), 0);
@@ -1179,7 +1217,8 @@ static void test_remove(void **state)
 	assert_string_equal(set.names[0], "ESP");
 
 	/* ESP is still there: nothing of the preset */
-	REFUSED(dir, "'ESP' already exists", "add", "--preset", "aovpn");
+	REFUSED(dir, "'ESP': the same filter is already there: 'ESP' (filter 1: esp) (nothing of "
+		"--preset aovpn added)", "add", "--preset", "aovpn");
 	RUN_OK(dir, "remove", "ESP");
 	RUN_OK(dir, "add", "--preset", "aovpn", "--snaplen", "0");
 	load_ok(conf_of(dir), &set);
@@ -1237,15 +1276,15 @@ static void test_describe(void **state)
 	assert_int_equal(small[8], 'Z');
 	assert_int_equal(filters_describe(&set, NULL, 0), n);
 
-	RUN_OK(dir, "add", "All", "-t", "132", "-i", "10.0.0.0/8", "-i", "2001:db8::/32", "-i",
-	       "192.0.2.1", "--vlan", "100", "--mac", "aa:bb:cc:dd:ee:ff", "--class",
+	RUN_OK(dir, "add", "All", "-t", "17", "--any-ip", "10.0.0.0/8", "--any-ip",
+	       "2001:db8::/32", "--any-ip", "192.0.2.1", "--vlan", "100", "--mac", "aa:bb:cc:dd:ee:ff", "--class",
 	       "keepalive,ike,esp");
 	RUN_OK(dir, "add", "R", "-t", "tcp", "-p", "1000-2000");
 	RUN_OK(dir, "add", "C", "--class", "keepalive");
 	load_ok(conf_of(dir), &set);
 	filters_describe(&set, buf, sizeof(buf));
 	assert_string_equal(buf, "IKEv2: udp port 500; SSTP: tcp port 443 snaplen 128; "
-				 "All: ip proto 132 addr 10.0.0.0/8,2001:db8::/32,192.0.2.1 "
+				 "All: udp addr 10.0.0.0/8,2001:db8::/32,192.0.2.1 "
 				 "vlan 100 mac aa:bb:cc:dd:ee:ff class ike,esp,keepalive; "
 				 "R: tcp port 1000-2000; C: class keepalive");
 	assert_int_equal(filters_describe_rule(&set.rules[3], buf, sizeof(buf)),
@@ -1262,15 +1301,20 @@ static void test_ruleset(void **state)
 	(void)state;
 	varied_set(&set, VPNCAP_MAX_RULES);
 	memset(&rs, 0x55, sizeof(rs));
-	assert_int_equal(filters_to_ruleset(&set, &rs), 0);
+	assert_int_equal(filters_to_ruleset(&set, &rs, NULL), 0);
 	assert_int_equal(rs.count, VPNCAP_MAX_RULES);
-	assert_int_equal(rs.n_exprs, 0);
-	for (i = 0; i < VPNCAP_MAX_RULES; i++)
-		assert_memory_equal(&rs.rules[i], &set.rules[i], sizeof(rs.rules[i]));
+	assert_int_equal(rs.n_exprs, 5);        /* kind 11 of 13: filters 11, 24, 37, 50, 63 */
+	for (i = 0; i < VPNCAP_MAX_RULES; i++) {
+		struct vpncap_rule want = set.rules[i];
+
+		if (i % 13 == 11)
+			want.expr_slot = (__u8)(i / 13);
+		assert_memory_equal(&rs.rules[i], &want, sizeof(rs.rules[i]));
+	}
 
 	varied_set(&set, 3);
 	memset(&rs, 0x55, sizeof(rs));
-	assert_int_equal(filters_to_ruleset(&set, &rs), 0);
+	assert_int_equal(filters_to_ruleset(&set, &rs, NULL), 0);
 	assert_int_equal(rs.count, 3);
 	for (i = 3; i < VPNCAP_MAX_RULES; i++) {
 		struct vpncap_rule zero;
@@ -1279,7 +1323,7 @@ static void test_ruleset(void **state)
 		assert_memory_equal(&rs.rules[i], &zero, sizeof(zero));
 	}
 	set.count = VPNCAP_MAX_RULES + 1;
-	assert_int_equal(filters_to_ruleset(&set, &rs), -1);
+	assert_int_equal(filters_to_ruleset(&set, &rs, NULL), -1);
 	assert_int_equal(rs.count, 0);
 }
 
@@ -1315,6 +1359,430 @@ static void test_add_args(void **state)
 	}
 }
 
+/* ---- PktMon's verbs (issue 18) --------------------------------------------- */
+
+/* The article's commands exactly as typed there (its addresses moved into 198.18.0.0/15). */
+static void test_pktmon_article(void **state)
+{
+	const char *dir = new_dir("article");
+	struct filter_set set;
+
+	(void)state;
+	RUN_OK(dir, "add", "IKEv2", "-t", "UDP", "-p", "500");
+	assert_string_equal(R.out, "added filter IKEv2: udp port 500\n");
+	RUN_OK(dir, "add", "IKEv2", "-t", "UDP", "-p", "4500");
+	assert_string_equal(R.out, "added filter IKEv2: udp port 4500\n");
+	RUN_OK(dir, "add", "VPN1", "-i", "198.18.12.50");
+	RUN_OK(dir, "add", "Subnet1", "-i", "198.18.0.0/16");
+	RUN_OK(dir, "list");
+	assert_string_equal(R.out, "NAME     FILTER              SNAPLEN  HITS\n"
+				   "IKEv2    udp port 500        all      -\n"
+				   "IKEv2    udp port 4500       all      -\n"
+				   "VPN1     addr 198.18.12.50   all      -\n"
+				   "Subnet1  addr 198.18.0.0/16  all      -\n"
+				   "hits: none: no capture runs with these filters\n");
+	load_ok(conf_of(dir), &set);
+	assert_int_equal(set.count, 4);
+	assert_int_equal(set.rules[2].fields, VPNCAP_F_ADDR);
+	/* PktMon: "this removes ALL filters" */
+	RUN_OK(dir, "remove");
+	assert_string_equal(R.out, "removed 4 filters\n");
+	load_ok(conf_of(dir), &set);
+	assert_int_equal(set.count, 0);
+	RUN_OK(dir, "remove");
+	assert_string_equal(R.out, "no filters to remove\n");
+	/* `filter add help`, as PktMon's */
+	RUN_OK(dir, "add", "help");
+	assert_non_null(strstr(R.out, "usage: vpncap filter add [NAME]"));
+}
+
+/* Names: optional, shared by several filters, removed together. */
+static void test_pktmon_names(void **state)
+{
+	const char *dir = new_dir("pk_names");
+	struct filter_set set;
+
+	(void)state;
+	RUN_OK(dir, "add", "-t", "udp", "-p", "500");
+	assert_string_equal(R.out, "added filter Filter1: udp port 500\n");
+	RUN_OK(dir, "add", "Filter2", "-t", "tcp");
+	RUN_OK(dir, "add", "-t", "esp");
+	assert_string_equal(R.out, "added filter Filter3: esp\n");
+	RUN_OK(dir, "remove", "Filter1");
+	RUN_OK(dir, "add", "-p", "443");             /* the lowest free number again */
+	assert_string_equal(R.out, "added filter Filter1: port 443\n");
+	RUN_OK(dir, "add", "IKEv2", "-t", "udp", "-p", "500");
+	RUN_OK(dir, "add", "IKEv2", "-t", "udp", "-p", "4500");
+	load_ok(conf_of(dir), &set);
+	assert_int_equal(set.count, 5);
+	assert_string_equal(set.names[3], "IKEv2");
+	assert_string_equal(set.names[4], "IKEv2");
+	RUN_OK(dir, "remove", "IKEv2");
+	assert_string_equal(R.out, "removed 2 filters named IKEv2\n");
+	load_ok(conf_of(dir), &set);
+	assert_int_equal(set.count, 3);
+	assert_int_equal(filters_find(&set, "IKEv2"), -1);
+	RUN_OK(dir, "remove", "--all");
+	assert_string_equal(R.out, "removed 3 filters\n");
+	expect_refused(dir, ARGS("remove", "Filter1", "--all"), "vpncap: filter remove: ",
+		       "'Filter1' and --all exclude each other", __FILE__, __LINE__);
+}
+
+static struct vpncap_rule only_rule(const char *dir)
+{
+	struct filter_set set;
+
+	load_ok(conf_of(dir), &set);
+	assert_int_equal(set.count, 1);
+	return set.rules[0];
+}
+
+/* Each new option into the rule, and the words of `filter add`. */
+static void test_pktmon_fields(void **state)
+{
+	const char *dir;
+	struct vpncap_rule r;
+
+	(void)state;
+	/* Ports: two values or two -p: between them; a range is one value */
+	dir = new_dir("pk_p1");
+	RUN_OK(dir, "add", "NATT", "-t", "udp", "-p", "500", "4500");
+	assert_string_equal(R.out, "added filter NATT: udp port 500<->4500\n");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_PROTO | VPNCAP_F_PORT_PAIR);
+	assert_int_equal(r.port_lo, 500);
+	assert_int_equal(r.port2, 4500);
+	assert_int_equal(r.port_hi, 0);
+	dir = new_dir("pk_p2");
+	RUN_OK(dir, "add", "-p", "500", "-p", "4500", "Named");
+	assert_string_equal(R.out, "added filter Named: port 500<->4500\n");
+	assert_int_equal(only_rule(dir).fields, VPNCAP_F_PORT_PAIR);
+	dir = new_dir("pk_p3");
+	RUN_OK(dir, "add", "-p", "8000-8443");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_PORT);
+	assert_int_equal(r.port_hi, 8443);
+
+	/* Addresses: between two; --any-ip keeps "any of" */
+	dir = new_dir("pk_i1");
+	RUN_OK(dir, "add", "Pair", "-i", "198.18.0.1", "198.18.1.0/24");
+	assert_string_equal(R.out, "added filter Pair: addr 198.18.0.1<->198.18.1.0/24\n");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_ADDR | VPNCAP_F_ADDR_PAIR);
+	assert_int_equal(r.n_addrs, 2);
+	assert_int_equal(r.addrs[1].len, 24);
+	dir = new_dir("pk_i2");
+	RUN_OK(dir, "add", "-i", "2001:db8::1", "-i", "2001:db8::2", "VPN");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_ADDR | VPNCAP_F_ADDR_PAIR);
+	dir = new_dir("pk_i3");
+	RUN_OK(dir, "add", "VPN", "-i", "198.18.0.1");   /* one: source or destination */
+	assert_int_equal(only_rule(dir).fields, VPNCAP_F_ADDR);
+	dir = new_dir("pk_i4");
+	RUN_OK(dir, "add", "--any-ip", "198.18.0.1", "--any-ip", "198.18.0.2", "--any-ip",
+	       "2001:db8::1");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_ADDR);
+	assert_int_equal(r.n_addrs, 3);
+
+	/* MACs, VLAN, data link */
+	dir = new_dir("pk_m");
+	RUN_OK(dir, "add", "-m", "02:00:00:00:00:01", "02:00:00:00:00:02", "-v", "12");
+	assert_string_equal(R.out, "added filter Filter1: vlan 12 mac "
+				   "02:00:00:00:00:01<->02:00:00:00:00:02\n");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_MAC | VPNCAP_F_MAC_PAIR | VPNCAP_F_VLAN);
+	assert_memory_equal(r.mac2, "\x02\0\0\0\0\x02", 6);
+	assert_int_equal(r.vlan_id, 12);
+	{
+		static const struct { const char *arg; __u16 type; } dl[] = {
+			{ "IPv4", 0x0800 }, { "ipv6", 0x86dd }, { "ARP", 0x0806 },
+			{ "0x88CC", 0x88cc }, { "35020", 0x88cc }, { "1536", 0x0600 },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(dl) / sizeof(dl[0]); i++) {
+			dir = new_dir("pk_d");
+			RUN_OK(dir, "add", "--data-link", dl[i].arg);
+			r = only_rule(dir);
+			assert_int_equal(r.fields, VPNCAP_F_ETHERTYPE);
+			assert_int_equal(r.ethertype, dl[i].type);
+		}
+	}
+
+	/* TCP flags after -t TCP, or --tcp-flags; -t in any case */
+	dir = new_dir("pk_t1");
+	RUN_OK(dir, "add", "Syn", "-t", "Tcp", "SYN", "ack", "-p", "443");
+	assert_string_equal(R.out, "added filter Syn: tcp port 443 flags syn,ack\n");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_PROTO | VPNCAP_F_PORT | VPNCAP_F_TCP_FLAGS);
+	assert_int_equal(r.tcp_flags, 0x12);
+	dir = new_dir("pk_t2");
+	RUN_OK(dir, "add", "--tcp-flags", "SYN,ACK");
+	r = only_rule(dir);
+	assert_int_equal(r.fields, VPNCAP_F_TCP_FLAGS);
+	assert_int_equal(r.tcp_flags, 0x12);
+	dir = new_dir("pk_t3");
+	RUN_OK(dir, "add", "-t", "tcp", "fin", "RST", "psh", "urg", "ece", "cwr");
+	assert_int_equal(only_rule(dir).tcp_flags, 0xed);
+
+	/* An expression */
+	dir = new_dir("pk_e");
+	RUN_OK(dir, "add", "Big", "--expr", "  udp and greater 1000 ", "--snaplen", "96");
+	assert_string_equal(R.out, "added filter Big: expr 'udp and greater 1000' snaplen 96\n");
+	{
+		struct filter_set set;
+		struct blob b = read_blob(conf_of(dir));
+
+		load_ok(conf_of(dir), &set);
+		assert_int_equal(set.rules[0].fields, VPNCAP_F_EXPR);
+		assert_string_equal(set.exprs[0], "udp and greater 1000");
+		assert_non_null(strstr(b.data, "\n[Big]\nexpression = udp and greater 1000\n"
+						"snaplen = 96\n"));
+		free(b.data);
+	}
+	/* libpcap's backslash (ether proto \ip) escaped in JSON */
+	dir = new_dir("pk_e2");
+	RUN_OK(dir, "add", "--expr", "ether proto \\ip");
+	RUN_OK(dir, "list", "--json");
+	assert_non_null(strstr(R.out, "\"filter\": \"expr 'ether proto \\\\ip'\", "
+				      "\"expression\": \"ether proto \\\\ip\", \"snaplen\": 0"));
+}
+
+/* The new keys in the file, written and read. */
+static void test_pktmon_file(void **state)
+{
+	const char *dir = new_dir("pk_file");
+	struct filter_set set, back;
+	struct blob b;
+
+	(void)state;
+	RUN_OK(dir, "add", "A", "-t", "udp", "-p", "500", "4500", "-i", "198.18.0.1",
+	       "198.18.0.0/24");
+	RUN_OK(dir, "add", "B", "-m", "02:00:00:00:00:01", "02:00:00:00:00:02", "-d", "0x88cc");
+	RUN_OK(dir, "add", "C", "-t", "tcp", "syn", "-d", "IPv6");
+	RUN_OK(dir, "add", "D", "--expr", "arp or icmp");
+	b = read_blob(conf_of(dir));
+	assert_non_null(strstr(b.data, "\n[A]\nprotocol = udp\nport = 500\nport2 = 4500\n"
+					"address = 198.18.0.1\naddress2 = 198.18.0.0/24\n"));
+	assert_non_null(strstr(b.data, "\n[B]\nmac = 02:00:00:00:00:01\nmac2 = 02:00:00:00:00:02\n"
+					"ethertype = 0x88cc\n"));
+	assert_non_null(strstr(b.data, "\n[C]\nprotocol = tcp\nethertype = ipv6\ntcp_flags = syn\n"));
+	assert_non_null(strstr(b.data, "\n[D]\nexpression = arp or icmp\n"));
+	free(b.data);
+	load_ok(conf_of(dir), &set);
+	assert_int_equal(filters_save(conf_of(dir), &set, (char[ERRLEN]){ 0 }, ERRLEN), 0);
+	load_ok(conf_of(dir), &back);
+	assert_same_sets(&set, &back);
+
+	/* Words of the file: any case, any order of the first key and its pair */
+	parse_ok("[A]\nethertype = ARP\n[B]\ntcp_flags = SYN,fin\n[C]\nport = 7\nport2 = 7\n", &set);
+	assert_int_equal(set.rules[0].ethertype, 0x0806);
+	assert_int_equal(set.rules[1].tcp_flags, 0x03);
+	assert_int_equal(set.rules[2].fields, VPNCAP_F_PORT_PAIR);
+	PARSE_ERR("[A]\naddress2 = 10.0.0.1\n",
+		  "2: address pair: '10.0.0.1' needs exactly one address before it");
+	PARSE_ERR("[A]\naddress = 10.0.0.1\naddress = 10.0.0.2\naddress2 = 10.0.0.3\n",
+		  "4: address pair: '10.0.0.3' needs exactly one address before it");
+	PARSE_ERR("[A]\naddress = 10.0.0.1\naddress2 = 10.0.0.2\naddress = 10.0.0.3\n",
+		  "4: '10.0.0.3': the filter has an address pair already");
+	PARSE_ERR("[A]\nport = 1-5\nport2 = 7\n",
+		  "3: port pair: '7' needs one single port before it (no range)");
+	PARSE_ERR("[A]\nmac2 = 02:00:00:00:00:01\n",
+		  "2: MAC pair: '02:00:00:00:00:01' needs one MAC address before it");
+	PARSE_ERR("[A]\nethertype = 0x8100\n",
+		  "2: '0x8100' is a VLAN tag, which filters look past (use -v ID)");
+	PARSE_ERR("[A]\nethertype = arp\nprotocol = udp\n",
+		  "1: filter 'A': ethertype ARP cannot go with protocol (which matches IPv4 and "
+		  "IPv6 frames only)");
+	PARSE_ERR("[A]\nexpression = udp port\n",
+		  "2: not a tcpdump expression: 'udp port': can't parse filter expression: "
+		  "syntax error");
+	PARSE_ERR("[A]\ntcp_flags = syn,nope\n",
+		  "2: 'syn,nope' is not a list of TCP flags (FIN SYN RST PSH ACK URG ECE CWR, "
+		  "comma-separated)");
+	/* Same name twice is fine now (PktMon's IKEv2 on 500 and 4500) */
+	parse_ok("[A]\nprotocol = udp\n\n[A]\nprotocol = tcp\n", &set);
+	assert_int_equal(set.count, 2);
+	/* A port without a protocol: UDP or TCP */
+	parse_ok("[A]\nport = 500\n", &set);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_PORT);
+}
+
+/* Fields that contradict each other, and more values than an option takes. */
+static void test_pktmon_refusals(void **state)
+{
+	const char *dir = new_dir("pk_bad");
+	unsigned int i;
+
+	(void)state;
+	RUN_OK(dir, "add", "IKEv2", "-t", "udp", "-p", "500");
+	REFUSED(dir, "--class esp cannot go with -t tcp", "add", "-t", "tcp", "--class", "esp");
+	REFUSED(dir, "--class ike cannot go with -t esp", "add", "-t", "esp", "--class", "ike");
+	REFUSED(dir, "-p cannot go with -t icmp", "add", "-t", "icmp", "-p", "443");
+	REFUSED(dir, "--tcp-flags cannot go with -t udp (TCP flags are TCP's)", "add",
+		"--tcp-flags", "SYN", "-t", "udp");
+	REFUSED(dir, "--tcp-flags cannot go with -t udp", "add", "-t", "udp", "SYN");
+	REFUSED(dir, "--class cannot go with --tcp-flags", "add", "--class", "ike", "--tcp-flags",
+		"syn");
+	REFUSED(dir, "-d ARP cannot go with -i (which matches IPv4 and IPv6 frames only)", "add",
+		"-d", "ARP", "-i", "198.18.0.1");
+	REFUSED(dir, "-d ARP cannot go with -p", "add", "-d", "arp", "-p", "500");
+	REFUSED(dir, "-d ARP cannot go with -t", "add", "-d", "arp", "-t", "udp");
+	REFUSED(dir, "-d 0x88cc cannot go with --class", "add", "-d", "0x88cc", "--class", "esp");
+	REFUSED(dir, "-d IPv6 cannot go with the IPv4 address 198.18.0.1", "add", "-d", "IPv6",
+		"-i", "198.18.0.1");
+	REFUSED(dir, "-d IPv4 cannot go with the IPv6 address 2001:db8::/32", "add", "-d", "ipv4",
+		"--any-ip", "2001:db8::/32");
+	REFUSED(dir, "-i 198.18.0.1 2001:db8::1: one IPv4 and one IPv6 end never talk", "add",
+		"-i", "198.18.0.1", "2001:db8::1");
+	REFUSED(dir, "'0x8100' is a VLAN tag", "add", "-d", "0x8100");
+	REFUSED(dir, "'1500' is not a data link type (IPv4, IPv6, ARP, or an EtherType "
+		"0x0600-0xffff)", "add", "-d", "1500");
+	REFUSED(dir, "'0x1234567' is not a data link type", "add", "-d", "0x1234567");
+	REFUSED(dir, "'SYNN' is not a list of TCP flags", "add", "--tcp-flags", "SYNN");
+	REFUSED(dir, "-p '4501': at most two ports (the traffic between them)", "add", "-p", "500",
+		"4500", "4501");
+	REFUSED(dir, "-p '3': at most two ports", "add", "-p", "1", "-p", "2", "-p", "3");
+	REFUSED(dir, "port pair: '4500' needs one single port before it (no range)", "add", "-p",
+		"500-600", "4500");
+	REFUSED(dir, "'600-700' is not a port (1-65535; a pair takes single ports)", "add", "-p",
+		"500", "600-700");
+	REFUSED(dir, "-i '198.18.0.3': at most two addresses (the traffic between them; --any-ip "
+		"for any of up to 4)", "add", "-i", "198.18.0.1", "198.18.0.2", "198.18.0.3");
+	REFUSED(dir, "-i (between two addresses) and --any-ip (any of them) exclude each other",
+		"add", "-i", "198.18.0.1", "--any-ip", "198.18.0.2");
+	REFUSED(dir, "'198.18.0.1' given twice in one filter", "add", "-i", "198.18.0.1",
+		"198.18.0.1");
+	REFUSED(dir, "'198.18.0.300' is not an address", "add", "-i", "198.18.0.1", "198.18.0.300");
+	REFUSED(dir, "-m '02:00:00:00:00:03': at most two MAC addresses", "add", "-m",
+		"02:00:00:00:00:01", "02:00:00:00:00:02", "-m", "02:00:00:00:00:03");
+	REFUSED(dir, "-d given twice", "add", "-d", "arp", "-d", "arp");
+	REFUSED(dir, "--expr given twice", "add", "--expr", "udp", "--expr", "tcp");
+	REFUSED(dir, "empty expression", "add", "--expr", "  ");
+	REFUSED(dir, "not a tcpdump expression: 'udp port': ", "add", "--expr", "udp port");
+	REFUSED(dir, "an expression is one line", "add", "--expr", "udp\nor tcp");
+	/* An exact duplicate (match fields and snaplen), named */
+	REFUSED(dir, "'Again': the same filter is already there: 'IKEv2' (filter 1: udp port 500)",
+		"add", "Again", "-t", "UDP", "-p", "500");
+
+	/* At most VPNCAP_MAX_EXPRS expressions */
+	dir = new_dir("pk_exprs");
+	for (i = 0; i < VPNCAP_MAX_EXPRS; i++) {
+		char e[32];
+
+		snprintf(e, sizeof(e), "udp port %u", 1000 + i);
+		RUN_OK(dir, "add", "--expr", e);
+	}
+	REFUSED(dir, "'Filter9' would be expression 9 (at most 8)", "add", "--expr", "tcp");
+	RUN_OK(dir, "add", "-t", "tcp");                   /* other filters still fit */
+	{
+		char text[1024];
+		size_t n = 0;
+
+		for (i = 0; i <= VPNCAP_MAX_EXPRS; i++)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+					      "[E%u]\nexpression = udp port %u\n", i, i + 1);
+		check_parse_err(text, n, "18: filter 'E8' is one expression too many (at most 8)",
+				__FILE__, __LINE__);
+	}
+}
+
+/* Expressions into the classifier's rule set: slots in filter order, the texts by slot. */
+static void test_pktmon_expr_ruleset(void **state)
+{
+	static struct rule_exprs ex;
+	struct vpncap_ruleset rs;
+	struct filter_set set;
+
+	(void)state;
+	parse_ok("[A]\nprotocol = udp\n[B]\nexpression = arp\n[C]\nport = 5\n"
+		 "[D]\nexpression = udp and greater 1000\nsnaplen = 96\n", &set);
+	memset(&ex, 0x55, sizeof(ex));
+	assert_int_equal(filters_to_ruleset(&set, &rs, &ex), 0);
+	assert_int_equal(rs.count, 4);
+	assert_int_equal(rs.n_exprs, 2);
+	assert_int_equal(rs.rules[1].fields, VPNCAP_F_EXPR);
+	assert_int_equal(rs.rules[1].expr_slot, 0);
+	assert_int_equal(rs.rules[3].expr_slot, 1);
+	assert_int_equal(rs.rules[3].snaplen, 96);
+	assert_int_equal(ex.n, 2);
+	assert_string_equal(ex.text[0], "arp");
+	assert_string_equal(ex.text[1], "udp and greater 1000");
+	assert_int_equal(ex.text[2][0], 0);
+	/* the set itself keeps slot 0: the file knows no slots */
+	assert_int_equal(set.rules[3].expr_slot, 0);
+	{
+		char buf[256];
+
+		rules_describe_exprs(&rs, &ex, buf, sizeof(buf));
+		assert_string_equal(buf, "udp or (arp) or port 5 or (udp and greater 1000)");
+		filters_describe(&set, buf, sizeof(buf));
+		assert_string_equal(buf, "A: udp; B: expr 'arp'; C: port 5; D: expr 'udp and "
+					 "greater 1000' snaplen 96");
+	}
+}
+
+/* A filter an earlier one covers: added with a warning, marked by list. */
+static void test_pktmon_covered(void **state)
+{
+	const char *dir = new_dir("pk_cover");
+	struct blob before, after;
+
+	(void)state;
+	RUN_OK(dir, "add", "--preset", "aovpn");
+	assert_int_equal(run_in(dir, ARGS("add", "ESP-headers", "-t", "udp", "-p", "4500",
+					  "--snaplen", "96")), 0);
+	assert_string_equal(R.out, "added filter ESP-headers: udp port 4500 snaplen 96\n");
+	assert_string_equal(R.err, "vpncap: filter add: warning: 'ESP-headers' (filter 5) never "
+				   "matches: 'NAT-T' (filter 2) matches every frame it would, "
+				   "first\n");
+	RUN_OK(dir, "list");
+	assert_non_null(strstr(R.out, "\nESP-headers  udp port 4500  96       -  (never matches: "
+				      "NAT-T, filter 2, takes its frames first)\n"));
+	assert_non_null(strstr(R.out, "\nNAT-T        udp port 4500  all      -\n"));
+	RUN_OK(dir, "list", "--json");
+	assert_non_null(strstr(R.out, "\"snaplen\": 96, \"covered_by\": \"NAT-T\", "
+				      "\"covered_by_index\": 2, \"hits\": null"));
+	assert_non_null(strstr(R.out, "\"snaplen\": 0, \"covered_by\": null"));
+	/* A narrower filter before a wider one is fine both ways round */
+	dir = new_dir("pk_cover2");
+	RUN_OK(dir, "add", "Host", "-i", "198.18.12.50");
+	RUN_OK(dir, "add", "Net", "-i", "198.18.0.0/16");
+	assert_int_equal(run_in(dir, ARGS("add", "Pair", "-i", "198.18.0.1", "198.18.0.2")), 0);
+	assert_non_null(strstr(R.err, "'Pair' (filter 3) never matches: 'Net' (filter 2)"));
+	/* A refused filter says nothing else */
+	before = read_blob(conf_of(dir));
+	REFUSED(dir, "the same filter is already there: 'Net'", "add", "-i", "198.18.0.0/16");
+	after = read_blob(conf_of(dir));
+	assert_true(same_blob(&before, &after));
+	free(before.data);
+	free(after.data);
+}
+
+/* .hits files: the k-th line of a name is the k-th filter of that name. */
+static void test_hits_shared_names(void **state)
+{
+	const char *dir = new_dir("pk_hits");
+	char cmd[400];
+
+	(void)state;
+	RUN_OK(dir, "add", "IKEv2", "-t", "UDP", "-p", "500");
+	RUN_OK(dir, "add", "IKEv2", "-t", "UDP", "-p", "4500");
+	RUN_OK(dir, "add", "VPN1", "-i", "198.18.12.50");
+	write_hits("1-eth0.hits", "IKEv2 74\nIKEv2 3\nVPN1 9\n");
+	write_hits("1-eth1.hits", "IKEv2 1\n");
+	RUN_OK(dir, "list");
+	assert_string_equal(R.out, "NAME   FILTER             SNAPLEN  HITS\n"
+				   "IKEv2  udp port 500       all      75\n"
+				   "IKEv2  udp port 4500      all      3\n"
+				   "VPN1   addr 198.18.12.50  all      9\n"
+				   "hits: from the .hits files of running captures (up to a second "
+				   "old)\n");
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/*", hits_dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1338,6 +1806,14 @@ int main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test(test_add_args),
+		cmocka_unit_test(test_pktmon_article),
+		cmocka_unit_test(test_pktmon_names),
+		cmocka_unit_test(test_pktmon_fields),
+		cmocka_unit_test(test_pktmon_file),
+		cmocka_unit_test(test_pktmon_refusals),
+		cmocka_unit_test(test_pktmon_expr_ruleset),
+		cmocka_unit_test(test_pktmon_covered),
+		cmocka_unit_test(test_hits_shared_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
