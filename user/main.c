@@ -26,7 +26,8 @@ static const char main_usage[] =
 	"  counters   counters of the running captures [IFACE] [--watch] [--json]\n"
 	"  list       the interfaces: driver, addresses, XDP modes and programs,\n"
 	"             captures running (--json: machine-readable; list --help)\n"
-	"  help       this text; help COMMAND: the options of COMMAND\n"
+	"  help       this text; help COMMAND (or COMMAND help, COMMAND --help):\n"
+	"             the options of COMMAND\n"
 	"  version    print the version (also --version)\n";
 
 static int cmd_help(int argc, char **argv);
@@ -82,6 +83,21 @@ static int cmd_help(int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/*
+ * `vpncap COMMAND help`, as PktMon's `start help`: the word help alone
+ * after a command is its --help. (A file or interface named "help" is
+ * still reached as ./help or with --.)
+ */
+static int run_command(size_t i, int argc, char **argv)
+{
+	char help_opt[] = "--help";
+	char *sub_argv[3] = { argv[0], help_opt, NULL };
+
+	if (commands[i].help_self && argc == 2 && !strcmp(argv[1], "help"))
+		return commands[i].run(2, sub_argv);
+	return commands[i].run(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "help";
@@ -90,7 +106,7 @@ int main(int argc, char **argv)
 	log_hook_libraries();
 	for (i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(cmd, commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+			return run_command(i, argc - 1, argv + 1);
 	log_error("unknown command '%s' (try 'vpncap help')", cmd);
 	return EXIT_USAGE;
 }

@@ -2,6 +2,7 @@
 #include "optparse.h"
 #include "log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void optparse_init(struct optparse *p, int argc, char **argv, unsigned int flags)
@@ -13,23 +14,44 @@ void optparse_init(struct optparse *p, int argc, char **argv, unsigned int flags
 	p->flags = flags;
 }
 
-/* The option named name[0..n): exact, else (PREFIX) the one it abbreviates. */
-static const struct optdef *find_long(const struct optparse *p, const struct optdef *defs,
-				      size_t ndefs, const char *name, size_t n)
+/* The option named exactly name[0..n): long names are never abbreviated. */
+static const struct optdef *find_long(const struct optdef *defs, size_t ndefs, const char *name,
+				      size_t n)
 {
-	const struct optdef *found = NULL;
 	size_t i;
-	int matches = 0;
+
+	for (i = 0; i < ndefs; i++)
+		if (defs[i].name && strlen(defs[i].name) == n && !strncmp(defs[i].name, name, n))
+			return &defs[i];
+	return NULL;
+}
+
+/*
+ * "--comp" once meant --compress to getopt_long, until an option --comp came
+ * along: an abbreviation is refused, and the line names what it could mean.
+ */
+static void unknown_long(const struct optdef *defs, size_t ndefs, const char *a, size_t n,
+			 char *err, size_t errlen)
+{
+	char names[200] = "";
+	size_t i, used = 0, shown = 0, matches = 0;
 
 	for (i = 0; i < ndefs; i++) {
-		if (!defs[i].name || strncmp(defs[i].name, name, n))
+		if (!defs[i].name || !n || strncmp(defs[i].name, a + 2, n))
 			continue;
-		if (strlen(defs[i].name) == n)
-			return &defs[i];
-		found = &defs[i];
 		matches++;
+		if (shown < 4 && used < sizeof(names)) {
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s--%s",
+						 shown ? ", " : "", defs[i].name);
+			shown++;
+		}
 	}
-	return p->flags & OPTPARSE_PREFIX && n && matches == 1 ? found : NULL;
+	if (!matches)
+		err_set(err, errlen, "unknown option '%.80s'", a);
+	else
+		err_set(err, errlen,
+			"unknown option '%.*s': long options are not abbreviated; did you mean %s%s?",
+			(int)(n + 2 < 82 ? n + 2 : 82), a, names, matches > shown ? ", ..." : "");
 }
 
 static const struct optdef *find_short(const struct optdef *defs, size_t ndefs, char c)
@@ -47,10 +69,10 @@ static int long_option(struct optparse *p, const struct optdef *defs, size_t nde
 {
 	const char *name = a + 2, *eq = strchr(name, '=');
 	size_t n = eq ? (size_t)(eq - name) : strlen(name);
-	const struct optdef *d = find_long(p, defs, ndefs, name, n);
+	const struct optdef *d = find_long(defs, ndefs, name, n);
 
 	if (!d) {
-		err_set(err, errlen, "unknown option '%.80s'", a);
+		unknown_long(defs, ndefs, a, n, err, errlen);
 		return OPTPARSE_ERROR;
 	}
 	if (!d->has_value) {

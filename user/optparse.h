@@ -6,10 +6,12 @@
  * the argument ("unknown option '--x'", "option '-t' needs a value").
  *
  * Forms: "--name VALUE", "--name=VALUE", "-x VALUE", "-xVALUE", "--" ends
- * the options, "-" is a word. What commands differ in is a flag each:
+ * the options, "-" is a word. A long name is matched whole, never by a
+ * prefix (getopt_long's abbreviations made "--comp" mean --compress): an
+ * abbreviation is refused with the options it could mean. What commands
+ * differ in is a flag each:
  * OPTPARSE_PERMUTE   options may follow words (else the first word ends them,
  *                    as getopt's "+": later arguments are all words)
- * OPTPARSE_PREFIX    a long name may be shortened while unambiguous (--inter)
  * OPTPARSE_CLUSTER   short flags may share one dash (-vh)
  */
 #ifndef VPNCAP_OPTPARSE_H
@@ -26,7 +28,6 @@ struct optdef {
 };
 
 #define OPTPARSE_PERMUTE 0x1u
-#define OPTPARSE_PREFIX 0x2u
 #define OPTPARSE_CLUSTER 0x4u
 
 struct optparse {

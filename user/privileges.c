@@ -48,8 +48,12 @@ int privileges_drop_after_start(const struct privileges_extra *extra, char *err,
 	capng_clear(CAPNG_SELECT_ALL);
 	if (extra->dac_override)
 		capng_update(CAPNG_ADD, sets, CAP_DAC_OVERRIDE);
-	if (extra->sys_admin)
+	if (extra->sys_admin || extra->attach_later)
 		capng_update(CAPNG_ADD, sets, CAP_SYS_ADMIN);
+	if (extra->attach_later) {
+		capng_update(CAPNG_ADD, sets, CAP_NET_RAW);
+		capng_update(CAPNG_ADD, sets, CAP_IPC_LOCK);
+	}
 	for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
 		if (capng_update(CAPNG_ADD, sets, kept[i]) && kept[i] < CAP_PERFMON) {
 			err_set(err, errlen, "cannot keep capability %d", kept[i]);
@@ -75,16 +79,19 @@ static uint64_t kept_with(const struct privileges_extra *extra)
 
 	if (extra->dac_override)
 		mask |= 1ull << CAP_DAC_OVERRIDE;
-	if (extra->sys_admin)
+	if (extra->sys_admin || extra->attach_later)
 		mask |= 1ull << CAP_SYS_ADMIN;
+	if (extra->attach_later)
+		mask |= 1ull << CAP_NET_RAW | 1ull << CAP_IPC_LOCK;
 	return mask;
 }
 
 void privileges_kept_names(const struct privileges_extra *extra, char *buf, size_t len)
 {
-	snprintf(buf, len, "CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON%s%s",
+	snprintf(buf, len, "CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON%s%s%s",
 		 extra->dac_override ? ", CAP_DAC_OVERRIDE" : "",
-		 extra->sys_admin ? ", CAP_SYS_ADMIN" : "");
+		 extra->sys_admin || extra->attach_later ? ", CAP_SYS_ADMIN" : "",
+		 extra->attach_later ? ", CAP_NET_RAW, CAP_IPC_LOCK" : "");
 }
 
 struct as_kept {

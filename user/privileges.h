@@ -21,6 +21,12 @@ uint64_t privileges_kept_mask(void);
 struct privileges_extra {
 	int dac_override;   /* a file set in a directory owned by another user */
 	int sys_admin;      /* attached through libxdp's dispatcher: detaching needs it */
+	/*
+	 * -i any attaches interfaces that appear later: AF_XDP sockets need
+	 * CAP_NET_RAW, their UMEM CAP_IPC_LOCK (locked memory), libxdp's
+	 * dispatcher CAP_SYS_ADMIN; kept for the whole run.
+	 */
+	int attach_later;
 };
 
 /* 0, or -1 with a one-line reason in err. */

@@ -58,6 +58,37 @@ check "help: the command list, exit 0" sh -c "[ $RC -eq 0 ] && grep -q '^Command
 run help show extra
 check "help show extra: exit 2" [ "$RC" -eq 2 ]
 
+# `COMMAND help` (PktMon's `start help`, `filter add help`): that command's
+# own --help, exit 0, for every command and every filter subcommand.
+for cmd in capture filter stop status show report counters list "filter add" \
+	"filter list" "filter remove"; do
+	# shellcheck disable=SC2086 # "filter add" is two words
+	"$VPNCAP" $cmd --help >"$WORK/want" 2>&1
+	# shellcheck disable=SC2086
+	run $cmd help
+	check "$cmd help: the same text as $cmd --help, exit 0" \
+		sh -c "[ $RC -eq 0 ] && [ -s '$OUT' ] && [ ! -s '$ERR' ] && cmp -s '$OUT' '$WORK/want'"
+done
+
+# Long options are never abbreviated: --comp is not --compress (PktMon's
+# "--comp nics"), --js not --json. One line naming what was meant, exit 2.
+abbrev() { # abbrev WANTED ARGS...
+	local wanted=$1; shift
+	run "$@"
+	check "$* : refused, exit 2, one line naming $wanted" \
+		sh -c "[ $RC -eq 2 ] && [ $(lines "$ERR") -eq 1 ] && grep -q 'not abbreviated.*$wanted' '$ERR'"
+}
+abbrev --compress capture -i lo -w x/ --compre gzip
+abbrev --interface capture --inter lo -w x
+abbrev --json list --js
+abbrev --json report --js x.pcapng
+abbrev --watch counters --wat
+abbrev --colour show --colo x.pcapng
+abbrev --config-dir filter --config-d /tmp list
+run capture -i lo -w x/ --comp
+check "capture --comp: an option of its own (PktMon's -i), asking for its value" \
+	sh -c "[ $RC -eq 2 ] && grep -q \"'--comp' needs a value\" '$ERR'"
+
 # Names with control characters stay on one line ('?' in their place).
 run capture -i lo -w "$WORK/new
 line.pcapng" --rotate-size 1M

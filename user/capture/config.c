@@ -404,9 +404,9 @@ static int scan_cli(int argc, char **argv, struct cli_scan *sc, char *err, size_
 		if (a[1] == '-') {
 			const char *eq = strchr(a + 2, '=');
 
-			k = capture_option_by_long(a + 2, eq ? (size_t)(eq - (a + 2)) : strlen(a + 2));
+			k = capture_option_by_name(a + 2, eq ? (size_t)(eq - (a + 2)) : strlen(a + 2));
 			if (!k)
-				continue; /* unknown or ambiguous: the parser says so */
+				continue; /* unknown or abbreviated: the parser says so */
 			sc->has[k->group] = 1;
 			if (!strcmp(k->name, "config")) {
 				const char *path = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;

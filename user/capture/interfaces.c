@@ -66,11 +66,37 @@ const char *session_mode_name(enum capture_mode mode)
 	return mode == CAPTURE_MODE_INLINE ? "inline" : "bypass";
 }
 
+/*
+ * -i NAME, else -i IDX as `vpncap list` prints it (the ifindex): a number
+ * is an index only when no interface has it for a name.
+ */
+static int lookup_name_or_index(const char *name, struct iface_info *info, char *err,
+				size_t errlen)
+{
+	char by_index[IF_NAMESIZE];
+	unsigned long idx;
+	char *end;
+
+	if (!iface_lookup(name, info, err, errlen))
+		return 0;
+	if (*name < '0' || *name > '9')
+		return -ENODEV;
+	errno = 0;
+	idx = strtoul(name, &end, 10);
+	if (errno || *end || !idx || idx > 0x7fffffff ||
+	    !if_indextoname((unsigned int)idx, by_index)) {
+		err_set(err, errlen, "%s: no interface has that name or index (vpncap list shows both)",
+			name);
+		return -ENODEV;
+	}
+	return iface_lookup(by_index, info, err, errlen);
+}
+
 /* Checks that touch nothing: a failure here is bad usage (exit 2). */
 int session_check_iface(struct capture_iface *ci, const char *name,
 			const struct capture_opts *o, char *err, size_t errlen)
 {
-	int ret = iface_lookup(name, &ci->info, err, errlen);
+	int ret = lookup_name_or_index(name, &ci->info, err, errlen);
 
 	if (ret)
 		return ret;
@@ -265,7 +291,7 @@ unsigned int session_find_gone_iface(const struct capture_session *s)
 	unsigned int i;
 
 	for (i = 0; i < s->n_ifaces; i++)
-		if (iface_gone(s->ifaces[i].info.ifindex))
+		if (!s->ifaces[i].gone && iface_gone(s->ifaces[i].info.ifindex))
 			return i + 1;
 	return 0;
 }

@@ -102,6 +102,9 @@ int session_create_consumers(struct capture_session *s, char *err, size_t errlen
 
 	s->n_consumers = sockets < CONSUMER_MAX_THREADS ? sockets : CONSUMER_MAX_THREADS;
 	share = o->queue_size / (s->n_consumers + 1);
+	/* -i any: interfaces that appear later get threads of their own, same share. */
+	s->queue_share = share;
+	s->cap_consumers = s->any ? CONSUMER_MAX_THREADS : s->n_consumers;
 	ret = frame_out_init(&s->main_out, share);
 	if (ret) {
 		err_set(err, errlen, "cannot allocate the writer queue (--queue-size): %s",
@@ -109,9 +112,9 @@ int session_create_consumers(struct capture_session *s, char *err, size_t errlen
 		return ret;
 	}
 	s->outs[s->n_outs++] = &s->main_out;
-	if (!s->n_consumers)
+	if (!s->cap_consumers)
 		return 0;
-	s->consumers = calloc(s->n_consumers, sizeof(*s->consumers));
+	s->consumers = calloc(s->cap_consumers, sizeof(*s->consumers));
 	if (!s->consumers)
 		return -ENOMEM;
 	for (i = 0; i < s->n_consumers; i++) {
@@ -186,12 +189,20 @@ void session_capture_loop(struct capture_session *s, struct capture_signals *sig
 			sig->reload = 0;
 			session_reload(s);
 		}
-		/* A device gone: end now, with files complete (session.c says so). */
+		/*
+		 * A device gone: end now, with files complete (session.c says so);
+		 * -i any ends that interface's part only, and takes new ones.
+		 */
 		if (clock_mono_ns() >= next_iface_check) {
-			s->gone_iface = session_find_gone_iface(s);
 			next_iface_check = clock_mono_ns() + IFACE_CHECK_NS;
-			if (s->gone_iface)
-				break;
+			if (s->any) {
+				session_follow_any(s);
+				nfds = build_pollfds(s, pfds);
+			} else {
+				s->gone_iface = session_find_gone_iface(s);
+				if (s->gone_iface)
+					break;
+			}
 		}
 		if (clock_mono_ns() >= next_filter_check) {
 			session_follow_filters_file(s);

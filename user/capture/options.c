@@ -105,26 +105,43 @@ static int duration_option(const char *opt, const char *arg, uint64_t min_ms, ui
 	return 0;
 }
 
-static int add_iface(struct capture_opts *o, const char *name, char *err, size_t errlen)
+int capture_opts_any(const struct capture_opts *o)
+{
+	return o->n_ifaces == 1 && !strcmp(o->ifaces[0], CAPTURE_ANY_IFACE);
+}
+
+/* opt: how the user spelled it ("-i", "--comp"), for the messages. */
+static int add_iface_as(struct capture_opts *o, const char *opt, const char *name, char *err,
+			size_t errlen)
 {
 	unsigned int i;
 
+	if (o->n_ifaces && (capture_opts_any(o) || !strcmp(name, CAPTURE_ANY_IFACE))) {
+		err_set(err, errlen, "%s: '%s' with '%s': any captures every interface; give it alone",
+			opt, o->ifaces[0], name);
+		return -1;
+	}
 	if (!*name || strlen(name) >= 16 || strpbrk(name, "/ \t\n")) {
-		err_set(err, errlen, "-i: '%s' is not a valid interface name", name);
+		err_set(err, errlen, "%s: '%s' is not a valid interface name", opt, name);
 		return -1;
 	}
 	for (i = 0; i < o->n_ifaces; i++) {
 		if (!strcmp(o->ifaces[i], name)) {
-			err_set(err, errlen, "-i: interface '%s' given twice", name);
+			err_set(err, errlen, "%s: interface '%s' given twice", opt, name);
 			return -1;
 		}
 	}
 	if (o->n_ifaces >= CAPTURE_MAX_IFACES) {
-		err_set(err, errlen, "-i: at most %d interfaces", CAPTURE_MAX_IFACES);
+		err_set(err, errlen, "%s: at most %d interfaces", opt, CAPTURE_MAX_IFACES);
 		return -1;
 	}
 	o->ifaces[o->n_ifaces++] = name;
 	return 0;
+}
+
+static int add_iface(struct capture_opts *o, const char *name, char *err, size_t errlen)
+{
+	return add_iface_as(o, "-i", name, err, errlen);
 }
 
 static int add_queue(struct capture_opts *o, const char *arg, char *err, size_t errlen)
@@ -360,6 +377,13 @@ static int parse_compress(struct capture_opts *o, const char *arg, char *err, si
 static int parse_interface(struct capture_opts *o, const char *arg, char *err, size_t errlen)
 {
 	return add_iface(o, arg, err, errlen);
+}
+
+/* PktMon's spelling: --comp nics (every NIC: -i any), --comp IDX, --comp NAME. */
+static int parse_comp(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	return add_iface_as(o, "--comp", strcmp(arg, "nics") ? arg : CAPTURE_ANY_IFACE, err,
+			    errlen);
 }
 
 static int parse_queue(struct capture_opts *o, const char *arg, char *err, size_t errlen)
@@ -601,9 +625,17 @@ static const char *const timestamp_words[] = { "auto", "hardware", "software", N
  * applies; 0, the command line only. COPT_ONE_SHOT: --persistent refuses it.
  */
 static const struct capture_option options[] = {
-	{ "interface", 'i', COPT_CUSTOM, "IFACE", "interface to capture on (repeatable)",
+	{ "interface", 'i', COPT_CUSTOM, "IFACE",
+	  "interface to capture on (repeatable): a name, the\n"
+	  "IDX of vpncap list (a number no interface is\n"
+	  "named), or any: every interface that is up, has\n"
+	  "Ethernet framing and is not loopback or stacked\n"
+	  "(VLAN, bridge, bond), also those that appear later",
 	  FIELD(ifaces), .parse = parse_interface, .differs = ifaces_differ,
 	  .flags = FILE_KEY, .group = COPT_GROUP_IFACE },
+	{ "comp", 0, COPT_CUSTOM, "nics|IDX|NAME",
+	  "PktMon's spelling of -i: nics is -i any", FIELD(ifaces), .parse = parse_comp,
+	  .differs = ifaces_differ, .flags = 0, .group = COPT_GROUP_IFACE },
 	{ "write", 'w', COPT_CUSTOM, "FILE|DIR",
 	  "PCAPNG file, or directory of a rotating file set\n"
 	  "(an existing directory, or a path ending in '/')",
@@ -744,23 +776,6 @@ const struct capture_option *capture_option_by_name(const char *name, size_t n)
 		if (strlen(options[i].name) == n && !strncmp(options[i].name, name, n))
 			return &options[i];
 	return NULL;
-}
-
-const struct capture_option *capture_option_by_long(const char *name, size_t n)
-{
-	const struct capture_option *found = capture_option_by_name(name, n);
-	size_t i;
-	int matches = 0;
-
-	if (found || !n)
-		return found;
-	for (i = 0; i < N_OPTIONS; i++) {
-		if (!strncmp(options[i].name, name, n)) {
-			found = &options[i];
-			matches++;
-		}
-	}
-	return matches == 1 ? found : NULL;
 }
 
 const struct capture_option *capture_option_by_short(char c)
@@ -904,7 +919,7 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 	if (o->help)
 		return 0;
 	if (!o->n_ifaces) {
-		err_set(err, errlen, "capture: no interface given (-i IFACE)");
+		err_set(err, errlen, "capture: no interface given (-i IFACE, -i IDX or -i any)");
 		return -1;
 	}
 	if (!o->output && !o->persistent && !o->realtime) {
@@ -940,8 +955,8 @@ static int parse_argv(int argc, char **argv, struct capture_opts *o, char *err, 
 	for (i = 0; i < N_OPTIONS; i++)
 		defs[i] = (struct optdef){ options[i].name, options[i].shrt,
 					   options[i].kind != COPT_FLAG && options[i].arg, (int)i, NULL };
-	/* As getopt_long with "+": abbreviations, "-vh", options end at the first word. */
-	optparse_init(&p, argc, argv, OPTPARSE_PREFIX | OPTPARSE_CLUSTER);
+	/* As getopt_long with "+" but whole names only: "-vh", options end at the first word. */
+	optparse_init(&p, argc, argv, OPTPARSE_CLUSTER);
 	while ((rc = optparse_next(&p, defs, N_OPTIONS, &id, &value, msg, sizeof(msg))) !=
 	       OPTPARSE_END) {
 		if (rc == OPTPARSE_ERROR) {
@@ -1046,7 +1061,7 @@ void capture_opts_usage(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: vpncap capture -i IFACE [-i IFACE...] -w FILE [options]\n"
+	fputs("usage: vpncap capture -i IFACE|IDX|any [-i IFACE...] -w FILE [options]\n"
 	      "\n"
 	      "Capture IKEv2 (UDP 500), NAT-T (UDP 4500) and SSTP (TCP 443) frames at the\n"
 	      "XDP hook into a PCAPNG file.\n"

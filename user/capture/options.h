@@ -77,6 +77,12 @@ struct capture_opts {
 	int help;                       /* -h: print usage, nothing else */
 };
 
+/* -i any (--comp nics): every capturable interface, also those that appear later. */
+#define CAPTURE_ANY_IFACE "any"
+
+/* o captures -i any. */
+int capture_opts_any(const struct capture_opts *o);
+
 /* argv[0] is "capture". Returns 0, or -1 with a one-line reason in err. */
 int capture_opts_parse(int argc, char **argv, struct capture_opts *o,
 		       char *err, size_t errlen);
@@ -150,10 +156,8 @@ struct capture_option {
 /* The table, and n, its length. */
 const struct capture_option *capture_options(size_t *n);
 
-/* By exact long name; NULL if none. */
+/* By exact long name, as the command line resolves "--NAME" (never a prefix); NULL if none. */
 const struct capture_option *capture_option_by_name(const char *name, size_t n);
-/* As the command line resolves "--NAME": exact, or an unambiguous prefix. */
-const struct capture_option *capture_option_by_long(const char *name, size_t n);
 const struct capture_option *capture_option_by_short(char c);
 
 /* A flag's value in a configuration file: 1 yes/true/on/1, 0 no/false/off/0, -1 neither. */

@@ -62,7 +62,7 @@ void session_follow_host_use(struct capture_session *s)
 	for (i = 0; i < s->n_ifaces; i++) {
 		struct capture_iface *ci = &s->ifaces[i];
 
-		if (!ci->auto_mode || ci->mode != CAPTURE_MODE_BYPASS ||
+		if (ci->gone || !ci->auto_mode || ci->mode != CAPTURE_MODE_BYPASS ||
 		    iface_lookup(ci->info.name, &now, err, sizeof(err)))
 			continue;
 		host_use_of(&now, &use);

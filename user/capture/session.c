@@ -211,7 +211,9 @@ static int start_realtime(struct capture_session *s, char *err, size_t errlen)
 		return 0;
 	for (i = 0; i < s->n_ifaces; i++)
 		s->ifnames[i] = s->ifaces[i].info.name;
-	ret = realtime_start(&s->rt, stdout, isatty(STDOUT_FILENO), s->ifnames, s->n_ifaces);
+	/* -i any: the names of interfaces added later are set before their first frame. */
+	ret = realtime_start(&s->rt, stdout, isatty(STDOUT_FILENO), s->ifnames,
+			     s->any ? CAPTURE_MAX_IFACES : s->n_ifaces);
 	if (ret)
 		err_set(err, errlen, "--realtime: cannot start the view: %s", strerror(-ret));
 	return ret;
@@ -244,9 +246,12 @@ static int check_cpus(const struct capture_opts *o, char *err, size_t errlen)
 static int check_all(struct capture_session *s, int *is_dir, char *err, size_t errlen)
 {
 	const struct capture_opts *o = s->opts;
+	const char *names[CAPTURE_MAX_IFACES];
 	unsigned int i;
 
-	for (i = 0; i < s->n_ifaces; i++)
+	if (s->any && session_pick_any(s, err, errlen))
+		return -1;
+	for (i = 0; !s->any && i < s->n_ifaces; i++)
 		if (session_check_iface(&s->ifaces[i], o->ifaces[i], o, err, errlen))
 			return -1;
 	if (check_cpus(o, err, errlen))
@@ -254,7 +259,11 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 	*is_dir = o->output && output_is_dir(o->output);
 	if (o->output && session_check_output(o, *is_dir, err, errlen))
 		return -1;
-	if (fileset_make_tag(s->tag, sizeof(s->tag), o->ifaces, o->n_ifaces)) {
+	/* Files are named by the interfaces found (-i 2 is eth0's), or "any". */
+	for (i = 0; i < s->n_ifaces; i++)
+		names[i] = s->ifaces[i].info.name;
+	if (s->any ? fileset_make_tag(s->tag, sizeof(s->tag), o->ifaces, 1) :
+		     fileset_make_tag(s->tag, sizeof(s->tag), names, s->n_ifaces)) {
 		err_set(err, errlen, "-i: interface names do not make a valid file name");
 		return -1;
 	}
@@ -273,8 +282,9 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 		return NULL;
 	s->opts = opts;
 	s->has_output = opts->output != NULL;
-	s->n_ifaces = opts->n_ifaces;
-	s->ifaces = calloc(opts->n_ifaces, sizeof(*s->ifaces));
+	s->any = capture_opts_any(opts);
+	s->n_ifaces = s->any ? 0 : opts->n_ifaces;
+	s->ifaces = calloc(s->any ? CAPTURE_MAX_IFACES : opts->n_ifaces, sizeof(*s->ifaces));
 	if (!s->ifaces) {
 		free(s);
 		return NULL;
@@ -317,6 +327,7 @@ static int started(struct capture_session *s, char *err, size_t errlen)
 	output_privileges(s, &extra);
 	for (i = 0; i < s->n_ifaces; i++)
 		extra.sys_admin |= s->ifaces[i].cls.hook == HOOK_DISPATCHER;
+	extra.attach_later = s->any;
 	if (privileges_drop_after_start(&extra, err, errlen))
 		return -1;
 	/* Named by network namespace too: the same interface name may be in several. */
@@ -407,7 +418,7 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 	}
 	session_capture_loop(s, sig);
 	/* Also when a signal came first: systemd stops a unit whose device went. */
-	if (!s->gone_iface)
+	if (!s->gone_iface && !s->any)
 		s->gone_iface = session_find_gone_iface(s);
 	session_clear_status_line(s);
 	sd_notify(0, "STOPPING=1");

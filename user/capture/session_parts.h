@@ -95,6 +95,7 @@ struct capture_iface {
 	char comment[2048];              /* the IDB comment: what the kernel took away */
 	struct degradation degraded[DEGRADE_MAX];
 	unsigned int n_degraded;
+	int gone;                       /* -i any: went away (or failed to start); slot kept */
 };
 
 struct capture_session {
@@ -151,6 +152,12 @@ struct capture_session {
 	struct capture_opts *reloaded;  /* options of the last reload, owned */
 	int is_dir;
 	unsigned int gone_iface;        /* 1 + index of an interface that went away, or 0 */
+	/* -i any (any.c): s->ifaces and s->consumers have room for more */
+	int any;
+	unsigned int cap_consumers;     /* room in s->consumers */
+	size_t queue_share;             /* each producer's share of --queue-size */
+	int refused[256];               /* ifindexes not to try again (any.c scans as many) */
+	unsigned int n_refused, refused_next;
 };
 
 /* A counter of struct out_counts summed over every producer, for interface i. */
@@ -222,6 +229,10 @@ int session_choose_rules(struct capture_session *s, const struct capture_opts *o
 void session_remember_filters_file(struct capture_session *s);
 void session_follow_filters_file(struct capture_session *s);
 void session_reload(struct capture_session *s);
+
+/* any.c */
+int session_pick_any(struct capture_session *s, char *err, size_t errlen);
+void session_follow_any(struct capture_session *s);
 
 /* session.c */
 int session_check_output(const struct capture_opts *o, int is_dir, char *err, size_t errlen);

@@ -336,7 +336,7 @@ int cmd_counters(int argc, char **argv)
 	char err[256];
 	int watch = 0, json = 0, rc, id, tty = isatty(STDOUT_FILENO);
 
-	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE | OPTPARSE_PREFIX | OPTPARSE_CLUSTER);
+	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE | OPTPARSE_CLUSTER);
 	while ((rc = optparse_next(&p, opts, 3, &id, &value, err, sizeof(err))) != OPTPARSE_END) {
 		if (rc == OPTPARSE_ERROR) {
 			log_error("counters: %s (see vpncap counters --help)", err);

@@ -810,6 +810,12 @@ int cmd_filter(int argc, char **argv)
 		return usage_error("filter", err, sizeof(err));
 	}
 	i = op.i - 1;
+	/* `filter add help`, as PktMon's: the subcommand's --help. */
+	if (argc - i == 2 && !strcmp(argv[i + 1], "help")) {
+		static char help_opt[] = "--help";
+
+		argv[i + 1] = help_opt;
+	}
 	if (!strcmp(sub, "add"))
 		return filter_add(argc - i, argv + i, cfg);
 	if (!strcmp(sub, "list"))

@@ -91,7 +91,7 @@ static int parse_opts(int argc, char **argv, struct show_opts *o)
 	o->colour = default_colour();
 	o->files = argv;
 	o->n_files = 0;
-	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE | OPTPARSE_PREFIX | OPTPARSE_CLUSTER);
+	optparse_init(&p, argc, argv, OPTPARSE_PERMUTE | OPTPARSE_CLUSTER);
 	while ((rc = optparse_next(&p, defs, sizeof(defs) / sizeof(defs[0]), &id, &value, err,
 				   sizeof(err))) != OPTPARSE_END) {
 		if (rc == OPTPARSE_ERROR) {

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <net/if_arp.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -162,4 +164,66 @@ int iface_ensure_up(const char *name)
 	}
 	close(fd);
 	return ret;
+}
+
+int iface_any_wants(unsigned int type, unsigned int flags, int stacked)
+{
+	return type == ARPHRD_ETHER && (flags & IFF_UP) && !(flags & IFF_LOOPBACK) && !stacked;
+}
+
+/* A number of /sys/class/net/NAME/FILE (decimal or 0x hex); -1 when unreadable. */
+static long sysfs_number(const char *name, const char *file)
+{
+	char path[128], buf[32];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/%s", name, file);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 0);
+	fclose(f);
+	return v;
+}
+
+/* Has the interface a lower device (sysfs lower_NAME links)? */
+static int is_stacked(const char *name)
+{
+	char path[128];
+	struct dirent *de;
+	int stacked = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (!stacked && (de = readdir(dir)))
+		stacked = !strncmp(de->d_name, "lower_", 6);
+	closedir(dir);
+	return stacked;
+}
+
+unsigned int iface_list_any(struct iface_pick *out, unsigned int max)
+{
+	struct if_nameindex *all = if_nameindex(), *i;
+	unsigned int n = 0;
+	long type, flags;
+
+	if (!all)
+		return 0;
+	for (i = all; i->if_index && n < max; i++) {
+		type = sysfs_number(i->if_name, "type");
+		flags = sysfs_number(i->if_name, "flags");
+		if (type < 0 || flags < 0 ||
+		    !iface_any_wants((unsigned int)type, (unsigned int)flags, is_stacked(i->if_name)))
+			continue;
+		out[n].ifindex = (int)i->if_index;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", i->if_name);
+		n++;
+	}
+	if_freenameindex(all);
+	return n;
 }

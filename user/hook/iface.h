@@ -53,6 +53,25 @@ unsigned int iface_rx_queue_count(const char *name);
  */
 unsigned int iface_rx_ring_pending(const char *name);
 
+/*
+ * -i any: which interfaces it captures. An interface that is up, has
+ * Ethernet framing (what the classifier parses: ARPHRD_ETHER, so no tun,
+ * WireGuard, IP tunnels or CAN) and is not loopback, nor stacked on
+ * another interface (a VLAN, macvlan, bridge or bond sees frames its lower
+ * interfaces see already; each frame is captured once, where it arrives).
+ * Pure, for the unit tests: the device type, its IFF_* flags, and whether
+ * it has a lower device.
+ */
+int iface_any_wants(unsigned int type, unsigned int flags, int stacked);
+
+struct iface_pick {
+	int ifindex;
+	char name[IF_NAMESIZE];
+};
+
+/* The interfaces -i any captures now, by index order; at most max. */
+unsigned int iface_list_any(struct iface_pick *out, unsigned int max);
+
 /* True when the host uses this interface for IP traffic. */
 static inline int iface_has_ip(const struct iface_info *i)
 {

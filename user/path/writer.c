@@ -134,6 +134,9 @@ static int write_batch(struct writer *w)
 		struct writer_head *top = &w->heap[0];
 		const struct frame_rec *next;
 
+		/* A new interface's first frame: its IDB was handed over before it. */
+		if (top->rec->if_id >= idb_set_count(w->fs->cfg.idbs))
+			apply_pending(w, clock_real_ns());
 		fileset_write(w->fs, top->rec);
 		frame_queue_consume(top->queue, top->rec);
 		next = frame_queue_peek(top->queue);
@@ -198,6 +201,21 @@ int writer_start(struct writer *w, struct frame_queue *const *queues, unsigned i
 		frame_bell_destroy(&w->bell);
 	}
 	return -ret;
+}
+
+int writer_add_queue(struct writer *w, struct frame_queue *queue)
+{
+	unsigned int n = atomic_load_explicit(&w->n_queues, memory_order_relaxed);
+
+	if (!w->started)
+		return 0;
+	if (n >= WRITER_MAX_QUEUES)
+		return -ENOSPC;
+	w->queues[n] = queue;
+	frame_queue_set_bell(queue, &w->bell);
+	/* Release: the writer that sees the count sees the queue. */
+	atomic_store_explicit(&w->n_queues, n + 1, memory_order_release);
+	return 0;
 }
 
 void writer_finish(struct writer *w)

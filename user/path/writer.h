@@ -19,6 +19,7 @@
 #define VPNCAP_PATH_WRITER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "store/fileset.h"
 #include "path/frame_queue.h"
@@ -42,7 +43,7 @@ struct writer_head {
 struct writer {
 	pthread_t thread;
 	struct frame_queue *queues[WRITER_MAX_QUEUES];
-	unsigned int n_queues;
+	_Atomic unsigned int n_queues;  /* grows while running (writer_add_queue) */
 	struct frame_bell bell;         /* rung by every queue's publish */
 	struct writer_head heap[WRITER_MAX_QUEUES]; /* min-heap on ts_ns, writer thread only */
 	struct fileset *fs;
@@ -62,8 +63,19 @@ struct writer {
 int writer_start(struct writer *w, struct frame_queue *const *queues, unsigned int n_queues,
 		 struct fileset *fs);
 
-/* Hand a new file-set configuration to the writer (applied within 100 ms). */
+/*
+ * Hand a new file-set configuration to the writer (applied within 100 ms,
+ * and before any record of an interface the current IDBs do not have yet:
+ * hand over the IDB of a new interface before its first frame is published).
+ */
 void writer_reconfigure(struct writer *w, const struct fileset_config *cfg);
+
+/*
+ * One more queue, of a producer started after the writer (an interface
+ * that appeared during -i any); call before that producer publishes.
+ * 0, or -ENOSPC at WRITER_MAX_QUEUES.
+ */
+int writer_add_queue(struct writer *w, struct frame_queue *queue);
 
 /* A copy of the writer's status (at most 100 ms old). */
 void writer_get_status(struct writer *w, struct writer_status *out);

@@ -1236,9 +1236,31 @@ void fileset_use_idbs(struct fileset *fs, struct idb_set *set)
 	idb_set_unref(old);
 }
 
+/*
+ * The current file takes the IDBs of interfaces that appeared since it
+ * began, after what it holds (their frames follow). Their timestamp slots
+ * stay the pending words: only the headers at the start are filled in.
+ */
+static void append_idbs(struct fileset *fs, struct idb_set *set)
+{
+	unsigned int i = idb_set_count(fs->cfg.idbs);
+
+	fileset_use_idbs(fs, set);
+	if (!fs->file_open)
+		return;
+	for (; i < idb_set_count(set); i++)
+		if (output_file_add_idb(&fs->file, idb_set_at(set, i)))
+			break;
+}
+
 void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, uint64_t now_ns)
 {
 	int new_idbs = cfg->idbs != fs->cfg.idbs;
+
+	if (new_idbs && idb_set_extends(cfg->idbs, fs->cfg.idbs)) {
+		append_idbs(fs, cfg->idbs);
+		new_idbs = 0;
+	}
 	int new_period = cfg->rotate_ns != fs->cfg.rotate_ns;
 
 	fs->cfg.rotate_bytes = cfg->rotate_bytes;

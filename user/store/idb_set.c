@@ -81,3 +81,27 @@ const struct pcapng_idb_info *idb_set_at(const struct idb_set *set, unsigned int
 {
 	return &set->idb[i];
 }
+
+static int same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static int same_idb(const struct pcapng_idb_info *a, const struct pcapng_idb_info *b)
+{
+	return a->linktype == b->linktype && a->snaplen == b->snaplen &&
+	       same_text(a->name, b->name) && same_text(a->description, b->description) &&
+	       same_text(a->filter, b->filter) && same_text(a->comment, b->comment);
+}
+
+int idb_set_extends(const struct idb_set *set, const struct idb_set *old)
+{
+	unsigned int i;
+
+	if (!set || !old || set->n <= old->n)
+		return 0;
+	for (i = 0; i < old->n; i++)
+		if (!same_idb(&set->idb[i], &old->idb[i]))
+			return 0;
+	return 1;
+}

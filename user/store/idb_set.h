@@ -28,4 +28,12 @@ void idb_set_unref(struct idb_set *set);
 unsigned int idb_set_count(const struct idb_set *set);
 const struct pcapng_idb_info *idb_set_at(const struct idb_set *set, unsigned int i);
 
+/*
+ * 1 when set is old with more interfaces after its own, each of old's the
+ * same: an interface that appeared while capturing (-i any). A file may
+ * then take the new IDBs where it stands (PCAPNG lets IDBs come anywhere in
+ * a section) instead of a new file. 0 otherwise, and for NULL.
+ */
+int idb_set_extends(const struct idb_set *set, const struct idb_set *old);
+
 #endif /* VPNCAP_STORE_IDB_SET_H */

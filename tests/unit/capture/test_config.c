@@ -725,12 +725,12 @@ static void test_expand_overrides(void **state)
 	assert_string_equal(o.ifaces[0], "eth9");
 	config_args_free(&a);
 
-	/* other spellings of -i: --interface=, -iNAME, a cluster, an abbreviation */
+	/* other spellings of -i: --interface=, -iNAME, a cluster, PktMon's --comp */
 	{
 		static const char *const spellings[][3] = {
 			{ "--interface=eth9", NULL, NULL }, { "--interface", "eth9", NULL },
 			{ "-ieth9", NULL, NULL }, { "-vi", "eth9", NULL },
-			{ "--inter", "eth9", NULL },
+			{ "--comp", "eth9", NULL }, { "--comp=eth9", NULL, NULL },
 		};
 		size_t i;
 
@@ -742,6 +742,17 @@ static void test_expand_overrides(void **state)
 			assert_string_equal(o.ifaces[0], "eth9");
 			config_args_free(&a);
 		}
+	}
+
+	/* an abbreviation is no spelling of -i: the parser refuses it, naming --interface */
+	{
+		char err[ERRLEN] = "";
+
+		expand_ok(ARGS("--config", path, "--inter", "eth9"), &a, &cfg);
+		assert_int_equal(parse_with(&a, NULL, &o, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "'--inter'"));
+		assert_non_null(strstr(err, "--interface"));
+		config_args_free(&a);
 	}
 
 	/* --zero-copy drops the file's copy = yes (no conflict) */
@@ -780,10 +791,12 @@ static void test_expand_config_forms(void **state)
 			     "udp:500", "-i", "eth5", "-w", "/tmp/y"));
 	config_args_free(&a);
 
+	/* --conf is no spelling of --config: no file is read, and the parser refuses it */
 	expand_ok(ARGS("--conf", path, "-i", "eth5"), &a, &cfg);
-	assert_string_equal(cfg, path);
-	parse_ok(&a, NULL, &o);
-	assert_string_equal(o.output, "/var/lib/vpncap/eth1/");
+	assert_null(cfg);
+	assert_int_equal(parse_with(&a, NULL, &o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "'--conf'"));
+	assert_non_null(strstr(err, "--config"));
 	config_args_free(&a);
 
 	/* --config without its value */

@@ -502,6 +502,67 @@ static void test_err_missing_required(void **state)
 	}
 }
 
+/* -i any, -i IDX (a number, resolved when the capture starts) and PktMon's --comp. */
+static void test_interface_any_index_comp(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK(&o, "-i", "any", "-w", "x");
+	assert_true(capture_opts_any(&o));
+	PARSE_OK(&o, "--comp", "nics", "-w", "x");
+	assert_true(capture_opts_any(&o));
+	assert_string_equal(o.ifaces[0], CAPTURE_ANY_IFACE);
+	PARSE_OK(&o, "--comp=nics", "-w", "x");
+	assert_true(capture_opts_any(&o));
+	PARSE_OK(&o, "-i", "2", "-w", "x");
+	assert_false(capture_opts_any(&o));
+	assert_string_equal(o.ifaces[0], "2");
+	PARSE_OK(&o, "--comp", "62", "-w", "x");
+	assert_string_equal(o.ifaces[0], "62");
+	PARSE_OK(&o, "--comp", "eth0", "-i", "eth1", "-w", "x");
+	assert_int_equal(o.n_ifaces, 2);
+	assert_false(capture_opts_any(&o));
+	/* "nics" is a word of --comp only: -i nics is an interface named so */
+	PARSE_OK(&o, "-i", "nics", "-w", "x");
+	assert_string_equal(o.ifaces[0], "nics");
+	/* any is alone */
+	EXPECT_ERR("any", "-i", "any", "-i", "eth0", "-w", "x");
+	EXPECT_ERR("any", "-i", "eth0", "-i", "any", "-w", "x");
+	EXPECT_ERR("--comp", "-i", "eth0", "--comp", "nics", "-w", "x");
+	EXPECT_ERR("any", "--comp", "nics", "-i", "any", "-w", "x");
+}
+
+/*
+ * Long options are matched whole: getopt_long took --comp for --compress
+ * ("'nics' is not one of gzip, zstd"). An abbreviation is refused in one
+ * line that names what it could mean.
+ */
+static void test_err_abbreviations(void **state)
+{
+	struct capture_opts o;
+	char err[ERRLEN] = "";
+
+	(void)state;
+	EXPECT_ERR_IW("--compre", "--compre", "gzip");
+	EXPECT_ERR_IW("--compress", "--compre", "gzip");
+	EXPECT_ERR("--interface", "--inter", "eth0", "-w", "x");
+	EXPECT_ERR_IW("--snaplen", "--snap", "100");
+	EXPECT_ERR_IW("--snap", "--snap=100");
+	EXPECT_ERR_IW("not abbreviated", "--verb");
+	/* several candidates: each named */
+	assert_int_equal(parse_list(&o, err, sizeof(err), ARGS("-i", "e", "-w", "x", "--rotate")),
+			 -1);
+	assert_non_null(strstr(err, "--rotate-size"));
+	assert_non_null(strstr(err, "--rotate-time"));
+	assert_null(strchr(err, '\n'));
+	/* a prefix of nothing is just unknown */
+	EXPECT_ERR_IW("unknown option '--zzz'", "--zzz");
+	/* --comp is an option of its own, never --compress */
+	PARSE_OK(&o, "--comp", "nics", "-w", "x/");
+	assert_int_equal(o.compress, COMPRESS_NONE);
+}
+
 static void test_err_unknown_options(void **state)
 {
 	(void)state;
@@ -1452,6 +1513,8 @@ int main(void)
 		cmocka_unit_test(test_double_dash),
 		cmocka_unit_test(test_err_missing_required),
 		cmocka_unit_test(test_err_unknown_options),
+		cmocka_unit_test(test_interface_any_index_comp),
+		cmocka_unit_test(test_err_abbreviations),
 		cmocka_unit_test(test_err_missing_value),
 		cmocka_unit_test(test_err_interfaces),
 		cmocka_unit_test(test_err_write),

@@ -232,9 +232,153 @@ static void test_sets_change_under_the_writer(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* -i any: a set with one more interface extends the old; any other change does not. */
+static void test_extends(void **state)
+{
+	struct pcapng_idb_info idbs[3] = {
+		{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 100, .name = "a",
+		  .description = "d", .filter = "f" },
+		{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 100, .name = "b",
+		  .description = "d", .filter = "f" },
+		{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 100, .name = "c",
+		  .description = "d", .filter = "f" },
+	};
+	struct idb_set *one = idb_set_new(idbs, 1), *two = idb_set_new(idbs, 2), *other;
+
+	(void)state;
+	assert_true(idb_set_extends(two, one));
+	assert_false(idb_set_extends(one, two));
+	assert_false(idb_set_extends(two, two));        /* the same interfaces: nothing new */
+	assert_false(idb_set_extends(two, NULL));
+	assert_false(idb_set_extends(NULL, one));
+	idbs[0].description = "switched to inline";     /* an old IDB changed: a new file */
+	other = idb_set_new(idbs, 3);
+	assert_false(idb_set_extends(other, one));
+	assert_false(idb_set_extends(other, two));
+	idb_set_unref(other);
+	idbs[0].description = "d";
+	idbs[0].comment = "degraded";
+	other = idb_set_new(idbs, 2);
+	assert_false(idb_set_extends(other, one));
+	idb_set_unref(other);
+	idb_set_unref(one);
+	idb_set_unref(two);
+}
+
+/* Block kinds of a file in order: 'I' an IDB, or '0' + the EPB's interface. */
+static void file_blocks(const char *path, char *out, size_t len)
+{
+	struct pcapng_reader rd;
+	struct pcapng_block blk;
+	struct stat st;
+	size_t n = 0;
+	void *map;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(map != MAP_FAILED);
+	pcapng_reader_init(&rd, map, (size_t)st.st_size);
+	while (pcapng_next_block(&rd, &blk) == 1 && n + 1 < len) {
+		struct pcapng_epb_view epb;
+
+		if (blk.type == PCAPNG_BT_IDB)
+			out[n++] = 'I';
+		else if (!pcapng_parse_epb(&rd, &blk, &epb))
+			out[n++] = (char)('0' + epb.if_id);
+	}
+	out[n] = '\0';
+	munmap(map, (size_t)st.st_size);
+	close(fd);
+}
+
+static void push(struct frame_queue *q, unsigned int if_id)
+{
+	static const uint8_t frame[60] = { 0x02, 0, 0, 0, 0, 1 };
+	struct frame_rec rec = { .if_id = if_id, .ts_ns = clock_real_ns(), .caplen = 60,
+				 .origlen = 60 };
+
+	assert_int_equal(frame_queue_push(q, &rec, frame), 0);
+	frame_queue_publish(q);
+}
+
+/*
+ * An interface that appears while capturing (-i any): the file it is
+ * written into takes its IDB where it stands, in a file set without a new
+ * file, and before its first frame even when that frame reaches the writer
+ * at once (before the writer's next tick would have applied the set).
+ */
+static void test_interface_appended(void **state)
+{
+	char dir[] = "/tmp/test_idb_set.XXXXXX", path[600], blocks[64];
+	struct pcapng_idb_info idbs[2] = {
+		{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 100, .name = "a" },
+		{ .linktype = PCAPNG_LINKTYPE_ETHERNET, .snaplen = 100, .name = "b" },
+	};
+	struct fileset_config cfg = {
+		.is_dir = 1, .tag = "t1", .sync_ns = 1000000000ull, .shb = &shb,
+		.fill_isb = fill_isb,
+	};
+	static struct frame_queue q, late;
+	static struct fileset fs;
+	static struct writer w;
+	struct frame_queue *qs[1] = { &q };
+	struct dirent *de;
+	unsigned int files = 0;
+	char err[256];
+	DIR *d;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	cfg.path = dir;
+	cfg.idbs = idb_set_new(idbs, 1);
+	assert_int_equal(frame_queue_init(&q, 1 << 20), 0);
+	assert_int_equal(frame_queue_init(&late, 1 << 20), 0);
+	assert_int_equal(fileset_open(&fs, &cfg, err, sizeof(err)), 0);
+	idb_set_unref(cfg.idbs);
+	assert_int_equal(fileset_start(&fs, clock_real_ns(), err, sizeof(err)), 0);
+	assert_int_equal(writer_start(&w, qs, 1, &fs), 0);
+	push(&q, 0);
+	push(&q, 0);
+	usleep(250000);                 /* written, and the writer past its first tick */
+	cfg.idbs = idb_set_new(idbs, 2);
+	writer_reconfigure(&w, &cfg);
+	idb_set_unref(cfg.idbs);
+	/* the new interface's producer, a queue of its own, frames at once */
+	assert_int_equal(writer_add_queue(&w, &late), 0);
+	push(&late, 1);
+	push(&q, 0);
+	usleep(50000);
+	writer_finish(&w);
+	assert_int_equal(fileset_close(&fs, clock_real_ns()), 0);
+	frame_queue_destroy(&q);
+	frame_queue_destroy(&late);
+
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		files++;
+	}
+	closedir(d);
+	assert_int_equal(files, 1);     /* appended, not a new file */
+	file_blocks(path, blocks, sizeof(blocks));
+	/* the second IDB after the first frames, before interface 1's frame */
+	assert_non_null(strstr(blocks, "I00I"));
+	assert_true(strchr(blocks, '1') > strrchr(blocks, 'I'));
+	assert_int_equal(strlen(blocks), 6);    /* 2 IDBs, 4 frames, nothing lost */
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_extends),
+		cmocka_unit_test(test_interface_appended),
 		cmocka_unit_test(test_deep_copy),
 		cmocka_unit_test(test_sets_change_under_the_writer),
 	};
