@@ -217,6 +217,20 @@ static void announce_degradations(const struct capture_iface *ci)
  * captured. Inline needs no AF_XDP socket, but every interface has the ring:
  * bypass sends it the multi-buffer frames AF_XDP cannot take.
  */
+/*
+ * Expressions run through tail calls, which the device-bound program of
+ * hardware stamps may not make: with expressions, auto means software.
+ */
+static enum ts_choice timestamps_for(const struct capture_session *s,
+				     const struct capture_iface *ci)
+{
+	if (!s->exprs.n || s->opts->timestamps != TS_CHOICE_AUTO)
+		return s->opts->timestamps;
+	log_info("%s: timestamps taken at the hook in software: the expressions need the classifier that may tail-call (hardware stamps need a device-bound one, which may not)",
+		 ci->info.name);
+	return TS_CHOICE_SOFTWARE;
+}
+
 int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 			char *err, size_t errlen)
 {
@@ -252,7 +266,7 @@ int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 	} else {
 		ci->n_queues = 0;
 	}
-	classifier_set_timestamps(&ci->cls, o->timestamps);
+	classifier_set_timestamps(&ci->cls, timestamps_for(s, ci));
 	ret = ring_rx_open(&ci->ring, classifier_ring_fd(&ci->cls), session_on_ring_frame, &ci->ring_ctx);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot map the capture ring buffer: %s", ci->info.name,
@@ -270,6 +284,9 @@ int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 		if (ret)
 			return ret;
 	}
+	ret = session_start_exprs(s, ci, err, errlen);
+	if (ret)
+		return ret;
 	announce_mode(ci);
 	session_find_degradations(s, ci);
 	announce_degradations(ci);

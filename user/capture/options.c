@@ -357,7 +357,7 @@ static int parse_rules(struct capture_opts *o, const char *arg, char *err, size_
 	struct vpncap_ruleset set;
 	char why[160];
 
-	if (rules_parse(arg, &set, why, sizeof(why))) {
+	if (rules_parse_any(arg, &set, NULL, why, sizeof(why))) {
 		err_set(err, errlen, "--rules: %s", why);
 		return -1;
 	}

@@ -82,7 +82,7 @@ void session_note_rules(struct capture_session *s)
 	if (s->from_filters)
 		filters_describe(&s->filters, s->rules_words, sizeof(s->rules_words));
 	else
-		rules_describe(&s->rules, s->rules_words, sizeof(s->rules_words));
+		rules_describe_exprs(&s->rules, &s->exprs, s->rules_words, sizeof(s->rules_words));
 }
 
 /*
@@ -91,15 +91,17 @@ void session_note_rules(struct capture_session *s)
  * the filter file is broken.
  */
 int session_choose_rules(struct capture_session *s, const struct capture_opts *o,
-			 struct vpncap_ruleset *rules, char *err, size_t errlen)
+			 struct vpncap_ruleset *rules, struct rule_exprs *exprs, char *err,
+			 size_t errlen)
 {
 	s->from_filters = 0;
-	if (o->rules && !rules_parse(o->rules, rules, NULL, 0))
+	memset(exprs, 0, sizeof(*exprs));
+	if (o->rules && !rules_parse_any(o->rules, rules, exprs, NULL, 0))
 		return 0;
 	if (filters_load(s->filters_path, &s->filters, err, errlen))
 		return -1;
 	if (s->filters.count) {
-		filters_to_ruleset(&s->filters, rules, NULL);
+		filters_to_ruleset(&s->filters, rules, exprs);
 		s->from_filters = 1;
 		return 0;
 	}
@@ -107,28 +109,72 @@ int session_choose_rules(struct capture_session *s, const struct capture_opts *o
 	return 0;
 }
 
-/* New rules and unmatched action on every interface, each swapped in one store. */
-static void install_rules(struct capture_session *s, const struct vpncap_ruleset *rules,
-			  const struct capture_opts *n)
+/*
+ * The expression programs of rule-set slot `slot` on one interface. 0, or
+ * -errno with err: the slot's expression filters then match nothing.
+ */
+static int install_exprs(struct capture_iface *ci, unsigned int slot,
+			 const struct rule_exprs *exprs, char *err, size_t errlen)
 {
+	const char *texts[VPNCAP_MAX_EXPRS];
+	unsigned int i;
+
+	for (i = 0; i < exprs->n && i < VPNCAP_MAX_EXPRS; i++)
+		texts[i] = exprs->text[i];
+	return expr_progs_install(&ci->cls, slot, texts, i, err, errlen);
+}
+
+/*
+ * At the start, after the attach: the classifier already reads the first
+ * rule set, whose expression rules match nothing until this is done.
+ */
+int session_start_exprs(struct capture_session *s, struct capture_iface *ci, char *err,
+			size_t errlen)
+{
+	char why[ERRLEN];
+	int ret;
+
+	if (!s->exprs.n)
+		return 0;
+	ret = install_exprs(ci, ci->cls.active_rules, &s->exprs, why, sizeof(why));
+	if (ret)
+		err_set(err, errlen, "%s: expressions cannot run: %s", ci->info.name, why);
+	return ret;
+}
+
+/*
+ * New rules and unmatched action on every interface, each swapped in one
+ * store; the expressions of the new set go into its slot's bank first.
+ */
+static void install_rules(struct capture_session *s, const struct vpncap_ruleset *rules,
+			  const struct rule_exprs *exprs, const struct capture_opts *n)
+{
+	struct capture_iface *ci;
+	char why[ERRLEN];
 	unsigned int i;
 
 	for (i = 0; i < s->n_ifaces; i++) {
-		s->ifaces[i].cls.frag_timeout_ns = n->fragment_timeout_ms * 1000000ull;
-		s->ifaces[i].cls.host_window_ns = n->fragment_window_ms * 1000000ull;
-		if (classifier_apply_rules(&s->ifaces[i].cls, rules, n->unmatched))
-			log_error("%s: cannot update the rules: %s", s->ifaces[i].info.name,
+		ci = &s->ifaces[i];
+		ci->cls.frag_timeout_ns = n->fragment_timeout_ms * 1000000ull;
+		ci->cls.host_window_ns = n->fragment_window_ms * 1000000ull;
+		if (install_exprs(ci, ci->cls.active_rules ^ 1, exprs, why, sizeof(why)))
+			log_error("%s: expressions cannot run: %s; their filters match nothing",
+				  ci->info.name, why);
+		if (classifier_apply_rules(&ci->cls, rules, n->unmatched))
+			log_error("%s: cannot update the rules: %s", ci->info.name,
 				  strerror(errno));
 	}
 	s->rules = *rules;
+	s->exprs = *exprs;
 	session_note_rules(s);
 	session_prepare_idbs(s, n->unmatched);
 }
 
 static int rules_changed(const struct capture_session *s, const struct vpncap_ruleset *rules,
-			 const struct capture_opts *n)
+			 const struct rule_exprs *exprs, const struct capture_opts *n)
 {
-	return memcmp(rules, &s->rules, sizeof(*rules)) || n->unmatched != s->opts->unmatched ||
+	return memcmp(rules, &s->rules, sizeof(*rules)) ||
+	       memcmp(exprs, &s->exprs, sizeof(*exprs)) || n->unmatched != s->opts->unmatched ||
 	       n->fragment_timeout_ms != s->opts->fragment_timeout_ms ||
 	       n->fragment_window_ms != s->opts->fragment_window_ms;
 }
@@ -146,6 +192,7 @@ void session_remember_filters_file(struct capture_session *s)
 void session_follow_filters_file(struct capture_session *s)
 {
 	struct vpncap_ruleset rules;
+	struct rule_exprs exprs;
 	struct fileset_config cfg;
 	struct stat st;
 	char err[512];
@@ -159,11 +206,11 @@ void session_follow_filters_file(struct capture_session *s)
 	    st.st_mtim.tv_nsec == s->filters_stat.st_mtim.tv_nsec)
 		return;
 	s->filters_stat = st;
-	if (session_choose_rules(s, s->opts, &rules, err, sizeof(err))) {
+	if (session_choose_rules(s, s->opts, &rules, &exprs, err, sizeof(err))) {
 		log_error("filters: %s; keeping the running filters", err);
 		return;
 	}
-	install_rules(s, &rules, s->opts);
+	install_rules(s, &rules, &exprs, s->opts);
 	session_fileset_config_of(s, s->is_dir, &cfg);
 	writer_reconfigure(&s->writer, &cfg);
 	log_info("filters: now capturing %s", s->rules_words);
@@ -179,6 +226,7 @@ void session_reload(struct capture_session *s)
 {
 	struct capture_opts *n = calloc(1, sizeof(*n));
 	struct vpncap_ruleset rules;
+	struct rule_exprs exprs;
 	struct fileset_config cfg;
 	char err[ERRLEN] = "";
 	const char *what;
@@ -204,14 +252,14 @@ void session_reload(struct capture_session *s)
 		sd_notify(0, "READY=1");
 		return;
 	}
-	if (session_choose_rules(s, n, &rules, err, sizeof(err))) {
+	if (session_choose_rules(s, n, &rules, &exprs, err, sizeof(err))) {
 		log_error("reload: %s; keeping the running configuration", err);
 		free(n);
 		sd_notify(0, "READY=1");
 		return;
 	}
-	if (rules_changed(s, &rules, n))
-		install_rules(s, &rules, n);
+	if (rules_changed(s, &rules, &exprs, n))
+		install_rules(s, &rules, &exprs, n);
 	free(s->reloaded);
 	s->reloaded = n;
 	s->opts = n;

@@ -268,7 +268,7 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 		return -1;
 	}
 	session_remember_filters_file(s);
-	if (session_choose_rules(s, o, &s->rules, err, errlen))
+	if (session_choose_rules(s, o, &s->rules, &s->exprs, err, errlen))
 		return -1;
 	session_note_rules(s);
 	return 0;

@@ -35,6 +35,7 @@
 #include "capture/session.h"
 #include "hook/classifier.h"
 #include "hook/degrade.h"
+#include "hook/expr_progs.h"
 #include "hook/host_use.h"
 #include "hook/iface.h"
 #include "hook/kernel_probe.h"
@@ -113,6 +114,7 @@ struct capture_session {
 	unsigned int n_outs;
 	struct writer writer;
 	struct vpncap_ruleset rules;
+	struct rule_exprs exprs;        /* the texts of the rule set's expressions */
 	uint64_t start_wall_ns;
 	uint64_t deadline_mono_ns;      /* 0 = none */
 	/* Read by the writer thread for the ISBs, written by the capture thread. */
@@ -225,7 +227,10 @@ void session_close_publish_dirs(struct capture_session *s);
 void session_follow_host_use(struct capture_session *s);
 void session_note_rules(struct capture_session *s);
 int session_choose_rules(struct capture_session *s, const struct capture_opts *o,
-			 struct vpncap_ruleset *rules, char *err, size_t errlen);
+			 struct vpncap_ruleset *rules, struct rule_exprs *exprs, char *err,
+			 size_t errlen);
+int session_start_exprs(struct capture_session *s, struct capture_iface *ci, char *err,
+			size_t errlen);
 void session_remember_filters_file(struct capture_session *s);
 void session_follow_filters_file(struct capture_session *s);
 void session_reload(struct capture_session *s);

@@ -49,6 +49,18 @@ int bpffs_ensure_mounted(char *err, size_t errlen)
 }
 
 /*
+ * Maps every load of the object shares. Not the read-only switches, and not
+ * the program arrays of the expressions: a program array takes the first
+ * program that uses it as its owner (type, multi-buffer or not), and a retry
+ * of the attach may load the program differently; each object gets its own,
+ * and the expressions (expr_progs.c) use the attached object's.
+ */
+static int map_is_shared(const struct bpf_map *map)
+{
+	return !bpf_map__is_internal(map) && bpf_map__type(map) != BPF_MAP_TYPE_PROG_ARRAY;
+}
+
+/*
  * Create a map like the object's definition and make the object use it, so
  * it can be filled before the program is loaded and attached. vpncap keeps
  * its own reference: every try to attach opens the object anew on the same
@@ -59,7 +71,7 @@ static int precreate_map(struct classifier *c, struct bpf_map *map)
 {
 	int fd, err;
 
-	if (bpf_map__is_internal(map))
+	if (!map_is_shared(map))
 		return 0;
 	if (c->n_map_fds == CLASSIFIER_MAX_MAPS)
 		return -E2BIG;
@@ -367,14 +379,14 @@ static const char *attach_hint(int err)
 }
 
 /* An object just opened takes the maps vpncap created and filled, in order. */
-static int reuse_maps(struct classifier *c, struct bpf_object *obj)
+int classifier_reuse_maps(struct classifier *c, struct bpf_object *obj)
 {
 	struct bpf_map *map;
 	unsigned int i = 0;
 	int ret;
 
 	bpf_object__for_each_map(map, obj) {
-		if (bpf_map__is_internal(map))
+		if (!map_is_shared(map))
 			continue;
 		if (i == c->n_map_fds)
 			return -ENOENT;
@@ -402,7 +414,7 @@ static int fresh_object(struct classifier *c)
 	c->skel = vpncap_classifier__open();
 	if (!c->skel)
 		return -errno;
-	ret = reuse_maps(c, c->skel->obj);
+	ret = classifier_reuse_maps(c, c->skel->obj);
 	if (ret)
 		return ret;
 	classifier_variant_apply(c->skel, &c->variant);
@@ -562,7 +574,7 @@ static int hw_load(struct classifier *c, int frags)
 	c->hw_skel = vpncap_classifier_hwts__open();
 	if (!c->hw_skel)
 		return -errno;
-	ret = reuse_maps(c, c->hw_skel->obj);
+	ret = classifier_reuse_maps(c, c->hw_skel->obj);
 	if (ret)
 		return ret;
 	c->hw_skel->rodata->meta_place = c->variant.meta;
@@ -878,6 +890,10 @@ void classifier_close(struct classifier *c)
 	}
 	hw_close(c);
 	c->hw_timestamps = 0;
+	if (c->resume_skel) {
+		vpncap_classifier__destroy(c->resume_skel);
+		c->resume_skel = NULL;
+	}
 	if (c->skel) {
 		vpncap_classifier__destroy(c->skel);
 		c->skel = NULL;

@@ -91,6 +91,8 @@ struct classifier {
 	struct vpncap_classifier_hwts *hw_skel;
 	int hw_timestamps;           /* 1: the device-bound program with the kfunc is attached */
 	char ts_reason[192];         /* why software stamps, "" when hw_timestamps */
+	/* Expressions (hook/expr_progs.c): the resume copy, loaded with the first one. */
+	struct vpncap_classifier *resume_skel;
 };
 
 /* Pure: the variant of the classifier for a kernel with these features. */
@@ -129,6 +131,9 @@ int classifier_apply_rules(struct classifier *c, const struct vpncap_ruleset *se
 			   uint32_t unmatched);
 int classifier_xsks_map_fd(const struct classifier *c);
 int classifier_ring_fd(const struct classifier *c);
+
+/* An object just opened takes the maps vpncap created and filled, in order. */
+int classifier_reuse_maps(struct classifier *c, struct bpf_object *obj);
 
 /*
  * Switch what the XDP program does with matched frames (enum vpncap_mode),
