@@ -15,11 +15,14 @@
 #             kernel binds it (7.2+), copy elsewhere: 20 frames in
 #   twoqueue  NIC 3, two RX queues (multi_queue tap): 20 frames from 16
 #             sources, EPBs from queue 0 and queue 1
-#   inline    NIC 1 with an address: 20 frames in, 20 datagrams the guest sends
+#   inline    NIC 1 with an address: 20 frames in, 20 datagrams the guest sends,
+#             selected by a tcpdump expression (XDP and TC expression programs)
 #   trylibxdp NIC 1, libxdp tried whatever vpncap's probe says (VPNCAP_TRY_LIBXDP=1):
 #             where the kernel refuses libxdp's dispatcher a program that
 #             moves packet data (6.12+), libxdp fails and vpncap must attach
-#             directly from a fresh object; elsewhere the dispatcher holds it
+#             directly from a fresh object; elsewhere the dispatcher holds it;
+#             a tcpdump expression selects the frames (tail calls from the
+#             program the dispatcher runs)
 #   robpffs   NIC 1, the same with bpffs read-only: libxdp cannot pin its
 #             dispatcher, and the program must still be attached, alone
 #   perbatch  NIC 1, VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head: no per-frame
@@ -577,11 +580,12 @@ for c in $CASES; do
 			ip addr add "$GUEST_ADDR/24" dev "$IF1"
 			ip neigh replace "$PEER_ADDR" lladdr "$PEER_MAC" dev "$IF1" nud permanent
 		fi
-		run_case inline "$IF1" --mode inline --xdp-mode native -c "$((2 * FRAMES))" --duration "$DURATION" -v
+		run_case inline "$IF1" --mode inline --xdp-mode native -c "$((2 * FRAMES))" --duration "$DURATION" -v \
+			--rules 'udp port 500 or udp port 4500' 
 		[ -n "$IF1" ] && ip addr flush dev "$IF1" ;;
 	trylibxdp)
 		CASE_ENV=VPNCAP_TRY_LIBXDP=1 run_case trylibxdp "$IF1" --mode bypass --xdp-mode native \
-			-c "$FRAMES" --duration "$DURATION" -v ;;
+			-c "$FRAMES" --duration "$DURATION" -v --rules 'udp port 500' ;;
 	robpffs)
 		mount -o remount,ro /sys/fs/bpf
 		CASE_ENV=VPNCAP_TRY_LIBXDP=1 run_case robpffs "$IF1" --mode bypass --xdp-mode native \

@@ -942,6 +942,35 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 }
 
 
+/*
+ * The words after the options, joined by spaces as tcpdump joins them:
+ * the expression, the same as --rules with it (and not both).
+ */
+static int take_expression(struct capture_opts *o, char **words, int n, char *err, size_t errlen)
+{
+	size_t used = 0, len;
+	int i;
+
+	if (o->rules) {
+		err_set(err, errlen, "capture: '%s': an expression after the options, and --rules: give one of them",
+			words[0]);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		len = strlen(words[i]);
+		if (used + len + 1 >= sizeof(o->expr_words)) {
+			err_set(err, errlen, "capture: the expression is longer than %zu characters",
+				sizeof(o->expr_words) - 1);
+			return -1;
+		}
+		if (i)
+			o->expr_words[used++] = ' ';
+		memcpy(o->expr_words + used, words[i], len + 1);
+		used += len;
+	}
+	return parse_rules(o, o->expr_words, err, errlen);
+}
+
 static int parse_argv(int argc, char **argv, struct capture_opts *o, char *err, size_t errlen)
 {
 	struct optdef defs[N_OPTIONS];
@@ -964,8 +993,10 @@ static int parse_argv(int argc, char **argv, struct capture_opts *o, char *err, 
 			return -1;
 		}
 		if (rc == OPTPARSE_WORD) {
-			err_set(err, errlen, "capture: unexpected argument '%s'", value);
-			return -1;
+			/* Options end at the first word: the rest are the expression. */
+			if (take_expression(o, argv + p.i - 1, argc - p.i + 1, err, errlen))
+				return -1;
+			break;
 		}
 		if (apply(o, &options[id], value, err, errlen))
 			return -1;

@@ -14,6 +14,7 @@
 #include "capture_limits.h"
 #include "hook/classifier.h"     /* enum xdp_mode_choice, enum ts_choice */
 #include "hook/xsk_rx.h"         /* enum copy_choice */
+#include "hook/expr.h"           /* EXPR_TEXT_MAX */
 
 #define CAPTURE_DEFAULT_SNAPLEN 262144u
 #define CAPTURE_MIN_SNAPLEN 64u
@@ -67,6 +68,11 @@ struct capture_opts {
 	uint64_t queue_size;            /* bytes of the writer queue */
 	uint64_t ring_size;             /* bytes of each interface's BPF ring buffer (inline) */
 	const char *rules;              /* --rules LIST; NULL = named filters, else the VPN default */
+	/*
+	 * tcpdump's way: the words after the options are an expression, as
+	 * --rules; several words are joined here (rules points at this).
+	 */
+	char expr_words[EXPR_TEXT_MAX];
 	const char *metrics_file;       /* --metrics-file PATH: counters in Prometheus text format */
 	uint64_t fragment_timeout_ms;
 	uint64_t fragment_window_ms;

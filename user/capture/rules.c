@@ -2,6 +2,7 @@
 #include "capture/rules.h"
 #include "log.h"
 
+#include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -337,11 +338,51 @@ static int class_bit(const char *s)
 	return 0;
 }
 
-/* "all", "ike", "keepalive", "class:CLASS": 1 when tok is one (into r), 0 if not, -1 bad class. */
+/*
+ * filter add's -d words: arp, ipv4, ipv6, or "ethertype:TYPE" (0x88cc or
+ * decimal, not a VLAN tag's). 1 when tok is one (into r), 0 if not, -1 bad.
+ */
+static int parse_data_link_rule(const char *tok, struct vpncap_rule *r, char *err, size_t errlen)
+{
+	static const struct { const char *word; __u16 type; } words[] = {
+		{ "arp", 0x0806 }, { "ipv4", 0x0800 }, { "ipv6", 0x86dd },
+	};
+	unsigned long type;
+	char *end;
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcasecmp(tok, words[i].word)) {
+			r->fields = VPNCAP_F_ETHERTYPE;
+			r->ethertype = words[i].type;
+			return 1;
+		}
+	}
+	if (strncasecmp(tok, "ethertype:", 10))
+		return 0;
+	errno = 0;
+	type = strtoul(tok + 10, &end, 0);
+	if (errno || end == tok + 10 || *end || type < 0x600 || type > 0xffff ||
+	    type == 0x8100 || type == 0x88a8) {
+		err_set(err, errlen, "'%s' is not an EtherType (0x0600-0xffff, not a VLAN tag's)",
+			tok + 10);
+		return -1;
+	}
+	r->fields = VPNCAP_F_ETHERTYPE;
+	r->ethertype = (__u16)type;
+	return 1;
+}
+
+/*
+ * "all", "ike", "keepalive", "class:CLASS" and the data link words: 1 when
+ * tok is one (into r), 0 if not, -1 bad.
+ */
 static int parse_word_rule(const char *tok, struct vpncap_rule *r, char *err, size_t errlen)
 {
-	int bit;
+	int bit = parse_data_link_rule(tok, r, err, errlen);
 
+	if (bit)
+		return bit;
 	if (!strcasecmp(tok, "all")) {
 		r->fields = VPNCAP_F_ALL;
 		return 1;
@@ -379,7 +420,7 @@ static int parse_rule(char *tok, struct vpncap_ruleset *set, char *err, size_t e
 			*colon = '\0';
 		if (parse_proto(tok, &proto)) {
 			err_set(err, errlen,
-				"'%s' is not a protocol (udp, tcp, esp, icmp, icmpv6, 1-255), class (ike, keepalive, class:esp) or all",
+				"'%s' is not a protocol (udp, tcp, esp, icmp, icmpv6, 1-255), class (ike, keepalive, class:esp), data link (arp, ipv4, ipv6, ethertype:TYPE) or all",
 				tok);
 			return -1;
 		}

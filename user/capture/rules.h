@@ -32,6 +32,7 @@ int rules_add(struct vpncap_ruleset *set, __u8 l4_proto, __u16 port);
  *   ike, keepalive          the classifier's classes (as --class)
  *   class:CLASS             any class: ike, esp, keepalive ("esp" alone
  *                           stays IP protocol 50, as in --rules before)
+ *   arp, ipv4, ipv6         the data link (as -d), and ethertype:TYPE
  *   all                     every frame, IP or not (VPNCAP_F_ALL)
  * 0, or -1 with the bad token named in err.
  */

@@ -859,6 +859,24 @@ static void test_parser_is_silent(void **state)
 
 #define DEFAULT_TEXT "udp port 500 or udp port 4500 or tcp port 443"
 
+/* tcpdump's way: the words after the options are the expression. */
+static void test_expression_words(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK_IW(&o, "udp", "port", "500", "or", "arp");
+	assert_string_equal(o.rules, "udp port 500 or arp");
+	PARSE_OK_IW(&o, "udp port 4500 and udp[8:4] = 0");
+	assert_string_equal(o.rules, "udp port 4500 and udp[8:4] = 0");
+	/* Options end at the first word, as getopt's "+": -c is a word here. */
+	EXPECT_ERR_IW("expression", "udp", "-c", "5");
+	EXPECT_ERR_IW("--rules", "--rules", "tcp:443", "udp", "port", "500");
+	EXPECT_ERR_IW("expression", "udp", "port", "and", "and");
+	PARSE_OK_IW(&o, "--rules", "udp:500-4500,ARP");
+	assert_string_equal(o.rules, "udp:500-4500,ARP");
+}
+
 static void test_rules_default(void **state)
 {
 	struct vpncap_ruleset set;
@@ -1529,6 +1547,7 @@ int main(void)
 		cmocka_unit_test(test_err_small_buffer),
 		cmocka_unit_test(test_parse_twice),
 		cmocka_unit_test(test_parser_is_silent),
+		cmocka_unit_test(test_expression_words),
 		cmocka_unit_test(test_rules_default),
 		cmocka_unit_test(test_rules_describe_default),
 		cmocka_unit_test(test_rules_describe_empty),

@@ -89,6 +89,18 @@ static void test_list_words(void **state)
 	parse_ok("ALL,udp:500");
 	assert_int_equal(set.rules[0].fields, VPNCAP_F_ALL);
 
+	/* filter add's -d words */
+	parse_ok("ARP,ipv6,ethertype:0x88cc,ethertype:2048");
+	assert_int_equal(set.count, 4);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_ETHERTYPE);
+	assert_int_equal(set.rules[0].ethertype, 0x0806);
+	assert_int_equal(set.rules[1].ethertype, 0x86dd);
+	assert_int_equal(set.rules[2].ethertype, 0x88cc);
+	assert_int_equal(set.rules[3].ethertype, 0x0800);
+	parse_bad("ethertype:0x8100", "not an EtherType");
+	parse_bad("ethertype:12", "not an EtherType");
+	parse_bad("ethertype:", "not an EtherType");
+
 	parse_bad("class:sstp", "'sstp' is not a class (ike, esp, keepalive)");
 	parse_bad("class:", "'' is not a class");
 	parse_bad("", "empty");
@@ -122,7 +134,10 @@ static void test_parse_any(void **state)
 	assert_int_equal(ex.n, 1);
 	assert_string_equal(ex.text[0], "udp port 500 or host 198.18.0.1");
 	assert_int_equal(ex.text[1][0], 0);
+	/* "arp" is a word of the list grammar first (the same frames either way) */
 	assert_int_equal(rules_parse_any("arp", &set, NULL, err, sizeof(err)), 0);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_ETHERTYPE);
+	assert_int_equal(rules_parse_any("arp or rarp", &set, NULL, err, sizeof(err)), 0);
 	assert_int_equal(set.rules[0].fields, VPNCAP_F_EXPR);
 
 	/* Neither: the message of what it looked like */
