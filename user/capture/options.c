@@ -288,6 +288,36 @@ static int parse_duration_s(struct capture_opts *o, const char *arg, char *err, 
 	return 0;
 }
 
+/* 0 is the whole frame, as tcpdump's -s 0 and PktMon's --pkt-size 0. */
+static int parse_snaplen(struct capture_opts *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	/* Digits only: no sign, no space (strtoull takes both). */
+	if (errno || end == arg || *end || arg[strspn(arg, "0123456789")] ||
+	    (v && (v < CAPTURE_MIN_SNAPLEN || v > CAPTURE_DEFAULT_SNAPLEN))) {
+		err_set(err, errlen, "--snaplen: '%s' is not a number from %d to %d (or 0: the whole frame)",
+			arg, CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN);
+		return -1;
+	}
+	o->snaplen = v ? (uint32_t)v : CAPTURE_DEFAULT_SNAPLEN;
+	return 0;
+}
+
+static int put_snaplen(FILE *f, const char *path, const struct capture_opts *o, char *err,
+		       size_t errlen)
+{
+	(void)path;
+	(void)err;
+	(void)errlen;
+	if (o->snaplen != CAPTURE_DEFAULT_SNAPLEN)
+		fprintf(f, "snaplen = %u\n", o->snaplen);
+	return 0;
+}
+
 static int parse_copy_mode(struct capture_opts *o, enum copy_choice mode, char *err,
 			   size_t errlen)
 {
@@ -640,8 +670,9 @@ static const struct capture_option options[] = {
 	  "PCAPNG file, or directory of a rotating file set\n"
 	  "(an existing directory, or a path ending in '/')",
 	  FIELD(output), .parse = parse_write, .put = put_write, .flags = FILE_KEY },
-	{ "snaplen", 's', COPT_UINT, "N", "bytes kept per frame (default 262144)", FIELD(snaplen),
-	  CAPTURE_MIN_SNAPLEN, CAPTURE_DEFAULT_SNAPLEN, .flags = FILE_KEY },
+	{ "snaplen", 's', COPT_CUSTOM, "N",
+	  "bytes kept per frame (default and 0: the whole\nframe, up to 262144)", FIELD(snaplen),
+	  .parse = parse_snaplen, .put = put_snaplen, .flags = FILE_KEY },
 	{ "duration", 0, COPT_CUSTOM, "SECS", "stop after SECS seconds", FIELD(duration_ms),
 	  .parse = parse_duration_s, .put = put_duration_s, .flags = RELOAD | COPT_ONE_SHOT },
 	{ "count", 'c', COPT_UINT, "N", "stop after N frames written", FIELD(count), 1,

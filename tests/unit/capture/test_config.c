@@ -451,9 +451,9 @@ static void test_bad_values(void **state)
 	(void)state;
 	EXPECT_LOAD_ERR("# c\n\n\n\n\n\nrotate-size = 12Q\n",
 			"7: rotate-size: '12Q' is not a size from 64k to 1T (k, M, G, T suffixes)");
-	EXPECT_LOAD_ERR("snaplen = 12\n", "1: snaplen: '12' is not a number from 64 to 262144");
+	EXPECT_LOAD_ERR("snaplen = 12\n", "1: snaplen: '12' is not a number from 64 to 262144 (or 0: the whole frame)");
 	EXPECT_LOAD_ERR("snaplen = 1500 ; bytes\n",
-			"1: snaplen: '1500 ; bytes' is not a number from 64 to 262144");
+			"1: snaplen: '1500 ; bytes' is not a number from 64 to 262144 (or 0: the whole frame)");
 	EXPECT_LOAD_ERR("duration = soon\n",
 			"1: duration: 'soon' is not a positive number of seconds");
 	EXPECT_LOAD_ERR("count = 0\n", "1: count: '0' is not a positive number");
@@ -636,7 +636,7 @@ static void test_first_problem_wins(void **state)
 	EXPECT_LOAD_ERR("count = 1\nbad line\nsnaplen = 1\n",
 			"2: malformed line (expected key = value)");
 	EXPECT_LOAD_ERR("snaplen = 1\nbad line\n",
-			"1: snaplen: '1' is not a number from 64 to 262144");
+			"1: snaplen: '1' is not a number from 64 to 262144 (or 0: the whole frame)");
 	EXPECT_LOAD_ERR("bad line\n[section]\n", "1: malformed line (expected key = value)");
 	EXPECT_LOAD_ERR("foo = 1\nbad line\n", "1: unknown key 'foo'");
 }

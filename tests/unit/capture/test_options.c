@@ -627,9 +627,14 @@ static void test_err_write(void **state)
 
 static void test_err_snaplen(void **state)
 {
+	struct capture_opts o;
+
 	(void)state;
-	EXPECT_ERR_IW("'0'", "-s", "0");
+	/* 0: the whole frame, as tcpdump -s 0 and PktMon --pkt-size 0 */
+	PARSE_OK_IW(&o, "-s", "0");
+	assert_int_equal(o.snaplen, 262144);
 	EXPECT_ERR_IW("'63'", "-s", "63");
+	EXPECT_ERR_IW("'-1'", "-s", "-1");
 	EXPECT_ERR_IW("262145", "-s", "262145");
 	EXPECT_ERR_IW("abc", "--snaplen", "abc");
 	EXPECT_ERR_IW("-5", "-s", "-5");
