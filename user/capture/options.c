@@ -743,9 +743,11 @@ static const struct capture_option options[] = {
 	  "second (node_exporter's textfile collector)",
 	  FIELD(metrics_file), .range = "file name", .flags = RELOAD },
 	{ "rules", 0, COPT_CUSTOM, "LIST",
-	  "what to capture: PROTO[:PORT],... with PROTO udp, tcp,\n"
-	  "esp, icmp, icmpv6 or a number (default\n"
-	  "udp:500,udp:4500,tcp:443)",
+	  "what to capture (default: the named filters,\n"
+	  "else udp:500,udp:4500,tcp:443): a list of\n"
+	  "PROTO[:PORT[-PORT]] (udp, tcp, esp, icmp, icmpv6,\n"
+	  "1-255), ike, keepalive, class:CLASS, arp, ipv4,\n"
+	  "ipv6, ethertype:TYPE, all; or a tcpdump expression",
 	  FIELD(rules), .parse = parse_rules, .put = put_rules, .flags = RELOAD },
 	{ "fragment-timeout", 0, COPT_DURATION, "DURATION",
 	  "follow a matched datagram's fragments this\nlong (default 30s)",
@@ -1123,10 +1125,12 @@ void capture_opts_usage(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: vpncap capture -i IFACE|IDX|any [-i IFACE...] -w FILE [options]\n"
+	fputs("usage: vpncap capture -i IFACE|IDX|any [-i IFACE...] -w FILE [options] [EXPRESSION]\n"
 	      "\n"
 	      "Capture IKEv2 (UDP 500), NAT-T (UDP 4500) and SSTP (TCP 443) frames at the\n"
-	      "XDP hook into a PCAPNG file.\n"
+	      "XDP hook into a PCAPNG file; or the named filters' frames; or, as tcpdump,\n"
+	      "the frames of EXPRESSION (libpcap's syntax: 'udp port 500 or arp'), the\n"
+	      "words after the options.\n"
 	      "\n", f);
 	for (i = 0; i < N_OPTIONS; i++)
 		if (!options[i].file_set && options[i].shrt != 'v' && options[i].shrt != 'h')
