@@ -17,8 +17,11 @@ static const char main_usage[] =
 	"             rotating file set); with --persistent, from boot, across reboots\n"
 	"  filter     named filters: filter add NAME [fields] | add --preset aovpn |\n"
 	"             list | remove NAME | remove --all (vpncap filter help)\n"
-	"  stop IFACE stop and disable the persistent capture on IFACE\n"
-	"  status     list persistent captures, their state and current file\n"
+	"  start      -i IFACE -w DIR [capture options]: capture in the background,\n"
+	"             return once capturing (vpncap start help)\n"
+	"  stop       [IFACE]: end the background captures (all, or IFACE's), print\n"
+	"             their files and summary; else stop and disable IFACE's persistent one\n"
+	"  status     list persistent and background captures, their state and files\n"
 	"  show       FILE...: one line per frame of pcap/pcapng files, times in\n"
 	"             UTC (vpncap show -h)\n"
 	"  report     FILE...|DIR: summary per protocol, IKE SAs and unfinished\n"
@@ -46,7 +49,8 @@ static const struct {
 	int (*run)(int argc, char **argv);
 	int help_self;
 } commands[] = {
-	{ "capture", cmd_capture, 1 }, { "filter", cmd_filter, 1 }, { "stop", cmd_stop, 1 },
+	{ "capture", cmd_capture, 1 }, { "filter", cmd_filter, 1 }, { "start", cmd_start, 1 },
+	{ "stop", cmd_stop, 1 },
 	{ "status", cmd_status, 1 }, { "show", cmd_show, 1 }, { "report", cmd_report, 1 },
 	{ "counters", cmd_counters, 1 }, { "list", cmd_list, 1 }, { "help", cmd_help, 0 },
 	{ "--help", cmd_help, 0 }, { "-h", cmd_help, 0 }, { "version", cmd_version, 0 },

@@ -7,7 +7,8 @@
 # build tree into a copy of it with the unit enabled, and boots it twice
 # under qemu (TCG) while IKEv2 frames stream into the VM's NIC. A small
 # driver unit in the guest reboots after the first boot and, on the second,
-# runs `vpncap status`, `vpncap stop` and `vpncap capture --persistent`, and powers off. The disk image is then read back with
+# runs `vpncap status`, `vpncap stop`, `vpncap capture --persistent` and
+# `vpncap start`/`stop` (a transient unit), and powers off. The disk image is then read back with
 # debugfs (nothing is mounted) and checked: the capture started before
 # network-pre.target, caught frames during boot, continued its file sequence
 # across the reboot, wrote files tshark opens, and `vpncap status` saw it.
@@ -161,6 +162,20 @@ else
 		rm -f /etc/vpncap/vgone0.conf
 		ip link del vgone0
 	} >/var/log/vpncap-gone.txt 2>&1
+	# vpncap start / stop under systemd: a transient Type=notify unit, so
+	# start returns once the capture captures (the unit active at once).
+	{
+		ip link add vstart0 type veth peer name vstart1 && ip link set vstart1 up
+		/usr/local/sbin/vpncap start -i vstart0 -w /var/tmp/startdir/
+		echo "start-exit=\$?"
+		echo "start-unit=\$(systemctl is-active vpncap-run-vstart0.service)"
+		/usr/local/sbin/vpncap status
+		/usr/local/sbin/vpncap stop vstart0
+		echo "start-stop-exit=\$?"
+		echo "start-unit-after=\$(systemctl is-active vpncap-run-vstart0.service)"
+		ls /var/tmp/startdir | sed 's/^/start-file: /'
+		ip link del vstart0
+	} >/var/log/vpncap-start.txt 2>&1
 	sync
 	echo "boot-driver: boot 2 done, powering off"
 	systemctl poweroff
@@ -497,6 +512,17 @@ run_checks() {
 	check "interface back: the unit started again by itself (WantedBy= its device)" \
 		sh -c "grep -qx 'gone-after-back=active' '$out/gone.txt' && [ \"\$(sed -n 's/^gone-pid-after=//p' '$out/gone.txt')\" != \"\$(sed -n 's/^gone-pid-before=//p' '$out/gone.txt')\" ] && ! grep -qx 'gone-pid-after=0' '$out/gone.txt'"
 
+	# (j) vpncap start / status / stop: a background capture as a transient unit.
+	note "vpncap start / stop:"
+	sed 's/^/#   /' "$out/start.txt" 2>/dev/null
+	check "vpncap start: exit 0, returned with vpncap-run-vstart0.service active" \
+		sh -c "grep -qx 'start-exit=0' '$out/start.txt' && grep -qx 'start-unit=active' '$out/start.txt'"
+	check "vpncap status: the background capture, running, its unit and pid" \
+		grep -qE '^vstart0 +running .*vpncap-run-vstart0\.service \(pid [0-9]+\)' "$out/start.txt"
+	check "vpncap stop vstart0: exit 0, the file and the summary printed, the unit gone" \
+		sh -c "grep -qx 'start-stop-exit=0' '$out/start.txt' && grep -q '^vpncap: summary: seen .*in /var/tmp/startdir/' '$out/start.txt' && grep -q '^  /var/tmp/startdir/vpncap-vstart0-.*\.pcapng\$' '$out/start.txt' && grep -qx 'start-unit-after=inactive' '$out/start.txt'"
+	check "vpncap start: the file is in the directory" grep -q '^start-file: vpncap-vstart0-.*\.pcapng$' "$out/start.txt"
+
 	# (f) and stops cleanly at each shutdown (a stop timeout or a failure would
 	# cost the end of the file; a failed detach leaves the hook taken).
 	check "vpncap@$IFACE never failed, timed out or failed to detach XDP" never_failed
@@ -533,6 +559,7 @@ main() {
 	debugfs -R "dump /var/log/vpncap-status.txt $WORK/out/status.txt" "$WORK/disk.img" >/dev/null 2>&1
 	debugfs -R "dump /var/log/vpncap-service.txt $WORK/out/service.txt" "$WORK/disk.img" >/dev/null 2>&1
 	debugfs -R "dump /var/log/vpncap-gone.txt $WORK/out/gone.txt" "$WORK/disk.img" >/dev/null 2>&1
+	debugfs -R "dump /var/log/vpncap-start.txt $WORK/out/start.txt" "$WORK/disk.img" >/dev/null 2>&1
 	run_checks
 
 	note "total $((SECONDS - START)) s"

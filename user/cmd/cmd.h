@@ -9,6 +9,7 @@
 
 int cmd_capture(int argc, char **argv);         /* cmd/capture.c */
 int cmd_filter(int argc, char **argv);          /* cmd/filter.c */
+int cmd_start(int argc, char **argv);           /* cmd/start.c */
 int cmd_stop(int argc, char **argv);            /* cmd/service.c */
 int cmd_status(int argc, char **argv);          /* cmd/service.c */
 int cmd_show(int argc, char **argv);            /* cmd/show.c */

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE /* pipe2 */
+#include "cmd/background.h"
 #include "cmd/cmd.h"
 #include "cmd/service.h"
 #include "capture/options.h"
@@ -22,8 +24,7 @@
 
 extern char **environ;
 
-/* Run a command, output to our stderr or to out (captured, trimmed). */
-static int run(char *const argv[], char *out, size_t outlen)
+int service_run(char *const argv[], char *out, size_t outlen, unsigned int flags)
 {
 	posix_spawn_file_actions_t fa;
 	int pipefd[2] = { -1, -1 }, status = -1;
@@ -31,8 +32,11 @@ static int run(char *const argv[], char *out, size_t outlen)
 
 	fflush(stdout); /* what we said comes before what it says */
 	posix_spawn_file_actions_init(&fa);
-	if (out && pipe(pipefd) == 0) {
+	/* Close-on-exec: only the dup2()ed ends reach the command (and what it leaves running). */
+	if (out && pipe2(pipefd, O_CLOEXEC) == 0) {
 		posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+		if (flags & SERVICE_RUN_STDERR)
+			posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
 		posix_spawn_file_actions_addclose(&fa, pipefd[0]);
 	}
 	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
@@ -53,6 +57,11 @@ static int run(char *const argv[], char *out, size_t outlen)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run(char *const argv[], char *out, size_t outlen)
+{
+	return service_run(argv, out, outlen, 0);
 }
 
 static void unit_name(char *buf, size_t len, const char *iface)
@@ -385,16 +394,22 @@ int service_make_persistent(const struct capture_opts *o)
 }
 
 static const char stop_usage[] =
-	"usage: vpncap stop IFACE...\n"
+	"usage: vpncap stop [IFACE...]\n"
 	"\n"
-	"Stop and disable the persistent capture vpncap@IFACE.service; its files and\n"
-	"its configuration are kept.\n";
+	"Without IFACE: end every background capture (vpncap start) of this network\n"
+	"namespace, as PktMon stop; none running is said, exit 0.\n"
+	"With IFACE: end the background capture on IFACE, wait for it to complete its\n"
+	"files, and print them and its summary. Without one there, stop and disable\n"
+	"the persistent capture vpncap@IFACE.service (its files and configuration\n"
+	"are kept); neither there: said, exit 1.\n";
 
 static const char status_usage[] =
 	"usage: vpncap status\n"
 	"\n"
 	"The persistent captures (one per configuration file IFACE.conf in the\n"
-	"configuration directory), their state and the file being written.\n";
+	"configuration directory), their state and the file being written; then the\n"
+	"background captures of this network namespace (vpncap start): running or\n"
+	"ended, since when, pid or unit, files written so far and their directory.\n";
 
 /*
  * The words of a subcommand that takes -h and words only: 1 after -h (usage
@@ -425,6 +440,61 @@ static int words_or_help(const char *cmd, const char *usage, int argc, char **ar
 	return 0;
 }
 
+/* `vpncap stop`: every background capture of this namespace. */
+static int stop_all_background(void)
+{
+	size_t n, i;
+	struct bg_record *all = bg_records(&n);
+	int status = EXIT_OK;
+
+	if (!n)
+		printf("vpncap: no background capture runs (persistent ones: vpncap status, vpncap stop IFACE)\n");
+	for (i = 0; i < n; i++)
+		if (bg_stop(&all[i]))
+			status = EXIT_RUNTIME;
+	free(all);
+	return status;
+}
+
+/* The persistent capture of iface: stopped and disabled. */
+static int stop_persistent(const char *iface)
+{
+	if (systemctl("disable", 1, iface))
+		return EXIT_RUNTIME;
+	printf("vpncap: stopped and disabled vpncap@%s.service (files and %s/%s.conf kept)\n", iface,
+	       config_dir(), iface);
+	return EXIT_OK;
+}
+
+/*
+ * `vpncap stop IFACE`: its background capture if one runs (a persistent one
+ * is left, and said so), else its persistent one. Without systemd and
+ * without a configuration there is neither.
+ */
+static int stop_iface(const char *iface)
+{
+	char conf[4096];
+	struct bg_record r;
+	int configured, status;
+
+	snprintf(conf, sizeof(conf), "%s/%s.conf", config_dir(), iface);
+	configured = !access(conf, F_OK);
+	if (!bg_find(iface, &r)) {
+		status = bg_stop(&r);
+		if (configured)
+			printf("vpncap: %s: the persistent capture vpncap@%s.service is left as it is%s; vpncap stop %s again stops and disables it\n",
+			       iface, iface, unit_is("is-active", iface, "active") ? " (running)" : "",
+			       iface);
+		return status;
+	}
+	if (!configured && access("/run/systemd/system", F_OK)) {
+		log_error("stop: %s: no capture runs on it (no background capture, no persistent one)",
+			  iface);
+		return EXIT_RUNTIME;
+	}
+	return stop_persistent(iface);
+}
+
 int cmd_stop(int argc, char **argv)
 {
 	const char **ifaces = calloc((size_t)argc + 1, sizeof(*ifaces));
@@ -435,12 +505,12 @@ int cmd_stop(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	rc = words_or_help("stop", stop_usage, argc, argv, ifaces, &n);
-	if (rc || !n) {
-		if (!rc)
-			log_error("stop: which interface? (vpncap stop IFACE)");
+	if (rc) {
 		free(ifaces);
 		return rc > 0 ? EXIT_OK : EXIT_USAGE;
 	}
+	if (!n)
+		status = stop_all_background();
 	for (i = 0; i < n; i++) {
 		char tag[FILESET_TAG_MAX];
 		const char *one[] = { ifaces[i] };
@@ -450,11 +520,8 @@ int cmd_stop(int argc, char **argv)
 			status = EXIT_USAGE;
 			break;
 		}
-		if (systemctl("disable", 1, ifaces[i]))
+		if (stop_iface(ifaces[i]))
 			status = EXIT_RUNTIME;
-		else
-			printf("vpncap: stopped and disabled vpncap@%s.service (files and %s/%s.conf kept)\n",
-			       ifaces[i], config_dir(), ifaces[i]);
 	}
 	free(ifaces);
 	return status;
@@ -526,8 +593,10 @@ int cmd_status(int argc, char **argv)
 	}
 	printf("%-16s %-10s %-40s %s\n", "INTERFACE", "STATE", "FILES IN", "CURRENT FILE");
 	d = opendir(cdir);
-	if (!d)
-		return EXIT_OK; /* no persistent capture configured */
+	if (!d) {
+		bg_status(); /* no persistent capture configured */
+		return EXIT_OK;
+	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		char iface[64], conf[4096];
@@ -543,5 +612,6 @@ int cmd_status(int argc, char **argv)
 		n++;
 	}
 	closedir(d);
+	bg_status();
 	return EXIT_OK;
 }

@@ -30,6 +30,13 @@
  */
 int service_make_persistent(const struct capture_opts *o);
 
+/*
+ * Run a command (systemctl, systemd-run) and wait for it: its stdout (and
+ * with SERVICE_RUN_STDERR its stderr) to ours, or, with out, its first line
+ * into out. Its exit status, -1 when it could not run or was killed.
+ */
+#define SERVICE_RUN_STDERR 0x1u
+int service_run(char *const argv[], char *out, size_t outlen, unsigned int flags);
 
 
 #endif /* VPNCAP_CMD_SERVICE_H */
