@@ -254,16 +254,16 @@ int bg_record_save(const struct bg_record *r)
 
 int bg_record_load(const char *path, struct bg_record *r)
 {
+	size_t len, path_len = strlen(path);
 	char *text;
-	size_t len;
 	int rc;
 
-	if (textfile_read(path, 16384, &text, &len))
+	if (path_len >= sizeof(r->path) || textfile_read(path, 16384, &text, &len))
 		return -1;
 	rc = bg_record_parse(text, len, r);
 	free(text);
 	if (!rc)
-		snprintf(r->path, sizeof(r->path), "%s", path);
+		memcpy(r->path, path, path_len + 1);
 	return rc;
 }
 
