@@ -267,6 +267,7 @@ int session_start_iface(struct capture_session *s, struct capture_iface *ci,
 		ci->n_queues = 0;
 	}
 	classifier_set_timestamps(&ci->cls, timestamps_for(s, ci));
+	ci->cls.tail_calls = s->exprs.n > 0;
 	ret = ring_rx_open(&ci->ring, classifier_ring_fd(&ci->cls), session_on_ring_frame, &ci->ring_ctx);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot map the capture ring buffer: %s", ci->info.name,

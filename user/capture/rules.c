@@ -485,9 +485,12 @@ int rules_parse_any(const char *text, struct vpncap_ruleset *set, struct rule_ex
 		memset(exprs, 0, sizeof(*exprs));
 	if (!rules_parse(text, set, list_err, sizeof(list_err)))
 		return 0;
+	/* An empty expression is tcpdump's "every frame": all. */
 	if (blank(text)) {
-		err_set(err, errlen, "empty rule list or expression (all: every frame)");
-		return -1;
+		memset(set, 0, sizeof(*set));
+		set->count = 1;
+		set->rules[0].fields = VPNCAP_F_ALL;
+		return 0;
 	}
 	if (strchr(text, '\n') || expr_check(text, expr_err, sizeof(expr_err))) {
 		/* A text with blanks was meant as an expression, else as a list. */

@@ -41,8 +41,8 @@ int rules_parse(const char *text, struct vpncap_ruleset *set, char *err, size_t 
 /*
  * The list grammar first; when that fails and text is a tcpdump expression
  * (expr_check), one rule VPNCAP_F_EXPR with slot 0, set->n_exprs 1 and the
- * text in exprs (which may be NULL). An empty or blank text is refused
- * (`all` says every frame). 0, or -1 with err.
+ * text in exprs (which may be NULL). An empty or blank text is every
+ * frame, as tcpdump's empty expression (the same as `all`). 0, or -1 with err.
  */
 int rules_parse_any(const char *text, struct vpncap_ruleset *set, struct rule_exprs *exprs,
 		    char *err, size_t errlen);

@@ -510,11 +510,25 @@ static int try_attach(struct classifier *c, enum attach_path path, enum xdp_atta
 }
 
 /*
+ * Linux 5.18 matches a program array's owner by the type an extension
+ * stands for (and brought multi-buffer XDP, which says it is there).
+ */
+int dispatcher_can_tail_call(const struct kernel_features *kf)
+{
+	return kernel_has(kf, KFEAT_XDP_FRAGS);
+}
+
+/*
  * libxdp only where its dispatcher can hold vpncap and has a bpffs to pin
  * to (or where a test insists: its failures must lead to a direct attach).
  */
 static int libxdp_usable(const struct classifier *c)
 {
+	if (c->tail_calls && !dispatcher_can_tail_call(c->kf)) {
+		log_info("%s: the XDP program goes alone, not behind libxdp's dispatcher: before Linux 5.18 a program behind it cannot tail-call into the expressions",
+			 c->ifname);
+		return 0;
+	}
 	return c->kf->try_libxdp || (c->bpffs && kernel_has(c->kf, KFEAT_DISPATCHER));
 }
 

@@ -93,6 +93,13 @@ struct classifier {
 	char ts_reason[192];         /* why software stamps, "" when hw_timestamps */
 	/* Expressions (hook/expr_progs.c): the resume copy, loaded with the first one. */
 	struct vpncap_classifier *resume_skel;
+	/*
+	 * Set before classifier_attach() when the rule set has expressions:
+	 * before Linux 5.18 a program array takes the type of the program that
+	 * uses it first, and behind libxdp's dispatcher that is an extension,
+	 * into which no XDP program can then be put: the program goes alone.
+	 */
+	int tail_calls;
 };
 
 /* Pure: the variant of the classifier for a kernel with these features. */
@@ -134,6 +141,9 @@ int classifier_ring_fd(const struct classifier *c);
 
 /* An object just opened takes the maps vpncap created and filled, in order. */
 int classifier_reuse_maps(struct classifier *c, struct bpf_object *obj);
+
+/* Can the program libxdp's dispatcher runs tail-call into XDP programs (5.18+)? */
+int dispatcher_can_tail_call(const struct kernel_features *kf);
 
 /*
  * Switch what the XDP program does with matched frames (enum vpncap_mode),

@@ -194,6 +194,10 @@ int expr_progs_install(struct classifier *c, unsigned int slot, const char *cons
 		err_set(err, errlen, "expressions need the attached classifier");
 		return -EINVAL;
 	}
+	if (n && c->hook == HOOK_DISPATCHER && !dispatcher_can_tail_call(c->kf)) {
+		err_set(err, errlen, "before Linux 5.18 the program behind libxdp's dispatcher cannot tail-call into them; a capture started with expressions attaches alone");
+		return -EOPNOTSUPP;
+	}
 	if (n && c->hw_timestamps) {
 		err_set(err, errlen, "expressions cannot run beside hardware timestamps (a device-bound program may not tail-call); --timestamps software runs them");
 		return -EOPNOTSUPP;

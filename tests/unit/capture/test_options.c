@@ -878,6 +878,9 @@ static void test_expression_words(void **state)
 	EXPECT_ERR_IW("expression", "udp", "-c", "5");
 	EXPECT_ERR_IW("--rules", "--rules", "tcp:443", "udp", "port", "500");
 	EXPECT_ERR_IW("expression", "udp", "port", "and", "and");
+	/* An empty expression: every frame (the rule set comes from rules_parse_any) */
+	PARSE_OK_IW(&o, "");
+	assert_string_equal(o.rules, "");
 	PARSE_OK_IW(&o, "--rules", "udp:500-4500,ARP");
 	assert_string_equal(o.rules, "udp:500-4500,ARP");
 }

@@ -145,8 +145,13 @@ static void test_parse_any(void **state)
 	assert_non_null(strstr(err, "not a tcpdump expression: 'udp port': "));
 	assert_int_equal(rules_parse_any("udp:70000", &set, &ex, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "'70000' is not a port"));
-	assert_int_equal(rules_parse_any("   ", &set, &ex, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "empty rule list or expression (all: every frame)"));
+	/* An empty expression: every frame, as tcpdump's */
+	assert_int_equal(rules_parse_any("   ", &set, &ex, err, sizeof(err)), 0);
+	assert_int_equal(set.count, 1);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_ALL);
+	assert_int_equal(ex.n, 0);
+	assert_int_equal(rules_parse_any("", &set, &ex, err, sizeof(err)), 0);
+	assert_int_equal(set.rules[0].fields, VPNCAP_F_ALL);
 	assert_int_equal(rules_parse_any("udp\nor tcp", &set, &ex, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "more than one line"));
 	assert_int_equal(set.count, 0);
