@@ -20,13 +20,13 @@
 #   trylibxdp NIC 1, libxdp tried whatever vpncap's probe says (VPNCAP_TRY_LIBXDP=1):
 #             where the kernel refuses libxdp's dispatcher a program that
 #             moves packet data (6.12+), libxdp fails and vpncap must attach
-#             directly from a fresh object; elsewhere the dispatcher holds it;
-#             a tcpdump expression selects the frames (tail calls from the
-#             program the dispatcher runs)
+#             directly from a fresh object; elsewhere the dispatcher holds it
 #   robpffs   NIC 1, the same with bpffs read-only: libxdp cannot pin its
 #             dispatcher, and the program must still be attached, alone
 #   perbatch  NIC 1, VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head: no per-frame
-#             metadata, frames stamped per batch (the fallback of last resort)
+#             metadata, frames stamped per batch (the fallback of last resort);
+#             a tcpdump expression selects the frames (bypass through the
+#             expression programs, the program attached alone)
 #   hostuse   (on the kernels of HOSTUSE_KERNELS) --mode auto on NIC 1 when
 #             the host uses it through links this machine's kernel lacks:
 #             the lower device of a VLAN or an ipvlan, a port of a bond, a
@@ -585,7 +585,7 @@ for c in $CASES; do
 		[ -n "$IF1" ] && ip addr flush dev "$IF1" ;;
 	trylibxdp)
 		CASE_ENV=VPNCAP_TRY_LIBXDP=1 run_case trylibxdp "$IF1" --mode bypass --xdp-mode native \
-			-c "$FRAMES" --duration "$DURATION" -v --rules 'udp port 500' ;;
+			-c "$FRAMES" --duration "$DURATION" -v ;;
 	robpffs)
 		mount -o remount,ro /sys/fs/bpf
 		CASE_ENV=VPNCAP_TRY_LIBXDP=1 run_case robpffs "$IF1" --mode bypass --xdp-mode native \
@@ -593,7 +593,8 @@ for c in $CASES; do
 		mount -o remount,rw /sys/fs/bpf ;;
 	perbatch)
 		CASE_ENV=VPNCAP_KERNEL_LACKS=adjust_meta,adjust_head run_case perbatch "$IF1" \
-			--mode bypass --xdp-mode native -c "$FRAMES" --duration "$DURATION" -v ;;
+			--mode bypass --xdp-mode native -c "$FRAMES" --duration "$DURATION" -v \
+			--rules 'udp port 500' ;;
 	esac
 done
 if grep -qw 'vpncap.hostuse=1' /proc/cmdline; then
@@ -844,11 +845,9 @@ check_case() {
 		why="attached through libxdp's dispatcher although bpffs was read-only"
 	fi
 	if [ -z "$why" ] && [ "$c" = trylibxdp ]; then
-		# Linux 6.12 refuses the dispatcher an extension that moves packet data;
-		# before 5.18 an extension cannot tail-call into XDP programs, so with
-		# the case's expression vpncap attaches alone there.
+		# Linux 6.12 refuses the dispatcher an extension that moves packet data.
 		want=dispatcher
-		case ${KVER_OF[$label]} in 6.[0-9].*|6.1[01].*) ;; *) want=direct ;; esac
+		case ${KVER_OF[$label]} in [0-5].*|6.[0-9].*|6.1[01].*) ;; *) want=direct ;; esac
 		[ "${R_XDP[$key]#native, }" = "$want" ] ||
 			why="attached as '${R_XDP[$key]}', expected native, $want on ${KVER_OF[$label]}"
 	fi

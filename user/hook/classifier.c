@@ -510,12 +510,16 @@ static int try_attach(struct classifier *c, enum attach_path path, enum xdp_atta
 }
 
 /*
- * Linux 5.18 matches a program array's owner by the type an extension
- * stands for (and brought multi-buffer XDP, which says it is there).
+ * No kernel tried lets the program behind libxdp's dispatcher tail-call
+ * into the expressions: the extension it is loaded as owns the program
+ * array, and the resume copy, a plain XDP program, is refused from it
+ * (EINVAL on 5.10 and 6.1; 6.12 and later refuse the dispatcher vpncap's
+ * program anyway). With expressions the program goes alone.
  */
 int dispatcher_can_tail_call(const struct kernel_features *kf)
 {
-	return kernel_has(kf, KFEAT_XDP_FRAGS);
+	(void)kf;
+	return 0;
 }
 
 /*
@@ -525,7 +529,7 @@ int dispatcher_can_tail_call(const struct kernel_features *kf)
 static int libxdp_usable(const struct classifier *c)
 {
 	if (c->tail_calls && !dispatcher_can_tail_call(c->kf)) {
-		log_info("%s: the XDP program goes alone, not behind libxdp's dispatcher: before Linux 5.18 a program behind it cannot tail-call into the expressions",
+		log_info("%s: the XDP program goes alone, not behind libxdp's dispatcher: a program behind it cannot tail-call into the expressions (other XDP programs cannot share the interface meanwhile)",
 			 c->ifname);
 		return 0;
 	}

@@ -95,9 +95,9 @@ struct classifier {
 	struct vpncap_classifier *resume_skel;
 	/*
 	 * Set before classifier_attach() when the rule set has expressions:
-	 * before Linux 5.18 a program array takes the type of the program that
-	 * uses it first, and behind libxdp's dispatcher that is an extension,
-	 * into which no XDP program can then be put: the program goes alone.
+	 * behind libxdp's dispatcher the program is an extension, which owns
+	 * the program array, and the resume copy cannot be put in it: the
+	 * program goes alone (dispatcher_can_tail_call()).
 	 */
 	int tail_calls;
 };
@@ -142,7 +142,7 @@ int classifier_ring_fd(const struct classifier *c);
 /* An object just opened takes the maps vpncap created and filled, in order. */
 int classifier_reuse_maps(struct classifier *c, struct bpf_object *obj);
 
-/* Can the program libxdp's dispatcher runs tail-call into XDP programs (5.18+)? */
+/* Can the program libxdp's dispatcher runs tail-call into the expressions? */
 int dispatcher_can_tail_call(const struct kernel_features *kf);
 
 /*

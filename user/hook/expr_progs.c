@@ -195,7 +195,7 @@ int expr_progs_install(struct classifier *c, unsigned int slot, const char *cons
 		return -EINVAL;
 	}
 	if (n && c->hook == HOOK_DISPATCHER && !dispatcher_can_tail_call(c->kf)) {
-		err_set(err, errlen, "before Linux 5.18 the program behind libxdp's dispatcher cannot tail-call into them; a capture started with expressions attaches alone");
+		err_set(err, errlen, "the program behind libxdp's dispatcher cannot tail-call into them; a capture started with expressions attaches alone (restart it)");
 		return -EOPNOTSUPP;
 	}
 	if (n && c->hw_timestamps) {
