@@ -7,6 +7,14 @@
  * their addresses and fragment facts, then UDP or TCP, and works out the
  * frame's class (IKE, ESP, NAT-T keepalive). The frame is then matched
  * against the active rule set filled by user space, first match wins.
+ * Frames that are not IP (ARP, LLDP) or whose IP headers cannot be read
+ * reach the rules too, with nothing above the link layer: only rules on
+ * the link layer, "every frame" and expressions can take them.
+ *
+ * Expressions (tcpdump's syntax, vpncap/abi.h): when the rule set has any,
+ * the hook's program first tail-calls the expression programs, and the
+ * last of them this program's resume copy (expr_resume), which classifies
+ * with their verdicts.
  *
  * Fragments: a matched first fragment records its datagram in frags_map,
  * so the later fragments (which carry no ports) follow it; a later fragment
