@@ -7,9 +7,10 @@
  * their addresses and fragment facts, then UDP or TCP, and works out the
  * frame's class (IKE, ESP, NAT-T keepalive). The frame is then matched
  * against the active rule set filled by user space, first match wins.
- * Frames that are not IP (ARP, LLDP) or whose IP headers cannot be read
- * reach the rules too, with nothing above the link layer: only rules on
- * the link layer, "every frame" and expressions can take them.
+ * Frames that are not IP (ARP, LLDP) reach the rules too, with nothing
+ * above the link layer: only rules on the link layer, "every frame" and
+ * expressions can take them. An IP frame whose headers cannot be read is
+ * not matched.
  *
  * Expressions (tcpdump's syntax, vpncap/abi.h): when the rule set has any,
  * the hook's program first tail-calls the expression programs, and the
@@ -456,31 +457,23 @@ static __always_inline int parse_transport(struct cursor *c, struct frame_info *
 	}
 }
 
-/* Forgets what a failed IP parse left half-filled. */
-static __always_inline void not_ip(struct frame_info *f)
-{
-	__builtin_memset(f->src, 0, sizeof(f->src));
-	__builtin_memset(f->dst, 0, sizeof(f->dst));
-	f->family = 0;
-	f->l4_proto = 0;
-	f->has_ports = 0;
-	f->klass = 0;
-	f->frag = FRAG_NONE;
-	f->tcp_flags = 0;
-}
-
 /* Works on XDP and on TC packet pointers alike: both are checked against end. */
 /*
- * -1 only when the Ethernet header (and tags) is cut. A frame that is not
- * IP, or whose IP or transport header is cut or malformed, comes out with
- * family 0 and nothing of layer 3 and up: rules on the link layer, "every
- * frame" and expressions can still take it, IP rules never do.
+ * 0, or -1 when the frame cannot be read: its Ethernet header (and tags)
+ * cut, or an IPv4 or IPv6 frame whose IP or transport header is cut or
+ * malformed. A frame that is not IP comes out with family 0 and nothing
+ * of layer 3 and up: rules on the link layer, "every frame" and
+ * expressions can take it, IP rules never do.
+ *
+ * A broken IP frame is not handed on to the rules as "not IP": every
+ * point where a header can fail would then lead into the whole rest of the
+ * program, and Linux 7.3's verifier gives up at a million instructions.
  */
 static __always_inline int parse_frame(void *data, void *data_end, struct frame_info *f)
 {
 	struct cursor c = { .pos = data, .end = data_end };
 	__u16 ethertype;
-	int err = -1;
+	int err;
 
 	if (parse_ethernet(&c, f, &ethertype))
 		return -1;
@@ -489,11 +482,11 @@ static __always_inline int parse_frame(void *data, void *data_end, struct frame_
 		err = parse_ipv4(&c, f);
 	else if (ethertype == ETH_P_IPV6)
 		err = parse_ipv6(&c, f);
-	if (!err)
-		err = parse_transport(&c, f);
+	else
+		return 0;
 	if (err)
-		not_ip(f);
-	return 0;
+		return -1;
+	return parse_transport(&c, f);
 }
 
 /* ------------------------------------------------------------------------ */
