@@ -1223,8 +1223,8 @@ struct {
 SEC("xdp")
 int vpncap_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	__u32 key = VPNCAP_DIR_IN, queue = ctx->rx_queue_index;
+	void *data, *data_end;
 	struct vpncap_counters *cnt;
 	struct hook_config hc;
 	struct match m;
@@ -1238,6 +1238,13 @@ int vpncap_xdp(struct xdp_md *ctx)
 		cnt->passed++;
 		return XDP_PASS;
 	}
+	/*
+	 * The frame's pointers only after the tail call: a tail call that
+	 * returns may have changed the packet for all the verifier knows, and
+	 * Linux 6.12 takes every packet pointer from before it as unusable.
+	 */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
 	if (!classify(data, data_end, &hc, bits, cnt, &m))
 		return unmatched_verdict(cnt, &hc);
 	hw_timestamp(ctx, &m, cnt);
