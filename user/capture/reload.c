@@ -157,7 +157,8 @@ static void install_rules(struct capture_session *s, const struct vpncap_ruleset
 		ci = &s->ifaces[i];
 		ci->cls.frag_timeout_ns = n->fragment_timeout_ms * 1000000ull;
 		ci->cls.host_window_ns = n->fragment_window_ms * 1000000ull;
-		if (install_exprs(ci, ci->cls.active_rules ^ 1, exprs, why, sizeof(why)))
+		/* An interface gone (-i any) runs nothing more: no line about it. */
+		if (!ci->gone && install_exprs(ci, ci->cls.active_rules ^ 1, exprs, why, sizeof(why)))
 			log_error("%s: expressions cannot run: %s; their filters match nothing",
 				  ci->info.name, why);
 		if (classifier_apply_rules(&ci->cls, rules, n->unmatched))

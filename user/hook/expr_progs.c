@@ -190,21 +190,23 @@ int expr_progs_install(struct classifier *c, unsigned int slot, const char *cons
 	unsigned int bank = VPNCAP_EXPR_BANK(slot & 1), i;
 	int ret;
 
+	/* No expressions: nothing to run, only a bank to empty if there is one. */
+	if (!n) {
+		if (c->skel)
+			empty_bank(c, bank, 0);
+		return 0;
+	}
 	if (!c->skel || c->hook == HOOK_NONE || n > VPNCAP_MAX_EXPRS) {
 		err_set(err, errlen, "expressions need the attached classifier");
 		return -EINVAL;
 	}
-	if (n && c->hook == HOOK_DISPATCHER && !dispatcher_can_tail_call(c->kf)) {
+	if (c->hook == HOOK_DISPATCHER && !dispatcher_can_tail_call(c->kf)) {
 		err_set(err, errlen, "the program behind libxdp's dispatcher cannot tail-call into them; a capture started with expressions attaches alone (restart it)");
 		return -EOPNOTSUPP;
 	}
-	if (n && c->hw_timestamps) {
+	if (c->hw_timestamps) {
 		err_set(err, errlen, "expressions cannot run beside hardware timestamps (a device-bound program may not tail-call); --timestamps software runs them");
 		return -EOPNOTSUPP;
-	}
-	if (!n) {
-		empty_bank(c, bank, 0);
-		return 0;
 	}
 	ret = load_resume(c, err, errlen);
 	for (i = 0; !ret && i < n; i++)
