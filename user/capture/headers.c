@@ -78,8 +78,9 @@ void session_describe_iface(struct capture_session *s, struct capture_iface *ci)
 			 tc_egress_kind_name(ci->cls.egress.kind),
 			 (unsigned long long)s->opts->ring_size,
 			 describe_timestamps(ci, ts, sizeof(ts)));
-	snprintf(buf, len, "driver %s; mode %s%s; %s", ci->info.driver, session_mode_name(ci->mode),
-		 ci->auto_mode ? " (auto)" : "", how);
+	/* The host first: `vpncap report` over several gateways' files names them by it. */
+	snprintf(buf, len, "host %s; driver %s; mode %s%s; %s", s->hostname, ci->info.driver,
+		 session_mode_name(ci->mode), ci->auto_mode ? " (auto)" : "", how);
 	degradations_comment(&s->kf, ci->degraded, ci->n_degraded, ci->comment,
 			     sizeof(ci->comment));
 }
@@ -152,6 +153,7 @@ void session_prepare_headers(struct capture_session *s)
 	read_hardware(s->hw, sizeof(s->hw));
 	uname(&u);
 	snprintf(s->os, sizeof(s->os), "%s %s %s", u.sysname, u.release, u.version);
+	snprintf(s->hostname, sizeof(s->hostname), "%s", u.nodename);
 	s->shb = (struct pcapng_shb_info){ s->hw, s->os, "vpncap " VPNCAP_VERSION };
 }
 

@@ -126,6 +126,7 @@ struct capture_session {
 	 * a new set, and no set the writer holds ever changes.
 	 */
 	char hw[300], os[200], tag[FILESET_TAG_MAX];
+	char hostname[65];              /* uname's nodename, first in each if_description */
 	char filter[2048];
 	struct pcapng_shb_info shb;
 	struct idb_set *idbs;           /* the latest set (the session's reference) */

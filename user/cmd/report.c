@@ -19,8 +19,11 @@
  * address, SA or session is not tracked, and the "limits hit" counters say
  * how many frames that concerned.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "cmd/cmd.h"
 #include "cmd/report.h"
+#include "cmd/report_conn.h"
+#include "cmd/report_health.h"
 #include "json.h"
 #include "read/input_file.h"
 #include "log.h"
@@ -51,8 +54,10 @@
 #define TEXT_MAX_ROWS 100       /* per table in the text report; --json lists all */
 #define HTML_MAX_ROWS 1000
 #define PROBE_MIN_SESSIONS 3
-#define PROBE_MAX_NS UINT64_C(2000000000)
-#define PROBE_MAX_DATA 1        /* data segments from the prober */
+/* A prober keeps its pace: the spread of its intervals is within 30 % of their mean. */
+#define PROBE_MAX_CV2 0.09
+/* Below this, an IKE_AUTH response holds no AUTH: only an encrypted notify. */
+#define IKE_AUTH_REFUSED_LEN 120
 #define NS UINT64_C(1000000000)
 
 #define TCP_FIN 0x01
@@ -67,11 +72,6 @@ static const struct report_limits default_limits = {
 static const char *const proto_names[REPORT_NPROTO] = { "IKEv2", "NAT-T", "ESP", "SSTP", "other" };
 static const char *const proto_keys[REPORT_NPROTO] = { "ikev2", "natt", "esp", "sstp", "other" };
 
-struct addr_key {
-	uint8_t family;         /* 4 or 6 */
-	uint8_t bin[16];
-};
-
 enum role {
 	ROLE_IKE_CLIENT = 1,    /* initiator of IKE on UDP 500 */
 	ROLE_NATT_CLIENT = 2,   /* initiator of IKE on UDP 4500 */
@@ -80,14 +80,33 @@ enum role {
 	ROLE_SSTP_CLIENT = 16,  /* the non-443 end of a TCP 443 session */
 };
 
+/* Why a client's attempt failed: SSTP's (conn_result's order), then IKEv2's. */
+enum fail_reason {
+	F_TCP_REFUSED, F_TCP_TIMEOUT, F_TLS_ALERT, F_TLS_RESET, F_NO_SSTP_RESPONSE, F_CLOSED_EARLY,
+	F_NO_INIT_RESPONSE, F_INIT_ERROR, F_NO_AUTH_REQUEST, F_NO_AUTH_RESPONSE, F_AUTH_FAILED,
+	NFAIL
+};
+
+enum client_proto { CP_IKEV2, CP_SSTP, NCP };
+
+/* One client's attempts over one protocol: IKE SAs, or SSTP connections. */
+struct client_stats {
+	uint32_t attempts, successes, failures, unknown;
+	uint32_t reasons[NFAIL];
+	uint16_t init_error;            /* the last IKE_SA_INIT error notify */
+	uint64_t first_ns, last_ns;
+};
+
 struct addr_rec {
 	struct addr_key key;
 	uint32_t next;
 	uint32_t roles;
 	/* Filled by finish(): this address's TCP 443 sessions. */
-	uint32_t sessions, probe_like;
+	uint32_t sessions, probe_like, answered;
 	uint64_t first_start, last_start;
+	double interval_s;              /* between probes of one backend */
 	int prober;
+	struct client_stats clients[NCP];
 };
 
 /* Exchange types the report names; the rest are counted as "other". */
@@ -114,7 +133,10 @@ struct ike_sa {
 	uint16_t init_error;                    /* error notify of the last IKE_SA_INIT response */
 	uint16_t skf_total;                     /* most SKF fragments of one IKE_AUTH message */
 	uint32_t skf_messages, ip_fragmented;   /* IKE_AUTH messages sent so */
-	int natt;
+	int natt;                               /* seen on UDP 4500 */
+	int plain;                              /* seen on UDP 500 */
+	uint32_t auth_resp_len;                 /* IKE length of the latest IKE_AUTH response */
+	int auth_resp_big;                      /* it came in fragments: never a bare notify */
 };
 
 enum ses_flag {
@@ -132,6 +154,8 @@ struct tcp_session {
 	uint32_t data, client_data;     /* segments with payload: all, from the client */
 	uint32_t syn_seq;
 	unsigned int flags;
+	struct conn_obs obs;    /* what report_conn judges */
+	enum probe_kind probe_kind;
 };
 
 /* A datagram in IP fragments: which protocol its first fragment showed. */
@@ -169,6 +193,26 @@ struct report {
 	uint64_t ike_peak, ike_peak_ns;
 	uint64_t tl_start, tl_step;
 	uint64_t tl_ike[TIMELINE_BUCKETS], tl_sstp[TIMELINE_BUCKETS];
+	struct health health;
+	struct client_ref *clients;     /* with attempts, failing first */
+	size_t n_clients;
+	/* Several gateways' captures: each one's own report, this one the total. */
+	struct report **gateways;
+	char **gateway_names;
+	size_t n_gateways;
+	struct ike_split *splits;       /* clients whose UDP 500 and 4500 reached different gateways */
+	size_t n_splits;
+};
+
+struct client_ref {
+	uint32_t addr;                  /* index in addrs */
+	enum client_proto proto;
+};
+
+struct ike_split {
+	struct addr_key client;
+	uint64_t ispi;
+	size_t gw_500, gw_4500;         /* indexes in gateways */
 };
 
 /* ---- tables ------------------------------------------------------------- */
@@ -545,8 +589,11 @@ static void sa_message(struct report *r, struct ike_sa *sa, const struct decode_
 		sa->init_error = error_notify(k);
 	if (x != X_AUTH)
 		return;
-	if (k->response && k->msg_id > sa->auth_resp_max)
+	if (k->response && k->msg_id >= sa->auth_resp_max) {
 		sa->auth_resp_max = k->msg_id;
+		sa->auth_resp_len = k->length;
+		sa->auth_resp_big = k->frag_total > 1 || first_ip_fragment;
+	}
 	if (!k->response && k->msg_id > sa->auth_req_max)
 		sa->auth_req_max = k->msg_id;
 	if (k->frag_total > 1) {
@@ -590,6 +637,7 @@ static void ike_add(struct report *r, uint64_t ts, const struct decoded *d)
 	if (k->rspi)
 		sa->rspi = k->rspi;
 	sa->natt |= k->natt;
+	sa->plain |= !k->natt;
 	if (sa_seen(sa, msg_key(k))) {
 		sa->retransmissions++;
 		r->retransmissions++;
@@ -598,10 +646,22 @@ static void ike_add(struct report *r, uint64_t ts, const struct decoded *d)
 	sa_message(r, sa, k, d->is_fragment && !d->frag_offset);
 }
 
+/*
+ * The gateway refused the client's authentication: its last IKE_AUTH
+ * response is too short to hold IDr and AUTH, so it holds only an
+ * encrypted notify (AUTHENTICATION_FAILED, or another error).
+ */
+static int sa_auth_refused(const struct ike_sa *sa)
+{
+	return sa->resp[X_AUTH] && !sa->auth_resp_big && sa->auth_resp_len &&
+	       sa->auth_resp_len < IKE_AUTH_REFUSED_LEN;
+}
+
 /* Established: an IKE_AUTH response to the last IKE_AUTH request (EAP takes several). */
 static int sa_established(const struct ike_sa *sa)
 {
-	return sa->resp[X_AUTH] && (!sa->req[X_AUTH] || sa->auth_resp_max >= sa->auth_req_max);
+	return sa->resp[X_AUTH] && (!sa->req[X_AUTH] || sa->auth_resp_max >= sa->auth_req_max) &&
+	       !sa_auth_refused(sa);
 }
 
 enum sa_state { SA_ESTABLISHED, SA_INCOMPLETE, SA_UNKNOWN };
@@ -613,7 +673,10 @@ static enum sa_state sa_state(const struct ike_sa *sa, char *why, size_t len)
 	*why = 0;
 	if (sa_established(sa))
 		return SA_ESTABLISHED;
-	if (sa->req[X_AUTH]) {
+	if (sa_auth_refused(sa)) {
+		snprintf(why, len, "IKE_AUTH refused (a %u-byte response: an encrypted error "
+			 "notify such as AUTHENTICATION_FAILED)", sa->auth_resp_len);
+	} else if (sa->req[X_AUTH]) {
 		snprintf(why, len, "no IKE_AUTH response");
 	} else if (sa->resp[X_INIT] && sa->init_error) {
 		name = decode_ike_notify_name(sa->init_error);
@@ -690,6 +753,7 @@ static struct tcp_session *session_new(struct report *r, const struct tcp_sessio
 	*s = *k;
 	s->next = next;
 	s->start_ns = ts;
+	conn_init(&s->obs, ts);
 	s->client_addr = addr_role(r, &k->client, ROLE_SSTP_CLIENT);
 	return s;
 }
@@ -753,6 +817,7 @@ static void tcp_add(struct report *r, uint64_t ts, const struct decoded *d, uint
 		s->flags |= SES_CLOSED | (d->tcp.flags & TCP_RST ? SES_RST : SES_FIN);
 		s->end_ns = ts;
 	}
+	conn_frame(&s->obs, d, to_server, ts);
 }
 
 /* ---- the frame ------------------------------------------------------------ */
@@ -845,7 +910,36 @@ void report_free(struct report *r)
 	table_free(&r->sas);
 	table_free(&r->sessions);
 	free(r->frags);
+	health_free(&r->health);
+	free(r->clients);
+	free(r->splits);
+	while (r->n_gateways--) {
+		report_free(r->gateways[r->n_gateways]);
+		free(r->gateway_names[r->n_gateways]);
+	}
+	free(r->gateways);
+	free(r->gateway_names);
 	free(r);
+}
+
+int report_add_gateway(struct report *r, struct report *gw, const char *name)
+{
+	size_t n = r->n_gateways + 1;
+	struct report **gws = realloc(r->gateways, n * sizeof(*gws));
+	char **names;
+
+	if (gws)
+		r->gateways = gws;
+	names = gws ? realloc(r->gateway_names, n * sizeof(*names)) : NULL;
+	if (names)
+		r->gateway_names = names;
+	if (!names || !(names[n - 1] = strdup(name))) {
+		report_free(gw);
+		return -1;
+	}
+	gws[n - 1] = gw;
+	r->n_gateways = n;
+	return 0;
 }
 
 /* ---- totals over the whole capture ---------------------------------------- */
@@ -858,12 +952,6 @@ static uint64_t session_end(const struct report *r, const struct tcp_session *s)
 	return end > s->start_ns ? end : s->start_ns;
 }
 
-/* A health probe: short, and the prober sent at most one data segment. */
-static int session_probe_like(const struct report *r, const struct tcp_session *s)
-{
-	return session_end(r, s) - s->start_ns < PROBE_MAX_NS && s->client_data <= PROBE_MAX_DATA;
-}
-
 static int session_is_probe(const struct report *r, const struct tcp_session *s)
 {
 	const struct addr_rec *a;
@@ -874,37 +962,309 @@ static int session_is_probe(const struct report *r, const struct tcp_session *s)
 	return a->prober;
 }
 
+/* When a probe of a source to one backend came: for the source's pace. */
+struct pace {
+	uint32_t addr;
+	struct addr_key server;
+	uint16_t sport;
+	uint64_t start;
+};
+
+static int cmp_pace(const void *pa, const void *pb)
+{
+	const struct pace *a = pa, *b = pb;
+	int c;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	c = memcmp(&a->server, &b->server, sizeof(a->server));
+	if (c)
+		return c;
+	if (a->sport != b->sport)
+		return a->sport < b->sport ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Mean and spread of the gaps of one source's entries [from, to). */
+static void pace_of(struct addr_rec *a, const struct pace *p, size_t from, size_t to)
+{
+	double sum = 0, sumsq = 0, mean, gap;
+	uint32_t n = 0;
+	size_t i;
+
+	for (i = from + 1; i < to; i++) {
+		if (memcmp(&p[i].server, &p[i - 1].server, sizeof(p[i].server)) ||
+		    p[i].sport != p[i - 1].sport)
+			continue;
+		gap = (double)(p[i].start - p[i - 1].start) / 1e9;
+		sum += gap;
+		sumsq += gap * gap;
+		n++;
+	}
+	mean = n ? sum / n : 0;
+	a->interval_s = mean;
+	/* Regular: at least two gaps, their variance within PROBE_MAX_CV2 of mean squared. */
+	a->prober = n >= 2 && mean > 0 && sumsq / n - mean * mean <= PROBE_MAX_CV2 * mean * mean;
+}
+
+/* Candidates that do not keep a regular pace are clients. */
+static void keep_regular_probers(struct report *r)
+{
+	struct pace *p = malloc((r->sessions.n ? r->sessions.n : 1) * sizeof(*p));
+	size_t n = 0, i, start;
+	uint32_t j;
+
+	if (!p) {       /* out of memory at the end: everyone is a client, nobody is hidden */
+		for (j = 0; j < r->addrs.n; j++)
+			((struct addr_rec *)table_at(&r->addrs, j))->prober = 0;
+		return;
+	}
+	for (j = 0; j < r->sessions.n; j++) {
+		const struct tcp_session *s = table_at(&r->sessions, j);
+
+		if (session_is_probe(r, s))
+			p[n++] = (struct pace){ s->client_addr, s->server, s->sport, s->start_ns };
+	}
+	qsort(p, n, sizeof(*p), cmp_pace);
+	for (start = 0; start < n; start = i) {
+		for (i = start + 1; i < n && p[i].addr == p[start].addr; i++)
+			;
+		pace_of(table_at(&r->addrs, p[start].addr), p, start, i);
+	}
+	free(p);
+}
+
 /*
- * Load-balancer health probes: a source whose TCP 443 sessions, at least
- * PROBE_MIN_SESSIONS of them, all look like probes. A real client that
- * ever stayed or sent data is never one.
+ * Load-balancer health probes: a source whose TCP 443 connections, at
+ * least PROBE_MIN_SESSIONS of them, all have a probe's shape (connect and
+ * close, one HTTP request, or a TLS handshake and one request), of which
+ * at least one got its full answer, at a regular pace. A client that
+ * stayed, sent more, or never once got an answer is never one: it is
+ * counted as a client, with its failures.
  */
 static void find_probers(struct report *r)
 {
+	struct probe_verdict v;
 	uint32_t i;
 
 	for (i = 0; i < r->addrs.n; i++) {
 		struct addr_rec *a = table_at(&r->addrs, i);
 
-		a->sessions = a->probe_like = 0;
+		a->sessions = a->probe_like = a->answered = 0;
 		a->first_start = a->last_start = 0;
+		a->interval_s = 0;
 	}
 	for (i = 0; i < r->sessions.n; i++) {
-		const struct tcp_session *s = table_at(&r->sessions, i);
+		struct tcp_session *s = table_at(&r->sessions, i);
 		struct addr_rec *a;
 
+		s->probe_kind = conn_probe_kind(&s->obs, r->last_ns);
 		if (s->client_addr == NONE)
 			continue;
 		a = table_at(&r->addrs, s->client_addr);
 		a->sessions++;
-		a->probe_like += session_probe_like(r, s);
 		stretch(&a->first_start, &a->last_start, s->start_ns);
+		if (s->probe_kind == PROBE_NOT)
+			continue;
+		a->probe_like++;
+		conn_probe_verdict(&s->obs, s->probe_kind, r->last_ns, &v);
+		a->answered += v.healthy || v.status;
 	}
 	for (i = 0; i < r->addrs.n; i++) {
 		struct addr_rec *a = table_at(&r->addrs, i);
 
-		a->prober = a->sessions >= PROBE_MIN_SESSIONS && a->probe_like == a->sessions;
+		a->prober = a->sessions >= PROBE_MIN_SESSIONS && a->probe_like == a->sessions &&
+			    a->answered;
 	}
+	keep_regular_probers(r);
+}
+
+/* Every probe's verdict on its backend, judged per prober and per backend. */
+static void judge_health(struct report *r)
+{
+	struct health_probe *p = malloc((r->sessions.n ? r->sessions.n : 1) * sizeof(*p));
+	size_t n = 0;
+	uint32_t i;
+
+	health_free(&r->health);
+	if (!p)
+		return;
+	for (i = 0; i < r->sessions.n; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+		struct health_probe *h = &p[n];
+
+		if (!session_is_probe(r, s))
+			continue;
+		memset(h, 0, sizeof(*h));
+		h->prober = s->client;
+		h->backend = s->server;
+		h->port = s->sport;
+		h->ts_ns = s->start_ns;
+		h->kind = s->probe_kind;
+		h->response_bytes = s->obs.server_bytes;
+		conn_probe_verdict(&s->obs, s->probe_kind, r->last_ns, &h->verdict);
+		n++;
+	}
+	health_judge(p, n, &r->health);
+	free(p);
+}
+
+/* ---- clients: their attempts and why each failed --------------------------- */
+
+static const struct {
+	const char *key, *text;
+} fail_names[NFAIL] = {
+	[F_TCP_REFUSED] = { "tcp_refused", NULL }, [F_TCP_TIMEOUT] = { "tcp_timeout", NULL },
+	[F_TLS_ALERT] = { "tls_alert", NULL }, [F_TLS_RESET] = { "tls_reset", NULL },
+	[F_NO_SSTP_RESPONSE] = { "no_sstp_response", NULL },
+	[F_CLOSED_EARLY] = { "closed_early", NULL },
+	[F_NO_INIT_RESPONSE] = { "no_init_response", "no IKE_SA_INIT response" },
+	[F_INIT_ERROR] = { "init_error", "IKE_SA_INIT answered with an error" },
+	[F_NO_AUTH_REQUEST] = { "no_auth_request", "no IKE_AUTH request after IKE_SA_INIT" },
+	[F_NO_AUTH_RESPONSE] = { "no_auth_response", "no IKE_AUTH response" },
+	[F_AUTH_FAILED] = { "auth_failed",
+			    "IKE_AUTH refused (short encrypted response: AUTHENTICATION_FAILED or another error)" },
+};
+
+static const char *const client_proto_keys[NCP] = { "ikev2", "sstp" };
+static const char *const client_proto_names[NCP] = { "IKEv2", "SSTP" };
+
+/* "init_error:NO_PROPOSAL_CHOSEN" or "tls_reset". */
+static const char *fail_key(char *buf, size_t len, enum fail_reason f, uint16_t notify)
+{
+	const char *name = decode_ike_notify_name(notify);
+
+	if (f != F_INIT_ERROR)
+		return fail_names[f].key;
+	if (name)
+		snprintf(buf, len, "init_error:%s", name);
+	else
+		snprintf(buf, len, "init_error:%u", notify);
+	return buf;
+}
+
+static const char *fail_text(char *buf, size_t len, enum fail_reason f, uint16_t notify)
+{
+	const char *name = decode_ike_notify_name(notify);
+
+	if (f <= F_CLOSED_EARLY)
+		return conn_result_text((enum conn_result)(f + CONN_REFUSED));
+	if (f != F_INIT_ERROR)
+		return fail_names[f].text;
+	if (name)
+		snprintf(buf, len, "IKE_SA_INIT answered with %s", name);
+	else
+		snprintf(buf, len, "IKE_SA_INIT answered with error %u", notify);
+	return buf;
+}
+
+/* An IKE SA's outcome for its client: a failure reason, or -1 (established), -2 (unknown). */
+static int sa_fail_reason(const struct ike_sa *sa)
+{
+	if (sa_established(sa))
+		return -1;
+	if (sa_auth_refused(sa))
+		return F_AUTH_FAILED;
+	if (sa->req[X_AUTH])
+		return F_NO_AUTH_RESPONSE;
+	if (sa->resp[X_INIT])
+		return sa->init_error ? F_INIT_ERROR : F_NO_AUTH_REQUEST;
+	if (sa->req[X_INIT])
+		return F_NO_INIT_RESPONSE;
+	return -2;
+}
+
+/* A connection's result for its client: a failure reason, or -1 (connected), -2 (unknown). */
+static int conn_fail_reason(enum conn_result c)
+{
+	if (c == CONN_OK)
+		return -1;
+	if (c == CONN_UNKNOWN)
+		return -2;
+	return (int)c - CONN_REFUSED + F_TCP_REFUSED;
+}
+
+static void client_attempt(struct client_stats *c, int reason, uint64_t first, uint64_t last)
+{
+	c->attempts++;
+	stretch(&c->first_ns, &c->last_ns, first);
+	stretch(&c->first_ns, &c->last_ns, last);
+	if (reason == -1)
+		c->successes++;
+	else if (reason == -2)
+		c->unknown++;
+	else
+		c->failures++, c->reasons[reason]++;
+}
+
+static struct addr_rec *addr_lookup(const struct report *r, const struct addr_key *k)
+{
+	uint32_t i = table_find(&r->addrs, addr_hash(r, k), same_addr, k);
+
+	return i == NONE ? NULL : table_at(&r->addrs, i);
+}
+
+static int cmp_client(const void *pa, const void *pb, void *ctx)
+{
+	const struct client_ref *a = pa, *b = pb;
+	const struct report *r = ctx;
+	const struct addr_rec *ra = table_at(&r->addrs, a->addr), *rb = table_at(&r->addrs, b->addr);
+	const struct client_stats *ca = &ra->clients[a->proto], *cb = &rb->clients[b->proto];
+	int c;
+
+	if (ca->failures != cb->failures)
+		return ca->failures > cb->failures ? -1 : 1;
+	c = memcmp(&ra->key, &rb->key, sizeof(ra->key));
+	if (c)
+		return c;
+	return (int)a->proto - (int)b->proto;
+}
+
+/* Every client's attempts (IKE SAs, SSTP connections but probes), failing ones first. */
+static void count_attempts(struct report *r)
+{
+	uint32_t i;
+	int p;
+
+	for (i = 0; i < r->addrs.n; i++)
+		memset(((struct addr_rec *)table_at(&r->addrs, i))->clients, 0,
+		       sizeof(((struct addr_rec *)0)->clients));
+	for (i = 0; i < r->sessions.n; i++) {
+		const struct tcp_session *s = table_at(&r->sessions, i);
+
+		if (s->client_addr == NONE || session_is_probe(r, s))
+			continue;
+		client_attempt(&((struct addr_rec *)table_at(&r->addrs, s->client_addr))->clients[CP_SSTP],
+			       conn_fail_reason(conn_result(&s->obs, r->last_ns)), s->start_ns,
+			       session_end(r, s));
+	}
+	for (i = 0; i < r->sas.n; i++) {
+		const struct ike_sa *sa = table_at(&r->sas, i);
+		struct addr_rec *a = addr_lookup(r, &sa->client);
+
+		if (!a)
+			continue;
+		client_attempt(&a->clients[CP_IKEV2], sa_fail_reason(sa), sa->first_ns, sa->last_ns);
+		if (sa->init_error)
+			a->clients[CP_IKEV2].init_error = sa->init_error;
+	}
+	free(r->clients);
+	r->n_clients = 0;
+	r->clients = malloc((r->addrs.n ? r->addrs.n : 1) * NCP * sizeof(*r->clients));
+	if (!r->clients)
+		return;
+	for (i = 0; i < r->addrs.n; i++)
+		for (p = 0; p < NCP; p++)
+			if (((struct addr_rec *)table_at(&r->addrs, i))->clients[p].attempts)
+				r->clients[r->n_clients++] = (struct client_ref){ i, (enum client_proto)p };
+	qsort_r(r->clients, r->n_clients, sizeof(*r->clients), cmp_client, r);
+}
+
+static const struct client_stats *client_of(const struct report *r, const struct client_ref *c,
+					    const struct addr_rec **a)
+{
+	*a = table_at(&r->addrs, c->addr);
+	return &(*a)->clients[c->proto];
 }
 
 struct event {
@@ -1031,6 +1391,102 @@ static void pending_fragments(const struct report *r, struct report_summary *s)
 	}
 }
 
+static void sum_clients_and_health(const struct report *r, struct report_summary *s)
+{
+	const struct addr_rec *a;
+	size_t i;
+
+	for (i = 0; i < r->n_clients; i++) {
+		const struct client_stats *c = client_of(r, &r->clients[i], &a);
+
+		s->clients++;
+		s->failing_clients += !!c->failures;
+		s->client_attempts += c->attempts;
+		s->client_failures += c->failures;
+	}
+	for (i = 0; i < r->health.n_backends; i++) {
+		const struct health_backend *b = &r->health.backends[i];
+
+		s->backends++;
+		s->backends_unhealthy += !b->healthy_now;
+		s->probes_healthy += b->healthy;
+		s->probes_unhealthy += b->unhealthy;
+	}
+}
+
+/* One IKE SA at one gateway: which of UDP 500 and 4500 it used there. */
+struct sa_at {
+	uint64_t ispi;
+	struct addr_key client;
+	size_t gw;
+	int plain, natt;
+};
+
+static int cmp_sa_at(const void *pa, const void *pb)
+{
+	const struct sa_at *a = pa, *b = pb;
+
+	if (a->ispi != b->ispi)
+		return a->ispi < b->ispi ? -1 : 1;
+	return a->gw < b->gw ? -1 : a->gw > b->gw;
+}
+
+/* The SA's 500 at one gateway, its 4500 only at another: the balancer split the client. */
+static void split_of(struct report *r, const struct sa_at *p, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (!p[i].plain || p[i].natt)
+			continue;
+		for (j = 0; j < n; j++) {
+			if (j == i || !p[j].natt || p[j].plain)
+				continue;
+			r->splits[r->n_splits++] = (struct ike_split){ p[i].client, p[i].ispi,
+								       p[i].gw, p[j].gw };
+			return;
+		}
+	}
+}
+
+static void find_ike_splits(struct report *r)
+{
+	size_t n = 0, i, g, start;
+	struct sa_at *p;
+
+	free(r->splits);
+	r->splits = NULL;
+	r->n_splits = 0;
+	for (g = 0; g < r->n_gateways; g++)
+		n += r->gateways[g]->sas.n;
+	if (r->n_gateways < 2 || !n)
+		return;
+	p = malloc(n * sizeof(*p));
+	r->splits = malloc(n * sizeof(*r->splits));
+	if (!p || !r->splits) {
+		free(p);
+		return;
+	}
+	n = 0;
+	for (g = 0; g < r->n_gateways; g++) {
+		const struct report *gw = r->gateways[g];
+
+		for (i = 0; i < gw->sas.n; i++) {
+			const struct ike_sa *sa = table_at(&gw->sas, i);
+
+			p[n++] = (struct sa_at){ sa->ispi, sa->client, g, sa->plain, sa->natt };
+		}
+	}
+	qsort(p, n, sizeof(*p), cmp_sa_at);
+	for (start = 0; start < n; start = i) {
+		for (i = start + 1; i < n && p[i].ispi == p[start].ispi; i++)
+			;
+		if (i - start > 1)
+			split_of(r, p + start, i - start);
+	}
+	free(p);
+}
+
 static void finish(struct report *r)
 {
 	struct report_summary *s = &r->sum;
@@ -1074,6 +1530,13 @@ static void finish(struct report *r)
 	s->dropped_fragments = r->dropped_fragments;
 	pending_fragments(r, s);
 	concurrency(r);
+	judge_health(r);
+	count_attempts(r);
+	sum_clients_and_health(r, s);
+	for (i = 0; i < r->n_gateways; i++)
+		finish(r->gateways[i]);
+	find_ike_splits(r);
+	s->ike_splits = r->n_splits;
 }
 
 void report_summarize(struct report *r, struct report_summary *s)
@@ -1291,7 +1754,7 @@ static void text_sessions(const struct report *r, FILE *out)
 
 static double probe_interval(const struct addr_rec *a)
 {
-	return a->sessions > 1 ? seconds(a->last_start - a->first_start) / (a->sessions - 1) : 0;
+	return a->interval_s;
 }
 
 static void text_probes(const struct report *r, FILE *out)
@@ -1331,6 +1794,173 @@ static void text_sstp(const struct report *r, FILE *out)
 	text_probes(r, out);
 }
 
+/* "4x reset or closed during the TLS handshake; 1x TCP refused" */
+static void text_reasons(const struct client_stats *c, FILE *out)
+{
+	char buf[96];
+	int f, n = 0;
+
+	for (f = 0; f < NFAIL; f++)
+		if (c->reasons[f])
+			fprintf(out, "%s%ux %s", n++ ? "; " : "", c->reasons[f],
+				fail_text(buf, sizeof(buf), (enum fail_reason)f, c->init_error));
+	if (c->unknown)
+		fprintf(out, "%s%u unknown (began before the capture or still opening)", n ? "; " : "",
+			c->unknown);
+}
+
+static void text_clients(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	char a1[INET6_ADDRSTRLEN];
+	const struct addr_rec *a;
+	size_t i;
+
+	fprintf(out, "Clients: %" PRIu64 " (by address and protocol), %" PRIu64 " failing; %" PRIu64
+		" attempts, %" PRIu64 " failed (load-balancer probes not included)\n", s->clients,
+		s->failing_clients, s->client_attempts, s->client_failures);
+	if (!r->n_clients)
+		return;
+	fprintf(out, "  %-39s %-5s %8s %5s %6s  %s\n", "client", "proto", "attempts", "ok", "failed",
+		"why they failed");
+	for (i = 0; i < r->n_clients && i < TEXT_MAX_ROWS; i++) {
+		const struct client_stats *c = client_of(r, &r->clients[i], &a);
+
+		fprintf(out, "  %-39s %-5s %8u %5u %6u  ", fmt_addr(a1, sizeof(a1), &a->key),
+			client_proto_names[r->clients[i].proto], c->attempts, c->successes, c->failures);
+		text_reasons(c, out);
+		fputc('\n', out);
+	}
+	if (r->n_clients > TEXT_MAX_ROWS)
+		fprintf(out, "  ... %zu more (--json lists all)\n", r->n_clients - TEXT_MAX_ROWS);
+}
+
+static void text_health_probers(const struct health *h, FILE *out)
+{
+	char a1[INET6_ADDRSTRLEN];
+	size_t i;
+
+	fprintf(out, "  %-39s %-4s %6s %7s %9s %8s %10s\n", "prober", "kind", "probes", "healthy",
+		"unhealthy", "backends", "interval");
+	for (i = 0; i < h->n_probers && i < TEXT_MAX_ROWS; i++) {
+		const struct health_prober *p = &h->probers[i];
+
+		fprintf(out, "  %-39s %-4s %6u %7u %9u %8u %8.3f s%s\n",
+			fmt_addr(a1, sizeof(a1), &p->addr), probe_kind_name(p->kind), p->probes,
+			p->healthy, p->unhealthy, p->backends, p->interval_s,
+			p->inferred ? "  (inside TLS: judged by shape, inferred)" : "");
+	}
+}
+
+static void text_backend_changes(const struct health_backend *b, FILE *out)
+{
+	char t[40];
+	uint32_t i;
+
+	for (i = 0; i < b->n_changes && i < HEALTH_MAX_CHANGES; i++)
+		fprintf(out, "      %s became %s (%s)\n", fmt_time(t, sizeof(t), b->changes[i].ts_ns, 0),
+			b->changes[i].healthy ? "healthy" : "unhealthy", b->changes[i].why);
+	if (b->n_changes > HEALTH_MAX_CHANGES)
+		fprintf(out, "      ... %u more changes\n", b->n_changes - HEALTH_MAX_CHANGES);
+}
+
+static void text_health_backends(const struct health *h, FILE *out)
+{
+	char a1[80];
+	size_t i;
+
+	fprintf(out, "  %-45s %6s %7s %9s  %-9s  %s\n", "backend", "probes", "healthy", "unhealthy",
+		"now", "last probe");
+	for (i = 0; i < h->n_backends && i < TEXT_MAX_ROWS; i++) {
+		const struct health_backend *b = &h->backends[i];
+
+		fprintf(out, "  %-45s %6u %7u %9u  %-9s  %s%s", fmt_endpoint(a1, sizeof(a1), &b->addr, b->port),
+			b->probes, b->healthy, b->unhealthy, b->healthy_now ? "healthy" : "UNHEALTHY",
+			b->last_why, b->inferred ? " (inferred)" : "");
+		if (b->inferred && b->median_response_bytes)
+			fprintf(out, "; answers of %" PRIu64 " bytes", b->median_response_bytes);
+		fputc('\n', out);
+		text_backend_changes(b, out);
+	}
+}
+
+/*
+ * Backends probed inside TLS whose answers differ in size: the status is
+ * not visible, but a 401 and a 503 page rarely have the same length.
+ */
+static void text_tls_answer_sizes(const struct health *h, FILE *out)
+{
+	uint64_t first = 0;
+	size_t i;
+
+	for (i = 0; i < h->n_backends; i++) {
+		const struct health_backend *b = &h->backends[i];
+
+		if (!b->inferred || !b->median_response_bytes)
+			continue;
+		if (!first) {
+			first = b->median_response_bytes;
+		} else if (b->median_response_bytes != first) {
+			fputs("  note: backends answer the TLS probes with different sizes: they may "
+			      "answer with different statuses (not visible inside TLS)\n", out);
+			return;
+		}
+	}
+}
+
+static void text_health(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+
+	fprintf(out, "\nLoad-balancer health: %zu probers, %" PRIu64 " backends (%" PRIu64
+		" unhealthy at their last probe); %" PRIu64 " probes, %" PRIu64 " unhealthy\n",
+		r->health.n_probers, s->backends, s->backends_unhealthy,
+		s->probes_healthy + s->probes_unhealthy, s->probes_unhealthy);
+	if (!r->health.n_probers)
+		return;
+	text_health_probers(&r->health, out);
+	text_health_backends(&r->health, out);
+	text_tls_answer_sizes(&r->health, out);
+}
+
+static void text_gateways(const struct report *r, FILE *out)
+{
+	size_t i;
+
+	if (!r->n_gateways)
+		return;
+	fprintf(out, "Gateways: %zu\n  %-32s %9s %7s %11s %8s %7s %6s %9s\n", r->n_gateways,
+		"gateway", "frames", "IKE SAs", "established", "SSTP", "clients", "failing",
+		"unhealthy");
+	for (i = 0; i < r->n_gateways; i++) {
+		const struct report_summary *g = &r->gateways[i]->sum;
+
+		fprintf(out, "  %-32s %9" PRIu64 " %7" PRIu64 " %11" PRIu64 " %8" PRIu64 " %7" PRIu64
+			" %6" PRIu64 " %9s\n", r->gateway_names[i], g->frames, g->ike_sas,
+			g->ike_established, g->sstp_sessions, g->clients, g->failing_clients,
+			g->backends_unhealthy ? "yes" : g->backends ? "no" : "-");
+	}
+	fputc('\n', out);
+}
+
+static void text_splits(const struct report *r, FILE *out)
+{
+	char a1[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < r->n_splits; i++) {
+		const struct ike_split *sp = &r->splits[i];
+
+		fprintf(out, "warning: IKEv2 client %s (ispi 0x%016" PRIx64 "): UDP 500 reached %s, "
+			"UDP 4500 reached %s; the load balancer must keep a client's UDP 500 and 4500 "
+			"on one gateway (source-IP affinity)\n",
+			fmt_addr(a1, sizeof(a1), &sp->client), sp->ispi,
+			r->gateway_names[sp->gw_500], r->gateway_names[sp->gw_4500]);
+	}
+	if (r->n_splits)
+		fputc('\n', out);
+}
+
 static void text_limits(const struct report_summary *s, FILE *out)
 {
 	if (!s->dropped_addresses && !s->dropped_sas && !s->dropped_sessions && !s->dropped_fragments)
@@ -1349,6 +1979,11 @@ int report_print_text(struct report *r, FILE *out)
 	fprintf(out, "vpncap report: %" PRIu64 " frames, %" PRIu64 " bytes, %s to %s (%.3f s)\n\n",
 		r->sum.frames, r->sum.bytes, fmt_time(a, sizeof(a), r->first_ns, 0),
 		fmt_time(b, sizeof(b), r->last_ns, 0), seconds(r->last_ns - r->first_ns));
+	text_gateways(r, out);
+	text_splits(r, out);
+	text_clients(r, out);
+	text_health(r, out);
+	fputc('\n', out);
 	text_protocols(r, out);
 	text_ike(r, out);
 	text_sstp(r, out);
@@ -1529,6 +2164,172 @@ static void json_probes(const struct report *r, FILE *out)
 	fputs(n ? "\n  ],\n" : "],\n", out);
 }
 
+static void json_reasons(const struct client_stats *c, FILE *out)
+{
+	char key[64], text[96];
+	int f, n = 0;
+
+	fputs("\"reasons\": [", out);
+	for (f = 0; f < NFAIL; f++) {
+		if (!c->reasons[f])
+			continue;
+		fputs(n++ ? ", {\"reason\": " : "{\"reason\": ", out);
+		json_string(out, fail_key(key, sizeof(key), (enum fail_reason)f, c->init_error));
+		fprintf(out, ", \"count\": %u, \"text\": ", c->reasons[f]);
+		json_string(out, fail_text(text, sizeof(text), (enum fail_reason)f, c->init_error));
+		fputc('}', out);
+	}
+	fputc(']', out);
+}
+
+/* "clients": [...], failing ones first; indent is the key's. */
+static void json_clients(const struct report *r, FILE *out, const char *indent)
+{
+	const struct addr_rec *a;
+	size_t i;
+
+	fprintf(out, "%s\"clients\": [", indent);
+	for (i = 0; i < r->n_clients; i++) {
+		const struct client_stats *c = client_of(r, &r->clients[i], &a);
+
+		fprintf(out, "%s\n%s  {", i ? "," : "", indent);
+		json_addr(out, "address", &a->key);
+		fprintf(out, ", \"protocol\": \"%s\", \"attempts\": %u, \"successes\": %u, "
+			"\"failures\": %u, \"unknown\": %u, ", client_proto_keys[r->clients[i].proto],
+			c->attempts, c->successes, c->failures, c->unknown);
+		json_reasons(c, out);
+		fputs(", ", out);
+		json_time(out, "first", c->first_ns);
+		fputs(", ", out);
+		json_time(out, "last", c->last_ns);
+		fputc('}', out);
+	}
+	fprintf(out, i ? "\n%s]" : "]", indent);
+}
+
+static void json_probers(const struct health *h, FILE *out, const char *indent)
+{
+	size_t i;
+
+	fprintf(out, "%s  \"probers\": [", indent);
+	for (i = 0; i < h->n_probers; i++) {
+		const struct health_prober *p = &h->probers[i];
+
+		fprintf(out, "%s\n%s    {", i ? "," : "", indent);
+		json_addr(out, "address", &p->addr);
+		fprintf(out, ", \"kind\": \"%s\", \"probes\": %u, \"healthy\": %u, "
+			"\"unhealthy\": %u, \"backends\": %u, \"interval_s\": %.6f, "
+			"\"inferred\": %s, ", probe_kind_name(p->kind), p->probes, p->healthy,
+			p->unhealthy, p->backends, p->interval_s, p->inferred ? "true" : "false");
+		json_time(out, "first", p->first_ns);
+		fputs(", ", out);
+		json_time(out, "last", p->last_ns);
+		fputc('}', out);
+	}
+	fprintf(out, i ? "\n%s  ]" : "]", indent);
+}
+
+static void json_changes(const struct health_backend *b, FILE *out)
+{
+	uint32_t i;
+
+	fputs("\"changes\": [", out);
+	for (i = 0; i < b->n_changes && i < HEALTH_MAX_CHANGES; i++) {
+		fputs(i ? ", {" : "{", out);
+		json_time(out, "time", b->changes[i].ts_ns);
+		fprintf(out, ", \"status\": \"%s\", \"why\": ",
+			b->changes[i].healthy ? "healthy" : "unhealthy");
+		json_string(out, b->changes[i].why);
+		fputc('}', out);
+	}
+	fprintf(out, "], \"changes_total\": %u", b->n_changes);
+}
+
+static void json_backends(const struct health *h, FILE *out, const char *indent)
+{
+	size_t i;
+
+	fprintf(out, "%s  \"backends\": [", indent);
+	for (i = 0; i < h->n_backends; i++) {
+		const struct health_backend *b = &h->backends[i];
+
+		fprintf(out, "%s\n%s    {", i ? "," : "", indent);
+		json_addr(out, "address", &b->addr);
+		fprintf(out, ", \"port\": %u, \"probes\": %u, \"healthy\": %u, \"unhealthy\": %u, "
+			"\"status\": \"%s\", \"last_probe\": ", b->port, b->probes, b->healthy,
+			b->unhealthy, b->healthy_now ? "healthy" : "unhealthy");
+		json_string(out, b->last_why);
+		if (b->last_status)
+			fprintf(out, ", \"http_status\": %u", b->last_status);
+		else
+			fputs(", \"http_status\": null", out);
+		fprintf(out, ", \"inferred\": %s, \"response_bytes\": %" PRIu64 ", ",
+			b->inferred ? "true" : "false", b->median_response_bytes);
+		json_changes(b, out);
+		fputc('}', out);
+	}
+	fprintf(out, i ? "\n%s  ]" : "]", indent);
+}
+
+static void json_health(const struct report *r, FILE *out, const char *indent)
+{
+	fprintf(out, "%s\"health\": {\n", indent);
+	json_probers(&r->health, out, indent);
+	fputs(",\n", out);
+	json_backends(&r->health, out, indent);
+	fprintf(out, "\n%s}", indent);
+}
+
+static void json_gateways(const struct report *r, FILE *out)
+{
+	size_t i;
+
+	fputs("  \"gateways\": [", out);
+	for (i = 0; i < r->n_gateways; i++) {
+		const struct report *g = r->gateways[i];
+		const struct report_summary *s = &g->sum;
+
+		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
+		json_string(out, r->gateway_names[i]);
+		fprintf(out, ", \"frames\": %" PRIu64 ", \"ike_sas\": %" PRIu64
+			", \"ike_established\": %" PRIu64 ", \"sstp_sessions\": %" PRIu64
+			", \"clients_total\": %" PRIu64 ", \"failing_clients\": %" PRIu64
+			", \"probes_healthy\": %" PRIu64 ", \"probes_unhealthy\": %" PRIu64
+			", \"backends_unhealthy\": %" PRIu64 ",\n", s->frames, s->ike_sas,
+			s->ike_established, s->sstp_sessions, s->clients, s->failing_clients,
+			s->probes_healthy, s->probes_unhealthy, s->backends_unhealthy);
+		json_clients(g, out, "      ");
+		fputs(",\n", out);
+		json_health(g, out, "      ");
+		fputc('}', out);
+	}
+	fputs(i ? "\n  ],\n" : "],\n", out);
+}
+
+static void json_warnings(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+	size_t i;
+	int n = 0;
+
+	fputs("  \"warnings\": [", out);
+	for (i = 0; i < r->n_splits; i++) {
+		const struct ike_split *sp = &r->splits[i];
+
+		fputs(n++ ? ",\n    {\"kind\": \"ike_split\", " : "\n    {\"kind\": \"ike_split\", ", out);
+		json_addr(out, "client", &sp->client);
+		fprintf(out, ", \"ispi\": \"%016" PRIx64 "\", \"udp500_gateway\": ", sp->ispi);
+		json_string(out, r->gateway_names[sp->gw_500]);
+		fputs(", \"udp4500_gateway\": ", out);
+		json_string(out, r->gateway_names[sp->gw_4500]);
+		fputc('}', out);
+	}
+	if (s->sstp_peak > REPORT_AZURE_SSTP_LIMIT)
+		fprintf(out, "%s\n    {\"kind\": \"azure_sstp_limit\", \"peak\": %" PRIu64
+			", \"limit\": %d}", n++ ? "," : "", s->sstp_peak, REPORT_AZURE_SSTP_LIMIT);
+	fputs(n ? "\n  ],\n" : "],\n", out);
+}
+
 static void json_series(FILE *out, const char *key, const uint64_t *v)
 {
 	unsigned int b;
@@ -1563,6 +2364,15 @@ int report_print_json(struct report *r, FILE *out)
 	fputs(", ", out);
 	json_time(out, "last", r->last_ns);
 	fprintf(out, ", \"duration_s\": %.6f},\n", seconds(r->last_ns - r->first_ns));
+	json_gateways(r, out);
+	json_warnings(r, out);
+	fprintf(out, "  \"client_totals\": {\"clients\": %" PRIu64 ", \"failing\": %" PRIu64
+		", \"attempts\": %" PRIu64 ", \"failures\": %" PRIu64 "},\n", r->sum.clients,
+		r->sum.failing_clients, r->sum.client_attempts, r->sum.client_failures);
+	json_clients(r, out, "  ");
+	fputs(",\n", out);
+	json_health(r, out, "  ");
+	fputs(",\n", out);
 	json_protocols(r, out);
 	json_ike_totals(r, out);
 	json_sas(r, out);
@@ -1925,7 +2735,8 @@ const char report_usage[] =
 
 struct file_list {
 	char **paths;
-	size_t n, cap;
+	size_t *arg_of;         /* the command-line argument each path came from */
+	size_t n, cap, cur_arg;
 };
 
 static int list_add(struct file_list *l, const char *dir, const char *name)
@@ -1935,12 +2746,16 @@ static int list_add(struct file_list *l, const char *dir, const char *name)
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		char **np = realloc(l->paths, cap * sizeof(*np));
+		size_t *na = np ? realloc(l->arg_of, cap * sizeof(*na)) : NULL;
 
-		if (!np)
+		if (np)
+			l->paths = np;
+		if (!na)
 			return -1;
-		l->paths = np;
+		l->arg_of = na;
 		l->cap = cap;
 	}
+	l->arg_of[l->n] = l->cur_arg;
 	if (dir) {
 		p = malloc(strlen(dir) + strlen(name) + 2);
 		if (p)
@@ -1959,6 +2774,7 @@ static void list_free(struct file_list *l)
 	while (l->n)
 		free(l->paths[--l->n]);
 	free(l->paths);
+	free(l->arg_of);
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -2016,6 +2832,7 @@ static int list_inputs(struct file_list *l, int n, char **args)
 	int i;
 
 	for (i = 0; i < n; i++) {
+		l->cur_arg = (size_t)i;
 		if (!strcmp(args[i], "-")) {    /* standard input, which input_file reads */
 			if (list_add(l, NULL, args[i]))
 				return -1;
@@ -2046,14 +2863,90 @@ static void file_error(const char *path, char *err, size_t errlen)
 		log_error("%s: %s", path, err);
 }
 
+/* More gateways than this in one report are counted in the total only. */
+#define REPORT_MAX_GATEWAYS 32
+
 /*
- * Every frame of one file into the report; only Ethernet frames are
- * decoded. A file that ends inside its last block (torn) keeps the frames
- * before it, with a warning, as `vpncap show` does.
+ * The gateways of one report: who captured a frame, as the file says (host
+ * and interface: "gw1:eth0"), or the command-line argument it came from
+ * when the file does not name its host. Each gets its own report; the
+ * breakdown is printed only when there are two or more.
  */
-static int read_file(struct report *r, const char *path)
+struct gateways {
+	struct report *r[REPORT_MAX_GATEWAYS];
+	char *name[REPORT_MAX_GATEWAYS];
+	size_t n;
+	uint64_t frames_over;           /* of gateways past the limit */
+};
+
+static void gateway_name(char *buf, size_t len, const struct input_file_frame *fr,
+			 const char *label)
+{
+	const char *who = fr->host ? fr->host : label;
+
+	if (who && *who && fr->iface)
+		snprintf(buf, len, "%s:%s", who, fr->iface);
+	else
+		snprintf(buf, len, "%s", who && *who ? who : fr->iface ? fr->iface : "(unnamed)");
+}
+
+/* The report of a frame's gateway, made when new; NULL past the limit or out of memory. */
+static struct report *gateway_of(struct gateways *g, const struct input_file_frame *fr,
+				 const char *label)
+{
+	char name[200];
+	size_t i;
+
+	gateway_name(name, sizeof(name), fr, label);
+	for (i = 0; i < g->n; i++)
+		if (!strcmp(g->name[i], name))
+			return g->r[i];
+	if (g->n == REPORT_MAX_GATEWAYS)
+		return NULL;
+	g->r[g->n] = report_new();
+	g->name[g->n] = strdup(name);
+	if (!g->r[g->n] || !g->name[g->n]) {
+		report_free(g->r[g->n]);
+		free(g->name[g->n]);
+		return NULL;
+	}
+	return g->r[g->n++];
+}
+
+/* Two or more gateways: the total owns them from now on. 0, or -1 out of memory. */
+static int gateways_hand_over(struct gateways *g, struct report *total)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < g->n; i++) {
+		if (g->n > 1 && !rc)
+			rc = report_add_gateway(total, g->r[i], g->name[i]);
+		else
+			report_free(g->r[i]);
+		free(g->name[i]);
+	}
+	g->n = 0;
+	return rc;
+}
+
+static void gateways_free(struct gateways *g)
+{
+	while (g->n--) {
+		report_free(g->r[g->n]);
+		free(g->name[g->n]);
+	}
+}
+
+/*
+ * Every frame of one file into the report and its gateway's; only
+ * Ethernet frames are decoded. A file that ends inside its last block
+ * (torn) keeps the frames before it, with a warning, as `vpncap show` does.
+ */
+static int read_file(struct report *r, struct gateways *g, const char *path, const char *label)
 {
 	struct input_file_frame fr;
+	struct report *gw;
 	struct input_file *f;
 	struct decoded d;
 	char err[512];
@@ -2069,6 +2962,11 @@ static int read_file(struct report *r, const char *path)
 		if (fr.linktype == 1)
 			decode_frame(fr.data, fr.caplen, &d);
 		report_add(r, fr.ts_ns, fr.dir, &d, fr.origlen);
+		gw = gateway_of(g, &fr, label);
+		if (gw)
+			report_add(gw, fr.ts_ns, fr.dir, &d, fr.origlen);
+		else
+			g->frames_over++;
 	}
 	if (rc < 0)
 		file_error(path, err, sizeof(err));
@@ -2139,21 +3037,86 @@ static int write_html(struct report *r, const char *path)
 	return 0;
 }
 
+/*
+ * The directory a file came from ("gw1" for gw1/ or gw1/x.pcapng): when
+ * the files come from several directories, it names the gateway of the
+ * files that do not name their host. NULL when out of memory.
+ */
+static char *directory_label(const char *path)
+{
+	char *l = strdup(path), *slash;
+	size_t n;
+
+	if (!l)
+		return NULL;
+	slash = strrchr(l, '/');
+	if (!slash) {
+		free(l);
+		return strdup(".");
+	}
+	slash[slash == l] = '\0';     /* "/x" keeps its "/" */
+	for (n = strlen(l); n > 1 && l[n - 1] == '/'; n--)
+		l[n - 1] = '\0';
+	return l;
+}
+
+/* Directory labels of the files, or NULL for all when they come from one directory. */
+static char **directory_labels(const struct file_list *files)
+{
+	char **labels = calloc(files->n ? files->n : 1, sizeof(*labels));
+	size_t i, distinct = 1;
+
+	for (i = 0; labels && i < files->n; i++) {
+		labels[i] = directory_label(files->paths[i]);
+		if (!labels[i])
+			return labels; /* out of memory: unnamed */
+		if (i && strcmp(labels[i], labels[0]))
+			distinct = 2;
+	}
+	if (labels && distinct == 1)
+		for (i = 0; i < files->n; i++)
+			free(labels[i]), labels[i] = NULL;
+	return labels;
+}
+
+static int read_files(struct report *r, struct gateways *g, const struct file_list *files)
+{
+	char **labels = directory_labels(files);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < files->n && !rc; i++)
+		rc = read_file(r, g, files->paths[i], labels ? labels[i] : NULL);
+	for (i = 0; labels && i < files->n; i++)
+		free(labels[i]);
+	free(labels);
+	if (rc)
+		return -1;
+	if (g->frames_over)
+		log_error("report: warning: more than %d gateways: %" PRIu64 " frames of the others are in "
+			 "the total only", REPORT_MAX_GATEWAYS, g->frames_over);
+	return 0;
+}
+
 static int report_run(const struct report_opts *o, const struct file_list *files)
 {
 	struct report *r = report_new();
-	size_t i;
+	struct gateways g = { 0 };
 	int rc = EXIT_OK;
 
 	if (!r) {
 		log_error("report: out of memory");
 		return EXIT_RUNTIME;
 	}
-	for (i = 0; i < files->n; i++) {
-		if (read_file(r, files->paths[i])) {
-			report_free(r);
-			return EXIT_USAGE;
-		}
+	if (read_files(r, &g, files)) {
+		gateways_free(&g);
+		report_free(r);
+		return EXIT_USAGE;
+	}
+	if (gateways_hand_over(&g, r)) {
+		log_error("report: out of memory");
+		report_free(r);
+		return EXIT_RUNTIME;
 	}
 	if (o->html && write_html(r, o->html))
 		rc = EXIT_RUNTIME;

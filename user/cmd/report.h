@@ -49,6 +49,11 @@ struct report_summary {
 	uint64_t sstp_sessions, sstp_clients;   /* health probes excluded */
 	uint64_t sstp_peak, sstp_peak_ns;
 	uint64_t probe_sources, probe_sessions;
+	uint64_t clients, failing_clients;      /* (address, protocol) pairs with attempts */
+	uint64_t client_attempts, client_failures;
+	uint64_t probes_healthy, probes_unhealthy;
+	uint64_t backends, backends_unhealthy;  /* unhealthy at their last probe */
+	uint64_t ike_splits;                    /* clients whose UDP 500 and 4500 went to different gateways */
 	uint64_t dropped_addresses, dropped_sas, dropped_sessions, dropped_fragments;
 };
 
@@ -69,6 +74,14 @@ void report_add(struct report *r, uint64_t ts_ns, enum decode_dir dir, const str
 		uint32_t origlen);
 
 void report_summarize(struct report *r, struct report_summary *s);
+
+/*
+ * Several gateways' captures in one report: r is the total, gw one
+ * gateway's own report (frames go into both), named as the files say
+ * (host and interface) or as the command line did. r owns gw from then on.
+ * 0, or -1 when out of memory (gw is then freed).
+ */
+int report_add_gateway(struct report *r, struct report *gw, const char *name);
 
 /* 0, or -1 when the stream failed (errno from the stream). */
 int report_print_text(struct report *r, FILE *out);

@@ -46,6 +46,7 @@
 #define IKE_FLAG_I 0x08
 #define IKE_FLAG_R 0x20
 
+#define TLS_ALERT 21
 #define TLS_HANDSHAKE 22
 #define TLS_CLIENT_HELLO 1
 #define TLS_EXT_SERVER_NAME 0
@@ -268,6 +269,11 @@ static void decode_tls(struct ctx *c, size_t off)
 	if (!need(c, off, TLS_REC_HDR))
 		return;
 	t->tls_type = c->p[off];
+	/* An alert in clear is 2 bytes (level, description); an encrypted one is longer. */
+	if (t->tls_type == TLS_ALERT && rd16(c->p + off + 3) == 2 && have(c, off + TLS_REC_HDR, 2)) {
+		c->d->tls_alert_seen = 1;
+		c->d->tls_alert = c->p[off + TLS_REC_HDR + 1];
+	}
 	if (t->tls_type != TLS_HANDSHAKE || rd16(c->p + off + 3) == 0)
 		return;
 	if (!need(c, off + TLS_REC_HDR, 1))
@@ -275,6 +281,65 @@ static void decode_tls(struct ctx *c, size_t off)
 	t->tls_handshake = c->p[off + TLS_REC_HDR];
 	if (t->tls_handshake == TLS_CLIENT_HELLO)
 		tls_client_hello(c, off + TLS_REC_HDR);
+}
+
+/* ---- HTTP in clear ----------------------------------------------------------- */
+
+static int http_token_char(uint8_t ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || ch == '_' || ch == '-';
+}
+
+/* "HTTP/1.1 401 ...": the status, or 0. */
+static uint16_t http_status(const uint8_t *p, size_t n)
+{
+	unsigned int v = 0, i;
+
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) || p[8] != ' ')
+		return 0;
+	for (i = 9; i < 12; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned int)(p[i] - '0');
+	}
+	return v >= 100 && v <= 599 ? (uint16_t)v : 0;
+}
+
+/*
+ * "METHOD /path HTTP/1.x": method and path, or nothing. Only a request
+ * line that names HTTP/1.x counts, so binary payloads that happen to
+ * start with capitals do not.
+ */
+static void http_request(struct decode_http *h, const uint8_t *p, size_t n)
+{
+	size_t m = 0, path, end;
+
+	while (m < n && m < sizeof(h->method) - 1 && http_token_char(p[m]))
+		m++;
+	if (m < 3 || m >= n || p[m] != ' ')
+		return;
+	path = m + 1;
+	for (end = path; end < n && p[end] > ' ' && p[end] < 0x7f; end++)
+		;
+	if (end == path || end + 9 > n || p[end] != ' ' || memcmp(p + end + 1, "HTTP/1.", 7))
+		return;
+	memcpy(h->method, p, m);
+	h->method[m] = '\0';
+	n = end - path < sizeof(h->path) - 1 ? end - path : sizeof(h->path) - 1;
+	memcpy(h->path, p + path, n);
+	h->path[n] = '\0';
+}
+
+static void decode_http(struct ctx *c, size_t off)
+{
+	struct decode_http *h = &c->d->http;
+	size_t n = off < c->end ? c->end - off : 0;
+
+	if (!n || c->d->tcp.tls_type)
+		return;
+	h->status = http_status(c->p + off, n);
+	if (!h->status)
+		http_request(h, c->p + off, n);
 }
 
 /* ---- transport ----------------------------------------------------------- */
@@ -334,6 +399,7 @@ static void decode_tcp(struct ctx *c, size_t off)
 	d->l4_len = wire_left(c, off);
 	d->tcp.payload_len = off < c->end ? (uint32_t)(c->end - off) : 0;
 	decode_tls(c, off);
+	decode_http(c, off);
 }
 
 static void decode_icmp(struct ctx *c, size_t off)
@@ -829,7 +895,13 @@ static void summary_tcp(struct text *t, const struct decoded *d)
 		}
 		if (tcp->sni[0])
 			put(t, " sni %s", tcp->sni);
+		if (d->tls_alert_seen)
+			put(t, " description %u", d->tls_alert);
 		put(t, " ");
+	} else if (d->http.status) {
+		put(t, "HTTP %u ", d->http.status);
+	} else if (d->http.method[0]) {
+		put(t, "HTTP %s %s ", d->http.method, d->http.path);
 	} else {
 		put(t, "TCP ");
 	}
@@ -955,6 +1027,8 @@ static const char *kind_label(const struct decoded *d, const char **colour)
 			*colour = C_YELLOW;
 			return "TLS";
 		}
+		if (d->http.status || d->http.method[0])
+			return "HTTP";
 		return "TCP";
 	case DECODE_UDP:
 		return "UDP";

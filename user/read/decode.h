@@ -83,6 +83,18 @@ struct decoded {
 	uint8_t icmp_type, icmp_code; /* DECODE_ICMP */
 	uint32_t l4_len;        /* transport payload length on the wire (IP/UDP lengths), not just captured */
 	int l4_complete;        /* the transport header (UDP 8, TCP data offset, ICMP 4) was captured whole */
+	/*
+	 * HTTP in clear at the start of a TCP payload (a health check to a
+	 * gateway whose TLS the balancer offloads): a request line or a status
+	 * line, as far as captured. Empty method and status 0 when none.
+	 */
+	struct decode_http {
+		char method[20];        /* "GET", "SSTP_DUPLEX_POST" */
+		char path[160];         /* cut at 159 bytes */
+		uint16_t status;        /* of a response, 100-599 */
+	} http;
+	int tls_alert_seen;     /* a TLS alert record in clear: */
+	uint8_t tls_alert;      /* its description */
 };
 
 /* Decode an Ethernet frame of caplen captured bytes. Always fills out; 0, or -1 when not IP. */

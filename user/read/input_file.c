@@ -37,6 +37,7 @@
 #define PB_FIXED 20u
 #define SPB_FIXED 4u
 #define IF_NAME 2
+#define IF_DESCRIPTION 3
 #define IF_TSRESOL 9
 #define IF_TSOFFSET 14
 #define EPB_FLAGS 2                     /* also pack_flags of the PB */
@@ -64,6 +65,7 @@ struct iface {
 	uint64_t units;         /* timestamp units per second */
 	int64_t offset_s;       /* if_tsoffset */
 	char name[IFNAME_MAX];  /* "" when the IDB has none */
+	char host[IFNAME_MAX];  /* "host NAME;" at the start of if_description (vpncap), or "" */
 };
 
 struct input_file {
@@ -255,6 +257,19 @@ static void copy_name(char *dst, const uint8_t *src, size_t n)
 	dst[i] = '\0';
 }
 
+/* vpncap's if_description starts "host NAME; ": which machine captured. */
+static void description_host(char *dst, const uint8_t *v, size_t len)
+{
+	size_t n;
+
+	if (len < 6 || memcmp(v, "host ", 5))
+		return;
+	for (n = 5; n < len && v[n] != ';'; n++)
+		;
+	if (n < len)
+		copy_name(dst, v + 5, n - 5);
+}
+
 static int idb_options(struct input_file *f, struct pcapng_option_iter *it, struct iface *ifc,
 		       const struct pcapng_block *blk, char *err, size_t errlen)
 {
@@ -263,6 +278,8 @@ static int idb_options(struct input_file *f, struct pcapng_option_iter *it, stru
 	while (pcapng_option_next(it, &o) == 1) {
 		if (o.code == IF_NAME)
 			copy_name(ifc->name, o.value, o.len);
+		else if (o.code == IF_DESCRIPTION)
+			description_host(ifc->host, o.value, o.len);
 		else if (o.code == IF_TSRESOL && o.len >= 1)
 			ifc->units = tsresol_units(o.value[0]);
 		else if (o.code == IF_TSOFFSET && o.len >= 8)
@@ -328,6 +345,7 @@ static void fill_frame(struct input_file_frame *fr, const struct iface *ifc)
 {
 	fr->linktype = ifc->linktype;
 	fr->iface = ifc->name[0] ? ifc->name : NULL;
+	fr->host = ifc->host[0] ? ifc->host : NULL;
 	fr->queue = -1;
 	fr->dir = DECODE_DIR_UNKNOWN;
 }

@@ -27,6 +27,7 @@ struct input_file_frame {
 	const char *iface;      /* if_name, or NULL */
 	int queue;              /* epb_queue, or -1 */
 	enum decode_dir dir;    /* from epb_flags, or unknown */
+	const char *host;       /* the capturing host, when vpncap wrote the file; or NULL */
 };
 
 struct input_file;             /* opaque */
