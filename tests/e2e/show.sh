@@ -9,7 +9,12 @@
 # before the damage still printed; a file cut inside its last record is no
 # damage: its frames, one warning line, exit 0 (as `vpncap report` does).
 # A zstd bomb (tests/e2e/hostile_files.py: 9 GiB of pcapng in 1 MB) shows
-# its first frame at once, in a few MiB. No root needed.
+# its first frame at once, in a few MiB. A directory holding a file set
+# (compressed members, sequence numbers past six digits, a .part left out)
+# shows in sequence order; filters (tcpdump words, compared with tcpdump -r,
+# and the class words ike, natt, esp, sstp) choose the right lines; dates
+# appear when the files span two days; --since and --until; a bad filter is
+# one line, exit 2. No root needed.
 # usage: show.sh PATH/TO/vpncap
 # VPNCAP_UPDATE_GOLDEN=1 rewrites the golden files from this run.
 set -u
@@ -215,6 +220,124 @@ check "not a capture file: later files still shown" diff -u out.txt mixed_out.tx
 check "missing file: exit 2" test $? -eq 2
 check "missing file: one line" grep -qx 'vpncap: missing.pcap: No such file or directory' missing_err.txt
 
+# ---- directories and file sets ---------------------------------------------------
+
+# The frames of vpn.pcap in a file set of three members, the first gzip-,
+# the second zstd-compressed; numbers 999999 and 1000000 (a seventh digit)
+# sort by number, not by name; a .part, a dot file and notes are left out.
+"$PY" - <<'PYEOF' 2>/dev/null
+from scapy.all import rdpcap, wrpcap
+f = rdpcap("vpn.pcap")
+wrpcap("set_a.pcap", f[:6]); wrpcap("set_b.pcap", f[6:12]); wrpcap("set_c.pcap", f[12:])
+PYEOF
+mkdir -p ring
+for p in a b c; do editcap -F pcapng "set_$p.pcap" "set_$p.pcapng" 2>/dev/null; done
+gzip -c set_a.pcapng >ring/vpncap-eth0-20231114T221320Z-999998.pcapng.gz
+if command -v zstd >/dev/null; then
+	zstd -q -c set_b.pcapng >ring/vpncap-eth0-20231114T221321Z-999999.pcapng.zst
+else
+	cp set_b.pcapng ring/vpncap-eth0-20231114T221321Z-999999.pcapng
+fi
+cp set_c.pcapng ring/vpncap-eth0-20231114T221323Z-1000000.pcapng
+cp vpn.pcapng ring/vpncap-eth0-20231114T221324Z-1000001.pcapng.part
+cp vpn.pcap ring/.hidden.pcap
+echo notes >ring/notes.txt
+"$VPNCAP" show --no-color ring/ >ring_out.txt 2>ring_err.txt
+check "a directory: exit 0, nothing on stderr" test $? -eq 0 -a ! -s ring_err.txt
+check "a directory: the file set in sequence order (compressed members too)" diff -u out.txt ring_out.txt
+"$VPNCAP" show --no-color ring vpn.pcap >ring_two.txt 2>&1
+check "a directory, then a file" diff -u <(cat out.txt out.txt) ring_two.txt
+mkdir -p empty && echo x >empty/notes.txt
+"$VPNCAP" show --no-color empty vpn.pcap >empty_out.txt 2>empty_err.txt
+check "an empty directory: exit 2" test $? -eq 2
+check "an empty directory: one line" diff -u <(echo 'vpncap: empty: no capture files (vpncap-*.pcapng*, *.pcap, *.pcapng)') empty_err.txt
+check "an empty directory: the other files still shown" diff -u out.txt empty_out.txt
+
+# ---- filters ------------------------------------------------------------------------
+
+# count EXPR...: lines show prints for the filter words.
+count() { "$VPNCAP" show --no-color vpn.pcap "$@" 2>/dev/null | wc -l; }
+if command -v tcpdump >/dev/null; then
+	for expr in "host 198.18.0.2" "udp port 4500" "tcp" "icmp or arp" "ip6" "vlan" \
+		"src host 198.18.0.1 and tcp port 443" "not udp"; do
+		want=$(tcpdump -r vpn.pcap -nn "$expr" 2>/dev/null | wc -l)
+		# shellcheck disable=SC2086 # the words of the expression, as typed
+		got=$(count $expr)
+		check "filter '$expr': $got lines, as tcpdump -r ($want)" test "$got" = "$want" -a "$want" -gt 0
+	done
+else
+	note "tcpdump not installed: filters not compared with it"
+fi
+# The class words on the 17 frames: 5 IKE (UDP 500 and behind the marker on
+# 4500; the tagged one needs `vlan`), 4 on 4500, 2 ESP, 3 on TCP 443.
+check "filter 'ike': the five IKE lines" sh -c "[ \$('$VPNCAP' show --no-color vpn.pcap ike | grep -c ' IKE ') = 5 ] && [ \$('$VPNCAP' show vpn.pcap ike | wc -l) = 5 ]"
+check "filter 'natt': 4 lines" test "$(count natt)" = 4
+check "filter 'esp': the 2 ESP lines" sh -c "[ \$('$VPNCAP' show --no-color vpn.pcap esp | grep -c ' ESP ') = 2 ] && [ \$('$VPNCAP' show vpn.pcap esp | wc -l) = 2 ]"
+check "filter 'sstp': 3 lines" test "$(count sstp)" = 3
+check "filter 'ike or natt': the keepalive too (7)" test "$(count ike or natt)" = 7
+check "filter 'natt and not (ike or esp)': the keepalive" sh -c "'$VPNCAP' show --no-color vpn.pcap natt and not '(ike or esp)' | grep -q ' NAT-T ' && [ \$('$VPNCAP' show vpn.pcap natt and not '(ike or esp)' | wc -l) = 1 ]"
+check "filter 'vlan and ike': the tagged IKE frame" test "$(count vlan and ike)" = 1
+"$VPNCAP" show --no-color vpn.pcap -f 'ike or esp' >f_opt.txt 2>&1
+"$VPNCAP" show --no-color vpn.pcap -- ike or esp >f_dash.txt 2>&1
+"$VPNCAP" show --no-color vpn.pcap ike or esp >f_words.txt 2>&1
+check "-f EXPR, -- EXPR and the words: the same 7 lines" sh -c "[ \$(wc -l <f_opt.txt) = 7 ] && cmp -s f_opt.txt f_dash.txt && cmp -s f_opt.txt f_words.txt"
+# A word naming an existing file is a file, even where a filter could start.
+cp vpn.pcap esp
+"$VPNCAP" show --no-color vpn.pcap esp >f_file.txt 2>&1
+check "a word that names a file is a file" diff -u <(cat out.txt out.txt) f_file.txt
+"$VPNCAP" show --no-color vpn.pcap -- esp >f_file.txt 2>&1
+check "after --, the filter even so" diff -u <(grep -E ' ESP ' out.txt) f_file.txt
+rm -f esp
+"$VPNCAP" show --no-color -c 1 vpn.pcap esp >f_c.txt 2>&1
+check "-c 1 counts the frames after the filter" diff -u <(grep ' ESP ' out.txt | head -n 1) f_c.txt
+"$VPNCAP" show --no-color ring ike >f_ring.txt 2>&1
+check "a filter over a directory" diff -u <("$VPNCAP" show --no-color vpn.pcap ike) f_ring.txt
+"$VPNCAP" show --no-color vpn.pcap host >bad_f_out.txt 2>bad_f_err.txt
+check "a bad filter: exit 2" test $? -eq 2
+check "a bad filter: one line, libpcap's reason, nothing shown" sh -c "[ \$(wc -l <bad_f_err.txt) = 1 ] && grep -qx \"vpncap: show: bad filter 'host': .*syntax error.*\" bad_f_err.txt && [ ! -s bad_f_out.txt ]"
+"$VPNCAP" show vpn.pcap -f 'port 99999' >/dev/null 2>bad_p_err.txt
+check "a bad -f: the one line" diff -u <(echo "vpncap: show: bad filter 'port 99999': illegal port number 99999 > 65535") bad_p_err.txt
+
+# ---- dates -------------------------------------------------------------------------
+
+"$VPNCAP" show --no-color --date vpn.pcap >date_out.txt 2>&1
+check "--date: the date before every line, the rest unchanged" diff -u <(sed 's/^/2023-11-14 /' out.txt) date_out.txt
+"$PY" - <<'PYEOF' 2>/dev/null
+from decimal import Decimal
+from scapy.all import Ether, IP, UDP, Raw, wrpcap
+def f(t):
+    p = Ether() / IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=4500, dport=4500) / Raw(b"\xff")
+    p.time = Decimal(t)
+    return p
+wrpcap("day1.pcap", [f("1700006399.5")])                        # 2023-11-14 23:59:59.5
+wrpcap("day2.pcap", [f("1700006401")])                          # 2023-11-15 00:00:01
+wrpcap("midnight.pcap", [f("1700006398"), f("1700006399.5"), f("1700006401")])
+PYEOF
+"$VPNCAP" show --no-color day1.pcap day2.pcap >days_out.txt 2>&1
+check "files over two days: the date on every line" sh -c "[ \$(grep -c '^2023-11-1[45] ' days_out.txt) = 2 ] && head -n 1 days_out.txt | grep -q '^2023-11-14 23:59:59.500000000 '"
+"$VPNCAP" show --no-color day1.pcap >day1_out.txt 2>&1
+check "one day: no date" grep -q '^23:59:59.500000000 ' day1_out.txt
+"$VPNCAP" show --no-color midnight.pcap >mid_out.txt 2>&1
+check "one file across midnight: the date from the new day on" diff -u <(printf '%s\n' '23:59:58.000000000' '23:59:59.500000000' '2023-11-15 00:00:01.000000000') <(sed 's/ 198.*//' mid_out.txt)
+"$VPNCAP" show --no-color - day2.pcap <day1.pcap >days_stdin.txt 2>&1
+check "standard input first, then a file of the next day: dates" diff -u days_out.txt days_stdin.txt
+
+# ---- --since and --until -----------------------------------------------------------
+
+# The frames are 0.25 s apart from 22:13:20.000123: the 5th is at 22:13:21.000123.
+"$VPNCAP" show --no-color vpn.pcap --since 22:13:21 >since.txt 2>&1
+check "--since HH:MM:SS (the first frame's day)" diff -u <(tail -n +5 out.txt) since.txt
+"$VPNCAP" show --no-color vpn.pcap --until 2023-11-14T22:13:21 >until.txt 2>&1
+check "--until ISO 8601: the frames before it" diff -u <(head -n 4 out.txt) until.txt
+"$VPNCAP" show --no-color vpn.pcap --since '2023-11-14 22:13:21' --until 22:13:22.000123Z >both.txt 2>&1
+check "--until with Z after a time of day is refused" test "$(cat both.txt)" = "vpncap: show: --until '22:13:22.000123Z': expected a UTC time: 2026-12-06T14:03:07, '2026-12-06 14:03:07', 2026-12-06 or 14:03[:07]"
+"$VPNCAP" show --no-color vpn.pcap --since '2023-11-14 22:13:21' --until 22:13:22.000123 ike or esp >both.txt 2>&1
+check "--since, --until and a filter together" diff -u <(sed -n '5,8p' out.txt | grep -E ' (IKE|ESP) ') both.txt
+"$VPNCAP" show vpn.pcap --since yesterday >/dev/null 2>&1
+check "--since yesterday: exit 2" test $? -eq 2
+"$VPNCAP" show --no-color ring day2.pcap --since 2023-11-15 >since_day.txt 2>&1
+check "--since a date over a directory and a file: the next day's frame, dated" sh -c "[ \$(wc -l <since_day.txt) = 1 ] && grep -q '^2023-11-15 00:00:01' since_day.txt"
+
 # ---- usage -------------------------------------------------------------------------
 
 "$VPNCAP" show -h >help.txt 2>&1
@@ -222,6 +345,10 @@ check "-h: exit 0" test $? -eq 0
 check "-h: says the times are UTC" grep -q 'Times are UTC' help.txt
 "$VPNCAP" show >/dev/null 2>usage_err.txt
 check "no file: exit 2" test $? -eq 2
+"$VPNCAP" show capture >/dev/null 2>usage_err.txt
+check "a missing file without a capture suffix: exit 2, one line saying why" sh -c "[ $? -eq 2 ] && diff -u - usage_err.txt <<'EOT'
+vpncap: show: no file given ('capture' is no file or directory, so it starts the filter; see 'vpncap show -h')
+EOT"
 "$VPNCAP" show -c 0 vpn.pcap >/dev/null 2>&1
 check "-c 0: exit 2" test $? -eq 2
 check "vpncap help lists show" sh -c "'$VPNCAP' help | grep -q '^  show '"

@@ -1057,20 +1057,22 @@ static void put_endpoint(struct text *t, const struct decoded *d, const char *ad
 }
 
 /* UTC, so the same file prints the same everywhere (tests, other machines). */
-static void put_time(struct text *t, uint64_t ts_ns)
+static void put_time(struct text *t, uint64_t ts_ns, int date)
 {
 	time_t sec = (time_t)(ts_ns / 1000000000u);
 	struct tm tm;
 
 	if (!gmtime_r(&sec, &tm))
 		memset(&tm, 0, sizeof(tm));
+	if (date)
+		put(t, "%04d-%02d-%02d ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	put(t, "%02d:%02d:%02d.%09u", tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    (unsigned int)(ts_ns % 1000000000u));
 }
 
 static void put_prefix(struct text *t, const struct decode_line *l)
 {
-	put_time(t, l->ts_ns);
+	put_time(t, l->ts_ns, l->date);
 	if (l->iface)
 		put(t, " %s", l->iface);
 	if (l->queue >= 0)

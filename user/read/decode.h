@@ -128,11 +128,14 @@ struct decode_line {
 	enum decode_dir dir;
 	uint32_t caplen, origlen;
 	int colour;             /* ANSI colours (a terminal) */
+	/* Appended (source-compatible): */
+	int date;               /* "2026-12-06 " before the time of day */
 };
 
 /*
  * "14:03:07.123456789 eth1 q0 in  198.18.0.2:500 > 198.18.0.1:500 IKE  IKE_SA_INIT request ... (254 bytes)"
- * Time of day in UTC; iface, queue and direction only when known; a 4-wide
+ * Time of day in UTC, after the date ("2026-12-06 14:03:07.1...") when
+ * l->date; iface, queue and direction only when known; a 4-wide
  * protocol column (IKE, ESP, NAT-T, TLS, TCP, UDP, ICMP, FRAG, IP, ETH), then
  * the summary without its repeated first word; "(N bytes)", or
  * "(caplen of origlen bytes)" for a frame cut by the snap length.

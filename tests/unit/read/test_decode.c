@@ -911,6 +911,30 @@ static void test_format_line(void **state)
 			    "len 12 (74 bytes)");
 }
 
+/* show --date: the UTC date before the time of day, the rest unchanged. */
+static void test_format_line_date(void **state)
+{
+	struct decode_line l = { .ts_ns = 1700000000123456789ull, .queue = -1, .caplen = 40,
+				 .origlen = 40, .date = 1 };
+	struct fb f;
+	struct decoded d;
+	char buf[256];
+
+	(void)state;
+	eth(&f, 0x0800, 0, NULL);
+	ipv4(&f, 50, 0, 6, 0);
+	put32(&f, 0xc0ffee01);
+	put32(&f, 7);
+	finish(&f);
+	decode_exact(f.b, f.n, &d);
+	decode_format_line(&l, &d, buf, sizeof(buf));
+	assert_string_equal(buf, "2023-11-14 22:13:20.123456789 198.18.0.2 > 198.18.0.1 ESP  "
+			    "spi 0xc0ffee01 seq 7 (40 bytes)");
+	l.ts_ns = 5;
+	decode_format_line(&l, &d, buf, sizeof(buf));
+	assert_int_equal(strncmp(buf, "1970-01-01 00:00:00.000000005 198.18.0.2", 40), 0);
+}
+
 static void test_small_buffers(void **state)
 {
 	struct decode_line l = { .queue = -1 };
@@ -982,6 +1006,7 @@ int main(void)
 		cmocka_unit_test(test_tls_sni_sanitised),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format_line),
+		cmocka_unit_test(test_format_line_date),
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_other_linktypes),
 	};
