@@ -26,19 +26,18 @@
 #include "cmd/report_health.h"
 #include "json.h"
 #include "read/input_file.h"
+#include "read/input_list.h"
 #include "log.h"
 #include "optparse.h"
 #include "siphash.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #define NONE UINT32_MAX
@@ -2733,124 +2732,6 @@ const char report_usage[] =
 	"inside its last block (a capture killed or out of disk) is reported up to\n"
 	"there with a warning, status 0.\n";
 
-struct file_list {
-	char **paths;
-	size_t *arg_of;         /* the command-line argument each path came from */
-	size_t n, cap, cur_arg;
-};
-
-static int list_add(struct file_list *l, const char *dir, const char *name)
-{
-	char *p;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **np = realloc(l->paths, cap * sizeof(*np));
-		size_t *na = np ? realloc(l->arg_of, cap * sizeof(*na)) : NULL;
-
-		if (np)
-			l->paths = np;
-		if (!na)
-			return -1;
-		l->arg_of = na;
-		l->cap = cap;
-	}
-	l->arg_of[l->n] = l->cur_arg;
-	if (dir) {
-		p = malloc(strlen(dir) + strlen(name) + 2);
-		if (p)
-			sprintf(p, "%s/%s", dir, name);
-	} else {
-		p = strdup(name);
-	}
-	if (!p)
-		return -1;
-	l->paths[l->n++] = p;
-	return 0;
-}
-
-static void list_free(struct file_list *l)
-{
-	while (l->n)
-		free(l->paths[--l->n]);
-	free(l->paths);
-	free(l->arg_of);
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
-/* Which names of a directory are capture files. */
-static int capture_name(const char *name)
-{
-	if (name[0] == '.' || ends_with(name, ".part"))
-		return 0;
-	if (!strncmp(name, "vpncap-", 7) && strstr(name, ".pcapng"))
-		return 1;
-	return ends_with(name, ".pcap") || ends_with(name, ".pcapng");
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A directory's capture files, sorted by name: a file set in time order. */
-static int list_dir(struct file_list *l, const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t first = l->n;
-
-	if (!d) {
-		log_error("%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	while ((e = readdir(d))) {
-		if (capture_name(e->d_name) && list_add(l, dir, e->d_name)) {
-			closedir(d);
-			log_error("%s: out of memory", dir);
-			return -1;
-		}
-	}
-	closedir(d);
-	if (l->n == first) {
-		log_error("%s: no capture files (vpncap-*.pcapng*, *.pcap, *.pcapng)", dir);
-		return -1;
-	}
-	qsort(l->paths + first, l->n - first, sizeof(*l->paths), cmp_name);
-	return 0;
-}
-
-static int list_inputs(struct file_list *l, int n, char **args)
-{
-	struct stat st;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		l->cur_arg = (size_t)i;
-		if (!strcmp(args[i], "-")) {    /* standard input, which input_file reads */
-			if (list_add(l, NULL, args[i]))
-				return -1;
-			continue;
-		}
-		if (stat(args[i], &st)) {
-			log_error("%s: %s", args[i], strerror(errno));
-			return -1;
-		}
-		if (S_ISDIR(st.st_mode) ? list_dir(l, args[i]) : list_add(l, NULL, args[i])) {
-			if (!S_ISDIR(st.st_mode))
-				log_error("%s: out of memory", args[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* "FILE: reason", whether or not input_file's reason already names the file. */
 static void file_error(const char *path, char *err, size_t errlen)
 {
@@ -3061,13 +2942,13 @@ static char *directory_label(const char *path)
 }
 
 /* Directory labels of the files, or NULL for all when they come from one directory. */
-static char **directory_labels(const struct file_list *files)
+static char **directory_labels(const struct input_list *files)
 {
 	char **labels = calloc(files->n ? files->n : 1, sizeof(*labels));
 	size_t i, distinct = 1;
 
 	for (i = 0; labels && i < files->n; i++) {
-		labels[i] = directory_label(files->paths[i]);
+		labels[i] = directory_label(files->v[i].path);
 		if (!labels[i])
 			return labels; /* out of memory: unnamed */
 		if (i && strcmp(labels[i], labels[0]))
@@ -3079,14 +2960,14 @@ static char **directory_labels(const struct file_list *files)
 	return labels;
 }
 
-static int read_files(struct report *r, struct gateways *g, const struct file_list *files)
+static int read_files(struct report *r, struct gateways *g, const struct input_list *files)
 {
 	char **labels = directory_labels(files);
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < files->n && !rc; i++)
-		rc = read_file(r, g, files->paths[i], labels ? labels[i] : NULL);
+		rc = read_file(r, g, files->v[i].path, labels ? labels[i] : NULL);
 	for (i = 0; labels && i < files->n; i++)
 		free(labels[i]);
 	free(labels);
@@ -3098,7 +2979,7 @@ static int read_files(struct report *r, struct gateways *g, const struct file_li
 	return 0;
 }
 
-static int report_run(const struct report_opts *o, const struct file_list *files)
+static int report_run(const struct report_opts *o, const struct input_list *files)
 {
 	struct report *r = report_new();
 	struct gateways g = { 0 };
@@ -3130,8 +3011,9 @@ static int report_run(const struct report_opts *o, const struct file_list *files
 
 int cmd_report(int argc, char **argv)
 {
-	struct file_list files = { 0 };
+	struct input_list files = { 0 };
 	struct report_opts o;
+	char err[512];
 	int rc;
 
 	if (parse_opts(argc, argv, &o)) {
@@ -3143,8 +3025,13 @@ int cmd_report(int argc, char **argv)
 		free(o.inputs);
 		return EXIT_OK;
 	}
-	rc = list_inputs(&files, o.ninputs, o.inputs) ? EXIT_USAGE : report_run(&o, &files);
-	list_free(&files);
+	if (input_list_expand(&files, o.ninputs, o.inputs, err, sizeof(err))) {
+		log_error("%s", err);
+		rc = EXIT_USAGE;
+	} else {
+		rc = report_run(&o, &files);
+	}
+	input_list_free(&files);
 	free(o.inputs);
 	return rc;
 }
