@@ -1100,7 +1100,7 @@ static void judge_health(struct report *r)
 		h->port = s->sport;
 		h->ts_ns = s->start_ns;
 		h->kind = s->probe_kind;
-		h->response_bytes = s->obs.server_bytes;
+		h->response_bytes = s->probe_kind == PROBE_TLS ? s->obs.answer_bytes : s->obs.server_bytes;
 		conn_probe_verdict(&s->obs, s->probe_kind, r->last_ns, &h->verdict);
 		n++;
 	}
@@ -1794,24 +1794,28 @@ static void text_sstp(const struct report *r, FILE *out)
 }
 
 /* "4x reset or closed during the TLS handshake; 1x TCP refused" */
-static void text_reasons(const struct client_stats *c, FILE *out)
+static const char *reasons_line(char *line, size_t len, const struct client_stats *c)
 {
+	size_t used = 0;
 	char buf[96];
-	int f, n = 0;
+	int f;
 
-	for (f = 0; f < NFAIL; f++)
+	line[0] = '\0';
+	for (f = 0; f < NFAIL && used < len; f++)
 		if (c->reasons[f])
-			fprintf(out, "%s%ux %s", n++ ? "; " : "", c->reasons[f],
-				fail_text(buf, sizeof(buf), (enum fail_reason)f, c->init_error));
-	if (c->unknown)
-		fprintf(out, "%s%u unknown (began before the capture or still opening)", n ? "; " : "",
-			c->unknown);
+			used += (size_t)snprintf(line + used, len - used, "%s%ux %s", used ? "; " : "",
+						 c->reasons[f], fail_text(buf, sizeof(buf),
+									  (enum fail_reason)f, c->init_error));
+	if (c->unknown && used < len)
+		snprintf(line + used, len - used, "%s%u unknown (began before the capture or still "
+			 "opening)", used ? "; " : "", c->unknown);
+	return line;
 }
 
 static void text_clients(const struct report *r, FILE *out)
 {
 	const struct report_summary *s = &r->sum;
-	char a1[INET6_ADDRSTRLEN];
+	char a1[INET6_ADDRSTRLEN], line[600];
 	const struct addr_rec *a;
 	size_t i;
 
@@ -1825,10 +1829,9 @@ static void text_clients(const struct report *r, FILE *out)
 	for (i = 0; i < r->n_clients && i < TEXT_MAX_ROWS; i++) {
 		const struct client_stats *c = client_of(r, &r->clients[i], &a);
 
-		fprintf(out, "  %-39s %-5s %8u %5u %6u  ", fmt_addr(a1, sizeof(a1), &a->key),
-			client_proto_names[r->clients[i].proto], c->attempts, c->successes, c->failures);
-		text_reasons(c, out);
-		fputc('\n', out);
+		fprintf(out, "  %-39s %-5s %8u %5u %6u  %s\n", fmt_addr(a1, sizeof(a1), &a->key),
+			client_proto_names[r->clients[i].proto], c->attempts, c->successes, c->failures,
+			reasons_line(line, sizeof(line), c));
 	}
 	if (r->n_clients > TEXT_MAX_ROWS)
 		fprintf(out, "  ... %zu more (--json lists all)\n", r->n_clients - TEXT_MAX_ROWS);
@@ -1875,7 +1878,7 @@ static void text_health_backends(const struct health *h, FILE *out)
 
 		fprintf(out, "  %-45s %6u %7u %9u  %-9s  %s%s", fmt_endpoint(a1, sizeof(a1), &b->addr, b->port),
 			b->probes, b->healthy, b->unhealthy, b->healthy_now ? "healthy" : "UNHEALTHY",
-			b->last_why, b->inferred ? " (inferred)" : "");
+			b->last_why, b->last_inferred ? " (inferred)" : "");
 		if (b->inferred && b->median_response_bytes)
 			fprintf(out, "; answers of %" PRIu64 " bytes", b->median_response_bytes);
 		fputc('\n', out);
@@ -2427,6 +2430,158 @@ static void html_row(FILE *out, const char *tag, int n, const char *const *cells
 	fputs("</tr>\n", out);
 }
 
+static void html_clients(const struct report *r, FILE *out)
+{
+	static const char *const head[] = { "client", "protocol", "attempts", "ok", "failed",
+					    "why they failed" };
+	char a1[INET6_ADDRSTRLEN], n1[16], n2[16], n3[16], line[600];
+	const struct addr_rec *a;
+	size_t i;
+
+	fprintf(out, "<h2>Clients</h2>\n<p>%" PRIu64 " clients (by address and protocol), %" PRIu64
+		" failing; %" PRIu64 " attempts, %" PRIu64 " failed. Load-balancer probes are not "
+		"included. Failing clients first.</p>\n", r->sum.clients, r->sum.failing_clients,
+		r->sum.client_attempts, r->sum.client_failures);
+	if (!r->n_clients)
+		return;
+	fputs("<table>\n", out);
+	html_row(out, "th", 6, head);
+	for (i = 0; i < r->n_clients && i < HTML_MAX_ROWS; i++) {
+		const struct client_stats *c = client_of(r, &r->clients[i], &a);
+		const char *cells[6] = { fmt_addr(a1, sizeof(a1), &a->key),
+					 client_proto_names[r->clients[i].proto], n1, n2, n3,
+					 reasons_line(line, sizeof(line), c) };
+
+		snprintf(n1, sizeof(n1), "#%u", c->attempts);
+		snprintf(n2, sizeof(n2), "#%u", c->successes);
+		snprintf(n3, sizeof(n3), "#%u", c->failures);
+		html_row(out, "td", 6, cells);
+	}
+	fputs("</table>\n", out);
+}
+
+static void html_probers(const struct health *h, FILE *out)
+{
+	static const char *const head[] = { "prober", "kind", "probes", "healthy", "unhealthy",
+					    "backends", "interval (s)", "judged" };
+	char a1[INET6_ADDRSTRLEN], n[5][24];
+	size_t i;
+
+	fputs("<table>\n", out);
+	html_row(out, "th", 8, head);
+	for (i = 0; i < h->n_probers && i < HTML_MAX_ROWS; i++) {
+		const struct health_prober *p = &h->probers[i];
+		const char *cells[8] = { fmt_addr(a1, sizeof(a1), &p->addr), probe_kind_name(p->kind),
+					 n[0], n[1], n[2], n[3], n[4],
+					 p->inferred ? "by shape inside TLS (inferred)" : "status read" };
+
+		snprintf(n[0], sizeof(n[0]), "#%u", p->probes);
+		snprintf(n[1], sizeof(n[1]), "#%u", p->healthy);
+		snprintf(n[2], sizeof(n[2]), "#%u", p->unhealthy);
+		snprintf(n[3], sizeof(n[3]), "#%u", p->backends);
+		snprintf(n[4], sizeof(n[4]), "#%.3f", p->interval_s);
+		html_row(out, "td", 8, cells);
+	}
+	fputs("</table>\n", out);
+}
+
+/* "2026-12-06T15:19:50.157Z unhealthy (answered 503); ..." */
+static const char *changes_line(char *line, size_t len, const struct health_backend *b)
+{
+	size_t used = 0;
+	char t[40];
+	uint32_t i;
+
+	line[0] = '\0';
+	for (i = 0; i < b->n_changes && i < HEALTH_MAX_CHANGES && used < len; i++)
+		used += (size_t)snprintf(line + used, len - used, "%s%s %s (%s)", i ? "; " : "",
+					 fmt_time(t, sizeof(t), b->changes[i].ts_ns, 0),
+					 b->changes[i].healthy ? "healthy" : "unhealthy",
+					 b->changes[i].why);
+	if (b->n_changes > HEALTH_MAX_CHANGES && used < len)
+		snprintf(line + used, len - used, "; %u more", b->n_changes - HEALTH_MAX_CHANGES);
+	return line[0] ? line : "none";
+}
+
+static void html_backends(const struct health *h, FILE *out)
+{
+	static const char *const head[] = { "backend", "probes", "healthy", "unhealthy", "now",
+					    "last probe", "changes" };
+	char a1[80], n[3][16], why[80], line[4096];
+	size_t i;
+
+	fputs("<table>\n", out);
+	html_row(out, "th", 7, head);
+	for (i = 0; i < h->n_backends && i < HTML_MAX_ROWS; i++) {
+		const struct health_backend *b = &h->backends[i];
+		const char *cells[7] = { fmt_endpoint(a1, sizeof(a1), &b->addr, b->port), n[0], n[1],
+					 n[2], b->healthy_now ? "healthy" : "UNHEALTHY", why,
+					 changes_line(line, sizeof(line), b) };
+
+		snprintf(n[0], sizeof(n[0]), "#%u", b->probes);
+		snprintf(n[1], sizeof(n[1]), "#%u", b->healthy);
+		snprintf(n[2], sizeof(n[2]), "#%u", b->unhealthy);
+		snprintf(why, sizeof(why), "%s%s", b->last_why, b->last_inferred ? " (inferred)" : "");
+		html_row(out, "td", 7, cells);
+	}
+	fputs("</table>\n", out);
+}
+
+static void html_health(const struct report *r, FILE *out)
+{
+	const struct report_summary *s = &r->sum;
+
+	fprintf(out, "<h2>Load-balancer health</h2>\n<p>%zu probers, %" PRIu64 " backends (%" PRIu64
+		" unhealthy at their last probe); %" PRIu64 " probes, %" PRIu64 " unhealthy. In clear "
+		"the HTTP status is read (the SSTP health path is healthy when answered 401); inside "
+		"TLS a probe is judged by its shape: handshake, one request, a response, close.</p>\n",
+		r->health.n_probers, s->backends, s->backends_unhealthy,
+		s->probes_healthy + s->probes_unhealthy, s->probes_unhealthy);
+	if (!r->health.n_probers)
+		return;
+	html_probers(&r->health, out);
+	html_backends(&r->health, out);
+}
+
+static void html_gateways(const struct report *r, FILE *out)
+{
+	static const char *const head[] = { "gateway", "frames", "IKE SAs", "established",
+					    "SSTP sessions", "clients", "failing clients",
+					    "unhealthy backends" };
+	char n[7][24], a1[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (!r->n_gateways)
+		return;
+	fprintf(out, "<h2>Gateways</h2>\n<p>%zu gateways, named by the host and interface their "
+		"files name, or by their directory.</p>\n<table>\n", r->n_gateways);
+	html_row(out, "th", 8, head);
+	for (i = 0; i < r->n_gateways; i++) {
+		const struct report_summary *g = &r->gateways[i]->sum;
+		const char *cells[8] = { r->gateway_names[i], n[0], n[1], n[2], n[3], n[4], n[5], n[6] };
+
+		snprintf(n[0], sizeof(n[0]), "#%" PRIu64, g->frames);
+		snprintf(n[1], sizeof(n[1]), "#%" PRIu64, g->ike_sas);
+		snprintf(n[2], sizeof(n[2]), "#%" PRIu64, g->ike_established);
+		snprintf(n[3], sizeof(n[3]), "#%" PRIu64, g->sstp_sessions);
+		snprintf(n[4], sizeof(n[4]), "#%" PRIu64, g->clients);
+		snprintf(n[5], sizeof(n[5]), "#%" PRIu64, g->failing_clients);
+		snprintf(n[6], sizeof(n[6]), "#%" PRIu64, g->backends_unhealthy);
+		html_row(out, "td", 8, cells);
+	}
+	fputs("</table>\n", out);
+	for (i = 0; i < r->n_splits; i++) {
+		fputs("<p class=\"warn\">", out);
+		fprintf(out, "IKEv2 client %s: UDP 500 reached ",
+			fmt_addr(a1, sizeof(a1), &r->splits[i].client));
+		html_str(out, r->gateway_names[r->splits[i].gw_500]);
+		fputs(", UDP 4500 reached ", out);
+		html_str(out, r->gateway_names[r->splits[i].gw_4500]);
+		fputs(": the load balancer must keep a client's UDP 500 and 4500 on one gateway.</p>\n",
+		      out);
+	}
+}
+
 static void html_protocols(const struct report *r, FILE *out)
 {
 	static const char *const head[] = { "protocol", "frames", "bytes", "clients", "first", "last" };
@@ -2658,6 +2813,9 @@ int report_print_html(struct report *r, FILE *out)
 	fprintf(out, "<p>%" PRIu64 " frames, %" PRIu64 " bytes, %s to %s (%.3f s).</p>\n",
 		s->frames, s->bytes, fmt_time(a, sizeof(a), r->first_ns, 0),
 		fmt_time(b, sizeof(b), r->last_ns, 0), seconds(r->last_ns - r->first_ns));
+	html_gateways(r, out);
+	html_clients(r, out);
+	html_health(r, out);
 	html_protocols(r, out);
 	html_chart(r, out);
 	html_ike(r, out);

@@ -12,8 +12,11 @@
 
 /* A probe is over quickly: connect, one request, one answer, close. */
 #define PROBE_MAX_NS UINT64_C(2000000000)
-/* TLS 1.2 needs 6 turns for one request and its answer: hello, hello, finished twice, request, answer. */
-#define PROBE_TLS_MAX_TURNS 6
+/*
+ * TLS 1.2 takes 6 turns for one request and its answer (hello, hello,
+ * finished twice, request, answer), then both may send close_notify.
+ */
+#define PROBE_TLS_MAX_TURNS 8
 
 enum speaker { NOBODY, CLIENT, SERVER };
 
@@ -75,6 +78,16 @@ static uint32_t payload_of(const struct decoded *d)
 	return d->l4_len ? d->l4_len : d->tcp.payload_len;
 }
 
+/*
+ * The server's turn that ends its side of the TLS handshake: after it,
+ * the client's next turn carries the request. TLS 1.3 ends it with the
+ * ServerHello's flight; TLS 1.2 two turns later, with ChangeCipherSpec.
+ */
+static uint16_t tls_data_start(const struct conn_obs *c)
+{
+	return c->turns_at_ccs ? c->turns_at_ccs : c->turns_at_hello;
+}
+
 static void server_payload(struct conn_obs *c, const struct decoded *d)
 {
 	c->server_data++;
@@ -83,6 +96,12 @@ static void server_payload(struct conn_obs *c, const struct decoded *d)
 		c->server_hello = 1;
 		c->turns_at_hello = c->turns;
 	}
+	/* TLS 1.2 ends the server's handshake in a later turn, with a ChangeCipherSpec. */
+	if (c->server_hello && d->tcp.tls_type == 20 && c->turns > c->turns_at_hello &&
+	    !c->turns_at_ccs)
+		c->turns_at_ccs = c->turns;
+	if (c->server_hello && c->turns > tls_data_start(c) + 1)
+		c->answer_bytes += payload_of(d);
 	if (d->http.status && !c->http_status)
 		c->http_status = d->http.status;
 }
@@ -140,6 +159,12 @@ static int handshake_done(const struct conn_obs *c)
 	return c->server_hello && c->turns > c->turns_at_hello;
 }
 
+/* The server spoke after the client's first turn of application data: its answer. */
+static int answered(const struct conn_obs *c)
+{
+	return c->server_hello && c->turns >= tls_data_start(c) + 2;
+}
+
 static int closed(const struct conn_obs *c)
 {
 	return c->end_ns != 0;
@@ -169,7 +194,7 @@ enum conn_result conn_result(const struct conn_obs *c, uint64_t end)
 		return CONN_CLOSED_EARLY;
 	if (!handshake_done(c))
 		return CONN_TLS_RESET;
-	return c->last_speaker == CLIENT ? CONN_NO_SSTP_RESPONSE : CONN_CLOSED_EARLY;
+	return answered(c) ? CONN_CLOSED_EARLY : CONN_NO_SSTP_RESPONSE;
 }
 
 enum probe_kind conn_probe_kind(const struct conn_obs *c, uint64_t end)
@@ -214,7 +239,7 @@ static void tls_verdict(const struct conn_obs *c, struct probe_verdict *v)
 		set_why(v, "TLS alert during the handshake");
 	else if (!handshake_done(c))
 		set_why(v, "reset or closed during the TLS handshake");
-	else if (c->last_speaker == CLIENT)
+	else if (!answered(c))
 		set_why(v, "no response to the request");
 	else
 		v->healthy = 1, set_why(v, "handshake, request, response, close");

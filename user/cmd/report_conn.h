@@ -24,7 +24,7 @@
 #define CONN_SSTP_HEALTH_PATH "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/"
 
 /* Data turns a connected SSTP session reaches: TLS, HTTP, SSTP call, PPP. */
-#define CONN_SSTP_TURNS 8
+#define CONN_SSTP_TURNS 12
 /* A SYN unanswered this long before the capture ended timed out. */
 #define CONN_TIMEOUT_NS UINT64_C(3000000000)
 
@@ -42,10 +42,12 @@ struct conn_obs {
 	uint8_t last_speaker;           /* 0 none, 1 client, 2 server: for turns */
 	uint16_t turns;                 /* direction changes of the data, saturating */
 	uint16_t turns_at_hello;        /* turns when the ServerHello came */
+	uint16_t turns_at_ccs;          /* when the server's ChangeCipherSpec came after it (TLS 1.2) */
 	int alert;                      /* TLS alert description in clear, -1 if none */
 	uint8_t alert_from_server;
 	uint32_t client_data, server_data;      /* segments with payload */
 	uint64_t server_bytes;          /* payload bytes from the server */
+	uint64_t answer_bytes;          /* of them, after the client's first request in TLS */
 	uint8_t http_requests;          /* requests in clear from the client */
 	uint8_t health_path;            /* one of them asked for CONN_SSTP_HEALTH_PATH */
 	char http_path[64];             /* the first request's path, cut */

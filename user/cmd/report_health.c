@@ -91,7 +91,8 @@ static void judge_backend(struct health_backend *b, const struct health_probe *p
 		b->probes++;
 		if (v->healthy) {
 			b->healthy++;
-			scratch[sizes++] = p[i].response_bytes;
+			if (v->inferred)        /* sizes compared where the status is hidden */
+				scratch[sizes++] = p[i].response_bytes;
 		} else {
 			b->unhealthy++;
 		}
@@ -102,6 +103,7 @@ static void judge_backend(struct health_backend *b, const struct health_probe *p
 			b->last_status = v->status;
 		b->healthy_now = v->healthy;
 		memcpy(b->last_why, v->why, sizeof(b->last_why));
+		b->last_inferred = v->inferred;
 	}
 	if (sizes) {
 		qsort(scratch, sizes, sizeof(*scratch), cmp_bytes);

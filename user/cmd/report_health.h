@@ -49,7 +49,8 @@ struct health_backend {
 	int inferred;                   /* some verdicts were judged by shape */
 	uint16_t last_status;           /* the last HTTP status read in clear, 0 if none */
 	char last_why[56];
-	uint64_t median_response_bytes; /* of the probes judged healthy */
+	int last_inferred;              /* the last verdict was judged by shape */
+	uint64_t median_response_bytes; /* of the probes judged healthy by shape (TLS) */
 	uint32_t n_changes;             /* all of them; the first HEALTH_MAX_CHANGES are kept */
 	struct health_change changes[HEALTH_MAX_CHANGES];
 };

@@ -489,6 +489,173 @@ static void test_not_probers(void **state)
 	report_free(r);
 }
 
+/* A wrong PSK: the gateway's IKE_AUTH response holds only an encrypted notify. */
+static void test_auth_refused(void **state)
+{
+	struct report *r = report_new();
+	struct report_summary s;
+	struct decoded d;
+	char *text, *json;
+
+	(void)state;
+	add_ike(r, T0, 0, INIT, 1, 0, 0, 0);
+	add_ike(r, T0 + 10 * MS, 0, INIT, 0, 1, 0, RSPI);
+	d = ike_msg(1, AUTH, 1, 0, 1, ISPI, RSPI);
+	d.ike.length = 400;
+	add(r, T0 + 20 * MS, &d, 442);
+	d = ike_msg(1, AUTH, 0, 1, 1, ISPI, RSPI);
+	d.ike.length = 80;
+	add(r, T0 + 30 * MS, &d, 122);
+	/* A second client whose response carries AUTH, SA and TS: established. */
+	d = ike_msg(0, INIT, 1, 0, 0, ISPI + 1, 0);
+	inet_pton(AF_INET, "198.18.0.3", d.src_bin);
+	add(r, T0, &d, 300);
+	d = ike_msg(0, INIT, 0, 1, 0, ISPI + 1, RSPI);
+	inet_pton(AF_INET, "198.18.0.3", d.dst_bin);
+	add(r, T0 + MS, &d, 300);
+	d = ike_msg(1, AUTH, 0, 1, 1, ISPI + 1, RSPI);
+	inet_pton(AF_INET, "198.18.0.3", d.dst_bin);
+	d.ike.length = 240;
+	add(r, T0 + 2 * MS, &d, 282);
+	summarize(r, &s);
+	assert_int_equal(s.ike_established, 1);
+	assert_int_equal(s.ike_incomplete, 1);
+	assert_int_equal(s.clients, 2);
+	assert_int_equal(s.failing_clients, 1);
+	text = print(r, report_print_text);
+	assert_contains(text, "IKE_AUTH refused (a 80-byte response");
+	assert_contains(text, CLIENT "                              IKEv2        1     0      1  1x IKE_AUTH refused");
+	json = print(r, report_print_json);
+	assert_contains(json, "\"reason\": \"auth_failed\", \"count\": 1");
+	/* Failing clients first. */
+	assert_true(strstr(json, "\"address\": \"" CLIENT "\"") < strstr(json, "\"address\": \"198.18.0.3\""));
+	free(text);
+	free(json);
+	report_free(r);
+}
+
+/* One connection: SYN, SYN-ACK, ACK, ClientHello, then the server's RST. */
+static void reset_after_hello(struct report *r, const char *client, uint16_t port, uint64_t t)
+{
+	struct decoded d;
+
+	d = tcp_seg(client, port, SERVER, 443, SYN, 1, 0);
+	add(r, t, &d, 74);
+	d = tcp_seg(SERVER, 443, client, port, SYN | ACK, 9, 0);
+	add(r, t + MS, &d, 74);
+	d = tcp_seg(client, port, SERVER, 443, ACK, 2, 0);
+	add(r, t + 2 * MS, &d, 66);
+	d = tcp_seg(client, port, SERVER, 443, PSH | ACK, 2, 517);
+	d.tcp.tls_type = 22;
+	d.tcp.tls_handshake = 1;
+	add(r, t + 3 * MS, &d, 583);
+	d = tcp_seg(SERVER, 443, client, port, RST | ACK, 10, 0);
+	add(r, t + 4 * MS, &d, 66);
+}
+
+/* A TLS 1.3 probe: hellos, the request, an answer unless dead, close. */
+static void tls_probe(struct report *r, const char *prober, uint16_t port, uint64_t t, int answer)
+{
+	struct decoded d;
+
+	d = tcp_seg(prober, port, SERVER, 443, SYN, 1, 0);
+	add(r, t, &d, 74);
+	d = tcp_seg(SERVER, 443, prober, port, SYN | ACK, 9, 0);
+	add(r, t + MS, &d, 74);
+	d = tcp_seg(prober, port, SERVER, 443, PSH | ACK, 2, 517);
+	d.tcp.tls_type = 22;
+	d.tcp.tls_handshake = 1;
+	add(r, t + 2 * MS, &d, 583);
+	d = tcp_seg(SERVER, 443, prober, port, PSH | ACK, 10, 766);
+	d.tcp.tls_type = 22;
+	d.tcp.tls_handshake = 2;
+	add(r, t + 3 * MS, &d, 832);
+	d = tcp_seg(prober, port, SERVER, 443, PSH | ACK, 519, 219);
+	d.tcp.tls_type = 20;
+	add(r, t + 4 * MS, &d, 285);
+	if (answer) {
+		d = tcp_seg(SERVER, 443, prober, port, PSH | ACK, 776, 375);
+		d.tcp.tls_type = 23;
+		add(r, t + 5 * MS, &d, 441);
+	}
+	d = tcp_seg(SERVER, 443, prober, port, FIN | ACK, 1151, 0);
+	add(r, t + 6 * MS, &d, 66);
+}
+
+/*
+ * The issue's client: 4 SSTP attempts a second apart, each reset after
+ * its ClientHello, is a failing client, not a prober; a TLS prober beside
+ * it is judged per backend, with the change when the backend stopped answering.
+ */
+static void test_failing_client_and_tls_prober(void **state)
+{
+	struct report *r = report_new();
+	struct report_summary s;
+	char *text, *json;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		reset_after_hello(r, "198.18.20.5", (uint16_t)(40000 + i), T0 + (uint64_t)i * SEC);
+	for (i = 0; i < 6; i++)
+		tls_probe(r, "198.18.30.1", (uint16_t)(50000 + i), T0 + 500 * MS + (uint64_t)i * SEC, i < 4);
+	summarize(r, &s);
+	assert_int_equal(s.probe_sources, 1);
+	assert_int_equal(s.probe_sessions, 6);
+	assert_int_equal(s.sstp_clients, 1);
+	assert_int_equal(s.failing_clients, 1);
+	assert_int_equal(s.client_failures, 4);
+	assert_int_equal(s.probes_healthy, 4);
+	assert_int_equal(s.probes_unhealthy, 2);
+	assert_int_equal(s.backends_unhealthy, 1);
+	text = print(r, report_print_text);
+	assert_contains(text, "198.18.20.5                             SSTP         4     0      4  "
+			      "4x reset or closed during the TLS handshake");
+	assert_contains(text, "became unhealthy (no response to the request)");
+	assert_contains(text, "UNHEALTHY");
+	json = print(r, report_print_json);
+	assert_contains(json, "\"reason\": \"tls_reset\", \"count\": 4");
+	assert_contains(json, "\"kind\": \"tls\", \"probes\": 6, \"healthy\": 4, \"unhealthy\": 2");
+	assert_contains(json, "\"inferred\": true");
+	assert_lacks(json, "\"address\": \"198.18.30.1\", \"protocol\"");
+	free(text);
+	free(json);
+	report_free(r);
+}
+
+/* The same SA's UDP 500 at one gateway, its UDP 4500 at another. */
+static void test_gateways_split(void **state)
+{
+	struct report *total = report_new(), *a = report_new(), *b = report_new();
+	struct report_summary s;
+	struct decoded d;
+	char *text, *json;
+
+	(void)state;
+	d = ike_msg(0, INIT, 1, 0, 0, ISPI, 0);
+	add(total, T0, &d, 300);
+	add(a, T0, &d, 300);
+	d = ike_msg(0, INIT, 0, 1, 0, ISPI, RSPI);
+	add(total, T0 + MS, &d, 300);
+	add(a, T0 + MS, &d, 300);
+	d = ike_msg(1, AUTH, 1, 0, 1, ISPI, RSPI);
+	add(total, T0 + 2 * MS, &d, 300);
+	add(b, T0 + 2 * MS, &d, 300);
+	assert_int_equal(report_add_gateway(total, a, "gw1:eth0"), 0);
+	assert_int_equal(report_add_gateway(total, b, "gw2:eth0"), 0);
+	summarize(total, &s);
+	assert_int_equal(s.ike_splits, 1);
+	text = print(total, report_print_text);
+	assert_contains(text, "Gateways: 2");
+	assert_contains(text, "UDP 500 reached gw1:eth0, UDP 4500 reached gw2:eth0");
+	json = print(total, report_print_json);
+	assert_contains(json, "\"kind\": \"ike_split\", \"client\": \"" CLIENT "\"");
+	assert_contains(json, "{\"name\": \"gw1:eth0\", \"frames\": 2, \"ike_sas\": 1");
+	free(text);
+	free(json);
+	report_free(total);
+}
+
 static void test_natt_keepalives(void **state)
 {
 	struct report *r = report_new();
@@ -750,6 +917,9 @@ int main(void)
 		cmocka_unit_test(test_sstp_below_azure),
 		cmocka_unit_test(test_health_prober),
 		cmocka_unit_test(test_not_probers),
+		cmocka_unit_test(test_auth_refused),
+		cmocka_unit_test(test_failing_client_and_tls_prober),
+		cmocka_unit_test(test_gateways_split),
 		cmocka_unit_test(test_natt_keepalives),
 		cmocka_unit_test(test_esp_both_ways),
 		cmocka_unit_test(test_limits),
