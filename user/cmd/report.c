@@ -24,6 +24,7 @@
 #include "cmd/report.h"
 #include "cmd/report_conn.h"
 #include "cmd/report_health.h"
+#include "cmd/report_timeline.h"
 #include "json.h"
 #include "read/input_file.h"
 #include "read/input_list.h"
@@ -190,8 +191,14 @@ struct report {
 	/* finish() */
 	struct report_summary sum;
 	uint64_t ike_peak, ike_peak_ns;
+	/* The timeline: when frames came (report_add()); then, by finish(), the
+	 * JSON's series on one axis (tl_start, tl_step) and the chart's, a
+	 * panel per burst (tl_panels). */
+	struct timeline_activity activity;
 	uint64_t tl_start, tl_step;
 	uint64_t tl_ike[TIMELINE_BUCKETS], tl_sstp[TIMELINE_BUCKETS];
+	struct timeline_layout tl_panels;
+	uint64_t tl_panel_ike[TIMELINE_BUCKETS], tl_panel_sstp[TIMELINE_BUCKETS];
 	struct health health;
 	struct client_ref *clients;     /* with attempts, failing first */
 	size_t n_clients;
@@ -830,6 +837,7 @@ void report_add(struct report *r, uint64_t ts, enum decode_dir dir, const struct
 	r->frames++;
 	r->bytes += origlen;
 	stretch(&r->first_ns, &r->last_ns, ts);
+	timeline_note(&r->activity, ts);
 	if (d->kind == DECODE_FRAGMENT && d->family) {
 		frag_later(r, ts, dir, d, origlen);
 		return;
@@ -1280,35 +1288,55 @@ static int cmp_event(const void *pa, const void *pb)
 	return a->delta - b->delta;     /* ends first: back to back is not concurrent */
 }
 
+static void sweep_step(const struct event *e, int64_t *cur, uint64_t *peak, uint64_t *peak_ns)
+{
+	*cur += e->delta;
+	if (*cur > (int64_t)*peak) {
+		*peak = (uint64_t)*cur;
+		*peak_ns = e->t;
+	}
+}
+
 /*
- * The peak of concurrent intervals (when first reached) and the timeline:
- * the most at once within each bucket. An interval [start, end] ends at
- * end + 1 ns, so one of a single frame still counts.
+ * The peak of concurrent intervals (when first reached) and a series: the
+ * most at once within each bucket of the layout (whose panels may leave
+ * time out between them: what happens there counts for the peak only).
+ * ev is sorted. An interval [start, end] ends at end + 1 ns, so one of a
+ * single frame still counts.
  */
-static void sweep(struct report *r, struct event *ev, size_t n, uint64_t *peak, uint64_t *peak_ns,
-		  uint64_t *tl)
+static void sweep(const struct event *ev, size_t n, const struct timeline_layout *l,
+		  uint64_t *tl, uint64_t *peak, uint64_t *peak_ns)
 {
 	int64_t cur = 0;
 	size_t e = 0;
 	unsigned int b;
 
-	qsort(ev, n, sizeof(*ev), cmp_event);
 	*peak = *peak_ns = 0;
-	for (b = 0; b < TIMELINE_BUCKETS; b++) {
-		uint64_t lim = b + 1 < TIMELINE_BUCKETS ? r->tl_start + (b + 1) * r->tl_step : UINT64_MAX;
-		int64_t most = cur;
+	for (b = 0; b < l->buckets; b++) {
+		uint64_t from = timeline_bucket_start(l, b), to = timeline_bucket_end(l, b);
+		int64_t most;
 
-		for (; e < n && ev[e].t < lim; e++) {
-			cur += ev[e].delta;
+		for (; e < n && ev[e].t < from; e++)
+			sweep_step(&ev[e], &cur, peak, peak_ns);
+		for (most = cur; e < n && ev[e].t < to; e++) {
+			sweep_step(&ev[e], &cur, peak, peak_ns);
 			if (cur > most)
 				most = cur;
-			if (cur > (int64_t)*peak) {
-				*peak = (uint64_t)cur;
-				*peak_ns = ev[e].t;
-			}
 		}
 		tl[b] = most > 0 ? (uint64_t)most : 0;
 	}
+	for (; e < n; e++)
+		sweep_step(&ev[e], &cur, peak, peak_ns);
+}
+
+/* Both series of one kind of interval: the JSON's (one axis), the chart's (panels). */
+static void sweep_both(struct report *r, struct event *ev, size_t n,
+		       const struct timeline_layout *axis, uint64_t *tl, uint64_t *tl_panel,
+		       uint64_t *peak, uint64_t *peak_ns)
+{
+	qsort(ev, n, sizeof(*ev), cmp_event);
+	sweep(ev, n, axis, tl, peak, peak_ns);
+	sweep(ev, n, &r->tl_panels, tl_panel, peak, peak_ns);
 }
 
 static void add_interval(struct event *ev, size_t *n, uint64_t start, uint64_t end)
@@ -1322,14 +1350,19 @@ static void concurrency(struct report *r)
 {
 	size_t most = 2 * (size_t)(r->sessions.n > r->sas.n ? r->sessions.n : r->sas.n), n = 0;
 	struct event *ev = malloc((most ? most : 1) * sizeof(*ev));
+	struct timeline_layout axis;
 	uint32_t i;
 
-	r->tl_start = r->first_ns;
-	r->tl_step = (r->last_ns - r->first_ns) / TIMELINE_BUCKETS + 1;
+	timeline_linear(r->first_ns, r->last_ns, TIMELINE_BUCKETS, &axis);
+	r->tl_start = axis.panel[0].start_ns;
+	r->tl_step = axis.panel[0].step_ns;
+	timeline_layout(&r->activity, TIMELINE_BUCKETS, &r->tl_panels);
 	if (!ev) {
 		/* Out of memory at the very end: no peaks rather than no report. */
 		memset(r->tl_sstp, 0, sizeof(r->tl_sstp));
 		memset(r->tl_ike, 0, sizeof(r->tl_ike));
+		memset(r->tl_panel_sstp, 0, sizeof(r->tl_panel_sstp));
+		memset(r->tl_panel_ike, 0, sizeof(r->tl_panel_ike));
 		return;
 	}
 	for (i = 0; i < r->sessions.n; i++) {
@@ -1338,7 +1371,8 @@ static void concurrency(struct report *r)
 		if (!session_is_probe(r, s))
 			add_interval(ev, &n, s->start_ns, session_end(r, s));
 	}
-	sweep(r, ev, n, &r->sum.sstp_peak, &r->sum.sstp_peak_ns, r->tl_sstp);
+	sweep_both(r, ev, n, &axis, r->tl_sstp, r->tl_panel_sstp, &r->sum.sstp_peak,
+		   &r->sum.sstp_peak_ns);
 	n = 0;
 	/* Without decryption a Delete cannot be told from a liveness check:
 	 * an established SA counts until the end of the capture. */
@@ -1347,7 +1381,7 @@ static void concurrency(struct report *r)
 
 		add_interval(ev, &n, sa->first_ns, sa_established(sa) ? r->last_ns : sa->last_ns);
 	}
-	sweep(r, ev, n, &r->ike_peak, &r->ike_peak_ns, r->tl_ike);
+	sweep_both(r, ev, n, &axis, r->tl_ike, r->tl_panel_ike, &r->ike_peak, &r->ike_peak_ns);
 	free(ev);
 }
 
@@ -2388,23 +2422,57 @@ int report_print_json(struct report *r, FILE *out)
 
 /* ---- HTML ------------------------------------------------------------------ */
 
+/*
+ * The page fits a phone (390 px) as well as a desktop window: a viewport
+ * meta for phones; every table in a box of its own that scrolls sideways
+ * when the table is wider (html_table_begin()), so a wide table is never
+ * cut and never widens the page; when a table is short of room its cells
+ * wrap where a reader expects (html_row()), numbers never; the chart
+ * scales to its box (viewBox, width 100%) down to a width where its text
+ * stays readable, then its box scrolls.
+ */
 static const char html_head[] =
 	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	"<title>vpncap report</title>\n<style>\n"
-	"body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
-	"table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
-	"th,td{border:1px solid #ccc;padding:.2em .6em;text-align:left;font-size:90%;white-space:nowrap}\n"
+	"body{font-family:system-ui,sans-serif;margin:2em;color:#222;overflow-wrap:break-word}\n"
+	"@media (max-width:1300px){body{margin:1.25em}}\n"
+	"@media (max-width:600px){body{margin:.75em}h1{font-size:1.5em}h2{font-size:1.25em}}\n"
+	".scroll{overflow-x:auto;max-width:100%;margin:.5em 0 1.5em}\n"
+	/* a shade at an edge with more to scroll to (the white covers it at the ends) */
+	"div.scroll{background:linear-gradient(to right,#fff 30%,#fff0) left/3em 100% no-repeat local,"
+	"linear-gradient(to left,#fff 30%,#fff0) right/3em 100% no-repeat local,"
+	"radial-gradient(farthest-side at 0 50%,#0003,#0000) left/1em 100% no-repeat scroll,"
+	"radial-gradient(farthest-side at 100% 50%,#0003,#0000) right/1em 100% no-repeat scroll}\n"
+	"table{border-collapse:collapse}\n"
+	"caption{text-align:left;font-weight:bold;padding:.2em 0}\n"
+	"th,td{border:1px solid #ccc;padding:.2em .45em;text-align:left;font-size:85%;"
+	"white-space:nowrap;vertical-align:top}\n"
+	"th{background:#eee;white-space:normal;hyphens:manual}\n"
+	"td.w{white-space:normal;min-width:9em}\n"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-	"th{background:#eee}\n"
 	".warn{background:#fdd;border:1px solid #c00;padding:.5em;font-weight:bold}\n"
-	"svg text{font-size:11px;fill:#444}\n"
+	".chart svg{display:block;width:100%;min-width:480px;max-width:1000px;height:auto}\n"
+	"svg text{font-size:12px;fill:#444}\n"
+	"@media (max-width:600px){svg text{font-size:15px}}\n"
 	".ike{stroke:#1f77b4}.sstp{stroke:#d62728}\n"
+	".break line{stroke:#666;stroke-width:1.5}\n"
 	"</style>\n</head>\n<body>\n<h1>vpncap report</h1>\n";
 
+/* A space before a short number ("1/1,", "4"): no line break there. */
+static int before_count(const char *s)
+{
+	size_t len = strcspn(s + 1, " ");
+
+	return s[0] == ' ' && s[1] >= '0' && s[1] <= '9' && len <= 5;
+}
+
+/* Text, escaped; "IKE_AUTH 1/1" stays on one line (before_count()). */
 static void html_str(FILE *out, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
+		case ' ': fputs(before_count(s) ? "&nbsp;" : " ", out); break;
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
 		case '&': fputs("&amp;", out); break;
@@ -2414,20 +2482,89 @@ static void html_str(FILE *out, const char *s)
 	}
 }
 
-/* A table row: cells starting with '#' are numbers (right-aligned, '#' dropped). */
+/* An IPv6 address, or [address]:port: hex digits, colons, dots, brackets;
+ * three colons or "::" (a clock time such as 10:00:00 has two). */
+static int ipv6_like(const char *s)
+{
+	const char *start = s;
+	int colons = 0;
+
+	for (; *s; s++) {
+		if (*s == ':')
+			colons++;
+		else if (!strchr("0123456789abcdefABCDEF.[]", *s))
+			return 0;
+	}
+	return colons >= 3 || strstr(start, "::");
+}
+
+/* IPv6 text with a line break allowed after each colon (<wbr>). */
+static void html_ipv6(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		fputc(*s, out);
+		if (*s == ':' && s[1])
+			fputs("<wbr>", out);
+	}
+}
+
+/* A time as fmt_time() writes it: 2025-11-27T10:00:00.000Z. */
+static int iso_time(const char *s)
+{
+	return strlen(s) >= 20 && s[4] == '-' && s[7] == '-' && s[10] == 'T';
+}
+
+/*
+ * A table row. Cells starting with '#' are numbers (right-aligned, '#'
+ * dropped). When the table is short of room, data cells may wrap (class
+ * "w"): at spaces, after the colons of an IPv6 address, between the date
+ * and the time of a time; the rest (numbers, SPIs, IPv4 addresses) stay
+ * on one line.
+ */
 static void html_row(FILE *out, const char *tag, int n, const char *const *cells)
 {
-	int i;
+	int data = !strcmp(tag, "td"), i;
 
 	fputs("<tr>", out);
 	for (i = 0; i < n; i++) {
-		int num = cells[i][0] == '#';
+		const char *c = cells[i];
+		int num = c[0] == '#', v6 = data && !num && ipv6_like(c);
+		int when = data && !num && iso_time(c);
+		int wrap = data && !num && (v6 || when || strchr(c, ' '));
 
-		fprintf(out, "<%s%s>", tag, num ? " class=\"n\"" : "");
-		html_str(out, cells[i] + num);
+		fprintf(out, "<%s%s>", tag, num ? " class=\"n\"" : wrap ? " class=\"w\"" : "");
+		if (v6) {
+			html_ipv6(out, c);
+		} else if (when) {
+			fprintf(out, "%.10s<wbr>", c);
+			html_str(out, c + 10);
+		} else {
+			html_str(out, c + num);
+		}
 		fprintf(out, "</%s>", tag);
 	}
 	fputs("</tr>\n", out);
+}
+
+/*
+ * Every table of the page: in a box that scrolls sideways when the table
+ * is wider than the window, with an optional caption and its header row.
+ * Rows with html_row(out, "td", ...), then html_table_end().
+ */
+static void html_table_begin(FILE *out, const char *caption, int ncols, const char *const *headers)
+{
+	fputs("<div class=\"scroll\"><table>\n", out);
+	if (caption) {
+		fputs("<caption>", out);
+		html_str(out, caption);
+		fputs("</caption>\n", out);
+	}
+	html_row(out, "th", ncols, headers);
+}
+
+static void html_table_end(FILE *out)
+{
+	fputs("</table></div>\n", out);
 }
 
 static void html_clients(const struct report *r, FILE *out)
@@ -2444,8 +2581,7 @@ static void html_clients(const struct report *r, FILE *out)
 		r->sum.client_attempts, r->sum.client_failures);
 	if (!r->n_clients)
 		return;
-	fputs("<table>\n", out);
-	html_row(out, "th", 6, head);
+	html_table_begin(out, NULL, 6, head);
 	for (i = 0; i < r->n_clients && i < HTML_MAX_ROWS; i++) {
 		const struct client_stats *c = client_of(r, &r->clients[i], &a);
 		const char *cells[6] = { fmt_addr(a1, sizeof(a1), &a->key),
@@ -2457,7 +2593,7 @@ static void html_clients(const struct report *r, FILE *out)
 		snprintf(n3, sizeof(n3), "#%u", c->failures);
 		html_row(out, "td", 6, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 }
 
 static void html_probers(const struct health *h, FILE *out)
@@ -2467,8 +2603,7 @@ static void html_probers(const struct health *h, FILE *out)
 	char a1[INET6_ADDRSTRLEN], n[5][24];
 	size_t i;
 
-	fputs("<table>\n", out);
-	html_row(out, "th", 8, head);
+	html_table_begin(out, NULL, 8, head);
 	for (i = 0; i < h->n_probers && i < HTML_MAX_ROWS; i++) {
 		const struct health_prober *p = &h->probers[i];
 		const char *cells[8] = { fmt_addr(a1, sizeof(a1), &p->addr), probe_kind_name(p->kind),
@@ -2482,7 +2617,7 @@ static void html_probers(const struct health *h, FILE *out)
 		snprintf(n[4], sizeof(n[4]), "#%.3f", p->interval_s);
 		html_row(out, "td", 8, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 }
 
 /* "2026-12-06T15:19:50.157Z unhealthy (answered 503); ..." */
@@ -2510,8 +2645,7 @@ static void html_backends(const struct health *h, FILE *out)
 	char a1[80], n[3][16], why[80], line[4096];
 	size_t i;
 
-	fputs("<table>\n", out);
-	html_row(out, "th", 7, head);
+	html_table_begin(out, NULL, 7, head);
 	for (i = 0; i < h->n_backends && i < HTML_MAX_ROWS; i++) {
 		const struct health_backend *b = &h->backends[i];
 		const char *cells[7] = { fmt_endpoint(a1, sizeof(a1), &b->addr, b->port), n[0], n[1],
@@ -2524,7 +2658,7 @@ static void html_backends(const struct health *h, FILE *out)
 		snprintf(why, sizeof(why), "%s%s", b->last_why, b->last_inferred ? " (inferred)" : "");
 		html_row(out, "td", 7, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 }
 
 static void html_health(const struct report *r, FILE *out)
@@ -2554,8 +2688,8 @@ static void html_gateways(const struct report *r, FILE *out)
 	if (!r->n_gateways)
 		return;
 	fprintf(out, "<h2>Gateways</h2>\n<p>%zu gateways, named by the host and interface their "
-		"files name, or by their directory.</p>\n<table>\n", r->n_gateways);
-	html_row(out, "th", 8, head);
+		"files name, or by their directory.</p>\n", r->n_gateways);
+	html_table_begin(out, NULL, 8, head);
 	for (i = 0; i < r->n_gateways; i++) {
 		const struct report_summary *g = &r->gateways[i]->sum;
 		const char *cells[8] = { r->gateway_names[i], n[0], n[1], n[2], n[3], n[4], n[5], n[6] };
@@ -2569,7 +2703,7 @@ static void html_gateways(const struct report *r, FILE *out)
 		snprintf(n[6], sizeof(n[6]), "#%" PRIu64, g->backends_unhealthy);
 		html_row(out, "td", 8, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 	for (i = 0; i < r->n_splits; i++) {
 		fputs("<p class=\"warn\">", out);
 		fprintf(out, "IKEv2 client %s: UDP 500 reached ",
@@ -2582,14 +2716,15 @@ static void html_gateways(const struct report *r, FILE *out)
 	}
 }
 
+
 static void html_protocols(const struct report *r, FILE *out)
 {
 	static const char *const head[] = { "protocol", "frames", "bytes", "clients", "first", "last" };
 	char f[24], b[24], c[24], t1[40], t2[40];
 	int p;
 
-	fputs("<h2>Protocols</h2>\n<table>\n", out);
-	html_row(out, "th", 6, head);
+	fputs("<h2>Protocols</h2>\n", out);
+	html_table_begin(out, NULL, 6, head);
 	for (p = 0; p < REPORT_NPROTO; p++) {
 		const struct report_proto_totals *t = &r->sum.proto[p];
 		const char *cells[6] = { proto_names[p], f, b, c,
@@ -2601,27 +2736,39 @@ static void html_protocols(const struct report *r, FILE *out)
 		snprintf(c, sizeof(c), p == REPORT_OTHER ? "#-" : "#%" PRIu64, t->clients);
 		html_row(out, "td", 6, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 }
 
-#define SVG_W 900
+/*
+ * The chart: one SVG in viewBox units, scaled to its box by the CSS. The
+ * plot runs from PX0 to PX1; with several bursts, a panel each, BREAK_W
+ * apart, as wide as its share of the buckets.
+ */
+#define SVG_W 760
 #define SVG_H 300
-#define PX0 60
-#define PX1 880
-#define PY0 20
-#define PY1 250
+#define PX0 48
+#define PX1 748
+#define PY0 26
+#define PY1 230
+#define BREAK_W 24
 
-static void svg_series(FILE *out, const char *cls, const uint64_t *v, double ymax)
+static double svg_y(double v, double ymax)
+{
+	return PY1 - (PY1 - PY0) * v / ymax;
+}
+
+/* One series over one panel's buckets, x0 to x1. */
+static void svg_series(FILE *out, const char *cls, const uint64_t *v,
+		       const struct timeline_panel *p, double x0, double x1, double ymax)
 {
 	unsigned int b;
 
 	fprintf(out, "<polyline class=\"%s\" fill=\"none\" stroke-width=\"2\" points=\"", cls);
-	for (b = 0; b < TIMELINE_BUCKETS; b++) {
-		double x0 = PX0 + (double)(PX1 - PX0) * b / TIMELINE_BUCKETS;
-		double x1 = PX0 + (double)(PX1 - PX0) * (b + 1) / TIMELINE_BUCKETS;
-		double y = PY1 - (PY1 - PY0) * (double)v[b] / ymax;
+	for (b = 0; b < p->buckets; b++) {
+		double xa = x0 + (x1 - x0) * b / p->buckets, xb = x0 + (x1 - x0) * (b + 1) / p->buckets;
+		double y = svg_y((double)v[p->first + b], ymax);
 
-		fprintf(out, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
+		fprintf(out, "%.1f,%.1f %.1f,%.1f ", xa, y, xb, y);
 	}
 	fputs("\"/>\n", out);
 }
@@ -2636,61 +2783,160 @@ static uint64_t series_max(const uint64_t *v)
 	return m;
 }
 
-/* Concurrent IKE SAs and SSTP sessions over time, with Azure's limit when near. */
-static void html_chart(const struct report *r, FILE *out)
+/* A panel's time label: the date too when the capture spans days (UTC). */
+static const char *fmt_clock(char *buf, size_t len, uint64_t ns, int dated)
 {
-	uint64_t top = series_max(r->tl_ike);
-	double ymax;
+	time_t sec = (time_t)(ns / NS);
+	struct tm tm;
+
+	if (!gmtime_r(&sec, &tm) || !strftime(buf, len, dated ? "%m-%d %H:%M:%S" : "%H:%M:%S", &tm))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* How long a break lasts, roughly: "3 d 2 h", "5 h 10 min", "12 min". */
+static const char *fmt_gap(char *buf, size_t len, uint64_t ns)
+{
+	uint64_t min = ns / NS / 60;
+
+	if (min >= 24 * 60)
+		snprintf(buf, len, "%" PRIu64 " d %" PRIu64 " h", min / 1440, min % 1440 / 60);
+	else if (min >= 60)
+		snprintf(buf, len, "%" PRIu64 " h %" PRIu64 " min", min / 60, min % 60);
+	else
+		snprintf(buf, len, "%" PRIu64 " min", min);
+	return buf;
+}
+
+/* The time labels under one panel of several: start left, end right, or
+ * below when the panel is too narrow for both on one line. */
+static void svg_panel_times(FILE *out, const struct timeline_panel *p, double x0, double x1,
+			    int dated)
+{
 	char t[40];
+	int row2 = x1 - x0 < (dated ? 270 : 160);     /* two labels of 15 units (phones) */
+
+	fprintf(out, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", x0, PY1 + 16,
+		fmt_clock(t, sizeof(t), p->start_ns, dated));
+	fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">%s</text>\n", x1,
+		PY1 + (row2 ? 31 : 16), fmt_clock(t, sizeof(t), p->last_ns, dated));
+}
+
+/* Between two panels: a pair of slashes across both edges of the plot, and how long. */
+static void svg_break(FILE *out, double x, uint64_t gap_ns)
+{
+	char g[40];
 	int i;
 
-	if (series_max(r->tl_sstp) > top)
-		top = series_max(r->tl_sstp);
+	fputs("<g class=\"break\">", out);
+	for (i = 0; i < 2; i++) {
+		double y = i ? PY1 : PY0;
+
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+			x - 8, y + 6, x - 2, y - 6, x + 2, y + 6, x + 8, y - 6);
+	}
+	fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke-dasharray=\"2 4\"/>"
+		"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">+%s</text></g>\n",
+		x, PY0 + 8, x, PY1 - 8, x, PY0 - 8, fmt_gap(g, sizeof(g), gap_ns));
+}
+
+/* One panel: its frame, Azure's line when near, both series, its time labels. */
+static void svg_panel(FILE *out, const struct report *r, const struct timeline_panel *p, double x0,
+		      double x1, uint64_t top, double ymax, int dated)
+{
+	char t[40];
+
+	fprintf(out, "<g class=\"panel\">\n<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+		"fill=\"#fafafa\" stroke=\"#999\"/>\n", x0, PY0, x1 - x0, PY1 - PY0);
+	if (top >= REPORT_AZURE_SSTP_LIMIT) {
+		double y = svg_y(REPORT_AZURE_SSTP_LIMIT, ymax);
+
+		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
+			"stroke-dasharray=\"6 4\"/>\n", x0, x1, y, y);
+	}
+	svg_series(out, "ike", r->tl_panel_ike, p, x0, x1, ymax);
+	svg_series(out, "sstp", r->tl_panel_sstp, p, x0, x1, ymax);
+	if (r->tl_panels.npanels == 1) {
+		/* One axis: full times, as the rest of the page writes them. */
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\">%s</text>\n", x0, PY1 + 16,
+			fmt_time(t, sizeof(t), p->start_ns, 0));
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">%s</text>\n", x1, PY1 + 16,
+			fmt_time(t, sizeof(t), p->last_ns, 0));
+	} else {
+		svg_panel_times(out, p, x0, x1, dated);
+	}
+	fputs("</g>\n", out);
+}
+
+static void svg_legend(FILE *out, const struct report *r, uint64_t top, double ymax)
+{
+	int i, y = SVG_H - 12;
+
+	for (i = 0; i <= 2; i++) {
+		double v = top * i / 2.0;
+
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n", PX0 - 5,
+			svg_y(v, ymax) + 4, v);
+	}
+	if (top >= REPORT_AZURE_SSTP_LIMIT)
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">Azure SSTP limit %d</text>\n",
+			PX1 - 5, svg_y(REPORT_AZURE_SSTP_LIMIT, ymax) - 4, REPORT_AZURE_SSTP_LIMIT);
+	fprintf(out, "<line class=\"ike\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke-width=\"2\"/>"
+		"<text x=\"%d\" y=\"%d\">IKE SAs (peak %" PRIu64 ")</text>\n",
+		PX0, PX0 + 20, y - 4, y - 4, PX0 + 25, y, r->ike_peak);
+	fprintf(out, "<line class=\"sstp\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke-width=\"2\"/>"
+		"<text x=\"%d\" y=\"%d\">SSTP sessions (peak %" PRIu64 ")</text>\n",
+		PX0 + 230, PX0 + 250, y - 4, y - 4, PX0 + 255, y, r->sum.sstp_peak);
+}
+
+/*
+ * Concurrent IKE SAs and SSTP sessions over time, with Azure's limit when
+ * near: a panel per burst of activity (report_timeline.h), each with its
+ * own time labels, dated when the capture spans days.
+ */
+static void html_chart(const struct report *r, FILE *out)
+{
+	const struct timeline_layout *l = &r->tl_panels;
+	uint64_t top = series_max(r->tl_panel_ike);
+	double ymax, x = PX0, plot = PX1 - PX0 - (double)(l->npanels - 1) * BREAK_W;
+	int dated = r->first_ns / NS / 86400 != r->last_ns / NS / 86400;
+	unsigned int i;
+
+	if (series_max(r->tl_panel_sstp) > top)
+		top = series_max(r->tl_panel_sstp);
 	if (r->sum.sstp_peak > REPORT_AZURE_SSTP_LIMIT / 2 && top < REPORT_AZURE_SSTP_LIMIT)
 		top = REPORT_AZURE_SSTP_LIMIT;
 	ymax = top ? (double)top * 1.1 : 1;
 	fputs("<h2>Concurrent sessions</h2>\n", out);
-	fprintf(out, "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n"
-		"<title>Concurrent IKE SAs and SSTP sessions over time</title>\n",
-		SVG_W, SVG_H, SVG_W, SVG_H);
-	fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
-		"stroke=\"#999\"/>\n", PX0, PY0, PX1 - PX0, PY1 - PY0);
-	for (i = 0; i <= 2; i++) {
-		double v = top * i / 2.0, y = PY1 - (PY1 - PY0) * v / ymax;
+	if (l->npanels > 1)
+		fprintf(out, "<p>%u bursts of activity, each on its own time axis; the breaks "
+			"between them are marked.</p>\n", l->npanels);
+	fprintf(out, "<div class=\"chart scroll\">\n<svg id=\"timeline\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\">\n"
+		"<title>Concurrent IKE SAs and SSTP sessions over time</title>\n", SVG_W, SVG_H);
+	for (i = 0; i < l->npanels; i++) {
+		const struct timeline_panel *p = &l->panel[i];
+		double w = plot * p->buckets / l->buckets;
 
-		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.0f</text>\n", PX0 - 5,
-			y + 4, v);
+		if (i)
+			svg_break(out, x - BREAK_W / 2.0, p->start_ns - l->panel[i - 1].last_ns);
+		svg_panel(out, r, p, x, x + w, top, ymax, dated);
+		x += w + BREAK_W;
 	}
-	if (top >= REPORT_AZURE_SSTP_LIMIT) {
-		double y = PY1 - (PY1 - PY0) * REPORT_AZURE_SSTP_LIMIT / ymax;
-
-		fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c00\" "
-			"stroke-dasharray=\"6 4\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
-			"Azure SSTP limit %d</text>\n", PX0, PX1, y, y, PX1 - 5, y - 4,
-			REPORT_AZURE_SSTP_LIMIT);
-	}
-	svg_series(out, "ike", r->tl_ike, ymax);
-	svg_series(out, "sstp", r->tl_sstp, ymax);
-	fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", PX0, PY1 + 18,
-		fmt_time(t, sizeof(t), r->first_ns, 0));
-	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", PX1, PY1 + 18,
-		fmt_time(t, sizeof(t), r->last_ns, 0));
-	fprintf(out, "<line class=\"ike\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke-width=\"2\"/>"
-		"<text x=\"%d\" y=\"%d\">IKE SAs (peak %" PRIu64 ")</text>\n",
-		PX0, PX0 + 20, PY1 + 38, PY1 + 38, PX0 + 25, PY1 + 42, r->ike_peak);
-	fprintf(out, "<line class=\"sstp\" x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke-width=\"2\"/>"
-		"<text x=\"%d\" y=\"%d\">SSTP sessions (peak %" PRIu64 ")</text>\n</svg>\n",
-		PX0 + 250, PX0 + 270, PY1 + 38, PY1 + 38, PX0 + 275, PY1 + 42, r->sum.sstp_peak);
+	svg_legend(out, r, top, ymax);
+	fputs("</svg>\n</div>\n", out);
 }
 
 static void html_ike(const struct report *r, FILE *out)
 {
-	static const char *const head[] = { "ispi", "rspi", "client", "server", "state", "reason",
-					    "retransmissions", "fragmented IKE_AUTH", "exchanges (req/resp)",
+	/* The SPI pair in one cell, one above the other when room is short. */
+	static const char *const head[] = { "ispi rspi", "client", "server", "state", "reason",
+					    "retrans\xc2\xadmissions" /* a soft hyphen */,
+					    "fragmented IKE_AUTH", "exchanges (req/resp)",
 					    "first" };
 	const struct report_summary *s = &r->sum;
-	char is[20], rs[20], c[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN], why[96], rt[16], fr[24];
+	char spis[40], c[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN], why[96], rt[16], fr[24];
 	char x[160], t[40];
 	uint32_t i;
 
@@ -2705,23 +2951,21 @@ static void html_ike(const struct report *r, FILE *out)
 		s->ike_auth_ip_fragmented, s->ip_fragmented_datagrams, s->ip_fragmented_ike);
 	if (!r->sas.n)
 		return;
-	fputs("<table>\n", out);
-	html_row(out, "th", 10, head);
+	html_table_begin(out, NULL, 9, head);
 	for (i = 0; i < r->sas.n && i < HTML_MAX_ROWS; i++) {
 		const struct ike_sa *sa = table_at(&r->sas, i);
 		enum sa_state st = sa_state(sa, why, sizeof(why));
-		const char *cells[10] = { is, rs, fmt_addr(c, sizeof(c), &sa->client),
+		const char *cells[9] = { spis, fmt_addr(c, sizeof(c), &sa->client),
 					  fmt_addr(sv, sizeof(sv), &sa->server), sa_state_names[st],
 					  why, rt, fmt_frag(fr, sizeof(fr), sa),
 					  fmt_exchanges(x, sizeof(x), sa),
 					  fmt_time(t, sizeof(t), sa->first_ns, 0) };
 
-		snprintf(is, sizeof(is), "%016" PRIx64, sa->ispi);
-		snprintf(rs, sizeof(rs), "%016" PRIx64, sa->rspi);
+		snprintf(spis, sizeof(spis), "%016" PRIx64 " %016" PRIx64, sa->ispi, sa->rspi);
 		snprintf(rt, sizeof(rt), "#%u", sa->retransmissions);
-		html_row(out, "td", 10, cells);
+		html_row(out, "td", 9, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 	if (r->sas.n > HTML_MAX_ROWS)
 		fprintf(out, "<p>... and %u more (vpncap report --json lists all)</p>\n",
 			r->sas.n - HTML_MAX_ROWS);
@@ -2736,8 +2980,7 @@ static void html_sessions(const struct report *r, FILE *out)
 
 	if (!r->sum.sstp_sessions)
 		return;
-	fputs("<table>\n", out);
-	html_row(out, "th", 6, head);
+	html_table_begin(out, NULL, 6, head);
 	for (i = 0; i < r->sessions.n && n < HTML_MAX_ROWS; i++) {
 		const struct tcp_session *s = table_at(&r->sessions, i);
 		const char *cells[6] = { c, sv, t, d, b, session_end_name(s) };
@@ -2752,7 +2995,7 @@ static void html_sessions(const struct report *r, FILE *out)
 		snprintf(b, sizeof(b), "#%" PRIu64, s->bytes);
 		html_row(out, "td", 6, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 	if (r->sum.sstp_sessions > n)
 		fprintf(out, "<p>... and %" PRIu64 " more (vpncap report --json lists all)</p>\n",
 			r->sum.sstp_sessions - n);
@@ -2769,8 +3012,7 @@ static void html_probes(const struct report *r, FILE *out)
 		"sessions.</p>\n", r->sum.probe_sources, r->sum.probe_sessions);
 	if (!r->sum.probe_sources)
 		return;
-	fputs("<table>\n", out);
-	html_row(out, "th", 5, head);
+	html_table_begin(out, NULL, 5, head);
 	for (i = 0; i < r->addrs.n; i++) {
 		const struct addr_rec *a = table_at(&r->addrs, i);
 		const char *cells[5] = { fmt_addr(a1, sizeof(a1), &a->key), n, iv,
@@ -2783,7 +3025,7 @@ static void html_probes(const struct report *r, FILE *out)
 		snprintf(iv, sizeof(iv), "#%.3f", probe_interval(a));
 		html_row(out, "td", 5, cells);
 	}
-	fputs("</table>\n", out);
+	html_table_end(out);
 }
 
 static void html_sstp(const struct report *r, FILE *out)
