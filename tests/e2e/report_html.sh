@@ -182,7 +182,18 @@ check "wide: --html writes the page ($rc)" sh -c "[ $rc -eq 0 ] && [ -s '$WORK/w
 "$VPNCAP" report "$WORK/wide.pcapng" "$WORK/late.pcap" --html "$WORK/bursts.html" >/dev/null \
 	2>"$WORK/bursts.err"; rc=$?
 check "bursts: --html writes the page ($rc)" sh -c "[ $rc -eq 0 ] && [ -s '$WORK/bursts.html' ]"
-check "the pages have no script of their own" sh -c "! grep -qi '<script' '$WORK/wide.html' '$WORK/bursts.html'"
+# Two gateways' real captures of failures (tests/e2e/report_failures.sh made
+# them; kept as fuzz seeds): the clients, health and gateway tables.
+SEEDS=$(dirname "$0")/../fuzz/seeds/fuzz_report
+mkdir -p "$WORK/gw1" "$WORK/gw2"
+cp "$SEEDS/failures-gw1.pcapng" "$WORK/gw1/" && cp "$SEEDS/failures-gw2.pcapng" "$WORK/gw2/"
+"$VPNCAP" report "$WORK/gw1" "$WORK/gw2" --html "$WORK/failures.html" >/dev/null \
+	2>"$WORK/failures.err"; rc=$?
+check "failures: --html writes the page with its gateways, clients and health ($rc)" sh -c "
+	[ $rc -eq 0 ] && grep -q '<h2>Gateways</h2>' '$WORK/failures.html' &&
+	grep -q '<h2>Clients</h2>' '$WORK/failures.html' &&
+	grep -q '<h2>Load-balancer health</h2>' '$WORK/failures.html'"
+check "the pages have no script of their own" sh -c "! grep -qi '<script' '$WORK/wide.html' '$WORK/bursts.html' '$WORK/failures.html'"
 
 chromium_run() { # chromium ARGS...: headless, no sandbox (root), its profile in $WORK, at most 60 s
 	timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars \
@@ -240,8 +251,11 @@ for size in 1200x900 390x844; do
 		fits wide "$w" "$h" 1
 	check "two bursts days apart at $size: fits, two timeline panels and a break between" \
 		fits bursts "$w" "$h" 2
+	check "two gateways' failures at $size: the clients, health and gateway tables fit or scroll" \
+		fits failures "$w" "$h" 1
 	shoot wide "$w" "$h"
 	shoot bursts "$w" "$h"
+	shoot failures "$w" "$h"
 done
 check "two bursts: the panels' time labels carry their dates" sh -c "
 	grep -q '>11-27 10:0' '$WORK/bursts.html' && grep -q '>11-30 11:0' '$WORK/bursts.html'"

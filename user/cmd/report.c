@@ -1965,14 +1965,14 @@ static void text_gateways(const struct report *r, FILE *out)
 
 	if (!r->n_gateways)
 		return;
-	fprintf(out, "Gateways: %zu\n  %-32s %9s %7s %11s %8s %7s %6s %9s\n", r->n_gateways,
+	fprintf(out, "Gateways: %zu\n  %-32s %9s %7s %11s %8s %7s %7s %9s\n", r->n_gateways,
 		"gateway", "frames", "IKE SAs", "established", "SSTP", "clients", "failing",
 		"unhealthy");
 	for (i = 0; i < r->n_gateways; i++) {
 		const struct report_summary *g = &r->gateways[i]->sum;
 
 		fprintf(out, "  %-32s %9" PRIu64 " %7" PRIu64 " %11" PRIu64 " %8" PRIu64 " %7" PRIu64
-			" %6" PRIu64 " %9s\n", r->gateway_names[i], g->frames, g->ike_sas,
+			" %7" PRIu64 " %9s\n", r->gateway_names[i], g->frames, g->ike_sas,
 			g->ike_established, g->sstp_sessions, g->clients, g->failing_clients,
 			g->backends_unhealthy ? "yes" : g->backends ? "no" : "-");
 	}
@@ -2596,6 +2596,19 @@ static void html_clients(const struct report *r, FILE *out)
 	html_table_end(out);
 }
 
+/* How a prober's probes were judged. */
+static const char *probe_judged(const struct health_prober *p)
+{
+	switch (p->kind) {
+	case PROBE_TLS:
+		return "by shape inside TLS (inferred)";
+	case PROBE_HTTP:
+		return "HTTP status read in clear";
+	default:
+		return "TCP handshake answered or not";
+	}
+}
+
 static void html_probers(const struct health *h, FILE *out)
 {
 	static const char *const head[] = { "prober", "kind", "probes", "healthy", "unhealthy",
@@ -2608,7 +2621,7 @@ static void html_probers(const struct health *h, FILE *out)
 		const struct health_prober *p = &h->probers[i];
 		const char *cells[8] = { fmt_addr(a1, sizeof(a1), &p->addr), probe_kind_name(p->kind),
 					 n[0], n[1], n[2], n[3], n[4],
-					 p->inferred ? "by shape inside TLS (inferred)" : "status read" };
+					 probe_judged(p) };
 
 		snprintf(n[0], sizeof(n[0]), "#%u", p->probes);
 		snprintf(n[1], sizeof(n[1]), "#%u", p->healthy);
@@ -3341,6 +3354,31 @@ static char *directory_label(const char *path)
 	return l;
 }
 
+/* "/tmp/x/gw1" -> "gw1" */
+static const char *last_component(const char *dir)
+{
+	const char *slash = strrchr(dir, '/');
+
+	return slash && slash[1] ? slash + 1 : dir;
+}
+
+/*
+ * Two directories whose last components are the same ("a/gw1", "b/gw1")
+ * keep their whole names; otherwise each is named by its last component.
+ */
+static void shorten_labels(char **labels, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (strcmp(labels[i], labels[j]) &&
+			    !strcmp(last_component(labels[i]), last_component(labels[j])))
+				return;
+	for (i = 0; i < n; i++)
+		memmove(labels[i], last_component(labels[i]), strlen(last_component(labels[i])) + 1);
+}
+
 /* Directory labels of the files, or NULL for all when they come from one directory. */
 static char **directory_labels(const struct input_list *files)
 {
@@ -3349,14 +3387,20 @@ static char **directory_labels(const struct input_list *files)
 
 	for (i = 0; labels && i < files->n; i++) {
 		labels[i] = directory_label(files->v[i].path);
-		if (!labels[i])
-			return labels; /* out of memory: unnamed */
+		if (!labels[i]) {       /* out of memory: the frames are unnamed */
+			while (i--)
+				free(labels[i]);
+			free(labels);
+			return NULL;
+		}
 		if (i && strcmp(labels[i], labels[0]))
 			distinct = 2;
 	}
 	if (labels && distinct == 1)
 		for (i = 0; i < files->n; i++)
 			free(labels[i]), labels[i] = NULL;
+	else if (labels)
+		shorten_labels(labels, files->n);
 	return labels;
 }
 
