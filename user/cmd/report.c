@@ -208,11 +208,22 @@ struct report {
 	size_t n_gateways;
 	struct ike_split *splits;       /* clients whose UDP 500 and 4500 reached different gateways */
 	size_t n_splits;
+	struct udp_probe *udp;          /* in capture order; at most lim.sessions */
+	size_t n_udp, cap_udp;
+	uint64_t dropped_udp;
 };
 
 struct client_ref {
 	uint32_t addr;                  /* index in addrs */
 	enum client_proto proto;
+};
+
+/* A datagram to UDP 500 or 4500 that is not IKE: a balancer's UDP probe, when regular. */
+struct udp_probe {
+	struct addr_key src, dst;
+	uint16_t dport;
+	uint64_t ts;
+	enum { UDP_SILENT, UDP_ANSWERED, UDP_UNREACHABLE } answer;
 };
 
 struct ike_split {
@@ -378,6 +389,13 @@ static uint32_t addr_role(struct report *r, const struct addr_key *k, uint32_t r
 	if (a)
 		a->roles |= roles;
 	return a ? i : NONE;
+}
+
+static struct addr_rec *addr_lookup(const struct report *r, const struct addr_key *k)
+{
+	uint32_t i = table_find(&r->addrs, addr_hash(r, k), same_addr, k);
+
+	return i == NONE ? NULL : table_at(&r->addrs, i);
 }
 
 /* ---- frames ------------------------------------------------------------- */
@@ -826,6 +844,89 @@ static void tcp_add(struct report *r, uint64_t ts, const struct decoded *d, uint
 	conn_frame(&s->obs, d, to_server, ts);
 }
 
+/* ---- UDP probes to 500 and 4500 -------------------------------------------- */
+
+/* An answer comes within a second of its probe. */
+#define UDP_ANSWER_NS NS
+/* How far back an answer looks for its probe. */
+#define UDP_ANSWER_LOOKBACK 256
+
+static int is_ike_port(uint16_t port)
+{
+	return port == 500 || port == 4500;
+}
+
+static void udp_probe_add(struct report *r, uint64_t ts, const struct decoded *d)
+{
+	struct udp_probe *u;
+
+	if (r->n_udp == r->cap_udp) {
+		size_t cap = r->cap_udp ? r->cap_udp * 2 : 64;
+
+		if (cap > r->lim.sessions)
+			cap = r->lim.sessions;
+		u = cap > r->cap_udp ? realloc(r->udp, cap * sizeof(*u)) : NULL;
+		if (!u) {
+			r->dropped_udp++;
+			return;
+		}
+		r->udp = u;
+		r->cap_udp = cap;
+	}
+	u = &r->udp[r->n_udp++];
+	memset(u, 0, sizeof(*u));
+	addr_from(&u->src, d->family, d->src_bin);
+	addr_from(&u->dst, d->family, d->dst_bin);
+	u->dport = d->dport;
+	u->ts = ts;
+}
+
+/* The latest probe from `to` to `from` (port, when not 0) within a second; NULL if none. */
+static struct udp_probe *udp_probe_of(struct report *r, const struct decoded *d, uint16_t port,
+				      uint64_t ts)
+{
+	struct addr_key from, to;
+	size_t i, n = 0;
+
+	addr_from(&from, d->family, d->src_bin);
+	addr_from(&to, d->family, d->dst_bin);
+	for (i = r->n_udp; i-- > 0 && n++ < UDP_ANSWER_LOOKBACK;) {
+		struct udp_probe *u = &r->udp[i];
+
+		if (ts >= u->ts && ts - u->ts <= UDP_ANSWER_NS && (!port || u->dport == port) &&
+		    !memcmp(&u->src, &to, sizeof(to)) && !memcmp(&u->dst, &from, sizeof(from)))
+			return u;
+	}
+	return NULL;
+}
+
+/*
+ * UDP to 500 or 4500 that is not IKE, a keepalive or ESP: a probe; UDP
+ * from those ports answers one; ICMP port unreachable refuses one.
+ */
+static void udp_probe_frame(struct report *r, uint64_t ts, const struct decoded *d)
+{
+	int unreachable = d->kind == DECODE_ICMP && d->l4_complete &&
+			  (d->family == 4 ? d->icmp_type == 3 && d->icmp_code == 3
+					  : d->icmp_type == 1 && d->icmp_code == 4);
+	struct udp_probe *u;
+
+	if (!d->family)
+		return;
+	if (d->kind == DECODE_UDP && d->has_ports && is_ike_port(d->dport) &&
+	    !is_ike_port(d->sport)) {
+		udp_probe_add(r, ts, d);
+	} else if (d->kind == DECODE_UDP && d->has_ports && is_ike_port(d->sport)) {
+		u = udp_probe_of(r, d, d->sport, ts);
+		if (u && u->answer == UDP_SILENT)
+			u->answer = UDP_ANSWERED;
+	} else if (unreachable) {
+		u = udp_probe_of(r, d, 0, ts);
+		if (u)
+			u->answer = UDP_UNREACHABLE;
+	}
+}
+
 /* ---- the frame ------------------------------------------------------------ */
 
 void report_add(struct report *r, uint64_t ts, enum decode_dir dir, const struct decoded *d,
@@ -868,6 +969,7 @@ void report_add(struct report *r, uint64_t ts, enum decode_dir dir, const struct
 		tcp_add(r, ts, d, origlen);
 		break;
 	default:
+		udp_probe_frame(r, ts, d);
 		break;
 	}
 }
@@ -920,6 +1022,7 @@ void report_free(struct report *r)
 	health_free(&r->health);
 	free(r->clients);
 	free(r->splits);
+	free(r->udp);
 	while (r->n_gateways--) {
 		report_free(r->gateways[r->n_gateways]);
 		free(r->gateway_names[r->n_gateways]);
@@ -992,8 +1095,12 @@ static int cmp_pace(const void *pa, const void *pb)
 	return a->start < b->start ? -1 : a->start > b->start;
 }
 
-/* Mean and spread of the gaps of one source's entries [from, to). */
-static void pace_of(struct addr_rec *a, const struct pace *p, size_t from, size_t to)
+/*
+ * 1 when one source's entries [from, to) keep a regular pace: at least two
+ * gaps between probes of one backend, their variance within PROBE_MAX_CV2
+ * of their mean squared. *interval_s: the mean gap.
+ */
+static int regular_pace(const struct pace *p, size_t from, size_t to, double *interval_s)
 {
 	double sum = 0, sumsq = 0, mean, gap;
 	uint32_t n = 0;
@@ -1009,9 +1116,8 @@ static void pace_of(struct addr_rec *a, const struct pace *p, size_t from, size_
 		n++;
 	}
 	mean = n ? sum / n : 0;
-	a->interval_s = mean;
-	/* Regular: at least two gaps, their variance within PROBE_MAX_CV2 of mean squared. */
-	a->prober = n >= 2 && mean > 0 && sumsq / n - mean * mean <= PROBE_MAX_CV2 * mean * mean;
+	*interval_s = mean;
+	return n >= 2 && mean > 0 && sumsq / n - mean * mean <= PROBE_MAX_CV2 * mean * mean;
 }
 
 /* Candidates that do not keep a regular pace are clients. */
@@ -1036,7 +1142,9 @@ static void keep_regular_probers(struct report *r)
 	for (start = 0; start < n; start = i) {
 		for (i = start + 1; i < n && p[i].addr == p[start].addr; i++)
 			;
-		pace_of(table_at(&r->addrs, p[start].addr), p, start, i);
+		struct addr_rec *a = table_at(&r->addrs, p[start].addr);
+
+		a->prober = regular_pace(p, start, i, &a->interval_s);
 	}
 	free(p);
 }
@@ -1086,10 +1194,92 @@ static void find_probers(struct report *r)
 	keep_regular_probers(r);
 }
 
+/* An IKE client's datagrams are never probes, whatever their pace. */
+static int ike_client(const struct report *r, const struct addr_key *k)
+{
+	const struct addr_rec *a = addr_lookup(r, k);
+
+	return a && (a->roles & (ROLE_IKE_CLIENT | ROLE_NATT_CLIENT | ROLE_ESP_END));
+}
+
+static void udp_verdict(const struct udp_probe *u, struct probe_verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (u->answer == UDP_UNREACHABLE) {
+		snprintf(v->why, sizeof(v->why), "ICMP port unreachable");
+		return;
+	}
+	v->healthy = 1;
+	v->inferred = u->answer == UDP_SILENT;
+	snprintf(v->why, sizeof(v->why), "%s", u->answer == UDP_ANSWERED ? "answered"
+				: "no ICMP unreachable (silence counts as up)");
+}
+
+/* One source's UDP datagrams [from, to) of p (sorted by source): probes when regular. */
+static void udp_source(const struct report *r, const struct pace *p, size_t from, size_t to,
+		       struct health_probe *out, size_t *n)
+{
+	double interval;
+	size_t i;
+
+	if (to - from < PROBE_MIN_SESSIONS || !regular_pace(p, from, to, &interval) ||
+	    ike_client(r, &r->udp[p[from].addr].src))
+		return;
+	for (i = from; i < to; i++) {
+		const struct udp_probe *u = &r->udp[p[i].addr];
+		struct health_probe *h = &out[(*n)++];
+
+		memset(h, 0, sizeof(*h));
+		h->prober = u->src;
+		h->backend = u->dst;
+		h->port = u->dport;
+		h->ts_ns = u->ts;
+		h->kind = PROBE_UDP;
+		udp_verdict(u, &h->verdict);
+	}
+}
+
+static int cmp_pace_source(const void *pa, const void *pb, void *ctx)
+{
+	const struct pace *a = pa, *b = pb;
+	const struct report *r = ctx;
+	int c = memcmp(&r->udp[a->addr].src, &r->udp[b->addr].src, sizeof(struct addr_key));
+
+	if (c)
+		return c;
+	c = memcmp(&a->server, &b->server, sizeof(a->server));
+	if (c)
+		return c;
+	if (a->sport != b->sport)
+		return a->sport < b->sport ? -1 : 1;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* The UDP probes among the datagrams to 500 and 4500, appended to out. */
+static void udp_probes(const struct report *r, struct health_probe *out, size_t *n)
+{
+	struct pace *p = malloc((r->n_udp ? r->n_udp : 1) * sizeof(*p));
+	size_t i, start;
+
+	if (!p)
+		return;
+	for (i = 0; i < r->n_udp; i++)  /* addr: the datagram's index */
+		p[i] = (struct pace){ (uint32_t)i, r->udp[i].dst, r->udp[i].dport, r->udp[i].ts };
+	qsort_r(p, r->n_udp, sizeof(*p), cmp_pace_source, (void *)r);
+	for (start = 0; start < r->n_udp; start = i) {
+		for (i = start + 1; i < r->n_udp && !memcmp(&r->udp[p[i].addr].src,
+							    &r->udp[p[start].addr].src,
+							    sizeof(struct addr_key)); i++)
+			;
+		udp_source(r, p, start, i, out, n);
+	}
+	free(p);
+}
+
 /* Every probe's verdict on its backend, judged per prober and per backend. */
 static void judge_health(struct report *r)
 {
-	struct health_probe *p = malloc((r->sessions.n ? r->sessions.n : 1) * sizeof(*p));
+	struct health_probe *p = malloc((r->sessions.n + r->n_udp + 1) * sizeof(*p));
 	size_t n = 0;
 	uint32_t i;
 
@@ -1112,6 +1302,7 @@ static void judge_health(struct report *r)
 		conn_probe_verdict(&s->obs, s->probe_kind, r->last_ns, &h->verdict);
 		n++;
 	}
+	udp_probes(r, p, &n);
 	health_judge(p, n, &r->health);
 	free(p);
 }
@@ -1204,12 +1395,6 @@ static void client_attempt(struct client_stats *c, int reason, uint64_t first, u
 		c->failures++, c->reasons[reason]++;
 }
 
-static struct addr_rec *addr_lookup(const struct report *r, const struct addr_key *k)
-{
-	uint32_t i = table_find(&r->addrs, addr_hash(r, k), same_addr, k);
-
-	return i == NONE ? NULL : table_at(&r->addrs, i);
-}
 
 static int cmp_client(const void *pa, const void *pb, void *ctx)
 {

@@ -45,7 +45,7 @@ const char *conn_result_text(enum conn_result r)
 
 const char *probe_kind_name(enum probe_kind k)
 {
-	static const char *const names[] = { "none", "tcp", "http", "tls" };
+	static const char *const names[] = { "none", "tcp", "http", "tls", "udp" };
 
 	return (unsigned int)k < sizeof(names) / sizeof(names[0]) ? names[k] : "none";
 }

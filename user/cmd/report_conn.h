@@ -71,7 +71,8 @@ enum conn_result {
 const char *conn_result_key(enum conn_result r);
 const char *conn_result_text(enum conn_result r);
 
-enum probe_kind { PROBE_NOT, PROBE_TCP, PROBE_HTTP, PROBE_TLS };
+/* PROBE_UDP: a datagram to UDP 500 or 4500 that is not IKE (report.c finds those). */
+enum probe_kind { PROBE_NOT, PROBE_TCP, PROBE_HTTP, PROBE_TLS, PROBE_UDP };
 const char *probe_kind_name(enum probe_kind k);
 
 struct probe_verdict {

@@ -623,6 +623,57 @@ static void test_failing_client_and_tls_prober(void **state)
 	report_free(r);
 }
 
+/* A balancer's UDP probe of 500: answered three times, then ICMP port unreachable. */
+static void test_udp_prober(void **state)
+{
+	struct report *r = report_new();
+	struct report_summary s;
+	struct decoded d;
+	char *text, *json;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		uint64_t t = T0 + (uint64_t)i * 2 * SEC;
+
+		memset(&d, 0, sizeof(d));
+		ip(&d, "198.18.40.1", SERVER, 17);
+		d.kind = DECODE_UDP;
+		d.has_ports = 1;
+		d.sport = 40000;
+		d.dport = 500;
+		add(r, t, &d, 60);
+		memset(&d, 0, sizeof(d));
+		if (i < 3) {
+			ip(&d, SERVER, "198.18.40.1", 17);
+			d.kind = DECODE_UDP;
+			d.has_ports = 1;
+			d.sport = 500;
+			d.dport = 40000;
+		} else {
+			ip(&d, SERVER, "198.18.40.1", 1);
+			d.kind = DECODE_ICMP;
+			d.l4_complete = 1;
+			d.icmp_type = 3;
+			d.icmp_code = 3;
+		}
+		add(r, t + 5 * MS, &d, 60);
+	}
+	summarize(r, &s);
+	assert_int_equal(s.probes_healthy, 3);
+	assert_int_equal(s.probes_unhealthy, 2);
+	assert_int_equal(s.backends_unhealthy, 1);
+	assert_int_equal(s.clients, 0);
+	text = print(r, report_print_text);
+	assert_contains(text, "198.18.40.1                             udp       5       3         2");
+	assert_contains(text, "became unhealthy (ICMP port unreachable)");
+	json = print(r, report_print_json);
+	assert_contains(json, "\"address\": \"" SERVER "\", \"port\": 500, \"probes\": 5");
+	free(text);
+	free(json);
+	report_free(r);
+}
+
 /* The same SA's UDP 500 at one gateway, its UDP 4500 at another. */
 static void test_gateways_split(void **state)
 {
@@ -920,6 +971,7 @@ int main(void)
 		cmocka_unit_test(test_auth_refused),
 		cmocka_unit_test(test_failing_client_and_tls_prober),
 		cmocka_unit_test(test_gateways_split),
+		cmocka_unit_test(test_udp_prober),
 		cmocka_unit_test(test_natt_keepalives),
 		cmocka_unit_test(test_esp_both_ways),
 		cmocka_unit_test(test_limits),
