@@ -52,6 +52,7 @@ case_all_classes_sigint() {
 	check "ISB ifdrop and osdrop are 0" sh -c "[ '$(isb_field "$out" ifdrop)' = 0 ] && [ '$(isb_field "$out" osdrop)' = 0 ]"
 	check "ISB start <= end" sh -c "[ '$(isb_field "$out" starttime)' -le '$(isb_field "$out" endtime)' ]"
 	check "EPB: inbound flag, queue 0, XDP_REDIRECT verdict" sh -c "[ \$('$DUMP' '$out' | grep -c '^EPB .*flags=0x1 queue=0 verdict_type=2 verdict=4') -eq 240 ]"
+	check "IDB: the capturing host first in the description (report names gateways by it)" sh -c "'$DUMP' '$out' | grep '^IDB' | grep -q 'host $(uname -n); driver veth'"
 	check "IDB: name, driver, mode, nanoseconds, filter" sh -c "'$DUMP' '$out' | grep '^IDB' | grep 'name=$LAB_CAP_IF' | grep 'driver veth' | grep 'xdp native' | grep 'af_xdp copy' | grep 'tsresol=9' | grep -q 'filter=\"udp port 500 or udp port 4500 or tcp port 443'"
 	check "ISB comment: hook and AF_XDP counters, timestamps from the hook" sh -c "'$DUMP' '$out' | grep -q 'seen 300, matched 240 (fragments 0, early fragments 0), redirected 240, no socket on queue 0, passed 60, dropped 0; af_xdp: rx_dropped 0, rx_ring_full 0, fill_ring_empty 0, frames of too many buffers 0; writer queue full 0; timestamps of 0 frames taken by the nic, 240 at the hook, 0 per batch'"
 	check "timestamps within the capture window" sh -c "tshark -r '$out' -T fields -e frame.time_epoch 2>/dev/null | awk -v s=\$(( $(isb_field "$out" starttime) / 1000000000 )) -v e=\$(( $(isb_field "$out" endtime) / 1000000000 + 1 )) '\$1 < s || \$1 > e {bad=1} END {exit bad}'"
