@@ -758,6 +758,74 @@ static void build_client_hello(struct fb *f, uint16_t dport)
 	finish(f);
 }
 
+/* A TCP 443 frame whose payload is text (HTTP in clear) or given bytes. */
+static void build_tcp_payload(struct fb *f, const void *data, size_t n)
+{
+	memset(f, 0, sizeof(*f));
+	eth(f, 0x0800, 0, NULL);
+	ipv4(f, 6, 0x4000, 12, 0);
+	tcp(f, 50000, 443, 1, 1, 0x18, 0);
+	memcpy(f->b + f->n, data, n);
+	f->n += n;
+	finish(f);
+}
+
+/* The SSTP health check of the balancers, in clear, and its answer. */
+static void test_http_in_clear(void **state)
+{
+	static const char req[] = "GET /sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1\r\nHost: gw\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+	static const char sstp[] = "SSTP_DUPLEX_POST /sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1\r\n";
+	static const char junk[] = "GET /no-version\r\n";
+	struct decoded d;
+	struct fb f;
+
+	(void)state;
+	build_tcp_payload(&f, req, sizeof(req) - 1);
+	decode_exact(f.b, f.n, &d);
+	assert_string_equal(d.http.method, "GET");
+	assert_string_equal(d.http.path, "/sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/");
+	assert_int_equal(d.http.status, 0);
+	build_tcp_payload(&f, resp, sizeof(resp) - 1);
+	decode_exact(f.b, f.n, &d);
+	assert_int_equal(d.http.status, 401);
+	assert_string_equal(d.http.method, "");
+	summary_is(&d, "HTTP 401 [P.] seq 1 ack 1 len 48");
+	build_tcp_payload(&f, sstp, sizeof(sstp) - 1);
+	decode_exact(f.b, f.n, &d);
+	assert_string_equal(d.http.method, "SSTP_DUPLEX_POST");
+	/* No HTTP/1.x after the path, or cut before it: not HTTP. */
+	build_tcp_payload(&f, junk, sizeof(junk) - 1);
+	decode_exact(f.b, f.n, &d);
+	assert_string_equal(d.http.method, "");
+	build_tcp_payload(&f, req, 20);
+	decode_exact(f.b, f.n, &d);
+	assert_string_equal(d.http.method, "");
+}
+
+/* An alert in clear (2 bytes) names its description; an encrypted one does not. */
+static void test_tls_alert(void **state)
+{
+	static const uint8_t alert[] = { 21, 3, 3, 0, 2, 2, 40 };
+	static const uint8_t encrypted[] = { 21, 3, 3, 0, 26, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+					     13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26 };
+	struct decoded d;
+	struct fb f;
+
+	(void)state;
+	build_tcp_payload(&f, alert, sizeof(alert));
+	decode_exact(f.b, f.n, &d);
+	assert_int_equal(d.tcp.tls_type, 21);
+	assert_true(d.tls_alert_seen);
+	assert_int_equal(d.tls_alert, 40);
+	build_tcp_payload(&f, encrypted, sizeof(encrypted));
+	decode_exact(f.b, f.n, &d);
+	assert_false(d.tls_alert_seen);
+	build_tcp_payload(&f, alert, 6);        /* cut in the description */
+	decode_exact(f.b, f.n, &d);
+	assert_false(d.tls_alert_seen);
+}
+
 static void test_tls_client_hello(void **state)
 {
 	struct fb f;
@@ -1001,6 +1069,8 @@ int main(void)
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_tcp_syn),
 		cmocka_unit_test(test_tls_client_hello),
+		cmocka_unit_test(test_http_in_clear),
+		cmocka_unit_test(test_tls_alert),
 		cmocka_unit_test(test_tls_sni_beyond_caplen),
 		cmocka_unit_test(test_tls_segmented),
 		cmocka_unit_test(test_tls_sni_sanitised),
