@@ -92,6 +92,61 @@ no_xdp_left() {
 	! ip -n "$LAB_CAP" link show "$LAB_CAP_IF" | grep -q 'xdp'
 }
 
+# show_log FILE...: their last lines as TAP comments.
+show_log() {
+	local f
+	for f in "$@"; do
+		[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $(basename "$f"): |"
+	done
+	return 0
+}
+
+# checkl "LOG..." DESCRIPTION COMMAND...: check; on failure show the logs.
+checkl() {
+	local logs=$1 failed=$FAILED; shift
+	check "$@"
+	# shellcheck disable=SC2086 # a list of paths without spaces
+	[ "$FAILED" -eq "$failed" ] || show_log $logs
+}
+
+# stop_pids PID...: SIGTERM; up to 2 s to end by themselves (charon
+# removes its TUN device), then SIGKILL.
+stop_pids() {
+	local pid alive
+	for pid in "$@"; do
+		kill "$pid" 2>/dev/null
+	done
+	for _ in $(seq 1 20); do
+		alive=0
+		for pid in "$@"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ "$alive" -eq 0 ] && break
+		sleep 0.1
+	done
+	for pid in "$@"; do
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	return 0
+}
+
+# netns_remove NS...: delete these namespaces of the script, after killing
+# what still runs in them (the script started it) and removing vpncap's
+# per-interface lock files, which name a namespace by its inode.
+netns_remove() {
+	local ns pid ino
+	for ns in "$@"; do
+		[ -e "/run/netns/$ns" ] || continue
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$pid" 2>/dev/null
+		done
+		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f /run/vpncap/"$ino"-*
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
 e2e_finish() {
 	summary
 	[ "$FAILED" -eq 0 ]

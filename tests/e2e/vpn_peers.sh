@@ -47,38 +47,13 @@ TCPDUMP_PID=
 # ---- cleanup ---------------------------------------------------------------
 
 vp_cleanup() {
-	local pid ns ino alive
 	if [ -n "$VPNCAP_PID" ]; then
 		kill -9 "$VPNCAP_PID" 2>/dev/null
 		wait "$VPNCAP_PID" 2>/dev/null
 		VPNCAP_PID=
 	fi
-	for pid in "${PIDS[@]}" $TCPDUMP_PID; do
-		kill "$pid" 2>/dev/null
-	done
-	# Up to 2 s to end by themselves (charon removes its TUN device), then -9.
-	for _ in $(seq 1 20); do
-		alive=0
-		for pid in "${PIDS[@]}" $TCPDUMP_PID; do
-			kill -0 "$pid" 2>/dev/null && alive=1
-		done
-		[ "$alive" -eq 0 ] && break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}" $TCPDUMP_PID; do
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	for ns in "$R" "$I"; do
-		[ -e "/run/netns/$ns" ] || continue
-		# Anything still running in our namespaces was started by us.
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -9 "$pid" 2>/dev/null
-		done
-		# vpncap's per-interface lock files name the namespace by its inode.
-		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) && rm -f /run/vpncap/"$ino"-*
-		ip netns del "$ns" 2>/dev/null
-	done
+	stop_pids "${PIDS[@]}" $TCPDUMP_PID
+	netns_remove "$R" "$I"
 }
 e2e_on_exit vp_cleanup
 
@@ -96,22 +71,6 @@ is_count() { [ "$(count "$2" "$3")" -eq "$1" ]; }
 frames_hex_sorted() {
 	tshark -r "$1" -T json -x 2>/dev/null |
 		sed -n '/"frame_raw": \[/{n;s/^ *"\([0-9a-f]*\)",*$/\1/p}' | sort
-}
-
-show_log() { # show_log FILE...: their last lines as TAP comments
-	local f
-	for f in "$@"; do
-		[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	return 0
-}
-
-# checkl "LOG..." DESCRIPTION COMMAND...: check; on failure show the logs.
-checkl() {
-	local logs=$1 failed=$FAILED; shift
-	check "$@"
-	# shellcheck disable=SC2086 # a list of paths without spaces
-	[ "$FAILED" -eq "$failed" ] || show_log $logs
 }
 
 netns_up() {
