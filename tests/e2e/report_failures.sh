@@ -399,6 +399,7 @@ probers() {
 		probe_https "$P1" "$GW1" >>"$WORK/probe-p1-gw1.log" &
 		probe_https "$P1" "$GW2" >>"$WORK/probe-p1-gw2.log" &
 		probe_http "$P2" "$GW1" >>"$WORK/probe-p2-gw1.log" &
+		probe_http "$P2" "$GW2" >>"$WORK/probe-p2-gw2.log" &
 		probe_tcp "$P3" "$GW1" >>"$WORK/probe-p3-gw1.log" &
 		sleep 0.5
 	done
@@ -557,6 +558,8 @@ wire_checks() {
 		sh -c "[ $(count "$g1" "tls.handshake.type==1 && ip.src==$P1") -eq $PROBES ] && [ $(count "$g2" "tls.handshake.type==1 && ip.src==$P1") -eq $PROBES ]"
 	check "wire P2: $PROBES clear HTTP GETs of the SSTP path to GW1:443, answered 401" \
 		sh -c "[ $(count "$g1" "http.request.method==\"GET\" && ip.src==$P2 && http.request.uri contains \"sra_\"") -eq $PROBES ] && [ $(count "$g1" "http.response.code==401 && ip.dst==$P2") -eq $PROBES ]"
+	check "wire P2: $PROBES clear HTTP GETs of the SSTP path to GW2:443, answered 503" \
+		sh -c "[ $(count "$g2" "http.request.method==\"GET\" && ip.src==$P2 && http.request.uri contains \"sra_\"") -eq $PROBES ] && [ $(count "$g2" "http.response.code==503 && ip.dst==$P2") -eq $PROBES ]"
 	check "wire P3: $PROBES TCP connects to GW1, no payload either way, none to GW2" \
 		sh -c "[ $(count "$g1" "tcp.flags.syn==1 && tcp.flags.ack==0 && ip.src==$P3") -eq $PROBES ] && [ $(count "$g1" "tcp.len>0 && ip.addr==$P3") -eq 0 ] && [ $(count "$g2" "ip.addr==$P3") -eq 0 ]"
 	check "wire: the HTTPS and HTTP probes end without RST" \
@@ -613,17 +616,25 @@ normalize() {
 		    return {k: gw(d[k]) if k == "gateway" else d[k] for k in keys if k in d}
 		out = {}
 		out["clients"] = sorted(
-		    ({**pick(c, ("address", "protocol", "gateway", "attempts", "successes", "failures")),
+		    ({**pick(c, ("address", "protocol", "attempts", "successes", "failures")),
+		      "gateways": [gw(g) for g in c.get("gateways", [])],
 		      "reasons": {str(x.get("reason")): x.get("count") for x in c.get("reasons", [])}}
 		     for c in r.get("clients", [])),
-		    key=lambda c: (c.get("address", ""), c.get("protocol", ""), str(c.get("gateway", ""))))
+		    key=lambda c: (c.get("address", ""), c.get("protocol", "")))
 		h = r.get("health", {})
 		out["probers"] = sorted((pick(p, ("address", "kind", "probes", "healthy", "unhealthy", "inferred"))
 		                         for p in h.get("probers", [])), key=lambda p: (p.get("address", ""), p.get("kind", "")))
-		out["backends"] = sorted(({**pick(b, ("address", "port", "probes", "healthy", "unhealthy", "status")),
+		out["backends"] = sorted(({**pick(b, ("address", "port", "kind", "probes", "healthy", "unhealthy",
+		                                      "status", "last_probe", "http_status", "inferred")),
 		                           "changes": len(b.get("changes", []))}
-		                          for b in h.get("backends", [])), key=lambda b: (b.get("address", ""), b.get("port", 0)))
-		out["gateways"] = sorted(gw(g.get("name")) for g in r.get("gateways", []))
+		                          for b in h.get("backends", [])),
+		                         key=lambda b: (b.get("address", ""), b.get("port", 0), b.get("kind", "")))
+		out["tls_answer_sizes_differ"] = h.get("tls_answer_sizes_differ")
+		# Per gateway: its own clients and health, summed.
+		out["gateways"] = {gw(g.get("name")): pick(g, ("ike_sas", "ike_established", "sstp_sessions",
+		                                              "clients_total", "failing_clients", "probes_healthy",
+		                                              "probes_unhealthy", "backends_unhealthy"))
+		                   for g in r.get("gateways", [])}
 		out["warnings"] = sorted((pick(w, ("kind", "client")) for w in r.get("warnings", [])), key=str)
 		json.dump(out, sys.stdout, indent=1, sort_keys=True)
 		print()
@@ -691,15 +702,26 @@ report_assert() {
 		probers = {p.get("address"): p for p in health.get("probers", [])}
 		expect(P1 in probers and probers[P1].get("kind") == "tls" and probers[P1].get("probes", 0) >= 12,
 		       "P1 %s: a TLS prober, both gateways' probes (%s)" % (P1, probers.get(P1)))
-		expect(P2 in probers and probers[P2].get("kind") == "http" and probers[P2].get("healthy") == probers[P2].get("probes", -1) > 0,
-		       "P2 %s: an HTTP prober, every probe healthy (%s)" % (P2, probers.get(P2)))
+		expect(P2 in probers and probers[P2].get("kind") == "http" and probers[P2].get("healthy") == 8
+		       and probers[P2].get("unhealthy") == 8 and not probers[P2].get("inferred"),
+		       "P2 %s: an HTTP prober, GW1's 8 probes healthy, GW2's 8 not (%s)" % (P2, probers.get(P2)))
 		expect(P3 in probers and probers[P3].get("kind") == "tcp", "P3 %s: a TCP prober (%s)" % (P3, probers.get(P3)))
-		backends = {(b.get("address"), b.get("port")): b for b in health.get("backends", [])}
-		b1, b2 = backends.get((GW1, 443), {}), backends.get((GW2, 443), {})
-		expect(b1.get("status") == "healthy" and b1.get("unhealthy", 1) == 0,
-		       "backend GW1 %s:443 healthy (%s)" % (GW1, b1))
-		expect(b2.get("status") == "unhealthy" and b2.get("unhealthy", 0) >= 8,
-		       "backend GW2 %s:443 unhealthy, 503 (%s)" % (GW2, b2))
+		backends = {(b.get("address"), b.get("port"), b.get("kind")): b for b in health.get("backends", [])}
+		for kind in ("tls", "http", "tcp"):
+		    b1 = backends.get((GW1, 443, kind), {})
+		    expect(b1.get("status") == "healthy" and b1.get("unhealthy", 1) == 0 and b1.get("probes") == 8,
+		           "backend GW1 %s:443 by %s: 8 probes, healthy (%s)" % (GW1, kind, b1))
+		b2 = backends.get((GW2, 443, "http"), {})
+		expect(b2.get("status") == "unhealthy" and b2.get("unhealthy") == 8 and b2.get("http_status") == 503
+		       and b2.get("last_probe") == "answered 503",
+		       "backend GW2 %s:443 by http (in clear): unhealthy, answered 503 (%s)" % (GW2, b2))
+		# Inside TLS the 503 is hidden: judged by shape, said to be inferred,
+		# and the answers' sizes differ from GW1's 401.
+		b2 = backends.get((GW2, 443, "tls"), {})
+		expect(b2.get("inferred") is True and b2.get("probes") == 8 and b2.get("http_status") is None,
+		       "backend GW2 %s:443 by tls: judged by shape, inferred (%s)" % (GW2, b2))
+		expect(health.get("tls_answer_sizes_differ") is True,
+		       "TLS answers of GW1 (401) and GW2 (503) differ in size, and the report says so")
 		expect(len(r.get("gateways", [])) == 2, "two gateways")
 		expect([w for w in r.get("warnings", []) if w.get("kind") == "ike_split" and w.get("client") == C6],
 		       "warning ike_split for C6 %s" % C6)
@@ -825,7 +847,8 @@ scenario_dead_check
 wait "$PROBERS_PID"
 check "P1: GW1 answered 401 to each HTTPS probe, GW2 503" \
 	sh -c "[ \$(grep -c '^401' '$WORK/probe-p1-gw1.log') -eq $PROBES ] && [ \$(grep -c '^503' '$WORK/probe-p1-gw2.log') -eq $PROBES ]"
-check "P2: GW1 answered 401 to each clear HTTP probe" [ "$(grep -c '^401' "$WORK/probe-p2-gw1.log")" -eq "$PROBES" ]
+check "P2: GW1 answered 401 to each clear HTTP probe, GW2 503" \
+	sh -c "[ \$(grep -c '^401' '$WORK/probe-p2-gw1.log') -eq $PROBES ] && [ \$(grep -c '^503' '$WORK/probe-p2-gw2.log') -eq $PROBES ]"
 check "P3: each TCP probe connected" [ "$(grep -c '^open' "$WORK/probe-p3-gw1.log")" -eq "$PROBES" ]
 sleep 0.5
 stop_gw_capture "$CAP1_PID"; rc1=$?

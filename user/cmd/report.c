@@ -1459,6 +1459,15 @@ static const struct client_stats *client_of(const struct report *r, const struct
 	return &(*a)->clients[c->proto];
 }
 
+/* 1 when gateway g saw attempts of this client over this protocol. */
+static int client_at_gateway(const struct report *r, size_t g, const struct addr_rec *a,
+			     enum client_proto proto)
+{
+	const struct addr_rec *there = addr_lookup(r->gateways[g], &a->key);
+
+	return there && there->clients[proto].attempts;
+}
+
 struct event {
 	uint64_t t;
 	int delta;
@@ -1609,6 +1618,30 @@ static void pending_fragments(const struct report *r, struct report_summary *s)
 	}
 }
 
+/* Rows of one backend (address and port) for several kinds of probes: the first counts. */
+static int backend_seen_before(const struct health *h, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (!memcmp(&h->backends[j].addr, &h->backends[i].addr, sizeof(struct addr_key)) &&
+		    h->backends[j].port == h->backends[i].port)
+			return 1;
+	return 0;
+}
+
+/* A backend is healthy when every kind of probe found it so at its last probe. */
+static int backend_healthy(const struct health *h, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < h->n_backends; j++)
+		if (!memcmp(&h->backends[j].addr, &h->backends[i].addr, sizeof(struct addr_key)) &&
+		    h->backends[j].port == h->backends[i].port && !h->backends[j].healthy_now)
+			return 0;
+	return 1;
+}
+
 static void sum_clients_and_health(const struct report *r, struct report_summary *s)
 {
 	const struct addr_rec *a;
@@ -1625,10 +1658,12 @@ static void sum_clients_and_health(const struct report *r, struct report_summary
 	for (i = 0; i < r->health.n_backends; i++) {
 		const struct health_backend *b = &r->health.backends[i];
 
-		s->backends++;
-		s->backends_unhealthy += !b->healthy_now;
 		s->probes_healthy += b->healthy;
 		s->probes_unhealthy += b->unhealthy;
+		if (backend_seen_before(&r->health, i))
+			continue;
+		s->backends++;
+		s->backends_unhealthy += !backend_healthy(&r->health, i);
 	}
 }
 
@@ -2031,6 +2066,20 @@ static const char *reasons_line(char *line, size_t len, const struct client_stat
 	return line;
 }
 
+/* " (at gw1:eth0, gw2:eth0)" when there are gateways. */
+static void text_client_gateways(const struct report *r, const struct addr_rec *a,
+				 enum client_proto proto, FILE *out)
+{
+	size_t g;
+	int n = 0;
+
+	for (g = 0; g < r->n_gateways; g++)
+		if (client_at_gateway(r, g, a, proto))
+			fprintf(out, "%s%s", n++ ? ", " : " (at ", r->gateway_names[g]);
+	if (n)
+		fputc(')', out);
+}
+
 static void text_clients(const struct report *r, FILE *out)
 {
 	const struct report_summary *s = &r->sum;
@@ -2048,9 +2097,11 @@ static void text_clients(const struct report *r, FILE *out)
 	for (i = 0; i < r->n_clients && i < TEXT_MAX_ROWS; i++) {
 		const struct client_stats *c = client_of(r, &r->clients[i], &a);
 
-		fprintf(out, "  %-39s %-5s %8u %5u %6u  %s\n", fmt_addr(a1, sizeof(a1), &a->key),
+		fprintf(out, "  %-39s %-5s %8u %5u %6u  %s", fmt_addr(a1, sizeof(a1), &a->key),
 			client_proto_names[r->clients[i].proto], c->attempts, c->successes, c->failures,
 			reasons_line(line, sizeof(line), c));
+		text_client_gateways(r, a, r->clients[i].proto, out);
+		fputc('\n', out);
 	}
 	if (r->n_clients > TEXT_MAX_ROWS)
 		fprintf(out, "  ... %zu more (--json lists all)\n", r->n_clients - TEXT_MAX_ROWS);
@@ -2090,42 +2141,18 @@ static void text_health_backends(const struct health *h, FILE *out)
 	char a1[80];
 	size_t i;
 
-	fprintf(out, "  %-45s %6s %7s %9s  %-9s  %s\n", "backend", "probes", "healthy", "unhealthy",
-		"now", "last probe");
+	fprintf(out, "  %-45s %-4s %6s %7s %9s  %-9s  %s\n", "backend", "kind", "probes", "healthy",
+		"unhealthy", "now", "last probe");
 	for (i = 0; i < h->n_backends && i < TEXT_MAX_ROWS; i++) {
 		const struct health_backend *b = &h->backends[i];
 
-		fprintf(out, "  %-45s %6u %7u %9u  %-9s  %s%s", fmt_endpoint(a1, sizeof(a1), &b->addr, b->port),
-			b->probes, b->healthy, b->unhealthy, b->healthy_now ? "healthy" : "UNHEALTHY",
+		fprintf(out, "  %-45s %-4s %6u %7u %9u  %-9s  %s%s",
+			fmt_endpoint(a1, sizeof(a1), &b->addr, b->port), probe_kind_name(b->kind), b->probes, b->healthy, b->unhealthy, b->healthy_now ? "healthy" : "UNHEALTHY",
 			b->last_why, b->last_inferred ? " (inferred)" : "");
 		if (b->inferred && b->median_response_bytes)
 			fprintf(out, "; answers of %" PRIu64 " bytes", b->median_response_bytes);
 		fputc('\n', out);
 		text_backend_changes(b, out);
-	}
-}
-
-/*
- * Backends probed inside TLS whose answers differ in size: the status is
- * not visible, but a 401 and a 503 page rarely have the same length.
- */
-static void text_tls_answer_sizes(const struct health *h, FILE *out)
-{
-	uint64_t first = 0;
-	size_t i;
-
-	for (i = 0; i < h->n_backends; i++) {
-		const struct health_backend *b = &h->backends[i];
-
-		if (!b->inferred || !b->median_response_bytes)
-			continue;
-		if (!first) {
-			first = b->median_response_bytes;
-		} else if (b->median_response_bytes != first) {
-			fputs("  note: backends answer the TLS probes with different sizes: they may "
-			      "answer with different statuses (not visible inside TLS)\n", out);
-			return;
-		}
 	}
 }
 
@@ -2141,7 +2168,9 @@ static void text_health(const struct report *r, FILE *out)
 		return;
 	text_health_probers(&r->health, out);
 	text_health_backends(&r->health, out);
-	text_tls_answer_sizes(&r->health, out);
+	if (r->health.tls_sizes_differ)
+		fputs("  note: backends answer the TLS probes with different sizes: they may "
+		      "answer with different statuses (not visible inside TLS)\n", out);
 }
 
 static void text_gateways(const struct report *r, FILE *out)
@@ -2403,6 +2432,26 @@ static void json_reasons(const struct client_stats *c, FILE *out)
 	fputc(']', out);
 }
 
+/* ', "gateways": ["gw1:eth0"]': where a client was seen, when there are gateways. */
+static void json_client_gateways(const struct report *r, const struct addr_rec *a,
+				 enum client_proto proto, FILE *out)
+{
+	size_t g;
+	int n = 0;
+
+	if (!r->n_gateways)
+		return;
+	fputs(", \"gateways\": [", out);
+	for (g = 0; g < r->n_gateways; g++) {
+		if (!client_at_gateway(r, g, a, proto))
+			continue;
+		if (n++)
+			fputs(", ", out);
+		json_string(out, r->gateway_names[g]);
+	}
+	fputc(']', out);
+}
+
 /* "clients": [...], failing ones first; indent is the key's. */
 static void json_clients(const struct report *r, FILE *out, const char *indent)
 {
@@ -2419,6 +2468,7 @@ static void json_clients(const struct report *r, FILE *out, const char *indent)
 			"\"failures\": %u, \"unknown\": %u, ", client_proto_keys[r->clients[i].proto],
 			c->attempts, c->successes, c->failures, c->unknown);
 		json_reasons(c, out);
+		json_client_gateways(r, a, r->clients[i].proto, out);
 		fputs(", ", out);
 		json_time(out, "first", c->first_ns);
 		fputs(", ", out);
@@ -2476,9 +2526,10 @@ static void json_backends(const struct health *h, FILE *out, const char *indent)
 
 		fprintf(out, "%s\n%s    {", i ? "," : "", indent);
 		json_addr(out, "address", &b->addr);
-		fprintf(out, ", \"port\": %u, \"probes\": %u, \"healthy\": %u, \"unhealthy\": %u, "
-			"\"status\": \"%s\", \"last_probe\": ", b->port, b->probes, b->healthy,
-			b->unhealthy, b->healthy_now ? "healthy" : "unhealthy");
+		fprintf(out, ", \"port\": %u, \"kind\": \"%s\", \"probes\": %u, \"healthy\": %u, "
+			"\"unhealthy\": %u, \"status\": \"%s\", \"last_probe\": ", b->port,
+			probe_kind_name(b->kind), b->probes, b->healthy, b->unhealthy,
+			b->healthy_now ? "healthy" : "unhealthy");
 		json_string(out, b->last_why);
 		if (b->last_status)
 			fprintf(out, ", \"http_status\": %u", b->last_status);
@@ -2498,7 +2549,8 @@ static void json_health(const struct report *r, FILE *out, const char *indent)
 	json_probers(&r->health, out, indent);
 	fputs(",\n", out);
 	json_backends(&r->health, out, indent);
-	fprintf(out, "\n%s}", indent);
+	fprintf(out, ",\n%s  \"tls_answer_sizes_differ\": %s\n%s}", indent,
+		r->health.tls_sizes_differ ? "true" : "false", indent);
 }
 
 static void json_gateways(const struct report *r, FILE *out)
@@ -2838,23 +2890,24 @@ static const char *changes_line(char *line, size_t len, const struct health_back
 
 static void html_backends(const struct health *h, FILE *out)
 {
-	static const char *const head[] = { "backend", "probes", "healthy", "unhealthy", "now",
-					    "last probe", "changes" };
+	static const char *const head[] = { "backend", "kind", "probes", "healthy", "unhealthy",
+					    "now", "last probe", "changes" };
 	char a1[80], n[3][16], why[80], line[4096];
 	size_t i;
 
-	html_table_begin(out, NULL, 7, head);
+	html_table_begin(out, NULL, 8, head);
 	for (i = 0; i < h->n_backends && i < HTML_MAX_ROWS; i++) {
 		const struct health_backend *b = &h->backends[i];
-		const char *cells[7] = { fmt_endpoint(a1, sizeof(a1), &b->addr, b->port), n[0], n[1],
-					 n[2], b->healthy_now ? "healthy" : "UNHEALTHY", why,
+		const char *cells[8] = { fmt_endpoint(a1, sizeof(a1), &b->addr, b->port),
+					 probe_kind_name(b->kind), n[0], n[1], n[2],
+					 b->healthy_now ? "healthy" : "UNHEALTHY", why,
 					 changes_line(line, sizeof(line), b) };
 
 		snprintf(n[0], sizeof(n[0]), "#%u", b->probes);
 		snprintf(n[1], sizeof(n[1]), "#%u", b->healthy);
 		snprintf(n[2], sizeof(n[2]), "#%u", b->unhealthy);
 		snprintf(why, sizeof(why), "%s%s", b->last_why, b->last_inferred ? " (inferred)" : "");
-		html_row(out, "td", 7, cells);
+		html_row(out, "td", 8, cells);
 	}
 	html_table_end(out);
 }
@@ -2873,6 +2926,9 @@ static void html_health(const struct report *r, FILE *out)
 		return;
 	html_probers(&r->health, out);
 	html_backends(&r->health, out);
+	if (r->health.tls_sizes_differ)
+		fputs("<p class=\"warn\">Backends answer the TLS probes with different sizes: they may "
+		      "answer with different statuses, which TLS hides.</p>\n", out);
 }
 
 static void html_gateways(const struct report *r, FILE *out)

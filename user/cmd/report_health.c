@@ -19,7 +19,7 @@ static int cmp_u64(uint64_t a, uint64_t b)
 
 static int same_backend(const struct health_probe *a, const struct health_probe *b)
 {
-	return !cmp_addr(&a->backend, &b->backend) && a->port == b->port;
+	return !cmp_addr(&a->backend, &b->backend) && a->port == b->port && a->kind == b->kind;
 }
 
 static int by_backend_time(const void *pa, const void *pb)
@@ -31,6 +31,8 @@ static int by_backend_time(const void *pa, const void *pb)
 		return c;
 	if (a->port != b->port)
 		return a->port < b->port ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
 	return cmp_u64(a->ts_ns, b->ts_ns);
 }
 
@@ -61,7 +63,9 @@ static int backend_order(const void *pa, const void *pb)
 		return a->healthy_now - b->healthy_now;
 	if (c)
 		return c;
-	return a->port < b->port ? -1 : a->port > b->port;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return a->kind < b->kind ? -1 : a->kind > b->kind;
 }
 
 static void backend_change(struct health_backend *b, const struct health_probe *p)
@@ -85,6 +89,7 @@ static void judge_backend(struct health_backend *b, const struct health_probe *p
 	memset(b, 0, sizeof(*b));
 	b->addr = p[0].backend;
 	b->port = p[0].port;
+	b->kind = p[0].kind;
 	for (i = 0; i < n; i++) {
 		const struct probe_verdict *v = &p[i].verdict;
 
@@ -111,6 +116,23 @@ static void judge_backend(struct health_backend *b, const struct health_probe *p
 	}
 }
 
+static int tls_sizes_differ(const struct health *h)
+{
+	uint64_t first = 0;
+	size_t i;
+
+	for (i = 0; i < h->n_backends; i++) {
+		uint64_t size = h->backends[i].median_response_bytes;
+
+		if (h->backends[i].kind != PROBE_TLS || !size)
+			continue;
+		if (first && size != first)
+			return 1;
+		first = size;
+	}
+	return 0;
+}
+
 static int judge_backends(struct health_probe *p, size_t n, struct health *h)
 {
 	uint64_t *scratch = malloc((n ? n : 1) * sizeof(*scratch));
@@ -129,6 +151,7 @@ static int judge_backends(struct health_probe *p, size_t n, struct health *h)
 	}
 	free(scratch);
 	qsort(h->backends, h->n_backends, sizeof(*h->backends), backend_order);
+	h->tls_sizes_differ = tls_sizes_differ(h);
 	return 0;
 }
 

@@ -41,9 +41,15 @@ struct health_change {
 	char why[56];                   /* the probe's words for it */
 };
 
+/*
+ * A backend as one kind of probe sees it: a balancer probes a pool one
+ * way, and verdicts of different kinds (a TCP connect, an HTTP status) are
+ * not states of one thing to flip between.
+ */
 struct health_backend {
 	struct addr_key addr;
 	uint16_t port;
+	enum probe_kind kind;
 	uint32_t probes, healthy, unhealthy;
 	int healthy_now;                /* the last probe's verdict */
 	int inferred;                   /* some verdicts were judged by shape */
@@ -60,12 +66,17 @@ struct health {
 	size_t n_probers;
 	struct health_backend *backends;
 	size_t n_backends;
+	/*
+	 * Backends probed inside TLS answer with different sizes: their status
+	 * is hidden, but a 401 page and a 503 page rarely weigh the same.
+	 */
+	int tls_sizes_differ;
 };
 
 /*
  * Judge n probes (sorted in place). 0, or -1 when out of memory (h is then
- * empty). Probers come sorted by address and kind, backends by address and
- * port, unhealthy ones first.
+ * empty). Probers come sorted by address and kind, backends by address,
+ * port and kind, unhealthy ones first.
  */
 int health_judge(struct health_probe *probes, size_t n, struct health *h);
 void health_free(struct health *h);

@@ -668,7 +668,7 @@ static void test_udp_prober(void **state)
 	assert_contains(text, "198.18.40.1                             udp       5       3         2");
 	assert_contains(text, "became unhealthy (ICMP port unreachable)");
 	json = print(r, report_print_json);
-	assert_contains(json, "\"address\": \"" SERVER "\", \"port\": 500, \"probes\": 5");
+	assert_contains(json, "\"address\": \"" SERVER "\", \"port\": 500, \"kind\": \"udp\", \"probes\": 5");
 	free(text);
 	free(json);
 	report_free(r);
@@ -702,6 +702,8 @@ static void test_gateways_split(void **state)
 	json = print(total, report_print_json);
 	assert_contains(json, "\"kind\": \"ike_split\", \"client\": \"" CLIENT "\"");
 	assert_contains(json, "{\"name\": \"gw1:eth0\", \"frames\": 2, \"ike_sas\": 1");
+	assert_contains(json, "\"gateways\": [\"gw1:eth0\", \"gw2:eth0\"]");
+	assert_contains(text, "(at gw1:eth0, gw2:eth0)");
 	free(text);
 	free(json);
 	report_free(total);

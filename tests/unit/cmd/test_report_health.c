@@ -69,12 +69,17 @@ static void test_changes_and_order(void **state)
 	p[6] = probe(21, 2, T0 + SEC, PROBE_HTTP, 1, 401, 0);
 	p[7] = probe(22, 2, T0 + 2 * SEC, PROBE_TCP, 0, 0, 0);
 	assert_int_equal(health_judge(p, 8, &h), 0);
-	assert_int_equal(h.n_backends, 2);
-	/* .2 ends unhealthy (its last probe, by another prober, failed): first. */
+	/* Each kind of probe judges a backend apart: .2 by HTTP and by TCP. */
+	assert_int_equal(h.n_backends, 3);
+	/* .2 by TCP ends unhealthy: first. */
 	assert_int_equal(h.backends[0].addr.bin[3], 2);
+	assert_int_equal(h.backends[0].kind, PROBE_TCP);
 	assert_false(h.backends[0].healthy_now);
 	assert_int_equal(h.backends[1].addr.bin[3], 1);
 	assert_true(h.backends[1].healthy_now);
+	assert_int_equal(h.backends[2].addr.bin[3], 2);
+	assert_int_equal(h.backends[2].kind, PROBE_HTTP);
+	assert_int_equal(h.backends[2].n_changes, 0);
 	assert_int_equal(h.backends[1].probes, 5);
 	assert_int_equal(h.backends[1].healthy, 3);
 	assert_int_equal(h.backends[1].unhealthy, 2);
@@ -93,8 +98,9 @@ static void test_changes_and_order(void **state)
 	assert_int_equal(h.probers[0].unhealthy, 2);
 	assert_true(h.probers[0].interval_s > 0.99 && h.probers[0].interval_s < 1.01);
 	assert_int_equal(h.probers[1].kind, PROBE_TCP);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		assert_false(h.backends[i].inferred);
+	assert_false(h.tls_sizes_differ);
 	health_free(&h);
 }
 
@@ -109,11 +115,23 @@ static void test_tls_sizes(void **state)
 	p[2] = probe(21, 1, T0 + 2 * SEC, PROBE_TLS, 1, 0, 300);
 	p[3] = probe(23, 1, T0 + 3 * SEC, PROBE_TCP, 1, 0, 0);    /* no size: not by shape */
 	assert_int_equal(health_judge(p, 4, &h), 0);
-	assert_int_equal(h.backends[0].median_response_bytes, 300);
-	assert_true(h.backends[0].inferred);
-	assert_false(h.backends[0].last_inferred);
-	assert_int_equal(h.backends[0].n_changes, 0);
+	/* By TLS: the median of the sizes; by TCP: no size. */
+	assert_int_equal(h.n_backends, 2);
+	assert_int_equal(h.backends[0].kind, PROBE_TCP);
+	assert_false(h.backends[0].inferred);
+	assert_int_equal(h.backends[1].kind, PROBE_TLS);
+	assert_int_equal(h.backends[1].median_response_bytes, 300);
+	assert_true(h.backends[1].inferred);
+	assert_true(h.backends[1].last_inferred);
+	assert_int_equal(h.backends[1].n_changes, 0);
 	assert_true(h.probers[0].inferred);
+	assert_false(h.tls_sizes_differ);
+	health_free(&h);
+	/* A second backend whose TLS answers weigh otherwise: said. */
+	p[0] = probe(21, 1, T0, PROBE_TLS, 1, 0, 300);
+	p[1] = probe(21, 2, T0, PROBE_TLS, 1, 0, 310);
+	assert_int_equal(health_judge(p, 2, &h), 0);
+	assert_true(h.tls_sizes_differ);
 	health_free(&h);
 }
 
