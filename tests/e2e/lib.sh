@@ -151,3 +151,40 @@ e2e_finish() {
 	summary
 	[ "$FAILED" -eq 0 ]
 }
+
+# swan_base DIR [RETRANSMIT_TIMEOUT]: one charon's directories under DIR and
+# its strongswan.conf, with its own vici socket and log (tests run one charon
+# per namespace). kernel-libipsec before kernel-netlink: ESP in userspace,
+# over a TUN device (the kernel has no ESP). Two tries only: failures end fast.
+swan_base() {
+	local d=$1 sub
+	mkdir -p "$d/run" "$d/swanctl"
+	for sub in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
+		mkdir -p "$d/swanctl/$sub"
+	done
+	cat >"$d/strongswan.conf" <<-EOF
+		charon {
+			load = random nonce aes sha1 sha2 hmac kdf gmp kernel-libipsec kernel-netlink socket-default vici
+			retransmit_tries = 2
+			${2:+retransmit_timeout = $2}
+			plugins {
+				vici {
+					socket = unix://$d/charon.vici
+				}
+			}
+			filelog {
+				charon {
+					path = $d/charon.log
+					flush_line = yes
+					time_format = %T
+					default = 1
+					ike = 2
+					net = 2
+				}
+			}
+		}
+		swanctl {
+			load = random nonce aes sha1 sha2 hmac kdf gmp
+		}
+	EOF
+}

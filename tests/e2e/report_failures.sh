@@ -222,38 +222,8 @@ ns_of() { # ns_of SIDE
 
 # swan_dirs SIDE: that charon's directories and strongswan.conf.
 swan_dirs() {
-	local d=$WORK/$1 sub
-	mkdir -p "$d/run" "$d/swanctl"
-	for sub in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
-		mkdir -p "$d/swanctl/$sub"
-	done
-	# kernel-libipsec before kernel-netlink: ESP in userspace, over a TUN
-	# device (the kernel has no ESP). One try only: failures end fast.
-	cat >"$d/strongswan.conf" <<-EOF
-		charon {
-			load = random nonce aes sha1 sha2 hmac kdf gmp kernel-libipsec kernel-netlink socket-default vici
-			retransmit_tries = 2
-			retransmit_timeout = 0.5
-			plugins {
-				vici {
-					socket = unix://$d/charon.vici
-				}
-			}
-			filelog {
-				charon {
-					path = $d/charon.log
-					flush_line = yes
-					time_format = %T
-					default = 1
-					ike = 2
-					net = 2
-				}
-			}
-		}
-		swanctl {
-			load = random nonce aes sha1 sha2 hmac kdf gmp
-		}
-	EOF
+	local d=$WORK/$1
+	swan_base "$d" 0.5
 }
 
 # conn NAME LOCAL_ADDRS REMOTE_ADDRS LOCAL_ID REMOTE_ID PROPOSALS LOCAL_TS REMOTE_TS

@@ -162,35 +162,8 @@ no_xdp_left() { ! ip -n "$R" link show "$R_IF" | grep -q xdp; }
 
 # swan_conf SIDE LOCAL REMOTE LOCAL_TS REMOTE_TS PSK: one charon's files.
 swan_conf() {
-	local d=$WORK/$1 sub
-	mkdir -p "$d/run" "$d/swanctl"
-	for sub in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
-		mkdir -p "$d/swanctl/$sub"
-	done
-	# kernel-libipsec before kernel-netlink: ESP in userspace, over a TUN device.
-	cat >"$d/strongswan.conf" <<-EOF
-		charon {
-			load = random nonce aes sha1 sha2 hmac kdf gmp kernel-libipsec kernel-netlink socket-default vici
-			retransmit_tries = 2
-			plugins {
-				vici {
-					socket = unix://$d/charon.vici
-				}
-			}
-			filelog {
-				charon {
-					path = $d/charon.log
-					time_format = %T
-					default = 1
-					ike = 2
-					net = 2
-				}
-			}
-		}
-		swanctl {
-			load = random nonce aes sha1 sha2 hmac kdf gmp
-		}
-	EOF
+	local d=$WORK/$1
+	swan_base "$d"
 	cat >"$d/swanctl/swanctl.conf" <<-EOF
 		connections {
 			vpncap {
