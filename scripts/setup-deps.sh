@@ -22,6 +22,8 @@ PACKAGES=(
 	chromium bsdutils
 	# boot test: a Debian VM under qemu
 	mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
+	# the Debian package (scripts/package.sh) and its check
+	debhelper dpkg-dev lintian
 )
 
 if [ "$(id -u)" -ne 0 ]; then
