@@ -56,6 +56,11 @@ check "vpncap --version runs in the root" sh -c "echo '$version' | grep -q '^vpn
 in_root systemd-analyze verify /lib/systemd/system/vpncap@ens3.service >"$WORK/verify.log" 2>&1; rc=$?
 sed 's/^/# /' "$WORK/verify.log" | head -5
 check "systemd-analyze verify vpncap@ens3.service in the root ($rc)" [ "$rc" -eq 0 ]
+check "the bash completion loads and completes vpncap's commands" sh -c "
+	chroot '$ROOT' bash -c '. /usr/share/bash-completion/completions/vpncap && complete -p vpncap &&
+		COMP_WORDS=(vpncap rep); COMP_CWORD=1; COMP_LINE=\"vpncap rep\"; COMP_POINT=10;
+		_vpncap vpncap rep vpncap &&
+		[ \"\${COMPREPLY[*]}\" = report ]' >'$WORK/completion.log' 2>&1"
 check "nothing enabled or started by the install" \
 	sh -c "! ls '$ROOT'/etc/systemd/system/*.wants/vpncap@* 2>/dev/null | grep -q ."
 check "/etc/vpncap holds the commented examples" \
