@@ -8,10 +8,12 @@ set -euo pipefail
 
 PACKAGES=(
 	# build
-	gcc make cmake pkg-config clang llvm bpftool libsystemd-dev libcap-ng-dev libpcap-dev
+	gcc make cmake pkg-config clang llvm bpftool libsystemd-dev libcap-ng-dev libpcap-dev git
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libzstd-dev linux-libc-dev
 	# tests: unit tests, sanitizers and libFuzzer (clang's runtime); bash-completion for tests/completion.sh
 	libcmocka-dev libclang-rt-14-dev bash-completion
+	# the man pages rendered and checked (tests/man_pages.sh)
+	man-db groff-base
 	# lab and end-to-end tests
 	iproute2 procps python3 python3-scapy tshark tcpdump xdp-tools systemd iputils-ping
 	# real VPN peers: strongSwan with its userspace IPsec backend, an SSTP client

@@ -34,7 +34,7 @@ while IFS= read -r file; do
 	mine=$(rank "$folder")
 	while IFS= read -r inc; do
 		case $inc in
-		vpncap/*|*.skel.h) continue ;;      # the ABI (include/) and generated skeletons
+		vpncap/*|*.skel.h) continue ;;      # the ABI (include/), generated skeletons and vpncap/version.h
 		*/*) theirs=$(rank "${inc%%/*}") ;;
 		*)
 			if [ ! -f "$inc" ]; then

@@ -30,18 +30,12 @@ static const char main_usage[] =
 	"  list       the interfaces: driver, addresses, XDP modes and programs,\n"
 	"             captures running (--json: machine-readable; list --help)\n"
 	"  help       this text; help COMMAND (or COMMAND help, COMMAND --help):\n"
-	"             the options of COMMAND\n"
-	"  version    print the version (also --version)\n";
+	"             the options of COMMAND; help config: the configuration file\n"
+	"             and filters.conf\n"
+	"  version    print the version, the libbpf and libxdp versions and the\n"
+	"             kernel features found (also --version)\n";
 
 static int cmd_help(int argc, char **argv);
-
-static int cmd_version(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	printf("vpncap %s\n", VPNCAP_VERSION);
-	return EXIT_OK;
-}
 
 /* help_self: the command answers --help with its own usage. */
 static const struct {
@@ -77,6 +71,8 @@ static int cmd_help(int argc, char **argv)
 		fputs(main_usage, stdout);
 		return EXIT_OK;
 	}
+	if (!strcmp(argv[1], "config"))
+		return cmd_help_config(argc - 1, argv + 1);
 	for (i = 0; i < N_COMMANDS; i++) {
 		if (!commands[i].help_self || strcmp(argv[1], commands[i].name))
 			continue;

@@ -736,3 +736,49 @@ const char *config_dir(void)
 
 	return dir && *dir ? dir : CONFIG_DIR_DEFAULT;
 }
+
+/* ---------------------------------------------------------------------- */
+/* vpncap help config (and the man page vpncap.conf(5), made from it)     */
+/* ---------------------------------------------------------------------- */
+
+/* Shared by `vpncap help config` and vpncap.conf(5): one text, no drift. */
+static const char config_help_head[] =
+	"usage: vpncap capture --config FILE [options]\n"
+	"\n"
+	"The configuration file of a capture: " CONFIG_DIR_DEFAULT "/IFACE.conf for the\n"
+	"persistent capture vpncap@IFACE.service (written by `vpncap capture\n"
+	"--persistent`), or any FILE given to --config; options on the command line\n"
+	"after --config override its keys. One \"key = value\" per line; blank lines\n"
+	"and lines starting with '#' or ';' are ignored; a value runs to the end of its\n"
+	"line (no inline comments, no continuation lines). A key is a long option of\n"
+	"`vpncap capture` without its dashes; a flag takes yes or no. A key given\n"
+	"twice, an unknown key or a bad value is refused with its line number.\n"
+	"\n"
+	"Keys:\n";
+
+/* "  key = ARG" (or "= yes|no") and the option's own --help lines under it. */
+static void config_usage_key(FILE *f, const struct capture_option *c)
+{
+	const char *line = c->help, *nl;
+
+	fprintf(f, "  %s = %s\n", c->name, c->arg ? c->arg : "yes|no");
+	for (;;) {
+		nl = strchr(line, '\n');
+		fprintf(f, "        %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+}
+
+void config_usage(FILE *f)
+{
+	const struct capture_option *opts;
+	size_t i, n;
+
+	fputs(config_help_head, f);
+	opts = capture_options(&n);
+	for (i = 0; i < n; i++)
+		if (opts[i].flags & COPT_IN_FILE)
+			config_usage_key(f, &opts[i]);
+}

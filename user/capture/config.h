@@ -107,4 +107,10 @@ int config_format(const char *path, const char *iface, const struct capture_opts
 int config_diff(FILE *out, const char *old_text, size_t old_len, const char *new_text,
 		size_t new_len);
 
+/*
+ * The file's format and its keys (the options marked COPT_IN_FILE, with
+ * their --help), as `vpncap help config` prints it and vpncap.conf(5) shows it.
+ */
+void config_usage(FILE *f);
+
 #endif /* VPNCAP_CAPTURE_CONFIG_H */

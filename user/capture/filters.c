@@ -1917,3 +1917,31 @@ int filters_add_args(struct filter_set *set, int argc, char **argv, char *err, s
 	return 0;
 }
 
+
+/* ---- vpncap help config: the filter file (and vpncap.conf(5)) --------------- */
+
+void filters_file_usage(FILE *f)
+{
+	int k;
+
+	fputs("\n"
+	      "Named filters: the file filters.conf in the configuration directory\n"
+	      "(" CONFIG_DIR_DEFAULT ", or $VPNCAP_CONFIG_DIR, or --config-dir), written by\n"
+	      "`vpncap filter add` and `vpncap filter remove`; a capture without --rules\n"
+	      "uses its filters. One [NAME] section per filter (NAME: 1-32 of A-Z a-z 0-9\n"
+	      ". _ -), in order, then its \"key = value\" lines; comments and values as in\n"
+	      "the configuration file. A frame is captured when every key of one filter\n"
+	      "matches; the first filter that matches names the frame. Each key takes\n"
+	      "what the option of `vpncap filter add` named after it takes:\n"
+	      "\n"
+	      "Filter keys:\n", f);
+	for (k = 0; k < N_KEYS; k++)
+		fprintf(f, "  %-12s as %s of filter add%s\n", keys[k].file, keys[k].cli,
+			keys[k].repeatable ? " (repeatable)" : "");
+	fputs("\n"
+	      "Example:\n"
+	      "  [ike]\n"
+	      "  protocol = udp\n"
+	      "  port = 500\n"
+	      "  snaplen = 0\n", f);
+}

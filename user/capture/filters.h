@@ -203,4 +203,7 @@ int filters_take_config_dir(const char **cfg, const char *val, char *err, size_t
  */
 int filters_add_args(struct filter_set *set, int argc, char **argv, char *err, size_t errlen);
 
+/* The format of filters.conf and its keys, for `vpncap help config` and vpncap.conf(5). */
+void filters_file_usage(FILE *f);
+
 #endif /* VPNCAP_CAPTURE_FILTERS_H */

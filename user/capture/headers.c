@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE
 #include "capture/session_parts.h"
+#include "vpncap/version.h"      /* generated: git describe (cmake/GitVersion.cmake) */
 
 /* ---- file headers and statistics --------------------------------------- */
 
@@ -154,7 +155,7 @@ void session_prepare_headers(struct capture_session *s)
 	uname(&u);
 	snprintf(s->os, sizeof(s->os), "%s %s %s", u.sysname, u.release, u.version);
 	snprintf(s->hostname, sizeof(s->hostname), "%s", u.nodename);
-	s->shb = (struct pcapng_shb_info){ s->hw, s->os, "vpncap " VPNCAP_VERSION };
+	s->shb = (struct pcapng_shb_info){ s->hw, s->os, "vpncap " VPNCAP_VERSION_FULL };
 }
 
 /* Writer thread: counters of interface if_id for the ISB closing a file. */

@@ -6,6 +6,7 @@
  */
 #include "capture/config.h"
 #include "capture/options.h"
+#include "capture/filters.h"
 #include "capture/session.h"
 #include "cmd/cmd.h"
 #include "cmd/service.h"
@@ -156,3 +157,13 @@ int cmd_capture(int argc, char **argv)
 	return status;
 }
 
+
+/* `vpncap help config`: the configuration file and filters.conf (vpncap.conf(5)). */
+int cmd_help_config(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	config_usage(stdout);
+	filters_file_usage(stdout);
+	return EXIT_OK;
+}

@@ -8,6 +8,7 @@
 #define VPNCAP_CMD_CMD_H
 
 int cmd_capture(int argc, char **argv);         /* cmd/capture.c */
+int cmd_help_config(int argc, char **argv);     /* cmd/capture.c: vpncap help config */
 int cmd_filter(int argc, char **argv);          /* cmd/filter.c */
 int cmd_start(int argc, char **argv);           /* cmd/start.c */
 int cmd_stop(int argc, char **argv);            /* cmd/service.c */
@@ -16,5 +17,6 @@ int cmd_show(int argc, char **argv);            /* cmd/show.c */
 int cmd_report(int argc, char **argv);          /* cmd/report.c */
 int cmd_counters(int argc, char **argv);        /* cmd/counters.c */
 int cmd_list(int argc, char **argv);            /* cmd/list.c */
+int cmd_version(int argc, char **argv);         /* cmd/version.c */
 
 #endif /* VPNCAP_CMD_CMD_H */
