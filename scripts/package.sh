@@ -22,6 +22,19 @@ VERSION=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
 mkdir "$WORK/vpncap-$VERSION"
 tar -C "$SRC" --exclude=.git --exclude='./build*' --exclude=./dist --exclude='./obj-*' -cf - . |
 	tar -C "$WORK/vpncap-$VERSION" -xf -
+# The copy has no .git: its VERSION file tells the binary what it is built
+# from (git describe here, as a build in the tree would say), else the
+# package's version.
+if [ ! -f "$SRC/VERSION" ]; then
+	describe=$(git -C "$SRC" describe --tags --always --dirty 2>/dev/null || true)
+	# No tag yet: a bare hash, as cmake/GitVersion.cmake makes it.
+	if [ -z "$describe" ]; then
+		describe=$VERSION
+	elif [[ $describe =~ ^[0-9a-f]+(-dirty)?$ ]]; then
+		describe=$VERSION-g$describe
+	fi
+	echo "$describe" >"$WORK/vpncap-$VERSION/VERSION"
+fi
 (cd "$WORK/vpncap-$VERSION" && dpkg-buildpackage -b -us -uc) >"$WORK/build.log" 2>&1 || {
 	tail -40 "$WORK/build.log" >&2
 	echo "package: dpkg-buildpackage failed (log above)" >&2

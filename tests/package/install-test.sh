@@ -4,7 +4,8 @@
 # The Debian package installed as an admin would: `apt-get install
 # ./vpncap_*.deb` into a fresh bookworm root (mmdebstrap, cached, without
 # vpncap's libraries: apt must find them from the package's Depends), then
-# in that root: `vpncap --version` runs, the unit verifies with
+# in that root: `vpncap --version` runs, `man vpncap` reads, the
+# completion completes, the unit verifies with
 # `systemd-analyze verify`, the conffiles are there, `apt-get remove` keeps
 # /etc/vpncap and the captured files, `apt-get purge` removes /etc/vpncap and
 # still keeps the captured files.
@@ -16,7 +17,7 @@ CACHE=${VPNCAP_BOOT_CACHE:-/var/cache/vpncap-boot-test}
 # shellcheck source=../lib/qemu-vm.sh
 . "$SRC/tests/lib/qemu-vm.sh"
 # A root like the boot test's, less vpncap's own libraries.
-VM_PACKAGES="systemd systemd-sysv udev dbus kmod iproute2 linux-image-amd64"
+VM_PACKAGES="systemd systemd-sysv udev dbus kmod iproute2 linux-image-amd64 man-db"
 
 WORK=$(mktemp -d /tmp/vpncap-install.XXXXXX)
 ROOT=$WORK/root
@@ -52,10 +53,16 @@ check "apt-get install ./vpncap_*.deb: its Depends came from the archive ($rc)" 
 	sh -c "[ $rc -eq 0 ] && chroot '$ROOT' dpkg-query -W -f='\${Status}\\n' libxdp1 libbpf1 libpcap0.8 | grep -c 'install ok installed' | grep -qx 3"
 version=$(in_root vpncap --version 2>&1 | head -1)
 echo "# $version"
-check "vpncap --version runs in the root" sh -c "echo '$version' | grep -q '^vpncap '"
+want=$(git -C "$SRC" describe --tags --always --dirty 2>/dev/null || true)
+check "vpncap --version in the root names what it was built from ($want)" \
+	sh -c "echo '$version' | grep -q '^vpncap $(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)' &&
+		{ [ -z '$want' ] || echo '$version' | grep -q -- '$want'; }"
 in_root systemd-analyze verify /lib/systemd/system/vpncap@ens3.service >"$WORK/verify.log" 2>&1; rc=$?
 sed 's/^/# /' "$WORK/verify.log" | head -5
 check "systemd-analyze verify vpncap@ens3.service in the root ($rc)" [ "$rc" -eq 0 ]
+check "man vpncap and man 5 vpncap.conf read in the root" sh -c "
+	chroot '$ROOT' env MANPAGER=cat MANWIDTH=80 man vpncap 2>/dev/null | grep -q 'vpncap-capture' &&
+	chroot '$ROOT' env MANPAGER=cat MANWIDTH=80 man 5 vpncap.conf 2>/dev/null | grep -q 'filters.conf'"
 check "the bash completion loads and completes vpncap's commands" sh -c "
 	chroot '$ROOT' bash -c '. /usr/share/bash-completion/completions/vpncap && complete -p vpncap &&
 		COMP_WORDS=(vpncap rep); COMP_CWORD=1; COMP_LINE=\"vpncap rep\"; COMP_POINT=10;

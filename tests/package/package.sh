@@ -25,7 +25,8 @@ dpkg-deb -c "$DEB" | awk '{print $6}' >"$WORK/files"
 dpkg-deb -e "$DEB" "$WORK/ctl"
 for f in ./usr/sbin/vpncap ./lib/systemd/system/vpncap@.service ./etc/vpncap/filters.conf \
 	./etc/vpncap/IFACE.conf.example ./usr/share/doc/vpncap/copyright \
-	./usr/share/doc/vpncap/docs/ARCHITECTURE.md.gz ./usr/share/bash-completion/completions/vpncap; do
+	./usr/share/doc/vpncap/docs/ARCHITECTURE.md.gz ./usr/share/bash-completion/completions/vpncap \
+	./usr/share/man/man8/vpncap.8.gz ./usr/share/man/man8/vpncap-capture.8.gz ./usr/share/man/man5/vpncap.conf.5.gz; do
 	check "holds $f" grep -qx "$f" "$WORK/files"
 done
 check "no BPF object for another architecture (it is built into the binary)" \
