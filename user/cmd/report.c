@@ -489,31 +489,48 @@ static int sa_established(const struct ike_sa *sa)
 }
 
 
+/* An IKE SA's outcome for its client: a failure reason, or -1 (established), -2 (unknown). */
+static int sa_fail_reason(const struct ike_sa *sa)
+{
+	if (sa_established(sa))
+		return -1;
+	if (sa_auth_refused(sa))
+		return F_AUTH_FAILED;
+	if (sa->req[X_AUTH])
+		return F_NO_AUTH_RESPONSE;
+	if (sa->resp[X_INIT])
+		return sa->init_error ? F_INIT_ERROR : F_NO_AUTH_REQUEST;
+	if (sa->req[X_INIT])
+		return F_NO_INIT_RESPONSE;
+	return -2;
+}
+
+/*
+ * The SA's state and why it is not established, in the words of the SA
+ * tables: one decision with the clients' (sa_fail_reason), two wordings.
+ */
 enum sa_state report_sa_state(const struct ike_sa *sa, char *why, size_t len)
 {
-	const char *name;
+	int f = sa_fail_reason(sa);
+	char text[96];
 
 	*why = 0;
-	if (sa_established(sa))
+	switch (f) {
+	case -1:
 		return SA_ESTABLISHED;
-	if (sa_auth_refused(sa)) {
-		snprintf(why, len, "IKE_AUTH refused (a %u-byte response: an encrypted error "
-			 "notify such as AUTHENTICATION_FAILED)", sa->auth_resp_len);
-	} else if (sa->req[X_AUTH]) {
-		snprintf(why, len, "no IKE_AUTH response");
-	} else if (sa->resp[X_INIT] && sa->init_error) {
-		name = decode_ike_notify_name(sa->init_error);
-		if (name)
-			snprintf(why, len, "IKE_SA_INIT answered with %s", name);
-		else
-			snprintf(why, len, "IKE_SA_INIT answered with error %u", sa->init_error);
-	} else if (sa->resp[X_INIT]) {
-		snprintf(why, len, "no IKE_AUTH request");
-	} else if (sa->req[X_INIT]) {
-		snprintf(why, len, "no IKE_SA_INIT response");
-	} else {
+	case -2:
 		snprintf(why, len, "began before the capture");
 		return SA_UNKNOWN;
+	case F_AUTH_FAILED:
+		snprintf(why, len, "IKE_AUTH refused (a %u-byte response: an encrypted error "
+			 "notify such as AUTHENTICATION_FAILED)", sa->auth_resp_len);
+		break;
+	case F_NO_AUTH_REQUEST:
+		snprintf(why, len, "no IKE_AUTH request");
+		break;
+	default:
+		snprintf(why, len, "%s", report_fail_text(text, sizeof(text), (enum fail_reason)f,
+							  sa->init_error));
 	}
 	return SA_INCOMPLETE;
 }
@@ -1153,22 +1170,6 @@ const char *report_fail_text(char *buf, size_t len, enum fail_reason f, uint16_t
 	else
 		snprintf(buf, len, "IKE_SA_INIT answered with error %u", notify);
 	return buf;
-}
-
-/* An IKE SA's outcome for its client: a failure reason, or -1 (established), -2 (unknown). */
-static int sa_fail_reason(const struct ike_sa *sa)
-{
-	if (sa_established(sa))
-		return -1;
-	if (sa_auth_refused(sa))
-		return F_AUTH_FAILED;
-	if (sa->req[X_AUTH])
-		return F_NO_AUTH_RESPONSE;
-	if (sa->resp[X_INIT])
-		return sa->init_error ? F_INIT_ERROR : F_NO_AUTH_REQUEST;
-	if (sa->req[X_INIT])
-		return F_NO_INIT_RESPONSE;
-	return -2;
 }
 
 /* A connection's result for its client: a failure reason, or -1 (connected), -2 (unknown). */

@@ -251,7 +251,8 @@ static void text_health_backends(const struct health *h, FILE *out)
 		const struct health_backend *b = &h->backends[i];
 
 		fprintf(out, "  %-45s %-4s %6u %7u %9u  %-9s  %s%s",
-			report_fmt_endpoint(a1, sizeof(a1), &b->addr, b->port), probe_kind_name(b->kind), b->probes, b->healthy, b->unhealthy, b->healthy_now ? "healthy" : "UNHEALTHY",
+			report_fmt_endpoint(a1, sizeof(a1), &b->addr, b->port), probe_kind_name(b->kind),
+			b->probes, b->healthy, b->unhealthy, b->healthy_now ? "healthy" : "UNHEALTHY",
 			b->last_why, b->last_inferred ? " (inferred)" : "");
 		if (b->inferred && b->median_response_bytes)
 			fprintf(out, "; answers of %" PRIu64 " bytes", b->median_response_bytes);
