@@ -331,11 +331,7 @@ lb_server_start() {
 	ip netns exec "$ns" "$LAB_PY" "$HERE/lb_server.py" "$addr" "$status" \
 		"$WORK/tls-cert.pem" "$WORK/tls-key.pem" "$@" >"$log" 2>&1 &
 	PIDS+=($!)
-	for _ in $(seq 1 50); do
-		grep -q '^listening' "$log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for_line "$log" '^listening'
 }
 
 # probe_https SRC DST: one HTTPS GET of the SSTP path; prints the status.

@@ -116,11 +116,7 @@ tcpdump_start() {
 	tcpdump_stop
 	ip netns exec "$R" tcpdump --immediate-mode -U -i "$R_IF" -w "$1" "$2" 2>"$1.log" &
 	TCPDUMP_PID=$!
-	for _ in $(seq 1 50); do
-		grep -q 'listening on' "$1.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for_line "$1.log" 'listening on'
 }
 
 tcpdump_stop() {
