@@ -761,6 +761,14 @@ static const struct capture_option options[] = {
 	  "read options from FILE (key = value, keys are the\n"
 	  "long options); options given here override it",
 	  FIELD(config), .range = "file name" },
+	{ "check", 0, COPT_FLAG, NULL,
+	  "check the options, the configuration file,\n"
+	  "filters.conf, the interfaces, the output directory\n"
+	  "and the kernel, print what a capture would do, and\n"
+	  "exit without capturing or changing anything: 0 when\n"
+	  "it would start, 2 and the reason when not. -i and -w\n"
+	  "may be left out (vpncap@IFACE gives them)",
+	  FIELD(check), .flags = 0 },
 	{ "realtime", 0, COPT_FLAG, NULL,
 	  "one decoded line per frame on stdout (IKEv2, ESP,\n"
 	  "TLS); -w is then optional. The view never slows\n"
@@ -951,12 +959,17 @@ static int check_complete(const struct capture_opts *o, char *err, size_t errlen
 {
 	if (o->help)
 		return 0;
-	if (!o->n_ifaces) {
+	/* --check of a unit's file: vpncap@IFACE gives -i and the state directory. */
+	if (!o->n_ifaces && !o->check) {
 		err_set(err, errlen, "capture: no interface given (-i IFACE, -i IDX or -i any)");
 		return -1;
 	}
-	if (!o->output && !o->persistent && !o->realtime) {
+	if (!o->output && !o->persistent && !o->realtime && !o->check) {
 		err_set(err, errlen, "capture: no output file given (-w FILE, or --realtime to only watch)");
+		return -1;
+	}
+	if (o->check && o->persistent) {
+		err_set(err, errlen, "--check changes nothing and --persistent writes and starts the boot capture: give one of them");
 		return -1;
 	}
 	if (o->realtime && o->persistent) {

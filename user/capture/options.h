@@ -79,6 +79,7 @@ struct capture_opts {
 	const char *config;             /* --config FILE (loaded by config.c) */
 	int persistent;                 /* --persistent: hand over to vpncap@IFACE */
 	int realtime;                   /* --realtime: a decoded line per frame on stdout */
+	int check;                      /* --check: validate everything, capture nothing */
 	int verbose;
 	int help;                       /* -h: print usage, nothing else */
 };

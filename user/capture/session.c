@@ -242,8 +242,8 @@ static int check_cpus(const struct capture_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
-/* Validation that touches nothing; EXIT_USAGE on failure. */
-static int check_all(struct capture_session *s, int *is_dir, char *err, size_t errlen)
+/* Validation that touches nothing; EXIT_USAGE on failure (also capture --check). */
+int session_check_all(struct capture_session *s, int *is_dir, char *err, size_t errlen)
 {
 	const struct capture_opts *o = s->opts;
 	const char *names[CAPTURE_MAX_IFACES];
@@ -262,8 +262,10 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 	/* Files are named by the interfaces found (-i 2 is eth0's), or "any". */
 	for (i = 0; i < s->n_ifaces; i++)
 		names[i] = s->ifaces[i].info.name;
-	if (s->any ? fileset_make_tag(s->tag, sizeof(s->tag), o->ifaces, 1) :
-		     fileset_make_tag(s->tag, sizeof(s->tag), names, s->n_ifaces)) {
+	/* (--check may have none: the unit gives it.) */
+	if ((s->any || s->n_ifaces) &&
+	    (s->any ? fileset_make_tag(s->tag, sizeof(s->tag), o->ifaces, 1) :
+		      fileset_make_tag(s->tag, sizeof(s->tag), names, s->n_ifaces))) {
 		err_set(err, errlen, "-i: interface names do not make a valid file name");
 		return -1;
 	}
@@ -274,7 +276,7 @@ static int check_all(struct capture_session *s, int *is_dir, char *err, size_t e
 	return 0;
 }
 
-static struct capture_session *session_new(const struct capture_opts *opts)
+struct capture_session *session_new(const struct capture_opts *opts)
 {
 	struct capture_session *s = calloc(1, sizeof(*s));
 
@@ -298,7 +300,7 @@ static struct capture_session *session_new(const struct capture_opts *opts)
 	return s;
 }
 
-static void session_free(struct capture_session *s)
+void session_free(struct capture_session *s)
 {
 	unsigned int i;
 
@@ -377,7 +379,7 @@ int capture_run(const struct capture_opts *opts, const struct capture_reloader *
 		return EXIT_RUNTIME;
 	}
 	s->reloader = reloader;
-	if (check_all(s, &s->is_dir, err, sizeof(err))) {
+	if (session_check_all(s, &s->is_dir, err, sizeof(err))) {
 		log_error("%s", err);
 		session_free(s);
 		return EXIT_USAGE;

@@ -33,4 +33,11 @@ struct capture_signals {
 int capture_run(const struct capture_opts *opts, const struct capture_reloader *reloader,
 		struct capture_signals *sig);
 
+/*
+ * --check: everything capture_run() checks before it touches anything,
+ * then what the capture would do, on stdout. config: --config's path, or
+ * NULL. EXIT_OK, or EXIT_USAGE after one line on stderr.
+ */
+int capture_check(const struct capture_opts *opts, const char *config);
+
 #endif /* VPNCAP_CAPTURE_SESSION_H */

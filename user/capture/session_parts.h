@@ -241,6 +241,10 @@ int session_pick_any(struct capture_session *s, char *err, size_t errlen);
 void session_follow_any(struct capture_session *s);
 
 /* session.c */
+struct capture_session *session_new(const struct capture_opts *opts);
+void session_free(struct capture_session *s);
+/* Validation that touches nothing: -1 with err is bad usage (EXIT_USAGE). */
+int session_check_all(struct capture_session *s, int *is_dir, char *err, size_t errlen);
 int session_check_output(const struct capture_opts *o, int is_dir, char *err, size_t errlen);
 void session_fileset_config_of(struct capture_session *s, int is_dir, struct fileset_config *c);
 

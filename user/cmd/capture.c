@@ -144,6 +144,8 @@ static int run_capture(struct cli_args *cli)
 		log_set_level(LOG_DEBUG);
 	if (opts.persistent)
 		return service_make_persistent(&opts);
+	if (opts.check)
+		return capture_check(&opts, cli->config);
 	install_signal_handlers();
 	return capture_run(&opts, cli->config ? &reloader : NULL, &signals_seen);
 }

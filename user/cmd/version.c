@@ -23,7 +23,6 @@ static void print_kernel(FILE *f)
 {
 	struct kernel_features kf;
 	char err[256];
-	int i, lacks = 0;
 
 	/* Probing loads BPF programs: without root it can only fail, so say so. */
 	if (geteuid() != 0) {
@@ -34,18 +33,7 @@ static void print_kernel(FILE *f)
 		fprintf(f, "kernel features: not probed: %s\n", err);
 		return;
 	}
-	if (!kf.probed) {
-		fprintf(f, "kernel %s features: not probed: %s\n", kf.release, kf.unprobed);
-		return;
-	}
-	fprintf(f, "kernel %s features:", kf.release);
-	for (i = 0; i < KFEAT_COUNT; i++)
-		if (kernel_has(&kf, (enum kfeat)i))
-			fprintf(f, " %s", kfeat_name((enum kfeat)i));
-	for (i = 0; i < KFEAT_COUNT; i++)
-		if (!kernel_has(&kf, (enum kfeat)i))
-			fprintf(f, "%s %s", lacks++ ? "" : "; lacks:", kfeat_name((enum kfeat)i));
-	fputc('\n', f);
+	kernel_describe(&kf, f);
 }
 
 int cmd_version(int argc, char **argv)

@@ -55,6 +55,24 @@ int kernel_has(const struct kernel_features *kf, enum kfeat f)
 	return f < KFEAT_COUNT && (kf->have & BIT(f));
 }
 
+void kernel_describe(const struct kernel_features *kf, FILE *f)
+{
+	int i, lacks = 0;
+
+	if (!kf->probed) {
+		fprintf(f, "kernel %s features: not probed: %s\n", kf->release, kf->unprobed);
+		return;
+	}
+	fprintf(f, "kernel %s features:", kf->release);
+	for (i = 0; i < KFEAT_COUNT; i++)
+		if (kernel_has(kf, (enum kfeat)i))
+			fprintf(f, " %s", kfeat_name((enum kfeat)i));
+	for (i = 0; i < KFEAT_COUNT; i++)
+		if (!kernel_has(kf, (enum kfeat)i))
+			fprintf(f, "%s %s", lacks++ ? "" : "; lacks:", kfeat_name((enum kfeat)i));
+	fputc('\n', f);
+}
+
 /* What vpncap does without f, given the rest of kf; *costly: the user loses something. */
 const char *kfeat_effect(const struct kernel_features *kf, enum kfeat f, int *costly)
 {

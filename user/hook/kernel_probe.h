@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum kfeat {
 	KFEAT_ADJUST_META,      /* bpf_xdp_adjust_meta in XDP programs */
@@ -58,6 +59,12 @@ struct kernel_features {
 int kernel_probe(struct kernel_features *kf, char *err, size_t errlen);
 
 int kernel_has(const struct kernel_features *kf, enum kfeat f);
+
+/*
+ * One line for people: "kernel RELEASE features: A B; lacks: C", or why
+ * nothing was probed (vpncap --version, capture --check).
+ */
+void kernel_describe(const struct kernel_features *kf, FILE *f);
 
 /* Short stable name ("adjust_meta"), as in VPNCAP_KERNEL_LACKS and --json. */
 const char *kfeat_name(enum kfeat f);

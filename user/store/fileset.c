@@ -21,7 +21,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "store/fileset.h"
-#include "trusted_dir.h"
+#include "store/output_check.h"
 #include "log.h"
 #include "pcapng_reader.h"
 #include "store/recover.h"
@@ -179,29 +179,9 @@ static int make_dirs(const char *path)
  * vpncap will create, rename or delete (trusted_dir.h): refused unless the
  * operator shares it on purpose.
  */
-static int check_shared(struct fileset *fs, char *err, size_t errlen)
-{
-	char why[128];
-	int shared = trusted_dir_shared_fd(fs->dir_fd, why, sizeof(why));
-
-	if (shared < 0) {
-		err_set(err, errlen, "%s: cannot stat: %s", fs->dir, strerror(-shared));
-		return shared;
-	}
-	if (!shared)
-		return 0;
-	if (fs->cfg.allow_shared_dir) {
-		log_info("warning: %s is %s: another user can add, replace or remove files in the set (--allow-shared-dir)",
-			 fs->dir, why);
-		return 0;
-	}
-	err_set(err, errlen, "%s: refused as the capture directory: it is %s, so another user could plant files where vpncap writes; use a directory only root can write in, or --allow-shared-dir",
-		fs->dir, why);
-	return -EPERM;
-}
-
 static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
 {
+	char why[128];
 	int ret;
 
 	if (strlen(fs->cfg.path) >= sizeof(fs->dir) - 600) {
@@ -217,16 +197,14 @@ static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
 			strerror(-ret));
 		return ret;
 	}
-	/* The set's own directory is never reached through a symlink someone planted. */
-	fs->dir_fd = open(fs->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fs->dir_fd < 0 || faccessat(fs->dir_fd, ".", W_OK, AT_EACCESS)) {
-		int e = errno;
-
-		err_set(err, errlen, "%s: output not writable: %s", fs->dir,
-			e == ELOOP || e == ENOTDIR ? "is a symbolic link (refused)" : strerror(e));
-		return -e;
-	}
-	return check_shared(fs, err, errlen);
+	fs->dir_fd = output_open_set_dir(fs->dir, fs->cfg.allow_shared_dir, why, sizeof(why), err,
+					 errlen);
+	if (fs->dir_fd < 0)
+		return fs->dir_fd;
+	if (why[0])
+		log_info("warning: %s is %s: another user can add, replace or remove files in the set (--allow-shared-dir)",
+			 fs->dir, why);
+	return 0;
 }
 
 /* One vpncap per set: a second one would reuse sequence numbers. */

@@ -502,6 +502,22 @@ static void test_err_missing_required(void **state)
 	}
 }
 
+/* --check of a unit's file: -i and -w may be left out; never with --persistent. */
+static void test_check(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK(&o, "--check");
+	assert_int_equal(o.check, 1);
+	assert_int_equal(o.n_ifaces, 0);
+	assert_null(o.output);
+	PARSE_OK(&o, "--check", "-i", "eth0");
+	assert_int_equal(o.n_ifaces, 1);
+	EXPECT_ERR("--check changes nothing", "--check", "-i", "eth0", "--persistent");
+	EXPECT_ERR("-w", "-i", "eth0");   /* without --check, still required */
+}
+
 /* -i any, -i IDX (a number, resolved when the capture starts) and PktMon's --comp. */
 static void test_interface_any_index_comp(void **state)
 {
@@ -1538,6 +1554,7 @@ int main(void)
 		cmocka_unit_test(test_everything_at_once),
 		cmocka_unit_test(test_double_dash),
 		cmocka_unit_test(test_err_missing_required),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_err_unknown_options),
 		cmocka_unit_test(test_interface_any_index_comp),
 		cmocka_unit_test(test_err_abbreviations),

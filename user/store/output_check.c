@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
+#include "store/output_check.h"
+#include "log.h"
+#include "trusted_dir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void output_refuse_shared(const char *dir, const char *why, char *err, size_t errlen)
+{
+	err_set(err, errlen, "%s: refused as the capture directory: it is %s, so another user could plant files where vpncap writes; use a directory only root can write in, or --allow-shared-dir",
+		dir, why);
+}
+
+/* The path without the trailing slashes ("set/" is the directory "set"). */
+static void trim_slashes(const char *path, char *out, size_t len)
+{
+	size_t n;
+
+	snprintf(out, len, "%s", path);
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+}
+
+/* The nearest directory of path that exists (path itself included), in out. */
+static int nearest_existing(const char *path, char *out, size_t len)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(out, len, "%s", path);
+	while (lstat(out, &st)) {
+		if (errno != ENOENT)
+			return -errno;
+		slash = strrchr(out, '/');
+		if (!slash)                     /* a relative name: the working directory */
+			snprintf(out, len, ".");
+		else if (slash == out)          /* under / */
+			out[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return 0;
+}
+
+/* Can a directory be made in parent? 0, or -errno as mkdir would fail. */
+static int can_make_in(const char *parent)
+{
+	struct stat st;
+
+	if (stat(parent, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return access(parent, W_OK | X_OK) ? -errno : 0;
+}
+
+int output_open_set_dir(const char *dir, int allow_shared, char *why, size_t whylen, char *err,
+			size_t errlen)
+{
+	int fd, shared, e;
+
+	why[0] = '\0';
+	/* The set's own directory is never reached through a symlink someone planted. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || faccessat(fd, ".", W_OK, AT_EACCESS)) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		err_set(err, errlen, "%s: output not writable: %s", dir,
+			e == ELOOP || e == ENOTDIR ? "is a symbolic link (refused)" : strerror(e));
+		return -e;
+	}
+	shared = trusted_dir_shared_fd(fd, why, whylen);
+	if (shared < 0) {
+		err_set(err, errlen, "%s: cannot stat: %s", dir, strerror(-shared));
+		close(fd);
+		return shared;
+	}
+	if (shared && !allow_shared) {
+		output_refuse_shared(dir, why, err, errlen);
+		close(fd);
+		return -EPERM;
+	}
+	if (!shared)
+		why[0] = '\0';
+	return fd;
+}
+
+/* An existing set directory, as fileset_open will take it. */
+static int check_existing_dir(const char *dir, int allow_shared, char *said, size_t saidlen,
+			      char *err, size_t errlen)
+{
+	char why[128];
+	int fd = output_open_set_dir(dir, allow_shared, why, sizeof(why), err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	if (why[0])
+		snprintf(said, saidlen, "exists; %s (accepted with --allow-shared-dir)", why);
+	else
+		snprintf(said, saidlen, "exists, writable, only root or vpncap's user can write in it");
+	return 0;
+}
+
+static int check_dir(const char *path, int allow_shared, char *said, size_t saidlen, char *err,
+		     size_t errlen)
+{
+	char dir[PATH_MAX], parent[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	trim_slashes(path, dir, sizeof(dir));
+	if (!lstat(dir, &st))
+		return check_existing_dir(dir, allow_shared, said, saidlen, err, errlen);
+	ret = errno == ENOENT ? nearest_existing(dir, parent, sizeof(parent)) : -errno;
+	if (!ret)
+		ret = can_make_in(parent);
+	if (ret) {
+		/* The capture's own words (fileset.c, prepare_dir). */
+		err_set(err, errlen, "%s: cannot create the capture directory: %s", dir,
+			strerror(-ret));
+		return ret;
+	}
+	snprintf(said, saidlen, "does not exist yet; vpncap creates it (mode 0750) under %s",
+		 parent);
+	return 0;
+}
+
+/* -w FILE: its directory must be there (nothing creates it), as the capture's open finds. */
+static int check_file(const char *path, char *said, size_t saidlen, char *err, size_t errlen)
+{
+	char copy[PATH_MAX], *dir;
+	struct stat st;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = strrchr(copy, '/');
+	if (!dir)
+		dir = ".";
+	else if (dir == copy)
+		dir = "/";
+	else {
+		*dir = '\0';
+		dir = copy;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		int e = errno;
+
+		err_set(err, errlen, "%s: output not writable: %s", path, strerror(e));
+		return -e;
+	}
+	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
+		err_set(err, errlen, "%s: output not writable: is a symbolic link (refused)", path);
+		return -ELOOP;
+	}
+	snprintf(said, saidlen, "%s", lstat(path, &st) ? "one file, created at start" :
+		 "one file; it exists and a capture replaces it");
+	return 0;
+}
+
+int output_check(const char *path, int is_dir, int allow_shared_dir, char *said,
+		 size_t saidlen, char *err, size_t errlen)
+{
+	said[0] = '\0';
+	if (is_dir)
+		return check_dir(path, allow_shared_dir, said, saidlen, err, errlen);
+	return check_file(path, said, saidlen, err, errlen);
+}
