@@ -30,19 +30,17 @@ BOOT_TIMEOUT=240              # seconds per boot, then qemu is killed
 STALL_TIMEOUT=60              # seconds without the kernel's first line: start qemu again
 START=$SECONDS
 
-# The shared parts (cached root file system, namespace and tap, qemu and its
-# stall rule) are also used by tests/kernels/kernel-matrix.sh.
+# The shared parts (cached root file system, disk image and debugfs, namespace
+# and tap, IKEv2 traffic, qemu and its stall rule) are also used by
+# tests/kernels/kernel-matrix.sh and tests/package/install-test.sh.
 # shellcheck source=../lib/qemu-vm.sh
 . "$SRC_DIR/tests/lib/qemu-vm.sh"
 
 WORK=
-TRAFFIC_PID=
-QEMU_RC=
 # shellcheck source=../lib/tap.sh
 . "$SRC_DIR/tests/lib/tap.sh"
 
 cleanup() {
-	stop_traffic
 	vm_cleanup
 	vm_remove_work "$WORK" "${VPNCAP_BOOT_KEEP:-0}"
 }
@@ -90,12 +88,10 @@ install_vpncap() { # install_vpncap ROOT
 
 # The guest side of the test: boot 1 waits for the boot to finish, lets the
 # capture run a little longer and reboots; boot 2 (marker present) does the
-# same, saves `vpncap status` and powers off. Ordered after multi-user.target
-# and Type=exec so it never delays the boot it observes.
+# same, saves `vpncap status` and powers off.
 install_driver() { # install_driver ROOT
 	local root=$1
-	mkdir -p "$root/usr/local/libexec"
-	cat >"$root/usr/local/libexec/vpncap-boot-driver" <<EOF
+	vm_install_driver "$root" vpncap-boot-driver "vpncap boot test driver" <<EOF || return 1
 #!/bin/sh
 marker=/var/lib/vpncap-boot-test/boot1-done
 echo "boot-driver: system \$(systemctl is-system-running --wait)"
@@ -181,21 +177,6 @@ else
 	systemctl poweroff
 fi
 EOF
-	chmod 755 "$root/usr/local/libexec/vpncap-boot-driver"
-	cat >"$root/etc/systemd/system/vpncap-boot-driver.service" <<EOF
-[Unit]
-Description=vpncap boot test driver
-After=multi-user.target
-
-[Service]
-Type=exec
-ExecStart=/usr/local/libexec/vpncap-boot-driver
-StandardOutput=journal+console
-
-[Install]
-WantedBy=multi-user.target
-EOF
-	enable_unit "$root" vpncap-boot-driver.service || return 1
 
 	# A stand-in for network configuration, ordered like ifupdown's
 	# networking.service. minbase has none, so network-pre.target and
@@ -225,24 +206,18 @@ EOF
 }
 
 prepare_image() { # prepare_image CACHED_ROOT
-	local root=$WORK/root mb
+	local root=$WORK/root
 	cp -a "$1" "$root" || return 1
 	install_vpncap "$root" || return 1
 	install_driver "$root" || return 1
-	# A machine ID makes the first boot an ordinary one (no first-boot presets)
-	# and names the journal directory; /var/log/journal makes the journal
-	# persistent (Storage=auto), so both boots can be read afterwards.
-	tr -d - </proc/sys/kernel/random/uuid >"$root/etc/machine-id"
-	echo vpncap-boot >"$root/etc/hostname"
-	mkdir -p "$root/var/log/journal"
+	# A persistent journal: both boots can be read afterwards.
+	vm_prepare_boot "$root" vpncap-boot || return 1
 	# Only the stand-in above may configure ens3 (boot 2 switches vpncap from
 	# bypass to inline). minbase has no network manager; say so if that changes.
 	if ls "$root"/etc/systemd/network/* "$root"/etc/network/interfaces.d/* >/dev/null 2>&1; then
 		note "the image configures networks: $(ls "$root"/etc/systemd/network "$root"/etc/network/interfaces.d 2>/dev/null)"
 	fi
-	cp "$root"/boot/vmlinuz-* "$WORK/vmlinuz" && cp "$root"/boot/initrd.img-* "$WORK/initrd.img" || return 1
-	mb=$(du -sm "$root" | cut -f1)
-	mkfs.ext4 -q -F -L vpncap-boot -d "$root" "$WORK/disk.img" "$((mb + 512))M" >/dev/null || return 1
+	vm_make_image "$root" "$WORK" vpncap-boot || return 1
 	rm -rf "$root"
 }
 
@@ -254,91 +229,31 @@ make_namespace() {
 	vm_make_namespace && vm_add_tap "$TAP"
 }
 
-# IKEv2 frames to the guest MAC every ~0.3 s (plus scapy's start-up), from
-# before the kernel starts until the last boot ends. Sends fail harmlessly
-# while no qemu holds the tap.
-start_traffic() {
-	(
-		while :; do
-			vm_in_ns /usr/bin/python3 "$SRC_DIR/scripts/lab_traffic.py" --iface "$TAP" \
-				--dst-mac "$GUEST_MAC" --per-class 3 --classes ike-v4 >/dev/null 2>&1
-			sleep 0.3
-		done
-	) &
-	TRAFFIC_PID=$!
-}
-
-stop_traffic() {
-	local kids
-	[ -n "$TRAFFIC_PID" ] || return 0
-	kids=$(ps -o pid= --ppid "$TRAFFIC_PID")
-	# shellcheck disable=SC2086 # a list of PIDs
-	kill "$TRAFFIC_PID" $kids 2>/dev/null
-	wait "$TRAFFIC_PID" 2>/dev/null
-	TRAFFIC_PID=
-}
-
-# start_qemu N: the VM, in the namespace, killed after BOOT_TIMEOUT seconds.
-start_qemu() {
-	vm_start_qemu "$BOOT_TIMEOUT" "$WORK/serial$1.log" "$WORK/qemu$1.log" \
-		"$WORK/vmlinuz" "$WORK/initrd.img" "console=ttyS0 root=/dev/vda rw panic=-1" "$WORK/disk.img" \
-		-netdev "tap,id=net0,ifname=$TAP,script=no,downscript=no" \
-		-device "virtio-net-pci,addr=0x3,netdev=net0,mac=$GUEST_MAC"
-}
-
-# wait_qemu N: sets QEMU_RC to qemu's exit status, or to "stalled" if the
-# kernel printed nothing in STALL_TIMEOUT seconds. Once in ~25 boots here the
-# emulator stalled before the kernel's first line; the disk is untouched
-# then, so starting qemu again is safe.
-wait_qemu() {
-	vm_wait_qemu "$WORK/serial$1.log" "$STALL_TIMEOUT" 'Linux version'
-	QEMU_RC=$VM_QEMU_RC
-}
-
 # boot N EXPECTED_LAST_CONSOLE_LINE: one boot, until the guest resets or powers
 # off (-no-reboot turns the reboot into qemu exiting: a fresh qemu per boot
 # is twice as fast as an in-place reboot under TCG and starts a new clock).
+# IKEv2 frames (vm_start_traffic) stream to the guest's MAC meanwhile.
 boot() {
 	local n=$1 expect=$2 log=$WORK/serial$1.log t0=$SECONDS
-	start_qemu "$n"
-	wait_qemu "$n"
-	if [ "$QEMU_RC" = stalled ]; then
-		note "boot $n: no kernel output in $STALL_TIMEOUT s (emulator stall); starting qemu again"
-		start_qemu "$n"
-		wait_qemu "$n"
-	fi
-	note "boot $n: qemu exited with $QEMU_RC after $((SECONDS - t0)) s"
-	if [ "$QEMU_RC" = 124 ] || [ "$QEMU_RC" = 137 ] || [ "$QEMU_RC" = stalled ]; then
+	vm_boot_image "$WORK" "$n" "$BOOT_TIMEOUT" "$STALL_TIMEOUT" "$TAP" "$GUEST_MAC"
+	note "boot $n: qemu exited with $VM_QEMU_RC after $((SECONDS - t0)) s"
+	if vm_timed_out; then
 		fail "boot $n ended within $BOOT_TIMEOUT s"
-		note "last console lines of boot $n:"
-		tail -25 "$log" | sed 's/^/#   /'
 		return 1
 	fi
-	if grep -q "$expect" "$log"; then
-		ok "boot $n ended with '$expect'"
-	else
-		fail "boot $n ended with '$expect'"
-		tail -25 "$log" "$WORK/qemu$n.log" | sed 's/^/#   /'
-		return 1
-	fi
+	check "boot $n ended with '$expect'" grep -q "$expect" "$log"
 }
 
-# A boot went wrong: show what the guest's journal says about the capture,
-# then stop.
+# give_up N: boot N went wrong: show its console and what the guest's journal
+# says about the capture, then stop.
 give_up() {
-	stop_traffic
-	J=$WORK/out/journal
-	rdump /var/log/journal "$WORK/out"
-	note "vpncap@$IFACE in the journal:"
-	journal -u "vpncap@$IFACE.service" -o short-monotonic 2>&1 | sed 's/^/#   /'
+	vm_stop_traffic
+	vm_show_boot "$WORK" "$1" "vpncap@$IFACE.service"
 	summary
 	exit 1
 }
 
-# rdump DIR_IN_IMAGE HOST_DIR: copy a directory out of the (unmounted) image.
-rdump() {
-	mkdir -p "$2" && debugfs -R "rdump $1 $2" "$WORK/disk.img" >/dev/null 2>&1
-}
+rdump() { vm_rdump "$WORK/disk.img" "$@"; }  # rdump DIR_IN_IMAGE HOST_DIR
 
 # --- 4. checks -------------------------------------------------------------------
 
@@ -389,11 +304,6 @@ file_ok() { # tshark opens FILE and it holds frames
 
 names_in() { # the capture files in DIR by name, oldest first (no lock or state files)
 	[ -d "$1" ] && find "$1" -mindepth 1 -maxdepth 1 -name "vpncap-$IFACE-*" -printf '%f\n' | sort
-}
-
-never_failed() { # no failure, stop timeout, crash, or XDP program left behind
-	! journal -u "vpncap@$IFACE.service" |
-		grep -Eq 'Failed with result|timed out|Main process exited, code=(killed|dumped)|status=[1-9]|XDP detach failed'
 }
 
 boot2_said() { # boot2_said TEXT: vpncap@IFACE logged TEXT on boot 2
@@ -525,13 +435,13 @@ run_checks() {
 
 	# (f) and stops cleanly at each shutdown (a stop timeout or a failure would
 	# cost the end of the file; a failed detach leaves the hook taken).
-	check "vpncap@$IFACE never failed, timed out or failed to detach XDP" never_failed
+	check "vpncap@$IFACE never failed, timed out or failed to detach XDP" vm_never_failed "$J" "vpncap@$IFACE.service"
 }
 
 # --- main --------------------------------------------------------------------------
 
 main() {
-	local root t
+	local root t f
 	[ "$(id -u)" = 0 ] || abort "runs as root"
 	if [ ! -x "$BUILD_DIR/vpncap" ] || [ ! -x "$BUILD_DIR/tests/pcapng_dump" ]; then
 		abort "$BUILD_DIR has vpncap and tests/pcapng_dump"
@@ -548,18 +458,17 @@ main() {
 	note "disk image ready in $((SECONDS - t)) s"
 
 	make_namespace || abort "isolated network namespace with tap $TAP"
-	start_traffic
-	boot 1 "reboot: Restarting system" || give_up
+	vm_start_traffic "$TAP" "$GUEST_MAC"
+	boot 1 "reboot: Restarting system" || give_up 1
 	rdump "/var/lib/vpncap/$IFACE" "$WORK/out/boot1"
-	boot 2 "reboot: Power down" || give_up
-	stop_traffic
+	boot 2 "reboot: Power down" || give_up 2
+	vm_stop_traffic
 
 	rdump "/var/lib/vpncap/$IFACE" "$WORK/out/boot2"
 	rdump /var/log/journal "$WORK/out"
-	debugfs -R "dump /var/log/vpncap-status.txt $WORK/out/status.txt" "$WORK/disk.img" >/dev/null 2>&1
-	debugfs -R "dump /var/log/vpncap-service.txt $WORK/out/service.txt" "$WORK/disk.img" >/dev/null 2>&1
-	debugfs -R "dump /var/log/vpncap-gone.txt $WORK/out/gone.txt" "$WORK/disk.img" >/dev/null 2>&1
-	debugfs -R "dump /var/log/vpncap-start.txt $WORK/out/start.txt" "$WORK/disk.img" >/dev/null 2>&1
+	for f in status service gone start; do
+		vm_dump "$WORK/disk.img" "/var/log/vpncap-$f.txt" "$WORK/out/$f.txt"
+	done
 	run_checks
 
 	note "total $((SECONDS - START)) s"

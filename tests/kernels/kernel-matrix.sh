@@ -653,12 +653,7 @@ follow_console() {
 }
 
 stop_follower() {
-	local kids
-	[ -n "$FOLLOW_PID" ] || return 0
-	kids=$(ps -o pid= --ppid "$FOLLOW_PID")
-	# shellcheck disable=SC2086 # a list of PIDs
-	kill "$FOLLOW_PID" $kids 2>/dev/null
-	wait "$FOLLOW_PID" 2>/dev/null
+	vm_stop_loop "$FOLLOW_PID"
 	FOLLOW_PID=
 }
 

@@ -2,24 +2,30 @@
 # shellcheck shell=bash
 #
 # Shared by the tests that boot Debian under qemu (tests/boot/boot-test.sh,
-# tests/kernels/kernel-matrix.sh):
-#   - the cached Debian 12 root file system (built once with mmdebstrap),
+# tests/kernels/kernel-matrix.sh, tests/package/install-test.sh):
+#   - the cached Debian 12 root file systems (built once with mmdebstrap),
+#   - a disk image made from a prepared copy of one, read back afterwards
+#     with debugfs (nothing mounted),
 #   - a network namespace of the test's own holding taps, so the VM reaches
-#     nothing else and injected frames come from there,
+#     nothing else and injected frames (IKEv2, vm_start_traffic) come from
+#     there,
 #   - qemu (TCG) started in that namespace under a hard timeout, and watched
-#     for the emulator stalls seen here (a boot restarted once is the
-#     caller's decision).
-# State: VM_NS_PID (the namespace's only process), VM_QEMU_PID, VM_QEMU_RC.
-# A caller's EXIT trap calls vm_cleanup.
+#     for the emulator stalls seen here (vm_boot_image starts it again once;
+#     the kernel matrix decides for itself).
+# State: VM_NS_PID (the namespace's only process), VM_QEMU_PID, VM_QEMU_RC,
+# VM_TRAFFIC_PID. A caller's EXIT trap calls vm_cleanup.
 
 VM_NS_PID=
 VM_QEMU_PID=
 VM_QEMU_RC=
+VM_TRAFFIC_PID=
+VM_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Everything a guest needs: a booting systemd with udev (without udev the
 # sys-subsystem-net-devices-*.device units never appear), and the shared
-# libraries the vpncap binary links. Both tests use this one list: a change
-# to it (or to the hook) builds a new root and removes the old one.
+# libraries the vpncap binary links. The boot test and the kernel matrix use
+# this list; a change to it (or to the hook) builds a new root and removes
+# the old one of the same name (VM_ROOT_NAME).
 VM_PACKAGES="systemd systemd-sysv udev dbus kmod iproute2 linux-image-amd64
 libbpf1 libxdp1 libelf1 zlib1g libzstd1 libsystemd0 libcap-ng0 libpcap0.8"
 
@@ -45,13 +51,19 @@ vm_debian_sources() {
 	done
 }
 
+# A root's name says which use it serves: a test with its own VM_PACKAGES
+# sets its own name (the package install test: pkgroot), so that the tests
+# do not remove each other's roots from the cache.
+VM_ROOT_NAME=root
+
 # vm_cached_root CACHE_DIR: prints the path of a pristine root directory,
-# building it if needed. The key covers the package list and the recipe, so
-# a change to either rebuilds. Progress goes to stderr.
+# CACHE_DIR/VM_ROOT_NAME-KEY, building it if needed. The key covers the
+# package list and the recipe, so a change to either rebuilds, and the
+# older roots of the same name are removed then. Progress goes to stderr.
 vm_cached_root() {
 	local cache=$1 key dir tmp sources
 	key=$(printf '%s\n' "$VM_PACKAGES" "$VM_ESSENTIAL_HOOK" | sha256sum | cut -c1-16)
-	dir=$cache/root-$key
+	dir=$cache/$VM_ROOT_NAME-$key
 	mkdir -p "$cache" || return 1
 	# One builder at a time; a second run waits and then reuses the result.
 	exec 9>"$cache/.lock"
@@ -71,11 +83,82 @@ vm_cached_root() {
 			return 1
 		fi
 		mv "$tmp" "$dir"
-		# Roots of older package lists are of no further use.
-		find "$cache" -mindepth 1 -maxdepth 1 -name 'root-*' ! -name "root-$key" -exec rm -rf {} +
+		# Roots of this name from older package lists are of no further use,
+		# nor are builds of them left unfinished (no builder runs but us).
+		# Exactly NAME-KEY: "root" must not match another name's "root-x-KEY".
+		find "$cache" -mindepth 1 -maxdepth 1 -regextype posix-extended \
+			-regex ".*/$VM_ROOT_NAME-[0-9a-f]{16}(\.tmp\.[0-9]+)?" ! -name "${dir##*/}" -exec rm -rf {} +
 	fi
 	flock -u 9
 	echo "$dir"
+}
+
+# --- a disk image to boot ------------------------------------------------------
+
+# vm_prepare_boot ROOT HOSTNAME: a machine ID makes the first boot an
+# ordinary one (no first-boot presets) and names the journal directory;
+# /var/log/journal makes the journal persistent (Storage=auto), so it can be
+# read from the image afterwards.
+vm_prepare_boot() {
+	tr -d - </proc/sys/kernel/random/uuid >"$1/etc/machine-id" &&
+		echo "$2" >"$1/etc/hostname" &&
+		mkdir -p "$1/var/log/journal"
+}
+
+# vm_install_driver ROOT NAME DESCRIPTION <SCRIPT: the test's side in the
+# guest: SCRIPT as /usr/local/libexec/NAME, run by NAME.service, enabled.
+# Ordered after multi-user.target and Type=exec, so it never delays the
+# boot it observes.
+vm_install_driver() {
+	local root=$1 name=$2
+	mkdir -p "$root/usr/local/libexec" "$root/etc/systemd/system/multi-user.target.wants" &&
+		cat >"$root/usr/local/libexec/$name" && chmod 755 "$root/usr/local/libexec/$name" || return 1
+	cat >"$root/etc/systemd/system/$name.service" <<EOF
+[Unit]
+Description=$3
+After=multi-user.target
+
+[Service]
+Type=exec
+ExecStart=/usr/local/libexec/$name
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+	ln -sf "../$name.service" "$root/etc/systemd/system/multi-user.target.wants/$name.service"
+}
+
+# vm_make_image ROOT DIR LABEL: DIR/disk.img, an ext4 image of ROOT with
+# 512 MB to spare, and the root's kernel and initrd as DIR/vmlinuz and
+# DIR/initrd.img (the root holds one kernel).
+vm_make_image() {
+	local root=$1 dir=$2 mb
+	cp "$root"/boot/vmlinuz-* "$dir/vmlinuz" && cp "$root"/boot/initrd.img-* "$dir/initrd.img" || return 1
+	mb=$(du -sm "$root" | cut -f1)
+	mkfs.ext4 -q -F -L "$3" -d "$root" "$dir/disk.img" "$((mb + 512))M" >/dev/null
+}
+
+# vm_rdump IMAGE DIR_IN_IMAGE HOST_DIR: a directory copied out of the
+# (unmounted) image into HOST_DIR.
+vm_rdump() {
+	mkdir -p "$3" && debugfs -R "rdump $2 $3" "$1" >/dev/null 2>&1
+}
+
+# vm_dump IMAGE FILE_IN_IMAGE HOST_FILE
+vm_dump() {
+	debugfs -R "dump $2 $3" "$1" >/dev/null 2>&1
+}
+
+# vm_never_failed JOURNAL_DIR UNIT: the guest's journal holds UNIT and shows
+# no failure, stop timeout, crash, or XDP program left behind for it (a
+# stop timeout or a failure would cost the end of a file; a failed detach
+# leaves the hook taken). A journal without the unit proves nothing.
+vm_never_failed() {
+	local log
+	log=$(journalctl -D "$1" --no-pager -q -u "$2")
+	[ -n "$log" ] || { echo "# $2 is not in the journal read back"; return 1; }
+	! grep -Eq 'Failed with result|timed out|Main process exited, code=(killed|dumped)|status=[1-9]|XDP detach failed' <<<"$log"
 }
 
 # --- the isolated network ---------------------------------------------------------
@@ -97,6 +180,35 @@ vm_in_ns() { nsenter --net="/proc/$VM_NS_PID/ns/net" -- "$@"; }
 # tap lets qemu open one queue per guest RX queue (-netdev tap,queues=N).
 vm_add_tap() {
 	vm_in_ns ip tuntap add dev "$1" mode tap ${2:+"$2"} && vm_in_ns ip link set "$1" up
+}
+
+# vm_start_traffic TAP MAC: IKEv2 frames from the namespace to MAC every
+# ~0.3 s (plus scapy's start-up) until vm_stop_traffic. Sends fail
+# harmlessly while no qemu holds the tap.
+vm_start_traffic() {
+	(
+		while :; do
+			vm_in_ns /usr/bin/python3 "$VM_SRC_DIR/scripts/lab_traffic.py" --iface "$1" \
+				--dst-mac "$2" --per-class 3 --classes ike-v4 >/dev/null 2>&1
+			sleep 0.3
+		done
+	) &
+	VM_TRAFFIC_PID=$!
+}
+
+vm_stop_traffic() {
+	vm_stop_loop "$VM_TRAFFIC_PID"
+	VM_TRAFFIC_PID=
+}
+
+# vm_stop_loop PID: ends a background loop (a subshell) and what it runs now.
+vm_stop_loop() {
+	local kids
+	[ -n "$1" ] || return 0
+	kids=$(ps -o pid= --ppid "$1")
+	# shellcheck disable=SC2086 # a list of PIDs
+	kill "$1" $kids 2>/dev/null
+	wait "$1" 2>/dev/null
 }
 
 vm_remove_namespace() {
@@ -154,6 +266,37 @@ vm_wait_qemu() {
 	VM_QEMU_PID=
 }
 
+# vm_boot_image DIR N TIMEOUT STALL TAP MAC: one boot of DIR/disk.img
+# (vm_make_image) with one NIC on TAP (virtio-net at PCI slot 3: "ens3" in
+# the guest), until qemu exits or TIMEOUT; console in DIR/serialN.log. qemu
+# is started again once when the kernel printed nothing in STALL seconds
+# (vm_wait_qemu): the disk is untouched then. Sets VM_QEMU_RC.
+vm_boot_image() {
+	local dir=$1 n=$2 timeout=$3 stall=$4 tap=$5 mac=$6 try
+	for try in 1 2; do
+		vm_start_qemu "$timeout" "$dir/serial$n.log" "$dir/qemu$n.log" \
+			"$dir/vmlinuz" "$dir/initrd.img" "console=ttyS0 root=/dev/vda rw panic=-1" "$dir/disk.img" \
+			-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
+			-device "virtio-net-pci,addr=0x3,netdev=net0,mac=$mac"
+		vm_wait_qemu "$dir/serial$n.log" "$stall" 'Linux version'
+		[ "$VM_QEMU_RC" = stalled ] && [ "$try" = 1 ] || return 0
+		echo "# boot $n: no kernel output in $stall s (emulator stall); starting qemu again"
+	done
+}
+
+# vm_show_boot DIR N UNIT: what a failed or stalled boot N left: the last
+# console lines, qemu's own complaints, and UNIT in the guest's journal
+# (read from DIR/disk.img into DIR/failed).
+vm_show_boot() {
+	local dir=$1 n=$2 unit=$3
+	echo "# last console lines of boot $n:"
+	tail -25 "$dir/serial$n.log" | sed 's/^/#   /'
+	[ -s "$dir/qemu$n.log" ] && tail -5 "$dir/qemu$n.log" | sed 's/^/#   qemu: /'
+	vm_rdump "$dir/disk.img" /var/log/journal "$dir/failed"
+	echo "# $unit in the guest's journal:"
+	journalctl -D "$dir/failed/journal" --no-pager -q -u "$unit" -o short-monotonic 2>&1 | sed 's/^/#   /'
+}
+
 vm_stop_qemu() {
 	[ -n "$VM_QEMU_PID" ] || return 0
 	kill "$VM_QEMU_PID" 2>/dev/null
@@ -166,6 +309,7 @@ vm_timed_out() { # the last vm_wait_qemu ended by the hard timeout or a stall
 }
 
 vm_cleanup() {
+	vm_stop_traffic
 	vm_stop_qemu
 	vm_remove_namespace
 }
