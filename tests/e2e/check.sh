@@ -68,6 +68,9 @@ check "full: the effective options, as a configuration file holds them" sh -c "
 	for l in 'write = $WORK/set/new/' 'rotate-time = 1h' 'rotate-size = 256M' 'max-bytes = 20G' 'min-free = 2G' 'compress = zstd'; do
 		grep -qxF \"  \$l\" '$WORK/full.out' || exit 1
 	done"
+run_check unitfile --config "$EXAMPLE" -i "$CA"
+check "the example with -i as the unit gives it: the unit's own directory named" \
+	out_has unitfile "output: none given; vpncap@$CA.service writes into /var/lib/vpncap/$CA/"
 check "full: $CA gets bypass, chosen by --mode auto, and why" \
 	out_matches full "^interface: $CA \(index [0-9]+, driver veth, 1 RX queue\): bypass, chosen by --mode auto: nothing on this host uses it\$"
 check "full: the set's directory would be created, under the one that exists" \

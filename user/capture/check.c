@@ -91,6 +91,9 @@ static void print_output(const struct capture_session *s, const struct check_res
 		printf("output: the terminal only (--realtime)\n");
 	else if (state && *state)
 		printf("output: %s/ (the unit's state directory)\n", state);
+	else if (s->n_ifaces == 1 && !s->any)
+		printf("output: none given; vpncap@%s.service writes into /var/lib/vpncap/%s/\n",
+		       s->ifaces[0].info.name, s->ifaces[0].info.name);
 	else
 		printf("output: none given; vpncap@IFACE.service writes into /var/lib/vpncap/IFACE/\n");
 }
