@@ -6,8 +6,9 @@
 #   2. build with gcc and run every ctest: unit (cmocka), bpf (the XDP
 #      program through bpf_prog_test_run_opts) and e2e (veth pairs in
 #      namespaces the tests create and remove),
-#   3. build again with clang, ASan and UBSan, and run the unit and bpf tests
-#      plus each libFuzzer harness for a bounded time.
+#   3. build again with clang, ASan and UBSan, and run every test again
+#      (e2e included) plus each libFuzzer harness for a bounded time; the
+#      harnesses, CPU-bound and independent of each other, one per core.
 # Build trees go to build/ and build-fuzz/ (override with VPNCAP_BUILD_DIR).
 set -euo pipefail
 
@@ -30,4 +31,4 @@ cmake --build "$build" -j "$jobs"
 echo "== sanitizers and fuzzers (clang, ASan, UBSan, libFuzzer)"
 CC=clang cmake -S "$top" -B "$build-fuzz" -DVPNCAP_FUZZ=ON >/dev/null
 cmake --build "$build-fuzz" -j "$jobs"
-(cd "$build-fuzz" && ctest --output-on-failure)
+(cd "$build-fuzz" && ctest --output-on-failure -L fuzz -j "$jobs" && ctest --output-on-failure -LE fuzz)
