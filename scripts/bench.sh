@@ -30,6 +30,8 @@
 #                                            is: what the hook costs by itself
 #                                            on veth (needs clang; not in QUICK)
 #      vpncap capture -i IF -w FILE          (port: auto = bypass; host: --mode inline)
+#      the same with BEFORE_BUILD's vpncap   ("vpncap (before)": another tree's
+#                                            data path, interleaved in the same rounds)
 #      tcpdump -B 262144 -w FILE 'udp port 500'
 #      netsniff-ng -S 256MiB -f 'udp port 500' -o FILE  (the ports only)
 #    Frames captured are counted in the files (capinfos) for every tool. CPU
@@ -38,6 +40,18 @@
 #    SIGINT), so kernel work counts. On veth the sending core does the
 #    receiver's work too: a capture's cost shows up as a lower sending rate
 #    and as CPU per frame.
+#    Output file systems (OUTPUT_FS): tmpfs (/dev/shm) and the machine's real
+#    disk (a directory made under DISK_PARENT, refused off a block device or with less
+#    than DISK_MIN_GIB free). Every capture case runs once per file system and
+#    round, the baselines once per round; each file is counted, checked whole
+#    by capinfos (a torn file is counted as such) and deleted at once, so the
+#    disk holds one run's file at a time. Before the rounds, fio measures the
+#    disk's ceiling in the same directory: 1 MiB sequential writes, libaio
+#    depth 8, with O_DIRECT and buffered (MB/s and its CPU). A last table
+#    gives, for the 1400-byte load (trafgen as fast as it can), each
+#    capture's written MB/s, as a fraction of fio's O_DIRECT MB/s on the
+#    disk, the frames lost (sent - in the file), the tool's own drop counter
+#    and the torn files.
 # 2. Memory: vpncap in bypass on the capture port under the 1400-byte load
 #    for MEM_SECONDS (10 minutes), writing a rotating set of 3 x 64 MiB
 #    files; its resident size sampled every 10 s, to show it bounded by the
@@ -62,7 +76,7 @@
 #   RUNS=K            rounds (default 3)
 #   QUICK=1           0.5 s sends, 1 round, no XDP_PASS, netsniff-ng and host
 #                     tcpdump rows, small writer and classifier runs: a smoke
-#                     test (under a minute)
+#                     test (about two minutes with both OUTPUT_FS; fio 3 s)
 #   TRAFGEN_CPUS=N    trafgen processes, one per core (default 1: the other
 #                     core is left to the capture tool's user-space side)
 #   SETTLE=SECS       wait after the send before SIGINT (default 1.2: libpcap
@@ -79,10 +93,21 @@
 #   READER_GIB=N      GiB the zstd bomb of part 5 inflates to (default 9, over
 #                     the 8 GiB the old reader stopped at; QUICK 1; 0 skips part 5)
 #   READERS_ONLY=1    part 5 alone: needs only python3, zstd and /usr/bin/time
+#   OUTPUT_FS="tmpfs disk"  where the capture files go (default both, QUICK too)
+#   SETUPS="port host nic"  the setups of part 1 (default all three; nic is the
+#                     NIC-like port)
+#   BEFORE_BUILD=DIR  another build directory: adds "vpncap (before)" rows with
+#                     DIR/vpncap, same options, next to each vpncap row
+#   DISK_PARENT=DIR   where the disk rows' directory is made (default /var/tmp;
+#                     refused when not on a block device)
+#   DISK_MIN_GIB=N    free space DISK_PARENT must have to start (default 8)
+#   FIO_SECONDS=N     length of each fio measurement (default 10; QUICK 3)
 # Needs root, trafgen and netsniff-ng (netsniff-ng), tcpdump, capinfos
-# (wireshark-common), python3 (the bound sockets); clang and ethtool for the
-# XDP_PASS rows and the NIC-like port. Touches no interface
-# outside its namespaces; everything it creates goes at exit.
+# (wireshark-common), python3 (the bound sockets), fio for the disk rows;
+# clang and ethtool for the XDP_PASS rows and the NIC-like port
+# (`scripts/setup-deps.sh --bench` installs them). Touches no interface
+# outside its namespaces; everything it creates goes at exit, the disk
+# directory included.
 set -u
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -107,6 +132,22 @@ case "$DURATION$SETTLE" in *[!0-9.]*|'') die "DURATION and SETTLE must be number
 [ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
 if [ "$TRAFGEN_CPUS" -lt 1 ] || [ "$TRAFGEN_CPUS" -gt "$(nproc)" ]; then die "TRAFGEN_CPUS must be 1..$(nproc)"; fi
 read -r -a EXTRA <<<"${VPNCAP_ARGS:-}"
+OUTPUT_FS=${OUTPUT_FS:-tmpfs disk}
+SETUPS=${SETUPS:-port host nic}
+DISK_MIN_GIB=${DISK_MIN_GIB:-8}
+FIO_SECONDS=${FIO_SECONDS:-$([ "$QUICK" = 1 ] && echo 3 || echo 10)}
+for w in $OUTPUT_FS; do case "$w" in tmpfs|disk) ;; *) die "OUTPUT_FS: '$w' is neither tmpfs nor disk" ;; esac; done
+for w in $SETUPS; do case "$w" in port|host|nic) ;; *) die "SETUPS: '$w' is not one of port, host, nic" ;; esac; done
+[ -n "${OUTPUT_FS// /}" ] || die "OUTPUT_FS names no file system"
+[ -n "${SETUPS// /}" ] || die "SETUPS names no setup"
+case "$DISK_MIN_GIB$FIO_SECONDS" in *[!0-9]*) die "DISK_MIN_GIB and FIO_SECONDS must be whole numbers" ;; esac
+BEFORE_VPNCAP=
+if [ -n "${BEFORE_BUILD:-}" ]; then
+	BEFORE_VPNCAP=$(readlink -f "$BEFORE_BUILD")/vpncap
+	[ -x "$BEFORE_VPNCAP" ] || die "BEFORE_BUILD=$BEFORE_BUILD: no vpncap built there"
+fi
+has_setup() { case " $SETUPS " in *" $1 "*) return 0 ;; esac; return 1; }
+has_fs() { case " $OUTPUT_FS " in *" $1 "*) return 0 ;; esac; return 1; }
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 READER_GIB=${READER_GIB:-$([ "$QUICK" = 1 ] && echo 1 || echo 9)}
 
@@ -194,9 +235,10 @@ for t in trafgen:netsniff-ng netsniff-ng:netsniff-ng tcpdump:tcpdump capinfos:wi
 	python3:python3 ip:iproute2; do
 	command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
+has_fs disk && ! command -v fio >/dev/null && missing+=(fio)
 if [ ${#missing[@]} -gt 0 ]; then
 	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-	die "missing tools: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+	die "missing tools: scripts/setup-deps.sh --bench installs them (${missing[*]})"
 fi
 
 # ---- the lab ---------------------------------------------------------------
@@ -210,7 +252,7 @@ IF_RY=ry$ID IF_CX=cx$ID        #   into R -> C, C's end captures
 ADDR_CH=198.18.1.1 ADDR_GH=198.18.1.2
 PORT_SRC=198.18.0.2 PORT_DST=198.18.0.1 FOREIGN_MAC=02:00:00:00:00:99
 NAMESPACES=()
-CAP_PID='' SOCK_PID='' WORK=
+CAP_PID='' SOCK_PID='' WORK='' DISK_DIR=''
 
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
@@ -227,6 +269,7 @@ cleanup() {
 	fi
 	for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	[ -n "$WORK" ] && rm -rf "$WORK"
+	[ -n "$DISK_DIR" ] && rm -rf "$DISK_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -421,6 +464,11 @@ start_capture() {
 		return 1 ;;
 	vp_p|vp_x) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
 		ready='capturing on' ;;
+	vq_p|vq_x) ip netns exec "$NS_C" "$BEFORE_VPNCAP" capture -i "$ifc" -w "$out" "${EXTRA[@]}" >"$log" 2>&1 &
+		ready='capturing on' ;;
+	vq_h) ip netns exec "$NS_C" "$BEFORE_VPNCAP" capture -i "$ifc" --mode inline -w "$out" "${EXTRA[@]}" \
+			>"$log" 2>&1 &
+		ready='capturing on' ;;
 	vb_x) ip netns exec "$NS_C" "$VPNCAP" capture -i "$ifc" -w "$out" --busy-poll "${EXTRA[@]}" \
 			>"$log" 2>&1 &
 		ready='capturing on' ;;
@@ -461,15 +509,31 @@ send() {
 		END { if (n == "") exit 1; if (secs == 0) secs = wall; print n, secs }' "$3"
 }
 
-# measure CASE LOAD RUN: appends "run frames secs captured cpu_s seen dropped"
-# to $WORK/CASE.LOAD.res, or a reason to $WORK/CASE.LOAD.fail.
+# tool_drops CASE LOG: the capture tool's own count of frames it lost, or
+# "-" where it has none: vpncap's summary, tcpdump's "dropped by kernel",
+# netsniff-ng's "failed filter (out of space)".
+tool_drops() {
+	local n=
+	case "$1" in
+	vp_*|vq_*|vs_*|vb_*) n=$(sed -n 's/.*vpncap: summary: seen [0-9]*, matched [0-9]*, written [0-9]*, dropped \([0-9]*\).*/\1/p' "$2" | tail -n 1) ;;
+	td_*) n=$(tr -d '\r' <"$2" | sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' | tail -n 1) ;;
+	ns_*) n=$(tr -d '\r' <"$2" | sed -n 's/^ *\([0-9]*\)  packets failed filter (out of space).*/\1/p' | tail -n 1) ;;
+	esac
+	echo "${n:--}"
+}
+
+# measure CASE LOAD RUN: appends "run frames secs captured cpu_s seen dropped
+# bytes torn" to $RES/CASE.LOAD.res (seen: vpncap's frames at the hook;
+# dropped: the tool's own count; bytes: the file's size; torn: 1 when
+# capinfos read the file only up to an error), or a reason to
+# $RES/CASE.LOAD.fail. The file goes to $OUTDIR and is deleted once counted.
 measure() {
-	local case=$1 load=$2 run=$3 log=$WORK/$1.$2.$3.cap.log tlog=$WORK/$1.$2.$3.tg.log
-	local out=$WORK/capture.$1 c0 c1 sent captured died='' rc=0 vp='- -'
+	local case=$1 load=$2 run=$3 log=$WORK/$1.$2.$3.$OUTFS.cap.log tlog=$WORK/$1.$2.$3.tg.log
+	local out=$OUTDIR/capture.$1 c0 c1 sent captured died='' rc=0 seen=- drops=- bytes=- torn=0 info
 	rm -f "$out"
-	case "$case" in base_*|xdp_*) ;; *) prefault "${LOAD_FILE_BYTES[$load]}" ;; esac
+	case "$case" in base_*|xdp_*) ;; *) [ "$OUTFS" = tmpfs ] && prefault "${LOAD_FILE_BYTES[$load]}" ;; esac
 	if ! start_capture "$case" "$log" "$out"; then
-		echo "capture did not start: $(tail -n 3 "$log" | tr '\n' ' ')" >>"$WORK/$case.$load.fail"
+		echo "capture did not start: $(tail -n 3 "$log" | tr '\n' ' ')" >>"$RES/$case.$load.fail"
 		return 1
 	fi
 	c0=$(cpu_busy)
@@ -490,30 +554,35 @@ measure() {
 	fi
 	if [ -n "$died" ]; then
 		echo "the capture ended by itself (status $rc): $(tail -n 3 "$log" | tr '\n' ' ')" \
-			>>"$WORK/$case.$load.fail"
+			>>"$RES/$case.$load.fail"
 		rm -f "$out"
 		return 1
 	fi
 	case "$case" in
 	base_*|xdp_*) captured=- ;;
 	*)	[ "$rc" -ne 0 ] && say "$case $load: the capture exited with status $rc: $(tail -n 2 "$log" | tr '\n' ' ')"
-		captured=$(capinfos -c -M "$out" 2>/dev/null | awk '/Number of packets/ { print $NF }')
+		# capinfos counts what it can read and fails after a torn frame.
+		info=$(capinfos -c -M "$out" 2>&1) || torn=1
+		captured=$(echo "$info" | awk '/Number of packets/ { print $NF }')
 		if [ -z "$captured" ]; then
-			echo "capinfos cannot read the file: $(capinfos -c -M "$out" 2>&1 | tail -n 1)" \
-				>>"$WORK/$case.$load.fail"
+			echo "capinfos cannot read the file: $(echo "$info" | tail -n 1)" >>"$RES/$case.$load.fail"
 			rm -f "$out"
 			return 1
-		fi ;;
+		fi
+		[ "$torn" = 1 ] && say "$case $load run $run: capinfos: $(echo "$info" | grep -m 1 'capinfos:')"
+		bytes=$(stat -c %s "$out")
+		drops=$(tool_drops "$case" "$log") ;;
 	esac
-	case "$case" in vp_*|vs_*|vb_*)
-		vp=$(sed -n 's/.*vpncap: summary: seen \([0-9]*\), matched [0-9]*, written [0-9]*, dropped \([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
-		[ -n "$vp" ] || vp='- -' ;;
+	case "$case" in vp_*|vq_*|vs_*|vb_*)
+		seen=$(sed -n 's/.*vpncap: summary: seen \([0-9]*\),.*/\1/p' "$log" | tail -n 1)
+		seen=${seen:--} ;;
 	esac
 	rm -f "$out"
-	echo "$run $sent $captured $(awk -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }') $vp" \
-		>>"$WORK/$case.$load.res"
-	say "$(printf '%-6s %-8s run %d: sent %s in %s s, captured %s%s' "$case" "$load" "$run" \
-		"${sent% *}" "${sent#* }" "$captured" "$([ "$vp" != '- -' ] && echo ", vpncap seen/dropped ${vp/ //}")")"
+	echo "$run $sent $captured $(awk -v t=$((c1 - c0)) -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }') $seen $drops $bytes $torn" \
+		>>"$RES/$case.$load.res"
+	say "$(printf '%-6s %-6s %-8s run %d: sent %s in %s s, captured %s%s%s' "$case" "$OUTFS" "$load" "$run" \
+		"${sent% *}" "${sent#* }" "$captured" "$([ "$seen" != - ] && echo ", seen $seen")" \
+		"$([ "$drops" != - ] && echo ", tool's drops $drops")")"
 }
 
 # measure_retry CASE LOAD RUN: measure, and again (twice at most) when
@@ -529,7 +598,7 @@ measure_retry() {
 		[ $? -eq 2 ] || return 0
 		say "$1 $2 run $3: trafgen aborted ($(grep -o 'Flushing[^!]*' "$WORK/trafgen.fail" | head -n 1)); try $try of 3"
 	done
-	cat "$WORK/trafgen.fail" >>"$WORK/$1.$2.fail"
+	cat "$WORK/trafgen.fail" >>"$RES/$1.$2.fail"
 }
 
 # ICMP destination unreachable messages C has sent (the storm to avoid).
@@ -556,7 +625,7 @@ hooks_left() {
 # frames captured; ratio = overhead / tcpdump's overhead, same round. For the
 # XDP_PASS row, "captured" is what a capture would keep (sent x share).
 row_stats() {
-	local f=$WORK/$1.$2.res b=$WORK/$3.$2.res t=$WORK/$4.$2.res
+	local f=$RES/$1.$2.res b=$RES/$3.$2.res t=$RES/$4.$2.res
 	[ -s "$f" ] || { echo "- - - - - - -"; return; }
 	[ -s "$b" ] || b=/dev/null
 	[ -s "$t" ] || t=/dev/null
@@ -600,6 +669,119 @@ row_stats() {
 	' "$f"
 }
 
+# ---- the output file systems ------------------------------------------------
+
+# mount_of DIR: "FSTYPE SOURCE" of the mount DIR is on (the last one of a
+# stack of mounts on one point is the one seen; a bind mount's [/subdir] cut).
+mount_of() {
+	findmnt -n -o FSTYPE,SOURCE -T "$1" | tail -n 1 | sed 's/\[.*\]$//'
+}
+
+# disk_setup: DISK_DIR on the real disk under DISK_PARENT, or die when that is
+# not a file system on a block device or has less than DISK_MIN_GIB free.
+disk_setup() {
+	local parent=${DISK_PARENT:-/var/tmp} fstype src free
+	read -r fstype src < <(mount_of "$parent")
+	[ -n "$fstype" ] || die "$parent: no file system found"
+	[ -b "$src" ] || die "$parent is on $fstype ($src), not on a block device (DISK_PARENT=DIR)"
+	free=$(df -P -k "$parent" | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
+	[ "$free" -ge "$DISK_MIN_GIB" ] || die "$parent: $free GiB free, the disk rows need $DISK_MIN_GIB (DISK_MIN_GIB)"
+	DISK_DIR=$(mktemp -d "$parent/vpncap-bench.XXXXXX") || die "cannot make a directory in $parent"
+}
+
+# fs_desc FS: "TYPE on DEVICE (DIR)" of where FS's files go, with the disk's driver.
+fs_desc() {
+	local dir src fstype drv
+	dir=$([ "$1" = disk ] && echo "$DISK_DIR" || echo "$WORK")
+	read -r fstype src < <(mount_of "$dir")
+	drv=$(basename "$(readlink -f "/sys/class/block/${src#/dev/}/device/driver" 2>/dev/null)" 2>/dev/null)
+	if [ "$src" = "$fstype" ]; then echo "$fstype, ${dir%/*}"; else echo "$fstype on $src${drv:+ ($drv)}, ${dir%/*}"; fi
+}
+
+# use_fs FS: where measure writes its file (OUTDIR) and its results (RES).
+use_fs() {
+	OUTDIR=$([ "$1" = disk ] && echo "$DISK_DIR" || echo "$WORK")
+	RES=$WORK/res.$1
+	mkdir -p "$RES"
+}
+
+# fio_ceiling NAME FIO_OPTION...: fio's sequential 1 MiB writes in DISK_DIR;
+# prints "MB/s CPU%" (CPU: fio's user + system time, % of one core).
+fio_ceiling() {
+	local name=$1 json=$WORK/fio.$1.json; shift
+	fio --name=ceiling --directory="$DISK_DIR" "$@" --rw=write --bs=1M --ioengine=libaio --iodepth=8 \
+		--size=2G --runtime="$FIO_SECONDS" --time_based --output-format=json >"$json" 2>"$WORK/fio.$name.err"
+	rm -f "$DISK_DIR"/ceiling*
+	python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))["jobs"][0]
+print("%.0f %.0f" % (j["write"]["bw_bytes"] / 1e6, j["usr_cpu"] + j["sys_cpu"]))' "$json" 2>/dev/null || echo "- -"
+}
+
+# disk_ceiling: FIO_DIRECT and FIO_BUFFERED, "MB/s CPU%" each.
+disk_ceiling() {
+	say "fio: the disk's ceiling in $DISK_DIR, O_DIRECT then buffered, $FIO_SECONDS s each"
+	FIO_DIRECT=$(fio_ceiling direct --direct=1)
+	FIO_BUFFERED=$(fio_ceiling buffered)
+	say "fio: O_DIRECT ${FIO_DIRECT% *} MB/s at ${FIO_DIRECT#* } % CPU, buffered ${FIO_BUFFERED% *} MB/s at ${FIO_BUFFERED#* } % CPU"
+}
+
+# disk_row FS CASE: one row of the disk table, 1400 B IKE, medians of the rounds.
+disk_row() {
+	local f=$WORK/res.$1/$2.ike1400.res unread
+	unread=$(grep -c 'capinfos cannot read' "$WORK/res.$1/$2.ike1400.fail" 2>/dev/null)
+	if [ ! -s "$f" ]; then
+		echo "| $1 | ${LABEL[$2]} | failed: $(head -n 1 "$WORK/res.$1/$2.ike1400.fail" 2>/dev/null | tr '|' '/') | | | | | | | | |"
+		return
+	fi
+	awk -v fs="$1" -v label="${LABEL[$2]}" -v ceil="${FIO_DIRECT% *}" -v unread="${unread:-0}" '
+		function med(a, n,   i, j, x) {
+			if (n == 0) return "-"
+			for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		{
+			n++; off[n] = $2 / $3; capf[n] = $4 / $3; mbs[n] = $8 / $3 / 1e6
+			lost[n] = $2 - $4
+			if (lost[n] > 0) lossy++
+			if (lost[n] >= worst) { worst = lost[n]; worstp = 100 * lost[n] / $2 }
+			if ($7 != "-") drop[++nd] = $7
+			torn += $9
+		}
+		END {
+			m = med(mbs, n)
+			printf "| %s | %s | %.0f | %.0f | %.0f | %s | %d | %d (%.1f %%) | %d of %d | %s | %d of %d |\n", fs, label,
+				med(off, n) / 1000, med(capf, n) / 1000, m,
+				(fs == "disk" && ceil != "-" && ceil > 0) ? sprintf("%.2f", m / ceil) : "-",
+				med(lost, n), worst, worstp, lossy, n, nd ? med(drop, nd) : "-", torn + unread, n + unread
+		}' "$f"
+}
+
+# disk_table: the capture tools' written MB/s at 1400 B against fio's ceiling.
+disk_table() {
+	local fs c
+	echo "### One copy to disk: 1400 B IKE at the highest offered rate"
+	echo
+	echo "Disk: $(fs_desc disk). Its ceiling in the same run, fio \`--rw=write --bs=1M --ioengine=libaio --iodepth=8 --size=2G --runtime=$FIO_SECONDS --time_based\`:"
+	echo "O_DIRECT (\`--direct=1\`) ${FIO_DIRECT% *} MB/s at ${FIO_DIRECT#* } % of a core; buffered ${FIO_BUFFERED% *} MB/s at ${FIO_BUFFERED#* } % of a core."
+	echo "A buffered writer's bytes may still be in the page cache when its file is counted and deleted: $(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo) GiB of RAM,"
+	echo "vm.dirty_background_ratio $(cat /proc/sys/vm/dirty_background_ratio) %, vm.dirty_ratio $(cat /proc/sys/vm/dirty_ratio) % (writeback starts, writers are throttled)."
+	echo
+	echo "| files on | case | offered kfps | in the file kfps | written MB/s | x fio O_DIRECT | frames lost (sent - in the file) | worst round | rounds with loss | tool's own drops | torn or unreadable files |"
+	echo "|---|------|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for fs in $OUTPUT_FS; do
+		for c in "${CASES[@]}"; do
+			case "$c" in base_*|xdp_*) continue ;; esac
+			disk_row "$fs" "$c"
+		done
+	done
+	echo
+	echo "Medians of $RUNS round(s), but the worst round and the rounds with loss. Written MB/s: the file's"
+	echo "size over trafgen's sending time (10^6 bytes)."
+	echo "Frames lost: sent minus read back by capinfos. Tool's own drops: vpncap's summary (every drop it"
+	echo "counts), tcpdump's \"dropped by kernel\", netsniff-ng's \"failed filter (out of space)\". Torn: files"
+	echo "capinfos read only up to an error, or could not read; every file is checked."
+}
+
 # ---- main ------------------------------------------------------------------
 
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
@@ -609,6 +791,7 @@ else
 	say "no /dev/shm: capture files go to $WORK (the disk may be the bottleneck)"
 fi
 
+has_fs disk && disk_setup
 lab_up || die "could not set up the namespaces"
 make_loads port "$FOREIGN_MAC" "$(ip netns exec "$NS_G" cat "/sys/class/net/$IF_GP/address")" \
 	"$PORT_SRC" "$PORT_DST"
@@ -626,7 +809,9 @@ elif [ "$QUICK" != 1 ]; then
 	say "no clang (or it cannot build BPF): no 'XDP_PASS only' rows"
 fi
 NIC=0
-if ! command -v clang >/dev/null || ! command -v ethtool >/dev/null; then
+if ! has_setup nic; then
+	:
+elif ! command -v clang >/dev/null || ! command -v ethtool >/dev/null; then
 	say "no clang or no ethtool: no NIC-like port rows"
 elif nic_up; then
 	NIC=1
@@ -635,18 +820,27 @@ elif nic_up; then
 else
 	say "could not set up the NIC-like port: no rows for it"
 fi
-CASES=(base_p)
-[ "$XDP_PASS" = 1 ] && CASES+=(xdp_p)
-CASES+=(vp_p vs_p td_p)
-[ "$QUICK" = 1 ] || CASES+=(ns_p)
-CASES+=(base_h)
-[ "$XDP_PASS" = 1 ] && CASES+=(xdp_h)
-CASES+=(vp_h)
-[ "$QUICK" = 1 ] || CASES+=(td_h)
+CASES=()
+if has_setup port; then
+	CASES+=(base_p)
+	[ "$XDP_PASS" = 1 ] && CASES+=(xdp_p)
+	CASES+=(vp_p)
+	[ -n "$BEFORE_VPNCAP" ] && CASES+=(vq_p)
+	CASES+=(vs_p td_p)
+	[ "$QUICK" = 1 ] || CASES+=(ns_p)
+fi
+if has_setup host; then
+	CASES+=(base_h)
+	[ "$XDP_PASS" = 1 ] && CASES+=(xdp_h)
+	CASES+=(vp_h)
+	[ -n "$BEFORE_VPNCAP" ] && CASES+=(vq_h)
+	[ "$QUICK" = 1 ] || CASES+=(td_h)
+fi
 if [ "$NIC" = 1 ]; then
 	CASES+=(base_x)
 	[ "$XDP_PASS" = 1 ] && CASES+=(xdp_x)
 	CASES+=(vp_x)
+	[ -n "$BEFORE_VPNCAP" ] && CASES+=(vq_x)
 	[ "$QUICK" = 1 ] || CASES+=(vb_x)
 	CASES+=(td_x)
 	[ "$QUICK" = 1 ] || CASES+=(ns_x)
@@ -664,21 +858,24 @@ declare -A LABEL=(
 	[xdp_p]="port: XDP program returning XDP_PASS, no capture"
 	[xdp_h]="host: XDP program returning XDP_PASS, no capture"
 	[vp_p]="port: vpncap (auto = bypass)"
+	[vq_p]="port: vpncap (before) (auto = bypass)"
 	[vs_p]="port: vpncap --xdp-mode skb (bypass)"
 	[td_p]="port: tcpdump -B 262144 'udp port 500'"
 	[ns_p]="port: netsniff-ng -S 256MiB -f 'udp port 500'"
 	[base_h]="host: no capture (baseline)"
 	[vp_h]="host: vpncap --mode inline"
+	[vq_h]="host: vpncap (before) --mode inline"
 	[td_h]="host: tcpdump -B 262144 'udp port 500'"
 	[base_x]="NIC-like port: no capture (baseline)"
 	[xdp_x]="NIC-like port: XDP program returning XDP_PASS, no capture"
 	[vp_x]="NIC-like port: vpncap (auto = bypass)"
+	[vq_x]="NIC-like port: vpncap (before) (auto = bypass)"
 	[vb_x]="NIC-like port: vpncap --busy-poll (bypass)"
 	[td_x]="NIC-like port: tcpdump -B 262144 'udp port 500'"
 	[ns_x]="NIC-like port: netsniff-ng -S 256MiB -f 'udp port 500'"
 )
 
-say "namespaces $NS_G, $NS_C; $RUNS round(s) of $DURATION s sends, trafgen on $TRAFGEN_CPUS core(s); files in $WORK"
+say "namespaces $NS_G, $NS_C; $RUNS round(s) of $DURATION s sends, trafgen on $TRAFGEN_CPUS core(s); files in ${OUTPUT_FS// /, }: $WORK${DISK_DIR:+, $DISK_DIR}"
 sleep 1     # the kernel finishing with the namespaces just made
 busy0=$(busy_pct 2)
 if [ -n "${WAIT_QUIET:-}" ]; then
@@ -691,59 +888,104 @@ if [ -n "${WAIT_QUIET:-}" ]; then
 fi
 loadavg0=$(cut -d' ' -f1-3 /proc/loadavg)
 [ "$busy0" -gt 5 ] && say "the machine is ${busy0} % busy with other work: CPU figures will carry it"
+[ -n "$DISK_DIR" ] && disk_ceiling
 icmp0=$(icmp_unreach)
 start=$(date +%s)
+FIRST_FS=${OUTPUT_FS%% *}
 for run in $(seq 1 "$RUNS"); do
-	for load in "${LOADS[@]}"; do
-		for c in "${CASES[@]}"; do
-			measure_retry "$c" "$load" "$run"
+	for OUTFS in $OUTPUT_FS; do
+		use_fs "$OUTFS"
+		for load in "${LOADS[@]}"; do
+			for c in "${CASES[@]}"; do
+				# No file, no difference: the baselines run once per round.
+				case "$c" in base_*|xdp_*) [ "$OUTFS" = "$FIRST_FS" ] || continue ;; esac
+				measure_retry "$c" "$load" "$run"
+			done
 		done
 	done
 done
 elapsed=$(($(date +%s) - start))
+for OUTFS in $OUTPUT_FS; do
+	[ "$OUTFS" = "$FIRST_FS" ] && continue
+	for c in "${CASES[@]}"; do
+		case "$c" in base_*|xdp_*) cp "$WORK/res.$FIRST_FS/$c".* "$WORK/res.$OUTFS/" 2>/dev/null ;; esac
+	done
+done
 icmp1=$(icmp_unreach)
 left=$(hooks_left)
 [ -n "$left" ] && say "after the captures ended, still attached: $left"
 busy1=$(busy_pct 2)
 loadavg1=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# e2e_table FS: the end-to-end table of the runs that wrote to FS.
+e2e_table() {
+	local c s load line off offr capf loss cpum ov rat fails head sep
+	RES=$WORK/res.$1
+	echo "### End to end, files on $(fs_desc "$1") (veth, trafgen on $TRAFGEN_CPUS core(s), $DURATION s sends, median of $RUNS round(s), $elapsed s in all)"
+	echo
+	head="| case |" sep="|------|"
+	for load in "${LOADS[@]}"; do
+		head+=" ${LOAD_LABEL[$load]}: offered kfps (x base) | captured kfps | loss % | CPU s/M | overhead / tcpdump's |"
+		sep+="---:|---:|---:|---:|---:|"
+	done
+	echo "$head"
+	echo "$sep"
+	for c in "${CASES[@]}"; do
+		line="| ${LABEL[$c]} |"
+		s=${c##*_}
+		for load in "${LOADS[@]}"; do
+			if [ ! -s "$RES/$c.$load.res" ]; then
+				line+=" failed: $(head -n 1 "$RES/$c.$load.fail" 2>/dev/null | tr '|' '/') | | | | |"
+				continue
+			fi
+			read -r off offr capf loss cpum ov rat < <(row_stats "$c" "$load" "base_$s" "td_$s")
+			line+=$(awk -v off="$off" -v offr="$offr" -v capf="$capf" -v loss="$loss" -v cpum="$cpum" \
+				-v rat="$rat" -v base="${c%%_*}" '
+				function f(x, fmt) { return x == "-" ? "-" : sprintf(fmt, x) }
+				BEGIN {
+					o = f(off / 1000, "%.0f") (offr == "-" ? "" : " (" f(offr, "%.2f") ")")
+					if (base == "base") { capf = loss = rat = "-" }
+					printf " %s | %s | %s | %s | %s |", o, capf == "-" ? "-" : f(capf / 1000, "%.0f"),
+						f(loss, "%.1f"), f(cpum, "%.2f"), f(rat, "%.2f")
+				}')
+		done
+		fails=$(cat "$RES/$c".*.fail 2>/dev/null | wc -l)
+		[ "$fails" -gt 0 ] && line="${line/| ${LABEL[$c]} |/| ${LABEL[$c]} ($fails run(s) failed) |}"
+		echo "$line"
+	done
+}
+
+# e2e_notes FS: tcpdump's overhead and vpncap's own counts, for FS.
+e2e_notes() {
+	local s load c ovs vps ov
+	RES=$WORK/res.$1
+	ovs=
+	for s in p h x; do
+		for load in "${LOADS[@]}"; do
+			[ -s "$RES/td_$s.$load.res" ] || continue
+			read -r _ _ _ _ _ ov _ < <(row_stats "td_$s" "$load" "base_$s" "td_$s")
+			ovs+="$(setup_of "td_$s") ${LOAD_LABEL[$load]} $(awk -v v="$ov" 'BEGIN { printf (v == "-" ? "-" : "%.2f"), v }'), "
+		done
+	done
+	[ -n "$ovs" ] && echo "$(fs_desc "$1"): tcpdump's overhead, CPU s per million frames captured: ${ovs%, }."
+	vps=
+	for c in vp_p vq_p vs_p vp_h vq_h vp_x vq_x vb_x; do
+		for load in "${LOADS[@]}"; do
+			[ -s "$RES/$c.$load.res" ] || continue
+			vps+="${LABEL[$c]%%:*}$([ "${c%_*}" = vq ] && echo ' (before)')$([ "$c" = vs_p ] && echo ' skb')$([ "$c" = vb_x ] && echo ' busy-poll') ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$RES/$c.$load.res"), "
+		done
+	done
+	[ -n "$vps" ] && echo "$(fs_desc "$1"): vpncap's own summary, frames seen at the hook / dropped, all rounds: ${vps%, }."
+}
+
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 echo "Machine: \`$model\`, $(nproc) CPUs, kernel \`$(uname -r)\`, $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo "Load average $loadavg0 before the runs, $loadavg1 after; other work kept the machine ${busy0} % busy just before and ${busy1} % just after (the CPU columns include it)."
 echo
-echo "### End to end (veth, trafgen on $TRAFGEN_CPUS core(s), $DURATION s sends, median of $RUNS round(s), $elapsed s in all)"
-echo
-head="| case |" sep="|------|"
-for load in "${LOADS[@]}"; do
-	head+=" ${LOAD_LABEL[$load]}: offered kfps (x base) | captured kfps | loss % | CPU s/M | overhead / tcpdump's |"
-	sep+="---:|---:|---:|---:|---:|"
+for OUTFS in $OUTPUT_FS; do
+	e2e_table "$OUTFS"
+	echo
 done
-echo "$head"
-echo "$sep"
-for c in "${CASES[@]}"; do
-	line="| ${LABEL[$c]} |"
-	s=${c##*_}
-	for load in "${LOADS[@]}"; do
-		if [ ! -s "$WORK/$c.$load.res" ]; then
-			line+=" failed: $(head -n 1 "$WORK/$c.$load.fail" 2>/dev/null | tr '|' '/') | | | | |"
-			continue
-		fi
-		read -r off offr capf loss cpum ov rat < <(row_stats "$c" "$load" "base_$s" "td_$s")
-		line+=$(awk -v off="$off" -v offr="$offr" -v capf="$capf" -v loss="$loss" -v cpum="$cpum" \
-			-v rat="$rat" -v base="${c%%_*}" '
-			function f(x, fmt) { return x == "-" ? "-" : sprintf(fmt, x) }
-			BEGIN {
-				o = f(off / 1000, "%.0f") (offr == "-" ? "" : " (" f(offr, "%.2f") ")")
-				if (base == "base") { capf = loss = rat = "-" }
-				printf " %s | %s | %s | %s | %s |", o, capf == "-" ? "-" : f(capf / 1000, "%.0f"),
-					f(loss, "%.1f"), f(cpum, "%.2f"), f(rat, "%.2f")
-			}')
-	done
-	fails=$(cat "$WORK/$c".*.fail 2>/dev/null | wc -l)
-	[ "$fails" -gt 0 ] && line="${line/| ${LABEL[$c]} |/| ${LABEL[$c]} ($fails run(s) failed) |}"
-	echo "$line"
-done
-echo
 echo "port: the capture interface has no IP address and the frames go to a foreign MAC (a SPAN port);"
 echo "host: it has 198.18.1.1 and the frames are addressed to it, UDP 53 and 500 bound (the inline use)."
 [ "$NIC" = 1 ] && echo "NIC-like port: as port, but the frames arrive as XDP frames redirected from another veth pair, as from a NIC's receive ring (no skb until a program passes them on)."
@@ -754,23 +996,10 @@ echo "CPU s/M: whole-machine busy seconds (/proc/stat) per million frames captur
 echo "the start of the send until the tool has ended. Overhead: that CPU minus what the baseline of the"
 echo "same setup and round spent on as many frames sent, per million captured, as a ratio to tcpdump's."
 [ "$XDP_PASS" = 1 ] && echo "XDP_PASS rows: the hook alone (native XDP on veth); CPU per million sent, overhead per million frames to UDP 500."
-ovs=
-for s in p h x; do
-	for load in "${LOADS[@]}"; do
-		[ -s "$WORK/td_$s.$load.res" ] || continue
-		read -r _ _ _ _ _ ov _ < <(row_stats "td_$s" "$load" "base_$s" "td_$s")
-		ovs+="$(setup_of "td_$s") ${LOAD_LABEL[$load]} $(awk -v v="$ov" 'BEGIN { printf (v == "-" ? "-" : "%.2f"), v }'), "
-	done
+for OUTFS in $OUTPUT_FS; do
+	e2e_notes "$OUTFS"
 done
-[ -n "$ovs" ] && echo "tcpdump's overhead, CPU s per million frames captured: ${ovs%, }."
-vps=
-for c in vp_p vs_p vp_h vp_x vb_x; do
-	for load in "${LOADS[@]}"; do
-		[ -s "$WORK/$c.$load.res" ] || continue
-		vps+="${LABEL[$c]%%:*}$([ "$c" = vs_p ] && echo ' skb')$([ "$c" = vb_x ] && echo ' busy-poll') ${LOAD_LABEL[$load]} $(awk '{ s += $6; d += $7 } END { printf "%d/%d", s, d }' "$WORK/$c.$load.res"), "
-	done
-done
-[ -n "$vps" ] && echo "vpncap's own summary, frames seen at the hook / dropped, all rounds: ${vps%, }."
+[ -n "$DISK_DIR" ] && { echo; disk_table; }
 if [ -n "$icmp0" ] && [ -n "$icmp1" ] && [ "$icmp1" != "$icmp0" ]; then
 	echo "Warning: the capture namespace sent $((icmp1 - icmp0)) ICMP destination-unreachable messages."
 fi
@@ -870,7 +1099,9 @@ else
 	readers_bench || fail=1
 fi
 
-for c in "${CASES[@]}"; do
-	for load in "${LOADS[@]}"; do [ -s "$WORK/$c.$load.fail" ] && fail=1; done
+for OUTFS in $OUTPUT_FS; do
+	for c in "${CASES[@]}"; do
+		for load in "${LOADS[@]}"; do [ -s "$WORK/res.$OUTFS/$c.$load.fail" ] && fail=1; done
+	done
 done
 exit $fail

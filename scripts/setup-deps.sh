@@ -4,6 +4,9 @@
 # Install every Debian 12 package that building vpncap, its lab and its tests
 # need. Idempotent: installs only what is missing, and runs `apt-get update`
 # only when something must be installed.
+# usage: scripts/setup-deps.sh [--bench]
+#   --bench  also what the capture benchmark (scripts/bench.sh) needs and the
+#            tests do not: trafgen and netsniff-ng, ethtool, fio
 set -euo pipefail
 
 PACKAGES=(
@@ -27,6 +30,16 @@ PACKAGES=(
 	# the Debian package (scripts/package.sh) and its check
 	debhelper dpkg-dev lintian
 )
+
+# scripts/bench.sh: the generator and a reference capture, GRO on the
+# NIC-like port, the disk's ceiling.
+BENCH_PACKAGES=(netsniff-ng ethtool fio)
+
+case "${1:-}" in
+'') ;;
+--bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+*) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup-deps: run as root (it installs packages)" >&2
