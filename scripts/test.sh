@@ -31,4 +31,7 @@ cmake --build "$build" -j "$jobs"
 echo "== sanitizers and fuzzers (clang, ASan, UBSan, libFuzzer)"
 CC=clang cmake -S "$top" -B "$build-fuzz" -DVPNCAP_FUZZ=ON >/dev/null
 cmake --build "$build-fuzz" -j "$jobs"
-(cd "$build-fuzz" && ctest --output-on-failure -L fuzz -j "$jobs" && ctest --output-on-failure -LE fuzz)
+# Both parts run even when the first fails, so one CI run shows every failure.
+(cd "$build-fuzz" && rc=0 &&
+	{ ctest --output-on-failure -L fuzz -j "$jobs" || rc=1; } &&
+	{ ctest --output-on-failure -LE fuzz || rc=1; } && exit $rc)

@@ -39,8 +39,11 @@ static int inside(const char *buf, size_t len, const char *p)
 
 static void check_success(const struct capture_opts *o, const char *buf, size_t len)
 {
-	CHECK(o->help || (o->n_ifaces > 0 && (o->output != NULL || o->persistent || o->realtime)));
+	/* --check may check a unit's file alone: -i and -w left to the unit. */
+	CHECK(o->help || o->check ||
+	      (o->n_ifaces > 0 && (o->output != NULL || o->persistent || o->realtime)));
 	CHECK(!(o->realtime && o->persistent) || o->help);
+	CHECK(!(o->check && o->persistent) || o->help);
 	CHECK(o->n_ifaces <= CAPTURE_MAX_IFACES);
 	for (unsigned int i = 0; i < o->n_ifaces; i++) {
 		const char *name = o->ifaces[i];
