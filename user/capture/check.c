@@ -84,6 +84,8 @@ static void print_interfaces(const struct capture_session *s)
 static void print_output(const struct capture_session *s, const struct check_result *r)
 {
 	const char *state = getenv("STATE_DIRECTORY");
+	/* The unit's instance when one interface is given, else its placeholder. */
+	const char *unit_iface = s->n_ifaces == 1 && !s->any ? s->ifaces[0].info.name : "IFACE";
 
 	if (s->opts->output)
 		printf("output: %s: %s\n", s->opts->output, r->output_said);
@@ -91,11 +93,9 @@ static void print_output(const struct capture_session *s, const struct check_res
 		printf("output: the terminal only (--realtime)\n");
 	else if (state && *state)
 		printf("output: %s/ (the unit's state directory)\n", state);
-	else if (s->n_ifaces == 1 && !s->any)
-		printf("output: none given; vpncap@%s.service writes into /var/lib/vpncap/%s/\n",
-		       s->ifaces[0].info.name, s->ifaces[0].info.name);
 	else
-		printf("output: none given; vpncap@IFACE.service writes into /var/lib/vpncap/IFACE/\n");
+		printf("output: none given; vpncap@%s.service writes into /var/lib/vpncap/%s/\n",
+		       unit_iface, unit_iface);
 }
 
 static void print_rules(const struct capture_session *s)

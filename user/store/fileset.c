@@ -188,9 +188,7 @@ static int prepare_dir(struct fileset *fs, char *err, size_t errlen)
 		err_set(err, errlen, "%.64s...: directory path too long", fs->cfg.path);
 		return -ENAMETOOLONG;
 	}
-	snprintf(fs->dir, sizeof(fs->dir), "%s", fs->cfg.path);
-	while (strlen(fs->dir) > 1 && fs->dir[strlen(fs->dir) - 1] == '/')
-		fs->dir[strlen(fs->dir) - 1] = '\0'; /* "set/" names files "set/x", not "set//x" */
+	output_trim_slashes(fs->cfg.path, fs->dir, sizeof(fs->dir));
 	ret = make_dirs(fs->dir);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot create the capture directory: %s", fs->dir,

@@ -18,8 +18,7 @@ static void output_refuse_shared(const char *dir, const char *why, char *err, si
 		dir, why);
 }
 
-/* The path without the trailing slashes ("set/" is the directory "set"). */
-static void trim_slashes(const char *path, char *out, size_t len)
+void output_trim_slashes(const char *path, char *out, size_t len)
 {
 	size_t n;
 
@@ -29,23 +28,29 @@ static void trim_slashes(const char *path, char *out, size_t len)
 		out[--n] = '\0';
 }
 
+/* path, in place, becomes its directory: "a/b" -> "a", "/a" -> "/", "a" -> ".". */
+static void cut_to_parent(char *path, size_t len)
+{
+	char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(path, len, ".");
+	else if (slash == path)
+		path[1] = '\0';
+	else
+		*slash = '\0';
+}
+
 /* The nearest directory of path that exists (path itself included), in out. */
 static int nearest_existing(const char *path, char *out, size_t len)
 {
 	struct stat st;
-	char *slash;
 
 	snprintf(out, len, "%s", path);
 	while (lstat(out, &st)) {
 		if (errno != ENOENT)
 			return -errno;
-		slash = strrchr(out, '/');
-		if (!slash)                     /* a relative name: the working directory */
-			snprintf(out, len, ".");
-		else if (slash == out)          /* under / */
-			out[1] = '\0';
-		else
-			*slash = '\0';
+		cut_to_parent(out, len);
 	}
 	return 0;
 }
@@ -89,9 +94,7 @@ int output_open_set_dir(const char *dir, int allow_shared, char *why, size_t why
 		close(fd);
 		return -EPERM;
 	}
-	if (!shared)
-		why[0] = '\0';
-	return fd;
+	return fd;   /* why: "" unless shared (trusted_dir_shared says so) */
 }
 
 /* An existing set directory, as fileset_open will take it. */
@@ -118,7 +121,7 @@ static int check_dir(const char *path, int allow_shared, char *said, size_t said
 	struct stat st;
 	int ret;
 
-	trim_slashes(path, dir, sizeof(dir));
+	output_trim_slashes(path, dir, sizeof(dir));
 	if (!lstat(dir, &st))
 		return check_existing_dir(dir, allow_shared, said, saidlen, err, errlen);
 	ret = errno == ENOENT ? nearest_existing(dir, parent, sizeof(parent)) : -errno;
@@ -138,31 +141,25 @@ static int check_dir(const char *path, int allow_shared, char *said, size_t said
 /* -w FILE: its directory must be there (nothing creates it), as the capture's open finds. */
 static int check_file(const char *path, char *said, size_t saidlen, char *err, size_t errlen)
 {
-	char copy[PATH_MAX], *dir;
+	char dir[PATH_MAX];
 	struct stat st;
+	int exists;
 
-	snprintf(copy, sizeof(copy), "%s", path);
-	dir = strrchr(copy, '/');
-	if (!dir)
-		dir = ".";
-	else if (dir == copy)
-		dir = "/";
-	else {
-		*dir = '\0';
-		dir = copy;
-	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	cut_to_parent(dir, sizeof(dir));
 	if (access(dir, W_OK | X_OK)) {
 		int e = errno;
 
 		err_set(err, errlen, "%s: output not writable: %s", path, strerror(e));
 		return -e;
 	}
-	if (!lstat(path, &st) && S_ISLNK(st.st_mode)) {
+	exists = !lstat(path, &st);
+	if (exists && S_ISLNK(st.st_mode)) {
 		err_set(err, errlen, "%s: output not writable: is a symbolic link (refused)", path);
 		return -ELOOP;
 	}
-	snprintf(said, saidlen, "%s", lstat(path, &st) ? "one file, created at start" :
-		 "one file; it exists and a capture replaces it");
+	snprintf(said, saidlen, "%s", exists ? "one file; it exists and a capture replaces it" :
+		 "one file, created at start");
 	return 0;
 }
 

@@ -18,6 +18,9 @@
 int output_check(const char *path, int is_dir, int allow_shared_dir, char *said,
 		 size_t saidlen, char *err, size_t errlen);
 
+/* A set's directory as vpncap names it: "set/" is "set" (its files "set/x", not "set//x"). */
+void output_trim_slashes(const char *path, char *out, size_t len);
+
 /*
  * The file set's directory dir (it exists), opened as vpncap keeps it: no
  * symbolic link, writable, and refused when another user may write in it
