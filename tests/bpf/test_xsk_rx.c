@@ -324,7 +324,8 @@ static void test_default_sizes(void **state)
 	assert_int_equal(lab.q.nic_rx_ring, nic);
 	assert_int_equal(lab.q.rx_ring, XSK_RX_DEFAULT_RX_RING);
 	assert_int_equal(lab.q.fill_ring, round_up_pow2(XSK_RX_DEFAULT_RX_RING + nic));
-	assert_int_equal(lab.q.umem_frames, lab.q.fill_ring + lab.q.rx_ring);
+	/* Plus as many as the rx ring for the writer to hold. */
+	assert_int_equal(lab.q.umem_frames, lab.q.fill_ring + 2 * lab.q.rx_ring);
 	/* The fill ring is full; the rest waits as spares. */
 	assert_int_equal(lab.q.n_spare, lab.q.umem_frames - lab.q.fill_ring);
 	assert_int_equal(lab.q.zero_copy, 0); /* veth has no zero-copy */
@@ -336,6 +337,59 @@ static void test_default_sizes(void **state)
 	assert_non_null(strstr(desc, " x 4096 B ("));
 	assert_non_null(strstr(desc, "busy poll off, multi-buffer off"));
 	round_trip(64, 1, 1);
+}
+
+/*
+ * Frames kept at release (the writer holds them) stay out of the fill ring:
+ * more traffic than the UMEM has frames never lands in their buffers, and
+ * given back they return to the fill ring.
+ */
+static void test_keep_until_given_back(void **state)
+{
+	struct xsk_rx_config cfg = {
+		.copy = COPY_CHOICE_COPY, .rx_ring = 64, .fill_ring = 64, .umem_frames = 192,
+	};
+	static uint8_t sent[3][300], other[300];
+	struct xsk_frame frames[3], more[16];
+	uint64_t kept[2];
+	uint32_t first, n_descs, n, spare_before, got = 0, i;
+
+	(void)state;
+	open_queue(&cfg);
+	spare_before = lab.q.n_spare;
+	for (i = 0; i < 3; i++) {
+		make_frame(sent[i], sizeof(sent[i]), 40 + i);
+		send_frame(sent[i], sizeof(sent[i]));
+	}
+	n = receive(frames, 3, &first, &n_descs);
+	assert_int_equal(n, 3);
+	kept[0] = frames[0].addr;
+	kept[1] = frames[2].addr;
+	xsk_rx_release_keep(&lab.q, first, n_descs, kept, 2);
+	/* The fill ring took three spares for the three frames; one came back. */
+	assert_int_equal(lab.q.n_spare, spare_before - 2);
+
+	/* 400 frames through a UMEM of 192: every other buffer is used again and again. */
+	make_frame(other, sizeof(other), 99);
+	while (got < 400) {
+		for (i = 0; i < 16; i++)
+			send_frame(other, sizeof(other));
+		for (i = 0; i < 16;) {
+			n = receive(more, 16 - i, &first, &n_descs);
+			assert_true(n_descs > 0);
+			xsk_rx_release(&lab.q, first, n_descs);
+			i += n;
+		}
+		got += 16;
+	}
+	assert_frame_is(&frames[0], sent[0], sizeof(sent[0]));
+	assert_frame_is(&frames[2], sent[2], sizeof(sent[2]));
+
+	xsk_rx_give_back(&lab.q, kept[0]);
+	xsk_rx_give_back(&lab.q, kept[1]);
+	xsk_rx_refill(&lab.q);
+	assert_int_equal(lab.q.n_spare, spare_before);
+	round_trip(64, 1, 7);
 }
 
 static void test_sizes_asked_for(void **state)
@@ -558,6 +612,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_default_sizes, test_teardown),
 		cmocka_unit_test_teardown(test_sizes_asked_for, test_teardown),
+		cmocka_unit_test_teardown(test_keep_until_given_back, test_teardown),
 		cmocka_unit_test_teardown(test_busy_poll, test_teardown),
 		cmocka_unit_test_teardown(test_hugepages, test_teardown),
 		cmocka_unit_test_teardown(test_hugepages_fallback, test_teardown),

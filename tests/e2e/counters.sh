@@ -4,7 +4,8 @@
 # End-to-end: the counters of running captures (`vpncap counters`,
 # --metrics-file, the terminal's status line) and the identity they obey,
 #   seen = passed + written + in flight + each named drop,
-# with drops forced: a 64 KiB ring buffer under a burst of large frames.
+# with drops forced: a 64 KiB ring buffer under a burst of large frames, and
+# in bypass a UMEM too small for a burst (the writer holds frames until written).
 # usage: counters.sh PATH/TO/vpncap PATH/TO/pcapng_dump
 set -u
 # shellcheck source=lib.sh
@@ -106,6 +107,67 @@ case_bypass_queues() {
 		[ "$(sum_metric "$prom" vpncap_filter_hits_total)" = "$(sum_metric "$prom" vpncap_hook_matched_total)" ]
 }
 
+# burst_seq N: N 1400-byte frames to UDP 500 as fast as a raw socket sends
+# them (built first), frame i carrying i (8 digits) and then a pattern of i.
+burst_seq() {
+	ip netns exec "$LAB_GEN" "$LAB_PY" -c "
+import socket, struct
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('$LAB_GEN_IF', 0))
+dst = bytes.fromhex('$LAB_CAP_MAC'.replace(':', ''))
+eth = dst + bytes.fromhex('020000000002') + b'\x08\x00'
+frames = []
+for i in range($1):
+    payload = b'%08d' % i + bytes((i * 7 + j) & 0xff for j in range(1400 - 8))
+    udp = struct.pack('!HHHH', 500, 500, 8 + len(payload), 0)
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp) + len(payload), i & 0xffff, 0, 64, 17, 0,
+                     socket.inet_aton('198.18.7.2'), socket.inet_aton('198.18.7.1'))
+    frames.append(eth + ip + udp + payload)
+send = s.send
+for f in frames:
+    send(f)
+"
+}
+
+# The writer holds each frame's UMEM buffer until it has copied the bytes
+# into the file; a UMEM too small for the burst runs the fill ring dry, and
+# the kernel drops and counts the excess at the socket. Inside the file,
+# every frame is whole and in order, and written + counted drops = matched.
+case_bypass_umem_starved() {
+	local out=$WORK/starve.pcapng log=$WORK/starve.log prom=$WORK/metrics/starve.prom n=30000
+	local written matched nobuf ringfull qfull
+	ip -n "$LAB_CAP" addr flush dev "$LAB_CAP_IF"
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass --copy \
+		--rx-ring 64 --fill-ring 64 --umem-frames 128 --metrics-file "$prom" ||
+		{ fail "starved UMEM: did not start: $(cat "$log")"; return; }
+	burst_seq $n
+	sleep 0.5
+	stop_capture INT
+	written=$(metric "$prom" vpncap_written_frames_total)
+	matched=$(sum_metric "$prom" vpncap_hook_matched_total)
+	nobuf=$(sum_metric "$prom" vpncap_queue_af_xdp_no_buffer_total)
+	ringfull=$(sum_metric "$prom" vpncap_queue_af_xdp_ring_full_total)
+	qfull=$(sum_metric "$prom" vpncap_writer_queue_full_total)
+	echo "# starved UMEM (128 frames): matched $matched, written $written, no buffer $nobuf, rx ring full $ringfull, queue full $qfull"
+	check "starved UMEM: every burst frame matched" [ "$matched" -eq $n ]
+	check "starved UMEM: the excess was dropped at the socket and counted" [ $((nobuf + ringfull)) -gt 0 ]
+	check "starved UMEM: written + counted drops = matched" [ $((written + nobuf + ringfull + qfull)) -eq "$matched" ]
+	check "starved UMEM: none refused by the writer queue (the UMEM is the limit)" [ "$qfull" -eq 0 ]
+	check "starved UMEM: the file holds the frames written, each whole, in order" "$LAB_PY" -c "
+import sys
+from scapy.utils import RawPcapNgReader
+seqs = []
+for data, meta in RawPcapNgReader('$out'):
+    p = data[42:]
+    i = int(p[:8])
+    assert len(data) == 1442 and p[8:] == bytes((i * 7 + j) & 0xff for j in range(1392)), ('torn', i)
+    seqs.append(i)
+assert len(seqs) == $written, (len(seqs), $written)
+assert all(a < b for a, b in zip(seqs, seqs[1:])), 'out of order'
+print('# starved UMEM: %d frames checked, first %d, last %d' % (len(seqs), seqs[0], seqs[-1]))
+"
+}
+
 # veth offers RX timestamps (Linux 6.8+ says so) but a frame from its peer's
 # stack carries none: auto loads the device-bound program, and every frame
 # keeps the hook's stamp.
@@ -166,6 +228,7 @@ case_errors() {
 lab_with_addresses || { echo "not ok - could not build the lab"; exit 1; }
 case_inline_ring_full
 case_bypass_queues
+case_bypass_umem_starved
 case_timestamp_sources
 case_status_line
 case_errors

@@ -716,7 +716,8 @@ static const struct capture_option options[] = {
 	  FIELD(busy_poll), .flags = FILE_KEY },
 	{ "umem-frames", 0, COPT_CUSTOM, "N",
 	  "AF_XDP buffers of 4 KiB per queue (default: fill\n"
-	  "ring + rx ring); hugepages are used when reserved",
+	  "ring + 2 x rx ring: room for frames the writer has\n"
+	  "not written yet); hugepages are used when reserved",
 	  FIELD(umem_frames), .parse = parse_umem_frames, .put = put_umem_frames,
 	  .flags = FILE_KEY },
 	{ "rx-ring", 0, COPT_CUSTOM, "N",

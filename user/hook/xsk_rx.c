@@ -36,6 +36,8 @@ static uint32_t round_up_pow2(uint32_t v)
 /*
  * The fill ring must cover what the NIC holds plus what the rx ring can
  * hold, or the NIC runs dry while user space is still reading a full rx ring.
+ * On top, the frames the writer holds while it copies them into the file
+ * (xsk_rx.h says how many).
  */
 static void choose_sizes(struct xsk_rx *q, const char *ifname, const struct xsk_rx_config *cfg)
 {
@@ -43,7 +45,8 @@ static void choose_sizes(struct xsk_rx *q, const char *ifname, const struct xsk_
 	q->nic_rx_ring = iface_rx_ring_pending(ifname);
 	q->fill_ring = cfg->fill_ring ? cfg->fill_ring :
 		       round_up_pow2(q->rx_ring + q->nic_rx_ring);
-	q->umem_frames = cfg->umem_frames ? cfg->umem_frames : q->fill_ring + q->rx_ring;
+	q->umem_frames = cfg->umem_frames ? cfg->umem_frames :
+			 q->fill_ring + q->rx_ring + XSK_RX_HELD_FRAMES(q->rx_ring);
 }
 
 /* 2 MiB pages when the administrator reserved some (vm.nr_hugepages), else 4 KiB. */
@@ -351,6 +354,7 @@ static void frame_begin(const struct xsk_rx *q, struct xsk_frame *f, const struc
 	uint32_t skip;
 
 	f->meta = frame_meta(q, data, d->len, &skip);
+	f->addr = d->addr;
 	f->data = data + skip;
 	f->len = d->len - skip;
 	f->n_segs = 1;
@@ -432,22 +436,47 @@ uint32_t xsk_rx_peek(struct xsk_rx *q, struct xsk_frame *frames, uint32_t max_fr
 	return n;
 }
 
-void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs)
+/* A frame back to user space's spare stack (it always has room: it holds every frame). */
+static void to_spare(struct xsk_rx *q, uint64_t addr)
 {
-	uint32_t i;
+	if (q->meta_place == VPNCAP_META_IN_AREA)
+		xsk_frame_meta_clear(xsk_umem__get_data(q->area, addr));
+	q->spare[q->n_spare++] = xsk_umem__extract_addr(addr) & ~(uint64_t)(XSK_RX_FRAME_SIZE - 1);
+}
+
+void xsk_rx_release_keep(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs,
+			 const uint64_t *kept, uint32_t n_kept)
+{
+	uint32_t i, k = 0;
 
 	if (!n_descs)
 		return;
-	/* The spare stack holds every frame, so it always has room for these. */
 	for (i = 0; i < n_descs; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, first_idx + i);
 
-		if (q->meta_place == VPNCAP_META_IN_AREA)
-			xsk_frame_meta_clear(xsk_umem__get_data(q->area, d->addr));
-		q->spare[q->n_spare++] = xsk_umem__extract_addr(d->addr) &
-					 ~(uint64_t)(XSK_RX_FRAME_SIZE - 1);
+		/* kept[] is in descriptor order: one look per descriptor. */
+		if (k < n_kept && kept[k] == d->addr) {
+			k++;
+			continue;
+		}
+		to_spare(q, d->addr);
 	}
 	xsk_ring_cons__release(&q->rx, n_descs);
+	fill_from_spare(q);
+}
+
+void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs)
+{
+	xsk_rx_release_keep(q, first_idx, n_descs, NULL, 0);
+}
+
+void xsk_rx_give_back(struct xsk_rx *q, uint64_t addr)
+{
+	to_spare(q, addr);
+}
+
+void xsk_rx_refill(struct xsk_rx *q)
+{
 	fill_from_spare(q);
 }
 

@@ -12,6 +12,14 @@
  * to a power of two; the UMEM has fill ring + rx ring frames, so every frame
  * is always somewhere useful: in the fill ring, the NIC, the rx ring or being
  * read. Frames the fill ring has no room for wait in a spare stack.
+ *
+ * A frame may also be kept after its descriptor is consumed
+ * (xsk_rx_release_keep): the writer then copies it from the UMEM straight
+ * into the file and gives it back (xsk_rx_give_back) afterwards. The UMEM
+ * has XSK_RX_HELD_FRAMES more frames for those, so the fill ring stays full
+ * while the writer holds that many; when it holds more (a disk that stalls
+ * longer), the fill ring runs short and the kernel drops and counts the
+ * frames at the NIC (rx_dropped, fill_ring_empty), never inside a file.
  */
 #ifndef VPNCAP_HOOK_XSK_RX_H
 #define VPNCAP_HOOK_XSK_RX_H
@@ -35,6 +43,8 @@
 #define XSK_RX_FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE  /* 4096 */
 #define XSK_RX_DEFAULT_RX_RING 4096
 #define XSK_RX_BATCH 64
+/* UMEM frames for the writer to hold, by default: as many as the rx ring. */
+#define XSK_RX_HELD_FRAMES(rx_ring) (rx_ring)
 /* A 64 KiB frame in buffers of 4 KiB minus the kernel's headroom, plus one. */
 #define XSK_RX_MAX_SEGS 17
 #define XSK_RX_BUSY_POLL_US 20  /* SO_BUSY_POLL: how long one busy poll may spin */
@@ -44,7 +54,7 @@ enum copy_choice { COPY_CHOICE_AUTO, COPY_CHOICE_COPY, COPY_CHOICE_ZEROCOPY };
 
 struct xsk_rx_config {
 	enum copy_choice copy;
-	uint32_t umem_frames;   /* 0: fill_ring + rx_ring */
+	uint32_t umem_frames;   /* 0: fill_ring + rx_ring + XSK_RX_HELD_FRAMES(rx_ring) */
 	uint32_t rx_ring;       /* 0: XSK_RX_DEFAULT_RX_RING; else a power of two */
 	uint32_t fill_ring;     /* 0: rx ring + the NIC's RX ring, power of two */
 	int busy_poll;          /* SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET */
@@ -89,6 +99,7 @@ struct xsk_frame {
 	const uint8_t *data;
 	uint32_t len;
 	const struct vpncap_meta *meta;  /* NULL when the hook left none */
+	uint64_t addr;                   /* the first descriptor's: what xsk_rx_release_keep keeps */
 	uint32_t n_segs;                 /* 1 unless multi-buffer */
 	uint32_t total_len;              /* sum of the segments' lengths */
 	struct iovec segs[XSK_RX_MAX_SEGS];
@@ -151,6 +162,18 @@ uint32_t xsk_rx_peek(struct xsk_rx *q, struct xsk_frame *frames, uint32_t max_fr
 
 /* Hand n_descs descriptors (from first_idx) back to the kernel via the fill ring. */
 void xsk_rx_release(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs);
+
+/*
+ * The same, but the frames whose first descriptor's addr is in kept[] (in
+ * descriptor order; single-descriptor frames) stay user space's until
+ * xsk_rx_give_back. Their descriptors are consumed all the same.
+ */
+void xsk_rx_release_keep(struct xsk_rx *q, uint32_t first_idx, uint32_t n_descs,
+			 const uint64_t *kept, uint32_t n_kept);
+/* A kept frame (its xsk_frame.addr) back to user space's stack; xsk_rx_refill hands it on. */
+void xsk_rx_give_back(struct xsk_rx *q, uint64_t addr);
+/* Move frames given back into the fill ring, as many as it has room for. */
+void xsk_rx_refill(struct xsk_rx *q);
 
 /* Kernel counters of the socket (XDP_STATISTICS). */
 int xsk_rx_stats(const struct xsk_rx *q, struct xdp_statistics *st);

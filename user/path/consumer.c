@@ -20,26 +20,60 @@
  * up to 20 million frames/s per queue. This is TPACKET_V3's block timeout, made short.
  */
 #define COALESCE_NS 100000
+/*
+ * While the writer holds frames, the fill ring waits for them: poll() for
+ * new frames at most this long, then hand back what the writer released.
+ */
+#define HELD_POLL_MS 1
+/*
+ * Frames held that wake a napping writer (it naps 1 ms), at most: a UMEM
+ * with fewer spare frames than twice this wakes it at half of them.
+ */
+#define REFS_URGENT 1024
+/* A frame's token: its socket in the consumer, and its UMEM address. */
+#define TOKEN_SOCK_SHIFT 56
+#define TOKEN_ADDR_MASK ((1ull << TOKEN_SOCK_SHIFT) - 1)
+
+/* The writer is done with a frame: back to its socket's spare frames. */
+static void give_back(void *ctx, uint64_t token)
+{
+	struct consumer *c = ctx;
+
+	xsk_rx_give_back(c->socks[token >> TOKEN_SOCK_SHIFT].xsk, token & TOKEN_ADDR_MASK);
+}
 
 int consumer_init(struct consumer *c, struct frame_path *path, size_t queue_bytes, int cpu,
 		  int busy_poll)
 {
+	int ret;
+
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->cpu = cpu;
 	c->busy_poll = busy_poll;
-	return frame_out_init(&c->out, queue_bytes);
+	ret = frame_out_init(&c->out, queue_bytes);
+	if (!ret)
+		frame_queue_set_reclaim(&c->out.queue, give_back, c, REFS_URGENT);
+	return ret;
 }
 
 void consumer_add_socket(struct consumer *c, struct xsk_rx *xsk, unsigned int if_id,
 			 const char *ifname, _Atomic uint64_t *taken)
 {
+	uint64_t spare_for_writer = xsk->umem_frames > xsk->fill_ring ?
+				    xsk->umem_frames - xsk->fill_ring : 1;
+	uint64_t urgent = spare_for_writer / 2 ? spare_for_writer / 2 : 1;
+
 	c->socks[c->n_socks++] = (struct consumer_socket){
 		.xsk = xsk, .if_id = if_id, .ifname = ifname, .taken = taken,
 	};
+	/* Wake the writer while the smallest UMEM still has half its spare frames. */
+	if (urgent < c->out.queue.refs_urgent)
+		frame_queue_set_reclaim(&c->out.queue, give_back, c, urgent);
 }
 
-static void captured_of(const struct xsk_rx *q, const struct xsk_frame *fr, struct captured *c)
+static void captured_of(const struct xsk_rx *q, const struct xsk_frame *fr, uint64_t sock,
+			struct captured *c)
 {
 	*c = (struct captured){
 		.data = fr->data,
@@ -53,15 +87,23 @@ static void captured_of(const struct xsk_rx *q, const struct xsk_frame *fr, stru
 		.hook_ns = fr->meta ? fr->meta->hook_ns : 0,
 		.hw_stamped = fr->meta && (fr->meta->flags & VPNCAP_META_HW_TS),
 		.hw_ns = fr->meta ? fr->meta->hw_ns : 0,
+		/* The bytes stay in the UMEM until the writer has copied them. */
+		.can_keep = fr->addr <= TOKEN_ADDR_MASK,
+		.token = sock << TOKEN_SOCK_SHIFT | fr->addr,
 	};
 }
 
-/* One batch from one socket; returns the number of frames taken. */
-static uint32_t drain_socket(struct consumer *c, struct consumer_socket *cs)
+/*
+ * One batch from one socket; returns the descriptors taken. Frames the
+ * writer queue took by reference stay out of the fill ring until reclaimed.
+ */
+static uint32_t drain_socket(struct consumer *c, unsigned int sock)
 {
+	struct consumer_socket *cs = &c->socks[sock];
 	struct xsk_frame frames[XSK_RX_BATCH];
+	uint64_t kept[XSK_RX_BATCH];
 	uint64_t batch_ns = 0;
-	uint32_t idx, n_descs, n, i;
+	uint32_t idx, n_descs, n, i, n_kept = 0;
 
 	n = xsk_rx_peek(cs->xsk, frames, XSK_RX_BATCH, &idx, &n_descs);
 	if (!n_descs) {
@@ -73,10 +115,11 @@ static uint32_t drain_socket(struct consumer *c, struct consumer_socket *cs)
 	for (i = 0; i < n; i++) {
 		struct captured cap;
 
-		captured_of(cs->xsk, &frames[i], &cap);
-		frame_out_put(c->path, &c->out, cs->if_id, &cap, &batch_ns);
+		captured_of(cs->xsk, &frames[i], sock, &cap);
+		if (frame_out_put(c->path, &c->out, cs->if_id, &cap, &batch_ns) > 0)
+			kept[n_kept++] = frames[i].addr;
 	}
-	xsk_rx_release(cs->xsk, idx, n_descs);
+	xsk_rx_release_keep(cs->xsk, idx, n_descs, kept, n_kept);
 	/* A zero-copy driver that ran out of fill buffers waits for this kick. */
 	if (!c->busy_poll)
 		xsk_rx_wakeup_if_needed(cs->xsk);
@@ -86,14 +129,26 @@ static uint32_t drain_socket(struct consumer *c, struct consumer_socket *cs)
 	return n_descs;
 }
 
+/* The frames the writer has written since the last look: back into the fill rings. */
+static void reclaim_frames(struct consumer *c)
+{
+	unsigned int i;
+
+	if (!frame_queue_reclaim(&c->out.queue))
+		return;
+	for (i = 0; i < c->n_socks; i++)
+		xsk_rx_refill(c->socks[i].xsk);
+}
+
 uint32_t consumer_drain(struct consumer *c)
 {
 	uint32_t total = 0;
 	unsigned int i;
 
 	c->more_waiting = 0;
+	reclaim_frames(c);
 	for (i = 0; i < c->n_socks; i++)
-		total += drain_socket(c, &c->socks[i]);
+		total += drain_socket(c, i);
 	if (total)
 		frame_out_publish(c->path, &c->out);
 	return total;
@@ -112,7 +167,7 @@ static void wait_for_frames(struct consumer *c)
 	}
 	for (i = 0; i < c->n_socks; i++)
 		pfds[i] = (struct pollfd){ .fd = xsk_rx_fd(c->socks[i].xsk), .events = POLLIN };
-	poll(pfds, c->n_socks, IDLE_POLL_MS);
+	poll(pfds, c->n_socks, frame_queue_refs_out(&c->out.queue) ? HELD_POLL_MS : IDLE_POLL_MS);
 }
 
 /* "rx-QUEUE-IFACE" (15 bytes at most), so top -H and ps -L show who is busy. */

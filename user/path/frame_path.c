@@ -137,15 +137,21 @@ static void offer_view(struct frame_path *p, struct frame_out *o, const struct f
 	o->offered_view = 1;
 }
 
+/* 1: taken by reference, 0: copied, -ENOSPC: no room. */
 static int push(struct frame_out *o, const struct frame_rec *rec, const struct captured *c)
 {
+	int ret;
+
 	if (c->n_segs > 1)
 		return frame_queue_pushv(&o->queue, rec, c->segs, c->n_segs);
-	return frame_queue_push(&o->queue, rec, c->data);
+	if (!c->can_keep)
+		return frame_queue_push(&o->queue, rec, c->data);
+	ret = frame_queue_push_ref(&o->queue, rec, c->data, c->token);
+	return ret ? ret : 1;
 }
 
-void frame_out_put(struct frame_path *p, struct frame_out *o, unsigned int if_id,
-		   const struct captured *c, uint64_t *batch_ns)
+int frame_out_put(struct frame_path *p, struct frame_out *o, unsigned int if_id,
+		  const struct captured *c, uint64_t *batch_ns)
 {
 	struct out_counts *n = &o->per_if[if_id];
 	struct frame_rec rec = {
@@ -155,19 +161,24 @@ void frame_out_put(struct frame_path *p, struct frame_out *o, unsigned int if_id
 		.queue = c->queue,
 		.flags = c->flags,
 	};
+	int ret = 0;
 
 	if (!reserve_place(p)) {
 		COUNT_ADD(n->after_count, 1);
-		return;
+		return 0;
 	}
 	stamp(o, n, c, batch_ns, &rec);
 	offer_view(p, o, &rec, c);
-	if (p->has_output && push(o, &rec, c)) {
-		give_back_place(p);
-		COUNT_ADD(n->queue_full, 1); /* the writer is behind: drop, never grow */
-		return;
+	if (p->has_output) {
+		ret = push(o, &rec, c);
+		if (ret < 0) {
+			give_back_place(p);
+			COUNT_ADD(n->queue_full, 1); /* the writer is behind: drop, never grow */
+			return 0;
+		}
 	}
 	COUNT_ADD(n->queued, 1);
+	return ret;
 }
 
 void frame_out_publish(struct frame_path *p, struct frame_out *o)

@@ -46,6 +46,8 @@ struct captured {
 	uint64_t hook_ns;
 	int hw_stamped;         /* hw_ns came from the NIC (XDP RX metadata) */
 	uint64_t hw_ns;
+	int can_keep;           /* the producer can leave the bytes in place until reclaimed */
+	uint64_t token;         /* then: what the queue's reclaim function gets back */
 };
 
 /* What every producer shares. */
@@ -91,9 +93,13 @@ int frame_path_count_reached(struct frame_path *p);
 int frame_out_init(struct frame_out *o, size_t queue_bytes);
 void frame_out_destroy(struct frame_out *o);
 
-/* One frame of interface if_id; *batch_ns is 0 at the start of each batch. */
-void frame_out_put(struct frame_path *p, struct frame_out *o, unsigned int if_id,
-		   const struct captured *c, uint64_t *batch_ns);
+/*
+ * One frame of interface if_id; *batch_ns is 0 at the start of each batch.
+ * Returns 1 when the writer queue took it by reference (c->can_keep and a
+ * single segment): its bytes must stay until the queue reclaims c->token.
+ */
+int frame_out_put(struct frame_path *p, struct frame_out *o, unsigned int if_id,
+		  const struct captured *c, uint64_t *batch_ns);
 /* End of a batch: make it visible to the writer (and the view). */
 void frame_out_publish(struct frame_path *p, struct frame_out *o);
 

@@ -50,15 +50,21 @@ static void bell_ring(struct frame_bell *b)
  * A queue at least this full wakes a napping consumer: a quarter leaves the
  * other three for the time the consumer takes to wake and catch up.
  */
+static void learn_tail(struct frame_queue *q);
+
+static int past_marks(const struct frame_queue *q)
+{
+	return q->prod_head - q->prod_tail_seen >= q->cap / 4 ||
+	       (q->refs_urgent && q->refs_out >= q->refs_urgent);
+}
+
 static int past_urgent_mark(struct frame_queue *q)
 {
-	uint64_t mark = q->cap / 4;
-
-	if (q->prod_head - q->prod_tail_seen < mark)
+	if (!past_marks(q))
 		return 0;
 	/* The tail seen may be old: look again before waking anyone. */
-	q->prod_tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
-	return q->prod_head - q->prod_tail_seen >= mark;
+	learn_tail(q);
+	return past_marks(q);
 }
 
 /*
@@ -142,12 +148,59 @@ static size_t until_end(const struct frame_queue *q, uint64_t pos)
 	return q->cap - (size_t)(pos & (q->cap - 1));
 }
 
+/*
+ * The record at pos, stepping over the end-of-ring padding; pos moves to it.
+ * Both sides walk the same way (the consumer in peek, the producer in reclaim).
+ */
+static const struct frame_rec *record_at(const struct frame_queue *q, uint64_t *pos,
+					 uint64_t end)
+{
+	while (*pos != end) {
+		size_t left = until_end(q, *pos);
+		const struct frame_rec *rec;
+
+		if (left < sizeof(*rec)) {
+			*pos += left; /* too small to hold a pad record */
+			continue;
+		}
+		rec = (const void *)(q->buf + (*pos & (q->cap - 1)));
+		if (rec->if_id == PAD_RECORD) {
+			*pos += rec->size;
+			continue;
+		}
+		return rec;
+	}
+	return NULL;
+}
+
+/* The consumer's tail, with every reference it released handed back first. */
+static void learn_tail(struct frame_queue *q)
+{
+	uint64_t tail = atomic_load_explicit(&q->tail, memory_order_acquire), pos;
+	const struct frame_rec *rec;
+
+	if (!q->reclaim || !q->refs_out) {
+		q->prod_tail_seen = tail;
+		return;
+	}
+	pos = q->prod_tail_seen;
+	while ((rec = record_at(q, &pos, tail))) {
+		if (rec->flags & FRAME_REC_REF) {
+			q->reclaim(q->reclaim_ctx,
+				   ((const struct frame_ref *)(const void *)(rec + 1))->token);
+			q->refs_out--;
+		}
+		pos += rec->size;
+	}
+	q->prod_tail_seen = tail;
+}
+
 /* Room for need bytes; the consumer's tail is read only when the cached one is short. */
 static int has_room(struct frame_queue *q, size_t need)
 {
 	if (q->cap - (size_t)(q->prod_head - q->prod_tail_seen) >= need)
 		return 1;
-	q->prod_tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+	learn_tail(q);
 	return q->cap - (size_t)(q->prod_head - q->prod_tail_seen) >= need;
 }
 
@@ -155,9 +208,10 @@ static int has_room(struct frame_queue *q, size_t need)
  * Claim a record for hdr and fill its header; NULL when it does not fit.
  * Records never wrap: the end of the ring is marked as padding if needed.
  */
-static struct frame_rec *claim_record(struct frame_queue *q, const struct frame_rec *hdr)
+static struct frame_rec *claim_record(struct frame_queue *q, const struct frame_rec *hdr,
+				      size_t body)
 {
-	size_t need = ALIGN8(sizeof(*hdr) + hdr->caplen);
+	size_t need = ALIGN8(sizeof(*hdr) + body);
 	size_t left = until_end(q, q->prod_head);
 	size_t pad = left < need ? left : 0;
 	struct frame_rec *rec;
@@ -181,12 +235,45 @@ static struct frame_rec *claim_record(struct frame_queue *q, const struct frame_
 
 int frame_queue_push(struct frame_queue *q, const struct frame_rec *hdr, const void *data)
 {
-	struct frame_rec *rec = claim_record(q, hdr);
+	struct frame_rec *rec = claim_record(q, hdr, hdr->caplen);
 
 	if (!rec)
 		return -ENOSPC;
 	memcpy(rec + 1, data, hdr->caplen);
 	return 0;
+}
+
+void frame_queue_set_reclaim(struct frame_queue *q, void (*reclaim)(void *ctx, uint64_t token),
+			     void *ctx, uint64_t refs_urgent)
+{
+	q->reclaim = reclaim;
+	q->reclaim_ctx = ctx;
+	q->refs_urgent = refs_urgent;
+}
+
+int frame_queue_push_ref(struct frame_queue *q, const struct frame_rec *hdr, const void *data,
+			 uint64_t token)
+{
+	struct frame_rec *rec;
+
+	if (!q->reclaim)
+		return -EINVAL;
+	rec = claim_record(q, hdr, sizeof(struct frame_ref));
+	if (!rec)
+		return -ENOSPC;
+	rec->flags |= FRAME_REC_REF;
+	*(struct frame_ref *)(void *)(rec + 1) = (struct frame_ref){ .data = data, .token = token };
+	q->refs_out++;
+	return 0;
+}
+
+uint64_t frame_queue_reclaim(struct frame_queue *q)
+{
+	uint64_t before = q->refs_out;
+
+	if (before)
+		learn_tail(q);
+	return before - q->refs_out;
 }
 
 static size_t iov_bytes(const struct iovec *iov, unsigned int iovcnt)
@@ -209,7 +296,7 @@ int frame_queue_pushv(struct frame_queue *q, const struct frame_rec *hdr,
 
 	if (iov_bytes(iov, iovcnt) < left)
 		return -EINVAL;
-	rec = claim_record(q, hdr);
+	rec = claim_record(q, hdr, hdr->caplen);
 	if (!rec)
 		return -ENOSPC;
 	p = (uint8_t *)(rec + 1);
@@ -242,26 +329,14 @@ const struct frame_rec *frame_queue_peek(struct frame_queue *q)
 {
 	const struct frame_rec *rec;
 
-	for (;;) {
-		size_t left;
-
-		if (q->cons_tail == q->cons_head_seen) {
-			q->cons_head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
-			if (q->cons_tail == q->cons_head_seen)
-				return NULL;
-		}
-		left = until_end(q, q->cons_tail);
-		if (left < sizeof(*rec)) {
-			q->cons_tail += left; /* too small to hold a pad record */
-			continue;
-		}
-		rec = (const void *)(q->buf + (q->cons_tail & (q->cap - 1)));
-		if (rec->if_id == PAD_RECORD) {
-			q->cons_tail += rec->size;
-			continue;
-		}
+	if (q->cons_tail == q->cons_head_seen)
+		q->cons_head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+	rec = record_at(q, &q->cons_tail, q->cons_head_seen);
+	if (rec)
 		return rec;
-	}
+	/* Only padding was left of what was seen: more may have come since. */
+	q->cons_head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+	return record_at(q, &q->cons_tail, q->cons_head_seen);
 }
 
 void frame_queue_consume(struct frame_queue *q, const struct frame_rec *rec)

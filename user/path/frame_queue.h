@@ -17,6 +17,13 @@
  * bell's lock only when the consumer said it is going to sleep: a busy
  * consumer costs the producer no lock and no syscall.
  *
+ * Records may also refer to bytes the producer keeps (frame_queue_push_ref:
+ * an AF_XDP UMEM frame), instead of holding a copy. The producer gets each
+ * such buffer back through its reclaim function once the consumer has
+ * released the record: frame_queue_reclaim walks the records between what
+ * it last reclaimed and the consumer's tail. Space in the ring counts as
+ * free only once reclaimed, so no reference is overwritten unreturned.
+ *
  * A consumer that has just caught up can nap instead (frame_queue_nap): it
  * wakes by itself after a set time, and only a queue filled past a quarter
  * wakes it sooner. Under a steady flow that turns a wake-up per published
@@ -54,8 +61,9 @@ struct frame_queue {
 	/* The producer's line: written on every publish. */
 	_Atomic uint64_t head;          /* published by the producer */
 	uint64_t prod_head;             /* producer's private write position */
-	uint64_t prod_tail_seen;        /* tail as the producer last read it */
-	char pad_producer[FRAME_QUEUE_CACHELINE - 3 * sizeof(uint64_t)];
+	uint64_t prod_tail_seen;        /* tail as the producer last read (and reclaimed up to) */
+	uint64_t refs_out;              /* reference records pushed and not reclaimed yet */
+	char pad_producer[FRAME_QUEUE_CACHELINE - 4 * sizeof(uint64_t)];
 	/* The consumer's line: written on every release. */
 	_Atomic uint64_t tail;          /* released by the consumer */
 	uint64_t cons_tail;             /* consumer's private read position */
@@ -67,6 +75,10 @@ struct frame_queue {
 	struct frame_bell *_Atomic bell;/* rung on publish when its consumer sleeps */
 	_Atomic int closed;
 	struct frame_bell own_bell;     /* the bell of a queue nobody shares */
+	/* The producer's: where references go back (NULL: none are pushed). */
+	void (*reclaim)(void *ctx, uint64_t token);
+	void *reclaim_ctx;
+	uint64_t refs_urgent;           /* this many references out wake a napping consumer */
 };
 
 /* 0 or -errno. */
@@ -95,6 +107,26 @@ int frame_queue_push(struct frame_queue *q, const struct frame_rec *hdr, const v
  */
 int frame_queue_pushv(struct frame_queue *q, const struct frame_rec *hdr,
 		      const struct iovec *iov, unsigned int iovcnt);
+/*
+ * Producer: how references come back (set before the first push_ref).
+ * refs_urgent: this many out wake a napping consumer (the buffers they hold
+ * are what the producer's ring refills from); 0: only the byte mark.
+ */
+void frame_queue_set_reclaim(struct frame_queue *q, void (*reclaim)(void *ctx, uint64_t token),
+			     void *ctx, uint64_t refs_urgent);
+/*
+ * Producer: a record that refers to hdr->caplen bytes at data, which stay
+ * valid until reclaim(ctx, token) is called. -ENOSPC when the queue is full.
+ */
+int frame_queue_push_ref(struct frame_queue *q, const struct frame_rec *hdr, const void *data,
+			 uint64_t token);
+/* Producer: hand back the buffers of references the consumer has released; how many. */
+uint64_t frame_queue_reclaim(struct frame_queue *q);
+/* Producer: references pushed and not reclaimed yet. */
+static inline uint64_t frame_queue_refs_out(const struct frame_queue *q)
+{
+	return q->refs_out;
+}
 /* Producer: make what was pushed visible and wake the consumer if it sleeps. */
 void frame_queue_publish(struct frame_queue *q);
 /* Producer: no more records will come (the consumer drains, then sees the end). */

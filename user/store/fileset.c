@@ -1110,10 +1110,10 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 		fs->stats.dropped_write_error++;
 		return;
 	}
-	ret = output_file_add_epb(&fs->file, &epb, rec + 1);
+	ret = output_file_add_epb(&fs->file, &epb, frame_rec_data(rec));
 	if (ret) {
 		recover_from_write_error(fs, ret, rec->ts_ns);
-		ret = output_file_add_epb(&fs->file, &epb, rec + 1);
+		ret = output_file_add_epb(&fs->file, &epb, frame_rec_data(rec));
 	}
 	if (ret) {
 		fs->stats.dropped_write_error++;
