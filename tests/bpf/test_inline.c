@@ -2,13 +2,15 @@
 /*
  * Inline capture in the kernel: the XDP program in VPNCAP_MODE_INLINE and
  * the TC egress program, run on crafted frames with BPF_PROG_TEST_RUN, and
- * capture_ring read back through libbpf's ring_buffer, as user space does.
+ * capture_ring read back through hook/ring_rx.c, as user space does.
  *
  * What is checked for every frame: the verdict (always "go on": XDP_PASS or
  * TC_ACT_UNSPEC, whatever the settings say), the frame handed back
  * unchanged, the counters of the hook's direction, and the ring record:
  * header fields and the copied bytes. A ring of one page shows that a full
- * ring loses the copy, counted, and never the frame.
+ * ring loses the copy, counted, and never the frame; records the reader
+ * keeps (the writer copies them from the ring) hold their space until
+ * released, so the kernel counts a full ring instead of overwriting them.
  *
  * Run as `test_inline [load_bytes|probe_read]`: the variant vpncap would
  * load on this kernel, with that way of copying a received frame forced
@@ -41,6 +43,7 @@
 #include "vpncap/abi.h"
 #include "vpncap_classifier.skel.h"
 #include "hook/classifier.h"
+#include "hook/ring_rx.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -57,10 +60,13 @@ struct ring_copy {
 
 struct fixture {
 	struct vpncap_classifier *skel;
-	struct ring_buffer *rb;
+	struct ring_rx rx;
+	int rx_open;
 	struct vpncap_settings settings;
 	struct ring_copy recs[RECS_MAX];
 	unsigned int n_recs;
+	int keep;                       /* the reader keeps records (released later) */
+	struct ring_frame kept[RECS_MAX];
 	int ncpus;
 };
 
@@ -95,26 +101,28 @@ static size_t udp_frame(uint8_t *f, size_t len, uint16_t sport, uint16_t dport)
 
 /* ---- maps ---------------------------------------------------------------- */
 
-static int on_record(void *ctx, void *data, size_t size)
+static int on_record(void *ctx, const struct ring_frame *frame)
 {
-	const struct vpncap_ring_rec *hdr = data;
+	const struct vpncap_ring_rec *hdr = frame->hdr;
 	struct ring_copy *c;
 
 	(void)ctx;
-	assert_true(size >= sizeof(*hdr));
-	assert_true(hdr->caplen <= size - sizeof(*hdr));
+	assert_ptr_equal(frame->data, (const uint8_t *)(hdr + 1));
 	assert_true(fx.n_recs < RECS_MAX);
 	assert_true(hdr->caplen <= FRAME_MAX);
+	fx.kept[fx.n_recs] = *frame;
 	c = &fx.recs[fx.n_recs++];
 	c->hdr = *hdr;
-	memcpy(c->data, hdr + 1, hdr->caplen);
-	return 0;
+	memcpy(c->data, frame->data, hdr->caplen);
+	return fx.keep;
 }
 
 static unsigned int drain(void)
 {
 	fx.n_recs = 0;
-	assert_true(ring_buffer__consume(fx.rb) >= 0);
+	while (ring_rx_drain(&fx.rx))
+		;
+	assert_int_equal(fx.rx.malformed, 0);
 	return fx.n_recs;
 }
 
@@ -295,9 +303,11 @@ static int load(uint32_t ring_bytes)
 			strerror(errno));
 		return -1;
 	}
-	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.capture_ring), on_record, NULL, NULL);
+	if (ring_rx_open(&fx.rx, bpf_map__fd(fx.skel->maps.capture_ring), on_record, NULL))
+		return -1;
+	fx.rx_open = 1;
 	fx.ncpus = libbpf_num_possible_cpus();
-	return fx.rb && fx.ncpus > 0 ? 0 : -1;
+	return fx.ncpus > 0 ? 0 : -1;
 }
 
 static int setup_big_ring(void **state)
@@ -315,7 +325,8 @@ static int setup_small_ring(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	ring_buffer__free(fx.rb);
+	if (fx.rx_open)
+		ring_rx_close(&fx.rx);
 	vpncap_classifier__destroy(fx.skel);
 	memset(&fx, 0, sizeof(fx));
 	return 0;
@@ -329,6 +340,7 @@ static int test_setup(void **state)
 	fx.settings.mode = VPNCAP_MODE_INLINE;
 	put_settings();
 	put_rules(0);
+	fx.keep = 0;
 	drain();
 	return 0;
 }
@@ -592,6 +604,52 @@ static void test_full_ring_loses_copies_not_frames(void **state)
 	assert_int_equal(drain(), 1);
 }
 
+/*
+ * Records the reader keeps hold their space: the kernel counts the copies
+ * that no longer fit as a full ring and never writes over a kept record;
+ * released, in order, the space is the kernel's again.
+ */
+static void test_kept_records_hold_their_space(void **state)
+{
+	static uint8_t f[FRAME_MAX], g[FRAME_MAX];
+	static struct run r;
+	size_t len = udp_frame(f, 1400, 40000, 500), glen;
+	uint64_t copied = 0;
+	unsigned int i, n;
+
+	(void)state;
+	memcpy(g, f, len);
+	g[len - 1] ^= 0xff;     /* a later frame, told apart by its last byte */
+	glen = len;
+	fx.keep = 1;
+	for (i = 0; i < 4; i++) {
+		run_xdp(f, len, len, &r);
+		copied += r.d.copied;
+	}
+	n = drain();
+	assert_true(n >= 1);
+	assert_int_equal(n, copied);
+	assert_int_equal(ring_rx_kept(&fx.rx), n);
+	/* The ring is as full as the kernel sees it: every later copy is lost, counted. */
+	for (i = 0; i < 6; i++) {
+		run_xdp(g, glen, glen, &r);
+		assert_int_equal(r.retval, XDP_PASS);
+		assert_int_equal(r.d.copied, 0);
+		assert_int_equal(r.d.ring_full, 1);
+	}
+	/* The kept records, read in place, are still the first frames. */
+	for (i = 0; i < n; i++)
+		assert_memory_equal(fx.kept[i].data, f, len);
+	for (i = 0; i < n; i++)
+		ring_rx_release(&fx.rx, fx.kept[i].end);
+	assert_int_equal(ring_rx_kept(&fx.rx), 0);
+	fx.keep = 0;
+	run_xdp(g, glen, glen, &r);
+	assert_int_equal(r.d.copied, 1);
+	assert_int_equal(drain(), 1);
+	assert_memory_equal(fx.recs[0].data, g, glen);
+}
+
 int main(int argc, char **argv)
 {
 	int ret = test_variant(argc, argv, &variant);
@@ -609,6 +667,7 @@ int main(int argc, char **argv)
 	};
 	const struct CMUnitTest small_ring[] = {
 		cmocka_unit_test_setup(test_full_ring_loses_copies_not_frames, test_setup),
+		cmocka_unit_test_setup(test_kept_records_hold_their_space, test_setup),
 	};
 	int failed;
 

@@ -45,7 +45,7 @@ case_inline_ring_full() {
 	mkdir -p "$WORK/metrics"
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --ring-size 64k --metrics-file "$prom" ||
 		{ fail "inline: did not start: $(cat "$log")"; return; }
-	burst 4000
+	burst_seq 4000
 	sleep 1.3 # at least one snapshot after the burst
 	lab_in_cap "$VPNCAP" counters "$LAB_CAP_IF" --json >"$json" 2>&1
 	check "counters --json: this capture, identity holds while running" "$LAB_PY" -c "
@@ -89,6 +89,8 @@ assert set(ts) == {'hook', 'batch', 'hardware'} and ts['hook'] >= i['written'] a
 		[ "$(metric "$prom" vpncap_frames_timestamped_total 'source="batch"')" = 0 ]
 	check "the file holds what the counters say was written" \
 		sh -c "[ \$(capinfos -c -M '$out' | sed -n 's/^Number of packets: *//p') -eq $written ]"
+	# The writer copies each record from the ring, whose space it holds until then.
+	check_seq_file "inline" "$out" "$written"
 	check "counters of an ended capture are gone from /run/vpncap" sh -c "! '$VPNCAP' counters '$LAB_CAP_IF' | grep -q '^capture '"
 }
 
@@ -129,6 +131,24 @@ for f in frames:
 "
 }
 
+# check_seq_file WHAT FILE N: FILE holds N frames of burst_seq, each whole, in
+# increasing order (a buffer given back before it was written would show a
+# later frame's bytes, or a frame twice).
+check_seq_file() {
+	check "$1: the file holds the $3 frames written, each whole, in order" "$LAB_PY" -c "
+from scapy.utils import RawPcapNgReader
+seqs = []
+for data, meta in RawPcapNgReader('$2'):
+    p = data[42:]
+    i = int(p[:8])
+    assert len(data) == 1442 and p[8:] == bytes((i * 7 + j) & 0xff for j in range(1392)), ('torn', i)
+    seqs.append(i)
+assert len(seqs) == $3, (len(seqs), $3)
+assert all(a < b for a, b in zip(seqs, seqs[1:])), 'out of order'
+print('# $1: %d frames checked, first %d, last %d' % (len(seqs), seqs[0], seqs[-1]))
+"
+}
+
 # The writer holds each frame's UMEM buffer until it has copied the bytes
 # into the file; a UMEM too small for the burst runs the fill ring dry, and
 # the kernel drops and counts the excess at the socket. Inside the file,
@@ -153,19 +173,7 @@ case_bypass_umem_starved() {
 	check "starved UMEM: the excess was dropped at the socket and counted" [ $((nobuf + ringfull)) -gt 0 ]
 	check "starved UMEM: written + counted drops = matched" [ $((written + nobuf + ringfull + qfull)) -eq "$matched" ]
 	check "starved UMEM: none refused by the writer queue (the UMEM is the limit)" [ "$qfull" -eq 0 ]
-	check "starved UMEM: the file holds the frames written, each whole, in order" "$LAB_PY" -c "
-import sys
-from scapy.utils import RawPcapNgReader
-seqs = []
-for data, meta in RawPcapNgReader('$out'):
-    p = data[42:]
-    i = int(p[:8])
-    assert len(data) == 1442 and p[8:] == bytes((i * 7 + j) & 0xff for j in range(1392)), ('torn', i)
-    seqs.append(i)
-assert len(seqs) == $written, (len(seqs), $written)
-assert all(a < b for a, b in zip(seqs, seqs[1:])), 'out of order'
-print('# starved UMEM: %d frames checked, first %d, last %d' % (len(seqs), seqs[0], seqs[-1]))
-"
+	check_seq_file "starved UMEM" "$out" "$written"
 }
 
 # veth offers RX timestamps (Linux 6.8+ says so) but a frame from its peer's

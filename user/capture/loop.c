@@ -10,8 +10,23 @@
  * everything that is not per frame.
  */
 
-/* ring_rx callback: one copied frame, in place in the ring. */
-void session_on_ring_frame(void *ctx, const struct ring_frame *frame)
+/* A ring record's token in the main thread's writer queue: its interface and end. */
+#define RING_TOKEN_IF_SHIFT 56
+#define RING_TOKEN_END_MASK ((1ull << RING_TOKEN_IF_SHIFT) - 1)
+
+/* The writer is done with a ring record: its space goes back to the kernel. */
+void session_release_ring_record(void *ctx, uint64_t token)
+{
+	struct capture_session *s = ctx;
+
+	ring_rx_release(&s->ifaces[token >> RING_TOKEN_IF_SHIFT].ring, token & RING_TOKEN_END_MASK);
+}
+
+/*
+ * ring_rx callback: one copied frame, in place in the ring. The writer queue
+ * takes it by reference and the writer copies it from the ring into the file.
+ */
+int session_on_ring_frame(void *ctx, const struct ring_frame *frame)
 {
 	struct ring_ctx *rc = ctx;
 	const struct vpncap_ring_rec *h = frame->hdr;
@@ -28,9 +43,11 @@ void session_on_ring_frame(void *ctx, const struct ring_frame *frame)
 		.hook_ns = h->hook_ns,
 		.hw_stamped = !!(h->flags & VPNCAP_META_HW_TS),
 		.hw_ns = h->hw_ns,
+		.can_keep = frame->end <= RING_TOKEN_END_MASK,
+		.token = (uint64_t)rc->if_id << RING_TOKEN_IF_SHIFT | frame->end,
 	};
 
-	frame_out_put(&rc->s->path, &rc->s->main_out, rc->if_id, &c, &rc->batch_ns);
+	return frame_out_put(&rc->s->path, &rc->s->main_out, rc->if_id, &c, &rc->batch_ns) > 0;
 }
 
 static uint32_t drain_ring(struct capture_iface *ci)
@@ -49,6 +66,8 @@ uint64_t session_drain_rings(struct capture_session *s)
 	uint64_t total = 0;
 	unsigned int i;
 
+	/* Ring space of the records the writer has written goes back first. */
+	frame_queue_reclaim(&s->main_out.queue);
 	for (i = 0; i < s->n_ifaces; i++)
 		if (s->ifaces[i].ring_open)
 			total += drain_ring(&s->ifaces[i]);
@@ -57,14 +76,27 @@ uint64_t session_drain_rings(struct capture_session *s)
 	return total;
 }
 
-static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds)
+/*
+ * The rings to sleep on. A ring with records the writer still holds polls
+ * readable all along (the kernel counts them as unread): it is left out, and
+ * *timeout_ms shortened so that their space goes back within a millisecond.
+ */
+static unsigned int build_pollfds(struct capture_session *s, struct pollfd *pfds,
+				  int *timeout_ms)
 {
 	unsigned int i, n = 0;
 
-	for (i = 0; i < s->n_ifaces; i++)
-		if (s->ifaces[i].ring_open)
-			pfds[n++] = (struct pollfd){ .fd = ring_rx_fd(&s->ifaces[i].ring),
-						     .events = POLLIN };
+	*timeout_ms = POLL_TIMEOUT_MS;
+	for (i = 0; i < s->n_ifaces; i++) {
+		if (!s->ifaces[i].ring_open)
+			continue;
+		if (ring_rx_kept(&s->ifaces[i].ring)) {
+			*timeout_ms = HELD_POLL_MS;
+			continue;
+		}
+		pfds[n++] = (struct pollfd){ .fd = ring_rx_fd(&s->ifaces[i].ring),
+					     .events = POLLIN };
+	}
 	return n;
 }
 
@@ -111,6 +143,8 @@ int session_create_consumers(struct capture_session *s, char *err, size_t errlen
 			strerror(-ret));
 		return ret;
 	}
+	frame_queue_set_reclaim(&s->main_out.queue, session_release_ring_record, s,
+				RING_REFS_URGENT(o->ring_size));
 	s->outs[s->n_outs++] = &s->main_out;
 	if (!s->cap_consumers)
 		return 0;
@@ -177,14 +211,17 @@ void session_free_consumers(struct capture_session *s)
 void session_capture_loop(struct capture_session *s, struct capture_signals *sig)
 {
 	struct pollfd pfds[CAPTURE_MAX_IFACES];
-	unsigned int nfds = build_pollfds(s, pfds);
+	int timeout_ms;
 	uint64_t next_housekeeping = clock_mono_ns() + HOUSEKEEPING_NS;
 	uint64_t next_filter_check = clock_mono_ns() + FILTER_CHECK_NS;
 	uint64_t next_iface_check = clock_mono_ns() + IFACE_CHECK_NS;
 
 	while (!should_stop(s, sig)) {
-		if (!session_drain_rings(s))
-			poll(pfds, nfds, POLL_TIMEOUT_MS);
+		if (!session_drain_rings(s)) {
+			unsigned int nfds = build_pollfds(s, pfds, &timeout_ms);
+
+			poll(pfds, nfds, timeout_ms);
+		}
 		if (sig->reload) {
 			sig->reload = 0;
 			session_reload(s);
@@ -197,7 +234,6 @@ void session_capture_loop(struct capture_session *s, struct capture_signals *sig
 			next_iface_check = clock_mono_ns() + IFACE_CHECK_NS;
 			if (s->any) {
 				session_follow_any(s);
-				nfds = build_pollfds(s, pfds);
 			} else {
 				s->gone_iface = session_find_gone_iface(s);
 				if (s->gone_iface)

@@ -49,6 +49,14 @@
 #include "store/fileset.h"
 
 #define POLL_TIMEOUT_MS 100
+/* While the writer holds ring records: their space goes back within this. */
+#define HELD_POLL_MS 1
+/*
+ * Ring records held that wake a napping writer: a quarter of the ring in
+ * records of 2 KiB, at most 1024 (2 MiB of the default 8 MiB ring).
+ */
+#define RING_REFS_URGENT(ring_size) \
+	((ring_size) / 4 / 2048 > 1024 ? 1024 : (ring_size) / 4 / 2048 ? (ring_size) / 4 / 2048 : 1)
 #define HOUSEKEEPING_NS 1000000000ull /* counters snapshot and clock resync */
 #define FILTER_CHECK_NS 250000000ull  /* a changed filter file applies well within 1 s */
 #define IFACE_CHECK_NS 250000000ull   /* an interface gone is noticed well within 1 s */
@@ -208,7 +216,9 @@ void session_clear_status_line(struct capture_session *s);
 void session_publish_counters(struct capture_session *s, int running);
 
 /* loop.c */
-void session_on_ring_frame(void *ctx, const struct ring_frame *frame);
+int session_on_ring_frame(void *ctx, const struct ring_frame *frame);
+/* The main thread's writer queue's reclaim: a ring record written, its space back. */
+void session_release_ring_record(void *ctx, uint64_t token);
 uint64_t session_drain_rings(struct capture_session *s);
 int session_create_consumers(struct capture_session *s, char *err, size_t errlen);
 int session_start_consumers(struct capture_session *s, char *err, size_t errlen);
