@@ -19,6 +19,8 @@ PACKAGES=(
 	man-db groff-base
 	# lab and end-to-end tests
 	iproute2 procps python3 python3-scapy tshark tcpdump xdp-tools systemd iputils-ping
+	# O_DIRECT output on xfs and btrfs loop images (tests/e2e/direct_io.sh)
+	xfsprogs btrfs-progs
 	# real VPN peers: strongSwan with its userspace IPsec backend, an SSTP client
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins sstp-client openssl
 	# benchmark of the forwarding cost (tests/bench/inline_forwarding.sh)

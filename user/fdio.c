@@ -31,7 +31,7 @@ int fd_write_all(int fd, const void *p, size_t len, uint64_t *calls)
 	return write_whole(fd, p, len, -1, calls);
 }
 
-int fd_pwrite_all(int fd, const void *p, size_t len, off_t off)
+int fd_pwrite_all(int fd, const void *p, size_t len, off_t off, uint64_t *calls)
 {
-	return off < 0 ? -EINVAL : write_whole(fd, p, len, off, NULL);
+	return off < 0 ? -EINVAL : write_whole(fd, p, len, off, calls);
 }

@@ -13,7 +13,7 @@
  */
 int fd_write_all(int fd, const void *p, size_t len, uint64_t *calls);
 
-/* All len bytes of p to fd at off. 0, or -errno. */
-int fd_pwrite_all(int fd, const void *p, size_t len, off_t off);
+/* All len bytes of p to fd at off. 0, or -errno; *calls as above. */
+int fd_pwrite_all(int fd, const void *p, size_t len, off_t off, uint64_t *calls);
 
 #endif /* VPNCAP_FDIO_H */

@@ -93,7 +93,7 @@ static int same_options(const struct capture_opts *a, const struct capture_opts 
 	       a->min_free == b->min_free && a->sync_interval_ms == b->sync_interval_ms &&
 	       str_eq(a->on_rotate, b->on_rotate) && a->compress == b->compress &&
 	       a->queue_size == b->queue_size && str_eq(a->rules, b->rules) &&
-	       a->verbose == b->verbose;
+	       a->output_io == b->output_io && a->verbose == b->verbose;
 }
 
 static void check_message(const char *err, const char *path)

@@ -82,6 +82,8 @@ static void check_success(const struct capture_opts *o, const char *buf, size_t 
 	      o->xdp_mode == XDP_MODE_CHOICE_SKB);
 	CHECK(o->copy == COPY_CHOICE_AUTO || o->copy == COPY_CHOICE_COPY ||
 	      o->copy == COPY_CHOICE_ZEROCOPY);
+	CHECK(o->output_io == OUTPUT_IO_AUTO || o->output_io == OUTPUT_IO_DIRECT ||
+	      o->output_io == OUTPUT_IO_BUFFERED);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -87,8 +87,10 @@ static void print_output(const struct capture_session *s, const struct check_res
 	/* The unit's instance when one interface is given, else its placeholder. */
 	const char *unit_iface = s->n_ifaces == 1 && !s->any ? s->ifaces[0].info.name : "IFACE";
 
-	if (s->opts->output)
+	if (s->opts->output) {
 		printf("output: %s: %s\n", s->opts->output, r->output_said);
+		printf("output I/O: %s\n", s->output_io_said); /* session_check_all found it */
+	}
 	else if (s->opts->realtime)
 		printf("output: the terminal only (--realtime)\n");
 	else if (state && *state)

@@ -288,7 +288,12 @@ void session_announce(const struct capture_session *s)
 
 	for (i = 0; i < s->n_ifaces; i++) {
 		const struct capture_iface *ci = &s->ifaces[i];
-		const char *into = s->has_output ? s->opts->output : "the terminal only";
+		char into[4096 + 200];
+
+		if (s->has_output)
+			snprintf(into, sizeof(into), "%s (%s)", s->opts->output, s->output_io_said);
+		else
+			snprintf(into, sizeof(into), "the terminal only");
 
 		if (ci->mode == CAPTURE_MODE_INLINE)
 			log_info("capturing on %s (inline, both directions: xdp %s, %s, tc egress %s; timestamps %s) into %s",

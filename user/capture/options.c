@@ -648,6 +648,7 @@ static const char *const mode_words[] = { "auto", "bypass", "inline", NULL };
 static const char *const unmatched_words[] = { "pass", "drop", NULL };
 static const char *const xdp_mode_words[] = { "auto", "native", "skb", NULL };
 static const char *const timestamp_words[] = { "auto", "hardware", "software", NULL };
+static const char *const output_io_words[] = { "auto", "direct", "buffered", NULL };
 
 /*
  * The options of `vpncap capture`, in --help's order. flags: FILE_KEY, a
@@ -739,6 +740,12 @@ static const struct capture_option options[] = {
 	  "accept a -w DIR or --metrics-file directory that\n"
 	  "another user may write in (refused otherwise)",
 	  FIELD(allow_shared_dir), .flags = FILE_KEY },
+	{ "output-io", 0, COPT_CHOICE, "auto|direct|buffered",
+	  "how files are written: auto (default): O_DIRECT\n"
+	  "on ext4, xfs and btrfs (no page cache stalls),\n"
+	  "else through the page cache (tmpfs, NFS, ...);\n"
+	  "direct refuses other file systems",
+	  FIELD(output_io), .words = output_io_words, .flags = FILE_KEY },
 	{ "metrics-file", 0, COPT_STRING, "PATH",
 	  "counters in Prometheus text format, replaced every\n"
 	  "second (node_exporter's textfile collector)",

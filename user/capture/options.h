@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "store/compress.h"
+#include "store/output_file.h"      /* enum output_io_mode */
 #include "capture_limits.h"
 #include "hook/classifier.h"     /* enum xdp_mode_choice, enum ts_choice */
 #include "hook/xsk_rx.h"         /* enum copy_choice */
@@ -65,6 +66,7 @@ struct capture_opts {
 	uint64_t sync_interval_ms;
 	const char *on_rotate;
 	enum compress_kind compress;
+	enum output_io_mode output_io;  /* --output-io auto|direct|buffered */
 	uint64_t queue_size;            /* bytes of the writer queue */
 	uint64_t ring_size;             /* bytes of each interface's BPF ring buffer (inline) */
 	const char *rules;              /* --rules LIST; NULL = named filters, else the VPN default */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #define _GNU_SOURCE
 #include "capture/session_parts.h"
+#include "store/output_check.h"
 
 static int output_is_dir(const char *path)
 {
@@ -141,6 +142,7 @@ void session_fileset_config_of(struct capture_session *s, int is_dir, struct fil
 		.min_free = o->min_free,
 		.sync_ns = o->sync_interval_ms * 1000000ull,
 		.compress = o->compress,
+		.output_io = o->output_io,
 		.on_rotate = o->on_rotate,
 		.shb = &s->shb,
 		.idbs = s->idbs,
@@ -192,6 +194,7 @@ static int setup(struct capture_session *s, char *err, size_t errlen)
 		ret = fileset_start(&s->fs, s->start_wall_ns, err, errlen);
 		if (ret)
 			return ret;
+		fileset_io_words(&s->fs, s->output_io_said, sizeof(s->output_io_said));
 		ret = start_writer(s);
 		if (ret) {
 			err_set(err, errlen, "cannot start the writer thread: %s", strerror(-ret));
@@ -258,6 +261,9 @@ int session_check_all(struct capture_session *s, int *is_dir, char *err, size_t 
 		return -1;
 	*is_dir = o->output && output_is_dir(o->output);
 	if (o->output && session_check_output(o, *is_dir, err, errlen))
+		return -1;
+	if (o->output && output_check_io(o->output, *is_dir, o->output_io, s->output_io_said,
+					 sizeof(s->output_io_said), err, errlen))
 		return -1;
 	/* Files are named by the interfaces found (-i 2 is eth0's), or "any". */
 	for (i = 0; i < s->n_ifaces; i++)

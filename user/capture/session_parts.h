@@ -157,6 +157,8 @@ struct capture_session {
 	double status_time;
 	int metrics_error_logged;
 	int has_output;                 /* -w given (--realtime may run without) */
+	/* How -w's files are written: foreseen by the checks, then the first file's. */
+	char output_io_said[160];
 	struct realtime rt;             /* --realtime */
 	const char *ifnames[CAPTURE_MAX_IFACES];
 	const struct capture_reloader *reloader;

@@ -532,12 +532,10 @@ static void uncount_region(struct fileset *fs, const uint8_t *p, size_t n)
 /* EPBs per interface in what is about to be dropped: everything not on disk. */
 static void uncount_buffered(struct fileset *fs)
 {
-	const uint8_t *data[2];
-	size_t len[2];
-	unsigned int i, n = output_file_unwritten(&fs->file, data, len);
+	const uint8_t *data;
+	size_t len = output_file_unwritten(&fs->file, &data);
 
-	for (i = 0; i < n; i++)
-		uncount_region(fs, data[i], len[i]);
+	uncount_region(fs, data, len);
 }
 
 /* interval_ns has passed since then_ns (or the clock went back as far). */
@@ -655,6 +653,7 @@ static int open_file(struct fileset *fs, uint64_t seq, int64_t start_sec, uint64
 	if (fs->cfg.is_dir)
 		fs->next_seq = seq + 1;
 	fs->file_open = 1;
+	fs->stats.output_direct = fs->file.direct;
 	fs->file_frames = fs->file_dropped = 0;
 	memset(fs->file_stamps, 0, sizeof(fs->file_stamps));
 	memset(fs->file_lost, 0, sizeof(fs->file_lost));
@@ -799,8 +798,8 @@ static void fill_ts_slots(struct fileset *fs)
 				break;
 			stamp_words(fs, i, words, sizeof(words));
 			snprintf(pending, sizeof(pending), "%-*s", FILESET_TS_SLOT_LEN, words);
-			if (pwrite(fs->file.fd, pending, FILESET_TS_SLOT_LEN, p - head) !=
-			    FILESET_TS_SLOT_LEN)
+			if (output_file_patch(&fs->file, (uint64_t)(p - head), pending,
+					      FILESET_TS_SLOT_LEN))
 				break;
 			fileset_ts_slot(pending, sizeof(pending));
 		}
@@ -1156,6 +1155,14 @@ static void keep_min_free(struct fileset *fs, uint64_t now_ns)
 	}
 }
 
+void fileset_io_words(const struct fileset *fs, char *buf, size_t len)
+{
+	char name[24];
+
+	snprintf(buf, len, "%s I/O on %s", output_file_io_name(&fs->file),
+		 output_io_fs_name(fs->file.fs_type, name, sizeof(name)));
+}
+
 void fileset_current_path(const struct fileset *fs, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", fs->file_open ? fs->file.path : "");
@@ -1280,7 +1287,7 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 	idb_set_ref(fs->cfg.idbs);
 	fs->dir_fd = fs->lock_fd = -1;
 	fs->file.fd = fs->file.dir_fd = -1;
-	ret = output_io_start(&fs->io);
+	ret = output_io_start(&fs->io, cfg->output_io);
 	if (ret) {
 		err_set(err, errlen, "%s: cannot start the writing thread: %s", cfg->path,
 			strerror(-ret));
@@ -1291,6 +1298,7 @@ int fileset_open(struct fileset *fs, const struct fileset_config *cfg, char *err
 				       errlen);
 		if (ret)
 			output_io_stop(&fs->io);
+		fs->stats.output_direct = fs->file.direct;
 		return ret;
 	}
 	ret = prepare_dir(fs, err, errlen);

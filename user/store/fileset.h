@@ -56,6 +56,7 @@ struct fileset_config {
 	struct retention_policy retention;
 	uint64_t min_free;              /* bytes to keep free; 0 = off */
 	uint64_t sync_ns;               /* --sync-interval */
+	enum output_io_mode output_io;  /* --output-io (not changed by a reload) */
 	enum compress_kind compress;
 	const char *on_rotate;          /* NULL = none */
 	const struct pcapng_shb_info *shb;
@@ -96,6 +97,7 @@ struct fileset_stats {
 	uint64_t dropped_disk_full;     /* ENOSPC / EDQUOT with nothing left to free */
 	uint64_t dropped_min_free;      /* held back to keep --min-free */
 	uint64_t dropped_write_error;   /* other write errors */
+	uint32_t output_direct;         /* the current file is written with O_DIRECT (output_file.h) */
 };
 
 /*
@@ -209,6 +211,9 @@ void fileset_reconfigure(struct fileset *fs, const struct fileset_config *cfg, u
 
 /* The IDBs to start files with, before fileset_start (the set is referenced, not taken). */
 void fileset_use_idbs(struct fileset *fs, struct idb_set *set);
+
+/* How the current file is written, in words: "direct I/O on ext4", "buffered I/O on tmpfs". */
+void fileset_io_words(const struct fileset *fs, char *buf, size_t len);
 
 /* The path of the file being written ("" when none is open). */
 void fileset_current_path(const struct fileset *fs, char *buf, size_t len);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static void output_refuse_shared(const char *dir, const char *why, char *err, size_t errlen)
@@ -170,4 +171,48 @@ int output_check(const char *path, int is_dir, int allow_shared_dir, char *said,
 	if (is_dir)
 		return check_dir(path, allow_shared_dir, said, saidlen, err, errlen);
 	return check_file(path, said, saidlen, err, errlen);
+}
+
+/* The directory whose file system -w's files are on, as far as it exists now. */
+static void output_fs_dir(const char *path, int is_dir, char *dir, size_t len)
+{
+	char p[PATH_MAX];
+
+	output_trim_slashes(path, p, sizeof(p));
+	if (!is_dir)
+		cut_to_parent(p, sizeof(p));
+	if (nearest_existing(p, dir, len))
+		snprintf(dir, len, "%s", p);
+}
+
+int output_check_io(const char *path, int is_dir, enum output_io_mode mode, char *said,
+		    size_t saidlen, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], buf[24];
+	struct statfs sfs;
+	const char *fs;
+	int takes;
+
+	output_fs_dir(path, is_dir, dir, sizeof(dir));
+	if (statfs(dir, &sfs)) {
+		snprintf(said, saidlen, "decided at start (%s: %s)", dir, strerror(errno));
+		return 0;
+	}
+	fs = output_io_fs_name((long)sfs.f_type, buf, sizeof(buf));
+	takes = output_io_fs_takes_direct((long)sfs.f_type);
+	if (mode == OUTPUT_IO_BUFFERED) {
+		snprintf(said, saidlen, "buffered (--output-io buffered), on %s", fs);
+	} else if (takes) {
+		snprintf(said, saidlen, "direct (O_DIRECT) on %s%s", fs,
+			 mode == OUTPUT_IO_AUTO ? "; buffered if a file refuses it" : "");
+	} else if (mode == OUTPUT_IO_AUTO) {
+		snprintf(said, saidlen, "buffered on %s (O_DIRECT on ext4, xfs and btrfs only)", fs);
+	} else {
+		/* The capture's own words (output_file.c, choose_way). */
+		err_set(err, errlen,
+			"%s: --output-io direct: the file system (%s) refuses O_DIRECT: vpncap writes with O_DIRECT on ext4, xfs and btrfs only",
+			path, fs);
+		return -EINVAL;
+	}
+	return 0;
 }

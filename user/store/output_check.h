@@ -11,12 +11,23 @@
 
 #include <stddef.h>
 
+#include "store/output_file.h"      /* enum output_io_mode */
+
 /*
  * 0 with what was found in said ("exists, only root can write in it"), or
  * -errno with the one-line reason in err, worded as the capture would say it.
  */
 int output_check(const char *path, int is_dir, int allow_shared_dir, char *said,
 		 size_t saidlen, char *err, size_t errlen);
+
+/*
+ * How -w's files would be written (--output-io mode on the file system of
+ * the nearest existing directory): 0 with it in said ("direct (O_DIRECT) on
+ * ext4, ..."), or -EINVAL when mode is direct and the file system is not one
+ * vpncap writes with O_DIRECT, err worded as the capture says it.
+ */
+int output_check_io(const char *path, int is_dir, enum output_io_mode mode, char *said,
+		    size_t saidlen, char *err, size_t errlen);
 
 /* A set's directory as vpncap names it: "set/" is "set" (its files "set/x", not "set//x"). */
 void output_trim_slashes(const char *path, char *out, size_t len);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#define _GNU_SOURCE
 #include "store/output_file.h"
 #include "fdio.h"
 #include "log.h"
@@ -10,44 +11,80 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define RING_MASK ((uint64_t)OUTPUT_FILE_RING - 1)
-#define NO_GAP UINT64_MAX
 
 _Static_assert((OUTPUT_FILE_RING & (OUTPUT_FILE_RING - 1)) == 0, "ring size: a power of two");
-_Static_assert(OUTPUT_FILE_PIECE <= OUTPUT_FILE_RING / 4, "piece and ring sizes");
+_Static_assert(OUTPUT_FILE_DIRECT_PIECE <= OUTPUT_FILE_RING / 4, "piece and ring sizes");
+_Static_assert(OUTPUT_FILE_MAX_ALIGN * 4 <= OUTPUT_FILE_DIRECT_PIECE, "alignment and piece");
 
-/* Where the lap of the ring that pos is in ends (the next lap's start). */
-static inline uint64_t lap_end(uint64_t pos)
+#define FS_EXT4 0xEF53L          /* ext2, ext3 and ext4 */
+#define FS_XFS 0x58465342L
+#define FS_BTRFS 0x9123683EL
+#define FS_TMPFS 0x01021994L
+
+static inline uint64_t align_down(uint64_t pos, uint64_t align)
 {
-	return (pos | RING_MASK) + 1;
+	return pos & ~(align - 1);
 }
 
 /*
  * The positions' promises, checked under the lock wherever they change
  * hands (assert(): live in the sanitizer build, gone with NDEBUG). Written
- * before published, asked before synced, nothing on disk past the tail,
- * and the skipped end of a lap in the tail's lap.
+ * before published, whole blocks on disk before written, asked before
+ * synced, and what a direct span writes again still in the ring.
  */
 static void check_ring(const struct output_io *io)
 {
 	assert(io->tail <= io->commit);
-	assert(io->commit - io->tail <= OUTPUT_FILE_RING);
 	assert(io->on_disk <= io->tail);
+	assert(io->commit - align_down(io->on_disk, io->align) <= OUTPUT_FILE_RING);
+	assert(io->commit_mark <= io->commit);
 	assert(io->synced_to <= io->sync_asked && io->sync_asked <= io->sync_to);
 	assert(io->sync_asked <= io->tail);
-	assert(io->gap == NO_GAP || (io->gap >= io->tail && io->gap < lap_end(io->tail)));
+	assert(io->direct || io->tail == io->on_disk);
 	(void)io;
 }
 
-/* The writer's side too: what it encodes never laps the unwritten tail. */
+/* The writer's side too: what it encodes never reaches what is still to be written. */
 static void check_writer(const struct output_file *f)
 {
 	check_ring(f->io);
 	assert(f->commit == f->io->commit && f->commit <= f->head);
-	assert(f->head - f->io->tail <= OUTPUT_FILE_RING);
+	assert(f->mark <= f->head);
+	assert(f->head - align_down(f->io->on_disk, f->align) <= OUTPUT_FILE_RING);
 	(void)f;
+}
+
+/* ---- the file systems --------------------------------------------------------------- */
+
+int output_io_fs_takes_direct(long f_type)
+{
+	uint32_t t = (uint32_t)f_type; /* a 32-bit magic, whatever f_type's width and sign */
+
+	return t == (uint32_t)FS_EXT4 || t == (uint32_t)FS_XFS || t == (uint32_t)FS_BTRFS;
+}
+
+const char *output_io_fs_name(long f_type, char *buf, size_t len)
+{
+	static const struct { long type; const char *name; } names[] = {
+		{ FS_EXT4, "ext4" }, { FS_XFS, "xfs" }, { FS_BTRFS, "btrfs" },
+		{ FS_TMPFS, "tmpfs" }, { 0x6969L, "nfs" }, { 0xFF534D42L, "cifs" },
+		{ 0x65735546L, "fuse" }, { 0x794C7630L, "overlayfs" }, { 0x2FC12FC1L, "zfs" },
+		{ 0x858458F6L, "ramfs" }, { 0x4d44L, "vfat" }, { 0x5346544EL, "ntfs" },
+		{ 0xF2F52010L, "f2fs" }, { 0x01021997L, "9p" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((uint32_t)names[i].type == (uint32_t)f_type)
+			return names[i].name;
+	snprintf(buf, len, "type 0x%lx", (unsigned long)(uint32_t)f_type);
+	return buf;
 }
 
 /* ---- the I/O thread ------------------------------------------------------------ */
@@ -55,26 +92,34 @@ static void check_writer(const struct output_file *f)
 /* Cut a partly written span off again: the file keeps only whole blocks. */
 static int roll_back(int fd, uint64_t base)
 {
-	if (ftruncate(fd, (off_t)base) || lseek(fd, (off_t)base, SEEK_SET) < 0)
+	return ftruncate(fd, (off_t)base) ? -errno : 0;
+}
+
+/*
+ * O_DIRECT on the descriptor or off: off only around a partial block's
+ * pwrite(). One descriptor, flags toggled, rather than a second one opened
+ * through /proc/self/fd: nothing to reopen after privileges are dropped,
+ * nothing more to hand over at detach. Only the thread writing calls it, or
+ * one that holds the lock while the I/O thread is idle.
+ */
+static int set_direct(struct output_io *io, int on)
+{
+	int flags;
+
+	if (!io->direct || io->fd_direct == on)
+		return 0;
+	flags = fcntl(io->fd, F_GETFL);
+	if (flags < 0 || fcntl(io->fd, F_SETFL, on ? flags | O_DIRECT : flags & ~O_DIRECT))
 		return -errno;
+	io->fd_direct = on;
 	return 0;
 }
 
-/* Under the lock: step the tail over the unused end of its lap. */
-static void skip_gap(struct output_io *io)
-{
-	if (io->tail != io->gap)
-		return;
-	io->tail = lap_end(io->tail);
-	io->gap = NO_GAP;
-	pthread_cond_broadcast(&io->progress);
-}
-
-/* Under the lock: a piece or more published, or less but wanted now. */
+/* Under the lock: a piece or more published, or less but wanted on disk now. */
 static int span_due(const struct output_io *io)
 {
 	return !io->err && io->tail < io->commit &&
-	       (io->commit - io->tail >= OUTPUT_FILE_PIECE || io->tail < io->urgent);
+	       (io->commit - io->tail >= io->piece || io->on_disk < io->urgent);
 }
 
 /* Under the lock: everything before the writer's request written, the sync not yet asked. */
@@ -84,34 +129,49 @@ static int sync_due(const struct output_io *io)
 }
 
 /*
- * Write the next span: whole blocks from the tail, up to the commit or the
- * end of the data in this lap, both block boundaries (a cap at some byte
- * count would not be: a failure after it would roll back into a block).
- * Called and returns with the lock held; the write() runs without it.
+ * Write the next span: from the tail (aligned down) to the commit aligned
+ * down, with O_DIRECT when the file is direct and that end is past the
+ * tail; else the rest up to the commit (buffered: all of it; direct: the
+ * partial last block, wanted now). The commit is a block boundary and the
+ * aligned end's last boundary is known (commit_mark), so on_disk stays on
+ * block boundaries (a cap at some byte count would not be: a failure after
+ * it would roll back into a block). Called and returns with the lock held;
+ * the pwrite() runs without it.
  */
 static void write_span(struct output_io *io)
 {
-	uint64_t start = io->tail, end = io->commit, stop = lap_end(start), base = io->on_disk;
-	uint64_t calls = 0;
-	int fd = io->fd, ret;
+	uint64_t end = align_down(io->commit, io->align), whole = io->commit_mark, start, calls = 0;
+	uint64_t base = io->on_disk;
+	int fd = io->fd, aligned = end > io->tail, ret;
 
-	if (io->gap != NO_GAP && io->gap > start && io->gap < stop)
-		stop = io->gap;
-	if (end > stop)
-		end = stop;
+	if (aligned) {
+		start = align_down(io->tail, io->align);
+	} else { /* direct, and only the partial last block is left: it is wanted now */
+		end = whole = io->commit;
+		start = io->tail;
+	}
 	io->busy = 1;
 	pthread_mutex_unlock(&io->lock);
-	ret = fd_write_all(fd, io->ring + (start & RING_MASK), (size_t)(end - start), &calls);
+	ret = set_direct(io, aligned);
+	if (!ret)
+		ret = fd_pwrite_all(fd, io->ring + (start & RING_MASK), (size_t)(end - start),
+				    (off_t)start, &calls);
+	if (!aligned)
+		set_direct(io, 1); /* at once (fdinfo shows it); if it fails, the next span tries */
 	if (ret)
 		roll_back(fd, base);
 	pthread_mutex_lock(&io->lock);
 	io->busy = 0;
 	io->calls += calls;
+	if (aligned && io->direct)
+		io->direct_calls += calls;
 	if (ret) {
 		io->err = ret; /* and stop until the writer retries or drops */
+		io->tail = io->on_disk;
 	} else {
 		io->tail = end;
-		io->on_disk += end - start;
+		if (whole > io->on_disk)
+			io->on_disk = whole;
 	}
 	pthread_cond_broadcast(&io->progress);
 }
@@ -134,7 +194,6 @@ static void *io_main(void *arg)
 	pthread_mutex_lock(&io->lock);
 	for (;;) {
 		check_ring(io);
-		skip_gap(io);
 		if (sync_due(io))
 			ask_sync(io);
 		if (span_due(io))
@@ -189,16 +248,24 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
+/* How a file is written: buffered, or direct with spans aligned to align. */
+struct io_way {
+	int direct;
+	uint64_t align;
+};
+
 /* Under the lock, with the I/O thread idle: an empty ring for a new file. */
-static void ring_reset(struct output_io *io, int fd)
+static void ring_reset(struct output_io *io, int fd, struct io_way way)
 {
 	io->fd = fd;
-	io->commit = io->tail = io->urgent = 0;
+	io->direct = io->fd_direct = way.direct;
+	io->align = way.direct ? way.align : 1;
+	io->piece = way.direct ? OUTPUT_FILE_DIRECT_PIECE : OUTPUT_FILE_PIECE;
+	io->commit = io->commit_mark = io->tail = io->urgent = 0;
 	io->sync_to = io->sync_asked = io->synced_to = 0;
-	io->gap = NO_GAP;
 	io->on_disk = 0;
 	io->err = io->sync_err = 0;
-	io->calls = 0;
+	io->calls = io->direct_calls = 0;
 }
 
 /* Have the threads end and wait for them: both, or the I/O thread alone. */
@@ -214,29 +281,62 @@ static void end_threads(struct output_io *io, int sync_started)
 		pthread_join(io->sync_thread, NULL);
 }
 
+/*
+ * The ring: one memfd mapped twice in a row, so that ring[i + RING] is
+ * ring[i]. A block running past the end goes on at the start with no copy
+ * and no gap, and any span is one contiguous buffer, page aligned at
+ * aligned positions (what O_DIRECT needs of memory).
+ */
+static uint8_t *map_ring(void)
+{
+	const size_t n = OUTPUT_FILE_RING;
+	uint8_t *area, *ret = NULL;
+	int fd = memfd_create("vpncap-output-ring", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	area = ftruncate(fd, (off_t)n) ? MAP_FAILED :
+	       mmap(NULL, 2 * n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (area != MAP_FAILED) {
+		if (mmap(area, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED &&
+		    mmap(area + n, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) !=
+			    MAP_FAILED)
+			ret = area;
+		else
+			munmap(area, 2 * n);
+	}
+	close(fd); /* the mappings keep the memory */
+	return ret;
+}
+
 static void free_io(struct output_io *io)
 {
 	pthread_cond_destroy(&io->progress);
 	pthread_cond_destroy(&io->sync_work);
 	pthread_cond_destroy(&io->work);
 	pthread_mutex_destroy(&io->lock);
-	free(io->ring);
+	if (io->ring)
+		munmap(io->ring, 2 * (size_t)OUTPUT_FILE_RING);
 	io->ring = NULL;
 }
 
-int output_io_start(struct output_io *io)
+int output_io_start(struct output_io *io, enum output_io_mode mode)
 {
 	int ret;
 
 	memset(io, 0, sizeof(*io));
-	io->ring = malloc(OUTPUT_FILE_RING);
-	if (!io->ring)
-		return -ENOMEM;
-	ring_reset(io, -1);
+	io->want = mode;
 	pthread_mutex_init(&io->lock, NULL);
 	pthread_cond_init(&io->work, NULL);
 	pthread_cond_init(&io->sync_work, NULL);
 	pthread_cond_init(&io->progress, NULL);
+	io->ring = map_ring();
+	if (!io->ring) {
+		ret = errno ? -errno : -ENOMEM;
+		free_io(io);
+		return ret;
+	}
+	ring_reset(io, -1, (struct io_way){ 0 });
 	ret = -pthread_create(&io->thread, NULL, io_main, io);
 	if (ret) {
 		free_io(io);
@@ -263,15 +363,18 @@ void output_io_stop(struct output_io *io)
 
 /* ---- talking to the I/O thread (writer thread, under the lock) -------------------- */
 
-/* Where blocks may be encoded up to: not past the unwritten tail, nor the lap's end. */
+/*
+ * Where blocks may be encoded up to: not over what a span writes yet, from
+ * the last whole block on disk aligned down (a failure rolls back there, a
+ * direct span starts again there).
+ */
 static void learn(struct output_file *f)
 {
 	struct output_io *io = f->io;
-	uint64_t free_to = io->tail + OUTPUT_FILE_RING, end = lap_end(f->head);
 
 	f->bytes_written = io->on_disk;
 	f->write_calls = io->calls;
-	f->limit = free_to < end ? free_to : end;
+	f->limit = align_down(io->on_disk, f->align) + OUTPUT_FILE_RING;
 	check_writer(f);
 }
 
@@ -281,6 +384,7 @@ static void publish(struct output_file *f)
 	struct output_io *io = f->io;
 
 	io->commit = f->commit = f->head;
+	io->commit_mark = f->mark;
 	if (span_due(io))
 		pthread_cond_signal(&io->work);
 }
@@ -328,29 +432,13 @@ static int take_sync_error(struct output_file *f)
 	return ret;
 }
 
-/* Under the lock, the I/O thread idle: the unwritten blocks, in file order. */
-static unsigned int unwritten_regions(struct output_file *f, const uint8_t *data[2],
-				      size_t len[2])
+/* Under the lock, the I/O thread idle: the blocks not on disk, in file order. */
+static size_t unwritten_region(struct output_file *f, const uint8_t **data)
 {
-	struct output_io *io = f->io;
-	uint64_t pos = io->tail;
-	unsigned int n = 0;
+	uint64_t from = f->io->on_disk;
 
-	/* head - tail <= the ring, so the blocks are in at most two laps. */
-	while (pos < f->head && n < 2) {
-		uint64_t end = lap_end(pos), data_end = end;
-
-		if (io->gap != NO_GAP && io->gap >= pos && io->gap < end)
-			data_end = io->gap;
-		if (data_end > f->head)
-			data_end = f->head;
-		if (data_end > pos) {
-			data[n] = f->ring + (pos & RING_MASK);
-			len[n++] = (size_t)(data_end - pos);
-		}
-		pos = end;
-	}
-	return n;
+	*data = f->ring + (from & RING_MASK);
+	return (size_t)(f->head - from);
 }
 
 static uint64_t count_epbs(const uint8_t *p, size_t n)
@@ -398,18 +486,81 @@ static int open_fd(struct output_file *f, const char *path, enum output_file_ope
 }
 
 /*
- * The I/O thread idle, no sync running on the old descriptor, and the ring
- * emptied of whatever could not be written.
+ * The alignment direct I/O needs of the file (statx STATX_DIOALIGN, Linux
+ * 6.1+): offsets and lengths, and memory (the ring is page aligned: 4096 at
+ * least). 0: the file takes no direct I/O; 4096 when the kernel does not say.
  */
-static void release_ring(struct output_file *f, int fd)
+static uint64_t dio_align(int fd)
+{
+	struct statx stx;
+	uint64_t align = 4096;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) || !(stx.stx_mask & STATX_DIOALIGN))
+		return align;
+	if (!stx.stx_dio_offset_align)
+		return 0;
+	if (stx.stx_dio_offset_align > align)
+		align = stx.stx_dio_offset_align;
+	if (stx.stx_dio_mem_align > align)
+		align = stx.stx_dio_mem_align;
+	return align;
+}
+
+/*
+ * How f's file is written (see the file comment): direct where the mode and
+ * the file system say so and the descriptor takes O_DIRECT (left set on it),
+ * else buffered. OUTPUT_IO_DIRECT: a file system that will not is an error.
+ */
+static int choose_way(struct output_file *f, enum output_io_mode want, struct io_way *way,
+		      char *err, size_t errlen)
+{
+	char fsbuf[24];
+	struct statfs sfs;
+	const char *why = NULL;
+	int flags;
+
+	*way = (struct io_way){ 0 };
+	f->fs_type = fstatfs(f->fd, &sfs) ? 0 : (long)sfs.f_type;
+	if (want == OUTPUT_IO_BUFFERED)
+		return 0;
+	if (!output_io_fs_takes_direct(f->fs_type))
+		why = "vpncap writes with O_DIRECT on ext4, xfs and btrfs only";
+	if (!why) {
+		way->align = dio_align(f->fd);
+		if (!way->align || way->align > OUTPUT_FILE_MAX_ALIGN ||
+		    (way->align & (way->align - 1)))
+			why = "the file takes no direct I/O (statx dio alignment)";
+	}
+	flags = why ? 0 : fcntl(f->fd, F_GETFL);
+	if (!why && (flags < 0 || fcntl(f->fd, F_SETFL, flags | O_DIRECT)))
+		why = strerror(errno);
+	if (!why) {
+		way->direct = 1;
+		return 0;
+	}
+	if (want == OUTPUT_IO_AUTO)
+		return 0;
+	err_set(err, errlen, "%s: --output-io direct: the file system (%s) refuses O_DIRECT: %s",
+		f->path, output_io_fs_name(f->fs_type, fsbuf, sizeof(fsbuf)), why);
+	return -EINVAL;
+}
+
+/*
+ * The I/O thread idle, no sync running on the old descriptor, and the ring
+ * emptied of whatever could not be written; the next file written way.
+ */
+static void release_ring(struct output_file *f, int fd, struct io_way way)
 {
 	struct output_io *io = f->io;
 
 	pthread_mutex_lock(&io->lock);
 	wait_idle(f);
 	wait_synced(io);
-	ring_reset(io, fd);
-	f->head = f->commit = 0;
+	ring_reset(io, fd, way);
+	f->direct = io->direct;
+	f->align = io->align;
+	f->piece = io->piece;
+	f->head = f->commit = f->mark = 0;
 	learn(f);
 	pthread_mutex_unlock(&io->lock);
 }
@@ -417,6 +568,7 @@ static void release_ring(struct output_file *f, int fd)
 int output_file_open(struct output_file *f, struct output_io *io, int dir_fd, const char *path,
 		     enum output_file_open_mode mode, char *err, size_t errlen)
 {
+	struct io_way way;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
@@ -424,6 +576,7 @@ int output_file_open(struct output_file *f, struct output_io *io, int dir_fd, co
 	f->dir_fd = dir_fd;
 	f->io = io;
 	f->ring = io->ring;
+	f->align = 1;
 	if (strlen(path) >= sizeof(f->path)) {
 		err_set(err, errlen, "%.64s...: output path too long", path);
 		return -ENAMETOOLONG;
@@ -435,8 +588,18 @@ int output_file_open(struct output_file *f, struct output_io *io, int dir_fd, co
 			ret == -ELOOP ? "is a symbolic link (refused)" : strerror(-ret));
 		return ret;
 	}
-	release_ring(f, f->fd);
+	ret = choose_way(f, io->want, &way, err, errlen);
+	if (ret) {
+		output_file_abandon(f);
+		return ret;
+	}
+	release_ring(f, f->fd, way);
 	return 0;
+}
+
+const char *output_file_io_name(const struct output_file *f)
+{
+	return f->direct ? "direct" : "buffered";
 }
 
 int output_file_begin(struct output_file *f)
@@ -449,7 +612,7 @@ int output_file_begin(struct output_file *f)
 void output_file_abandon(struct output_file *f)
 {
 	if (f->io)
-		release_ring(f, -1);
+		release_ring(f, -1, (struct io_way){ 0 });
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
@@ -474,7 +637,7 @@ int output_file_detach(struct output_file *f, int *fd)
 	 * could not be written gone: the ring serves the next file.
 	 */
 	if (f->io)
-		release_ring(f, -1);
+		release_ring(f, -1, (struct io_way){ 0 });
 	f->fd = -1;
 	return ret;
 }
@@ -509,15 +672,40 @@ int output_file_flush(struct output_file *f)
 	return ret;
 }
 
-unsigned int output_file_unwritten(struct output_file *f, const uint8_t *data[2],
-				   size_t len[2])
+int output_file_patch(struct output_file *f, uint64_t off, const void *data, size_t len)
 {
 	struct output_io *io = f->io;
-	unsigned int n;
+	uint64_t from, to, keep;
+	int ret;
+
+	pthread_mutex_lock(&io->lock);
+	publish(f);
+	wait_idle(f);
+	ret = io->err ? io->err : set_direct(io, 0); /* the I/O thread is idle: the lock is held */
+	if (!ret && off + len > io->on_disk)
+		ret = -EINVAL; /* only bytes the file has */
+	if (!ret)
+		ret = fd_pwrite_all(io->fd, data, len, (off_t)off, NULL);
+	set_direct(io, 1);
+	/* The block the tail is in is written again from the ring: it must say the same. */
+	keep = align_down(io->on_disk, io->align);
+	from = off > keep ? off : keep;
+	to = off + len;
+	if (!ret && from < to)
+		memcpy(f->ring + (from & RING_MASK), (const uint8_t *)data + (from - off),
+		       (size_t)(to - from));
+	pthread_mutex_unlock(&io->lock);
+	return ret;
+}
+
+size_t output_file_unwritten(struct output_file *f, const uint8_t **data)
+{
+	struct output_io *io = f->io;
+	size_t n;
 
 	pthread_mutex_lock(&io->lock);
 	wait_idle(f);
-	n = unwritten_regions(f, data, len);
+	n = unwritten_region(f, data);
 	pthread_mutex_unlock(&io->lock);
 	return n;
 }
@@ -525,18 +713,19 @@ unsigned int output_file_unwritten(struct output_file *f, const uint8_t *data[2]
 uint64_t output_file_discard(struct output_file *f)
 {
 	struct output_io *io = f->io;
-	const uint8_t *data[2];
-	uint64_t frames = 0;
-	unsigned int i, n;
-	size_t len[2];
+	const uint8_t *data;
+	uint64_t frames;
+	size_t n;
 
 	pthread_mutex_lock(&io->lock);
 	wait_idle(f);
-	n = unwritten_regions(f, data, len);
-	for (i = 0; i < n; i++)
-		frames += count_epbs(data[i], len[i]);
-	io->tail = io->commit = io->urgent = f->commit = f->head;
-	io->gap = NO_GAP;
+	n = unwritten_region(f, &data);
+	frames = count_epbs(data, n);
+	/* The next block goes where the dropped ones began: positions are file offsets. */
+	f->head = f->commit = f->mark = io->on_disk;
+	io->tail = io->commit = io->commit_mark = io->urgent = io->on_disk;
+	if (io->sync_to > io->on_disk) /* asked before the failure: what is on disk, then */
+		io->sync_to = io->on_disk > io->sync_asked ? io->on_disk : io->sync_asked;
 	io->err = 0;
 	f->failed = 0;
 	f->size = io->on_disk;
@@ -589,15 +778,13 @@ int output_file_sync_start(struct output_file *f)
 
 /*
  * The slow path of reserve(): publish what is encoded, learn how far the I/O
- * thread got, and make need contiguous bytes free at the head, waiting for
- * the file system only if the ring is full. A block that would cross the
- * end of the ring starts the next lap instead. Returns a write error the
- * first time it is learnt; after that, retries the write (as a flush).
+ * thread got, and make need bytes free at the head, waiting for the file
+ * system only if the ring is full. Returns a write error the first time it
+ * is learnt; after that, retries the write (as a flush).
  */
 static int make_room(struct output_file *f, size_t need)
 {
 	struct output_io *io = f->io;
-	uint64_t start;
 	int ret = 0;
 
 	if (need > OUTPUT_FILE_MAX_BLOCK)
@@ -607,15 +794,19 @@ static int make_room(struct output_file *f, size_t need)
 		if (ret)
 			return ret;
 	}
-	start = f->head;
-	if ((start & RING_MASK) + need > OUTPUT_FILE_RING)
-		start = lap_end(start);
 	pthread_mutex_lock(&io->lock);
 	publish(f);
-	while (!io->err && start + need > io->tail + OUTPUT_FILE_RING) {
-		/* The ring is full: have the bytes needed written even below a piece. */
-		uint64_t want = start + need - OUTPUT_FILE_RING;
+	while (!io->err && f->head + need > align_down(io->on_disk, f->align) + OUTPUT_FILE_RING) {
+		/*
+		 * The ring is full: have whole blocks on disk up to where the
+		 * room begins, even below a piece (rounded up to the alignment:
+		 * with it aligned down there is room; never past the commit,
+		 * as need is at most half the ring).
+		 */
+		uint64_t want = align_down(f->head + need - OUTPUT_FILE_RING + f->align - 1, f->align);
 
+		if (want > io->commit)
+			want = io->commit;
 		if (io->urgent < want)
 			io->urgent = want;
 		pthread_cond_signal(&io->work);
@@ -624,9 +815,6 @@ static int make_room(struct output_file *f, size_t need)
 	if (io->err) {
 		f->failed = 1;
 		ret = io->err;
-	} else if (start != f->head) {
-		io->gap = f->head; /* published up to here; the I/O thread skips the rest */
-		f->head = start;
 	}
 	learn(f);
 	pthread_mutex_unlock(&io->lock);
@@ -636,9 +824,24 @@ static int make_room(struct output_file *f, size_t need)
 /* need bytes at the head: 0, or -errno of a write learnt now. No lock, no call, mostly. */
 static inline int reserve(struct output_file *f, size_t need)
 {
-	if (f->head + need <= f->limit && f->head - f->commit < OUTPUT_FILE_PIECE)
+	if (f->head + need <= f->limit && f->head - f->commit < f->piece)
 		return 0;
 	return make_room(f, need);
+}
+
+/*
+ * A block of n bytes was encoded at the head. The mark follows the last
+ * block boundary at or before the head aligned down: where a direct span
+ * that ends there leaves whole blocks.
+ */
+static inline void advance(struct output_file *f, size_t n)
+{
+	uint64_t start = f->head, end = start + n, aligned = align_down(end, f->align);
+
+	if (aligned >= start)
+		f->mark = aligned == end ? end : start;
+	f->head = end;
+	f->size += n;
 }
 
 int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb,
@@ -650,9 +853,10 @@ int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb
 	if (ret)
 		return ret;
 	n = pcapng_put_epb(f->ring + (f->head & RING_MASK), need, epb, frame);
-	f->head += n;
-	f->size += n;
-	return n ? 0 : -EOVERFLOW;
+	if (!n)
+		return -EOVERFLOW;
+	advance(f, n);
+	return 0;
 }
 
 /* Metadata blocks are small; 64 KiB of room covers any of them. */
@@ -672,8 +876,7 @@ static int commit_block(struct output_file *f, size_t n)
 {
 	if (!n)
 		return -EOVERFLOW;
-	f->head += n;
-	f->size += n;
+	advance(f, n);
 	return 0;
 }
 

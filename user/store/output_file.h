@@ -2,28 +2,43 @@
 /*
  * One PCAPNG output file, written through a byte ring and an I/O thread
  * (struct output_io, one per capture). The writer thread encodes blocks
- * straight into the ring and, every OUTPUT_FILE_PIECE bytes, publishes how
- * far whole blocks are encoded; the I/O thread write()s everything published
- * once a piece or more is (in one write() per piece while it keeps up), so
- * the bytes it hands to the kernel are still in cache. A span always ends at
- * a published position, never inside a block. The writer waits for the file
- * system only when the ring is full, at a synchronous flush (rotation,
- * close) and on errors. The ring and the thread are made once per capture,
- * not per file; nothing is allocated per frame, and no system call is made
- * per frame.
+ * straight into the ring (the one copy of a frame) and, every piece,
+ * publishes how far whole blocks are encoded; the I/O thread pwrite()s
+ * everything published once a piece or more is, so the bytes it hands to
+ * the kernel are still in cache. The writer waits for the file system only
+ * when the ring is full, at a synchronous flush (rotation, close) and on
+ * errors. The ring and the threads are made once per capture, not per file;
+ * nothing is allocated per frame, and no system call is made per frame.
  *
- * A block is never split: one that does not fit before the end of the ring
- * starts again at its beginning (the gap is never written), and published
- * positions are always block boundaries, so every write() is whole blocks.
- * A failed write (ENOSPC, EIO) is rolled back to the last whole block on
- * disk, so the file is never left with half a block, and the I/O thread
- * stops. With writes in the background the error is learnt later, at the
- * next publish or wait; the unwritten blocks stay in the ring, in file order,
- * and the caller retries (output_file_flush) or drops them
- * (output_file_discard), having walked them (output_file_unwritten) to
- * count them. The file set (fileset.c) rotates these files, and hands a
- * finished one over (output_file_detach) to be fsynced and closed on
- * another thread while the next one is written.
+ * The ring is one memfd mapped twice, back to back: a block that runs past
+ * its end goes on in the second mapping, which is the first one's memory,
+ * so any span of it is contiguous. A ring position is the file offset (both
+ * start at 0 with the file): there are no gaps, and a span is one pwrite().
+ *
+ * Two ways to write, chosen per file at open (output_io_mode). Buffered: a
+ * span ends at a published position, a block boundary, written through the
+ * page cache. Direct (O_DIRECT, on ext4, xfs and btrfs): the ring is the
+ * DMA buffer, no second copy; a span runs from the tail rounded down to the
+ * alignment to the commit rounded down, one large write the block layer
+ * splits into concurrent requests (so the disk queue stays full) without
+ * the page cache's writeback stalls. The bytes of the block the tail is in
+ * are written again by the next span, so the writer never reuses them. When
+ * the rest is wanted now (flush, sync, rotation, close) the partial last
+ * block is written with O_DIRECT cleared on the descriptor (fcntl), through
+ * the page cache: the file never holds padding, only the bytes encoded, and
+ * its size need not be a multiple of the block.
+ *
+ * A failed write (ENOSPC, EIO) is rolled back to the last whole PCAPNG
+ * block on disk (on_disk: with direct spans the file may end inside a block
+ * meanwhile, as a crash would leave it: recovery cuts such a tail), so the
+ * file is never left with half a block, and the I/O thread stops. With
+ * writes in the background the error is learnt later, at the next publish or
+ * wait; the unwritten blocks stay in the ring, in file order, and the caller
+ * retries (output_file_flush) or drops them (output_file_discard), having
+ * walked them (output_file_unwritten) to count them. The file set
+ * (fileset.c) rotates these files, and hands a finished one over
+ * (output_file_detach) to be fsynced and closed on another thread while the
+ * next one is written.
  *
  * The periodic fdatasync runs on a sync thread of its own (one per
  * output_io, like the I/O thread): on a disk it takes a hundred
@@ -45,44 +60,64 @@
 
 #include "pcapng.h"
 
-#define OUTPUT_FILE_RING (8u << 20)            /* the ring: a power of two */
+#define OUTPUT_FILE_RING (16u << 20)           /* the ring: a power of two, pages */
 #define OUTPUT_FILE_MAX_BLOCK (OUTPUT_FILE_RING / 2) /* any block up to this fits */
-#define OUTPUT_FILE_PIECE (256u << 10)         /* published, and written, in pieces of this */
+#define OUTPUT_FILE_PIECE (256u << 10)         /* buffered: published and written in these */
+#define OUTPUT_FILE_DIRECT_PIECE (1u << 20)    /* direct: the same, larger */
+#define OUTPUT_FILE_MAX_ALIGN (64u << 10)      /* a larger direct I/O alignment: buffered */
+
+/* --output-io: how files are written (see the file comment). */
+enum output_io_mode {
+	OUTPUT_IO_AUTO,         /* direct on ext4, xfs and btrfs when accepted, else buffered */
+	OUTPUT_IO_DIRECT,       /* direct, or the file is refused */
+	OUTPUT_IO_BUFFERED,     /* through the page cache always */
+};
+
+/* The file systems where auto writes with O_DIRECT (statfs f_type). */
+int output_io_fs_takes_direct(long f_type);
+/* "ext4", "xfs", "btrfs", "tmpfs", "nfs", ... or "type 0x1234" (buf, at least 24 bytes). */
+const char *output_io_fs_name(long f_type, char *buf, size_t len);
 
 /*
  * The I/O thread and the ring, shared by the files a capture writes in turn.
- * Ring positions are logical byte counts since the file opened (physical
- * offset = position % OUTPUT_FILE_RING); they include the gaps left at the
- * end of the ring. Fields below the lock are under it.
+ * Ring positions are file offsets (the byte at position p is at
+ * ring[p % OUTPUT_FILE_RING], and ring[p % OUTPUT_FILE_RING + OUTPUT_FILE_RING]
+ * too: the mirror). Fields below the lock are under it.
  */
 struct output_io {
 	pthread_t thread;
 	pthread_t sync_thread;
 	int started;
-	uint8_t *ring;
+	enum output_io_mode want;       /* --output-io, for the files opened on it */
+	uint8_t *ring;                  /* 2 * OUTPUT_FILE_RING bytes: the ring and its mirror */
 	pthread_mutex_t lock;
 	pthread_cond_t work;            /* to the I/O thread: published, sync, stop */
 	pthread_cond_t sync_work;       /* to the sync thread: a sync asked, stop */
 	pthread_cond_t progress;        /* to the writer: written, synced, failed */
 	int fd;
+	int direct;                     /* the file is written with O_DIRECT (spans aligned) */
+	int fd_direct;                  /* O_DIRECT is set on fd now (cleared for a partial block) */
+	uint64_t align;                 /* direct: the alignment of spans; buffered: 1 */
+	uint64_t piece;                 /* a span is due once this much is published */
 	int stop;
-	int busy;                       /* the I/O thread in a write() without the lock */
+	int busy;                       /* the I/O thread in a pwrite() without the lock */
 	int syncing;                    /* the sync thread in fdatasync() without the lock */
 	uint64_t commit;                /* whole blocks encoded up to here (writer) */
-	uint64_t tail;                  /* written up to here (I/O thread) */
-	uint64_t urgent;                /* write up to here even in spans below a piece */
-	uint64_t gap;                   /* where the data of tail's lap ends; UINT64_MAX: none */
+	uint64_t commit_mark;           /* the last block boundary at or before commit aligned down */
+	uint64_t tail;                  /* every byte before it is written (I/O thread) */
+	uint64_t urgent;                /* have on_disk here even in spans below a piece */
 	uint64_t sync_to;               /* fdatasync once tail is here (writer) */
 	uint64_t sync_asked;            /* the sync thread asked up to here (I/O thread) */
 	uint64_t synced_to;             /* an fdatasync returned for up to here (sync thread) */
-	uint64_t on_disk;               /* file size: whole blocks, where a failure rolls back to */
+	uint64_t on_disk;               /* whole blocks written up to here: a failure rolls back here */
 	int err;                        /* a write failed (-errno): the I/O thread stopped */
 	int sync_err;                   /* a background fdatasync failed: -errno, for the next sync */
-	uint64_t calls;                 /* write() calls */
+	uint64_t calls;                 /* pwrite() calls */
+	uint64_t direct_calls;          /* of those, with O_DIRECT */
 };
 
-/* Start the I/O and sync threads and allocate the ring. 0 or -errno. */
-int output_io_start(struct output_io *io);
+/* Start the I/O and sync threads and map the ring; files opened on it follow mode. 0 or -errno. */
+int output_io_start(struct output_io *io, enum output_io_mode mode);
 /* Stop it (no file may be open on it) and free the ring. Safe if never started. */
 void output_io_stop(struct output_io *io);
 
@@ -93,7 +128,12 @@ struct output_file {
 	char path[8192];
 	struct output_io *io;
 	uint8_t *ring;                  /* io->ring */
+	int direct;                     /* written with O_DIRECT (io->direct) */
+	uint64_t align;                 /* io->align */
+	uint64_t piece;                 /* io->piece */
+	long fs_type;                   /* statfs f_type of its file system */
 	uint64_t head;                  /* encoded up to here */
+	uint64_t mark;                  /* the last block boundary at or before head aligned down */
 	uint64_t commit;                /* published up to here (io->commit) */
 	uint64_t limit;                 /* blocks may be encoded up to here without asking */
 	uint64_t size;                  /* file size once everything encoded is written */
@@ -113,7 +153,10 @@ enum output_file_open_mode {
  * dir_fd >= 0: the file is its last component in that directory (openat),
  * path only names it in messages; -1: path itself. With
  * OUTPUT_FILE_REPLACE an existing file keeps its contents until
- * output_file_begin(), once the capture is known to start.
+ * output_file_begin(), once the capture is known to start. The way it is
+ * written is chosen here from io's mode and the file system; with
+ * OUTPUT_IO_DIRECT a file system that takes no O_DIRECT fails the open
+ * (-EINVAL, err says why).
  */
 int output_file_open(struct output_file *f, struct output_io *io, int dir_fd, const char *path,
 		     enum output_file_open_mode mode, char *err, size_t errlen);
@@ -142,17 +185,28 @@ static inline uint64_t output_file_size(const struct output_file *f)
  */
 int output_file_flush(struct output_file *f);
 
+/* "direct" (O_DIRECT) or "buffered": how the open file is written. */
+const char *output_file_io_name(const struct output_file *f);
+
 /*
- * The blocks not on disk after a failure, in file order: up to two regions
- * (the ring may wrap). Lets the I/O thread finish what was published first
- * (it stops at a failure). Returns the number of regions.
+ * Replace len bytes of the file at off, bytes already written (the IDBs'
+ * timestamp slots at a file's end): written through the page cache, and
+ * into the ring where a later direct span writes that block again. Waits
+ * until everything published is written. 0 or -errno.
  */
-unsigned int output_file_unwritten(struct output_file *f, const uint8_t *data[2],
-				   size_t len[2]);
+int output_file_patch(struct output_file *f, uint64_t off, const void *data, size_t len);
+
+/*
+ * The blocks not on disk after a failure, in file order, contiguous (the
+ * ring is mirrored). Lets the I/O thread finish what was published first
+ * (it stops at a failure). Returns their length (*data: the first).
+ */
+size_t output_file_unwritten(struct output_file *f, const uint8_t **data);
 
 /*
  * Drop what is not on disk (after a failed flush): the same blocks
- * output_file_unwritten() just gave. Returns the EPBs dropped.
+ * output_file_unwritten() just gave; the next block goes where they began.
+ * Returns the EPBs dropped.
  */
 uint64_t output_file_discard(struct output_file *f);
 

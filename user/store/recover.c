@@ -123,7 +123,7 @@ static int append_isbs(int fd, off_t off, uint32_t ifaces, uint64_t ts, const ch
 		isb.if_id = i;
 		n = pcapng_put_isb(buf + used, ISB_BUF_SIZE - used, &isb);
 		if (!n) {       /* buffer full: flush, then it fits */
-			ret = fd_pwrite_all(fd, buf, used, off);
+			ret = fd_pwrite_all(fd, buf, used, off, NULL);
 			off += (off_t)used;
 			used = 0;
 			n = pcapng_put_isb(buf, ISB_BUF_SIZE, &isb);
@@ -131,7 +131,7 @@ static int append_isbs(int fd, off_t off, uint32_t ifaces, uint64_t ts, const ch
 		used += n;
 	}
 	if (!ret)
-		ret = fd_pwrite_all(fd, buf, used, off);
+		ret = fd_pwrite_all(fd, buf, used, off, NULL);
 	free(buf);
 	return ret;
 }

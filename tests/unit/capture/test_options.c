@@ -327,6 +327,24 @@ static void test_xdp_mode(void **state)
 	assert_int_equal(o.xdp_mode, XDP_MODE_CHOICE_AUTO);
 }
 
+static void test_output_io(void **state)
+{
+	struct capture_opts o;
+
+	(void)state;
+	PARSE_OK_IW(&o, "-c", "1");
+	assert_int_equal(o.output_io, OUTPUT_IO_AUTO);
+	PARSE_OK_IW(&o, "--output-io", "direct");
+	assert_int_equal(o.output_io, OUTPUT_IO_DIRECT);
+	PARSE_OK_IW(&o, "--output-io=buffered");
+	assert_int_equal(o.output_io, OUTPUT_IO_BUFFERED);
+	PARSE_OK_IW(&o, "--output-io", "direct", "--output-io", "auto");
+	assert_int_equal(o.output_io, OUTPUT_IO_AUTO);
+	EXPECT_ERR_IW("auto, direct, buffered", "--output-io", "odirect");
+	EXPECT_ERR_IW("--output-io", "--output-io");
+	assert_non_null(strstr(capture_usage, "--output-io auto|direct|buffered"));
+}
+
 static void test_queues(void **state)
 {
 	struct capture_opts o;
@@ -1448,7 +1466,7 @@ static void test_option_table(void **state)
 		{ "fragment-timeout", "5s" }, { "fragment-window", "1m" }, { "rotate-size", "256M" },
 		{ "rotate-time", "1h" }, { "max-files", "10" }, { "max-bytes", "20G" },
 		{ "min-free", "2G" }, { "sync-interval", "250ms" }, { "on-rotate", "/bin/true" },
-		{ "compress", "zstd" }, { "verbose", "yes" },
+		{ "compress", "zstd" }, { "verbose", "yes" }, { "output-io", "buffered" },
 	};
 	const struct capture_option *table;
 	size_t n, i, k;
@@ -1547,6 +1565,7 @@ int main(void)
 		cmocka_unit_test(test_ring_size),
 		cmocka_unit_test(test_unmatched),
 		cmocka_unit_test(test_xdp_mode),
+		cmocka_unit_test(test_output_io),
 		cmocka_unit_test(test_queues),
 		cmocka_unit_test(test_queue_limit),
 		cmocka_unit_test(test_copy_modes),

@@ -4,9 +4,10 @@
  * -> file set -> output_file's ring and I/O thread -> a file in a
  * temporary directory, read back with the PCAPNG reader.
  *
- * The test binary is linked with --wrap=write,--wrap=malloc,... so it sees
- * every write() and every allocation vpncap's code makes:
- *  - steady state: no allocation per frame, and no more write() calls than
+ * The test binary is linked with --wrap=write,--wrap=pwrite,--wrap=malloc,...
+ * so it sees every write() and pwrite() (output_file.c's spans) and every
+ * allocation vpncap's code makes:
+ *  - steady state: no allocation per frame, and no more write calls than
  *    one per OUTPUT_FILE_PIECE written (plus one per lap of the ring and a
  *    small constant), and at least one per lap of the ring;
  *  - the ring: while the I/O thread is stuck in a write(), the writer
@@ -50,6 +51,7 @@
 /* ---- the wrapped calls ------------------------------------------------------------ */
 
 ssize_t __real_write(int fd, const void *buf, size_t len);
+ssize_t __real_pwrite(int fd, const void *buf, size_t len, off_t off);
 int __real_fdatasync(int fd);
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -63,7 +65,8 @@ static atomic_int failing_writes;       /* the next N write() calls fail with EN
 static atomic_int sync_gate_closed;     /* fdatasync() waits while set */
 static atomic_int syncs_waiting;        /* fdatasync() calls stuck at the gate */
 
-ssize_t __wrap_write(int fd, const void *buf, size_t len)
+/* write() and pwrite() alike (output_file.c pwrite()s its spans): 0 to go on, or -1. */
+static int wrapped_write(void)
 {
 	atomic_fetch_add(&writes, 1);
 	if (atomic_load(&write_gate_closed)) {
@@ -77,7 +80,17 @@ ssize_t __wrap_write(int fd, const void *buf, size_t len)
 		errno = ENOSPC;
 		return -1;
 	}
-	return __real_write(fd, buf, len);
+	return 0;
+}
+
+ssize_t __wrap_write(int fd, const void *buf, size_t len)
+{
+	return wrapped_write() ? -1 : __real_write(fd, buf, len);
+}
+
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	return wrapped_write() ? -1 : __real_pwrite(fd, buf, len, off);
 }
 
 int __wrap_fdatasync(int fd)

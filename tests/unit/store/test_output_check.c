@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "store/output_check.h"
@@ -153,6 +154,38 @@ static void test_not_a_directory(void **state)
 	assert_non_null(strstr(err, "plain/sub: cannot create the capture directory: Not a directory"));
 }
 
+/*
+ * --output-io as --check foresees it, from the file system of the nearest
+ * existing directory: /tmp (ext4, xfs or btrfs here) direct, /dev/shm
+ * (tmpfs) buffered, and direct refused there in the capture's words.
+ */
+static void test_output_io_foreseen(void **state)
+{
+	char said[256], err[512];
+	struct statfs sfs;
+
+	(void)state;
+	if (!statfs("/tmp", &sfs) && output_io_fs_takes_direct((long)sfs.f_type)) {
+		assert_int_equal(output_check_io("/tmp/not/yet/", 1, OUTPUT_IO_AUTO, said,
+						 sizeof(said), err, sizeof(err)), 0);
+		assert_non_null(strstr(said, "direct (O_DIRECT) on "));
+		assert_int_equal(output_check_io("/tmp/x.pcapng", 0, OUTPUT_IO_DIRECT, said,
+						 sizeof(said), err, sizeof(err)), 0);
+		assert_non_null(strstr(said, "direct (O_DIRECT) on "));
+	}
+	assert_int_equal(output_check_io("/tmp/x.pcapng", 0, OUTPUT_IO_BUFFERED, said,
+					 sizeof(said), err, sizeof(err)), 0);
+	assert_non_null(strstr(said, "buffered (--output-io buffered)"));
+	if (statfs("/dev/shm", &sfs) || sfs.f_type != 0x01021994)
+		return;
+	assert_int_equal(output_check_io("/dev/shm/set/", 1, OUTPUT_IO_AUTO, said, sizeof(said),
+					 err, sizeof(err)), 0);
+	assert_string_equal(said, "buffered on tmpfs (O_DIRECT on ext4, xfs and btrfs only)");
+	assert_int_equal(output_check_io("/dev/shm/set/", 1, OUTPUT_IO_DIRECT, said, sizeof(said),
+					 err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "/dev/shm/set/: --output-io direct: the file system (tmpfs) refuses O_DIRECT: vpncap writes with O_DIRECT on ext4, xfs and btrfs only");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_symlinks_refused),
 		cmocka_unit_test(test_one_file),
 		cmocka_unit_test(test_not_a_directory),
+		cmocka_unit_test(test_output_io_foreseen),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

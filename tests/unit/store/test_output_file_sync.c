@@ -3,7 +3,7 @@
  * Unit tests of output_file.c's periodic fdatasync, which runs on a sync
  * thread of its own so that the I/O thread goes on writing meanwhile.
  *
- * The test binary is linked with --wrap=write,--wrap=fdatasync: write()
+ * The test binary is linked with --wrap=pwrite,--wrap=fdatasync: pwrite()
  * calls are counted, and an fdatasync() can be held at a gate until the
  * test opens it, or made to fail with EIO. A test never waits for a held
  * call without a timeout, so code that syncs on the I/O thread, or lets a
@@ -44,10 +44,10 @@
 
 /* ---- the wrapped calls ------------------------------------------------------------ */
 
-ssize_t __real_write(int fd, const void *buf, size_t len);
+ssize_t __real_pwrite(int fd, const void *buf, size_t len, off_t off);
 int __real_fdatasync(int fd);
 
-static atomic_int writes;               /* write() calls */
+static atomic_int writes;               /* pwrite() calls */
 static atomic_int sync_gate_closed;     /* fdatasync() waits while set */
 static atomic_int syncs_waiting;        /* fdatasync() calls held at the gate */
 static atomic_int syncs_begun;          /* fdatasync() calls */
@@ -56,10 +56,10 @@ static atomic_int sync_fail_errno;      /* the next fdatasync() fails with this 
 static atomic_llong size_at_sync;       /* the file's size when the last fdatasync() began */
 static atomic_ullong inode_at_sync;     /* and its inode */
 
-ssize_t __wrap_write(int fd, const void *buf, size_t len)
+ssize_t __wrap_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	atomic_fetch_add(&writes, 1);
-	return __real_write(fd, buf, len);
+	return __real_pwrite(fd, buf, len, off);
 }
 
 int __wrap_fdatasync(int fd)
@@ -134,7 +134,7 @@ static struct rig *rig_start(void)
 		snprintf(r->path[i], sizeof(r->path[i]), "%s/out%u.pcapng", r->dir, i);
 	for (i = 0; i < FRAME_LEN; i++)
 		r->frame[i] = (uint8_t)(i * 7 + 1);
-	assert_int_equal(output_io_start(&r->io), 0);
+	assert_int_equal(output_io_start(&r->io, OUTPUT_IO_AUTO), 0);
 	atomic_store(&sync_gate_closed, 0);
 	atomic_store(&sync_fail_errno, 0);
 	rig_open_file(r, 0);
@@ -253,7 +253,7 @@ static void test_writes_go_on_while_fdatasync_blocks(void **state)
 	atomic_store(&sync_gate_closed, 0); /* before asserting: the adder must end */
 	pthread_join(th, NULL);
 
-	print_message("fdatasync held: %d write() calls, %lld bytes on disk (%lld at the request, "
+	print_message("fdatasync held: %d pwrite() calls, %lld bytes on disk (%lld at the request, "
 		      "%u-byte ring); the sync saw %lld bytes\n", writes_meanwhile,
 		      (long long)on_disk_meanwhile, (long long)requested, OUTPUT_FILE_RING,
 		      (long long)atomic_load(&size_at_sync));
@@ -263,7 +263,7 @@ static void test_writes_go_on_while_fdatasync_blocks(void **state)
 	/* Everything encoded reached the file, three rings past the request. */
 	assert_true(on_disk_meanwhile == (int64_t)output_file_size(&r->f));
 	assert_true(on_disk_meanwhile >= requested + 3 * (int64_t)OUTPUT_FILE_RING);
-	assert_true(writes_meanwhile >= 3); /* a span never crosses a lap of the ring */
+	assert_true(writes_meanwhile >= 3); /* a span is at most a ring */
 	/* The sync came after what was asked for was written, and only once. */
 	assert_true(atomic_load(&size_at_sync) >= requested);
 	assert_int_equal(atomic_load(&syncs_begun), 1);
