@@ -710,19 +710,23 @@ use_fs() {
 fio_ceiling() {
 	local name=$1 json=$WORK/fio.$1.json; shift
 	fio --name=ceiling --directory="$DISK_DIR" "$@" --rw=write --bs=1M --ioengine=libaio --iodepth=8 \
-		--size=2G --runtime="$FIO_SECONDS" --time_based --output-format=json >"$json" 2>"$WORK/fio.$name.err"
+		--size=2G --output-format=json >"$json" 2>"$WORK/fio.$name.err"
 	rm -f "$DISK_DIR"/ceiling*
 	python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))["jobs"][0]
 print("%.0f %.0f" % (j["write"]["bw_bytes"] / 1e6, j["usr_cpu"] + j["sys_cpu"]))' "$json" 2>/dev/null || echo "- -"
 }
 
-# disk_ceiling: FIO_DIRECT and FIO_BUFFERED, "MB/s CPU%" each.
+# disk_ceiling: FIO_DIRECT and FIO_BUFFERED ($FIO_SECONDS s, time based: after
+# its first pass fio overwrites a laid-out file) and FIO_APPEND (O_DIRECT, one
+# 2 GiB pass into a new file: blocks allocated as they come, as a capture's
+# file grows), "MB/s CPU%" each.
 disk_ceiling() {
-	say "fio: the disk's ceiling in $DISK_DIR, O_DIRECT then buffered, $FIO_SECONDS s each"
-	FIO_DIRECT=$(fio_ceiling direct --direct=1)
-	FIO_BUFFERED=$(fio_ceiling buffered)
-	say "fio: O_DIRECT ${FIO_DIRECT% *} MB/s at ${FIO_DIRECT#* } % CPU, buffered ${FIO_BUFFERED% *} MB/s at ${FIO_BUFFERED#* } % CPU"
+	say "fio: the disk's ceiling in $DISK_DIR, O_DIRECT then buffered, $FIO_SECONDS s each, then O_DIRECT one pass"
+	FIO_DIRECT=$(fio_ceiling direct --direct=1 --runtime="$FIO_SECONDS" --time_based)
+	FIO_BUFFERED=$(fio_ceiling buffered --runtime="$FIO_SECONDS" --time_based)
+	FIO_APPEND=$(fio_ceiling append --direct=1)
+	say "fio: O_DIRECT ${FIO_DIRECT% *} MB/s at ${FIO_DIRECT#* } % CPU, buffered ${FIO_BUFFERED% *} MB/s at ${FIO_BUFFERED#* } % CPU, O_DIRECT into a new file ${FIO_APPEND% *} MB/s at ${FIO_APPEND#* } % CPU"
 }
 
 # disk_row FS CASE: one row of the disk table, 1400 B IKE, medians of the rounds.
@@ -730,10 +734,11 @@ disk_row() {
 	local f=$WORK/res.$1/$2.ike1400.res unread
 	unread=$(grep -c 'capinfos cannot read' "$WORK/res.$1/$2.ike1400.fail" 2>/dev/null)
 	if [ ! -s "$f" ]; then
-		echo "| $1 | ${LABEL[$2]} | failed: $(head -n 1 "$WORK/res.$1/$2.ike1400.fail" 2>/dev/null | tr '|' '/') | | | | | | | | |"
+		echo "| $1 | ${LABEL[$2]} | failed: $(head -n 1 "$WORK/res.$1/$2.ike1400.fail" 2>/dev/null | tr '|' '/') | | | | | | | | | |"
 		return
 	fi
-	awk -v fs="$1" -v label="${LABEL[$2]}" -v ceil="${FIO_DIRECT% *}" -v unread="${unread:-0}" '
+	awk -v fs="$1" -v label="${LABEL[$2]}" -v ceil="${FIO_DIRECT% *}" -v append="${FIO_APPEND% *}" \
+		-v unread="${unread:-0}" '
 		function med(a, n,   i, j, x) {
 			if (n == 0) return "-"
 			for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
@@ -749,9 +754,10 @@ disk_row() {
 		}
 		END {
 			m = med(mbs, n)
-			printf "| %s | %s | %.0f | %.0f | %.0f | %s | %d | %d (%.1f %%) | %d of %d | %s | %d of %d |\n", fs, label,
+			printf "| %s | %s | %.0f | %.0f | %.0f | %s | %s | %d | %d (%.1f %%) | %d of %d | %s | %d of %d |\n", fs, label,
 				med(off, n) / 1000, med(capf, n) / 1000, m,
 				(fs == "disk" && ceil != "-" && ceil > 0) ? sprintf("%.2f", m / ceil) : "-",
+				(fs == "disk" && append != "-" && append > 0) ? sprintf("%.2f", m / append) : "-",
 				med(lost, n), worst, worstp, lossy, n, nd ? med(drop, nd) : "-", torn + unread, n + unread
 		}' "$f"
 }
@@ -763,11 +769,13 @@ disk_table() {
 	echo
 	echo "Disk: $(fs_desc disk). Its ceiling in the same run, fio \`--rw=write --bs=1M --ioengine=libaio --iodepth=8 --size=2G --runtime=$FIO_SECONDS --time_based\`:"
 	echo "O_DIRECT (\`--direct=1\`) ${FIO_DIRECT% *} MB/s at ${FIO_DIRECT#* } % of a core; buffered ${FIO_BUFFERED% *} MB/s at ${FIO_BUFFERED#* } % of a core."
+	echo "fio overwrites its laid-out file once the first pass is done; written as a capture writes, one O_DIRECT pass"
+	echo "into a new file (the same without \`--runtime --time_based\`): ${FIO_APPEND% *} MB/s at ${FIO_APPEND#* } % of a core."
 	echo "A buffered writer's bytes may still be in the page cache when its file is counted and deleted: $(awk '/^MemTotal:/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo) GiB of RAM,"
 	echo "vm.dirty_background_ratio $(cat /proc/sys/vm/dirty_background_ratio) %, vm.dirty_ratio $(cat /proc/sys/vm/dirty_ratio) % (writeback starts, writers are throttled)."
 	echo
-	echo "| files on | case | offered kfps | in the file kfps | written MB/s | x fio O_DIRECT | frames lost (sent - in the file) | worst round | rounds with loss | tool's own drops | torn or unreadable files |"
-	echo "|---|------|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| files on | case | offered kfps | in the file kfps | written MB/s | x fio O_DIRECT | x fio into a new file | frames lost (sent - in the file) | worst round | rounds with loss | tool's own drops | torn or unreadable files |"
+	echo "|---|------|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for fs in $OUTPUT_FS; do
 		for c in "${CASES[@]}"; do
 			case "$c" in base_*|xdp_*) continue ;; esac
@@ -1065,12 +1073,16 @@ echo
 if [ "$WRITER_MIB" = 0 ]; then
 	echo "Not run (WRITER_MIB=0)."
 elif [ -x "$BUILD/tests/bench_writer" ]; then
-	if out=$("$BUILD/tests/bench_writer" "$WRITER_MIB" "$WORK"); then
-		echo "$out" | grep -v '^cpu: '
-	else
-		echo "bench_writer failed (see stderr)"
-		fail=1
-	fi
+	for wdir in "$WORK" ${DISK_DIR:+"$DISK_DIR"}; do
+		[ "$wdir" = "$WORK" ] || echo "On the disk, $(fs_desc disk) (fio into a new file: ${FIO_APPEND% *} MB/s):"
+		if out=$("$BUILD/tests/bench_writer" "$WRITER_MIB" "$wdir"); then
+			echo "$out" | grep -v '^cpu: '
+		else
+			echo "bench_writer failed (see stderr)"
+			fail=1
+		fi
+		echo
+	done
 else
 	echo "Not run: $BUILD/tests/bench_writer is not built (target bench_writer)."
 fi
