@@ -91,6 +91,12 @@ int ring_rx_fd(const struct ring_rx *r)
 	return r->map_fd;
 }
 
+/* Ring bytes of a record of len (its header's length, flags included), header and padding too. */
+static uint64_t record_span(uint32_t len)
+{
+	return (BPF_RINGBUF_HDR_SZ + (len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) + 7) & ~7ull;
+}
+
 /* One committed record at r->read_pos: to the callback (unless discarded). */
 static int take_record(struct ring_rx *r, uint32_t len)
 {
@@ -103,7 +109,7 @@ static int take_record(struct ring_rx *r, uint32_t len)
 		r->malformed++;
 		return 1;
 	}
-	frame.end = r->read_pos + ((BPF_RINGBUF_HDR_SZ + len + 7) & ~7ull);
+	frame.end = r->read_pos + record_span(len);
 	r->kept += r->fn(r->ctx, &frame) > 0;
 	return 1;
 }
@@ -121,8 +127,7 @@ uint32_t ring_rx_drain(struct ring_rx *r)
 		if (len & BPF_RINGBUF_BUSY_BIT)
 			break;  /* reserved, not yet submitted: records after it wait too */
 		taken += take_record(r, len);
-		r->read_pos += (BPF_RINGBUF_HDR_SZ + (len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) + 7) &
-			       ~7ull;
+		r->read_pos += record_span(len);
 	}
 	if (!r->kept)
 		store_release(r->consumer_pos, r->read_pos);
