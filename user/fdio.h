@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /*
  * All len bytes of p to fd. 0, or -errno (-ENOSPC for a write that took
@@ -15,5 +16,12 @@ int fd_write_all(int fd, const void *p, size_t len, uint64_t *calls);
 
 /* All len bytes of p to fd at off. 0, or -errno; *calls as above. */
 int fd_pwrite_all(int fd, const void *p, size_t len, off_t off, uint64_t *calls);
+
+/*
+ * The same gathered from cnt segments (at most IOV_MAX), in order, with
+ * pwritev(); a short write goes on from where it stopped. iov is consumed
+ * (its entries changed). 0, or -errno; *calls as above.
+ */
+int fd_pwritev_all(int fd, struct iovec *iov, int cnt, off_t off, uint64_t *calls);
 
 #endif /* VPNCAP_FDIO_H */

@@ -324,7 +324,7 @@ size_t pcapng_put_epb(uint8_t *dst, size_t room, const struct pcapng_epb_info *i
 	p = put_ts(p, info->ts_ns);
 	p = put_u32(p, info->caplen);
 	p = put_u32(p, info->origlen);
-	p = put_bytes(p, frame, info->caplen);
+	p = frame ? put_bytes(p, frame, info->caplen) : p + info->caplen; /* NULL: a hole */
 	p = put_pad(p, info->caplen);
 	opts = p;
 	if (info->flags)

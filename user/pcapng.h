@@ -19,6 +19,8 @@
 #define PCAPNG_BT_SHB 0x0A0D0D0Au
 #define PCAPNG_BT_IDB 0x00000001u
 #define PCAPNG_BT_EPB 0x00000006u
+/* Where an EPB's frame data begins: type, length, interface, time (2), caplen, origlen. */
+#define PCAPNG_EPB_DATA_OFFSET 28u
 #define PCAPNG_BT_ISB 0x00000005u
 #define PCAPNG_BYTE_ORDER_MAGIC 0x1A2B3C4Du
 
@@ -80,6 +82,11 @@ struct pcapng_isb_info {
 
 size_t pcapng_put_shb(uint8_t *dst, size_t room, const struct pcapng_shb_info *info);
 size_t pcapng_put_idb(uint8_t *dst, size_t room, const struct pcapng_idb_info *info);
+/*
+ * frame NULL: the caplen bytes of frame data at PCAPNG_EPB_DATA_OFFSET are
+ * left as they are (a hole the caller fills, or writes from elsewhere);
+ * everything else, the padding after them too, is written.
+ */
 size_t pcapng_put_epb(uint8_t *dst, size_t room, const struct pcapng_epb_info *info,
 		      const void *frame);
 size_t pcapng_put_isb(uint8_t *dst, size_t room, const struct pcapng_isb_info *info);

@@ -43,7 +43,9 @@ case_inline_ring_full() {
 	local out=$WORK/inl.pcapng log=$WORK/inl.log prom=$WORK/metrics/inl.prom json=$WORK/counters.json
 	local seen passed written ring queue_full disk drops matched rc
 	mkdir -p "$WORK/metrics"
-	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --ring-size 64k --metrics-file "$prom" ||
+	# Buffered: each record is written from the ring buffer's own mapping and kept until then.
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --ring-size 64k --output-io buffered \
+		--metrics-file "$prom" ||
 		{ fail "inline: did not start: $(cat "$log")"; return; }
 	burst_seq 4000
 	sleep 1.3 # at least one snapshot after the burst
@@ -149,17 +151,20 @@ print('# $1: %d frames checked, first %d, last %d' % (len(seqs), seqs[0], seqs[-
 "
 }
 
-# The writer holds each frame's UMEM buffer until it has copied the bytes
-# into the file; a UMEM too small for the burst runs the fill ring dry, and
-# the kernel drops and counts the excess at the socket. Inside the file,
-# every frame is whole and in order, and written + counted drops = matched.
+# The writer holds each frame's UMEM buffer until its bytes are in the file
+# (buffered: written from the UMEM itself by pwritev; direct: copied into
+# the O_DIRECT buffer); a UMEM too small for the burst runs the fill ring
+# dry, and the kernel drops and counts the excess at the socket. Inside the
+# file, every frame is whole and in order, and written + counted drops =
+# matched. case_bypass_umem_starved IO: --output-io IO.
 case_bypass_umem_starved() {
-	local out=$WORK/starve.pcapng log=$WORK/starve.log prom=$WORK/metrics/starve.prom n=30000
-	local written matched nobuf ringfull qfull
+	local io=$1 out=$WORK/starve-$1.pcapng log=$WORK/starve-$1.log prom=$WORK/metrics/starve-$1.prom
+	local n=30000 written matched nobuf ringfull qfull
 	ip -n "$LAB_CAP" addr flush dev "$LAB_CAP_IF"
-	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass --copy \
+	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --mode bypass --copy --output-io "$io" \
 		--rx-ring 64 --fill-ring 64 --umem-frames 128 --metrics-file "$prom" ||
-		{ fail "starved UMEM: did not start: $(cat "$log")"; return; }
+		{ fail "starved UMEM, $io: did not start: $(cat "$log")"; return; }
+	[ "$io" != buffered ] || check "starved UMEM, buffered: said at start" grep -q "buffered I/O" "$log"
 	burst_seq $n
 	sleep 0.5
 	stop_capture INT
@@ -168,12 +173,12 @@ case_bypass_umem_starved() {
 	nobuf=$(sum_metric "$prom" vpncap_queue_af_xdp_no_buffer_total)
 	ringfull=$(sum_metric "$prom" vpncap_queue_af_xdp_ring_full_total)
 	qfull=$(sum_metric "$prom" vpncap_writer_queue_full_total)
-	echo "# starved UMEM (128 frames): matched $matched, written $written, no buffer $nobuf, rx ring full $ringfull, queue full $qfull"
-	check "starved UMEM: every burst frame matched" [ "$matched" -eq $n ]
-	check "starved UMEM: the excess was dropped at the socket and counted" [ $((nobuf + ringfull)) -gt 0 ]
-	check "starved UMEM: written + counted drops = matched" [ $((written + nobuf + ringfull + qfull)) -eq "$matched" ]
-	check "starved UMEM: none refused by the writer queue (the UMEM is the limit)" [ "$qfull" -eq 0 ]
-	check_seq_file "starved UMEM" "$out" "$written"
+	echo "# starved UMEM (128 frames, $io): matched $matched, written $written, no buffer $nobuf, rx ring full $ringfull, queue full $qfull"
+	check "starved UMEM, $io: every burst frame matched" [ "$matched" -eq $n ]
+	check "starved UMEM, $io: the excess was dropped at the socket and counted" [ $((nobuf + ringfull)) -gt 0 ]
+	check "starved UMEM, $io: written + counted drops = matched" [ $((written + nobuf + ringfull + qfull)) -eq "$matched" ]
+	check "starved UMEM, $io: none refused by the writer queue (the UMEM is the limit)" [ "$qfull" -eq 0 ]
+	check_seq_file "starved UMEM, $io" "$out" "$written"
 }
 
 # veth offers RX timestamps (Linux 6.8+ says so) but a frame from its peer's
@@ -236,7 +241,8 @@ case_errors() {
 lab_with_addresses || { echo "not ok - could not build the lab"; exit 1; }
 case_inline_ring_full
 case_bypass_queues
-case_bypass_umem_starved
+case_bypass_umem_starved buffered
+case_bypass_umem_starved auto
 case_timestamp_sources
 case_status_line
 case_errors

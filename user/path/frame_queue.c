@@ -351,6 +351,12 @@ void frame_queue_release(struct frame_queue *q)
 		atomic_store_explicit(&q->tail, q->cons_tail, memory_order_release);
 }
 
+void frame_queue_release_to(struct frame_queue *q, uint64_t pos)
+{
+	if (atomic_load_explicit(&q->tail, memory_order_relaxed) != pos)
+		atomic_store_explicit(&q->tail, pos, memory_order_release);
+}
+
 static int has_records(struct frame_queue *q)
 {
 	return atomic_load_explicit(&q->head, memory_order_acquire) != q->cons_tail;

@@ -138,6 +138,17 @@ const struct frame_rec *frame_queue_peek(struct frame_queue *q);
 void frame_queue_consume(struct frame_queue *q, const struct frame_rec *rec);
 /* Consumer: give consumed space back to the producer. */
 void frame_queue_release(struct frame_queue *q);
+/*
+ * Consumer that gives space back later than it consumes (the records' bytes
+ * still being written from where they are): where it has consumed up to
+ * now, and, later, give back everything before such a position. Positions
+ * given back never go down.
+ */
+static inline uint64_t frame_queue_consumed(const struct frame_queue *q)
+{
+	return q->cons_tail;
+}
+void frame_queue_release_to(struct frame_queue *q, uint64_t pos);
 /* Consumer: wait up to timeout_ms for records; returns 0 when closed and empty. */
 int frame_queue_wait(struct frame_queue *q, int timeout_ms);
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define WRITER_WAIT_MS 100
+#define WRITER_HELD_WAIT_MS 1   /* frames held by reference: look again this soon */
 #define WRITER_BATCH 256
 /*
  * After catching up with a flow, sleep this long before looking again
@@ -121,6 +122,62 @@ static unsigned int heap_fill(struct writer *w)
 	return n;
 }
 
+/* ---- holding records until their frames are written --------------------------- */
+
+static void release_hold(struct writer *w, const struct writer_hold *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->n_queues; i++)
+		frame_queue_release_to(w->queues[i], h->consumed[i]);
+}
+
+/* Give back the space of every hold whose frames the file set has written. */
+static void release_written(struct writer *w)
+{
+	uint64_t done = fileset_refs_done(w->fs);
+
+	while (w->hold_tail != w->hold_head) {
+		const struct writer_hold *h = &w->holds[w->hold_tail % WRITER_HOLDS];
+
+		if (h->refs > done)
+			return;
+		release_hold(w, h);
+		w->hold_tail++;
+	}
+}
+
+/*
+ * After a batch: its records' space goes back now when the file set holds
+ * none of its frames, else with a hold. With every hold taken, the newest
+ * grows instead (its space comes back a little later, nothing waits).
+ */
+static void hold_batch(struct writer *w)
+{
+	unsigned int n = atomic_load_explicit(&w->n_queues, memory_order_relaxed), i;
+	uint64_t refs = fileset_refs_added(w->fs);
+	struct writer_hold *h;
+
+	release_written(w);
+	if (w->hold_tail == w->hold_head && refs == fileset_refs_done(w->fs)) {
+		for (i = 0; i < n; i++)
+			frame_queue_release(w->queues[i]);
+		return;
+	}
+	if (w->hold_head - w->hold_tail == WRITER_HOLDS)
+		w->hold_head--;
+	h = &w->holds[w->hold_head++ % WRITER_HOLDS];
+	h->refs = refs;
+	h->n_queues = n;
+	for (i = 0; i < n; i++)
+		h->consumed[i] = frame_queue_consumed(w->queues[i]);
+}
+
+static int holding(const struct writer *w)
+{
+	return w->hold_tail != w->hold_head;
+}
+
 /*
  * Write up to WRITER_BATCH records, oldest head first. A queue that runs
  * empty leaves the heap until the next batch looks at it again. Returns 1
@@ -128,7 +185,7 @@ static unsigned int heap_fill(struct writer *w)
  */
 static int write_batch(struct writer *w)
 {
-	unsigned int n = heap_fill(w), done = 0, i;
+	unsigned int n = heap_fill(w), done = 0;
 
 	while (n && done < WRITER_BATCH) {
 		struct writer_head *top = &w->heap[0];
@@ -137,7 +194,7 @@ static int write_batch(struct writer *w)
 		/* A new interface's first frame: its IDB was handed over before it. */
 		if (top->rec->if_id >= idb_set_count(w->fs->cfg.idbs))
 			apply_pending(w, clock_real_ns());
-		fileset_write(w->fs, top->rec);
+		fileset_write_ref(w->fs, top->rec);
 		frame_queue_consume(top->queue, top->rec);
 		next = frame_queue_peek(top->queue);
 		if (next)
@@ -147,8 +204,10 @@ static int write_batch(struct writer *w)
 		heap_sift_down(w->heap, n, 0);
 		done++;
 	}
-	for (i = 0; i < w->n_queues; i++)
-		frame_queue_release(w->queues[i]);
+	if (done)
+		hold_batch(w);
+	else
+		release_written(w);
 	return done && !n;
 }
 
@@ -157,7 +216,8 @@ static void *writer_main(void *arg)
 	struct writer *w = arg;
 	uint64_t next_tick = 0;
 
-	while (frame_queue_wait_any(w->queues, w->n_queues, &w->bell, WRITER_WAIT_MS)) {
+	while (frame_queue_wait_any(w->queues, w->n_queues, &w->bell,
+				    holding(w) ? WRITER_HELD_WAIT_MS : WRITER_WAIT_MS)) {
 		uint64_t now;
 		int caught_up = write_batch(w);
 
@@ -168,6 +228,8 @@ static void *writer_main(void *arg)
 			publish_status(w);
 			next_tick = now + TICK_INTERVAL_NS;
 		}
+		if (caught_up && holding(w))
+			fileset_push(w->fs); /* a pause in the flow: the held frames now */
 		if (caught_up)
 			frame_queue_nap(&w->bell, WRITER_NAP_US);
 	}

@@ -14,6 +14,14 @@
  *
  * Waking: the queues share the writer's doorbell; a publish on any of them
  * wakes the writer, and costs the producer nothing while the writer is busy.
+ *
+ * Holding: the file set writes a frame's bytes from its record (an AF_XDP
+ * UMEM frame, a BPF ring buffer record, a queue's copy) after the writer
+ * has moved on, so the writer gives the records' space back to the queues
+ * (and so the buffers to their producers) only once the file set says
+ * those frames are written: after each batch it notes where each queue was
+ * consumed to and how many frames the file set had taken by reference
+ * then (a hold), and gives a hold's space back once that many are done.
  */
 #ifndef VPNCAP_PATH_WRITER_H
 #define VPNCAP_PATH_WRITER_H
@@ -26,6 +34,16 @@
 
 /* 64 per-RX-queue consumer threads plus one for the main thread. */
 #define WRITER_MAX_QUEUES 65
+
+/* Holds a writer keeps before it merges the newest ones (its space comes back later). */
+#define WRITER_HOLDS 64
+
+/* A batch's records, held until the file set has written their frames. */
+struct writer_hold {
+	uint64_t refs;                          /* fileset_refs_added() after the batch */
+	unsigned int n_queues;
+	uint64_t consumed[WRITER_MAX_QUEUES];   /* each queue's frame_queue_consumed() then */
+};
 
 /* What the writer has done, as of its last tick: for counters and the status line. */
 struct writer_status {
@@ -47,6 +65,8 @@ struct writer {
 	struct frame_bell bell;         /* rung by every queue's publish */
 	struct writer_head heap[WRITER_MAX_QUEUES]; /* min-heap on ts_ns, writer thread only */
 	struct fileset *fs;
+	struct writer_hold holds[WRITER_HOLDS]; /* a FIFO, writer thread only */
+	unsigned int hold_head, hold_tail;
 	int started;
 	pthread_mutex_t lock;           /* guards pending and status */
 	int has_pending;

@@ -1084,7 +1084,14 @@ static void epb_direction(const struct frame_rec *rec, struct pcapng_epb_info *e
 	epb->verdict = rec->flags & FRAME_REC_COPIED ? 2 /* XDP_PASS */ : 4 /* XDP_REDIRECT */;
 }
 
-void fileset_write(struct fileset *fs, const struct frame_rec *rec)
+static int add_epb(struct fileset *fs, const struct pcapng_epb_info *epb,
+		   const struct frame_rec *rec, int by_ref)
+{
+	return by_ref ? output_file_add_epb_ref(&fs->file, epb, frame_rec_data(rec)) :
+			output_file_add_epb(&fs->file, epb, frame_rec_data(rec));
+}
+
+static void write_frame(struct fileset *fs, const struct frame_rec *rec, int by_ref)
 {
 	struct pcapng_epb_info epb = {
 		.if_id = rec->if_id,
@@ -1109,10 +1116,10 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 		fs->stats.dropped_write_error++;
 		return;
 	}
-	ret = output_file_add_epb(&fs->file, &epb, frame_rec_data(rec));
+	ret = add_epb(fs, &epb, rec, by_ref);
 	if (ret) {
 		recover_from_write_error(fs, ret, rec->ts_ns);
-		ret = output_file_add_epb(&fs->file, &epb, frame_rec_data(rec));
+		ret = add_epb(fs, &epb, rec, by_ref);
 	}
 	if (ret) {
 		fs->stats.dropped_write_error++;
@@ -1124,6 +1131,22 @@ void fileset_write(struct fileset *fs, const struct frame_rec *rec)
 		fs->if_written[rec->if_id]++;
 		fs->file_stamps[rec->if_id][ts_source_of(rec)]++;
 	}
+}
+
+void fileset_write(struct fileset *fs, const struct frame_rec *rec)
+{
+	write_frame(fs, rec, 0);
+}
+
+void fileset_write_ref(struct fileset *fs, const struct frame_rec *rec)
+{
+	write_frame(fs, rec, 1);
+}
+
+void fileset_push(struct fileset *fs)
+{
+	if (fs->file_open && fileset_refs_done(fs) != fileset_refs_added(fs))
+		output_file_push(&fs->file);
 }
 
 /* ---- housekeeping ------------------------------------------------------------- */

@@ -199,6 +199,27 @@ int fileset_start(struct fileset *fs, uint64_t now_ns, char *err, size_t errlen)
 /* One frame; failures are counted, never returned. */
 void fileset_write(struct fileset *fs, const struct frame_rec *rec);
 
+/*
+ * The same, but the frame's bytes may be written from the record itself,
+ * later (output_file_add_epb_ref): they must stay until fileset_refs_done()
+ * reaches fileset_refs_added() as it is on return.
+ */
+void fileset_write_ref(struct fileset *fs, const struct frame_rec *rec);
+
+/* Frames written by reference so far, and of those, the ones whose bytes are free again. */
+static inline uint64_t fileset_refs_added(const struct fileset *fs)
+{
+	return output_io_refs_added(&fs->io);
+}
+
+static inline uint64_t fileset_refs_done(struct fileset *fs)
+{
+	return output_io_refs_done(&fs->io);
+}
+
+/* Frames held by reference: have them written now, without waiting. */
+void fileset_push(struct fileset *fs);
+
 /* Time rotation, periodic sync, --min-free; call at least once a second. */
 void fileset_tick(struct fileset *fs, uint64_t now_ns);
 

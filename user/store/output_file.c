@@ -12,15 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #define RING_MASK ((uint64_t)OUTPUT_FILE_RING - 1)
+#define EXT_MASK ((uint64_t)OUTPUT_FILE_EXTENTS - 1)
 
 _Static_assert((OUTPUT_FILE_RING & (OUTPUT_FILE_RING - 1)) == 0, "ring size: a power of two");
 _Static_assert(OUTPUT_FILE_DIRECT_PIECE <= OUTPUT_FILE_RING / 4, "piece and ring sizes");
 _Static_assert(OUTPUT_FILE_MAX_ALIGN * 4 <= OUTPUT_FILE_DIRECT_PIECE, "alignment and piece");
+_Static_assert((OUTPUT_FILE_EXTENTS & (OUTPUT_FILE_EXTENTS - 1)) == 0, "extents: a power of two");
+_Static_assert(OUTPUT_FILE_SPAN_EXTENTS * 3 + 1 <= OUTPUT_FILE_IOV, "a span's extents, one pwritev");
 
 #define FS_EXT4 0xEF53L          /* ext2, ext3 and ext4 */
 #define FS_XFS 0x58465342L
@@ -47,6 +51,9 @@ static void check_ring(const struct output_io *io)
 	assert(io->synced_to <= io->sync_asked && io->sync_asked <= io->sync_to);
 	assert(io->sync_asked <= io->tail);
 	assert(io->direct || io->tail == io->on_disk);
+	assert(io->ext_tail <= io->ext_commit && io->ext_commit <= io->ext_head);
+	assert(io->ext_head - io->ext_tail <= OUTPUT_FILE_EXTENTS);
+	assert(!io->direct || io->ext_tail == io->ext_head); /* direct files copy */
 	(void)io;
 }
 
@@ -115,11 +122,15 @@ static int set_direct(struct output_io *io, int on)
 	return 0;
 }
 
-/* Under the lock: a piece or more published, or less but wanted on disk now. */
+/*
+ * Under the lock: a piece or more published (or that many frames by
+ * reference), or less but wanted on disk now.
+ */
 static int span_due(const struct output_io *io)
 {
 	return !io->err && io->tail < io->commit &&
-	       (io->commit - io->tail >= io->piece || io->on_disk < io->urgent);
+	       (io->commit - io->tail >= io->piece ||
+		io->ext_commit - io->ext_tail >= OUTPUT_FILE_SPAN_EXTENTS || io->on_disk < io->urgent);
 }
 
 /* Under the lock: everything before the writer's request written, the sync not yet asked. */
@@ -127,6 +138,9 @@ static int sync_due(const struct output_io *io)
 {
 	return !io->err && io->sync_asked < io->sync_to && io->tail >= io->sync_to;
 }
+
+static void span_written(struct output_io *io, int ret, uint64_t calls, uint64_t end,
+			 uint64_t whole);
 
 /*
  * Write the next span: from the tail (aligned down) to the commit aligned
@@ -161,10 +175,17 @@ static void write_span(struct output_io *io)
 	if (ret)
 		roll_back(fd, base);
 	pthread_mutex_lock(&io->lock);
-	io->busy = 0;
-	io->calls += calls;
 	if (aligned && io->direct)
 		io->direct_calls += calls;
+	span_written(io, ret, calls, end, whole);
+}
+
+/* Called with the lock held again after a span's write: its outcome, for the others. */
+static void span_written(struct output_io *io, int ret, uint64_t calls, uint64_t end,
+			 uint64_t whole)
+{
+	io->busy = 0;
+	io->calls += calls;
 	if (ret) {
 		io->err = ret; /* and stop until the writer retries or drops */
 		io->tail = io->on_disk;
@@ -174,6 +195,68 @@ static void write_span(struct output_io *io)
 			io->on_disk = whole;
 	}
 	pthread_cond_broadcast(&io->progress);
+}
+
+static struct iovec ring_segment(const struct output_io *io, uint64_t from, uint64_t to)
+{
+	return (struct iovec){ io->ring + (from & RING_MASK), (size_t)(to - from) };
+}
+
+/*
+ * Under the lock: the segments that write [start, *end) of a buffered file,
+ * the ring's bytes around the holes of extents *ext on. The extents
+ * published all lie before the commit, whole, and the span starts on a
+ * block, so none straddles its ends. When the segments run out, the span
+ * ends at the end of the last EPB gathered (*end moves back there). *ext
+ * is left past the last extent gathered. Returns the number of segments.
+ */
+static int gather_span(const struct output_io *io, uint64_t start, uint64_t *end, uint64_t *ext,
+		       struct iovec *iov)
+{
+	uint64_t pos = start, i;
+	int n = 0;
+
+	for (i = *ext; i < io->ext_commit; i++) {
+		const struct output_extent *e = &io->extents[i & EXT_MASK];
+
+		assert(e->pos >= pos && e->pos + e->len <= *end);
+		if (n + 3 > (int)OUTPUT_FILE_IOV) { /* this hole, the bytes before it, the end */
+			*end = io->extents[(i - 1) & EXT_MASK].block_end;
+			break;
+		}
+		if (e->pos > pos)
+			iov[n++] = ring_segment(io, pos, e->pos);
+		iov[n++] = (struct iovec){ (void *)e->data, e->len };
+		pos = e->pos + e->len;
+	}
+	if (*end > pos)
+		iov[n++] = ring_segment(io, pos, *end);
+	*ext = i;
+	return n;
+}
+
+/*
+ * A buffered span with frames by reference in it: one pwritev() of the
+ * ring's bytes and the frames' own (see the file comment). Once it is
+ * written, the frames' buffers are the caller's again (ext_tail). Called
+ * and returns with the lock held; the pwritev() runs without it.
+ */
+static void write_gathered(struct output_io *io)
+{
+	struct iovec iov[OUTPUT_FILE_IOV];
+	uint64_t start = io->tail, end = io->commit, ext = io->ext_tail, calls = 0;
+	uint64_t base = io->on_disk;
+	int fd = io->fd, n = gather_span(io, start, &end, &ext, iov), ret;
+
+	io->busy = 1;
+	pthread_mutex_unlock(&io->lock);
+	ret = fd_pwritev_all(fd, iov, n, (off_t)start, &calls);
+	if (ret)
+		roll_back(fd, base);
+	pthread_mutex_lock(&io->lock);
+	if (!ret)
+		atomic_store_explicit(&io->ext_tail, ext, memory_order_release);
+	span_written(io, ret, calls, end, end); /* buffered: the span ends on a block */
 }
 
 /*
@@ -196,7 +279,9 @@ static void *io_main(void *arg)
 		check_ring(io);
 		if (sync_due(io))
 			ask_sync(io);
-		if (span_due(io))
+		if (span_due(io) && !io->direct && io->ext_tail < io->ext_commit)
+			write_gathered(io);
+		else if (span_due(io))
 			write_span(io);
 		else if (io->stop)
 			break;
@@ -264,6 +349,9 @@ static void ring_reset(struct output_io *io, int fd, struct io_way way)
 	io->commit = io->commit_mark = io->tail = io->urgent = 0;
 	io->sync_to = io->sync_asked = io->synced_to = 0;
 	io->on_disk = 0;
+	/* Whatever could not be written is dropped with the file: those frames are free. */
+	io->ext_commit = io->ext_head;
+	atomic_store_explicit(&io->ext_tail, io->ext_head, memory_order_release);
 	io->err = io->sync_err = 0;
 	io->calls = io->direct_calls = 0;
 }
@@ -318,6 +406,8 @@ static void free_io(struct output_io *io)
 	if (io->ring)
 		munmap(io->ring, 2 * (size_t)OUTPUT_FILE_RING);
 	io->ring = NULL;
+	free(io->extents);
+	io->extents = NULL;
 }
 
 int output_io_start(struct output_io *io, enum output_io_mode mode)
@@ -331,7 +421,8 @@ int output_io_start(struct output_io *io, enum output_io_mode mode)
 	pthread_cond_init(&io->sync_work, NULL);
 	pthread_cond_init(&io->progress, NULL);
 	io->ring = map_ring();
-	if (!io->ring) {
+	io->extents = calloc(OUTPUT_FILE_EXTENTS, sizeof(*io->extents));
+	if (!io->ring || !io->extents) {
 		ret = errno ? -errno : -ENOMEM;
 		free_io(io);
 		return ret;
@@ -375,6 +466,7 @@ static void learn(struct output_file *f)
 	f->bytes_written = io->on_disk;
 	f->write_calls = io->calls;
 	f->limit = align_down(io->on_disk, f->align) + OUTPUT_FILE_RING;
+	f->ext_limit = output_io_refs_done(io) + OUTPUT_FILE_EXTENTS;
 	check_writer(f);
 }
 
@@ -385,6 +477,7 @@ static void publish(struct output_file *f)
 
 	io->commit = f->commit = f->head;
 	io->commit_mark = f->mark;
+	io->ext_commit = io->ext_head;
 	if (span_due(io))
 		pthread_cond_signal(&io->work);
 }
@@ -724,6 +817,8 @@ uint64_t output_file_discard(struct output_file *f)
 	/* The next block goes where the dropped ones began: positions are file offsets. */
 	f->head = f->commit = f->mark = io->on_disk;
 	io->tail = io->commit = io->commit_mark = io->urgent = io->on_disk;
+	io->ext_commit = io->ext_head; /* the dropped frames' bytes are free */
+	atomic_store_explicit(&io->ext_tail, io->ext_head, memory_order_release);
 	if (io->sync_to > io->on_disk) /* asked before the failure: what is on disk, then */
 		io->sync_to = io->on_disk > io->sync_asked ? io->on_disk : io->sync_asked;
 	io->err = 0;
@@ -776,6 +871,18 @@ int output_file_sync_start(struct output_file *f)
 
 /* ---- adding blocks -------------------------------------------------------------------- */
 
+/* Under the lock: need bytes at the head would reach what is still to be written. */
+static int ring_full(const struct output_file *f, size_t need)
+{
+	return f->head + need > align_down(f->io->on_disk, f->align) + OUTPUT_FILE_RING;
+}
+
+/* Under the lock: no extent is free for a frame by reference. */
+static int extents_full(struct output_io *io)
+{
+	return io->ext_head - output_io_refs_done(io) >= OUTPUT_FILE_EXTENTS;
+}
+
 /*
  * The slow path of reserve(): publish what is encoded, learn how far the I/O
  * thread got, and make need bytes free at the head, waiting for the file
@@ -796,16 +903,16 @@ static int make_room(struct output_file *f, size_t need)
 	}
 	pthread_mutex_lock(&io->lock);
 	publish(f);
-	while (!io->err && f->head + need > align_down(io->on_disk, f->align) + OUTPUT_FILE_RING) {
+	while (!io->err && (ring_full(f, need) || extents_full(io))) {
 		/*
 		 * The ring is full: have whole blocks on disk up to where the
 		 * room begins, even below a piece (rounded up to the alignment:
 		 * with it aligned down there is room; never past the commit,
-		 * as need is at most half the ring).
+		 * as need is at most half the ring). The extents are: all of it.
 		 */
 		uint64_t want = align_down(f->head + need - OUTPUT_FILE_RING + f->align - 1, f->align);
 
-		if (want > io->commit)
+		if (want > io->commit || extents_full(io))
 			want = io->commit;
 		if (io->urgent < want)
 			io->urgent = want;
@@ -857,6 +964,56 @@ int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb
 		return -EOVERFLOW;
 	advance(f, n);
 	return 0;
+}
+
+/* The same for a frame by reference: an extent free too, and a span due at so many. */
+static inline int reserve_ref(struct output_file *f, size_t need)
+{
+	const struct output_io *io = f->io;
+
+	if (io->ext_head < f->ext_limit && io->ext_head - io->ext_commit < OUTPUT_FILE_SPAN_EXTENTS)
+		return reserve(f, need);
+	return make_room(f, need);
+}
+
+int output_file_add_epb_ref(struct output_file *f, const struct pcapng_epb_info *epb,
+			    const void *frame)
+{
+	struct output_io *io = f->io;
+	size_t need, n;
+	int ret;
+
+	if (f->direct || !epb->caplen)
+		return output_file_add_epb(f, epb, frame);
+	need = pcapng_epb_size(epb);
+	ret = reserve_ref(f, need);
+	if (ret)
+		return ret;
+	n = pcapng_put_epb(f->ring + (f->head & RING_MASK), need, epb, NULL);
+	if (!n)
+		return -EOVERFLOW;
+	io->extents[io->ext_head & EXT_MASK] = (struct output_extent){
+		.pos = f->head + PCAPNG_EPB_DATA_OFFSET,
+		.block_end = f->head + n,
+		.data = frame,
+		.len = epb->caplen,
+	};
+	io->ext_head++; /* published with the block, under the lock */
+	advance(f, n);
+	return 0;
+}
+
+void output_file_push(struct output_file *f)
+{
+	struct output_io *io = f->io;
+
+	pthread_mutex_lock(&io->lock);
+	publish(f);
+	if (io->urgent < io->commit)
+		io->urgent = io->commit;
+	pthread_cond_signal(&io->work);
+	learn(f);
+	pthread_mutex_unlock(&io->lock);
 }
 
 /* Metadata blocks are small; 64 KiB of room covers any of them. */

@@ -28,6 +28,17 @@
  * the page cache: the file never holds padding, only the bytes encoded, and
  * its size need not be a multiple of the block.
  *
+ * Frames added by reference (output_file_add_epb_ref) to a buffered file
+ * are not copied: the ring gets the EPB around a hole, an extent table says
+ * where the hole's bytes are (an AF_XDP UMEM frame, a BPF ring buffer
+ * record, a queue record), and the I/O thread writes each span with one
+ * pwritev() gathered from the ring and those bytes, so a frame's bytes are
+ * copied once, by the kernel into the page cache. The caller keeps them
+ * until output_io_refs_done() counts their frame (written, or dropped after
+ * a failure). Direct files copy them into the ring instead, the one copy
+ * O_DIRECT then DMAs from: an O_DIRECT write needs aligned memory and
+ * lengths, which neither a frame's bytes nor an EPB header around them has.
+ *
  * A failed write (ENOSPC, EIO) is rolled back to the last whole PCAPNG
  * block on disk (on_disk: with direct spans the file may end inside a block
  * meanwhile, as a crash would leave it: recovery cuts such a tail), so the
@@ -55,6 +66,7 @@
 #define VPNCAP_STORE_OUTPUT_FILE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +77,23 @@
 #define OUTPUT_FILE_PIECE (256u << 10)         /* buffered: published and written in these */
 #define OUTPUT_FILE_DIRECT_PIECE (1u << 20)    /* direct: the same, larger */
 #define OUTPUT_FILE_MAX_ALIGN (64u << 10)      /* a larger direct I/O alignment: buffered */
+#define OUTPUT_FILE_EXTENTS (1u << 16)         /* frames by reference the ring holds at most */
+/*
+ * Buffered: a span is also due once this many frames by reference are
+ * published (so it fits one pwritev(): at most 3 segments each, within
+ * OUTPUT_FILE_IOV) and their buffers go back soon: a piece of 64-byte
+ * frames would hold some 2,700.
+ */
+#define OUTPUT_FILE_SPAN_EXTENTS 256u
+#define OUTPUT_FILE_IOV 1024u                   /* segments per pwritev(): IOV_MAX */
+
+/* A hole in the ring: a frame's bytes the file has at pos, written from data. */
+struct output_extent {
+	uint64_t pos;                   /* file offset of the frame's first byte */
+	uint64_t block_end;             /* where its EPB ends: a span cut here ends on a block */
+	const uint8_t *data;
+	uint32_t len;
+};
 
 /* --output-io: how files are written (see the file comment). */
 enum output_io_mode {
@@ -90,6 +119,9 @@ struct output_io {
 	int started;
 	enum output_io_mode want;       /* --output-io, for the files opened on it */
 	uint8_t *ring;                  /* 2 * OUTPUT_FILE_RING bytes: the ring and its mirror */
+	struct output_extent *extents;  /* OUTPUT_FILE_EXTENTS, indexed by extent number */
+	uint64_t ext_head;              /* extents added (writer thread; goes on across files) */
+	_Atomic uint64_t ext_tail;      /* extents written or dropped: their bytes free (under the lock) */
 	pthread_mutex_t lock;
 	pthread_cond_t work;            /* to the I/O thread: published, sync, stop */
 	pthread_cond_t sync_work;       /* to the sync thread: a sync asked, stop */
@@ -104,6 +136,7 @@ struct output_io {
 	int syncing;                    /* the sync thread in fdatasync() without the lock */
 	uint64_t commit;                /* whole blocks encoded up to here (writer) */
 	uint64_t commit_mark;           /* the last block boundary at or before commit aligned down */
+	uint64_t ext_commit;            /* extents published with commit (writer) */
 	uint64_t tail;                  /* every byte before it is written (I/O thread) */
 	uint64_t urgent;                /* have on_disk here even in spans below a piece */
 	uint64_t sync_to;               /* fdatasync once tail is here (writer) */
@@ -136,6 +169,7 @@ struct output_file {
 	uint64_t mark;                  /* the last block boundary at or before head aligned down */
 	uint64_t commit;                /* published up to here (io->commit) */
 	uint64_t limit;                 /* blocks may be encoded up to here without asking */
+	uint64_t ext_limit;             /* extents may be added up to here without asking */
 	uint64_t size;                  /* file size once everything encoded is written */
 	uint64_t bytes_written;         /* on disk, whole blocks only, as last learnt */
 	uint64_t write_calls;           /* as last learnt */
@@ -172,6 +206,34 @@ int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb
 			const void *frame);
 int output_file_add_isb(struct output_file *f, const struct pcapng_isb_info *isb);
 
+/*
+ * The same as output_file_add_epb, but a buffered file writes the frame's
+ * bytes from frame itself, later (see the file comment): they must stay as
+ * they are until output_io_refs_done() reaches output_io_refs_added() as it
+ * is on return. A direct file copies them now.
+ */
+int output_file_add_epb_ref(struct output_file *f, const struct pcapng_epb_info *epb,
+			    const void *frame);
+
+/* Frames added by reference on io so far: a count that goes on across its files. Writer. */
+static inline uint64_t output_io_refs_added(const struct output_io *io)
+{
+	return io->ext_head;
+}
+
+/* Of those, the ones whose bytes are no longer needed (written, or dropped). Any thread. */
+static inline uint64_t output_io_refs_done(struct output_io *io)
+{
+	return atomic_load_explicit(&io->ext_tail, memory_order_acquire);
+}
+
+/*
+ * Have everything encoded written now, below a piece too, and return
+ * without waiting: frames held by reference go back sooner when the flow
+ * pauses.
+ */
+void output_file_push(struct output_file *f);
+
 /* Bytes the file will have once everything encoded is written. */
 static inline uint64_t output_file_size(const struct output_file *f)
 {
@@ -198,7 +260,8 @@ int output_file_patch(struct output_file *f, uint64_t off, const void *data, siz
 
 /*
  * The blocks not on disk after a failure, in file order, contiguous (the
- * ring is mirrored). Lets the I/O thread finish what was published first
+ * ring is mirrored); the frame bytes of EPBs added by reference are not in
+ * them (holes). Lets the I/O thread finish what was published first
  * (it stops at a failure). Returns their length (*data: the first).
  */
 size_t output_file_unwritten(struct output_file *f, const uint8_t **data);

@@ -152,15 +152,18 @@ struct rig {
 	struct fileset fs;
 	struct writer w;
 	uint8_t frame[2048];
+	/* Called for each EPB as rig_finish() reads the file back, when set. */
+	void (*on_epb)(const struct pcapng_epb_view *epb);
 };
 
-static struct rig *rig_start_syncing(unsigned int n_queues, size_t queue_bytes,
-				     uint64_t sync_ns)
+static struct rig *rig_open(unsigned int n_queues, size_t queue_bytes, uint64_t sync_ns,
+			    enum output_io_mode io_mode)
 {
 	struct fileset_config cfg = {
 		.is_dir = 0,
 		.tag = "t0",
 		.sync_ns = sync_ns,
+		.output_io = io_mode,
 		.shb = &shb,
 		.idbs = idb_set_new(idbs, 2),
 		.fill_isb = fill_isb,
@@ -186,6 +189,12 @@ static struct rig *rig_start_syncing(unsigned int n_queues, size_t queue_bytes,
 	idb_set_unref(cfg.idbs);        /* the file set holds its own reference */
 	assert_int_equal(fileset_start(&r->fs, clock_real_ns(), err, sizeof(err)), 0);
 	return r;
+}
+
+static struct rig *rig_start_syncing(unsigned int n_queues, size_t queue_bytes,
+				     uint64_t sync_ns)
+{
+	return rig_open(n_queues, queue_bytes, sync_ns, OUTPUT_IO_AUTO);
 }
 
 static struct rig *rig_start(unsigned int n_queues, size_t queue_bytes)
@@ -224,6 +233,8 @@ static size_t rig_finish(struct rig *r, uint64_t **ts_out)
 		if (blk.type != PCAPNG_BT_EPB)
 			continue;
 		assert_int_equal(pcapng_parse_epb(&rd, &blk, &epb), 0);
+		if (r->on_epb)
+			r->on_epb(&epb);
 		if (n == cap) {
 			cap = cap ? 2 * cap : 4096;
 			ts = realloc(ts, cap * sizeof(*ts));
@@ -514,6 +525,125 @@ static void test_two_producers_all_written(void **state)
 	free(r);
 }
 
+/* ---- frames held by reference until written ------------------------------------------ */
+
+/*
+ * Each producer has a small pool of buffers, reused as soon as the queue
+ * gives one back (reclaim), as a UMEM frame goes back to the fill ring,
+ * and writes its frame's sequence number and queue into it. The file is
+ * buffered, so the file set writes each frame from its buffer after the
+ * writer has moved on: a buffer given back before its frame was written
+ * would put a later number into the file.
+ */
+#define REF_POOL 64
+#define REF_LEN 200u
+
+struct ref_producer {
+	struct rig *r;
+	unsigned int qi;
+	uint64_t count;
+	uint8_t bufs[REF_POOL][REF_LEN];
+	unsigned int free_stack[REF_POOL];
+	unsigned int n_free;
+};
+
+static void ref_back(void *ctx, uint64_t token)
+{
+	struct ref_producer *p = ctx;
+
+	assert_true(p->n_free < REF_POOL);
+	p->free_stack[p->n_free++] = (unsigned int)token;
+}
+
+static void *produce_refs(void *arg)
+{
+	struct ref_producer *p = arg;
+	struct frame_queue *q = &p->r->queues[p->qi];
+	uint64_t seq = 0;
+
+	while (seq < p->count) {
+		struct frame_rec rec = {
+			.if_id = p->qi, .ts_ns = ts_base() + 2 * seq + p->qi,
+			.caplen = REF_LEN, .origlen = REF_LEN, .queue = p->qi,
+		};
+		unsigned int b;
+
+		if (!p->n_free && !frame_queue_reclaim(q)) {
+			frame_queue_publish(q);
+			usleep(50);
+			continue;
+		}
+		b = p->free_stack[--p->n_free];
+		memset(p->bufs[b], (int)(seq & 0xff), REF_LEN);
+		memcpy(p->bufs[b], &seq, sizeof(seq));
+		p->bufs[b][8] = (uint8_t)p->qi;
+		if (frame_queue_push_ref(q, &rec, p->bufs[b], b)) {
+			p->free_stack[p->n_free++] = b;
+			continue;
+		}
+		seq++;
+		if (!(seq % 16))
+			frame_queue_publish(q);
+	}
+	frame_queue_publish(q);
+	while (frame_queue_refs_out(q)) { /* the pool comes home: everything written */
+		frame_queue_reclaim(q);
+		usleep(100);
+	}
+	return NULL;
+}
+
+static atomic_ulong ref_frames_checked;
+
+static void check_ref_frame(const struct pcapng_epb_view *epb)
+{
+	unsigned int qi = (unsigned int)(epb->ts_raw & 1);
+	uint64_t seq = (epb->ts_raw - ts_base() - qi) / 2, seen;
+
+	assert_int_equal(epb->caplen, REF_LEN);
+	memcpy(&seen, epb->frame, sizeof(seen));
+	assert_int_equal(seen, seq);
+	assert_int_equal(epb->frame[8], qi);
+	assert_int_equal(epb->frame[REF_LEN - 1], seq & 0xff);
+	atomic_fetch_add(&ref_frames_checked, 1);
+}
+
+static void test_records_held_until_written(void **state)
+{
+	struct rig *r = rig_open(2, 1 * MIB, 3600 * NS_PER_SEC, OUTPUT_IO_BUFFERED);
+	struct ref_producer *p = calloc(2, sizeof(*p));
+	uint64_t *ts;
+	pthread_t th[2];
+	unsigned int i, b;
+	size_t n;
+
+	(void)state;
+	assert_non_null(p);
+	assert_false(r->fs.file.direct);
+	for (i = 0; i < 2; i++) {
+		p[i] = (struct ref_producer){ .r = r, .qi = i, .count = 100000 };
+		for (b = 0; b < REF_POOL; b++)
+			p[i].free_stack[p[i].n_free++] = b;
+		frame_queue_set_reclaim(&r->queues[i], ref_back, &p[i], REF_POOL / 2);
+	}
+	rig_run_writer(r);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, produce_refs, &p[i]), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	print_message("%llu frames by reference written from pools of %d buffers\n",
+		      (unsigned long long)fileset_refs_added(&r->fs), REF_POOL);
+	assert_int_equal(fileset_refs_added(&r->fs), p[0].count + p[1].count);
+	atomic_store(&ref_frames_checked, 0);
+	r->on_epb = check_ref_frame;
+	n = rig_finish(r, &ts);
+	assert_int_equal(n, p[0].count + p[1].count);
+	assert_int_equal(atomic_load(&ref_frames_checked), n);
+	free(ts);
+	free(p);
+	free(r);
+}
+
 static void test_bad_queue_counts(void **state)
 {
 	struct writer w;
@@ -537,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_disk_full_counts_exact),
 		cmocka_unit_test(test_merge_in_time_order),
 		cmocka_unit_test(test_two_producers_all_written),
+		cmocka_unit_test(test_records_held_until_written),
 		cmocka_unit_test(test_bad_queue_counts),
 	};
 
