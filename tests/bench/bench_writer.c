@@ -60,6 +60,7 @@
 
 #include "clock.h"
 #include "store/fileset.h"
+#include "store/output_file.h"
 #include "path/frame_queue.h"
 #include "pcapng.h"
 #include "path/writer.h"
@@ -197,7 +198,7 @@ static void *producer_main(void *arg)
  * thread and a queue.
  */
 static struct result writer_run(const char *path, const uint8_t *frame, uint32_t len,
-				uint64_t n, unsigned int producers)
+				uint64_t n, unsigned int producers, uint32_t ref_min)
 {
 	static const struct pcapng_shb_info shb = { "bench", "Linux", "vpncap bench_writer" };
 	static const struct pcapng_idb_info idb = {
@@ -246,6 +247,7 @@ static struct result writer_run(const char *path, const uint8_t *frame, uint32_t
 		prod[k].waits = 0;
 	}
 	if (!cfg.idbs || fileset_open(&fs, &cfg, err, sizeof(err)) ||
+	    (output_io_set_ref_min(&fs.io, ref_min), 0) ||
 	    fileset_start(&fs, clock_real_ns(), err, sizeof(err))) {
 		fprintf(stderr, "bench_writer: %s\n", cfg.idbs ? err : "out of memory");
 		exit(1);
@@ -433,7 +435,12 @@ static void print_machine(void)
 	       sysconf(_SC_NPROCESSORS_ONLN), u.release);
 }
 
-enum reference { REF_MEMCPY, REF_MMAP, REF_MMAP_KEPT, REF_WRITE, REF_VPNCAP, REF_VPNCAP_MQ, N_REFS };
+enum reference {
+	REF_MEMCPY, REF_MMAP, REF_MMAP_KEPT, REF_WRITE, REF_VPNCAP, REF_VPNCAP_MQ,
+	REF_VPNCAP_COPY, REF_VPNCAP_GATHER, N_REFS
+};
+
+#define N_SIZES 3
 
 static void print_row(uint32_t size, const char *path, uint64_t n, const double *med,
 		      enum reference which)
@@ -463,14 +470,14 @@ static void print_targets(uint32_t size, uint64_t n, const double *med)
 
 int main(int argc, char **argv)
 {
-	static const uint32_t sizes[] = { 64, 1500 };
+	static const uint32_t sizes[N_SIZES] = { 64, 1500, 9000 };
 	unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 0) : DEFAULT_MIB;
 	const char *dir = argc > 2 ? argv[2] : "/dev/shm";
 	unsigned long producers = argc > 3 ? strtoul(argv[3], NULL, 0) : DEFAULT_PRODUCERS;
-	double s[2][N_REFS][TRIALS], med[2][N_REFS];
-	struct result last[2];
-	uint64_t n[2], waits[2] = { 0, 0 }, waits_mq[2] = { 0, 0 };
-	uint8_t frame[1500];
+	double s[N_SIZES][N_REFS][TRIALS], med[N_SIZES][N_REFS];
+	struct result last[N_SIZES];
+	uint64_t n[N_SIZES], waits[N_SIZES] = { 0 }, waits_mq[N_SIZES] = { 0 };
+	uint8_t frame[9000];
 	char path[4096], raw[4096], mapped[4096], kept[4096];
 	unsigned int k, t, ref;
 
@@ -484,7 +491,7 @@ int main(int argc, char **argv)
 	snprintf(raw, sizeof(raw), "%s/bench_writer.%ld.raw", dir, (long)getpid());
 	snprintf(mapped, sizeof(mapped), "%s/bench_writer.%ld.mmap", dir, (long)getpid());
 	snprintf(kept, sizeof(kept), "%s/bench_writer.%ld.kept", dir, (long)getpid());
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < N_SIZES; k++) {
 		uint8_t *buf;
 
 		n[k] = ((uint64_t)mib << 20) / sizes[k];
@@ -493,16 +500,21 @@ int main(int argc, char **argv)
 		if (!buf)
 			die("malloc", ENOMEM);
 		memset(buf, 0x5a, n[k] * sizes[k]);      /* touch every page first */
-		writer_run(path, frame, sizes[k], n[k], 1); /* warm-up: the files' memory */
+		/* warm-up: the files' memory */
+		writer_run(path, frame, sizes[k], n[k], 1, OUTPUT_FILE_REF_MIN);
 		write_run(raw, frame, sizes[k], n[k]);
 		mmap_run(mapped, frame, sizes[k], n[k]);
 		for (t = 0; t < TRIALS; t++) {
 			struct result mq;
 
-			last[k] = writer_run(path, frame, sizes[k], n[k], 1);
+			last[k] = writer_run(path, frame, sizes[k], n[k], 1, OUTPUT_FILE_REF_MIN);
 			s[k][REF_VPNCAP][t] = last[k].secs;
 			waits[k] += last[k].waits;
-			mq = writer_run(path, frame, sizes[k], n[k], (unsigned int)producers);
+			s[k][REF_VPNCAP_COPY][t] =
+				writer_run(path, frame, sizes[k], n[k], 1, UINT32_MAX).secs;
+			s[k][REF_VPNCAP_GATHER][t] = writer_run(path, frame, sizes[k], n[k], 1, 0).secs;
+			mq = writer_run(path, frame, sizes[k], n[k], (unsigned int)producers,
+					OUTPUT_FILE_REF_MIN);
 			s[k][REF_VPNCAP_MQ][t] = mq.secs;
 			waits_mq[k] += mq.waits;
 			s[k][REF_MEMCPY][t] = memcpy_run(buf, frame, sizes[k], n[k]);
@@ -526,7 +538,7 @@ int main(int argc, char **argv)
 	       "| ratio to tmpfs-file memcpy |\n");
 	printf("|------:|------|-----------:|-------------------:|----------------:|-----------------:"
 	       "|---------------------------:|\n");
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < N_SIZES; k++) {
 		char mq[128];
 
 		snprintf(mq, sizeof(mq), "vpncap: %lu producer threads -> %lu frame_queues -> writer "
@@ -542,9 +554,13 @@ int main(int argc, char **argv)
 		print_row(sizes[k], "vpncap: frame_queue -> writer thread -> PCAPNG file", n[k], med[k],
 			  REF_VPNCAP);
 		print_row(sizes[k], mq, n[k], med[k], REF_VPNCAP_MQ);
+		print_row(sizes[k], "vpncap, every frame copied into the ring, then write()", n[k],
+			  med[k], REF_VPNCAP_COPY);
+		print_row(sizes[k], "vpncap, every frame written from its buffer (pwritev)", n[k],
+			  med[k], REF_VPNCAP_GATHER);
 	}
 	printf("\nIssue 8's writer targets (single-queue vpncap row):\n");
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < 2; k++) /* 64 and 1500 B */
 		print_targets(sizes[k], n[k], med[k]);
 	printf("\nPCAPNG file: %.1f bytes per 64 B frame, %.1f per 1500 B frame; the producer found the "
 	       "queue full %llu and %llu times (%llu and %llu with %lu producers; it waits 20 us, "

@@ -361,6 +361,7 @@ static void frame_begin(const struct xsk_rx *q, struct xsk_frame *f, const struc
 	f->total_len = f->len;
 	f->segs[0].iov_base = (void *)f->data;
 	f->segs[0].iov_len = f->len;
+	f->seg_addrs[0] = d->addr;
 }
 
 /* Adds a continuation descriptor; 0 when the frame has no room for it. */
@@ -370,6 +371,7 @@ static int frame_add(const struct xsk_rx *q, struct xsk_frame *f, const struct x
 		return 0;
 	f->segs[f->n_segs].iov_base = (void *)desc_data(q, d);
 	f->segs[f->n_segs].iov_len = d->len;
+	f->seg_addrs[f->n_segs] = d->addr;
 	f->n_segs++;
 	f->total_len += d->len;
 	return 1;

@@ -103,6 +103,7 @@ struct xsk_frame {
 	uint32_t n_segs;                 /* 1 unless multi-buffer */
 	uint32_t total_len;              /* sum of the segments' lengths */
 	struct iovec segs[XSK_RX_MAX_SEGS];
+	uint64_t seg_addrs[XSK_RX_MAX_SEGS]; /* each segment's descriptor address; [0] = addr */
 };
 
 /*

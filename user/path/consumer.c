@@ -34,6 +34,8 @@
 #define TOKEN_SOCK_SHIFT 56
 #define TOKEN_ADDR_MASK ((1ull << TOKEN_SOCK_SHIFT) - 1)
 
+_Static_assert(XSK_RX_MAX_SEGS <= FRAME_REC_MAX_SEGS, "a multi-buffer frame fits one record");
+
 /* The writer is done with a frame: back to its socket's spare frames. */
 static void give_back(void *ctx, uint64_t token)
 {
@@ -72,9 +74,21 @@ void consumer_add_socket(struct consumer *c, struct xsk_rx *xsk, unsigned int if
 		frame_queue_set_reclaim(&c->out.queue, give_back, c, urgent);
 }
 
+/*
+ * What the frame path needs of a frame. Every buffer of it can stay in the
+ * UMEM until the writer is done (tokens[]: each one's, for a multi-buffer
+ * frame).
+ */
 static void captured_of(const struct xsk_rx *q, const struct xsk_frame *fr, uint64_t sock,
-			struct captured *c)
+			struct captured *c, uint64_t *tokens)
 {
+	int can_keep = 1;
+	uint32_t i;
+
+	for (i = 0; i < fr->n_segs; i++) {
+		can_keep &= fr->seg_addrs[i] <= TOKEN_ADDR_MASK;
+		tokens[i] = sock << TOKEN_SOCK_SHIFT | fr->seg_addrs[i];
+	}
 	*c = (struct captured){
 		.data = fr->data,
 		.len = fr->total_len,
@@ -87,9 +101,10 @@ static void captured_of(const struct xsk_rx *q, const struct xsk_frame *fr, uint
 		.hook_ns = fr->meta ? fr->meta->hook_ns : 0,
 		.hw_stamped = fr->meta && (fr->meta->flags & VPNCAP_META_HW_TS),
 		.hw_ns = fr->meta ? fr->meta->hw_ns : 0,
-		/* The bytes stay in the UMEM until the writer has copied them. */
-		.can_keep = fr->addr <= TOKEN_ADDR_MASK,
-		.token = sock << TOKEN_SOCK_SHIFT | fr->addr,
+		/* The bytes stay in the UMEM until the file has them. */
+		.can_keep = can_keep,
+		.token = tokens[0],
+		.seg_tokens = tokens,
 	};
 }
 
@@ -101,7 +116,7 @@ static uint32_t drain_socket(struct consumer *c, unsigned int sock)
 {
 	struct consumer_socket *cs = &c->socks[sock];
 	struct xsk_frame frames[XSK_RX_BATCH];
-	uint64_t kept[XSK_RX_BATCH];
+	uint64_t kept[XSK_RX_BATCH * XSK_RX_MAX_SEGS], tokens[XSK_RX_MAX_SEGS];
 	uint64_t batch_ns = 0;
 	uint32_t idx, n_descs, n, i, n_kept = 0;
 
@@ -114,10 +129,12 @@ static uint32_t drain_socket(struct consumer *c, unsigned int sock)
 	}
 	for (i = 0; i < n; i++) {
 		struct captured cap;
+		uint32_t s;
 
-		captured_of(cs->xsk, &frames[i], sock, &cap);
+		captured_of(cs->xsk, &frames[i], sock, &cap, tokens);
 		if (frame_out_put(c->path, &c->out, cs->if_id, &cap, &batch_ns) > 0)
-			kept[n_kept++] = frames[i].addr;
+			for (s = 0; s < frames[i].n_segs; s++) /* in descriptor order */
+				kept[n_kept++] = frames[i].seg_addrs[s];
 	}
 	xsk_rx_release_keep(cs->xsk, idx, n_descs, kept, n_kept);
 	/* A zero-copy driver that ran out of fill buffers waits for this kick. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "path/frame_path.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -137,16 +138,34 @@ static void offer_view(struct frame_path *p, struct frame_out *o, const struct f
 	o->offered_view = 1;
 }
 
+/* A multi-buffer frame by reference: every buffer, each with its token. */
+static int push_segments(struct frame_out *o, const struct frame_rec *rec,
+			 const struct captured *c)
+{
+	struct frame_ref segs[FRAME_REC_MAX_SEGS];
+	uint32_t i;
+
+	if (c->n_segs > FRAME_REC_MAX_SEGS)
+		return -EINVAL;
+	for (i = 0; i < c->n_segs; i++)
+		segs[i] = (struct frame_ref){
+			.data = c->segs[i].iov_base,
+			.token = c->seg_tokens[i],
+			.len = (uint32_t)c->segs[i].iov_len,
+		};
+	return frame_queue_push_refs(&o->queue, rec, segs, c->n_segs);
+}
+
 /* 1: taken by reference, 0: copied, -ENOSPC: no room. */
 static int push(struct frame_out *o, const struct frame_rec *rec, const struct captured *c)
 {
 	int ret;
 
-	if (c->n_segs > 1)
-		return frame_queue_pushv(&o->queue, rec, c->segs, c->n_segs);
 	if (!c->can_keep)
-		return frame_queue_push(&o->queue, rec, c->data);
-	ret = frame_queue_push_ref(&o->queue, rec, c->data, c->token);
+		return c->n_segs > 1 ? frame_queue_pushv(&o->queue, rec, c->segs, c->n_segs) :
+				       frame_queue_push(&o->queue, rec, c->data);
+	ret = c->n_segs > 1 ? push_segments(o, rec, c) :
+			      frame_queue_push_ref(&o->queue, rec, c->data, c->token);
 	return ret ? ret : 1;
 }
 

@@ -48,6 +48,7 @@ struct captured {
 	uint64_t hw_ns;
 	int can_keep;           /* the producer can leave the bytes in place until reclaimed */
 	uint64_t token;         /* then: what the queue's reclaim function gets back */
+	const uint64_t *seg_tokens; /* and with n_segs > 1, each segment's */
 };
 
 /* What every producer shares. */

@@ -186,9 +186,12 @@ static void learn_tail(struct frame_queue *q)
 	pos = q->prod_tail_seen;
 	while ((rec = record_at(q, &pos, tail))) {
 		if (rec->flags & FRAME_REC_REF) {
-			q->reclaim(q->reclaim_ctx,
-				   ((const struct frame_ref *)(const void *)(rec + 1))->token);
-			q->refs_out--;
+			const struct frame_refs *refs = frame_rec_refs(rec);
+			uint32_t i;
+
+			for (i = 0; i < refs->n; i++)
+				q->reclaim(q->reclaim_ctx, refs->seg[i].token);
+			q->refs_out -= refs->n;
 		}
 		pos += rec->size;
 	}
@@ -251,20 +254,37 @@ void frame_queue_set_reclaim(struct frame_queue *q, void (*reclaim)(void *ctx, u
 	q->refs_urgent = refs_urgent;
 }
 
-int frame_queue_push_ref(struct frame_queue *q, const struct frame_rec *hdr, const void *data,
-			 uint64_t token)
+int frame_queue_push_refs(struct frame_queue *q, const struct frame_rec *hdr,
+			  const struct frame_ref *segs, unsigned int n)
 {
+	size_t body = sizeof(struct frame_refs) + n * sizeof(struct frame_ref);
+	struct frame_refs *refs;
 	struct frame_rec *rec;
+	uint64_t bytes = 0;
+	unsigned int i;
 
-	if (!q->reclaim)
+	for (i = 0; i < n; i++)
+		bytes += segs[i].len;
+	if (!q->reclaim || !n || n > FRAME_REC_MAX_SEGS || bytes < hdr->caplen)
 		return -EINVAL;
-	rec = claim_record(q, hdr, sizeof(struct frame_ref));
+	rec = claim_record(q, hdr, body);
 	if (!rec)
 		return -ENOSPC;
 	rec->flags |= FRAME_REC_REF;
-	*(struct frame_ref *)(void *)(rec + 1) = (struct frame_ref){ .data = data, .token = token };
-	q->refs_out++;
+	refs = (struct frame_refs *)(void *)(rec + 1);
+	refs->n = n;
+	refs->pad = 0;
+	memcpy(refs->seg, segs, n * sizeof(*segs));
+	q->refs_out += n;
 	return 0;
+}
+
+int frame_queue_push_ref(struct frame_queue *q, const struct frame_rec *hdr, const void *data,
+			 uint64_t token)
+{
+	const struct frame_ref seg = { .data = data, .token = token, .len = hdr->caplen };
+
+	return frame_queue_push_refs(q, hdr, &seg, 1);
 }
 
 uint64_t frame_queue_reclaim(struct frame_queue *q)

@@ -120,9 +120,17 @@ void frame_queue_set_reclaim(struct frame_queue *q, void (*reclaim)(void *ctx, u
  */
 int frame_queue_push_ref(struct frame_queue *q, const struct frame_rec *hdr, const void *data,
 			 uint64_t token);
+/*
+ * Producer: the same for a frame in n buffers (multi-buffer AF_XDP), each
+ * given back by its own token; their lengths add up to hdr->caplen or more.
+ * -EINVAL for none, more than FRAME_REC_MAX_SEGS or too few bytes, -ENOSPC
+ * when the queue is full.
+ */
+int frame_queue_push_refs(struct frame_queue *q, const struct frame_rec *hdr,
+			  const struct frame_ref *segs, unsigned int n);
 /* Producer: hand back the buffers of references the consumer has released; how many. */
 uint64_t frame_queue_reclaim(struct frame_queue *q);
-/* Producer: references pushed and not reclaimed yet. */
+/* Producer: buffers pushed by reference and not reclaimed yet. */
 static inline uint64_t frame_queue_refs_out(const struct frame_queue *q)
 {
 	return q->refs_out;

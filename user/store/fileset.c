@@ -1084,12 +1084,22 @@ static void epb_direction(const struct frame_rec *rec, struct pcapng_epb_info *e
 	epb->verdict = rec->flags & FRAME_REC_COPIED ? 2 /* XDP_PASS */ : 4 /* XDP_REDIRECT */;
 }
 
+/*
+ * The frame's bytes copied now, or (by_ref) left where the record has them
+ * for the file to write from (a direct file copies them anyway).
+ */
 static int add_epb(struct fileset *fs, const struct pcapng_epb_info *epb,
 		   const struct frame_rec *rec, int by_ref)
 {
-	return by_ref ? output_file_add_epb_ref(&fs->file, epb, frame_rec_data(rec)) :
-			output_file_add_epb(&fs->file, epb, frame_rec_data(rec));
+	struct iovec segs[FRAME_REC_MAX_SEGS];
+	unsigned int n = frame_rec_segments(rec, segs);
+
+	if (by_ref)
+		return output_file_add_epb_ref(&fs->file, epb, segs, n);
+	return output_file_add_epb_copy(&fs->file, epb, segs, n);
 }
+
+_Static_assert(FRAME_REC_MAX_SEGS <= OUTPUT_FILE_MAX_SEGS, "a record's segments, one EPB");
 
 static void write_frame(struct fileset *fs, const struct frame_rec *rec, int by_ref)
 {

@@ -24,7 +24,6 @@ _Static_assert((OUTPUT_FILE_RING & (OUTPUT_FILE_RING - 1)) == 0, "ring size: a p
 _Static_assert(OUTPUT_FILE_DIRECT_PIECE <= OUTPUT_FILE_RING / 4, "piece and ring sizes");
 _Static_assert(OUTPUT_FILE_MAX_ALIGN * 4 <= OUTPUT_FILE_DIRECT_PIECE, "alignment and piece");
 _Static_assert((OUTPUT_FILE_EXTENTS & (OUTPUT_FILE_EXTENTS - 1)) == 0, "extents: a power of two");
-_Static_assert(OUTPUT_FILE_SPAN_EXTENTS * 3 + 1 <= OUTPUT_FILE_IOV, "a span's extents, one pwritev");
 
 #define FS_EXT4 0xEF53L          /* ext2, ext3 and ext4 */
 #define FS_XFS 0x58465342L
@@ -220,7 +219,9 @@ static int gather_span(const struct output_io *io, uint64_t start, uint64_t *end
 		const struct output_extent *e = &io->extents[i & EXT_MASK];
 
 		assert(e->pos >= pos && e->pos + e->len <= *end);
-		if (n + 3 > (int)OUTPUT_FILE_IOV) { /* this hole, the bytes before it, the end */
+		if (i > *ext && e->block_end != io->extents[(i - 1) & EXT_MASK].block_end &&
+		    n + 2 * OUTPUT_FILE_MAX_SEGS + 1 > OUTPUT_FILE_IOV) {
+			/* No room for a whole EPB more (each hole, the bytes before it, the end). */
 			*end = io->extents[(i - 1) & EXT_MASK].block_end;
 			break;
 		}
@@ -428,6 +429,7 @@ int output_io_start(struct output_io *io, enum output_io_mode mode)
 		return ret;
 	}
 	ring_reset(io, -1, (struct io_way){ 0 });
+	io->ref_min = OUTPUT_FILE_REF_MIN;
 	ret = -pthread_create(&io->thread, NULL, io_main, io);
 	if (ret) {
 		free_io(io);
@@ -441,6 +443,11 @@ int output_io_start(struct output_io *io, enum output_io_mode mode)
 	}
 	io->started = 1;
 	return 0;
+}
+
+void output_io_set_ref_min(struct output_io *io, uint32_t ref_min)
+{
+	io->ref_min = ref_min;
 }
 
 void output_io_stop(struct output_io *io)
@@ -878,9 +885,9 @@ static int ring_full(const struct output_file *f, size_t need)
 }
 
 /* Under the lock: no extent is free for a frame by reference. */
-static int extents_full(struct output_io *io)
+static int extents_full(struct output_io *io, unsigned int n)
 {
-	return io->ext_head - output_io_refs_done(io) >= OUTPUT_FILE_EXTENTS;
+	return io->ext_head + n - output_io_refs_done(io) > OUTPUT_FILE_EXTENTS;
 }
 
 /*
@@ -889,7 +896,7 @@ static int extents_full(struct output_io *io)
  * system only if the ring is full. Returns a write error the first time it
  * is learnt; after that, retries the write (as a flush).
  */
-static int make_room(struct output_file *f, size_t need)
+static int make_room(struct output_file *f, size_t need, unsigned int n_ext)
 {
 	struct output_io *io = f->io;
 	int ret = 0;
@@ -903,7 +910,7 @@ static int make_room(struct output_file *f, size_t need)
 	}
 	pthread_mutex_lock(&io->lock);
 	publish(f);
-	while (!io->err && (ring_full(f, need) || extents_full(io))) {
+	while (!io->err && (ring_full(f, need) || extents_full(io, n_ext))) {
 		/*
 		 * The ring is full: have whole blocks on disk up to where the
 		 * room begins, even below a piece (rounded up to the alignment:
@@ -912,7 +919,7 @@ static int make_room(struct output_file *f, size_t need)
 		 */
 		uint64_t want = align_down(f->head + need - OUTPUT_FILE_RING + f->align - 1, f->align);
 
-		if (want > io->commit || extents_full(io))
+		if (want > io->commit || extents_full(io, n_ext))
 			want = io->commit;
 		if (io->urgent < want)
 			io->urgent = want;
@@ -933,7 +940,7 @@ static inline int reserve(struct output_file *f, size_t need)
 {
 	if (f->head + need <= f->limit && f->head - f->commit < f->piece)
 		return 0;
-	return make_room(f, need);
+	return make_room(f, need, 0);
 }
 
 /*
@@ -966,41 +973,76 @@ int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb
 	return 0;
 }
 
-/* The same for a frame by reference: an extent free too, and a span due at so many. */
-static inline int reserve_ref(struct output_file *f, size_t need)
+/* The same for a frame by reference: n extents free too, and a span due at so many. */
+static inline int reserve_ref(struct output_file *f, size_t need, unsigned int n)
 {
 	const struct output_io *io = f->io;
 
-	if (io->ext_head < f->ext_limit && io->ext_head - io->ext_commit < OUTPUT_FILE_SPAN_EXTENTS)
+	if (io->ext_head + n <= f->ext_limit &&
+	    io->ext_head - io->ext_commit < OUTPUT_FILE_SPAN_EXTENTS)
 		return reserve(f, need);
-	return make_room(f, need);
+	return make_room(f, need, n);
+}
+
+/* The segments hold epb->caplen bytes: every byte, nothing past them. */
+static int segments_fit(const struct pcapng_epb_info *epb, const struct iovec *segs,
+			unsigned int n)
+{
+	uint64_t bytes = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		bytes += segs[i].iov_len;
+	return bytes == epb->caplen;
+}
+
+/* The EPB with a hole for the frame; the hole's bytes copied from segs, or not. */
+static int add_epb_hole(struct output_file *f, const struct pcapng_epb_info *epb,
+			const struct iovec *segs, unsigned int n_segs, int copy)
+{
+	size_t need = pcapng_epb_size(epb), n;
+	uint8_t *at;
+	unsigned int i;
+	int ret = copy ? reserve(f, need) : reserve_ref(f, need, n_segs);
+
+	if (ret)
+		return ret;
+	at = f->ring + (f->head & RING_MASK);
+	n = pcapng_put_epb(at, need, epb, NULL);
+	if (!n)
+		return -EOVERFLOW;
+	at += PCAPNG_EPB_DATA_OFFSET;
+	for (i = 0; i < n_segs; at += segs[i++].iov_len) {
+		if (copy) {
+			memcpy(at, segs[i].iov_base, segs[i].iov_len);
+			continue;
+		}
+		f->io->extents[f->io->ext_head++ & EXT_MASK] = (struct output_extent){
+			.pos = f->head + (uint64_t)(at - (f->ring + (f->head & RING_MASK))),
+			.block_end = f->head + n,
+			.data = segs[i].iov_base,
+			.len = (uint32_t)segs[i].iov_len,
+		}; /* published with the block, under the lock */
+	}
+	advance(f, n);
+	return 0;
 }
 
 int output_file_add_epb_ref(struct output_file *f, const struct pcapng_epb_info *epb,
-			    const void *frame)
+			    const struct iovec *segs, unsigned int n_segs)
 {
-	struct output_io *io = f->io;
-	size_t need, n;
-	int ret;
+	if (n_segs > OUTPUT_FILE_MAX_SEGS || !segments_fit(epb, segs, n_segs))
+		return -EINVAL;
+	return add_epb_hole(f, epb, segs, n_segs,
+			    f->direct || !epb->caplen || epb->caplen < f->io->ref_min);
+}
 
-	if (f->direct || !epb->caplen)
-		return output_file_add_epb(f, epb, frame);
-	need = pcapng_epb_size(epb);
-	ret = reserve_ref(f, need);
-	if (ret)
-		return ret;
-	n = pcapng_put_epb(f->ring + (f->head & RING_MASK), need, epb, NULL);
-	if (!n)
-		return -EOVERFLOW;
-	io->extents[io->ext_head & EXT_MASK] = (struct output_extent){
-		.pos = f->head + PCAPNG_EPB_DATA_OFFSET,
-		.block_end = f->head + n,
-		.data = frame,
-		.len = epb->caplen,
-	};
-	io->ext_head++; /* published with the block, under the lock */
-	advance(f, n);
-	return 0;
+int output_file_add_epb_copy(struct output_file *f, const struct pcapng_epb_info *epb,
+			     const struct iovec *segs, unsigned int n_segs)
+{
+	if (n_segs > OUTPUT_FILE_MAX_SEGS || !segments_fit(epb, segs, n_segs))
+		return -EINVAL;
+	return add_epb_hole(f, epb, segs, n_segs, 1);
 }
 
 void output_file_push(struct output_file *f)

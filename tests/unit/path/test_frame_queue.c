@@ -1049,7 +1049,8 @@ static void test_refs_come_back_after_release(void **state)
 		assert_non_null(r);
 		assert_int_equal(r->caplen, 100);
 		assert_int_equal(r->size, i == 3 ? ALIGN8(HDR + 100) :
-						    ALIGN8(HDR + sizeof(struct frame_ref)));
+						    ALIGN8(HDR + sizeof(struct frame_refs) +
+							   sizeof(struct frame_ref)));
 		if (i == 3) {
 			assert_false(r->flags & FRAME_REC_REF);
 			assert_memory_equal(frame_rec_data(r), make_data(3, 100), 100);
@@ -1074,6 +1075,97 @@ static void test_refs_come_back_after_release(void **state)
 	assert_int_equal(frame_queue_reclaim(&q), 3);
 	assert_int_equal(got.tokens[6], 107);
 	assert_int_equal(frame_queue_reclaim(&q), 0);
+	frame_queue_destroy(&q);
+}
+
+/*
+ * A multi-buffer frame by reference: every buffer's token comes back, in
+ * order, once its record is released; the record gives the segments in
+ * order, cut at caplen; bad segment lists are refused.
+ */
+static void test_refs_of_several_buffers(void **state)
+{
+	static uint8_t bufs[6][100];
+	const struct frame_ref segs[3] = {
+		{ .data = bufs[0], .token = 10, .len = 100 },
+		{ .data = bufs[1], .token = 11, .len = 100 },
+		{ .data = bufs[2], .token = 12, .len = 60 },
+	};
+	struct frame_ref many[FRAME_REC_MAX_SEGS + 1];
+	struct reclaimed got = { .n = 0 };
+	struct iovec iov[FRAME_REC_MAX_SEGS] = { { 0 } };
+	struct frame_queue q;
+	struct frame_rec h;
+	const struct frame_rec *r;
+	unsigned int i;
+
+	(void)state;
+	queue_init(&q, 1);
+	frame_queue_set_reclaim(&q, note_reclaim, &got, 0);
+	make_hdr(&h, 0, 230); /* the last buffer is cut at caplen */
+	assert_int_equal(frame_queue_push_refs(&q, &h, segs, 3), 0);
+	make_hdr(&h, 1, 100);
+	assert_int_equal(frame_queue_push_ref(&q, &h, bufs[3], 13), 0);
+	make_hdr(&h, 2, 261); /* more than the buffers hold */
+	assert_int_equal(frame_queue_push_refs(&q, &h, segs, 3), -EINVAL);
+	assert_int_equal(frame_queue_push_refs(&q, &h, segs, 0), -EINVAL);
+	for (i = 0; i <= FRAME_REC_MAX_SEGS; i++)
+		many[i] = (struct frame_ref){ .data = bufs[4], .token = 99, .len = 100 };
+	make_hdr(&h, 2, 100);
+	assert_int_equal(frame_queue_push_refs(&q, &h, many, FRAME_REC_MAX_SEGS + 1), -EINVAL);
+	frame_queue_publish(&q);
+	assert_int_equal(frame_queue_refs_out(&q), 4); /* buffers, not records */
+	r = frame_queue_peek(&q);
+	assert_non_null(r);
+	assert_int_equal(frame_rec_segments(r, iov), 3);
+	assert_ptr_equal(iov[0].iov_base, bufs[0]);
+	assert_ptr_equal(iov[2].iov_base, bufs[2]);
+	assert_int_equal(iov[0].iov_len + iov[1].iov_len + iov[2].iov_len, 230);
+	assert_int_equal(iov[2].iov_len, 30);
+	assert_ptr_equal(frame_rec_data(r), bufs[0]);
+	frame_queue_consume(&q, r);
+	assert_int_equal(frame_queue_reclaim(&q), 0); /* consumed, not released */
+	frame_queue_release(&q);
+	assert_int_equal(frame_queue_reclaim(&q), 3);
+	assert_int_equal(got.n, 3);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(got.tokens[i], 10 + i);
+	drain_all(&q);
+	assert_int_equal(frame_queue_reclaim(&q), 1);
+	assert_int_equal(got.tokens[3], 13);
+	assert_int_equal(frame_queue_refs_out(&q), 0);
+	frame_queue_destroy(&q);
+}
+
+/* Space given back up to a position noted earlier, not up to what was consumed since. */
+static void test_release_to_a_noted_position(void **state)
+{
+	static uint8_t bufs[4][64];
+	struct reclaimed got = { .n = 0 };
+	struct frame_queue q;
+	struct frame_rec h;
+	uint64_t noted;
+	unsigned int i;
+
+	(void)state;
+	queue_init(&q, 1);
+	frame_queue_set_reclaim(&q, note_reclaim, &got, 0);
+	for (i = 0; i < 4; i++) {
+		make_hdr(&h, i, 64);
+		assert_int_equal(frame_queue_push_ref(&q, &h, bufs[i], i), 0);
+	}
+	frame_queue_publish(&q);
+	for (i = 0; i < 2; i++)
+		frame_queue_consume(&q, frame_queue_peek(&q));
+	noted = frame_queue_consumed(&q);
+	for (i = 0; i < 2; i++)
+		frame_queue_consume(&q, frame_queue_peek(&q));
+	frame_queue_release_to(&q, noted);
+	assert_int_equal(frame_queue_reclaim(&q), 2); /* the first two only */
+	assert_int_equal(got.tokens[1], 1);
+	frame_queue_release_to(&q, frame_queue_consumed(&q));
+	assert_int_equal(frame_queue_reclaim(&q), 2);
+	assert_int_equal(got.tokens[3], 3);
 	frame_queue_destroy(&q);
 }
 
@@ -1233,6 +1325,8 @@ int main(void)
 		cmocka_unit_test(test_refs_come_back_after_release),
 		cmocka_unit_test(test_refs_full_queue_reclaims_to_make_room),
 		cmocka_unit_test(test_refs_two_threads),
+		cmocka_unit_test(test_refs_of_several_buffers),
+		cmocka_unit_test(test_release_to_a_noted_position),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown_group);

@@ -22,7 +22,13 @@
  *  - a failed pwritev(): the frames not written are not done (their buffers
  *    still held) until output_file_discard() drops them; the file keeps
  *    its whole blocks and goes on;
- *  - a direct file copies the frame instead: no frame is held.
+ *  - multi-buffer frames (2 to 5 buffers): every buffer written from where
+ *    it is, spans cut only between EPBs; segments that do not add up to
+ *    caplen are refused;
+ *  - by default frames shorter than OUTPUT_FILE_REF_MIN are copied (nothing
+ *    held), longer ones written from their buffers;
+ *  - a direct file copies the frame instead (one buffer or several): no
+ *    frame is held.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -114,6 +120,7 @@ struct rig {
 	size_t used;
 	uint64_t held_until[POOL];      /* a buffer is free once refs_done reaches this */
 	uint64_t n;                     /* frames added */
+	uint64_t next_buffer;           /* buffers taken */
 	uint64_t frame_bytes;           /* their bytes */
 	uint64_t seed;
 };
@@ -137,6 +144,7 @@ static struct rig *rig_start(const char *base, enum output_io_mode mode)
 	assert_non_null(mkdtemp(r->dir));
 	snprintf(r->path, sizeof(r->path), "%s/out.pcapng", r->dir);
 	assert_int_equal(output_io_start(&r->io, mode), 0);
+	output_io_set_ref_min(&r->io, 0); /* every frame by reference, however short */
 	assert_int_equal(output_file_open(&r->f, &r->io, -1, r->path, OUTPUT_FILE_NEW, err,
 					  sizeof(err)), 0);
 	assert_int_equal(output_file_begin(&r->f), 0);
@@ -159,7 +167,7 @@ static void rig_stop(struct rig *r)
 /* The next pool buffer, once the output is done with its last frame (a UMEM's fill ring). */
 static unsigned int take_buffer(struct rig *r)
 {
-	unsigned int b = (unsigned int)(r->n % POOL);
+	unsigned int b = (unsigned int)(r->next_buffer++ % POOL);
 	int spins = 0;
 
 	while (output_io_refs_done(&r->io) < r->held_until[b]) {
@@ -171,27 +179,46 @@ static unsigned int take_buffer(struct rig *r)
 	return b;
 }
 
-/* One frame of caplen bytes from a pool buffer, by reference; into expect as well. */
-static int add_ref(struct rig *r, uint32_t caplen)
+/*
+ * One frame of caplen bytes in n_segs pool buffers (a multi-buffer frame
+ * when more than one), by reference; into expect as well.
+ */
+static int add_ref_segs(struct rig *r, uint32_t caplen, unsigned int n_segs)
 {
 	struct pcapng_epb_info epb = {
 		.ts_ns = 1700000000000000000ull + r->n, .caplen = caplen, .origlen = caplen,
 	};
-	unsigned int b = take_buffer(r);
-	uint32_t i;
+	struct iovec segs[8];
+	unsigned int bufs[8], s;
+	uint8_t whole[8 * FRAME_MAX];
+	uint32_t i, at = 0;
 	int ret;
 
-	for (i = 0; i < caplen; i++)
-		pool[b][i] = (uint8_t)(r->n * 31 + i);
-	ret = output_file_add_epb_ref(&r->f, &epb, pool[b]);
+	assert_true(n_segs >= 1 && n_segs <= 8 && caplen <= n_segs * FRAME_MAX);
+	for (s = 0; s < n_segs; s++) { /* the last one takes what is left */
+		uint32_t len = s + 1 < n_segs ? caplen / n_segs : caplen - at;
+
+		bufs[s] = take_buffer(r);
+		for (i = 0; i < len; i++)
+			whole[at + i] = pool[bufs[s]][i] = (uint8_t)(r->n * 31 + at + i);
+		segs[s] = (struct iovec){ pool[bufs[s]], len };
+		at += len;
+	}
+	ret = output_file_add_epb_ref(&r->f, &epb, segs, n_segs);
 	if (ret)
 		return ret;
-	r->held_until[b] = output_io_refs_added(&r->io);
+	for (s = 0; s < n_segs; s++)
+		r->held_until[bufs[s]] = output_io_refs_added(&r->io);
 	assert_true(r->used + pcapng_epb_size(&epb) <= EXPECT_MAX);
-	r->used += pcapng_put_epb(r->expect + r->used, EXPECT_MAX - r->used, &epb, pool[b]);
+	r->used += pcapng_put_epb(r->expect + r->used, EXPECT_MAX - r->used, &epb, whole);
 	r->n++;
 	r->frame_bytes += caplen;
 	return 0;
+}
+
+static int add_ref(struct rig *r, uint32_t caplen)
+{
+	return add_ref_segs(r, caplen, 1);
 }
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -259,6 +286,70 @@ static void test_frames_written_from_their_buffers(void **state)
 	rig_stop(r);
 }
 
+/* ---- multi-buffer frames ----------------------------------------------------------- */
+
+/*
+ * Frames of 2 to 5 buffers (jumbo frames through AF_XDP multi-buffer), among
+ * single ones: each buffer written from where it is, the EPB whole, and
+ * spans cut only between EPBs (a cut inside one would write its later holes
+ * from the ring's stale bytes).
+ */
+static void test_multi_buffer_frames(void **state)
+{
+	struct rig *r = rig_start("/tmp", OUTPUT_IO_BUFFERED);
+	unsigned int i;
+
+	(void)state;
+	reset_counters();
+	atomic_store(&gate_closed, 1);
+	for (i = 0; i < 10; i++) /* a span stuck: the next one gathers many EPBs at once */
+		assert_int_equal(add_ref(r, 100), 0);
+	output_file_push(&r->f);
+	for (i = 0; i < 3000 && !atomic_load(&waiting); i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&waiting), 1);
+	for (i = 0; i < 350; i++) { /* some 930 buffers: the pool holds them all */
+		unsigned int n_segs = i % 3 ? 2 + i % 4 : 1;
+
+		assert_int_equal(add_ref_segs(r, n_segs * 300 + i % 50, n_segs), 0);
+	}
+	atomic_store(&gate_closed, 0);
+	for (i = 0; i < 20000; i++) {
+		unsigned int n_segs = 1 + rnd(r) % 5;
+
+		assert_int_equal(add_ref_segs(r, n_segs * (1 + rnd(r) % 2000), n_segs), 0);
+	}
+	assert_int_equal(output_file_close(&r->f), 0);
+	print_message("%llu frames: %d pwritev() calls, at most %d segments\n",
+		      (unsigned long long)r->n, atomic_load(&pwritev_calls),
+		      atomic_load(&max_segments));
+	assert_int_equal(atomic_load(&pool_bytes_written), r->frame_bytes); /* no copy */
+	assert_true(atomic_load(&max_segments) <= (int)OUTPUT_FILE_IOV);
+	assert_true(atomic_load(&max_segments) > (int)(OUTPUT_FILE_IOV - 4 * OUTPUT_FILE_MAX_SEGS));
+	assert_file_is(r->path, r->expect, r->used);
+	rig_stop(r);
+}
+
+/* Segments that do not add up to caplen are refused, and nothing is added. */
+static void test_segments_must_hold_caplen(void **state)
+{
+	struct rig *r = rig_start("/tmp", OUTPUT_IO_BUFFERED);
+	struct pcapng_epb_info epb = { .ts_ns = 1, .caplen = 100, .origlen = 100 };
+	const struct iovec short_segs[2] = { { pool[0], 40 }, { pool[1], 50 } };
+	const struct iovec long_segs[2] = { { pool[0], 60 }, { pool[1], 50 } };
+	uint64_t size = output_file_size(&r->f);
+
+	(void)state;
+	assert_int_equal(output_file_add_epb_ref(&r->f, &epb, short_segs, 2), -EINVAL);
+	assert_int_equal(output_file_add_epb_ref(&r->f, &epb, long_segs, 2), -EINVAL);
+	assert_int_equal(output_file_add_epb_copy(&r->f, &epb, short_segs, 2), -EINVAL);
+	assert_int_equal(output_file_size(&r->f), size);
+	assert_int_equal(output_io_refs_added(&r->io), 0);
+	assert_int_equal(output_file_close(&r->f), 0);
+	assert_file_is(r->path, r->expect, r->used);
+	rig_stop(r);
+}
+
 /* ---- a span cut to IOV_MAX segments ---------------------------------------------------- */
 
 static void test_span_cut_at_a_whole_block(void **state)
@@ -269,8 +360,9 @@ static void test_span_cut_at_a_whole_block(void **state)
 	(void)state;
 	reset_counters();
 	atomic_store(&gate_closed, 1);
-	for (i = 0; i < OUTPUT_FILE_SPAN_EXTENTS + 1; i++) /* a span due, stuck in pwritev() */
+	for (i = 0; i < 10; i++)
 		assert_int_equal(add_ref(r, 100), 0);
+	output_file_push(&r->f); /* a span, stuck in pwritev() */
 	while (!atomic_load(&waiting) && spins++ < 5000)
 		usleep(1000);
 	assert_int_equal(atomic_load(&waiting), 1);
@@ -284,8 +376,9 @@ static void test_span_cut_at_a_whole_block(void **state)
 			.ts_ns = 1800000000000000000ull + i, .caplen = 64, .origlen = 64,
 		};
 		const uint8_t *frame = &pool[POOL - 1][i % (FRAME_MAX - 64)];
+		const struct iovec seg = { (void *)frame, 64 };
 
-		assert_int_equal(output_file_add_epb_ref(&r->f, &epb, frame), 0);
+		assert_int_equal(output_file_add_epb_ref(&r->f, &epb, &seg, 1), 0);
 		r->used += pcapng_put_epb(r->expect + r->used, EXPECT_MAX - r->used, &epb, frame);
 	}
 	output_file_push(&r->f);
@@ -294,7 +387,8 @@ static void test_span_cut_at_a_whole_block(void **state)
 	print_message("%d pwritev() calls, at most %d segments\n", atomic_load(&pwritev_calls),
 		      atomic_load(&max_segments));
 	assert_true(atomic_load(&max_segments) <= (int)OUTPUT_FILE_IOV);
-	assert_true(atomic_load(&max_segments) > (int)OUTPUT_FILE_IOV - 3); /* it was cut */
+	/* It was cut: by then no room was left for an EPB of the most segments. */
+	assert_true(atomic_load(&max_segments) > (int)(OUTPUT_FILE_IOV - 2 * OUTPUT_FILE_MAX_SEGS - 3));
 	assert_file_is(r->path, r->expect, r->used);
 	rig_stop(r);
 }
@@ -333,6 +427,30 @@ static void test_failed_write_holds_until_discarded(void **state)
 	rig_stop(r);
 }
 
+/* ---- the default: short frames copied ------------------------------------------------ */
+
+/* Below OUTPUT_FILE_REF_MIN a frame is copied (nothing held); at it, written from its buffer. */
+static void test_short_frames_copied_by_default(void **state)
+{
+	struct rig *r = rig_start("/tmp", OUTPUT_IO_BUFFERED);
+	unsigned int i;
+
+	(void)state;
+	output_io_set_ref_min(&r->io, OUTPUT_FILE_REF_MIN);
+	reset_counters();
+	for (i = 0; i < 100; i++)
+		assert_int_equal(add_ref(r, 1 + i * 13 % (OUTPUT_FILE_REF_MIN - 1)), 0);
+	assert_int_equal(output_io_refs_added(&r->io), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(add_ref_segs(r, OUTPUT_FILE_REF_MIN + i * 300, 3), 0);
+	assert_int_equal(output_io_refs_added(&r->io), 30); /* three buffers each */
+	assert_int_equal(output_file_close(&r->f), 0);
+	assert_int_equal(output_io_refs_done(&r->io), 30);
+	assert_true(atomic_load(&pool_bytes_written) > 0);
+	assert_file_is(r->path, r->expect, r->used);
+	rig_stop(r);
+}
+
 /* ---- direct: the one copy ---------------------------------------------------------------- */
 
 static void test_direct_file_copies(void **state)
@@ -348,7 +466,7 @@ static void test_direct_file_copies(void **state)
 	}
 	reset_counters();
 	for (i = 0; i < 2000; i++)
-		assert_int_equal(add_ref(r, 1 + rnd(r) % 1500), 0);
+		assert_int_equal(add_ref_segs(r, 1 + rnd(r) % 1500, 1 + i % 3), 0);
 	assert_int_equal(output_io_refs_added(&r->io), 0); /* none held */
 	assert_int_equal(output_file_close(&r->f), 0);
 	assert_int_equal(atomic_load(&pwritev_calls), 0);
@@ -360,8 +478,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frames_written_from_their_buffers),
+		cmocka_unit_test(test_multi_buffer_frames),
+		cmocka_unit_test(test_segments_must_hold_caplen),
 		cmocka_unit_test(test_span_cut_at_a_whole_block),
 		cmocka_unit_test(test_failed_write_holds_until_discarded),
+		cmocka_unit_test(test_short_frames_copied_by_default),
 		cmocka_unit_test(test_direct_file_copies),
 	};
 
