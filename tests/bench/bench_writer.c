@@ -9,7 +9,12 @@
  * write()s, into one file (-w FILE) in DIR, by default /dev/shm (on ext4,
  * xfs or btrfs with O_DIRECT, as a capture writes there).
  *
- * Frames of 64 and 1500 bytes, MIB MiB of frame data per measurement
+ * Two more vpncap rows compare the two ways a buffered file may get a
+ * frame's bytes, whatever the default (OUTPUT_FILE_REF_MIN): every frame
+ * copied into the encoding ring and written with pwrite(), and every frame
+ * written from its own buffer with pwritev() (issue 21).
+ *
+ * Frames of 64, 1500 and 9000 bytes, MIB MiB of frame data per measurement
  * (default 1024). The producer pushes batches of 64 frames and publishes
  * each batch, as the ring consumer does; where the capture would drop a
  * frame the queue has no room for, this producer waits and pushes it again,

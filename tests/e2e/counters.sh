@@ -43,7 +43,7 @@ case_inline_ring_full() {
 	local out=$WORK/inl.pcapng log=$WORK/inl.log prom=$WORK/metrics/inl.prom json=$WORK/counters.json
 	local seen passed written ring queue_full disk drops matched rc
 	mkdir -p "$WORK/metrics"
-	# Buffered: each record is written from the ring buffer's own mapping and kept until then.
+	# Buffered: each record keeps its ring space until the writer has it in the file.
 	start_capture "$log" -i "$LAB_CAP_IF" -w "$out" --ring-size 64k --output-io buffered \
 		--metrics-file "$prom" ||
 		{ fail "inline: did not start: $(cat "$log")"; return; }
@@ -152,8 +152,9 @@ print('# $1: %d frames checked, first %d, last %d' % (len(seqs), seqs[0], seqs[-
 }
 
 # The writer holds each frame's UMEM buffer until its bytes are in the file
-# (buffered: written from the UMEM itself by pwritev; direct: copied into
-# the O_DIRECT buffer); a UMEM too small for the burst runs the fill ring
+# (buffered: copied into the ring, jumbo frames written from the UMEM by
+# pwritev, see e2e_multiqueue; direct: copied into the O_DIRECT buffer); a
+# UMEM too small for the burst runs the fill ring
 # dry, and the kernel drops and counts the excess at the socket. Inside the
 # file, every frame is whole and in order, and written + counted drops =
 # matched. case_bypass_umem_starved IO: --output-io IO.

@@ -28,8 +28,8 @@
  * the page cache: the file never holds padding, only the bytes encoded, and
  * its size need not be a multiple of the block.
  *
- * Frames added by reference (output_file_add_epb_ref) to a buffered file
- * are not copied: the ring gets the EPB around a hole, an extent table says
+ * Frames added by reference (output_file_add_epb_ref) to a buffered file,
+ * of OUTPUT_FILE_REF_MIN bytes or more, are not copied: the ring gets the EPB around a hole, an extent table says
  * where the hole's bytes are (an AF_XDP UMEM frame, a BPF ring buffer
  * record, a queue record), and the I/O thread writes each span with one
  * pwritev() gathered from the ring and those bytes, so a frame's bytes are
