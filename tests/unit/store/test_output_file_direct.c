@@ -45,6 +45,7 @@
 #include "store/output_file.h"
 #include "store/recover.h"
 #include "pcapng.h"
+#include "file_bytes.h"
 #include "pcapng_reader.h"
 
 /* ---- pwrite(), cut short on demand --------------------------------------------------- */
@@ -156,38 +157,6 @@ static int add_epb(struct rig *r, uint32_t caplen)
 	r->used += pcapng_put_epb(r->expect + r->used, EXPECT_MAX - r->used, &epb, r->frame);
 	r->n++;
 	return 0;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
-
-/* The file is exactly the bytes encoded: same size, same bytes. */
-static void assert_file_is(const char *path, const uint8_t *want, size_t n)
-{
-	size_t len, i;
-	uint8_t *got = read_file(path, &len);
-
-	if (len != n || memcmp(got, want, n)) {
-		for (i = 0; i < len && i < n && got[i] == want[i]; i++)
-			;
-		print_message("%s: %zu bytes, %zu expected; first difference at %zu\n", path, len,
-			      n, i);
-		fail();
-	}
-	free(got);
 }
 
 static int fd_has_odirect(int fd)

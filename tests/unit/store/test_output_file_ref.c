@@ -50,6 +50,7 @@
 
 #include "store/output_file.h"
 #include "pcapng.h"
+#include "file_bytes.h"
 
 /* ---- the pool, and pwritev() watched ----------------------------------------------- */
 
@@ -219,37 +220,6 @@ static int add_ref_segs(struct rig *r, uint32_t caplen, unsigned int n_segs)
 static int add_ref(struct rig *r, uint32_t caplen)
 {
 	return add_ref_segs(r, caplen, 1);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	buf = malloc((size_t)st.st_size + 1);
-	assert_non_null(buf);
-	assert_int_equal(pread(fd, buf, (size_t)st.st_size, 0), st.st_size);
-	close(fd);
-	*len = (size_t)st.st_size;
-	return buf;
-}
-
-static void assert_file_is(const char *path, const uint8_t *want, size_t n)
-{
-	size_t len, i;
-	uint8_t *got = read_file(path, &len);
-
-	if (len != n || memcmp(got, want, n)) {
-		for (i = 0; i < len && i < n && got[i] == want[i]; i++)
-			;
-		print_message("%s: %zu bytes, %zu expected; first difference at %zu\n", path, len,
-			      n, i);
-		fail();
-	}
-	free(got);
 }
 
 static void reset_counters(void)
