@@ -280,14 +280,16 @@ static void *io_main(void *arg)
 		check_ring(io);
 		if (sync_due(io))
 			ask_sync(io);
-		if (span_due(io) && !io->direct && io->ext_tail < io->ext_commit)
-			write_gathered(io);
-		else if (span_due(io))
-			write_span(io);
-		else if (io->stop)
+		if (span_due(io)) {
+			if (!io->direct && io->ext_tail < io->ext_commit)
+				write_gathered(io); /* frames by reference in it */
+			else
+				write_span(io);
+		} else if (io->stop) {
 			break;
-		else
+		} else {
 			pthread_cond_wait(&io->work, &io->lock);
+		}
 	}
 	pthread_mutex_unlock(&io->lock);
 	return NULL;
@@ -489,6 +491,14 @@ static void publish(struct output_file *f)
 		pthread_cond_signal(&io->work);
 }
 
+/* Under the lock: have the I/O thread write everything published, below a piece too. */
+static void ask_all_written(struct output_io *io)
+{
+	if (io->urgent < io->commit)
+		io->urgent = io->commit;
+	pthread_cond_signal(&io->work);
+}
+
 /*
  * Let the I/O thread write everything published, or stop at a failure, and
  * wait until it has. A sync it asked for may still be running.
@@ -497,9 +507,7 @@ static void wait_idle(struct output_file *f)
 {
 	struct output_io *io = f->io;
 
-	if (io->urgent < io->commit)
-		io->urgent = io->commit;
-	pthread_cond_signal(&io->work);
+	ask_all_written(io);
 	while (io->busy || (!io->err && io->tail < io->commit))
 		pthread_cond_wait(&io->progress, &io->lock);
 	learn(f);
@@ -958,21 +966,6 @@ static inline void advance(struct output_file *f, size_t n)
 	f->size += n;
 }
 
-int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb,
-			const void *frame)
-{
-	size_t need = pcapng_epb_size(epb), n;
-	int ret = reserve(f, need);
-
-	if (ret)
-		return ret;
-	n = pcapng_put_epb(f->ring + (f->head & RING_MASK), need, epb, frame);
-	if (!n)
-		return -EOVERFLOW;
-	advance(f, n);
-	return 0;
-}
-
 /* The same for a frame by reference: n extents free too, and a span due at so many. */
 static inline int reserve_ref(struct output_file *f, size_t need, unsigned int n)
 {
@@ -996,29 +989,36 @@ static int segments_fit(const struct pcapng_epb_info *epb, const struct iovec *s
 	return bytes == epb->caplen;
 }
 
-/* The EPB with a hole for the frame; the hole's bytes copied from segs, or not. */
+/*
+ * The EPB with a hole for the frame at the head; the hole's bytes copied
+ * from segs, or (copy 0) left for the I/O thread to write from them.
+ */
 static int add_epb_hole(struct output_file *f, const struct pcapng_epb_info *epb,
 			const struct iovec *segs, unsigned int n_segs, int copy)
 {
 	size_t need = pcapng_epb_size(epb), n;
-	uint8_t *at;
+	uint8_t *block;
+	uint64_t pos;   /* file offset of the next segment's bytes */
 	unsigned int i;
-	int ret = copy ? reserve(f, need) : reserve_ref(f, need, n_segs);
+	int ret;
 
+	if (n_segs > OUTPUT_FILE_MAX_SEGS || !segments_fit(epb, segs, n_segs))
+		return -EINVAL;
+	ret = copy ? reserve(f, need) : reserve_ref(f, need, n_segs);
 	if (ret)
 		return ret;
-	at = f->ring + (f->head & RING_MASK);
-	n = pcapng_put_epb(at, need, epb, NULL);
+	block = f->ring + (f->head & RING_MASK);
+	pos = f->head + PCAPNG_EPB_DATA_OFFSET;
+	n = pcapng_put_epb(block, need, epb, NULL);
 	if (!n)
 		return -EOVERFLOW;
-	at += PCAPNG_EPB_DATA_OFFSET;
-	for (i = 0; i < n_segs; at += segs[i++].iov_len) {
+	for (i = 0; i < n_segs; pos += segs[i++].iov_len) {
 		if (copy) {
-			memcpy(at, segs[i].iov_base, segs[i].iov_len);
+			memcpy(block + (pos - f->head), segs[i].iov_base, segs[i].iov_len);
 			continue;
 		}
 		f->io->extents[f->io->ext_head++ & EXT_MASK] = (struct output_extent){
-			.pos = f->head + (uint64_t)(at - (f->ring + (f->head & RING_MASK))),
+			.pos = pos,
 			.block_end = f->head + n,
 			.data = segs[i].iov_base,
 			.len = (uint32_t)segs[i].iov_len,
@@ -1028,11 +1028,17 @@ static int add_epb_hole(struct output_file *f, const struct pcapng_epb_info *epb
 	return 0;
 }
 
+int output_file_add_epb(struct output_file *f, const struct pcapng_epb_info *epb,
+			const void *frame)
+{
+	const struct iovec seg = { (void *)frame, epb->caplen };
+
+	return add_epb_hole(f, epb, &seg, 1, 1);
+}
+
 int output_file_add_epb_ref(struct output_file *f, const struct pcapng_epb_info *epb,
 			    const struct iovec *segs, unsigned int n_segs)
 {
-	if (n_segs > OUTPUT_FILE_MAX_SEGS || !segments_fit(epb, segs, n_segs))
-		return -EINVAL;
 	return add_epb_hole(f, epb, segs, n_segs,
 			    f->direct || !epb->caplen || epb->caplen < f->io->ref_min);
 }
@@ -1040,8 +1046,6 @@ int output_file_add_epb_ref(struct output_file *f, const struct pcapng_epb_info 
 int output_file_add_epb_copy(struct output_file *f, const struct pcapng_epb_info *epb,
 			     const struct iovec *segs, unsigned int n_segs)
 {
-	if (n_segs > OUTPUT_FILE_MAX_SEGS || !segments_fit(epb, segs, n_segs))
-		return -EINVAL;
 	return add_epb_hole(f, epb, segs, n_segs, 1);
 }
 
@@ -1051,9 +1055,7 @@ void output_file_push(struct output_file *f)
 
 	pthread_mutex_lock(&io->lock);
 	publish(f);
-	if (io->urgent < io->commit)
-		io->urgent = io->commit;
-	pthread_cond_signal(&io->work);
+	ask_all_written(io);
 	learn(f);
 	pthread_mutex_unlock(&io->lock);
 }
